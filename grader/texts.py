@@ -1,0 +1,35 @@
+"""Training texts: the one that ships with the grader, or any UTF-8 file a course points at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.contract import default_spec_dir
+
+DEFAULT_TEXT = "prose"
+
+
+class TextError(Exception):
+    """A training text cannot be used."""
+
+
+def load_text(name_or_path: str | Path = DEFAULT_TEXT, spec_dir: Path | None = None) -> tuple[str, str]:
+    """Return (name, text) for a shipped text's name (specs/texts/NAME.txt) or a path to a text file."""
+    shipped = (spec_dir or default_spec_dir()) / "texts" / f"{name_or_path}.txt"
+    path = shipped if shipped.is_file() else Path(name_or_path)
+    if not path.is_file():
+        raise TextError(
+            f"no training text {str(name_or_path)!r}: not a file, and not one of the shipped texts "
+            f"({', '.join(available_texts(spec_dir)) or 'none'})"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise TextError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if len(set(text)) < 2:
+        raise TextError(f"{path} has fewer than two distinct characters; nothing to learn from it")
+    return path.stem, text
+
+
+def available_texts(spec_dir: Path | None = None) -> list[str]:
+    return sorted(p.stem for p in ((spec_dir or default_spec_dir()) / "texts").glob("*.txt"))

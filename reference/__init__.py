@@ -1,0 +1,1 @@
+"""The trusted reference solution of the submission contract."""
