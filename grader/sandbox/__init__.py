@@ -1,0 +1,16 @@
+"""Running untrusted submissions in an isolated worker process.
+
+See isolation.py for what each tier guarantees and protocol.py for the wire format.
+"""
+
+from .capture import CapturedOutput
+from .failures import CallFailed, Failure, FailureKind
+from .isolation import TIERS, available_tiers
+from .limits import Limits
+from .protocol import RngSeed
+from .sandbox import DEFAULT_FUNCTIONS, Reply, Sandbox, SandboxError
+
+__all__ = [
+    "TIERS", "CallFailed", "CapturedOutput", "DEFAULT_FUNCTIONS", "Failure", "FailureKind",
+    "Limits", "Reply", "RngSeed", "Sandbox", "SandboxError", "available_tiers",
+]

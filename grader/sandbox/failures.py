@@ -1,0 +1,137 @@
+"""Failure kinds and the messages a student reads for them."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import signal
+
+
+class FailureKind(str, enum.Enum):
+    import_error = "import_error"
+    missing_function = "missing_function"
+    exception = "exception"
+    timeout = "timeout"
+    memory = "memory"
+    signal = "signal"
+    exited = "exited"
+    malformed = "malformed"
+    budget = "budget"
+    refused = "refused"
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    message: str
+    detail: str = ""
+
+
+class CallFailed(Exception):
+    def __init__(self, failure: Failure):
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+SIGNAL_HINTS = {
+    signal.SIGSEGV: "a crash in compiled code, often a stack overflow from very deep recursion",
+    signal.SIGBUS: "a crash in compiled code",
+    signal.SIGFPE: "an arithmetic crash in compiled code",
+    signal.SIGABRT: "the program aborted itself",
+    signal.SIGKILL: "stopped from outside, or it sent the signal to itself",
+    signal.SIGXFSZ: "it wrote a file larger than allowed",
+}
+
+
+def during(what: str, sizes: str) -> str:
+    return f"{what} ({sizes})" if sizes else what
+
+
+def from_worker(reply: dict, what: str, sizes: str, memory_bytes: int) -> Failure:
+    """The failure the worker reported for a call or for the import (already validated)."""
+    kind = FailureKind(reply["kind"])
+    name = f"{reply.get('error_type', '')}: {reply.get('error', '')}".strip(": ")
+    detail = reply.get("detail", "")
+    call = during(what, sizes)
+    if kind is FailureKind.import_error:
+        if reply.get("error_type") in ("SyntaxError", "IndentationError", "TabError"):
+            message = f"rnn.py could not be loaded because of a syntax error: {name}."
+        else:
+            message = f"Importing rnn.py failed with {name}."
+        return Failure(kind, message, detail)
+    if kind is FailureKind.exception:
+        return Failure(kind, f"{call} raised {name}.", detail)
+    if kind is FailureKind.memory:
+        return Failure(
+            kind,
+            f"{call} ran out of memory (MemoryError; the limit is {memory_bytes // 1024**2} MiB).",
+            detail,
+        )
+    if kind is FailureKind.exited:
+        return Failure(kind, exited_message(call, f"sys.exit({reply.get('code')!r})"), detail)
+    if kind is FailureKind.missing_function:
+        return Failure(kind, missing_message(what))
+    return Failure(kind, malformed_value_message(what, reply.get("where", "value"),
+                                                 reply.get("problem", "")))
+
+
+def missing_message(function: str) -> str:
+    return f"rnn.py does not define a function called {function}, so it could not be called."
+
+
+def malformed_value_message(function: str, where: str, problem: str) -> str:
+    if where == "value":
+        return f"{function} returned {problem}."
+    return f"After {function} returned, its {where} held {problem}."
+
+
+def malformed_frame_message(what: str, problem: str) -> str:
+    return (
+        f"The reply to {what} was not valid: it contained {problem}. This happens when code "
+        "in rnn.py writes to the sandbox's private channel instead of returning a value."
+    )
+
+
+def exited_message(call: str, how: str) -> str:
+    return (
+        f"Your code ended the whole program ({how}) during {call} instead of returning. "
+        "Do not call sys.exit(), exit() or os._exit() in rnn.py."
+    )
+
+
+def death(what: str, sizes: str, returncode: int | None, cpu_seconds: int) -> Failure:
+    """The failure for a worker that died without replying."""
+    call = during(what, sizes)
+    if returncode is not None and returncode < 0:
+        number = -returncode
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        if number == signal.SIGXCPU:
+            return Failure(FailureKind.timeout,
+                           f"{call} used more than the {cpu_seconds} s of CPU time allowed "
+                           "and was stopped.")
+        hint = SIGNAL_HINTS.get(number)
+        suffix = f" ({hint})" if hint else ""
+        return Failure(FailureKind.signal,
+                       f"The program was killed by {name} during {call}{suffix}.")
+    return Failure(FailureKind.exited, exited_message(call, f"exit status {returncode}"))
+
+
+def timeout(what: str, sizes: str, seconds: float) -> Failure:
+    return Failure(FailureKind.timeout,
+                   f"{during(what, sizes)} did not finish within {seconds:g} s and was stopped.")
+
+
+def budget(what: str, sizes: str, total_seconds: float, ran_out_during: bool) -> Failure:
+    if ran_out_during:
+        text = f"The time budget of {total_seconds:g} s for the whole submission ran out during "
+    else:
+        text = (f"The time budget of {total_seconds:g} s for the whole submission was used up "
+                "before ")
+    return Failure(FailureKind.budget, text + f"{during(what, sizes)}.")
+
+
+def refused(reason: str) -> Failure:
+    return Failure(FailureKind.refused, f"The submission was not run: {reason}.")

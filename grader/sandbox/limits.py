@@ -1,0 +1,63 @@
+"""Resource limits for one submission and their translation into rlimits."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one submission may use.
+
+    call_seconds: wall clock for one call, and for importing the submission.
+    total_seconds: wall clock for everything the submission does, over all calls.
+    memory_bytes: address space of the worker (numpy needs a few hundred MiB of it).
+    cpu_seconds: CPU time of one worker process (it is restarted after a crash).
+    output_bytes: how much of stdout and of stderr is kept for the report.
+    file_bytes: largest file the submission may write; also the size of its private /tmp
+        under bubblewrap.
+    open_files: file descriptors.
+    processes: processes and threads, enforced only when the worker has a uid of its own.
+    reply_bytes: largest reply (or call) frame on the grader channel.
+    """
+
+    call_seconds: float = 10.0
+    total_seconds: float = 120.0
+    memory_bytes: int = 2 * 1024**3
+    cpu_seconds: int = 150
+    output_bytes: int = 64 * 1024
+    file_bytes: int = 16 * 1024**2
+    open_files: int = 64
+    processes: int = 32
+    reply_bytes: int = 64 * 1024**2
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"Limits.{field.name} must be a positive number, not {value!r}")
+
+    def rlimits(self, own_uid: bool) -> dict[str, int]:
+        """The rlimits the worker applies to itself before importing the submission.
+
+        RLIMIT_NPROC counts every process of the real uid, so it is only meaningful
+        (and only harmless to the grader) when the worker runs as a uid of its own.
+        """
+        limits = {
+            "RLIMIT_AS": int(self.memory_bytes),
+            "RLIMIT_CPU": max(1, int(self.cpu_seconds)),
+            "RLIMIT_FSIZE": int(self.file_bytes),
+            "RLIMIT_NOFILE": int(self.open_files),
+            "RLIMIT_CORE": 0,
+        }
+        if own_uid:
+            limits["RLIMIT_NPROC"] = int(self.processes)
+        return limits
+
+    def summary(self) -> str:
+        mib = 1024**2
+        return (
+            f"{self.call_seconds:g} s per call, {self.total_seconds:g} s in total, "
+            f"{self.memory_bytes // mib} MiB of memory, {self.cpu_seconds} s of CPU, "
+            f"files up to {self.file_bytes // mib} MiB, {self.open_files} open files"
+        )

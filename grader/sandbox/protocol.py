@@ -1,0 +1,254 @@
+"""Wire format between the grader and the sandbox worker.
+
+This module is loaded on both sides, including inside the sandbox, so it may use
+only the standard library and numpy, and must not import anything from `grader`.
+
+A frame is: MAGIC, the JSON header length and the payload length (little-endian
+uint64 each), the UTF-8 JSON header, then the raw bytes of every array in the order
+the header mentions them. JSON values are plain data; two tagged objects carry the
+rest, so nothing a student returns can be confused with a tag:
+
+    {"dict": {...}}                                  a dict with str keys
+    {"array": {"dtype": "float64", "shape": [2, 3], "nbytes": 48}}
+    {"rng": 7}                                       RngSeed (grader to worker only)
+
+Decoding never evaluates code (no pickle), and every array is copied out of the
+frame into a fresh base-class numpy.ndarray.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import struct
+
+import numpy as np
+
+MAGIC = b"RNNG1\x00\x00\x00"
+PREFIX = struct.Struct("<8sQQ")
+DTYPES = {
+    "float64": np.dtype("<f8"),
+    "float32": np.dtype("<f4"),
+    "int64": np.dtype("<i8"),
+    "int32": np.dtype("<i4"),
+    "bool": np.dtype("bool"),
+}
+MAX_DEPTH = 32
+MAX_NODES = 1_000_000
+
+
+class ProtocolError(ValueError):
+    """The data is not what the protocol allows; the message says what and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RngSeed:
+    """Stands for `np.random.default_rng(seed)`, which the worker builds itself."""
+
+    seed: int
+
+    def __post_init__(self):
+        if type(self.seed) is not int or self.seed < 0:
+            raise ValueError(f"RngSeed needs a non-negative int, not {self.seed!r}")
+
+
+def _type_name(obj) -> str:
+    cls = type(obj)
+    module = getattr(cls, "__module__", "") or ""
+    name = getattr(cls, "__qualname__", None) or cls.__name__
+    return name if module in ("builtins", "") else f"{module}.{name}"
+
+
+class _Encoder:
+    """Turns plain data into (JSON-able tree, list of array byte strings)."""
+
+    def __init__(self, max_bytes: int, allow_rng: bool):
+        self.max_bytes = max_bytes
+        self.allow_rng = allow_rng
+        self.blobs: list[bytes] = []
+        self.total = 0
+        self.nodes = 0
+
+    def encode(self, obj, depth: int = 0):
+        self.nodes += 1
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"data is nested more than {MAX_DEPTH} levels deep")
+        if self.nodes > MAX_NODES:
+            raise ProtocolError(f"data has more than {MAX_NODES} items; use arrays for large data")
+        # type() rather than isinstance(): a fake __class__ must not pass for a number.
+        cls = type(obj)
+        # Array types come first: numpy scalars subclass float and must stay arrays.
+        if issubclass(cls, (np.ndarray, np.generic)):
+            return self._array(obj)
+        if obj is None or cls is bool:
+            return obj
+        if issubclass(cls, int):
+            return self._exact(int(obj), int)
+        if issubclass(cls, float):
+            return self._exact(float(obj), float)
+        if issubclass(cls, str):
+            return self._exact(str(obj), str)
+        if issubclass(cls, (list, tuple)):
+            return [self.encode(item, depth + 1) for item in list(obj)]
+        if issubclass(cls, dict):
+            out = {}
+            for key, value in list(dict.items(obj)):
+                if not issubclass(type(key), str):
+                    raise ProtocolError(
+                        f"a dict key of type {_type_name(key)}; only str keys are allowed"
+                    )
+                out[self._exact(str(key), str)] = self.encode(value, depth + 1)
+            return {"dict": out}
+        if cls is RngSeed:
+            if not self.allow_rng:
+                raise ProtocolError("a random generator cannot be sent back")
+            return {"rng": int(obj.seed)}
+        if hasattr(cls, "__array__"):
+            return self._array(obj)
+        raise ProtocolError(
+            f"an object of type {_type_name(obj)} where plain numbers/arrays were expected"
+        )
+
+    @staticmethod
+    def _exact(value, kind):
+        if type(value) is not kind:
+            name = kind.__name__
+            raise ProtocolError(f"a {name} that does not convert to a plain {name}")
+        return value
+
+    def _array(self, obj):
+        try:
+            # subok=False and copy: whatever the object is, what we send is a plain array.
+            arr = np.array(obj, subok=False, copy=True)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not an array"
+            raise ProtocolError(
+                f"an object of type {_type_name(obj)} that could not be turned into an array "
+                f"({type(exc).__name__})"
+            ) from None
+        if type(arr) is not np.ndarray:
+            raise ProtocolError(f"an object of type {_type_name(obj)} that is not a plain array")
+        # Byte order is a representation detail; the wire is always little-endian.
+        little = arr.dtype.newbyteorder("<")
+        name = next((n for n, dt in DTYPES.items() if little == dt), None)
+        if name is None:
+            allowed = ", ".join(DTYPES)
+            raise ProtocolError(f"an array of dtype {arr.dtype}; allowed dtypes are {allowed}")
+        data = np.ascontiguousarray(arr, dtype=DTYPES[name]).tobytes()
+        self.total += len(data)
+        if self.total > self.max_bytes:
+            raise ProtocolError(
+                f"more than {self.max_bytes} bytes of array data (limit of the sandbox)"
+            )
+        self.blobs.append(data)
+        return {"array": {"dtype": name, "shape": [int(n) for n in arr.shape], "nbytes": len(data)}}
+
+
+def encode(message, max_bytes: int, allow_rng: bool = False) -> bytes:
+    """Encode `message` as one frame. Raises ProtocolError for anything not plain data."""
+    encoder = _Encoder(max_bytes, allow_rng)
+    tree = encoder.encode(message)
+    try:
+        header = json.dumps(tree, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"data that cannot be written as plain data ({exc})") from None
+    payload = b"".join(encoder.blobs)
+    if len(header) + len(payload) > max_bytes:
+        raise ProtocolError(f"more than {max_bytes} bytes of data (limit of the sandbox)")
+    return PREFIX.pack(MAGIC, len(header), len(payload)) + header + payload
+
+
+def parse_prefix(prefix: bytes, max_bytes: int) -> tuple[int, int]:
+    """Check a frame prefix; return (header length, payload length)."""
+    if len(prefix) != PREFIX.size:
+        raise ProtocolError(f"a truncated frame ({len(prefix)} of {PREFIX.size} prefix bytes)")
+    magic, header_len, payload_len = PREFIX.unpack(prefix)
+    if magic != MAGIC:
+        raise ProtocolError(
+            f"bytes that are not a sandbox frame (starting {prefix[:16]!r}); "
+            "something other than the worker wrote to the grader's channel"
+        )
+    if header_len + payload_len > max_bytes:
+        raise ProtocolError(
+            f"a reply of {header_len + payload_len} bytes, over the limit of {max_bytes} bytes"
+        )
+    return header_len, payload_len
+
+
+class _Decoder:
+    def __init__(self, payload: bytes, allow_rng: bool):
+        self.payload = payload
+        self.offset = 0
+        self.allow_rng = allow_rng
+
+    def decode(self, node, depth: int = 0):
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"data nested more than {MAX_DEPTH} levels deep")
+        if node is None or type(node) in (bool, str):
+            return node
+        if type(node) is int:
+            return node
+        if type(node) is float:
+            return node
+        if type(node) is list:
+            return [self.decode(item, depth + 1) for item in node]
+        if type(node) is dict and len(node) == 1:
+            (tag, body), = node.items()
+            if tag == "dict" and type(body) is dict:
+                return {key: self.decode(value, depth + 1) for key, value in body.items()}
+            if tag == "array" and type(body) is dict:
+                return self._array(body)
+            if tag == "rng" and self.allow_rng and type(body) is int and body >= 0:
+                return np.random.default_rng(body)
+        raise ProtocolError(f"an unexpected element {str(node)[:80]!r} in the frame header")
+
+    def _array(self, body: dict) -> np.ndarray:
+        if set(body) != {"dtype", "shape", "nbytes"}:
+            raise ProtocolError(f"an array header with fields {sorted(body)}")
+        dtype, shape, nbytes = body["dtype"], body["shape"], body["nbytes"]
+        if type(dtype) is not str or dtype not in DTYPES:
+            raise ProtocolError(f"an array of dtype {dtype!r}; allowed are {', '.join(DTYPES)}")
+        if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
+            raise ProtocolError(f"an array with an invalid shape {shape!r}")
+        if len(shape) > MAX_DEPTH:
+            raise ProtocolError(f"an array with {len(shape)} dimensions")
+        expected = math.prod(shape) * DTYPES[dtype].itemsize
+        if type(nbytes) is not int or nbytes != expected:
+            raise ProtocolError(
+                f"an array of shape {tuple(shape)} and dtype {dtype} announcing {nbytes!r} bytes "
+                f"instead of {expected}"
+            )
+        end = self.offset + nbytes
+        if end > len(self.payload):
+            raise ProtocolError("array data shorter than its header announces")
+        raw = self.payload[self.offset:end]
+        self.offset = end
+        # frombuffer views the frame; copy() gives a fresh, writable, base-class ndarray.
+        return np.frombuffer(raw, dtype=DTYPES[dtype]).reshape(shape).copy()
+
+
+def decode(header: bytes, payload: bytes, allow_rng: bool = False):
+    """Decode a frame body (after parse_prefix). Raises ProtocolError when malformed."""
+    try:
+        tree = json.loads(header.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        problem = f"a frame header that is not valid JSON ({type(exc).__name__})"
+        raise ProtocolError(problem) from None
+    decoder = _Decoder(payload, allow_rng)
+    value = decoder.decode(tree)
+    if decoder.offset != len(payload):
+        raise ProtocolError(
+            f"{len(payload) - decoder.offset} bytes of array data that no header describes"
+        )
+    return value
+
+
+def decode_frame(frame: bytes, max_bytes: int, allow_rng: bool = False):
+    """Decode a whole frame held in memory (prefix included)."""
+    header_len, payload_len = parse_prefix(frame[:PREFIX.size], max_bytes)
+    body = frame[PREFIX.size:]
+    if len(body) != header_len + payload_len:
+        raise ProtocolError(
+            f"a frame of {len(body)} bytes where its prefix announces {header_len + payload_len}"
+        )
+    return decode(body[:header_len], body[header_len:], allow_rng)

@@ -1,0 +1,413 @@
+"""The grader-side handle on one submission running in its sandbox worker."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import select
+import shutil
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import failures, protocol
+from .capture import CappedBuffer, CapturedOutput, PipeDrain
+from .failures import CallFailed, Failure, FailureKind
+from .isolation import Isolation, numpy_site
+from .limits import Limits
+from .scratch import MODULE, Refused, copy_submission
+
+DEFAULT_FUNCTIONS = (
+    "init_params", "forward", "compute_gradients", "clip_gradients",
+    "adagrad_step", "synthesize", "train",
+)
+IMPORT = f"importing {MODULE}.py"
+WORKER_FILES = ("worker.py", "protocol.py")
+WORKER_KINDS = {"exception", "memory", "exited", "malformed", "missing_function"}
+LOAD_KINDS = {"import_error", "memory", "exited"}
+TEXT_FIELDS = ("error_type", "error", "detail", "where", "problem")
+MAX_FIELD = 20000
+POLL_SECONDS = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    value: Any
+    args_after: dict[int, Any]
+    seconds: float
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (a grader-side problem, not the submission's)."""
+
+
+class _Dead(Exception):
+    """The worker closed the channel or exited without replying."""
+
+
+class _TimedOut(Exception):
+    pass
+
+
+class Sandbox:
+    """Runs one submission's functions in an isolated worker process.
+
+    The worker is started at __enter__ (or the first call), imports rnn.py once and
+    serves calls until a fatal failure (timeout, crash, exit, malformed reply), after
+    which the next call starts a fresh worker. Use from one thread.
+    """
+
+    def __init__(self, submission_dir: Path, limits: Limits = Limits(),
+                 functions: tuple[str, ...] = DEFAULT_FUNCTIONS, tier: str | None = None):
+        self.limits = limits
+        self.function_names = tuple(functions)
+        self.timings: dict[str, list[float]] = {}
+        self._isolation = Isolation.create(tier, secrets.token_hex(12), limits.file_bytes)
+        self.tier = self._isolation.tier
+        self.tier_description = self._isolation.description(limits.summary())
+        self._stdout = CappedBuffer(limits.output_bytes)
+        self._stderr = CappedBuffer(limits.output_bytes)
+        self._drains: list[PipeDrain] = []
+        self._process = None
+        self._call_fd = self._reply_fd = -1
+        self._call_id = 0
+        self._spent = 0.0
+        self._started = False
+        self._closed = False
+        self._load_failure: Failure | None = None
+        self._functions: dict[str, dict] = {}
+        self._root = Path(tempfile.mkdtemp(prefix="rnn-grader-sandbox-"))
+        # Traversable but not listable: a uid-tier worker reaches its two folders only.
+        os.chmod(self._root, 0o711)
+        self._worker_dir = self._root / "worker"
+        self._scratch = self._root / "submission"
+        self._worker_dir.mkdir(mode=0o755)
+        self._scratch.mkdir(mode=0o755)
+        here = Path(__file__).parent
+        for name in WORKER_FILES:
+            shutil.copyfile(here / name, self._worker_dir / name)
+            os.chmod(self._worker_dir / name, 0o644)
+        try:
+            copy_submission(Path(submission_dir), self._scratch)
+        except Refused as exc:
+            self._load_failure = failures.refused(str(exc))
+            self._started = True
+        self._isolation.prepare_scratch(self._scratch)
+
+    # --- public API ------------------------------------------------------------------
+
+    def __enter__(self) -> "Sandbox":
+        self._ensure_started()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def load_failure(self) -> Failure | None:
+        self._ensure_started()
+        return self._load_failure
+
+    @property
+    def functions(self) -> dict[str, dict]:
+        """For each asked name present in rnn.py: {"callable": bool, "parameters": [...]}.
+
+        "parameters" is None when inspect.signature could not read the callable.
+        """
+        self._ensure_started()
+        return self._functions
+
+    @property
+    def scratch_dir(self) -> Path:
+        """The host path of the submission's scratch copy (deleted by close())."""
+        return self._scratch
+
+    def call(self, function: str, *args, return_args: tuple[int, ...] = (),
+             describe: str = "") -> Reply:
+        """Call `function(*args)` in the worker; raise CallFailed on any failure.
+
+        `args` are plain data (dict/list/tuple/str/int/float/bool/None, numpy arrays of
+        an allowed dtype) and RngSeed. `return_args` lists argument indices whose values
+        after the call come back in Reply.args_after. `describe` (e.g. "K=4, m=3, tau=5")
+        goes into failure messages.
+        """
+        self._ensure_started()
+        if self._load_failure is not None:
+            raise CallFailed(self._load_failure)
+        wanted = sorted(set(return_args))
+        if any(type(i) is not int or not 0 <= i < len(args) for i in wanted):
+            raise ValueError(f"return_args {return_args!r} do not index the {len(args)} arguments")
+        info = self._functions.get(function)
+        if function in self.function_names and (info is None or not info["callable"]):
+            message = failures.missing_message(function)
+            if info is not None:
+                message = f"rnn.py defines {function}, but it is not a function."
+            raise CallFailed(Failure(FailureKind.missing_function, message))
+        if self._remaining() <= 0:
+            raise CallFailed(failures.budget(function, describe, self.limits.total_seconds, False))
+        # Random, not sequential: a reply frame forged by student code must guess it.
+        self._call_id = secrets.randbits(62)
+        request = protocol.encode(
+            {"id": self._call_id, "function": function, "args": list(args), "return_args": wanted},
+            self.limits.reply_bytes, allow_rng=True,
+        )
+        if self._process is None:
+            failure = self._spawn(describe_as=function)
+            if failure is not None:
+                raise CallFailed(failure)
+        reply = self._exchange(request, function, describe)
+        return self._accept(reply, function, describe, wanted)
+
+    def output(self) -> CapturedOutput:
+        stdout, cut_out = self._stdout.text()
+        stderr, cut_err = self._stderr.text()
+        return CapturedOutput(stdout, stderr, cut_out or cut_err)
+
+    def leftover_processes(self) -> list[int]:
+        """Live processes of this sandbox (its uid, or the worker's tree); [] once closed."""
+        if self._process is None:
+            return self._isolation.leftovers(-1)
+        return self._isolation.leftovers(self._process.pid)
+
+    def close(self) -> None:
+        if self._closed:
+            return  # a second sweep could hit a uid another sandbox has leased since
+        self._closed = True
+        self._stop_worker()
+        for drain in self._drains:
+            drain.join(1.0)
+        self._isolation.close()
+        _remove_tree(self._root)
+
+    # --- worker lifecycle ----------------------------------------------------------------
+
+    def _ensure_started(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if self._remaining() <= 0:
+            self._load_failure = failures.budget(IMPORT, "", self.limits.total_seconds, False)
+            return
+        self._load_failure = self._spawn(describe_as=None)
+
+    def _spawn(self, describe_as: str | None) -> Failure | None:
+        """Start a worker and wait for its import; return the import's failure, if any.
+
+        `describe_as` names the call that needed a restart (None for the first start).
+        """
+        call_r, call_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        inside_worker, inside_submission = self._isolation.worker_paths(
+            self._worker_dir, self._scratch)
+        config = json.dumps({
+            "protocol": f"{inside_worker}/protocol.py",
+            "call_fd": call_r,
+            "reply_fd": reply_w,
+            "max_bytes": self.limits.reply_bytes,
+            "rlimits": self.limits.rlimits(self._isolation.own_uid()),
+            "user": self._isolation.drop_to(),
+            "submission": inside_submission,
+            "module": MODULE,
+            "functions": list(self.function_names),
+            "site": [numpy_site()],
+        })
+        try:
+            self._process = self._isolation.popen(
+                self._worker_dir, self._scratch, config, (call_r, reply_w), out_w, err_w)
+        finally:
+            for fd in (call_r, reply_w, out_w, err_w):
+                os.close(fd)
+        os.set_blocking(call_w, False)
+        self._call_fd, self._reply_fd = call_w, reply_r
+        self._drains += [PipeDrain(out_r, self._stdout), PipeDrain(err_r, self._stderr)]
+        what = IMPORT if describe_as is None else f"{IMPORT} again before {describe_as}"
+        try:
+            reply = self._receive(what, "", self._deadline())
+        except CallFailed as exc:
+            return exc.failure
+        if reply.get("ok") is True and type(reply.get("functions")) is dict:
+            functions = self._check_functions(reply["functions"])
+            if functions is not None:
+                self._functions = functions
+                return None
+        elif reply.get("ok") is False and reply.get("kind") == "setup" and _text_ok(reply):
+            self._stop_worker()
+            raise SandboxError(f"the sandbox worker could not start: {reply.get('detail')}")
+        elif reply.get("ok") is False and reply.get("kind") in LOAD_KINDS and _text_ok(reply):
+            self._stop_worker()
+            return failures.from_worker(reply, what, "", self.limits.memory_bytes)
+        self._stop_worker()
+        return Failure(FailureKind.malformed,
+                       failures.malformed_frame_message(what, "an unexpected message"))
+
+    def _check_functions(self, found: dict) -> dict | None:
+        checked = {}
+        for name, info in found.items():
+            if name not in self.function_names or type(info) is not dict:
+                return None
+            params = info.get("parameters")
+            if type(info.get("callable")) is not bool or not (
+                    params is None or (type(params) is list
+                                       and all(type(p) is str for p in params))):
+                return None
+            checked[name] = {"callable": info["callable"], "parameters": params}
+        return checked
+
+    def _stop_worker(self) -> None:
+        if self._process is None:
+            return
+        for fd in (self._call_fd, self._reply_fd):
+            os.close(fd)
+        self._call_fd = self._reply_fd = -1
+        self._isolation.kill(self._process)
+        self._process = None
+
+    # --- one exchange ---------------------------------------------------------------------
+
+    def _remaining(self) -> float:
+        return self.limits.total_seconds - self._spent
+
+    def _deadline(self) -> tuple[float, bool]:
+        """(monotonic deadline, whether the submission's budget is what sets it)."""
+        budget_first = self._remaining() < self.limits.call_seconds
+        return time.monotonic() + min(self._remaining(), self.limits.call_seconds), budget_first
+
+    def _exchange(self, request: bytes, function: str, describe: str) -> dict:
+        deadline = self._deadline()
+        started = time.monotonic()
+        try:
+            self._write(request, deadline[0])
+        except _TimedOut:
+            self._spent += time.monotonic() - started
+            raise CallFailed(self._time_failure(function, describe, deadline[1])) from None
+        except _Dead:
+            self._spent += time.monotonic() - started
+            raise CallFailed(self._death(function, describe)) from None
+        self._spent += time.monotonic() - started
+        return self._receive(function, describe, deadline)
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self._call_fd, view):]
+                continue
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:
+                raise _Dead() from None
+            if time.monotonic() >= deadline:
+                raise _TimedOut()
+            select.select([], [self._call_fd], [], POLL_SECONDS)
+
+    def _receive(self, what: str, describe: str, deadline: tuple[float, bool]) -> dict:
+        """Read one reply frame; every way this can go wrong becomes a CallFailed."""
+        started = time.monotonic()
+        try:
+            prefix = self._read(protocol.PREFIX.size, deadline[0])
+            header_len, payload_len = protocol.parse_prefix(prefix, self.limits.reply_bytes)
+            body = self._read(header_len + payload_len, deadline[0])
+            reply = protocol.decode(body[:header_len], body[header_len:])
+            if type(reply) is not dict:
+                raise protocol.ProtocolError(f"a reply of type {type(reply).__name__}")
+            self._check_no_extra_bytes()
+        except _TimedOut:
+            failure = self._time_failure(what, describe, deadline[1])
+        except _Dead:
+            failure = self._death(what, describe)
+        except protocol.ProtocolError as exc:
+            failure = Failure(FailureKind.malformed,
+                              failures.malformed_frame_message(what, str(exc)))
+        else:
+            self._spent += time.monotonic() - started
+            return reply
+        self._spent += time.monotonic() - started
+        self._stop_worker()
+        raise CallFailed(failure)
+
+    def _read(self, n: int, deadline: float) -> bytes:
+        chunks, missing = [], n
+        while missing:
+            ready, _, _ = select.select([self._reply_fd], [], [],
+                                        max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+            if ready:
+                chunk = os.read(self._reply_fd, min(missing, 1 << 20))
+                if not chunk:
+                    raise _Dead()
+                chunks.append(chunk)
+                missing -= len(chunk)
+            elif self._process.poll() is not None:
+                # Children the submission forked may hold the channel open after the
+                # worker itself died; the exit is what counts.
+                raise _Dead()
+            elif time.monotonic() >= deadline:
+                raise _TimedOut()
+        return b"".join(chunks)
+
+    def _check_no_extra_bytes(self) -> None:
+        ready, _, _ = select.select([self._reply_fd], [], [], 0)
+        if ready:
+            extra = os.read(self._reply_fd, 64)
+            if extra:
+                raise protocol.ProtocolError(f"extra bytes after the reply ({extra[:16]!r}...)")
+
+    def _time_failure(self, what: str, describe: str, budget_first: bool) -> Failure:
+        self._stop_worker()
+        if budget_first:
+            return failures.budget(what, describe, self.limits.total_seconds, True)
+        return failures.timeout(what, describe, self.limits.call_seconds)
+
+    def _death(self, what: str, describe: str) -> Failure:
+        process = self._process
+        try:
+            process.wait(timeout=1.0)
+        except Exception:  # noqa: BLE001 - still running: the kill below settles it
+            pass
+        self._stop_worker()
+        status = self._isolation.exit_status(process)
+        return failures.death(what, describe, status, self.limits.cpu_seconds)
+
+    def _accept(self, reply: dict, function: str, describe: str, wanted: list[int]) -> Reply:
+        if reply.get("id") != self._call_id:
+            self._stop_worker()
+            raise CallFailed(Failure(FailureKind.malformed, failures.malformed_frame_message(
+                function, "a reply to a different call")))
+        if reply.get("ok") is True:
+            args = reply.get("args")
+            seconds = reply.get("seconds")
+            if (set(reply) == {"id", "ok", "value", "args", "seconds"}
+                    and type(args) is dict and set(args) == {str(i) for i in wanted}
+                    and type(seconds) is float and seconds >= 0):
+                self.timings.setdefault(function, []).append(seconds)
+                return Reply(reply["value"], {int(k): v for k, v in args.items()}, seconds)
+        elif reply.get("ok") is False and reply.get("kind") in WORKER_KINDS and _text_ok(reply):
+            raise CallFailed(failures.from_worker(reply, function, describe,
+                                                  self.limits.memory_bytes))
+        self._stop_worker()
+        raise CallFailed(Failure(FailureKind.malformed, failures.malformed_frame_message(
+            function, "fields that do not form a valid reply")))
+
+
+def _text_ok(reply: dict) -> bool:
+    return all(type(reply.get(f, "")) is str and len(reply.get(f, "")) <= MAX_FIELD
+               for f in TEXT_FIELDS) and (reply.get("code") is None
+                                          or type(reply.get("code")) in (int, str))
+
+
+def _remove_tree(root: Path) -> None:
+    def make_writable(function, path, _exc_info):
+        # The submission may have made its folders read-only; we own them, so undo it.
+        parent = os.path.dirname(path)
+        os.chmod(parent, stat.S_IRWXU)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, stat.S_IRWXU)
+        function(path)
+
+    if root.exists():
+        shutil.rmtree(root, onerror=make_writable)

@@ -1,0 +1,275 @@
+"""The sandbox worker: imports one submission and runs calls the grader sends.
+
+Runs as `python -S -P -u -B worker.py CONFIG_JSON` in a scrubbed environment, possibly
+inside bubblewrap, so it must stay self-contained: standard library, numpy and the
+sibling protocol.py (loaded by path under a private name), never the `grader` package.
+
+Order matters: everything the worker itself needs is imported and the resource limits
+and privilege drop are applied before any student code runs; student code can then do
+anything inside this process, which is why the grader trusts nothing it sends back.
+"""
+
+import importlib.util
+import inspect
+import json
+import os
+import random
+import resource
+import sys
+import time
+import traceback
+
+# -S skips site-packages and its .pth hooks (an editable install of the grader would
+# make `import grader` work); only the folder holding numpy is put back.
+CONFIG = json.loads(sys.argv[1])
+sys.path.extend(CONFIG["site"])
+import numpy as np  # noqa: E402 - importable only once its folder is on sys.path
+import site  # noqa: E402
+
+MAX_TEXT = 4000
+MAX_FRAMES = 20
+
+
+def load_protocol(path):
+    spec = importlib.util.spec_from_file_location("_rnn_grader_sandbox_protocol", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def apply_limits(rlimits):
+    for name, value in rlimits.items():
+        soft = hard = value
+        if name == "RLIMIT_CPU":
+            # SIGXCPU at the soft limit names the cause; the hard limit is the backstop.
+            hard = value + 1
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+
+
+def drop_privileges(uid, gid):
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid or os.getgroups():
+        raise SystemExit("sandbox worker: could not drop privileges")
+
+
+def safe_str(exc):
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - str() of student exceptions may raise anything
+        return "(the error message could not be turned into text)"
+    if type(text) is not str:
+        return "(the error message is not text)"
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + " [...]"
+
+
+def display_path(filename, root):
+    if not isinstance(filename, str) or not os.path.isabs(filename):
+        return None  # "<frozen importlib...>" and the like
+    try:
+        path = os.path.realpath(filename)
+    except (ValueError, OSError):
+        return None
+    if path == root or path.startswith(root + os.sep):
+        return os.path.relpath(path, root)
+    return None
+
+
+def student_traceback(exc, root):
+    """The traceback of `exc` limited to frames in the submission's own files."""
+    lines = []
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+    except BaseException:  # noqa: BLE001 - a hostile frame may break extraction
+        frames = []
+    frames = [f for f in frames if display_path(f.filename, root) is not None]
+    if len(frames) > MAX_FRAMES:
+        # Deep recursion: the first and last frames tell the story.
+        half = MAX_FRAMES // 2
+        skipped = len(frames) - MAX_FRAMES
+        frames = frames[:half] + [None] + frames[-half:]
+    for frame in frames:
+        if frame is None:
+            lines.append(f"  [... {skipped} more frames ...]")
+            continue
+        lines.append(f'  File "{display_path(frame.filename, root)}", line {frame.lineno}, '
+                     f"in {frame.name}")
+        if frame.line:
+            lines.append(f"    {frame.line.strip()[:200]}")
+    if isinstance(exc, SyntaxError):
+        shown = display_path(exc.filename or "", root) or "rnn.py"
+        lines.append(f'  File "{shown}", line {exc.lineno}')
+        if exc.text:
+            lines.append(f"    {exc.text.strip()}")
+    head = ["Traceback (most recent call last):"] if lines else []
+    return "\n".join(head + lines + [f"{type(exc).__name__}: {safe_str(exc)}"])
+
+
+def failure(kind, exc=None, root=None, **extra):
+    reply = {"ok": False, "kind": kind}
+    if exc is not None:
+        reply["error_type"] = type(exc).__name__
+        reply["error"] = safe_str(exc)
+        reply["detail"] = student_traceback(exc, root)
+    reply.update(extra)
+    return reply
+
+
+def classify(exc):
+    if isinstance(exc, SystemExit):
+        return "exited"
+    if isinstance(exc, MemoryError):
+        return "memory"
+    return "exception"
+
+
+def exit_code(exc):
+    code = exc.code
+    if code is None or type(code) is int:
+        return code
+    return safe_str(code)
+
+
+def describe_functions(module, names):
+    found = {}
+    for name in names:
+        if name not in vars(module):
+            continue
+        obj = vars(module)[name]
+        try:
+            parameters = list(inspect.signature(obj).parameters) if callable(obj) else []
+        except Exception:  # noqa: BLE001 - a hostile __signature__ may raise anything
+            parameters = None
+        found[name] = {"callable": bool(callable(obj)), "parameters": parameters}
+    return found
+
+
+class Channel:
+    def __init__(self, protocol, call_fd, reply_fd, max_bytes):
+        self.protocol = protocol
+        self.call_fd = call_fd
+        self.reply_fd = reply_fd
+        self.max_bytes = max_bytes
+
+    def _read_exactly(self, n):
+        chunks = []
+        while n:
+            chunk = os.read(self.call_fd, min(n, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def receive(self):
+        prefix = self._read_exactly(self.protocol.PREFIX.size)
+        if prefix is None:
+            return None
+        header_len, payload_len = self.protocol.parse_prefix(prefix, self.max_bytes)
+        body = self._read_exactly(header_len + payload_len)
+        if body is None:
+            return None
+        return self.protocol.decode(body[:header_len], body[header_len:], allow_rng=True)
+
+    def send(self, message):
+        frame = self.protocol.encode(message, self.max_bytes)
+        view = memoryview(frame)
+        while view:
+            view = view[os.write(self.reply_fd, view):]
+
+
+def malformed_reply(protocol, max_bytes, call_id, value, args_after):
+    """Explain which part of a reply could not be sent, and why."""
+    parts = [("value", value)] + [(f"argument {i}", v) for i, v in args_after.items()]
+    for where, part in parts:
+        try:
+            protocol.encode(part, max_bytes)
+        except protocol.ProtocolError as exc:
+            problem = str(exc)
+        except BaseException as exc:  # noqa: BLE001 - student objects may raise anything
+            problem = (
+                f"an object of type {type(part).__name__} whose conversion raised "
+                f"{type(exc).__name__}: {safe_str(exc)}"
+            )
+        else:
+            continue
+        return {"id": call_id, "ok": False, "kind": "malformed", "where": where, "problem": problem}
+    return {
+        "id": call_id, "ok": False, "kind": "malformed", "where": "value",
+        "problem": f"a reply larger than {max_bytes} bytes",
+    }
+
+
+def serve(channel, module, root):
+    protocol = channel.protocol
+    while True:
+        request = channel.receive()
+        if request is None:
+            return
+        call_id, name = request["id"], request["function"]
+        args, wanted = request["args"], request["return_args"]
+        function = vars(module).get(name)
+        if not callable(function):
+            channel.send({"id": call_id, **failure("missing_function")})
+            continue
+        start = time.perf_counter()
+        try:
+            value = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - every student failure is reported
+            seconds = time.perf_counter() - start
+            extra = {"code": exit_code(exc)} if isinstance(exc, SystemExit) else {}
+            channel.send({"id": call_id, "seconds": seconds,
+                          **failure(classify(exc), exc, root, **extra)})
+            continue
+        seconds = time.perf_counter() - start
+        args_after = {str(i): args[i] for i in wanted}
+        reply = {"id": call_id, "ok": True, "value": value, "args": args_after, "seconds": seconds}
+        try:
+            channel.send(reply)
+        except BaseException:  # noqa: BLE001 - explained by malformed_reply
+            channel.send(malformed_reply(protocol, channel.max_bytes, call_id, value, args_after))
+
+
+def setup(config):
+    """Everything before student code runs: limits, privileges, seeds, sys.path."""
+    site.setquit()  # exit() and quit() as students know them, without site's .pth hooks
+    apply_limits(config["rlimits"])
+    if config["user"] is not None:
+        drop_privileges(*config["user"])
+    sys.dont_write_bytecode = True
+    root = os.path.realpath(config["submission"])
+    os.chdir(root)
+    sys.path.insert(0, root)
+    np.random.seed(0)
+    random.seed(0)
+    return root
+
+
+def main():
+    config = CONFIG
+    protocol = load_protocol(config["protocol"])
+    channel = Channel(protocol, config["call_fd"], config["reply_fd"], config["max_bytes"])
+    try:
+        root = setup(config)
+    except BaseException:  # noqa: BLE001 - a sandbox fault, reported as such, not the student's
+        channel.send({"ok": False, "kind": "setup", "detail": traceback.format_exc()})
+        raise
+    path = os.path.join(root, config["module"] + ".py")
+    try:
+        spec = importlib.util.spec_from_file_location(config["module"], path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[config["module"]] = module
+        spec.loader.exec_module(module)
+    except BaseException as exc:  # noqa: BLE001 - every import failure is reported
+        kind = "import_error" if classify(exc) == "exception" else classify(exc)
+        extra = {"code": exit_code(exc)} if isinstance(exc, SystemExit) else {}
+        channel.send(failure(kind, exc, root, **extra))
+        return
+    channel.send({"ok": True, "functions": describe_functions(module, config["functions"])})
+    serve(channel, module, root)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Fixtures for the sandbox tests: every test runs once per isolation tier available here."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.sandbox import Limits, Sandbox, available_tiers
+
+HERE = Path(__file__).parent
+HOSTILE = HERE / "hostile"
+GOOD = HERE / "good"
+SECRET_NAME = "RNN_GRADER_TEST_SECRET"
+SECRET_VALUE = "canary-8d1f-hunter2"
+# Small limits so a regressed defence costs seconds, not minutes.
+FAST = Limits(call_seconds=2.0, total_seconds=30.0, cpu_seconds=20)
+
+
+@pytest.fixture(params=available_tiers())
+def tier(request):
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def grader_secret(monkeypatch):
+    monkeypatch.setenv(SECRET_NAME, SECRET_VALUE)
+
+
+@pytest.fixture
+def open_box(tier):
+    """open_box(case or path, limits=FAST) -> an entered Sandbox, closed and checked after."""
+    boxes = []
+
+    def open_(case, limits=FAST, **kwargs):
+        path = case if isinstance(case, Path) else HOSTILE / case
+        box = Sandbox(path, limits, tier=tier, **kwargs)
+        boxes.append(box)
+        return box.__enter__()
+
+    yield open_
+    for box in boxes:
+        box.close()
+    for box in boxes:
+        assert box.leftover_processes() == [], f"processes left behind in tier {box.tier}"
+
+
+@pytest.fixture
+def rnn_args():
+    """(params, X, Y, h0) for K=4, m=3, tau=5."""
+    rng = np.random.default_rng(0)
+    params = {"b": np.zeros((3, 1)), "c": np.zeros((4, 1)),
+              "U": 0.01 * rng.standard_normal((3, 4)), "W": 0.01 * rng.standard_normal((3, 3)),
+              "V": 0.01 * rng.standard_normal((4, 3))}
+    X = np.eye(4)[:, [0, 1, 2, 3, 0]]
+    Y = np.eye(4)[:, [1, 2, 3, 0, 1]]
+    return params, X, Y, np.zeros((3, 1))

@@ -1,0 +1,2 @@
+def forward(params, X, Y, h0)
+    return 0

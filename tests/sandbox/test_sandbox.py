@@ -1,0 +1,113 @@
+"""The sandbox against a correct submission, and its refusals, in every available tier."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from grader.sandbox import (CallFailed, FailureKind, Limits, RngSeed, Sandbox, TIERS,
+                            available_tiers)
+
+from .conftest import FAST, GOOD, HOSTILE
+
+
+def test_tier_is_recorded_and_described(open_box, tier):
+    box = open_box(GOOD)
+    assert box.tier == tier and box.tier in TIERS
+    assert box.tier_description.endswith(".") and "limits:" in box.tier_description
+
+
+def test_root_with_bwrap_gets_bubblewrap():
+    if os.geteuid() != 0 or "bubblewrap" not in available_tiers():
+        pytest.skip("needs root and a working bwrap")
+    with Sandbox(GOOD, FAST) as box:
+        assert box.tier == "bubblewrap"
+
+
+def test_happy_path(open_box, rnn_args):
+    box = open_box(GOOD)
+    assert box.load_failure is None
+    assert box.functions["forward"] == {"callable": True, "parameters": ["params", "X", "Y", "h0"]}
+    assert set(box.functions) == {"init_params", "forward", "compute_gradients", "clip_gradients",
+                                  "adagrad_step", "synthesize", "train"}
+    params = box.call("init_params", 4, 3, 0.01, RngSeed(1)).value
+    rng = np.random.default_rng(1)
+    assert np.array_equal(params["U"], 0.01 * rng.standard_normal((3, 4)))
+    _, X, Y, h0 = rnn_args
+    reply = box.call("forward", params, X, Y, h0, describe="K=4, m=3, tau=5")
+    loss, P, H = reply.value
+    assert type(P) is np.ndarray and P.shape == (4, 5) and np.allclose(P.sum(axis=0), 1)
+    assert reply.seconds > 0 and box.timings["forward"] == [reply.seconds]
+
+
+def test_in_place_updates_come_back_as_args_after(open_box, rnn_args):
+    box = open_box(GOOD)
+    params, X, Y, h0 = rnn_args
+    grads = box.call("compute_gradients", params, X, Y, h0).value[0]
+    memory = {k: np.zeros_like(v) for k, v in params.items()}
+    reply = box.call("adagrad_step", params, grads, memory, 0.1, return_args=(0, 2))
+    assert reply.value is None and set(reply.args_after) == {0, 2}
+    assert np.allclose(reply.args_after[2]["U"], grads["U"] ** 2)
+    assert not np.array_equal(reply.args_after[0]["U"], params["U"])
+
+
+def test_round_trip_is_fast(open_box, rnn_args):
+    box = open_box(GOOD)
+    params, X, Y, h0 = rnn_args
+    box.call("clip_gradients", params, 5.0)
+    started = time.perf_counter()
+    for _ in range(200):
+        box.call("clip_gradients", params, 5.0)
+    assert (time.perf_counter() - started) / 200 < 0.002
+
+
+def test_rng_is_deterministic_across_sandboxes(open_box):
+    first = open_box("global_rng").call("forward", 0, 0, 0, 0).value
+    second = open_box("global_rng").call("forward", 0, 0, 0, 0).value
+    assert first == second
+
+
+def test_unknown_tier_and_bad_return_args(open_box):
+    with pytest.raises(ValueError, match="unknown sandbox tier"):
+        Sandbox(GOOD, FAST, tier="chroot")
+    with pytest.raises(ValueError, match="return_args"):
+        open_box(GOOD).call("forward", 1, return_args=(3,))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: tmp / "nothing-here", "is not a folder"),
+    (lambda tmp: tmp, "no file named rnn.py"),
+])
+def test_refusals(open_box, tmp_path, make, message):
+    box = open_box(make(tmp_path))
+    assert box.load_failure.kind is FailureKind.refused and message in box.load_failure.message
+    with pytest.raises(CallFailed) as raised:
+        box.call("forward")
+    assert raised.value.failure.kind is FailureKind.refused
+
+
+def test_budget_makes_later_calls_fail_fast(open_box):
+    box = open_box("loop_in_call", Limits(call_seconds=5.0, total_seconds=1.0))
+    with pytest.raises(CallFailed) as raised:
+        box.call("forward", 0, 0, 0, 0, describe="K=4")
+    assert raised.value.failure.kind is FailureKind.budget
+    assert "ran out during forward (K=4)" in raised.value.failure.message
+    started = time.monotonic()
+    with pytest.raises(CallFailed) as raised:
+        box.call("init_params", 1, 1, 0.1, RngSeed(0))
+    assert raised.value.failure.kind is FailureKind.budget
+    assert time.monotonic() - started < 0.1
+
+
+def test_concurrent_sandboxes_get_distinct_uids(tier):
+    if tier == "plain-process":
+        pytest.skip("no uid of its own in this tier")
+    with Sandbox(GOOD, FAST, tier=tier) as a, Sandbox(GOOD, FAST, tier=tier) as b:
+        assert a._isolation.uid != b._isolation.uid
+        assert a.call("clip_gradients", {"b": np.ones(2)}, 0.5).value["b"].tolist() == [0.5, 0.5]
+        assert b.call("clip_gradients", {"b": np.ones(2)}, 0.5).value["b"].tolist() == [0.5, 0.5]
+
+
+def test_hostile_folder_has_enough_cases():
+    assert len([p for p in HOSTILE.iterdir() if (p / "rnn.py").is_file()]) >= 25
