@@ -71,17 +71,18 @@ class Contract:
     def signature_problem(self, name: str, parameters: list[str] | None) -> str:
         """Why a submission's function cannot be called as the contract calls it ('' if it can).
 
-        ``parameters`` are the submission's parameter names, None when the name is missing or not
-        callable. The grader passes every argument by position, so names may differ; the count may not
-        fall short, and extra parameters are fine only when they have defaults (not known here, so a
-        longer list is accepted and any resulting call error is reported by the call itself).
+        ``parameters`` are the submission's parameter names (``*args`` marked with its star), None when
+        the name is missing or not callable. The grader passes every argument by position, so names may
+        differ and ``*args`` takes any number; otherwise the count may not fall short. Extra parameters
+        are accepted here: if they lack defaults, the call itself reports it.
         """
         fn = self.functions[name]
         if parameters is None:
             return f"rnn.py does not define a function {fn.signature}."
-        if "*args" in parameters or any(p.startswith("*") and not p.startswith("**") for p in parameters):
+        positional = [p for p in parameters if not p.startswith("**")]
+        if any(p.startswith("*") for p in positional):
             return ""
-        if len(parameters) < len(fn.args):
+        if len(positional) < len(fn.args):
             return (
                 f"{name} takes {len(parameters)} parameter(s) ({', '.join(parameters) or 'none'}) "
                 f"but the contract calls it as {fn.signature}."

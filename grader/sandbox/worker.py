@@ -132,14 +132,19 @@ def exit_code(exc):
     return safe_str(code)
 
 
+STAR = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+
+
 def describe_functions(module, names):
+    """Name, callability and parameter names (``*args``/``**kw`` marked) of each contract function."""
     found = {}
     for name in names:
         if name not in vars(module):
             continue
         obj = vars(module)[name]
         try:
-            parameters = list(inspect.signature(obj).parameters) if callable(obj) else []
+            params = inspect.signature(obj).parameters.values() if callable(obj) else ()
+            parameters = [STAR.get(p.kind, "") + p.name for p in params]
         except Exception:  # noqa: BLE001 - a hostile __signature__ may raise anything
             parameters = None
         found[name] = {"callable": bool(callable(obj)), "parameters": parameters}

@@ -95,6 +95,8 @@ def test_signature_problems_name_the_contract_call():
     assert CONTRACT.signature_problem("train", ["text", "params", "n_updates", "eta", "seq_length"]) == ""
     assert "does not define a function train(text, params, n_updates, eta=0.1, seq_length=25)" in CONTRACT.signature_problem("train", None)
     assert "takes 3 parameter(s)" in CONTRACT.signature_problem("train", ["text", "params", "n"])
+    assert "takes 4 parameter(s) (text, params, n, **options)" in CONTRACT.signature_problem("train", ["text", "params", "n", "**options"])
+    assert CONTRACT.signature_problem("train", ["text", "*rest"]) == ""
 
 
 def test_a_malformed_contract_is_reported_with_its_path(tmp_path):
