@@ -51,7 +51,11 @@ class Sample:
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """A training run of the submission's own code, beside the reference on the same text and params."""
+    """A training run of the submission's own code, beside the reference on the same text and params.
+
+    The run is several train calls; both smooth-loss curves carry the smoothing on across calls instead of
+    restarting it at each call's first loss (grader.diagnostics.training says why and how).
+    """
 
     text_name: str
     n_updates: int
@@ -64,7 +68,7 @@ class TrainingRun:
     samples: tuple[Sample, ...] = ()
     passage: str = ""
     failure: str = ""  # why the run could not complete, if it did not
-    restart_updates: tuple[int, ...] = ()  # updates after which a new train call began (it restarts e, hprev, AdaGrad memory)
+    restart_updates: tuple[int, ...] = ()  # updates after which a new train call (e, hprev, AdaGrad memory reset) began
     text_chars: int = 0  # characters of the text used (a prefix of it), 0 if unknown
 
 
@@ -130,5 +134,85 @@ class SubmissionResult:
                 "timings": {k: FunctionTiming(**v) for k, v in data["timings"].items()},
                 "gradient_table": tuple(GradientRow(**r) for r in data["gradient_table"]),
                 "training": training,
+            }
+        )
+
+
+# --- a whole class (grader.batch fills these in; the class overview, gradebook and summary.json read them) ---
+
+NOT_GRADED, TIMED_OUT, CRASHED = "could not be graded", "timed out", "crashed"
+
+
+@dataclass(frozen=True)
+class ClassSubmission:
+    """One submission's line in the class outputs."""
+
+    name: str  # also the folder its results.json and report.html are in
+    source: str  # the folder or zip file in the class folder it came from
+    score: float
+    max_score: float
+    check_scores: dict[str, float]  # check name -> score
+    seconds: float  # the submission's execution_time
+    problem: str = ""  # NOT_GRADED, TIMED_OUT, CRASHED or "" (the checks ran, passed or failed)
+    problem_detail: str = ""  # one line: what went wrong, when problem is set
+    reused: bool = False  # the result of an earlier run (same content, grader, spec and limits)
+    report: str = ""  # report.html relative to the class output folder ("" if it could not be written)
+    note: str = ""  # e.g. a name collision resolved, or why the outputs could not be written
+
+
+@dataclass(frozen=True)
+class CheckPassRate:
+    name: str
+    function: str
+    max_score: float
+    passed: int  # submissions with full points on this check
+    total: int  # submissions this check was run on
+
+    @property
+    def failure_rate(self) -> float:
+        return 1.0 - self.passed / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class ScoreBin:
+    low: float
+    high: float  # exclusive, except for the last bin, which includes the maximum
+    count: int
+
+
+@dataclass(frozen=True)
+class ClassResult:
+    """A graded class. Aggregates are computed once, by grader.batch.stats, and only read by renderers."""
+
+    folder: str
+    submissions: tuple[ClassSubmission, ...]  # in the class folder's order
+    checks: tuple[CheckPassRate, ...]  # the most failed first
+    histogram: tuple[ScoreBin, ...]
+    max_score: float
+    mean_score: float
+    median_score: float
+    troubled: tuple[str, ...]  # names of the submissions with a problem, in the class folder's order
+    slowest: tuple[str, ...]  # names, the slowest first
+    graded_now: int  # graded in this run
+    reused: int  # taken over from an earlier run
+    ignored: tuple[str, ...] = ()  # files in the class folder that are neither folders nor zip files
+    grader_version: str = ""
+    spec_digest: str = ""
+    seconds: float = 0.0  # wall time of this run
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassResult:
+        return cls(
+            **{
+                **data,
+                "submissions": tuple(ClassSubmission(**s) for s in data["submissions"]),
+                "checks": tuple(CheckPassRate(**c) for c in data["checks"]),
+                "histogram": tuple(ScoreBin(**b) for b in data["histogram"]),
+                "troubled": tuple(data["troubled"]),
+                "slowest": tuple(data["slowest"]),
+                "ignored": tuple(data["ignored"]),
             }
         )

@@ -81,11 +81,9 @@ def test_killing_its_process_group_kills_only_itself(open_box, rnn_args):
 
 
 def test_infinite_loop_at_import(open_box):
-    started = time.monotonic()
     box = open_box("loop_at_import", Limits(call_seconds=1.0, total_seconds=10.0))
     assert box.load_failure.kind is FailureKind.timeout
     assert "importing rnn.py did not finish within 1 s" in box.load_failure.message
-    assert time.monotonic() - started < 5
 
 
 @pytest.mark.parametrize("case", ["loop_in_call", "ignore_sigterm"])

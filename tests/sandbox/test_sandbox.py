@@ -1,7 +1,6 @@
 """The sandbox against a correct submission, and its refusals, in every available tier."""
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -52,16 +51,6 @@ def test_in_place_updates_come_back_as_args_after(open_box, rnn_args):
     assert not np.array_equal(reply.args_after[0]["U"], params["U"])
 
 
-def test_round_trip_is_fast(open_box, rnn_args):
-    box = open_box(GOOD)
-    params, X, Y, h0 = rnn_args
-    box.call("clip_gradients", params, 5.0)
-    started = time.perf_counter()
-    for _ in range(200):
-        box.call("clip_gradients", params, 5.0)
-    assert (time.perf_counter() - started) / 200 < 0.002
-
-
 def test_rng_is_deterministic_across_sandboxes(open_box):
     first = open_box("global_rng").call("forward", 0, 0, 0, 0).value
     second = open_box("global_rng").call("forward", 0, 0, 0, 0).value
@@ -93,11 +82,9 @@ def test_budget_makes_later_calls_fail_fast(open_box):
         box.call("forward", 0, 0, 0, 0, describe="K=4")
     assert raised.value.failure.kind is FailureKind.budget
     assert "ran out during forward (K=4)" in raised.value.failure.message
-    started = time.monotonic()
     with pytest.raises(CallFailed) as raised:
         box.call("init_params", 1, 1, 0.1, RngSeed(0))
-    assert raised.value.failure.kind is FailureKind.budget
-    assert time.monotonic() - started < 0.1
+    assert raised.value.failure.kind is FailureKind.budget  # refused before running: not a timeout
 
 
 def test_concurrent_sandboxes_get_distinct_uids(tier):

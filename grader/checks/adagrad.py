@@ -1,0 +1,166 @@
+"""Checks of adagrad_step(params, grads, memory, eta, eps=1e-8) -> None, updating params and memory in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from grader.checks.compare import first_match
+from grader.checks.core import Failed, check
+from grader.checks.strategies import PARAM_NAMES, ParamSets, copy_params, param_sets
+from reference import rnn as reference
+
+EPS = 1e-8
+STEPS = 3
+
+
+@dataclass(frozen=True)
+class Updates:
+    """params (set 0), memory (set 1 squared, or zeros), then one gradient per step (sets 2.., times grad_scale)."""
+
+    sets: ParamSets
+    eta: float
+    zero_memory: bool
+    grad_scale: float = 1.0
+    min_gradient: float = 0.0  # every |gradient| at least this (before grad_scale)
+
+    @property
+    def params(self):
+        return self.sets.get(0)
+
+    @property
+    def memory(self):
+        start = self.sets.get(1)
+        return {k: np.zeros_like(v) if self.zero_memory else v * v for k, v in start.items()}
+
+    def grads(self, step: int):
+        return {k: self.grad_scale * np.sign(v) * (self.min_gradient + np.abs(v)) for k, v in self.sets.get(2 + step).items()}
+
+    @property
+    def steps(self) -> int:
+        return self.sets.count - 2
+
+    def summary(self) -> str:
+        return f"{self.sets.summary()}, eta={self.eta:g}, {self.steps} step(s)"
+
+    def describe(self) -> str:
+        memory = "zeros" if self.zero_memory else "the squares of set 1"
+        scale = f" times {self.grad_scale:g}" if self.grad_scale != 1 else ""
+        if self.min_gradient:
+            scale += f", each pushed {self.min_gradient:g} away from 0"
+        return (f"{self.summary()}: params = set 0, memory = {memory}, gradients of step i = set 2+i{scale}\n"
+                f"{self.sets.describe()}")
+
+
+def updates(steps=1, zero_memory=st.booleans(), grad_scale=1.0, min_gradient=0.1):
+    """Gradients are kept away from 0 by default, where eps decides the step; eps_inside tests that alone."""
+    return st.builds(Updates, param_sets(2 + steps), st.sampled_from([0.1, 0.05, 1.0]), zero_memory,
+                     st.just(grad_scale), st.just(min_gradient))
+
+
+def _step(ctx, case: Updates, params, grads, memory, step: int):
+    _, (params, memory) = ctx.call_keeping("adagrad_step", params, grads, memory, case.eta, keep=(0, 2),
+                                           dims=case.sets.dims, describe=f"{case.summary()}, step {step + 1}")
+    return params, memory
+
+
+def _reference_step(params, grads, memory, eta):
+    params, memory = copy_params(params), copy_params(memory)
+    reference.adagrad_step(params, grads, memory, eta)
+    return params, memory
+
+
+def _expect_step(ctx, case: Updates, before, after, expected, grads, memory, which: str):
+    """Compare the change of params (after - before), so that entries near 0 do not blow up the error."""
+    got = _flat(after) - _flat(before)
+    ctx.expect_close("params step", got, _flat(expected) - _flat(before), reason=f"the params step of {which} differs from the reference",
+                     hint=first_match(got, _mistakes(grads, memory, case.eta), ctx.threshold, ctx.floor))
+
+
+def _mistakes(grads, memory, eta) -> list:
+    """Hints for a wrong params step, each with the step that mistake takes."""
+
+    def stepped(denominator):
+        return lambda: np.concatenate([(-eta * grads[k] / denominator(memory[k] + grads[k] ** 2, memory[k])).ravel()
+                                       for k in PARAM_NAMES])
+
+    return [
+        ("eps is added outside the square root; the contract divides by sqrt(memory + eps).",
+         stepped(lambda new, old: np.sqrt(new) + EPS)),
+        ("the step divides by the memory from before this step's g**2 was added; add g**2 first.",
+         stepped(lambda new, old: np.sqrt(old + EPS))),
+        ("the step divides by memory + eps without the square root.", stepped(lambda new, old: new + EPS)),
+    ]
+
+
+def _flat(params) -> np.ndarray:
+    return np.concatenate([params[k].ravel() for k in PARAM_NAMES])
+
+
+@check("adagrad_step: consecutive steps match reference", updates(STEPS, zero_memory=st.just(True)), settings=("threshold",))
+def consecutive_steps(ctx, case: Updates):
+    """Starting from memory = zeros, several adagrad_step calls in a row, each on the params and memory the
+    previous call left, give the reference's params and memory after every step:
+    memory[k] += g**2, then params[k] -= eta * g / sqrt(memory[k] + eps)."""
+    params, memory = case.params, case.memory
+    for step in range(case.steps):
+        grads = case.grads(step)
+        before_params, before_memory = params, memory
+        params, memory = _step(ctx, case, params, grads, memory, step)
+        expected_params, expected_memory = _reference_step(before_params, grads, before_memory, case.eta)
+        _expect_step(ctx, case, before_params, params, expected_params, grads, before_memory, f"step {step + 1}")
+        ctx.expect_close("memory", _flat(memory), _flat(expected_memory),
+                         reason=f"memory after step {step + 1} differs from the reference")
+
+
+@check("adagrad_step: memory accumulates squared gradients", updates(1, zero_memory=st.just(False)), settings=("threshold",))
+def memory_accumulates(ctx, case: Updates):
+    """memory[k] becomes memory[k] + grads[k]**2: the squared gradients add up over the steps."""
+    memory_before, grads = case.memory, case.grads(0)
+    _, memory = _step(ctx, case, case.params, grads, case.memory, 0)
+    expected = {k: memory_before[k] + grads[k] ** 2 for k in PARAM_NAMES}
+    known = [
+        ("memory is replaced by g**2 instead of accumulating: use memory[k] += g**2.", lambda: _flat(grads) ** 2),
+        ("memory accumulates g, not g**2.", lambda: _flat(memory_before) + _flat(grads)),
+        ("memory accumulates |g|, not g**2.", lambda: _flat(memory_before) + np.abs(_flat(grads))),
+    ]
+    ctx.expect_close("memory", _flat(memory), _flat(expected), reason="memory is not memory + g**2",
+                     hint=first_match(_flat(memory), known, ctx.threshold, ctx.floor))
+
+
+@check("adagrad_step: updates in place", updates(1), parts=("params", "memory"))
+def in_place(ctx, case: Updates):
+    """adagrad_step changes the params and memory dicts it is given (the caller sees the update) and returns None."""
+    params, memory = _step(ctx, case, case.params, case.grads(0), case.memory, 0)
+    unchanged = [label for label, after, before in (("params", params, case.params), ("memory", memory, case.memory))
+                 if all(np.array_equal(after[k], before[k]) for k in PARAM_NAMES)]
+    if unchanged:
+        raise Failed(
+            f"after the call the caller's {' and '.join(unchanged)} are unchanged",
+            hint="update the dicts you are given, e.g. params[k] -= ... and memory[k] += ...; "
+            "building new dicts (or rebinding the names) leaves the caller's unchanged.",
+            parts=unchanged,
+        )
+
+
+@check("adagrad_step: eps inside the square root", updates(1, zero_memory=st.just(True), grad_scale=1e-5, min_gradient=0.0),
+       settings=("threshold",))
+def eps_inside(ctx, case: Updates):
+    """With gradients around 1e-5 and empty memory, the step is eta * g / sqrt(g**2 + eps): eps inside the
+    square root matters (outside it, the step would be about eta * sign(g))."""
+    grads = case.grads(0)
+    params, _ = _step(ctx, case, case.params, grads, case.memory, 0)
+    expected, _ = _reference_step(case.params, grads, case.memory, case.eta)
+    _expect_step(ctx, case, case.params, params, expected, grads, case.memory, "a step with tiny gradients")
+
+
+@check("adagrad_step: zero gradient changes nothing", updates(1, grad_scale=0.0, min_gradient=0.0), settings=("threshold",))
+def zero_gradient(ctx, case: Updates):
+    """With all gradients zero, params and memory stay as they were (0 / sqrt(memory + eps) = 0, even when
+    memory is zero)."""
+    params, memory = _step(ctx, case, case.params, case.grads(0), case.memory, 0)
+    ctx.expect_close("params", _flat(params), _flat(case.params), reason="params changed although every gradient is zero",
+                     hint="dividing by sqrt(memory) without eps gives 0/0 = nan when memory is zero.")
+    ctx.expect_close("memory", _flat(memory), _flat(case.memory), reason="memory changed although every gradient is zero")

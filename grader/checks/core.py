@@ -1,0 +1,281 @@
+"""How a check runs: Hypothesis draws the cases, the sandbox runs the submission, a failure becomes feedback.
+
+A check is a property over cases from one strategy. Hypothesis runs it derandomized, without an example
+database and without deadlines or health checks (both depend on timing), so the same submission gets the
+same cases, the same smallest failing case and the same words every run, whatever ran before.
+
+Two ways a case can go wrong:
+
+* ``Failed`` (an AssertionError): the submission answered, and the answer breaks the contract. Hypothesis
+  shrinks towards the smallest such case, which is what the student reads.
+* ``Aborted`` (a BaseException, which Hypothesis re-raises at once instead of shrinking): the sandbox
+  could not finish the call (timeout, crash, memory, budget). Shrinking would repeat the expensive
+  failure dozens of times, so the check stops and reports the case that triggered it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis.internal.conjecture import providers
+from hypothesis.strategies import SearchStrategy
+
+from grader.checks.compare import Mismatch, formula, mismatch
+from grader.contract import Contract, ContractViolation, conform, conform_params
+from grader.sandbox import CallFailed
+
+# A student's exception or a malformed reply is cheap and deterministic, so shrinking it is worth it.
+SHRINKABLE_FAILURES = {"exception", "malformed"}
+
+
+class Failed(AssertionError):
+    """The submission answered a case, and the answer breaks the contract.
+
+    ``parts`` names the parts of the check this case fails (empty: all of them). ``hint`` may be a
+    callable, evaluated once for the final (smallest) case only, since it may need more sandbox calls.
+    """
+
+    def __init__(self, reason: str, details: str = "", hint: str | Callable[[], str] = "", parts=()):
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+        self.hint = hint
+        self.parts = frozenset(parts)
+        self.case: Any = None
+
+
+class Aborted(BaseException):
+    """The sandbox could not complete a call; the check stops at once."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.case: Any = None
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    function: str  # the contract function under test
+    cases: SearchStrategy
+    prop: Callable[[Ctx, Any], None]
+    parts: tuple[str, ...] = ()  # names of independently scored parts, if any
+    settings: tuple[str, ...] = ()  # numbers this check reads from grading.yaml (threshold, ...)
+
+    @property
+    def doc(self) -> str:
+        return " ".join((self.prop.__doc__ or "").split())
+
+
+REGISTRY: list[Check] = []
+
+
+def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), settings: tuple[str, ...] = ()):
+    """Register the decorated property as the check ``name`` ("function: behaviour")."""
+
+    def register(prop):
+        REGISTRY.append(Check(name, name.split(":", 1)[0], cases, prop, parts, settings))
+        return prop
+
+    return register
+
+
+@dataclass(frozen=True)
+class Outcome:
+    failed_parts: frozenset[str]  # empty when the check passed; WHOLE when it failed as a whole
+    reason: str = ""
+    feedback: str = ""
+    hint: str = ""
+    seconds: float = 0.0
+
+
+WHOLE = "*"
+
+
+class Ctx:
+    """What a property sees: the sandbox, the contract, its settings from grading.yaml."""
+
+    def __init__(self, box, contract: Contract, spec, floor: float, spec_dir=None):
+        self.box = box
+        self.contract = contract
+        self.spec = spec  # this check's entry in grading.yaml
+        self.floor = floor
+        self.spec_dir = spec_dir
+
+    def setting(self, key: str) -> float:
+        return self.spec.settings[key]
+
+    @property
+    def threshold(self) -> float:
+        return self.spec.settings["threshold"]
+
+    def call(self, function: str, *args, dims: dict[str, int], describe: str):
+        """Call ``function`` in the sandbox; return its return values, conformed to the contract."""
+        return self.call_keeping(function, *args, keep=(), dims=dims, describe=describe)[0]
+
+    def call_keeping(self, function: str, *args, keep: tuple[int, ...], dims: dict[str, int], describe: str):
+        """Like ``call``, plus the params-dict arguments at positions ``keep`` as the call left them."""
+        try:
+            reply = self.box.call(function, *args, return_args=keep, describe=describe)
+        except CallFailed as exc:
+            failure = exc.failure
+            if getattr(failure.kind, "value", failure.kind) in SHRINKABLE_FAILURES:
+                raise Failed(_one_line(failure.message), failure.detail) from None
+            raise Aborted(failure.message, failure.detail) from None
+        names = [a.name for a in self.contract.functions[function].args]
+        try:
+            values = conform(self.contract, function, reply.value, dims)
+            after = tuple(
+                conform_params(self.contract, reply.args_after[i], dims, f"after the call, {function} left {names[i]}")
+                for i in keep
+            )
+        except ContractViolation as exc:
+            raise Failed(str(exc)) from None
+        return values, after
+
+    def mismatch(self, label: str, got, expected) -> Mismatch | None:
+        return mismatch(label, got, expected, self.threshold, self.floor)
+
+    def expect_close(self, label: str, got, expected, *, reason: str, hint: str | Callable[[], str] = "", parts=()):
+        """Fail with ``reason`` unless ``got`` is within the check's threshold of ``expected``."""
+        found = self.mismatch(label, got, expected)
+        if found is not None:
+            raise Failed(f"{reason} (relative error {found.error:.1e})", found.text, hint, parts)
+
+
+def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
+    """Run one check to completion; never raises for anything the submission does.
+
+    Hypothesis stops at the first failing case, so a check with parts searches again, ignoring the parts
+    already failed, until it passes or every part has failed: a part scores only if no case fails it.
+    """
+    start = time.perf_counter()
+    failed: set[str] = set()
+    reasons, reports, hints = [], [], []
+    while WHOLE not in failed and not (check.parts and failed >= set(check.parts)):
+        try:
+            final, flaky = _search(check, ctx, examples, frozenset(failed))
+        except Aborted as abort:
+            lines = [abort.message, f"Case: {abort.case.describe()}"] + ([abort.detail] if abort.detail else [])
+            reason = f"{_one_line(abort.message)} ({abort.case.summary()})"
+            return Outcome(frozenset({WHOLE}), reason, "\n".join(reports + lines), "", time.perf_counter() - start)
+        if final is None:
+            break
+        failed |= final.parts or set(check.parts) or {WHOLE}
+        hint = _resolve_hint(final.hint)
+        reasons.append(f"{final.reason} (smallest failing case: {final.case.summary()})")
+        reports.append(_report(final, flaky, hint))
+        hints.append(hint)
+    if not failed:
+        return Outcome(frozenset(), seconds=time.perf_counter() - start)
+    if "threshold" in check.settings:
+        reports.append(f"Compared by {formula(ctx.floor)}; allowed: {ctx.threshold:g}.")
+    return Outcome(frozenset(failed), reasons[0], "\n\n".join(reports), " ".join(dict.fromkeys(h for h in hints if h)),
+                   time.perf_counter() - start)
+
+
+def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str]) -> tuple[Failed | None, bool]:
+    """One Hypothesis search for the smallest case that fails a part not in ``ignore``.
+
+    Returns (that failure or None, whether it failed to repeat when Hypothesis ran it again).
+    """
+
+    def test(case):
+        try:
+            check.prop(ctx, case)
+        except Failed as failure:
+            if failure.parts and failure.parts <= ignore:
+                return
+            failure.case = case
+            raise
+        except Aborted as abort:
+            abort.case = case
+            raise
+
+    runner = settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )(given(check.cases)(test))
+    try:
+        with _suite_constants_only():
+            runner()
+    except Failed as failure:
+        return failure, False
+    except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure: the failure did not repeat on rerun
+        failure = _first_failed(group)
+        if failure is None:
+            raise
+        return failure, True
+    return None, False
+
+
+@contextmanager
+def _suite_constants_only():
+    """Keep Hypothesis from mixing constants found in whatever local modules are imported into its draws.
+
+    Hypothesis occasionally draws a literal from the source of every loaded non-library module (and caches
+    them under .hypothesis/constants). Which modules are loaded differs between the CLI, the tests and a
+    batch run, so the cases, and with them scores and messages, would depend on how the grader was
+    started. Hypothesis has no setting for this; its provider looks the pool up through this private
+    function. Versions without it have no local constants to keep out; should a later version rename it,
+    tests/checks/test_determinism.py fails.
+    """
+    if not hasattr(providers, "_get_local_constants"):
+        yield
+        return
+    original = providers._get_local_constants
+    providers._get_local_constants = providers.Constants
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+def _report(failure: Failed, flaky: bool, hint: str) -> str:
+    lines = [f"{failure.reason}.", f"Smallest failing case: {failure.case.describe()}"]
+    if failure.details:
+        lines.append(failure.details)
+    if flaky:
+        lines.append(
+            "Running this case again gave a different result: the function depends on something besides "
+            "its arguments (global random state, or state kept between calls)."
+        )
+    if hint:
+        lines.append(f"Hint: {hint}")
+    return "\n".join(lines)
+
+
+def _resolve_hint(hint: str | Callable[[], str]) -> str:
+    if not callable(hint):
+        return hint
+    try:
+        return hint()
+    except (Failed, Aborted):  # a probe that itself fails tells us nothing more
+        return ""
+
+
+def _first_failed(group: BaseExceptionGroup) -> Failed | None:
+    for exc in group.exceptions:
+        found = _first_failed(exc) if isinstance(exc, BaseExceptionGroup) else exc
+        if isinstance(found, Failed) and found.case is not None:
+            return found
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

@@ -1,0 +1,143 @@
+"""Checks of compute_gradients(params, X, Y, h0) -> (grads, loss, h_last)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from grader.checks import variants
+from grader.checks.compare import first_match
+from grader.checks.core import Failed, check
+from grader.checks.forward import LINKS, sequence_hint
+from grader.checks.strategies import PARAM_NAMES, Sequence, sequences
+from reference import rnn as reference
+
+CLIP_BOUND = 5.0
+
+
+def _gradients(ctx, case: Sequence):
+    return ctx.call("compute_gradients", *case.args, dims=case.dims, describe=case.summary())
+
+
+def _reference(case: Sequence):
+    return reference.compute_gradients(*case.args)
+
+
+def _known_mistakes(case: Sequence, key: str) -> list:
+    def variant(**switches):
+        return lambda: variants.gradients(case.params, case.xs, case.ys, case.h0, **switches)[key]
+
+    known = [
+        ("the gradient does not flow back through h_{t-1}: dL/dh_t must include W^T dL/da_{t+1} "
+         "(backpropagation through time).", variant(through_time=False)),
+        ("tanh'(a_t) is written as 1 - h_t; it is 1 - h_t**2.", variant(tanh_grad="1 - h")),
+        ("tanh'(a_t) is written as 1 - a_t**2; it is 1 - tanh(a_t)**2 = 1 - h_t**2.", variant(tanh_grad="1 - a^2")),
+        ("dW multiplies dL/da_t by h_t; it needs h_{t-1} (with h0 for t = 1).", variant(w_input="h_t")),
+        ("the gradient is divided by tau, as if the loss were averaged; the contract's loss is a sum.",
+         lambda: _reference(case)[0][key] / case.tau if case.tau > 1 else np.nan),
+        (f"the gradient is clipped to [-{CLIP_BOUND:g}, {CLIP_BOUND:g}]; compute_gradients returns it unclipped "
+         "and train clips it with clip_gradients.", lambda: np.clip(_reference(case)[0][key], -CLIP_BOUND, CLIP_BOUND)),
+    ]
+    if case.K == case.m or key == "W":
+        known.append((f"d{key} is transposed.", lambda: _reference(case)[0][key].T))
+    return known
+
+
+def _matches_reference(key: str):
+    def prop(ctx, case: Sequence):
+        grads, _, _ = _gradients(ctx, case)
+        got = grads[key]
+        ctx.expect_close(
+            f"d{key}", got, _reference(case)[0][key], reason=f"d{key} differs from the reference",
+            hint=sequence_hint(ctx, case, got, _known_mistakes(case, key), "compute_gradients", lambda v: v[0][key]),
+        )
+
+    prop.__doc__ = (
+        f"grads['{key}'] is the exact gradient dL/d{key} of the summed loss (backpropagation through time over "
+        f"all tau steps, starting from the given h0), as the reference computes it."
+    )
+    return prop
+
+
+for _key in PARAM_NAMES:
+    check(f"compute_gradients: d{_key} matches reference", sequences(), settings=("threshold",))(_matches_reference(_key))
+
+
+@check("compute_gradients: consistent with own forward", sequences(), parts=PARAM_NAMES, settings=("threshold", "step"))
+def finite_differences(ctx, case: Sequence):
+    """For each parameter, the gradient predicts how the submission's OWN forward loss changes along a random
+    direction D: sum(grads[k] * D) = (L(k + s D) - L(k - s D)) / (2 s), centered differences with step s.
+    Needs no reference: a backward pass that disagrees with its own forward pass is wrong."""
+    grads, _, _ = _gradients(ctx, case)
+    params = case.params
+    rng = np.random.default_rng(case.seed + 1)
+    step = ctx.setting("step")
+    failures = []
+    for key in PARAM_NAMES:
+        direction = rng.standard_normal(params[key].shape)
+        direction /= np.linalg.norm(direction)
+        losses = []
+        for sign in (1, -1):
+            moved = case.params
+            moved[key] = params[key] + sign * step * direction
+            losses.append(ctx.call("forward", moved, case.X, case.Y, case.h0, dims=case.dims,
+                                   describe=f"{case.summary()}, {key} moved by {sign * step:g} along a random direction")[0])
+        numerical = (losses[0] - losses[1]) / (2 * step)
+        analytic = float(np.sum(grads[key] * direction))
+        found = ctx.mismatch(f"directional derivative along {key}", analytic, numerical)
+        if found is not None:
+            failures.append((key, found))
+    if failures:
+        keys = [k for k, _ in failures]
+        raise Failed(
+            f"the gradient for {', '.join(keys)} disagrees with finite differences of your own forward",
+            "\n".join(["expected: the finite difference of your forward's loss; got: sum(grads[k] * D)."]
+                      + [f.text for _, f in failures]),
+            "" if set(keys) & {"c", "V"} else f"c and V agree, b, U or W do not: the error is in the backward pass through tanh or {LINKS}.",
+            parts=keys,
+        )
+
+
+@check("compute_gradients: returned loss and h_last", sequences(), parts=("loss", "h_last"), settings=("threshold",))
+def loss_and_h_last(ctx, case: Sequence):
+    """compute_gradients also returns the loss of forward (summed over t) and h_last = h_tau, the hidden
+    state after the last step, shape (m, 1), which train passes on as the next hprev."""
+    _, loss, h_last = _gradients(ctx, case)
+    expected_loss, _, H = reference.forward(*case.args)
+    problems = []
+    found = ctx.mismatch("loss", loss, expected_loss)
+    if found is not None:
+        hint = first_match(loss, [("the loss is averaged over the sequence; the contract sums over t.",
+                                   lambda: expected_loss / case.tau if case.tau > 1 else np.nan)], ctx.threshold, ctx.floor)
+        problems.append(("loss", found.text, hint))
+    found = ctx.mismatch("h_last", h_last, H[:, -1:])
+    if found is not None:
+        hint = first_match(h_last, [("h_last is h0; return h_tau, the last hidden state.", lambda: case.h0),
+                                    ("h_last is h_{tau-1}, one step early; return h_tau.",
+                                     lambda: (case.h0 if case.tau == 1 else H[:, -2:-1]))], ctx.threshold, ctx.floor)
+        problems.append(("h_last", found.text, hint))
+    if problems:
+        raise Failed(
+            f"the returned {' and '.join(p for p, _, _ in problems)} differ(s) from the reference",
+            "\n".join(text for _, text, _ in problems), " ".join(h for _, _, h in problems if h),
+            parts=[p for p, _, _ in problems],
+        )
+
+
+@check("compute_gradients: gradients are not clipped",
+       sequences(K=(3, 6), tau=(10, 16), scale=st.just(0.5), same_target=True), settings=("threshold",))
+def not_clipped(ctx, case: Sequence):
+    """Gradients larger than the clip bound (5) come back exactly as computed: clipping is train's job,
+    with clip_gradients, after compute_gradients. Judged on dc and dV, which need only the forward pass,
+    so that a backward-pass bug is not counted here a second time."""
+    expected = _reference(case)[0]
+    assume(np.max(np.abs(expected["c"])) > 1.5 * CLIP_BOUND)
+    grads, _, _ = _gradients(ctx, case)
+    for key in ("c", "V"):
+        ctx.expect_close(
+            f"d{key}", grads[key], expected[key], reason=f"d{key}, with entries beyond the clip bound, differs from the reference",
+            hint=first_match(grads[key], [(f"d{key} is clipped to [-{CLIP_BOUND:g}, {CLIP_BOUND:g}]; compute_gradients "
+                                           "returns it unclipped, train clips it with clip_gradients.",
+                                           lambda key=key: np.clip(expected[key], -CLIP_BOUND, CLIP_BOUND))], ctx.threshold, ctx.floor),
+        )

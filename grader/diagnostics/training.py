@@ -1,0 +1,151 @@
+"""The report's training run: the submission's own train and synthesize, beside the reference.
+
+``train`` returns only the final params and the smooth losses, so to see text at intervals the run is
+split into chunks, each a train call continuing from the params the previous one returned. Every call
+restarts the text position, hprev and the AdaGrad memory, so the reference curve is computed with
+exactly the same chunks; the two curves then differ only where the code differs.
+
+Each call also restarts its smooth loss at its first loss: one noisy window that would then dominate the
+next few hundred updates of both curves. The curves stored are therefore the smoothing carried on across
+calls, which is exact without knowing the per-update losses: within a call the smoothing is linear, so
+continuing from the previous call's last value S instead of restarting at s_0 adds decay^(t+1) (S - s_0)
+to the call's own smooth loss s_t.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from grader.contract import Contract, ContractViolation, conform
+from grader.diagnostics.spec import TrainingSpec
+from grader.results import Sample, TrainingRun
+from grader.sandbox import CallFailed, RngSeed
+from reference import rnn as reference
+
+
+def chunk_sizes(n_updates: int, chunks: int) -> list[int]:
+    """n_updates split into `chunks` nearly equal parts, larger ones first."""
+    base, extra = divmod(n_updates, chunks)
+    return [base + (i < extra) for i in range(chunks)]
+
+
+def wrap_updates(text_len: int, seq_length: int, sizes: list[int]) -> tuple[int, ...]:
+    """Updates (1-based, counted over the whole run) after which the contract's loop resets e to 0.
+
+    Each chunk starts at e = 0, as every train call does.
+    """
+    wraps = []
+    done = 0
+    for size in sizes:
+        e = 0
+        for update in range(1, size + 1):
+            e += seq_length
+            if e > text_len - seq_length - 1:
+                e = 0
+                if update < size:  # a reset on a chunk's last update coincides with the next call's restart
+                    wraps.append(done + update)
+        done += size
+    return tuple(wraps)
+
+
+def carry_smoothing(previous: float | None, losses, decay: float) -> list[float]:
+    """One call's smooth losses as if the smoothing had continued from `previous` (None: the run's start)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    if previous is None:
+        return losses.tolist()
+    offset = (previous - losses[0]) * decay ** np.arange(1, len(losses) + 1)
+    return (losses + offset).tolist()
+
+
+def training_run(box, contract: Contract, spec: TrainingSpec, text_name: str, text: str) -> TrainingRun:
+    decay = float(contract.conventions["smooth_decay"])
+    text = text[: spec.text_chars]
+    vocab = sorted(set(text))
+    K = len(vocab)
+    sizes = chunk_sizes(spec.n_updates, spec.chunks)
+    start = reference.init_params(K, spec.m, spec.sigma, np.random.default_rng(spec.seed))
+    run = dict(
+        text_name=text_name,
+        text_chars=len(text),
+        n_updates=spec.n_updates,
+        m=spec.m,
+        seq_length=spec.seq_length,
+        eta=spec.eta,
+        restart_updates=tuple(int(v) for v in np.cumsum(sizes)[:-1]),
+        reference_smooth_loss=tuple(_reference_curve(text, start, sizes, spec, decay)),
+        wrap_updates=wrap_updates(len(text), spec.seq_length, sizes),
+    )
+    curve: list[float] = []
+    samples: list[Sample] = []
+    failures: list[str] = []
+    params = copy.deepcopy(start)
+    x0 = vocab.index(text[0])
+    can_sample = True
+    for chunk, size in enumerate(sizes, start=1):
+        first, last = len(curve) + 1, len(curve) + size
+        try:
+            reply = box.call(
+                "train",
+                text,
+                params,
+                size,
+                spec.eta,
+                spec.seq_length,
+                describe=f"report training run: train, updates {first}-{last} of {spec.n_updates}",
+            )
+            params, losses = conform(contract, "train", reply.value, {"K": K, "m": spec.m, "n_updates": size})
+        except (CallFailed, ContractViolation) as exc:
+            failures.append(f"train failed on updates {first}-{last} (call {chunk} of {spec.chunks}): {_why(exc)}")
+            break
+        curve.extend(carry_smoothing(curve[-1] if curve else None, losses, decay))
+        if can_sample:
+            try:
+                samples.append(
+                    Sample(last, _synthesize(box, contract, params, x0, spec.sample_chars, spec.seed + chunk, vocab))
+                )
+            except (CallFailed, ContractViolation) as exc:
+                failures.append(f"synthesize failed after update {last}, so there are no further samples: {_why(exc)}")
+                can_sample = False
+    passage = ""
+    if can_sample and len(curve) == spec.n_updates:
+        try:
+            passage = _synthesize(box, contract, params, x0, spec.passage_chars, spec.seed, vocab)
+        except (CallFailed, ContractViolation) as exc:
+            failures.append(f"synthesize failed on the final passage: {_why(exc)}")
+    return TrainingRun(
+        **run,
+        submission_smooth_loss=tuple(curve),
+        samples=tuple(samples),
+        passage=passage,
+        failure=" ".join(failures),
+    )
+
+
+def _reference_curve(text: str, start: dict, sizes: list[int], spec: TrainingSpec, decay: float) -> list[float]:
+    params = copy.deepcopy(start)
+    curve: list[float] = []
+    for size in sizes:
+        params, losses = reference.train(text, params, size, spec.eta, spec.seq_length)
+        curve.extend(carry_smoothing(curve[-1] if curve else None, losses, decay))
+    return curve
+
+
+def _synthesize(box, contract: Contract, params: dict, x0: int, n: int, seed: int, vocab: list[str]) -> str:
+    m = params["W"].shape[0]
+    reply = box.call(
+        "synthesize",
+        params,
+        np.zeros((m, 1)),
+        x0,
+        n,
+        RngSeed(seed),
+        describe=f"report training run: synthesize {n} characters",
+    )
+    (indices,) = conform(contract, "synthesize", reply.value, {"K": len(vocab), "m": m, "n": n})
+    return "".join(vocab[i] for i in indices)
+
+
+def _why(exc: Exception) -> str:
+    return exc.failure.message if isinstance(exc, CallFailed) else str(exc)

@@ -1,0 +1,99 @@
+"""Writing one graded submission's files (results.json, report.html) into an output directory.
+
+Each file is written to a temporary file beside it and moved into place with os.replace, so a reader
+never sees half a file. A file may be replaced only if the grader wrote it for the same submission
+(each file says so: results.json in extra_data, report.html in its <meta> tags); anything else in the
+way is reported and left untouched, and then nothing is written at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from grader.render.gradescope import render_gradescope_json, results_owner
+from grader.render.html import render_html, report_owner
+from grader.results import SubmissionResult
+
+RESULTS, REPORT = "results.json", "report.html"
+# Our files are small; anything bigger in their place is not ours, and need not be read to know it.
+OWNED_FILE_LIMIT = 32 * 1024 * 1024
+REPORT_HEAD = 4096  # the <meta> tags that identify a report sit in the first few hundred bytes
+
+
+class OutputError(Exception):
+    """The outputs cannot be written where asked; the message says what is in the way."""
+
+
+def default_out_dir(submission: Path, base: Path = Path("grading-output")) -> Path:
+    """grading-output/<submission directory name>/ under the current directory."""
+    return base / Path(submission).resolve().name
+
+
+def write_outputs(result: SubmissionResult, out_dir: Path) -> dict[str, Path]:
+    """Write results.json and report.html for `result` into out_dir; return {"results": path, "report": path}."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir} exists and is not a directory; choose another output directory.")
+    targets = {"results": out_dir / RESULTS, "report": out_dir / REPORT}
+    for path in targets.values():
+        _check_replaceable(path, result.name)
+    contents = {"results": render_gradescope_json(result), "report": render_html(result)}
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output directory {out_dir}: {exc.strerror or exc}") from None
+    for key, path in targets.items():
+        _write_atomically(path, contents[key])
+    return targets
+
+
+def _check_replaceable(path: Path, submission: str) -> None:
+    if not os.path.lexists(path):
+        return
+    if path.is_symlink() or not path.is_file():
+        kind = "a symbolic link" if path.is_symlink() else "a directory" if path.is_dir() else "not a regular file"
+        raise OutputError(
+            f"{path} is {kind}, not a file the grader wrote; move it away or choose another output directory."
+        )
+    owner = _owner(path)
+    if owner is None:
+        raise OutputError(
+            f"{path} already exists and was not written by the grader; move it away or choose another output directory."
+        )
+    if owner != submission:
+        raise OutputError(
+            f"{path} holds the grader's output for submission {owner!r}, not {submission!r}; "
+            "choose another output directory so one submission does not overwrite another's results."
+        )
+
+
+def _owner(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > OWNED_FILE_LIMIT:
+            return None
+        if path.name == RESULTS:
+            return results_owner(json.loads(path.read_text(encoding="utf-8")))
+        with path.open(encoding="utf-8", errors="replace") as f:
+            return report_owner(f.read(REPORT_HEAD))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temp = None
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, 0o644)  # mkstemp makes it 0600; the report is meant to be opened and shared
+        os.replace(temp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if temp is not None and os.path.lexists(temp):
+            os.unlink(temp)

@@ -1,0 +1,94 @@
+"""report.html: one self-contained page (inline CSS and SVG, no scripts, no network) per submission.
+
+Rendered with jinja2 and autoescape on: everything that came from the submission (names, captured output,
+exception text in feedback, synthesized text) is escaped by the template engine, never by hand.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import jinja2
+
+from grader.render.summary import by_function, points
+from grader.render.svgplot import Marks, Series, line_plot
+from grader.results import SubmissionResult, TrainingRun
+
+GENERATOR = "rnn-grader"  # <meta name="generator">: how outputs.py recognises a report it wrote
+SUBMISSION_META = "rnn-grader-submission"
+OUTPUT_SHOWN = 20_000  # characters of each captured stream shown; the rest is cut with a note
+# The course reports call a relative error below 1e-6 a match; finite differences of a correct
+# implementation land far below it, a wrong gradient far above 1e-4.
+GOOD_BELOW, SUSPECT_BELOW = 1e-6, 1e-4
+SUBMISSION_COLOR, REFERENCE_COLOR = "#1f63c6", "#e8710a"
+WRAP_COLOR, RESTART_COLOR = "#777777", "#9c27b0"
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("grader.render", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["points"] = points
+_env.filters["relerr"] = lambda v: "not computed" if v is None else f"{v:.2e}"
+_env.filters["relerr_class"] = lambda v: (
+    "na" if v is None else "good" if v < GOOD_BELOW else "suspect" if v < SUSPECT_BELOW else "bad"
+)
+_env.filters["seconds"] = lambda v: f"{v:.3f} s" if v < 10 else f"{v:.1f} s"
+
+
+def render_html(result: SubmissionResult) -> str:
+    return _env.get_template("report.html.j2").render(
+        result=result,
+        functions=by_function(result),
+        plot=loss_plot(result.training) if _has_curve(result.training) else None,
+        stdout=_shown(result.output.stdout),
+        stderr=_shown(result.output.stderr),
+        generator=GENERATOR,
+        submission_meta=SUBMISSION_META,
+        good_below=GOOD_BELOW,
+        suspect_below=SUSPECT_BELOW,
+    )
+
+
+def loss_plot(run: TrainingRun):
+    return line_plot(
+        [
+            Series("your train", run.submission_smooth_loss, SUBMISSION_COLOR),
+            Series("reference train", run.reference_smooth_loss, REFERENCE_COLOR, width=1.4),
+        ],
+        [
+            Marks("text wrapped to the start", run.wrap_updates, WRAP_COLOR, "4 3"),
+            Marks("new train call", run.restart_updates, RESTART_COLOR, "1 3"),
+        ],
+        x_label="update",
+        y_label="smooth loss",
+        title=f"Smooth loss on {run.text_name}: your train and the reference's",
+    )
+
+
+def report_owner(page_head: str) -> str | None:
+    """The submission name a report page was written for, or None if the page is not one of ours."""
+    finder = _MetaFinder()
+    finder.feed(page_head)
+    return finder.meta.get(SUBMISSION_META) if finder.meta.get("generator", "").startswith(GENERATOR) else None
+
+
+class _MetaFinder(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.meta: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "meta" and "name" in attrs:
+            self.meta.setdefault(attrs["name"], attrs.get("content") or "")
+
+
+def _has_curve(run: TrainingRun | None) -> bool:
+    return run is not None and bool(run.submission_smooth_loss or run.reference_smooth_loss)
+
+
+def _shown(text: str) -> dict[str, object]:
+    return {"text": text[:OUTPUT_SHOWN], "cut": max(0, len(text) - OUTPUT_SHOWN), "total": len(text)}

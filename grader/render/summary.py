@@ -1,0 +1,45 @@
+"""Grouping a result's checks by contract function, for the renderers that show a per-function table.
+
+This only adds up the points scoring already gave each check; the total shown is always result.score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.results import CheckResult, SubmissionResult
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    name: str
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.checks)
+
+    @property
+    def passed(self) -> int:
+        return sum(c.status == "passed" for c in self.checks)
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if c.status != "passed")
+
+
+def by_function(result: SubmissionResult) -> list[FunctionSummary]:
+    """Functions in the order their first check appears (the grading's order), each with its checks."""
+    order: dict[str, list[CheckResult]] = {}
+    for check in result.checks:
+        order.setdefault(check.function, []).append(check)
+    return [FunctionSummary(name, tuple(checks)) for name, checks in order.items()]
+
+
+def points(value: float) -> str:
+    """Points as a student reads them: 2, 1.5, 0.25 (no trailing zeros)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")

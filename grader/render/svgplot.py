@@ -1,0 +1,158 @@
+"""A small inline-SVG line plot: axes, ticks, curves, a legend and marked x positions.
+
+The report must open offline as one file, so the plot is drawn here rather than by a plotting library
+or a script. Every piece of text is escaped, because legend labels may come from the submission's run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 760, 360
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 84  # margins; the legend sits under the x-axis label
+MAX_POINTS = 800  # a curve is thinned to about this many points; more are invisible at this width
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    values: tuple[float, ...]  # y at x = 1, 2, ..., len(values)
+    color: str
+    width: float = 1.8
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Vertical lines at some x positions, e.g. where training wrapped around the text."""
+
+    label: str
+    xs: tuple[int, ...]
+    color: str
+    dash: str
+
+
+def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """Round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]."""
+    if not hi > lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / max(1, count - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(f * power for f in (1, 2, 5, 10) if f * power >= raw)
+    first = math.floor(lo / step) * step
+    ticks = []
+    value = first
+    while value <= hi + step * 1e-9:
+        ticks.append(round(value, 12))
+        value += step
+    if ticks[-1] < hi:
+        ticks.append(round(value, 12))
+    return ticks
+
+
+def line_plot(series: list[Series], marks: list[Marks], x_label: str, y_label: str, title: str) -> Markup:
+    finite = [v for s in series for v in s.values if math.isfinite(v)]
+    n = max((len(s.values) for s in series), default=1)
+    x_ticks = nice_ticks(0, max(n, 1))
+    y_ticks = nice_ticks(min(finite, default=0.0), max(finite, default=1.0))
+    frame = _Frame(x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+        f'role="img" aria-label="{escape(title)}" class="plot">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{LEFT}" y="{TOP}" width="{frame.w}" height="{frame.h}" fill="#fff" stroke="#999"/>',
+    ]
+    parts += _grid_and_ticks(frame, x_ticks, y_ticks)
+    parts += _marks(frame, marks)
+    parts += [_polyline(frame, s) for s in series if s.values]
+    parts += _labels(frame, x_label, y_label)
+    parts += _legend(series, marks)
+    parts.append("</svg>")
+    return Markup("\n".join(parts))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    w: int = WIDTH - LEFT - RIGHT
+    h: int = HEIGHT - TOP - BOTTOM
+
+    def x(self, value: float) -> float:
+        return LEFT + (value - self.x0) / (self.x1 - self.x0) * self.w
+
+    def y(self, value: float) -> float:
+        return TOP + self.h - (value - self.y0) / (self.y1 - self.y0) * self.h
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def _grid_and_ticks(frame: _Frame, x_ticks: list[float], y_ticks: list[float]) -> list[str]:
+    out = []
+    bottom = TOP + frame.h
+    for t in x_ticks:
+        x = frame.x(t)
+        out.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}" stroke="#eee"/>')
+        out.append(f'<line x1="{x:.1f}" y1="{bottom}" x2="{x:.1f}" y2="{bottom + 5}" stroke="#555"/>')
+        out.append(f'<text x="{x:.1f}" y="{bottom + 18}" text-anchor="middle" class="tick">{_fmt(t)}</text>')
+    for t in y_ticks:
+        y = frame.y(t)
+        out.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + frame.w}" y2="{y:.1f}" stroke="#eee"/>')
+        out.append(f'<line x1="{LEFT - 5}" y1="{y:.1f}" x2="{LEFT}" y2="{y:.1f}" stroke="#555"/>')
+        out.append(f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" class="tick">{_fmt(t)}</text>')
+    return out
+
+
+def _marks(frame: _Frame, marks: list[Marks]) -> list[str]:
+    return [
+        f'<line x1="{frame.x(x):.1f}" y1="{TOP}" x2="{frame.x(x):.1f}" y2="{TOP + frame.h}" '
+        f'stroke="{m.color}" stroke-dasharray="{m.dash}" stroke-width="1"/>'
+        for m in marks
+        for x in m.xs
+    ]
+
+
+def _polyline(frame: _Frame, s: Series) -> str:
+    stride = max(1, math.ceil(len(s.values) / MAX_POINTS))
+    indices = list(range(0, len(s.values), stride))
+    if indices[-1] != len(s.values) - 1:
+        indices.append(len(s.values) - 1)  # always end at the last point, so the curve's end is true
+    points = " ".join(f"{frame.x(i + 1):.1f},{frame.y(s.values[i]):.1f}" for i in indices if math.isfinite(s.values[i]))
+    return (
+        f'<polyline points="{points}" fill="none" stroke="{s.color}" stroke-width="{s.width}" '
+        f'stroke-linejoin="round"><title>{escape(s.label)}</title></polyline>'
+    )
+
+
+def _labels(frame: _Frame, x_label: str, y_label: str) -> list[str]:
+    cx, cy = LEFT + frame.w / 2, TOP + frame.h / 2
+    return [
+        f'<text x="{cx:.1f}" y="{TOP + frame.h + 38}" text-anchor="middle" class="axis">{escape(x_label)}</text>',
+        f'<text x="16" y="{cy:.1f}" text-anchor="middle" class="axis" transform="rotate(-90 16 {cy:.1f})">'
+        f"{escape(y_label)}</text>",
+    ]
+
+
+def _legend(series: list[Series], marks: list[Marks]) -> list[str]:
+    out = []
+    x, y = LEFT, HEIGHT - 18
+    for s in series:
+        out.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 24}" y2="{y - 4}" stroke="{s.color}" stroke-width="3"/>')
+        out.append(f'<text x="{x + 30}" y="{y}" class="legend">{escape(s.label)}</text>')
+        x += 40 + 7 * len(s.label)
+    for m in marks:
+        if not m.xs:
+            continue
+        out.append(
+            f'<line x1="{x + 12}" y1="{y - 12}" x2="{x + 12}" y2="{y + 2}" '
+            f'stroke="{m.color}" stroke-dasharray="{m.dash}"/>'
+        )
+        out.append(f'<text x="{x + 22}" y="{y}" class="legend">{escape(m.label)}</text>')
+        x += 34 + 7 * len(m.label)
+    return out

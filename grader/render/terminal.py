@@ -1,0 +1,85 @@
+"""The terminal summary: functions and checks with points, why each failure failed, the total.
+
+rich decides from the stream whether it is a terminal: colours and the progress spinner only appear
+there, and output piped to a file is plain text. Everything from the submission (reasons quoting its
+exceptions) goes in as rich Text, never as markup, so a "[bold]" in an error message prints as is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from rich import box
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from grader.render.summary import by_function, points
+from grader.results import SubmissionResult
+
+
+def make_console(file: TextIO | None = None) -> Console:
+    return Console(file=file or sys.stdout, highlight=False, emoji=False)
+
+
+@contextlib.contextmanager
+def progress(console: Console, message: str) -> Iterator[None]:
+    """A spinner with `message` while the block runs, on a terminal; nothing otherwise."""
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(Text(message), spinner="dots"):
+        yield
+
+
+def render_terminal(result: SubmissionResult, console: Console, outputs: dict[str, Path] | None = None) -> None:
+    """Print the summary; `outputs` is write_outputs' answer, so the student learns where the report is."""
+    console.print(Text.assemble(("RNN assignment: ", "bold"), (result.name, "bold")))
+    if result.self_check:
+        console.print(
+            Text(
+                f"self-check: public checks only; {result.hidden_checks_not_run} hidden checks not run", style="yellow"
+            )
+        )
+    if result.load_failure:
+        console.print(Text("rnn.py could not be loaded, so no function could be checked:", style="bold red"))
+        console.print(Text(result.load_failure, style="red"))
+    if result.checks:
+        console.print(_table(result))
+    total_style = "bold green" if result.score >= result.max_score else "bold"
+    console.print(Text(f"Total: {points(result.score)} / {points(result.max_score)}", style=total_style))
+    training = result.training
+    if result.gradient_failure or (training and training.failure):
+        console.print(Text("The report's diagnostics could not all run; see the report for why.", style="yellow"))
+    for label, path in (outputs or {}).items():
+        # soft_wrap: a path stays on one line, so it can be copied or clicked whole
+        console.print(Text.assemble((f"{label.capitalize()}: ", "dim"), str(path)), soft_wrap=True)
+
+
+def _table(result: SubmissionResult) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("function / check")
+    table.add_column("points", justify="right", no_wrap=True)
+    for fn in by_function(result):
+        table.add_row(
+            Text(""),
+            Text.assemble((fn.name, "bold"), (f"  {fn.passed}/{len(fn.checks)} passed", "dim")),
+            Text(f"{points(fn.score)} / {points(fn.max_score)}", style="bold"),
+        )
+        for check in fn.checks:
+            ok = check.status == "passed"
+            name = Padding(Text(check.name), (0, 0, 0, 2))
+            if not ok and check.reason:  # indented under the name, also where it wraps
+                name = Group(name, Padding(Text(check.reason, style="red"), (0, 0, 0, 4)))
+            table.add_row(
+                Text("PASS", style="green") if ok else Text("FAIL", style="bold red"),
+                name,
+                Text(f"{points(check.score)} / {points(check.max_score)}"),
+            )
+    return table

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, while it builds the autograder image. The uploaded zip is
+# unpacked in /autograder/source: this repository with setup.sh and run_autograder at its top level.
+set -euo pipefail
+
+SOURCE=/autograder/source
+VENV=/autograder/venv
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# bubblewrap gives the sandbox its strongest tier; the grader falls back (and says so) where a
+# container does not allow it.
+apt-get install -y -qq --no-install-recommends bubblewrap python3 python3-venv python3-pip
+
+# The grader needs Python 3.11 or newer: Gradescope's Ubuntu 24.04 base image has 3.12.
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "rnn-grader needs Python 3.11 or newer, but python3 is $(python3 --version 2>&1)." >&2
+    echo "Choose the Ubuntu 24.04 (or newer) base image in the autograder settings." >&2
+    exit 1
+fi
+
+# A virtual environment of its own: Ubuntu's system Python refuses pip installs (PEP 668).
+python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --upgrade pip
+"$VENV/bin/pip" install --quiet "$SOURCE"
+"$VENV/bin/python" -m grader --version

@@ -1,0 +1,88 @@
+"""grading.yaml: loaded, validated with messages that name the file, the check and the field; scores."""
+
+import shutil
+
+import pytest
+import yaml
+
+from grader.checks import CHECKS
+from grader.checks.core import WHOLE, Outcome
+from grader.contract import SpecError, default_spec_dir
+from grader.scoring import check_result, load_grading_spec, totals
+
+GRADS = "compute_gradients: consistent with own forward"
+
+
+def test_the_shipped_spec_covers_every_check_with_100_points():
+    spec = load_grading_spec()
+    assert set(spec.checks) == {c.name for c in CHECKS}
+    assert spec.total == 100 and sum(s.points for s in spec.checks.values()) == 100
+
+
+def test_every_check_is_named_after_its_function_and_documented():
+    for check in CHECKS:
+        assert check.name.startswith(f"{check.function}: ")
+        assert len(check.doc) > 40, check.name
+
+
+@pytest.fixture
+def spec_dir(tmp_path):
+    """A copy of the shipped specs whose grading.yaml a test may rewrite through edit()."""
+    for name in ("contract.yaml", "grading.yaml"):
+        shutil.copy(default_spec_dir() / name, tmp_path / name)
+    return tmp_path
+
+
+def edit(spec_dir, change):
+    raw = yaml.safe_load((spec_dir / "grading.yaml").read_text())
+    change(raw)
+    (spec_dir / "grading.yaml").write_text(yaml.safe_dump(raw))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda raw: raw["checks"].pop("forward: H matches reference"),
+     "check 'forward: H matches reference': missing: every check of the suite needs an entry"),
+    (lambda raw: raw["checks"].update({"forward: something else": {"points": 1}}),
+     "check 'forward: something else': no such check in the suite"),
+    (lambda raw: raw["checks"]["forward: H matches reference"].update(points="four"),
+     "check 'forward: H matches reference', field 'points': must be a positive number, not 'four'"),
+    (lambda raw: raw["checks"]["forward: H matches reference"].pop("threshold"),
+     "check 'forward: H matches reference', field 'threshold': missing"),
+    (lambda raw: raw["checks"]["forward: H matches reference"].update(tolerance=0.1),
+     "check 'forward: H matches reference', field 'tolerance': unknown for this check"),
+    (lambda raw: raw["checks"]["forward: H matches reference"].update(visibility="secret"),
+     "field 'visibility': must be one of visible, hidden, after_due_date, after_published, not 'secret'"),
+    (lambda raw: raw["checks"]["forward: H matches reference"].update(examples=0),
+     "field 'examples': must be a whole number of at least 1, not 0"),
+    (lambda raw: raw["checks"][GRADS]["parts"].pop("W"),
+     f"check '{GRADS}', field 'parts': must give points to exactly the parts b, c, U, W, V"),
+    (lambda raw: raw["checks"][GRADS]["parts"].update(W=2),
+     f"check '{GRADS}', field 'parts': add up to 5.2, not the check's 4 points"),
+    (lambda raw: raw.update(total=90), "field 'total': is 90 but the checks' points add up to 100"),
+])
+def test_a_malformed_spec_names_file_check_and_field(spec_dir, change, message):
+    edit(spec_dir, change)
+    with pytest.raises(SpecError) as raised:
+        load_grading_spec(spec_dir)
+    assert str(raised.value).startswith(str(spec_dir / "grading.yaml"))
+    assert message in str(raised.value)
+
+
+def test_invalid_yaml_is_a_spec_error(spec_dir):
+    (spec_dir / "grading.yaml").write_text("checks: [unclosed")
+    with pytest.raises(SpecError, match="is not valid YAML"):
+        load_grading_spec(spec_dir)
+
+
+def _result(name, failed):
+    check = next(c for c in CHECKS if c.name == name)
+    return check_result(check, load_grading_spec().checks[name], Outcome(frozenset(failed), "why", "feedback"))
+
+
+def test_scores_all_partial_or_nothing():
+    assert _result(GRADS, ()).score == 4
+    partial = _result(GRADS, ("b", "W"))
+    assert partial.score == pytest.approx(2.4) and "Partial credit: 2.4 of 4 points" in partial.feedback
+    assert _result(GRADS, (WHOLE,)).score == 0
+    assert _result("forward: H matches reference", (WHOLE,)).score == 0
+    assert totals((partial, _result("forward: H matches reference", ()))) == (pytest.approx(6.4), 8)

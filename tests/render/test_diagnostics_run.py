@@ -1,0 +1,177 @@
+"""The report's diagnostics with the real sandbox: on alice (correct) and on broken submissions."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from grader.contract import SpecError, load_contract
+from grader.diagnostics import run_diagnostics
+from grader.diagnostics.relerr import max_relative_error
+from grader.diagnostics.spec import load_report_spec
+from grader.diagnostics.training import carry_smoothing, chunk_sizes, wrap_updates
+from grader.sandbox import Limits, Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+ALICE = ROOT / "submissions" / "alice"
+SPECS = ROOT / "specs"
+
+
+def _alice_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    source = (ALICE / "rnn.py").read_text()
+    assert old in source, f"alice's rnn.py changed: {old!r} not found"
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "rnn.py").write_text(source.replace(old, new))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def contract():
+    return load_contract()
+
+
+@pytest.fixture
+def small_specs(tmp_path) -> Path:
+    """The shipped specs with a short training run, so tests of broken submissions stay fast."""
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    shutil.copy(SPECS / "contract.yaml", folder)
+    report = yaml.safe_load((SPECS / "report.yaml").read_text())
+    report["training"].update(
+        text=str(SPECS / "texts" / "prose.txt"), text_chars=600, n_updates=60, chunks=3, passage_chars=100
+    )
+    (folder / "report.yaml").write_text(yaml.safe_dump(report))
+    return folder
+
+
+def _diagnose(folder: Path, contract, spec_dir=None, limits=None):
+    with Sandbox(folder, limits=limits or Limits()) as box:
+        return run_diagnostics(box, contract, spec_dir)
+
+
+@pytest.mark.slow
+def test_alice_gets_a_clean_table_and_a_full_run(contract):
+    diagnostics = _diagnose(ALICE, contract)
+    spec = load_report_spec().training
+    assert [r.param for r in diagnostics.gradient_table] == ["b", "c", "U", "W", "V"]
+    for row in diagnostics.gradient_table:
+        assert row.vs_reference < 1e-10 and row.vs_numerical < 1e-6, row
+    assert diagnostics.gradient_failure == "" and "K=5, m=6, tau=4" in diagnostics.gradient_case
+    run = diagnostics.training
+    assert run.failure == ""
+    assert len(run.submission_smooth_loss) == len(run.reference_smooth_loss) == spec.n_updates
+    # Same start, same chunks: the curves agree to rounding at first; AdaGrad's early steps then amplify
+    # rounding differences (about tenfold per update), so later they agree only in shape.
+    np.testing.assert_allclose(run.submission_smooth_loss[:5], run.reference_smooth_loss[:5], rtol=1e-12)
+    np.testing.assert_allclose(run.submission_smooth_loss[-1], run.reference_smooth_loss[-1], rtol=0.1)
+    assert run.reference_smooth_loss[-1] < 0.6 * run.reference_smooth_loss[0]
+    assert [s.update for s in run.samples] == [300, 600, 900, 1200, 1500]
+    assert all(len(s.text) == spec.sample_chars for s in run.samples)
+    assert len(run.passage) == spec.passage_chars
+    assert run.restart_updates == (300, 600, 900, 1200)
+    assert run.wrap_updates == wrap_updates(spec.text_chars, spec.seq_length, chunk_sizes(spec.n_updates, spec.chunks))
+    assert run.text_name == "prose" and run.text_chars == spec.text_chars
+
+
+def test_a_wrong_dW_shows_in_both_columns(tmp_path, contract, small_specs):
+    folder = _alice_with(tmp_path, "wrong_dW", 'grads["W"] += da @ h_prev.T', 'grads["W"] += da @ h.T')
+    rows = {r.param: r for r in _diagnose(folder, contract, small_specs).gradient_table}
+    assert rows["W"].vs_reference > 1e-2 and rows["W"].vs_numerical > 1e-2
+    for k in "bcUV":
+        assert rows[k].vs_reference < 1e-10 and rows[k].vs_numerical < 1e-6
+
+
+def test_a_crashing_compute_gradients_leaves_no_table_but_a_run(tmp_path, contract, small_specs):
+    folder = _alice_with(
+        tmp_path,
+        "crash",
+        "def compute_gradients(params, X, Y, h0):\n",
+        "def compute_gradients(params, X, Y, h0):\n    raise RuntimeError('<b>not yet</b>')\n",
+    )
+    diagnostics = _diagnose(folder, contract, small_specs)
+    assert diagnostics.gradient_table == ()
+    assert "compute_gradients failed" in diagnostics.gradient_failure and "not yet" in diagnostics.gradient_failure
+    assert "train failed on updates 1-20" in diagnostics.training.failure  # its train calls compute_gradients
+    assert len(diagnostics.training.reference_smooth_loss) == 60
+
+
+def test_a_crashing_forward_leaves_the_numerical_column_empty(tmp_path, contract, small_specs):
+    folder = _alice_with(
+        tmp_path,
+        "forward",
+        "def forward(params, X, Y, h0):\n",
+        "def forward(params, X, Y, h0, _calls=[]):\n"
+        "    _calls.append(1)\n"
+        "    if len(_calls) > 1: raise ValueError('second call')\n",
+    )
+    diagnostics = _diagnose(folder, contract, small_specs)
+    assert all(r.vs_numerical is None and r.vs_reference < 1e-10 for r in diagnostics.gradient_table)
+    assert "forward failed" in diagnostics.gradient_failure
+
+
+def test_a_broken_synthesize_keeps_the_curve(tmp_path, contract, small_specs):
+    folder = _alice_with(tmp_path, "synth", "    return out\n", "    return out[:-1]\n")
+    run = _diagnose(folder, contract, small_specs).training
+    assert len(run.submission_smooth_loss) == 60 and run.samples == () and run.passage == ""
+    assert "synthesize failed after update 20" in run.failure
+
+
+def test_a_hanging_train_is_cut_off_and_recorded(tmp_path, contract, small_specs):
+    folder = _alice_with(
+        tmp_path,
+        "hang",
+        "    chars = sorted(set(text))\n",
+        "    import time\n    time.sleep(60)\n    chars = sorted(set(text))\n",
+    )
+    run = _diagnose(folder, contract, small_specs, Limits(call_seconds=1.0)).training
+    assert run.submission_smooth_loss == () and "train failed on updates 1-20" in run.failure
+
+
+def test_wrap_updates_follow_the_contract_loop():
+    # text of 100 chars, seq_length 25: e runs 25, 50, 75 > 74 -> reset after every 3rd update
+    assert wrap_updates(100, 25, [7]) == (3, 6)
+    # a reset on a chunk's last update is the next call's restart, not a wrap
+    assert wrap_updates(100, 25, [3, 4]) == (6,)
+    assert chunk_sizes(1500, 5) == [300] * 5 and chunk_sizes(7, 3) == [3, 2, 2]
+
+
+def test_carried_smoothing_equals_one_smoothing_over_the_whole_run():
+    losses = np.random.default_rng(0).uniform(20, 110, size=50)
+
+    def smooth(values):  # the contract's: starts at the first loss
+        out = [values[0]]
+        for v in values[1:]:
+            out.append(0.999 * out[-1] + 0.001 * v)
+        return out
+
+    whole = smooth(losses)
+    carried = carry_smoothing(None, smooth(losses[:20]), 0.999)
+    carried += carry_smoothing(carried[-1], smooth(losses[20:]), 0.999)
+    np.testing.assert_allclose(carried, whole, rtol=1e-12)
+
+
+def test_relative_error_uses_the_floor():
+    assert max_relative_error(np.array([1.0, 0.0]), np.array([1.0, 1e-9]), 1e-6) == pytest.approx(1e-3)
+    assert max_relative_error(np.zeros(3), np.zeros(3), 1e-6) == 0.0
+
+
+def test_a_text_too_short_to_train_on_is_a_spec_error(tmp_path, contract, small_specs):
+    (tmp_path / "tiny.txt").write_text("abcabc")
+    report = yaml.safe_load((small_specs / "report.yaml").read_text())
+    report["training"]["text"] = str(tmp_path / "tiny.txt")
+    (small_specs / "report.yaml").write_text(yaml.safe_dump(report))
+    with pytest.raises(SpecError, match="fewer than seq_length"):
+        _diagnose(ALICE, contract, small_specs)
+
+
+def test_a_malformed_report_spec_is_a_spec_error(tmp_path):
+    (tmp_path / "report.yaml").write_text("gradients: {seed: 1}\ntraining: {}\n")
+    with pytest.raises(SpecError, match="not a valid report spec"):
+        load_report_spec(tmp_path)
+    with pytest.raises(SpecError, match="no report spec"):
+        load_report_spec(tmp_path / "missing")

@@ -1,0 +1,92 @@
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.render.gradescope import render_gradescope_json, results_owner, to_gradescope
+from grader.results import GradientRow, SubmissionResult
+
+SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
+
+
+def _validated(result: SubmissionResult) -> dict:
+    document = json.loads(render_gradescope_json(result))
+    jsonschema.validate(document, SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return document
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"checks": (), "score": 0.0, "load_failure": "SyntaxError: invalid syntax (rnn.py, line 3)", "training": None},
+        {"self_check": True, "hidden_checks_not_run": 7},
+        {"gradient_table": (GradientRow("W", math.nan, math.inf),)},
+    ],
+    ids=["typical", "load-failure", "self-check", "non-finite"],
+)
+def test_results_json_follows_the_gradescope_format(make_result, overrides):
+    _validated(make_result(**overrides))
+
+
+def test_every_check_is_a_numbered_test_with_its_feedback(result):
+    tests = _validated(result)["tests"]
+    assert [t["name"] for t in tests] == [c.name for c in result.checks]
+    assert [t["number"] for t in tests] == ["1.1", "2.1", "3.1", "3.2", "4.1"]
+    failed = tests[2]
+    assert failed["status"] == "failed" and failed["score"] == 0.0 and failed["max_score"] == 3.0
+    assert failed["output"].startswith("dW differs from the reference")
+    assert "Expected dW = [[0.12]]" in failed["output"]
+    assert failed["output"].endswith("Hint: dW uses h_t where it should use h_{t-1}.")
+    assert failed["tags"] == ["compute_gradients", "core", "gradients"]
+    assert [t["visibility"] for t in tests] == [c.visibility for c in result.checks]
+
+
+def test_top_level_score_is_the_results_not_a_sum(result):
+    document = _validated(dataclasses.replace(result, score=5.5))
+    assert document["score"] == 5.5
+    assert document["execution_time"] == result.execution_time
+    assert document["stdout_visibility"] == "hidden"
+
+
+def test_extra_data_carries_the_whole_result_back(result):
+    extra = _validated(result)["extra_data"]
+    assert extra["isolation_tier"] == "bubblewrap"
+    assert extra["spec_digest"] == result.spec_digest
+    assert extra["grader_version"] == result.grader_version
+    assert extra["timings"]["train"]["calls"] == 5
+    assert SubmissionResult.from_dict(extra["result"]) == result
+
+
+def test_non_finite_numbers_become_null(make_result):
+    document = _validated(make_result(gradient_table=(GradientRow("W", math.nan, math.inf),)))
+    assert document["extra_data"]["result"]["gradient_table"] == [
+        {"param": "W", "vs_reference": None, "vs_numerical": None}
+    ]
+
+
+def test_summary_output_names_load_failure_and_self_check(make_result):
+    text = _validated(
+        make_result(load_failure="ImportError: no module named torch", self_check=True, hidden_checks_not_run=4)
+    )["output"]
+    assert "ImportError: no module named torch" in text
+    assert "4 hidden checks not run" in text
+
+
+def test_hostile_text_is_kept_verbatim_as_json_string(make_result, hostile):
+    document = _validated(make_result(name=hostile))
+    assert results_owner(document) == hostile
+
+
+def test_unknown_visibility_is_refused(result):
+    with pytest.raises(ValueError, match="not one of"):
+        to_gradescope(result, visibility="students")
+
+
+def test_owner_is_none_for_foreign_documents():
+    assert results_owner({"score": 3}) is None
+    assert results_owner([1, 2]) is None
+    assert results_owner({"extra_data": {"generator": "someone-else", "submission": "alice"}}) is None
