@@ -33,6 +33,7 @@ import fcntl
 import os
 import pwd
 import shutil
+import site
 import signal
 import subprocess
 import sys
@@ -208,9 +209,39 @@ def processes_of_tree(root: int, marker: bytes) -> list[int]:
 # --- tier probe ----------------------------------------------------------------------
 
 
+NUMPY_ENTRIES = ("numpy", "numpy.libs")  # the package and the shared libraries its wheel bundles
+
+
 def numpy_site() -> str:
-    """The folder numpy is installed in; the only part of site-packages the worker gets."""
+    """The folder numpy is installed in. The worker sees only numpy's own entries of it: the grader,
+    the reference and everything else installed beside numpy stay out of its reach."""
     return os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
+
+
+def numpy_entries() -> list[str]:
+    site = numpy_site()
+    return [os.path.join(site, name) for name in NUMPY_ENTRIES if os.path.exists(os.path.join(site, name))]
+
+
+def site_folders() -> list[str]:
+    """Every folder this interpreter installs packages into, numpy's included."""
+    found = {numpy_site()}
+    for path in (*site.getsitepackages(), site.getusersitepackages()):
+        if os.path.isdir(path):
+            found.add(os.path.realpath(path))
+    return sorted(found)
+
+
+def numpy_only_folder(target: Path) -> str:
+    """A folder holding links to numpy's entries only, for the tiers without a private filesystem.
+
+    numpy's extension modules find their bundled libraries relative to their own path
+    ($ORIGIN/../../numpy.libs), which the links keep.
+    """
+    target.mkdir(mode=0o755)
+    for entry in numpy_entries():
+        os.symlink(entry, target / os.path.basename(entry))
+    return str(target)
 
 
 def _numpy_check() -> str:
@@ -267,6 +298,11 @@ def bwrap_arguments(root_mode: bool, user_namespace: bool, tmp_bytes: int) -> li
             args += ["--perms", "0755", "--dir", path]
             made.add(path)
         args += ["--ro-bind", root, root]
+    for folder in site_folders():
+        if any(folder == r or folder.startswith(r + "/") for r in _python_roots()):
+            args += ["--perms", "0755", "--tmpfs", folder]  # hide what is installed beside numpy...
+    for entry in numpy_entries():
+        args += ["--ro-bind", entry, entry]  # ...and put numpy back
     args += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     return args

@@ -17,7 +17,7 @@ from typing import Any
 from . import failures, protocol
 from .capture import CappedBuffer, CapturedOutput, PipeDrain
 from .failures import CallFailed, Failure, FailureKind
-from .isolation import Isolation, numpy_site
+from .isolation import Isolation, numpy_only_folder, numpy_site
 from .limits import Limits
 from .scratch import MODULE, Refused, copy_submission
 
@@ -97,11 +97,17 @@ class Sandbox:
             self._load_failure = failures.refused(str(exc))
             self._started = True
         self._isolation.prepare_scratch(self._scratch)
+        # bubblewrap hides everything installed beside numpy itself; other tiers get a folder of links.
+        self._site = numpy_site() if self.tier == "bubblewrap" else numpy_only_folder(self._root / "site")
 
     # --- public API ------------------------------------------------------------------
 
     def __enter__(self) -> "Sandbox":
-        self._ensure_started()
+        try:
+            self._ensure_started()
+        except BaseException:  # e.g. Ctrl-C while the submission imports: __exit__ will not run
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -212,10 +218,12 @@ class Sandbox:
             "max_bytes": self.limits.reply_bytes,
             "rlimits": self.limits.rlimits(self._isolation.own_uid()),
             "user": self._isolation.drop_to(),
+            # bubblewrap's --die-with-parent covers its tier; the others ask the kernel themselves
+            "parent_pid": None if self.tier == "bubblewrap" else os.getpid(),
             "submission": inside_submission,
             "module": MODULE,
             "functions": list(self.function_names),
-            "site": [numpy_site()],
+            "site": [self._site],
         })
         try:
             self._process = self._isolation.popen(

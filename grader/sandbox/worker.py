@@ -9,12 +9,14 @@ and privilege drop are applied before any student code runs; student code can th
 anything inside this process, which is why the grader trusts nothing it sends back.
 """
 
+import ctypes
 import importlib.util
 import inspect
 import json
 import os
 import random
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -53,6 +55,22 @@ def drop_privileges(uid, gid):
     os.setuid(uid)
     if os.getuid() != uid or os.geteuid() != uid or os.getgroups():
         raise SystemExit("sandbox worker: could not drop privileges")
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid):
+    """Have the kernel kill this worker if the grader process dies, even by SIGKILL.
+
+    Set after the privilege drop, which clears it. Linux only; elsewhere the grader's own cleanup is
+    all there is.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the grader died before the request took effect
+        os._exit(1)
 
 
 def safe_str(exc):
@@ -243,6 +261,8 @@ def setup(config):
     apply_limits(config["rlimits"])
     if config["user"] is not None:
         drop_privileges(*config["user"])
+    if config["parent_pid"] is not None:
+        die_with_parent(config["parent_pid"])
     sys.dont_write_bytecode = True
     root = os.path.realpath(config["submission"])
     os.chdir(root)
