@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
-from grader import __version__
+from grader import __version__, oracle
 from grader.checks import CHECKS
 from grader.checks.core import WHOLE, Ctx, Outcome, run_check
 from grader.contract import Contract, load_contract
@@ -19,16 +20,20 @@ def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | Non
                      include_hidden: bool = True, diagnostics: bool = True) -> SubmissionResult:
     """Run the whole suite on the submission folder ``path`` (its rnn.py) and score it.
 
-    ``include_hidden=False`` runs only the visible checks, as the student kit does; the result then says
-    how many checks were left out. ``diagnostics`` adds the report's gradient table and training run
+    ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
+    Under the student kit's spec (``self_check``), the kit's checks are the visible ones and their expected
+    values come from the fixtures its builder recorded (grader.oracle). ``diagnostics`` adds the report's gradient table and training run
     (they never change the score); they run after the timings are taken, so their calls do not count
     as the submission's time per function.
     """
     contract = load_contract(spec_dir)
     spec = load_grading_spec(spec_dir)
     selected = [c for c in CHECKS if include_hidden or spec.checks[c.name].visibility == PUBLIC]
+    expected_values = (
+        oracle.replaying(oracle.load_fixtures(spec.path.parent / oracle.FIXTURES)) if spec.self_check else nullcontext()
+    )
     start = time.perf_counter()
-    with Sandbox(path, limits=limits or Limits()) as box:
+    with expected_values, Sandbox(path, limits=limits or Limits()) as box:
         blocked = _blocked(box, contract)
         results = []
         for check in selected:
@@ -42,6 +47,7 @@ def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | Non
         captured = box.output()
         tier, tier_description = box.tier, box.tier_description
         load_failure = box.load_failure.message if box.load_failure is not None else ""
+        load_failure_kind = box.load_failure.kind.value if box.load_failure is not None else ""
         extras = run_diagnostics(box, contract, spec_dir).fields() if diagnostics and not load_failure else {}
     score, max_score = totals(tuple(results))
     return SubmissionResult(
@@ -55,10 +61,11 @@ def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | Non
         grader_version=__version__,
         spec_digest=f"{contract.digest}-{spec.digest}",
         load_failure=load_failure,
+        load_failure_kind=load_failure_kind,
         output=CapturedOutput(captured.stdout, captured.stderr, captured.truncated),
         timings=timings,
-        self_check=not include_hidden,
-        hidden_checks_not_run=len(CHECKS) - len(selected),
+        self_check=spec.self_check or not include_hidden,
+        hidden_checks_not_run=spec.hidden_checks + len(CHECKS) - len(selected),
         **extras,
     )
 

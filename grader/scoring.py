@@ -36,6 +36,8 @@ class GradingSpec:
     floor: float
     checks: dict[str, CheckSpec]
     digest: str
+    self_check: bool = False  # the student kit's spec: public checks only, expected values recorded
+    hidden_checks: int = 0  # checks the kit leaves out (self_check only)
 
 
 def load_grading_spec(spec_dir: Path | None = None, checks: tuple[Check, ...] = CHECKS) -> GradingSpec:
@@ -54,7 +56,7 @@ def load_grading_spec(spec_dir: Path | None = None, checks: tuple[Check, ...] = 
 
     if not isinstance(raw, dict):
         fail("top level", "expected a mapping with total, relative_error_floor and checks")
-    unknown = set(raw) - {"total", "relative_error_floor", "checks"}
+    unknown = set(raw) - {"total", "relative_error_floor", "checks", "self_check"}
     if unknown:
         fail("top level", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     total = _number(raw.get("total"), lambda p: fail("field 'total'", p))
@@ -74,7 +76,12 @@ def load_grading_spec(spec_dir: Path | None = None, checks: tuple[Check, ...] = 
     points = sum(s.points for s in specs.values())
     if not math.isclose(points, total):
         fail("field 'total'", f"is {total:g} but the checks' points add up to {points:g}")
-    return GradingSpec(path, total, floor, specs, hashlib.sha256(raw_text.encode()).hexdigest()[:16])
+    self_check = raw.get("self_check")
+    if self_check is not None and (not isinstance(self_check, dict) or set(self_check) != {"hidden_checks"}
+                                   or type(self_check["hidden_checks"]) is not int or self_check["hidden_checks"] < 0):
+        fail("field 'self_check'", "must be a mapping with hidden_checks: a whole number of at least 0")
+    return GradingSpec(path, total, floor, specs, hashlib.sha256(raw_text.encode()).hexdigest()[:16],
+                       self_check=self_check is not None, hidden_checks=self_check["hidden_checks"] if self_check else 0)
 
 
 def _check_spec(check: Check, entry, fail) -> CheckSpec:
@@ -127,7 +134,7 @@ def check_result(check: Check, spec: CheckSpec, outcome: Outcome) -> CheckResult
     return CheckResult(
         name=check.name, function=check.function, score=round(score, 6), max_score=spec.points,
         visibility=spec.visibility, reason=outcome.reason, feedback=feedback, hint=outcome.hint,
-        seconds=round(outcome.seconds, 4),
+        tags=(outcome.stopped_by,) if outcome.stopped_by else (), seconds=round(outcome.seconds, 4),
     )
 
 

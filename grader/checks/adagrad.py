@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
 from grader.checks.strategies import PARAM_NAMES, ParamSets, copy_params, param_sets
-from reference import rnn as reference
+from grader.oracle import reference
 
 EPS = 1e-8
 STEPS = 3

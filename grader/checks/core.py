@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis.internal.conjecture import providers
 from hypothesis.strategies import SearchStrategy
 
+from grader import oracle
 from grader.checks.compare import Mismatch, formula, mismatch
 from grader.contract import Contract, ContractViolation, conform, conform_params
 from grader.sandbox import CallFailed
@@ -52,10 +53,11 @@ class Failed(AssertionError):
 class Aborted(BaseException):
     """The sandbox could not complete a call; the check stops at once."""
 
-    def __init__(self, message: str, detail: str = ""):
+    def __init__(self, message: str, detail: str = "", kind: str = ""):
         super().__init__(message)
         self.message = message
         self.detail = detail
+        self.kind = kind  # the sandbox's FailureKind value: timeout, signal, memory, exited, budget, ...
         self.case: Any = None
 
 
@@ -93,6 +95,7 @@ class Outcome:
     feedback: str = ""
     hint: str = ""
     seconds: float = 0.0
+    stopped_by: str = ""  # the sandbox failure kind that stopped the check, if one did
 
 
 WHOLE = "*"
@@ -127,7 +130,7 @@ class Ctx:
             failure = exc.failure
             if getattr(failure.kind, "value", failure.kind) in SHRINKABLE_FAILURES:
                 raise Failed(_one_line(failure.message), failure.detail) from None
-            raise Aborted(failure.message, failure.detail) from None
+            raise Aborted(failure.message, failure.detail, getattr(failure.kind, "value", failure.kind)) from None
         names = [a.name for a in self.contract.functions[function].args]
         try:
             values = conform(self.contract, function, reply.value, dims)
@@ -164,7 +167,8 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
         except Aborted as abort:
             lines = [abort.message, f"Case: {abort.case.describe()}"] + ([abort.detail] if abort.detail else [])
             reason = f"{_one_line(abort.message)} ({abort.case.summary()})"
-            return Outcome(frozenset({WHOLE}), reason, "\n".join(reports + lines), "", time.perf_counter() - start)
+            return Outcome(frozenset({WHOLE}), reason, "\n".join(reports + lines), "", time.perf_counter() - start,
+                           abort.kind)
         if final is None:
             break
         failed |= final.parts or set(check.parts) or {WHOLE}
@@ -188,7 +192,10 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str]) -> tu
 
     def test(case):
         try:
-            check.prop(ctx, case)
+            with oracle.scope(oracle.case_scope(check.name, case)):
+                check.prop(ctx, case)
+        except oracle.NotRecorded:
+            reject()  # the student kit has no expected values for this case: not a case for it
         except Failed as failure:
             if failure.parts and failure.parts <= ignore:
                 return
@@ -266,6 +273,8 @@ def _resolve_hint(hint: str | Callable[[], str]) -> str:
     try:
         return hint()
     except (Failed, Aborted):  # a probe that itself fails tells us nothing more
+        return ""
+    except oracle.NotRecorded:  # the student kit cannot compute this hint
         return ""
 
 

@@ -6,11 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from grader.checks import variants
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
 from grader.checks.strategies import Sequence, onehot, sequences
-from reference import rnn as reference
+from grader.oracle import reference, variants
 
 LINKS = "what links the time steps: h_{t-1} in the forward pass, dL/da_{t+1} in the backward pass"
 

@@ -6,12 +6,11 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from grader.checks import variants
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
 from grader.checks.strategies import PARAM_NAMES, Fixed, Text, copy_params, texts
 from grader.texts import DEFAULT_TEXT, load_text
-from reference import rnn as reference
+from grader.oracle import reference, variants
 
 DEPENDS = ("train uses your compute_gradients, clip_gradients and adagrad_step: if their checks fail, "
            "fix those first.")

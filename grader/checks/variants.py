@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.checks.strategies import softmax_columns
 from reference import rnn as reference
 
 
@@ -57,11 +58,6 @@ def gradients(params, xs, ys, h0, *, through_time=True, tanh_grad="1 - h^2", w_i
         "W": dA @ H_in.T,
         "V": G @ H.T,
     }
-
-
-def softmax_columns(O: np.ndarray) -> np.ndarray:
-    E = np.exp(O - O.max(axis=0, keepdims=True))
-    return E / E.sum(axis=0, keepdims=True)
 
 
 def softmax_over_time(params, xs, ys, h0) -> np.ndarray:

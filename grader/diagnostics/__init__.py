@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader import oracle
 from grader.contract import Contract, SpecError
 from grader.diagnostics.gradients import gradient_table
 from grader.diagnostics.spec import load_report_spec
@@ -57,6 +58,8 @@ def run_diagnostics(box, contract: Contract, spec_dir: Path | None = None) -> Di
             f"report.yaml: the training text {text_name!r} gives {usable} characters, fewer than "
             f"seq_length + 1 = {spec.training.seq_length + 1}"
         )
-    gradients = gradient_table(box, contract, spec.gradients)
-    training = training_run(box, contract, spec.training, text_name, text)
+    with oracle.scope("diagnostics: gradient table"):
+        gradients = gradient_table(box, contract, spec.gradients)
+    with oracle.scope("diagnostics: training run"):
+        training = training_run(box, contract, spec.training, text_name, text)
     return Diagnostics(gradients.rows, gradients.case, gradients.failure, training)

@@ -18,7 +18,7 @@ from grader.diagnostics.relerr import max_relative_error
 from grader.diagnostics.spec import GradientSpec
 from grader.results import GradientRow
 from grader.sandbox import CallFailed
-from reference import rnn as reference
+from grader.oracle import reference
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from grader.contract import Contract, ContractViolation, conform
 from grader.diagnostics.spec import TrainingSpec
 from grader.results import Sample, TrainingRun
 from grader.sandbox import CallFailed, RngSeed
-from reference import rnn as reference
+from grader.oracle import reference
 
 
 def chunk_sizes(n_updates: int, chunks: int) -> list[int]:

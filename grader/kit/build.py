@@ -1,0 +1,148 @@
+"""Build the student kit: an installable folder with the harness, the public checks and recorded values.
+
+What goes in: the ``grader`` package without the kit builder and without ``grader.checks.variants``
+(the reference with one mistake switched on), the check modules with the hidden checks' code removed,
+the contract, the report's spec and texts, a ``grading.yaml`` with the public checks only, the
+expected values recorded from the reference (``specs/fixtures.bin``), the template, a pyproject and a
+README. What stays out: ``reference/``, every hidden check's name, code and recorded values. The build
+checks the last two itself and refuses to finish otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import yaml
+
+import grader
+from grader import oracle
+from grader.contract import default_spec_dir
+from grader.kit.record import RecordingFailed, record_expected_values
+from grader.kit.strip import strip_checks
+from grader.scoring import PUBLIC, load_grading_spec
+
+HARNESS = Path(grader.__file__).parent
+LEFT_OUT = (Path("kit"), Path("checks") / "variants.py")  # relative to the grader package
+HARNESS_FILES = ("*.py", "*.j2")
+SPEC_FILES = ("contract.yaml", "contract.md", "report.yaml")
+TEMPLATE = Path("submissions") / "template" / "rnn.py"
+
+
+class KitError(Exception):
+    """The kit cannot be built as asked."""
+
+
+@dataclass(frozen=True)
+class Kit:
+    path: Path
+    public_checks: int
+    public_points: float
+    hidden_checks: int
+    recorded_calls: int
+
+
+def build_kit(out_dir: Path, spec_dir: Path | None = None, template: Path | None = None) -> Kit:
+    """Write the kit to ``out_dir``, which must not exist yet or be an empty folder."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise KitError(f"{out_dir} already exists and is not an empty folder; nothing was written")
+    spec_dir = Path(spec_dir or default_spec_dir())
+    spec = load_grading_spec(spec_dir)
+    if spec.self_check:
+        raise KitError(f"{spec.path} is already a student kit's spec; build the kit from the full grader")
+    template = Path(template) if template else _default_template()
+    hidden = {name for name, entry in spec.checks.items() if entry.visibility != PUBLIC}
+    try:
+        fixtures = record_expected_values(spec_dir)
+    except RecordingFailed as exc:
+        raise KitError(str(exc)) from None
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        _copy_harness(staging / "grader", hidden)
+        public_points = _write_specs(staging / "specs", spec_dir, hidden, fixtures)
+        (staging / "template").mkdir()
+        shutil.copyfile(template, staging / "template" / "rnn.py")
+        kit = Kit(out_dir, len(spec.checks) - len(hidden), public_points, len(hidden), len(fixtures))
+        _render(staging, kit)
+        _refuse_leaks(staging, hidden)
+        if out_dir.exists():
+            out_dir.rmdir()
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return kit
+
+
+def _default_template() -> Path:
+    # The template ships with the repository, not the installed package: look beside the package.
+    path = HARNESS.parent / TEMPLATE
+    if not path.is_file():
+        raise KitError(f"no submission template at {path}; pass the template's path")
+    return path
+
+
+def _copy_harness(target: Path, hidden: set[str]) -> None:
+    found: set[str] = set()
+    for pattern in HARNESS_FILES:
+        for source in HARNESS.rglob(pattern):
+            relative = source.relative_to(HARNESS)
+            if "__pycache__" in relative.parts or any(relative.is_relative_to(p) for p in LEFT_OUT):
+                continue
+            text = source.read_text(encoding="utf-8")
+            if relative.parts[0] == "checks" and source.suffix == ".py":
+                text, removed = strip_checks(text, hidden)
+                found |= removed
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            (target / relative).write_text(text, encoding="utf-8")
+    if missing := hidden - found:
+        raise KitError(f"could not remove the code of hidden check(s) {', '.join(sorted(missing))}: "
+                       "each check must be a function decorated with @check(NAME, ...)")
+
+
+def _write_specs(target: Path, spec_dir: Path, hidden: set[str], fixtures: dict) -> float:
+    target.mkdir()
+    (target / "__init__.py").write_text('"""Data package: the student kit\'s contract, checks and recorded values."""\n')
+    for name in SPEC_FILES:
+        shutil.copyfile(spec_dir / name, target / name)
+    shutil.copytree(spec_dir / "texts", target / "texts")
+    raw = yaml.safe_load((spec_dir / "grading.yaml").read_text(encoding="utf-8"))
+    checks = {name: entry for name, entry in raw["checks"].items() if name not in hidden}
+    points = sum(entry["points"] for entry in checks.values())
+    grading = {
+        "total": points,
+        "relative_error_floor": raw["relative_error_floor"],
+        "self_check": {"hidden_checks": len(hidden)},
+        "checks": checks,
+    }
+    header = "# The student kit's grading spec, written by `python -m grader kit`: the public checks only.\n"
+    (target / "grading.yaml").write_text(header + yaml.safe_dump(grading, sort_keys=False, width=120))
+    oracle.save_fixtures(fixtures, target / oracle.FIXTURES)
+    return points
+
+
+def _render(staging: Path, kit: Kit) -> None:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("grader.kit", "templates"), keep_trailing_newline=True)
+    requirements = [r for r in importlib.metadata.requires("rnn-grader") or () if "extra ==" not in r]
+    for name in ("pyproject.toml", "README.md"):
+        text = env.get_template(f"{name}.j2").render(kit=kit, version=grader.__version__, requirements=requirements)
+        (staging / name).write_text(text)
+
+
+def _refuse_leaks(staging: Path, hidden: set[str]) -> None:
+    """The kit must not name a hidden check anywhere, nor carry the reference."""
+    if (staging / "reference").exists():
+        raise KitError("the kit would contain the reference solution")
+    for path in staging.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for name in hidden:
+                if name.encode() in data:
+                    raise KitError(f"the hidden check {name!r} is still named in {path.relative_to(staging)}")

@@ -1,0 +1,138 @@
+"""The student kit: the public checks and recorded expected values, no reference, the same public scores."""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import oracle
+from grader.grading import grade_submission
+from grader.kit import KitError, build_kit
+from grader.scoring import PUBLIC, load_grading_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+SUBMISSIONS = ROOT / "submissions"
+SPEC = load_grading_spec()
+HIDDEN = {name for name, entry in SPEC.checks.items() if entry.visibility != PUBLIC}
+PUBLIC_NAMES = set(SPEC.checks) - HIDDEN
+# Correct code, and bugs that lose visible and hidden points alike.
+COMPARED = ["alice", "bug_no_bptt", "bug_eps_outside", "bug_argmax_sampling", "bug_hprev_not_carried"]
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    return build_kit(tmp_path_factory.mktemp("kits") / "kit")
+
+
+def statements(path: Path) -> set[str]:
+    """Every statement of every function body in a file, normalised by ast.unparse, docstrings left out."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef):
+            body = node.body[1:] if ast.get_docstring(node) else node.body
+            found |= {ast.unparse(stmt) for stmt in body}
+    return found
+
+
+@pytest.mark.slow
+def test_the_kit_holds_no_statement_of_the_reference_or_its_mistake_variants(kit):
+    kit_code = {s for path in kit.path.rglob("*.py") for s in statements(path)}
+    for secret in (ROOT / "reference" / "rnn.py", ROOT / "grader" / "checks" / "variants.py"):
+        # short statements (return h, e = 0) say nothing about the solution
+        leaked = {s for s in statements(secret) if len(s) > 30} & kit_code
+        assert not leaked, f"{secret.name}: {sorted(leaked)}"
+    assert not (kit.path / "reference").exists()
+    assert not list(kit.path.rglob("variants.py"))
+
+
+@pytest.mark.slow
+def test_no_file_of_the_kit_names_a_hidden_check(kit):
+    assert HIDDEN
+    for path in kit.path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not [name for name in HIDDEN if name.encode() in data], path
+
+
+@pytest.mark.slow
+def test_the_kit_records_expected_values_for_public_checks_and_diagnostics_only(kit):
+    fixtures = oracle.load_fixtures(kit.path / "specs" / oracle.FIXTURES)
+    scopes = {key.split("|")[0].split("#")[0] for key in fixtures}
+    assert scopes - {"diagnostics: gradient table", "diagnostics: training run"} <= PUBLIC_NAMES
+    assert {"forward: loss matches reference", "diagnostics: training run"} <= scopes
+
+
+@pytest.mark.slow
+def test_the_kit_spec_has_the_public_checks_and_counts_the_hidden_ones(kit):
+    import yaml
+
+    spec = yaml.safe_load((kit.path / "specs" / "grading.yaml").read_text())
+    assert set(spec["checks"]) == PUBLIC_NAMES
+    assert spec["self_check"] == {"hidden_checks": len(HIDDEN)}
+    assert spec["total"] == sum(SPEC.checks[name].points for name in PUBLIC_NAMES) == kit.public_points
+
+
+def test_building_into_a_folder_that_is_not_empty_is_refused_and_writes_nothing(tmp_path):
+    (tmp_path / "kit").mkdir()
+    (tmp_path / "kit" / "notes.txt").write_text("mine")
+    with pytest.raises(KitError, match="not an empty folder; nothing was written"):
+        build_kit(tmp_path / "kit")
+    assert [p.name for p in (tmp_path / "kit").iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kit"]
+
+
+@pytest.fixture(scope="module")
+def kit_python(kit, tmp_path_factory):
+    """A fresh virtual environment with the kit installed (its dependencies come from this machine's)."""
+    venv = tmp_path_factory.mktemp("venv") / "kit-env"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(kit.path)], check=True,
+                   cwd=venv.parent)
+    return python
+
+
+KIT_SCORES = """
+import json, sys
+sys.modules["reference"] = None  # the kit must grade with no reference anywhere in reach
+import grader
+from pathlib import Path
+from grader.grading import grade_submission
+print(json.dumps({"grader": grader.__file__, "scores": {
+    Path(p).name: {c.name: c.score for c in grade_submission(Path(p), diagnostics=False).checks} for p in sys.argv[1:]
+}}))
+"""
+
+
+@pytest.mark.slow
+def test_the_installed_kit_gives_the_full_graders_public_score_on_every_example(kit_python, tmp_path):
+    done = subprocess.run([str(kit_python), "-c", KIT_SCORES, *(str(SUBMISSIONS / n) for n in COMPARED)],
+                          capture_output=True, text=True, cwd=tmp_path, check=True)
+    answer = json.loads(done.stdout)
+    assert answer["grader"].startswith(str(kit_python.parents[1]))
+    for name in COMPARED:
+        full = grade_submission(SUBMISSIONS / name, include_hidden=False, diagnostics=False)
+        assert answer["scores"][name] == {c.name: c.score for c in full.checks}, name
+    assert sum(answer["scores"]["alice"].values()) == sum(SPEC.checks[n].points for n in PUBLIC_NAMES)
+    assert sum(answer["scores"]["bug_no_bptt"].values()) < sum(answer["scores"]["alice"].values())
+
+
+@pytest.mark.slow
+def test_a_student_runs_the_same_command_and_gets_a_report_marked_as_self_check(kit_python, tmp_path):
+    command = [str(kit_python), "-m", "grader", str(SUBMISSIONS / "bug_no_bptt"), "--out", "out"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "self-check: public checks only; 4 hidden checks not run" in done.stdout
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["extra_data"]["self_check"] is True
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "self-check" in report and "Training run" in report
+    failing = subprocess.run([*command[:-2], "--out", "again", "--fail-under", "100"], capture_output=True,
+                             cwd=tmp_path)
+    assert failing.returncode == 1
+    building = subprocess.run([str(kit_python), "-m", "grader", "kit", "--out", "kit2"], capture_output=True,
+                              text=True, cwd=tmp_path)
+    assert building.returncode == 2 and "kits are built with the full grader" in building.stdout
