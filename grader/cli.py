@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from grader import __version__
+from grader.batch import BatchError, ClassInterrupted, grade_class, is_class_folder
 from grader.contract import SpecError
 from grader.grading import grade_submission
+from grader.oracle import FixtureError
 from grader.outputs import OutputError, default_out_dir, write_outputs
-from grader.render.terminal import make_console, progress, render_terminal
+from grader.render.terminal import make_console, progress, render_class_terminal, render_terminal
 from grader.texts import TextError
 
 USAGE_ERROR = 2
+INTERRUPTED = 130
+DEFAULT_OUT = Path("grading-output")
 
 DESCRIPTION = """\
 Grade character-level vanilla RNN submissions against the reference.
 
-PATH is a submission (a folder with rnn.py). Each submission runs in a sandbox; its results go to
---out as results.json (Gradescope's format) and report.html, and a summary is printed.
+PATH is a submission (a folder with rnn.py), or a class folder whose sub-folders and zip files are
+submissions. Each submission runs in a sandbox; its results go to --out as results.json (Gradescope's
+format) and report.html, and a summary is printed. For a class, --out also gets grades.csv,
+summary.json and index.html, and a rerun grades only what changed.
+
+`python -m grader kit --out DIR` builds the student kit instead (see `python -m grader kit --help`).
 """
 
 
@@ -26,9 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m grader", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("path", type=Path, help="a submission folder (containing rnn.py)")
-    parser.add_argument("--out", type=Path, help="where results go (default: grading-output/<name>/)")
-    parser.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the cores)")
+    parser.add_argument("path", type=Path, help="a submission folder (containing rnn.py) or a class folder")
+    parser.add_argument("--out", type=Path, help="where results go (default: grading-output/<name>/ for a "
+                        "submission, grading-output/ for a class)")
+    parser.add_argument("--jobs", type=int, default=None, help="class: submissions graded at once (default: the cores)")
+    parser.add_argument("--force", action="store_true", help="class: grade every submission again, changed or not")
+    parser.add_argument("--dask", metavar="ADDRESS", help="class: grade on this Dask cluster (pip install \".[dask]\")")
     parser.add_argument("--spec", type=Path, help="a folder with contract.yaml and grading.yaml (default: the shipped spec)")
     parser.add_argument("--fail-under", type=float, metavar="SCORE", help="exit with status 1 when the score is lower")
     parser.add_argument("--version", action="version", version=f"rnn-grader {__version__}")
@@ -39,19 +51,66 @@ class UsageError(Exception):
     """The command line names something the grader cannot grade."""
 
 
+def build_kit_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m grader kit",
+        description="Build the student kit: the grader with the public checks only, without the reference "
+        "solution, installable with pip. Students run `python -m grader my_submission/` in it.",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the kit")
+    parser.add_argument("--spec", type=Path, help="a folder with the course's spec files (default: the shipped spec)")
+    parser.add_argument("--template", type=Path, help="the submission template to include (default: submissions/template/rnn.py)")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     console = make_console()
     try:
+        if argv[:1] == ["kit"]:
+            return _build_kit(build_kit_parser().parse_args(argv[1:]), console)
+        args = build_parser().parse_args(argv)
+        if is_class_folder(args.path):
+            return _grade_class(args, console)
         return _grade_one(args, console)
-    except (UsageError, OutputError, SpecError, TextError) as exc:
+    except (UsageError, OutputError, SpecError, TextError, FixtureError, BatchError) as exc:
         console.print(f"error: {exc}", markup=False, highlight=False)
         return USAGE_ERROR
+    except ClassInterrupted as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        return INTERRUPTED
+
+
+def _grade_class(args: argparse.Namespace, console) -> int:
+    out = args.out or DEFAULT_OUT
+    result = grade_class(args.path, out, jobs=args.jobs, force=args.force, dask_address=args.dask,
+                         spec_dir=args.spec)
+    render_class_terminal(result, console, out)
+    return 0
+
+
+def _build_kit(args: argparse.Namespace, console) -> int:
+    try:
+        from grader.kit import KitError, build_kit
+    except ImportError:
+        raise UsageError("this is the student kit; kits are built with the full grader") from None
+    try:
+        with progress(console, "Recording the public checks' expected values from the reference"):
+            kit = build_kit(args.out, spec_dir=args.spec, template=args.template)
+    except KitError as exc:
+        raise UsageError(str(exc)) from None
+    console.print(
+        f"Student kit written to {kit.path}: {kit.public_checks} public checks ({kit.public_points:g} points), "
+        f"{kit.hidden_checks} hidden checks left out, {kit.recorded_calls} recorded reference calls.\n"
+        f"Students install it with `pip install {kit.path}` and run `python -m grader my_submission/`.",
+        markup=False, highlight=False,
+    )
+    return 0
 
 
 def _grade_one(args: argparse.Namespace, console) -> int:
     path = _submission_folder(args.path)
-    out = args.out or default_out_dir(path)
+    out = args.out or default_out_dir(path, DEFAULT_OUT)
     with progress(console, f"Grading {path.name}"):
         result = grade_submission(path, spec_dir=args.spec)
     outputs = write_outputs(result, out)

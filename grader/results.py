@@ -26,7 +26,7 @@ class CheckResult:
     reason: str = ""  # one line: why it failed (empty when passed)
     feedback: str = ""  # the full text a student reads: smallest failing case, expected vs got, hint
     hint: str = ""  # the likely bug, when the failure pattern shows it
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # the sandbox failure kind (timeout, signal, memory, ...) when one stopped it
     seconds: float = 0.0
 
     @property
@@ -100,6 +100,7 @@ class SubmissionResult:
     grader_version: str
     spec_digest: str
     load_failure: str = ""  # the submission could not be imported at all
+    load_failure_kind: str = ""  # the sandbox's FailureKind value for it (import_error, timeout, ...)
     output: CapturedOutput = field(default_factory=CapturedOutput)
     timings: dict[str, FunctionTiming] = field(default_factory=dict)
     gradient_table: tuple[GradientRow, ...] = ()

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.summary import by_function, points
-from grader.results import SubmissionResult
+from grader.results import ClassResult, SubmissionResult
 
 
 def make_console(file: TextIO | None = None) -> Console:
@@ -83,3 +83,27 @@ def _table(result: SubmissionResult) -> Table:
                 Text(f"{points(check.score)} / {points(check.max_score)}"),
             )
     return table
+
+
+def render_class_terminal(result: ClassResult, console: Console, out_dir: Path) -> None:
+    """One line per submission (score, and what went wrong if anything), then the class in numbers."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table.add_column("submission")
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("")
+    for row in result.submissions:
+        status = Text(f"{row.problem}: {row.problem_detail}", style="red") if row.problem else Text("")
+        if row.reused:
+            status.append(" (unchanged since the last run)" if status else "unchanged since the last run", style="dim")
+        table.add_row(Text(row.name), Text(f"{points(row.score)} / {points(row.max_score)}"), status)
+    console.print(table)
+    console.print(
+        Text(
+            f"{len(result.submissions)} submissions: {result.graded_now} graded now, {result.reused} unchanged; "
+            f"mean {result.mean_score:.1f}, median {result.median_score:.1f} of {points(result.max_score)}; "
+            f"{len(result.troubled)} crashed, timed out or could not be graded.",
+            style="bold",
+        )
+    )
+    for label, name in (("Overview", "index.html"), ("Gradebook", "grades.csv"), ("Summary", "summary.json")):
+        console.print(Text.assemble((f"{label}: ", "dim"), str(out_dir / name)), soft_wrap=True)

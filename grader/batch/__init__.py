@@ -1,0 +1,15 @@
+"""Grading a whole class folder: in parallel (or on a Dask cluster), resumable, with class-level outputs.
+
+    grade_class(folder, out_dir, jobs=..., force=..., dask_address=...) -> ClassResult
+
+writes out_dir/<name>/{results.json, report.html} per submission and out_dir/{grades.csv, summary.json,
+index.html}. Modules: discover (which entries, what names), archive (unpacking zips safely), keys (what
+makes a result reusable), task (one submission in a worker), local / cluster (running tasks), store (the
+output folder), stats (the class numbers), progress, run (all of it together).
+"""
+
+from grader.batch.discover import is_class_folder
+from grader.batch.errors import BatchError, ClassInterrupted
+from grader.batch.run import grade_class
+
+__all__ = ["BatchError", "ClassInterrupted", "grade_class", "is_class_folder"]

@@ -1,0 +1,64 @@
+"""Grading tasks on an existing Dask distributed cluster (the optional extra: pip install ".[dask]").
+
+Each task carries the submission's bytes, so the workers need not see the class folder; each runs the
+sandbox on its worker machine (which therefore needs the grader installed, and bubblewrap for the
+strongest isolation). Results come back to this process, which writes every file.
+
+A Dask worker runs tasks in threads, but a grading process runs one sandbox and one Hypothesis run at a
+time, so tasks in one worker process take turns; start workers with `--nthreads 1` and as many
+processes as there are cores.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from grader.batch.errors import BatchError
+from grader.batch.task import Task, broken_result, run_task
+
+INSTALL_HINT = 'grading on a Dask cluster needs the dask extra: pip install "rnn-grader[dask]" (or: pip install "dask[distributed]")'
+
+CONNECT_TIMEOUT = "20s"  # a scheduler that does not answer by then is reported as unreachable
+_one_at_a_time = threading.Lock()
+
+
+def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Callable[[Task, dict[str, Any]], None]) -> None:
+    """Grade every task on the cluster at `address`, calling on_result(task, result dict) here as each finishes.
+
+    A task whose worker keeps dying (Dask retries it on another) becomes a broken result saying so.
+    KeyboardInterrupt cancels the tasks not yet started and propagates; Dask cannot stop a running task,
+    so those finish on their workers, within the sandbox's limits, and their results are dropped.
+    """
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise BatchError(INSTALL_HINT) from None
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise BatchError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
+    with client:
+        run = secrets.token_hex(8)  # keys unique to this run: other graders may share the cluster
+        futures = {client.submit(_run_on_worker, task, grade, key=f"rnn-grader-{run}-{i}"): task
+                   for i, task in enumerate(tasks)}
+        try:
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: one submission, not the class
+                    reason = f"the Dask workers grading it failed ({type(exc).__name__}: {exc})"
+                    result = broken_result(task.name, reason, None if task.spec_dir is None else Path(task.spec_dir)).to_dict()
+                on_result(task, result)
+        except KeyboardInterrupt:
+            client.cancel(list(futures), force=True)
+            raise
+
+
+def _run_on_worker(task: Task, grade: Callable) -> dict[str, Any]:
+    with _one_at_a_time:
+        return run_task(task, grade)

@@ -1,0 +1,69 @@
+"""Cache keys: a finished result is reused only if nothing that decided it has changed.
+
+The key covers the submission's content (its files' relative paths and bytes, or the zip's bytes), the
+grader's version, the spec folder's files and the limits the submission ran under. A rerun regrades exactly
+the submissions whose key differs from the one stored beside their results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from grader import __version__
+from grader.contract import default_spec_dir
+from grader.sandbox.scratch import SKIPPED
+
+CHUNK = 1 << 20
+# Everything the grader reads from a spec folder: contract.yaml, grading.yaml, report.yaml and the texts.
+SPEC_PATTERNS = ("*.yaml", "texts/*.txt")
+
+
+def content_digest(path: Path) -> str:
+    """The digest of a submission folder (paths and bytes, links by their target) or of a zip file's bytes."""
+    digest = hashlib.sha256()
+    if path.is_file():
+        _add_file(digest, path)
+        return digest.hexdigest()
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED)
+        for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
+            full = os.path.join(root, name)
+            _add_bytes(digest, os.path.relpath(full, path).encode("utf-8", "surrogateescape"))
+            if os.path.islink(full):
+                _add_bytes(digest, b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
+            elif os.path.isfile(full):
+                _add_file(digest, Path(full))
+    return digest.hexdigest()
+
+
+def spec_digest(spec_dir: Path | None) -> str:
+    """The digest of the spec folder's files (the shipped spec when spec_dir is None)."""
+    folder = Path(spec_dir) if spec_dir is not None else default_spec_dir()
+    digest = hashlib.sha256()
+    for pattern in SPEC_PATTERNS:
+        for path in sorted(folder.glob(pattern)):
+            _add_bytes(digest, path.relative_to(folder).as_posix().encode())
+            _add_file(digest, path)
+    return digest.hexdigest()
+
+
+def grading_key(content: str, spec: str, limits: object) -> str:
+    """The key stored beside a result: equal keys mean regrading would give the same result."""
+    fields = {"content": content, "grader": __version__, "spec": spec, "limits": repr(limits)}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _add_bytes(digest, data: bytes) -> None:
+    # Length-prefixed, so that no two different sequences of names and contents hash alike.
+    digest.update(len(data).to_bytes(8, "big"))
+    digest.update(data)
+
+
+def _add_file(digest, path: Path) -> None:
+    digest.update(path.stat().st_size.to_bytes(8, "big"))
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)

@@ -1,0 +1,119 @@
+"""The class-level numbers, computed once from the submissions' results: the renderers only read them.
+
+Which submissions crashed or timed out is read from the sandbox's failure kinds, which the results model
+keeps in load_failure_kind and in the tags of the checks a sandbox failure stopped.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from grader.batch.task import NOT_RUN
+from grader.sandbox import FailureKind
+from grader.results import (
+    CRASHED,
+    NOT_GRADED,
+    TIMED_OUT,
+    CheckPassRate,
+    ClassResult,
+    ClassSubmission,
+    ScoreBin,
+    SubmissionResult,
+)
+
+BINS = 10
+SLOWEST = 5
+DETAIL_CHARS = 200
+PROBLEMS = (  # FailureKind values, the most telling problem first
+    (TIMED_OUT, {FailureKind.timeout.value, FailureKind.budget.value}),
+    (CRASHED, {FailureKind.signal.value, FailureKind.memory.value, FailureKind.exited.value}),
+)
+
+
+def problem_of(result: SubmissionResult) -> tuple[str, str]:
+    """(NOT_GRADED, TIMED_OUT, CRASHED or "", one line saying what happened)."""
+    if result.isolation_tier == NOT_RUN or result.load_failure_kind == FailureKind.refused.value:
+        return NOT_GRADED, _line(result.load_failure)
+    seen = [(result.load_failure_kind, result.load_failure)] + [(t, c.reason) for c in result.checks for t in c.tags]
+    for problem, kinds in PROBLEMS:
+        for kind, text in seen:
+            if kind in kinds:
+                return problem, _line(text)
+    if result.load_failure:  # an import that raised, a syntax error: nothing could be checked
+        return CRASHED, _line(result.load_failure)
+    return "", ""
+
+
+def summarize(
+    folder: str,
+    submissions: Sequence[ClassSubmission],
+    results: Sequence[SubmissionResult],
+    *,
+    ignored: Sequence[str] = (),
+    seconds: float = 0.0,
+) -> ClassResult:
+    """The ClassResult of `submissions` (rows made by `row`) and their `results`, in the same order."""
+    max_score = max((r.max_score for r in results), default=0.0)
+    scores = [s.score for s in submissions]
+    return ClassResult(
+        folder=folder,
+        submissions=tuple(submissions),
+        checks=_pass_rates(results),
+        histogram=_histogram(scores, max_score),
+        max_score=max_score,
+        mean_score=round(statistics.fmean(scores), 6) if scores else 0.0,
+        median_score=round(statistics.median(scores), 6) if scores else 0.0,
+        troubled=tuple(s.name for s in submissions if s.problem),
+        slowest=tuple(s.name for s in sorted(submissions, key=lambda s: -s.seconds)[:SLOWEST]),
+        graded_now=sum(not s.reused for s in submissions),
+        reused=sum(s.reused for s in submissions),
+        ignored=tuple(ignored),
+        grader_version=results[0].grader_version if results else "",
+        spec_digest=results[0].spec_digest if results else "",
+        seconds=round(seconds, 3),
+    )
+
+
+def row(result: SubmissionResult, *, source: str, reused: bool, report: str, note: str = "") -> ClassSubmission:
+    problem, detail = problem_of(result)
+    return ClassSubmission(
+        name=result.name,
+        source=source,
+        score=result.score,
+        max_score=result.max_score,
+        check_scores={c.name: c.score for c in result.checks},
+        seconds=result.execution_time,
+        problem=problem,
+        problem_detail=detail,
+        reused=reused,
+        report=report,
+        note=note,
+    )
+
+
+def _pass_rates(results: Sequence[SubmissionResult]) -> tuple[CheckPassRate, ...]:
+    rates: dict[str, CheckPassRate] = {}
+    for result in results:
+        for check in result.checks:
+            seen = rates.get(check.name, CheckPassRate(check.name, check.function, check.max_score, 0, 0))
+            rates[check.name] = CheckPassRate(
+                seen.name, seen.function, seen.max_score, seen.passed + (check.status == "passed"), seen.total + 1
+            )
+    order = list(rates)  # the suite's order breaks ties
+    return tuple(sorted(rates.values(), key=lambda r: (-r.failure_rate, order.index(r.name))))
+
+
+def _histogram(scores: list[float], max_score: float) -> tuple[ScoreBin, ...]:
+    if max_score <= 0:
+        return ()
+    width = max_score / BINS
+    counts = [0] * BINS
+    for score in scores:
+        counts[min(BINS - 1, max(0, int(score / width)))] += 1
+    return tuple(ScoreBin(round(i * width, 6), round((i + 1) * width, 6), n) for i, n in enumerate(counts))
+
+
+def _line(text: str) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= DETAIL_CHARS else one[: DETAIL_CHARS - 1] + "…"

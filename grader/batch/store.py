@@ -1,0 +1,69 @@
+"""The class output folder: each submission's files and cache key, and the class-level files.
+
+DIR/<name>/results.json and report.html are written by grader.outputs (atomically, refusing to overwrite
+anything that is not the same submission's output). DIR/<name>/.grading-key is written after them, also
+atomically, so a key is only ever found beside the complete results it describes: an interrupted run
+leaves either no key (the submission is graded again) or a valid one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from grader.outputs import REPORT, RESULTS, OutputError, write_outputs
+from grader.results import SubmissionResult
+
+KEY_FILE = ".grading-key"
+
+
+def stored_result(out_dir: Path, name: str, key: str) -> SubmissionResult | None:
+    """The finished result in DIR/<name>/ if its key is `key` and it reads back whole; else None."""
+    folder = out_dir / name
+    try:
+        if (folder / KEY_FILE).read_text(encoding="utf-8").strip() != key or not (folder / REPORT).is_file():
+            return None
+        document = json.loads((folder / RESULTS).read_text(encoding="utf-8"))
+        result = SubmissionResult.from_dict(document["extra_data"]["result"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing, from another grader version, or damaged: grade it again
+    return result if result.name == name else None
+
+
+def store_result(out_dir: Path, result: SubmissionResult, key: str | None) -> str:
+    """Write the submission's outputs, then its key (None: no key, grade it again next time); return
+    report.html's path relative to out_dir.
+
+    Raises OutputError (with the reason) when something that is not this submission's output is in the way.
+    """
+    folder = out_dir / result.name
+    try:
+        # A stale key must not survive next to new outputs if writing them fails half way.
+        (folder / KEY_FILE).unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot replace {folder / KEY_FILE}: {exc.strerror or exc}") from None
+    written = write_outputs(result, folder)
+    if key is not None:
+        write_atomically(folder / KEY_FILE, key + "\n")
+    return written["report"].relative_to(out_dir).as_posix()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path` and move it into place: readers see all or nothing."""
+    temp = None
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+        temp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if temp is not None and os.path.lexists(temp):
+            os.unlink(temp)

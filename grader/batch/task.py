@@ -1,0 +1,126 @@
+"""One unit of class grading, as it runs in a worker process (local or on a Dask worker).
+
+A task names the submission and says where it is: a path the worker can read, or, for a cluster whose
+workers cannot see the class folder, the submission itself as zip bytes. Whatever happens, the worker
+returns a whole SubmissionResult as a plain dict: a submission that cannot be graded at all is a result
+too, with every check failed for the reason in words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.batch.archive import (
+    MAX_FILES,
+    MAX_TOTAL_BYTES,
+    BrokenSubmission,
+    find_module_root,
+    unpack,
+)
+from grader.batch.discover import ZIP
+from grader.results import SubmissionResult
+from grader.sandbox import FailureKind, Limits
+from grader.sandbox.scratch import SKIPPED
+
+NOT_RUN = "not run"
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    kind: str  # discover.FOLDER or discover.ZIP
+    path: str  # the folder or zip file, as the submitting machine sees it
+    payload: bytes | None = None  # the submission as zip bytes, for workers that cannot read `path`
+    refused: str = ""  # why it cannot be graded, found before it was sent (e.g. it could not be read)
+    spec_dir: str | None = None
+    limits: Limits | None = None
+
+
+def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, Any]:
+    """Grade one submission with `grade` (grade_submission or a stand-in); return the result's dict."""
+    spec_dir = Path(task.spec_dir) if task.spec_dir is not None else None
+    if task.refused:
+        return broken_result(task.name, task.refused, spec_dir).to_dict()
+    with tempfile.TemporaryDirectory(prefix="rnn-grader-class-") as scratch:
+        try:
+            folder = _materialize(task, Path(scratch))
+        except BrokenSubmission as exc:
+            return broken_result(task.name, str(exc), spec_dir).to_dict()
+        try:
+            result = grade(folder, spec_dir=spec_dir, limits=task.limits, include_hidden=True)
+        except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class
+            reason = f"the grader itself failed on this submission ({type(exc).__name__}: {exc}); please report it"
+            return broken_result(task.name, reason, spec_dir).to_dict()
+    # grade names a result by its folder, which for a zip is a temporary one.
+    return dataclasses.replace(result, name=task.name).to_dict()
+
+
+def pack_folder(folder: Path) -> bytes:
+    """A submission folder as zip bytes (regular files only), for a worker that cannot read it."""
+    buffer, files, size = io.BytesIO(), 0, 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for root, dirs, names in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED)
+            for name in sorted(names + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
+                full = os.path.join(root, name)
+                relative = os.path.relpath(full, folder)
+                mode = os.lstat(full).st_mode
+                if not stat.S_ISREG(mode):
+                    what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                    raise BrokenSubmission(f"{relative} is {what}; submit regular files only")
+                files, size = files + 1, size + os.lstat(full).st_size
+                if files > MAX_FILES or size > MAX_TOTAL_BYTES:
+                    raise BrokenSubmission(f"the folder holds more than {MAX_FILES} files or {MAX_TOTAL_BYTES // 1024**2} MiB")
+                zf.write(full, relative)
+    return buffer.getvalue()
+
+
+def broken_result(name: str, reason: str, spec_dir: Path | None = None) -> SubmissionResult:
+    """The result of a submission that never reached the sandbox: every check failed, for `reason`."""
+    # Imported here: the suite (Hypothesis, numpy) is only needed in worker processes.
+    from grader.checks import CHECKS
+    from grader.checks.core import WHOLE, Outcome
+    from grader.contract import load_contract
+    from grader.scoring import check_result, load_grading_spec, totals
+
+    contract, spec = load_contract(spec_dir), load_grading_spec(spec_dir)
+    message = f"The submission could not be graded: {reason}."
+    outcome = Outcome(frozenset({WHOLE}), message, message)
+    checks = tuple(check_result(check, spec.checks[check.name], outcome) for check in CHECKS)
+    score, max_score = totals(checks)
+    return SubmissionResult(
+        name=name,
+        checks=checks,
+        score=score,
+        max_score=max_score,
+        isolation_tier=NOT_RUN,
+        isolation_description="The submission was not run: it was refused before it reached the sandbox.",
+        execution_time=0.0,
+        grader_version=__version__,
+        spec_digest=f"{contract.digest}-{spec.digest}",
+        load_failure=message,
+        load_failure_kind=FailureKind.refused.value,
+    )
+
+
+def _materialize(task: Task, scratch: Path) -> Path:
+    """The folder holding the submission's rnn.py, unpacking the zip (or payload) into `scratch` if needed."""
+    if task.payload is not None:
+        archive = scratch / "submission.zip"
+        archive.write_bytes(task.payload)
+        (scratch / "unpacked").mkdir()
+        return unpack(archive, scratch / "unpacked")
+    if task.kind == ZIP:
+        (scratch / "unpacked").mkdir()
+        return unpack(Path(task.path), scratch / "unpacked")
+    return find_module_root(Path(task.path))

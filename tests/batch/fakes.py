@@ -1,0 +1,52 @@
+"""Stand-in grading functions for the class-grading tests: instant, and importable by the worker processes.
+
+A fake reads its instructions from the submission's rnn.py: `# score: N` sets the score of the first
+check, `# interrupt` raises KeyboardInterrupt (as Ctrl-C in a worker would), `# signal-parent PID`
+sends SIGINT to the grading process (as Ctrl-C there would) and then takes its time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+from grader.results import CheckResult, SubmissionResult
+
+CHECKS = (("init_params: shapes", "init_params", 6.0), ("forward: loss matches reference", "forward", 4.0))
+SLOW_SECONDS = 30.0
+
+
+def fake_grade(path, *, spec_dir=None, limits=None, include_hidden=True) -> SubmissionResult:
+    text = (Path(path) / "rnn.py").read_text()
+    if "# interrupt" in text:
+        raise KeyboardInterrupt
+    if found := re.search(r"# signal-parent (\d+)", text):
+        os.kill(int(found.group(1)), signal.SIGINT)
+        # In short naps, like the sandbox's polling: a signal landing just before one long sleep starts
+        # would only be handled when it ends (CPython checks for signals between bytecodes).
+        deadline = time.monotonic() + SLOW_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+    first = float(re.search(r"# score: ([\d.]+)", text).group(1)) if "# score:" in text else CHECKS[0][2]
+    checks = (
+        CheckResult(CHECKS[0][0], CHECKS[0][1], first, CHECKS[0][2], "visible", reason="" if first == CHECKS[0][2] else "wrong"),
+        CheckResult(CHECKS[1][0], CHECKS[1][1], CHECKS[1][2], CHECKS[1][2], "visible"),
+    )
+    return SubmissionResult(
+        name=Path(path).name,
+        checks=checks,
+        score=sum(c.score for c in checks),
+        max_score=sum(c.max_score for c in checks),
+        isolation_tier="fake",
+        isolation_description="not run: a test's stand-in grader",
+        execution_time=float(len(text)) / 1000,
+        grader_version="test",
+        spec_digest="test",
+    )
+
+
+def failing_grade(path, **options) -> SubmissionResult:
+    raise RuntimeError("a bug in the grader")

@@ -1,0 +1,79 @@
+"""Zip files as an LMS exports them, and hostile ones: each hostile one is a graded, broken submission."""
+
+import stat
+import zipfile
+
+import pytest
+
+from grader.batch import grade_class
+from grader.batch.archive import MAX_FILES, MAX_TOTAL_BYTES, BrokenSubmission, unpack
+from grader.results import NOT_GRADED
+
+from .conftest import make_zip
+from .fakes import fake_grade
+
+
+def _symlink_zip(path):
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("rnn.py", "# score: 6\n")
+        link = zipfile.ZipInfo("data.txt")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+
+
+def _bomb_zip(path):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("rnn.py", "# score: 6\n")
+        with zf.open("zeros.bin", "w", force_zip64=True) as f:
+            chunk = bytes(1 << 20)
+            for _ in range(MAX_TOTAL_BYTES // len(chunk) + 1):
+                f.write(chunk)
+
+
+HOSTILE = {
+    "traversal": (lambda p: make_zip(p.parent, p.name, {"rnn.py": "", "../../evil.py": "x"}), "leaves its folder"),
+    "backslash": (lambda p: make_zip(p.parent, p.name, {"rnn.py": "", "..\\evil.py": "x"}), "leaves its folder"),
+    "absolute": (lambda p: make_zip(p.parent, p.name, {"rnn.py": "", "/tmp/evil.py": "x"}), "absolute path"),
+    "symlink": (_symlink_zip, "symbolic link"),
+    "bomb": (_bomb_zip, f"unpacks to more than {MAX_TOTAL_BYTES // 1024**2} MiB"),
+    "many": (lambda p: make_zip(p.parent, p.name, {f"f{i}.py": "" for i in range(MAX_FILES + 1)}), f"more than {MAX_FILES} files"),
+    "corrupt": (lambda p: p.write_bytes(b"PK\x03\x04 this is not really a zip file"), "corrupt or not a zip file"),
+    "empty": (lambda p: make_zip(p.parent, p.name, {}), "empty"),
+    "no_rnn": (lambda p: make_zip(p.parent, p.name, {"a/rnn.py": "", "b/rnn.py": ""}), "no rnn.py at the top level"),
+}
+
+
+def test_rnn_py_in_a_single_top_folder_is_found_and_macos_junk_skipped(tmp_path):
+    archive = make_zip(tmp_path, "s.zip", {
+        "alice/rnn.py": "x = 1\n", "alice/helpers/util.py": "", "__MACOSX/alice/._rnn.py": "junk", "alice/.DS_Store": "",
+    })
+    (tmp_path / "out").mkdir()
+    root = unpack(archive, tmp_path / "out")
+    assert root == tmp_path / "out" / "alice"
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == ["helpers", "helpers/util.py", "rnn.py"]
+    assert not (tmp_path / "out" / "__MACOSX").exists()
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_zip_is_refused_before_anything_leaves_the_folder(tmp_path, kind):
+    make, words = HOSTILE[kind]
+    make(tmp_path / "s.zip")
+    (tmp_path / "out").mkdir()
+    with pytest.raises(BrokenSubmission, match=words.replace(".", r"\.")):
+        unpack(tmp_path / "s.zip", tmp_path / "out")
+    assert not (tmp_path / "evil.py").exists() and not (tmp_path.parent / "evil.py").exists()
+
+
+def test_hostile_zips_are_graded_as_broken_and_do_not_stop_the_class(class_dir, tmp_path):
+    for kind, (make, _) in HOSTILE.items():
+        make(class_dir / f"{kind}.zip")
+    make_zip(class_dir, "good.zip", {"good/rnn.py": "# score: 6\n"})
+    result = grade_class(class_dir, tmp_path / "out", jobs=2, grade=fake_grade, progress=False)
+    rows = {s.name: s for s in result.submissions}
+    assert rows["good"].score == 10 and rows["good"].problem == ""
+    for kind, (_, words) in HOSTILE.items():
+        assert rows[kind].problem == NOT_GRADED, kind
+        assert words in rows[kind].problem_detail, (kind, rows[kind].problem_detail)
+        assert rows[kind].score == 0
+        assert (tmp_path / "out" / kind / "report.html").is_file()
+    assert set(result.troubled) == set(HOSTILE)

@@ -1,0 +1,72 @@
+"""grades.csv, summary.json and index.html of a graded class, from a fake grader."""
+
+import csv
+import io
+import json
+
+from grader.batch import grade_class
+from grader.render.gradebook import safe_cell
+from grader.results import ClassResult
+
+from .conftest import make_folder, make_zip
+from .fakes import CHECKS, failing_grade, fake_grade
+
+HOSTILE_NAME = '<script>alert("x")</script>'
+
+
+def _graded(class_dir, tmp_path, grade=fake_grade):
+    make_folder(class_dir, "alice", "# score: 6\n")
+    make_folder(class_dir, "=HYPERLINK(1)", "# score: 3\n")
+    make_folder(class_dir, HOSTILE_NAME, "# score: 0\n")
+    make_zip(class_dir, "bob, jr.zip", {"rnn.py": "# score: 6\n"})
+    make_zip(class_dir, "broken.zip", {"../x.py": ""})
+    out = tmp_path / "out"
+    return grade_class(class_dir, out, jobs=2, grade=grade, progress=False), out
+
+
+def test_grades_csv_has_one_row_per_submission_and_no_formulas(class_dir, tmp_path):
+    result, out = _graded(class_dir, tmp_path)
+    rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text(), newline="")))
+    assert rows[0][:3] == ["name", "score", "max_score"] and rows[0][3:5] == [c[0] for c in CHECKS] and rows[0][-1] == "problem"
+    by_name = {r[0]: r for r in rows[1:]}
+    assert len(rows) == 1 + len(result.submissions)
+    assert by_name["alice"][1:5] == ["10", "10", "6", "4"]
+    assert by_name["'=HYPERLINK(1)"][1] == "7"
+    assert by_name["bob, jr"][1] == "10"
+    assert by_name["broken"][-1] == "could not be graded"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    assert safe_cell("-1") == "'-1" and safe_cell("@x") == "'@x" and safe_cell("alice") == "alice"
+
+
+def test_summary_json_holds_the_class_result(class_dir, tmp_path):
+    result, out = _graded(class_dir, tmp_path)
+    data = json.loads((out / "summary.json").read_text())
+    assert ClassResult.from_dict(data) == result
+    assert result.troubled == ("broken",)
+    rates = {c.name: c for c in result.checks}
+    # The broken zip's result holds the real suite's checks (all failed), the fake's results two checks.
+    assert (rates[CHECKS[0][0]].passed, rates[CHECKS[0][0]].total) == (2, 5)
+    assert (rates[CHECKS[1][0]].passed, rates[CHECKS[1][0]].total) == (4, 5)
+    failure_rates = [c.failure_rate for c in result.checks]
+    assert failure_rates == sorted(failure_rates, reverse=True)  # the most failed first
+    assert sum(b.count for b in result.histogram) == 5
+    assert [s.seconds for s in result.submissions if s.name == result.slowest[0]] == [max(s.seconds for s in result.submissions)]
+
+
+def test_index_html_links_reports_and_escapes_names(class_dir, tmp_path):
+    result, out = _graded(class_dir, tmp_path)
+    page = (out / "index.html").read_text()
+    assert HOSTILE_NAME not in page and "&lt;script&gt;" in page
+    assert 'href="alice/report.html"' in page and 'href="bob%2C%20jr/report.html"' in page
+    assert "<svg" in page and "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    for entry in result.submissions:
+        assert (out / entry.report).is_file()
+    problems = page[page.index('id="problems"'):page.index('id="slowest"')]
+    assert "broken" in problems and "leaves its folder" in problems and "alice" not in problems
+
+
+def test_a_grader_bug_is_a_broken_result_not_a_stopped_class(class_dir, tmp_path):
+    result, _ = _graded(class_dir, tmp_path, grade=failing_grade)
+    assert len(result.submissions) == 5
+    assert all(s.problem == "could not be graded" for s in result.submissions)
+    assert "the grader itself failed" in result.submissions[0].problem_detail

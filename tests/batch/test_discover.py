@@ -1,0 +1,60 @@
+from pathlib import Path
+
+from grader.batch import is_class_folder
+from grader.batch.discover import FOLDER, ZIP, discover
+
+from .conftest import make_folder, make_zip
+
+
+def test_folders_and_zips_are_found_and_junk_is_ignored(class_dir):
+    make_folder(class_dir, "alice")
+    make_zip(class_dir, "bob.zip", {"rnn.py": "x = 1\n"})
+    (class_dir / ".DS_Store").write_bytes(b"\0")
+    (class_dir / "__MACOSX").mkdir()
+    (class_dir / "._bob.zip").write_bytes(b"\0")
+    (class_dir / "notes.txt").write_text("grade these")
+    found = discover(class_dir)
+    assert [(e.name, e.kind, e.note) for e in found.entries] == [("alice", FOLDER, ""), ("bob", ZIP, "")]
+    assert found.ignored == ("notes.txt",)
+
+
+def test_name_collisions_are_disambiguated_deterministically_with_a_note(class_dir):
+    make_folder(class_dir, "alice")
+    make_zip(class_dir, "alice.zip", {"rnn.py": ""})
+    make_zip(class_dir, "Alice.ZIP", {"rnn.py": ""})
+    make_folder(class_dir, "alice-2")  # a real name the suffix must not take
+    entries = discover(class_dir).entries
+    assert [(e.name, e.path.name) for e in entries] == [
+        ("alice", "alice"), ("alice-2", "alice-2"), ("Alice-3", "Alice.ZIP"), ("alice-4", "alice.zip"),
+    ]
+    assert "Alice.ZIP was graded as 'Alice-3' because 'Alice' is already the name of alice" in entries[2].note
+    assert entries[0].note == entries[1].note == ""
+    assert [e.name for e in discover(class_dir).entries] == [e.name for e in entries]
+
+
+def test_names_of_class_outputs_are_not_given_to_submissions(class_dir):
+    make_folder(class_dir, "index.html")
+    (entry,) = discover(class_dir).entries
+    assert entry.name == "index.html-2" and "class-level output" in entry.note
+
+
+def test_an_output_folder_inside_the_class_folder_is_not_a_submission(class_dir):
+    make_folder(class_dir, "alice")
+    (class_dir / "out" / "alice").mkdir(parents=True)
+    assert [e.name for e in discover(class_dir, exclude=class_dir / "out").entries] == ["alice"]
+
+
+def test_is_class_folder(tmp_path):
+    submission = make_folder(tmp_path, "single")
+    assert not is_class_folder(submission)
+    classroom = tmp_path / "class"
+    make_folder(classroom, "alice")
+    assert is_class_folder(classroom)
+    only_zip = tmp_path / "zips"
+    only_zip.mkdir()
+    make_zip(only_zip, "a.zip", {"rnn.py": ""})
+    assert is_class_folder(only_zip)
+    empty = tmp_path / "empty"
+    (empty / "__MACOSX").mkdir(parents=True)
+    assert not is_class_folder(empty)
+    assert not is_class_folder(Path(tmp_path / "missing"))

@@ -1,0 +1,53 @@
+"""Ctrl-C: finished results stay whole, nothing is half written, and a rerun completes the class."""
+
+import os
+import time
+
+import pytest
+
+from grader.batch import ClassInterrupted, grade_class
+
+from .conftest import make_folder
+from .fakes import SLOW_SECONDS, fake_grade
+
+
+def _no_half_files(out):
+    return [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def _finished(out):
+    return sorted(p.parent.name for p in out.glob("*/.grading-key"))
+
+
+def test_an_interrupt_in_a_worker_stops_the_class_and_a_rerun_completes_it(class_dir, tmp_path):
+    for name in "abcde":
+        make_folder(class_dir, name, "# interrupt\n" if name == "c" else "# score: 6\n")
+    out = tmp_path / "out"
+    with pytest.raises(ClassInterrupted) as caught:
+        grade_class(class_dir, out, jobs=1, grade=fake_grade, progress=False)
+    finished = caught.value.finished
+    # a and b came first; d, queued behind c, may have finished before the interrupt was seen.
+    assert 2 <= finished <= 3 and caught.value.total == 5
+    assert f"{finished} of 5 submissions have finished results" in str(caught.value)
+    assert _finished(out) == ["a", "b", "d"][:finished]
+    assert not (out / "c").exists() and not (out / "grades.csv").exists()
+    assert _no_half_files(out) == []
+
+    (class_dir / "c" / "rnn.py").write_text("# score: 6\n")
+    done = grade_class(class_dir, out, jobs=1, grade=fake_grade, progress=False)
+    assert (done.graded_now, done.reused) == (5 - finished, finished)
+    assert _finished(out) == list("abcde") and (out / "index.html").is_file()
+
+
+def test_ctrl_c_in_the_grading_process_stops_the_running_workers(class_dir, tmp_path):
+    # The fake sends SIGINT to this process, then grades for SLOW_SECONDS unless it is interrupted.
+    make_folder(class_dir, "a")
+    make_folder(class_dir, "b", f"# signal-parent {os.getpid()}\n")
+    out = tmp_path / "out"
+    started = time.monotonic()
+    with pytest.raises(ClassInterrupted) as caught:
+        grade_class(class_dir, out, jobs=2, grade=fake_grade, progress=False)
+    assert time.monotonic() - started < SLOW_SECONDS / 2
+    assert caught.value.total == 2 and caught.value.finished <= 1
+    assert _no_half_files(out) == []
+    assert not (out / "b").exists()
