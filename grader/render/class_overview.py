@@ -9,32 +9,23 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import jinja2
 
 from grader.render.html import GENERATOR
+from grader.render.jinja import env
 from grader.render.summary import points
 from grader.results import ClassResult, ScoreBin
 
 CHART_WIDTH, CHART_HEIGHT = 640, 220
 LEFT, BOTTOM, TOP = 40, 36, 12
 
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader.render", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["points"] = points
-_env.filters["percent"] = lambda v: f"{100 * v:.0f}%"
-_env.filters["seconds"] = lambda v: f"{v:.1f} s"
+env.filters["percent"] = lambda v: f"{100 * v:.0f}%"
 # Each path segment quoted: names may hold spaces, '#', '?' or '%'.
-_env.filters["href"] = lambda path: "/".join(quote(part) for part in path.split("/"))
+env.filters["href"] = lambda path: "/".join(quote(part) for part in path.split("/"))
 
 
 def render_class_html(result: ClassResult) -> str:
     by_name = {s.name: s for s in result.submissions}
-    return _env.get_template("class_index.html.j2").render(
+    return env.get_template("class_index.html.j2").render(
         result=result,
         bars=histogram_bars(result.histogram),
         chart={"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": LEFT, "bottom": BOTTOM, "top": TOP},

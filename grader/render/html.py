@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-import jinja2
 
+from grader.render.jinja import env
 from grader.render.summary import by_function, points
 from grader.render.svgplot import Marks, Series, line_plot
 from grader.results import SubmissionResult, TrainingRun
@@ -23,23 +23,14 @@ GOOD_BELOW, SUSPECT_BELOW = 1e-6, 1e-4
 SUBMISSION_COLOR, REFERENCE_COLOR = "#1f63c6", "#e8710a"
 WRAP_COLOR, RESTART_COLOR = "#777777", "#9c27b0"
 
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader.render", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["points"] = points
-_env.filters["relerr"] = lambda v: "not computed" if v is None else f"{v:.2e}"
-_env.filters["relerr_class"] = lambda v: (
+env.filters["relerr"] = lambda v: "not computed" if v is None else f"{v:.2e}"
+env.filters["relerr_class"] = lambda v: (
     "na" if v is None else "good" if v < GOOD_BELOW else "suspect" if v < SUSPECT_BELOW else "bad"
 )
-_env.filters["seconds"] = lambda v: f"{v:.3f} s" if v < 10 else f"{v:.1f} s"
 
 
 def render_html(result: SubmissionResult) -> str:
-    return _env.get_template("report.html.j2").render(
+    return env.get_template("report.html.j2").render(
         result=result,
         functions=by_function(result),
         plot=loss_plot(result.training) if _has_curve(result.training) else None,

@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grader.diagnostics.relerr import max_relative_error
 from reference import rnn
 
 PARAMS = ("b", "c", "U", "W", "V")
@@ -41,13 +42,9 @@ def numerical_gradient(params, X, Y, h0, key, h=1e-4):
     return grad
 
 
-def max_relative_error(analytic, numerical, floor=1e-3):
-    """max_i |a_i - n_i| / max(|a_i| + |n_i|, floor).
-
-    The difference quotient itself is only good to about 1e-10 absolute at parameter scale 2, so entries
-    below the floor are judged by absolute error (1e-9 at most) instead of dividing noise by ~0.
-    """
-    return np.max(np.abs(analytic - numerical) / np.maximum(np.abs(analytic) + np.abs(numerical), floor))
+# The difference quotient itself is only good to about 1e-10 absolute at parameter scale 2, so entries
+# below this floor are judged by absolute error (1e-9 at most) instead of dividing noise by ~0.
+NUMERICAL_FLOOR = 1e-3
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
@@ -56,7 +53,8 @@ def test_gradients_match_centered_differences_for_every_parameter(problem):
     params, X, Y, h0 = problem
     grads, _, _ = rnn.compute_gradients(params, X, Y, h0)
     for key in PARAMS:
-        assert max_relative_error(grads[key], numerical_gradient(params, X, Y, h0, key)) <= 1e-6, key
+        error = max_relative_error(grads[key], numerical_gradient(params, X, Y, h0, key), NUMERICAL_FLOOR)
+        assert error <= 1e-6, key
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, database=None)

@@ -9,7 +9,7 @@ from grader.sandbox import Limits, Sandbox, available_tiers
 
 HERE = Path(__file__).parent
 HOSTILE = HERE / "hostile"
-GOOD = HERE / "good"
+GOOD = HERE.parents[1] / "submissions" / "alice"  # a correct submission
 SECRET_NAME = "RNN_GRADER_TEST_SECRET"
 SECRET_VALUE = "canary-8d1f-hunter2"
 # Small limits so a regressed defence costs seconds, not minutes.
