@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 
 from grader.render.jinja import env
-from grader.render.summary import by_function, points
+from grader.render.summary import by_function
 from grader.render.svgplot import Marks, Series, line_plot
 from grader.results import SubmissionResult, TrainingRun
 
