@@ -95,9 +95,10 @@ def _tests(result: SubmissionResult) -> list[dict]:
 
 
 def _test_output(check: CheckResult) -> str:
-    """Reason, feedback, hint; a part the check's feedback already contains is not repeated."""
+    """The feedback (which restates the reason with the case in full) and the hint; the one-line reason only
+    where there is no feedback."""
     parts = []
-    if check.status != "passed" and check.reason and check.reason not in check.feedback:
+    if check.status != "passed" and check.reason and not check.feedback:
         parts.append(check.reason)
     if check.feedback:
         parts.append(check.feedback)

@@ -56,7 +56,8 @@ def _make_result(**overrides) -> SubmissionResult:
             3.0,
             "visible",
             reason="dW differs from the reference by up to 0.41 (relative error 0.93)",
-            feedback="Smallest failing case: K=2, m=1, tau=2.\nExpected dW = [[0.12]]\nGot      dW = [[0.53]]",
+            feedback="dW differs from the reference by up to 0.41 (relative error 0.93).\n"
+            "Smallest failing case: K=2, m=1, tau=2.\nExpected dW = [[0.12]]\nGot      dW = [[0.53]]",
             hint="dW uses h_t where it should use h_{t-1}.",
             tags=("core", "gradients"),
         ),
