@@ -12,7 +12,12 @@ from grader.contract import SpecError
 from grader.grading import grade_submission
 from grader.oracle import FixtureError
 from grader.outputs import OutputError, default_out_dir, write_outputs
-from grader.render.terminal import make_console, progress, render_class_terminal, render_terminal
+from grader.render.terminal import (
+    make_console,
+    progress,
+    render_class_terminal,
+    render_terminal,
+)
 from grader.texts import TextError
 
 USAGE_ERROR = 2

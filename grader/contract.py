@@ -8,6 +8,7 @@ check compares anything, ``conform`` turns them into exactly the contract's shap
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -134,10 +135,12 @@ def _resolve(shape: tuple[str, ...], dims: Dims) -> tuple[int, ...]:
     return tuple(int(d) if d.isdigit() else dims[d] for d in shape)
 
 
-def conform(contract: Contract, function: str, value: Any, dims: Dims) -> tuple[Any, ...]:
+def conform(contract: Contract, function: str, value: Any, dims: Dims, uses: Collection[str] | None = None) -> tuple[Any, ...]:
     """Check a function's return value against the contract; return its parts as exact float64 data.
 
-    A function with one return value still gives a 1-tuple; one with none gives ().
+    A function with one return value still gives a 1-tuple; one with none gives (). With ``uses``, only
+    the parts of those names are checked and returned, the others are None: a check that reads dW must
+    not fail because h_last has the wrong shape (the check that reads h_last fails for that).
     """
     fn = contract.functions[function]
     if not fn.returns:
@@ -151,7 +154,10 @@ def conform(contract: Contract, function: str, value: Any, dims: Dims) -> tuple[
                 f"{function} should return {len(fn.returns)} values ({names}); it returned {_describe(value)}."
             )
         parts = value
-    return tuple(_conform_one(contract, function, r, v, dims) for r, v in zip(fn.returns, parts))
+    return tuple(
+        _conform_one(contract, function, r, v, dims) if uses is None or r.name in uses else None
+        for r, v in zip(fn.returns, parts)
+    )
 
 
 def _conform_one(contract: Contract, function: str, spec: Returned, value: Any, dims: Dims) -> Any:
@@ -203,9 +209,12 @@ def _exact_shape(value: Any, shape: tuple[int, ...], names: tuple[str, ...], whe
 def _float_array(value: Any, where: str) -> np.ndarray:
     if isinstance(value, bool) or value is None or isinstance(value, (str, dict)):
         raise ContractViolation(f"{where} as {_describe(value)}; expected numbers.")
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.dtype != np.float64:
+        # float32 rounding alone makes every comparison fail: say so instead of a dozen puzzling mismatches
+        raise ContractViolation(f"{where} as {value.dtype} values; the contract computes in float64 throughout.")
     try:
         arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int too large for any float
         raise ContractViolation(f"{where} as {_describe(value)}; expected numbers.") from None
     if not np.all(np.isfinite(arr)):
         raise ContractViolation(f"{where} with non-finite values (nan or inf).")
@@ -231,4 +240,5 @@ def _describe(value: Any) -> str:
         return f"a list of {len(value)} item(s)"
     if isinstance(value, dict):
         return f"a dict with keys {', '.join(map(str, value))}"
-    return f"a {type(value).__name__}"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

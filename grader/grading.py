@@ -6,12 +6,14 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
+import hypothesis
+
 from grader import __version__, oracle
 from grader.checks import CHECKS
 from grader.checks.core import WHOLE, Ctx, Outcome, run_check
 from grader.contract import Contract, load_contract
 from grader.diagnostics import run_diagnostics
-from grader.results import CapturedOutput, FunctionTiming, SubmissionResult
+from grader.results import FunctionTiming, SubmissionResult
 from grader.sandbox import Limits, Sandbox
 from grader.scoring import PUBLIC, check_result, load_grading_spec, totals
 
@@ -29,9 +31,7 @@ def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | Non
     contract = load_contract(spec_dir)
     spec = load_grading_spec(spec_dir)
     selected = [c for c in CHECKS if include_hidden or spec.checks[c.name].visibility == PUBLIC]
-    expected_values = (
-        oracle.replaying(oracle.load_fixtures(spec.path.parent / oracle.FIXTURES)) if spec.self_check else nullcontext()
-    )
+    expected_values = oracle.replaying(_kit_fixtures(spec)) if spec.self_check else nullcontext()
     start = time.perf_counter()
     with expected_values, Sandbox(path, limits=limits or Limits()) as box:
         blocked = _blocked(box, contract)
@@ -51,7 +51,7 @@ def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | Non
         extras = run_diagnostics(box, contract, spec_dir).fields() if diagnostics and not load_failure else {}
     score, max_score = totals(tuple(results))
     return SubmissionResult(
-        name=Path(path).name,
+        name=Path(path).resolve().name,
         checks=tuple(results),
         score=score,
         max_score=max_score,
@@ -62,12 +62,22 @@ def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | Non
         spec_digest=f"{contract.digest}-{spec.digest}",
         load_failure=load_failure,
         load_failure_kind=load_failure_kind,
-        output=CapturedOutput(captured.stdout, captured.stderr, captured.truncated),
+        output=captured,
         timings=timings,
         self_check=spec.self_check or not include_hidden,
         hidden_checks_not_run=spec.hidden_checks + len(CHECKS) - len(selected),
         **extras,
     )
+
+
+def _kit_fixtures(spec) -> dict:
+    """The recorded expected values; they belong to the cases of the Hypothesis version they were made with."""
+    if spec.hypothesis != hypothesis.__version__:
+        raise oracle.FixtureError(
+            f"this kit was built with Hypothesis {spec.hypothesis}, but Hypothesis {hypothesis.__version__} is "
+            f"installed; other versions try other cases. Run: pip install hypothesis=={spec.hypothesis}"
+        )
+    return oracle.load_fixtures(spec.path.parent / oracle.FIXTURES)
 
 
 def _blocked(box, contract: Contract) -> dict[str, str]:

@@ -46,7 +46,7 @@ def write_outputs(result: SubmissionResult, out_dir: Path) -> dict[str, Path]:
     except OSError as exc:
         raise OutputError(f"cannot create the output directory {out_dir}: {exc.strerror or exc}") from None
     for key, path in targets.items():
-        _write_atomically(path, contents[key])
+        write_atomically(path, contents[key])
     return targets
 
 
@@ -82,11 +82,12 @@ def _owner(path: Path) -> str | None:
         return None
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path` and move it into place: readers see all or nothing."""
     temp = None
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:  # newline="": CSV writes its own
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -94,6 +95,8 @@ def _write_atomically(path: Path, text: str) -> None:
         os.replace(temp, path)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except UnicodeError as exc:  # a name or text that cannot be UTF-8 (undecodable bytes in a file name)
+        raise OutputError(f"cannot write {path!r}: {exc}") from None
     finally:
         if temp is not None and os.path.lexists(temp):
             os.unlink(temp)

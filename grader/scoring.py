@@ -38,6 +38,7 @@ class GradingSpec:
     digest: str
     self_check: bool = False  # the student kit's spec: public checks only, expected values recorded
     hidden_checks: int = 0  # checks the kit leaves out (self_check only)
+    hypothesis: str = ""  # the Hypothesis version the kit recorded with (self_check only)
 
 
 def load_grading_spec(spec_dir: Path | None = None, checks: tuple[Check, ...] = CHECKS) -> GradingSpec:
@@ -77,11 +78,16 @@ def load_grading_spec(spec_dir: Path | None = None, checks: tuple[Check, ...] = 
     if not math.isclose(points, total):
         fail("field 'total'", f"is {total:g} but the checks' points add up to {points:g}")
     self_check = raw.get("self_check")
-    if self_check is not None and (not isinstance(self_check, dict) or set(self_check) != {"hidden_checks"}
-                                   or type(self_check["hidden_checks"]) is not int or self_check["hidden_checks"] < 0):
-        fail("field 'self_check'", "must be a mapping with hidden_checks: a whole number of at least 0")
+    if self_check is not None and (
+        not isinstance(self_check, dict) or set(self_check) != {"hidden_checks", "hypothesis"}
+        or type(self_check["hidden_checks"]) is not int or self_check["hidden_checks"] < 0
+        or not isinstance(self_check["hypothesis"], str)
+    ):
+        fail("field 'self_check'", "must be a mapping with hidden_checks (a whole number of at least 0) and "
+             "hypothesis (the version the kit was built with)")
     return GradingSpec(path, total, floor, specs, hashlib.sha256(raw_text.encode()).hexdigest()[:16],
-                       self_check=self_check is not None, hidden_checks=self_check["hidden_checks"] if self_check else 0)
+                       self_check=self_check is not None, hidden_checks=self_check["hidden_checks"] if self_check else 0,
+                       hypothesis=self_check["hypothesis"] if self_check else "")
 
 
 def _check_spec(check: Check, entry, fail) -> CheckSpec:

@@ -104,6 +104,7 @@ def train(text, params, n_updates, eta=0.1, seq_length=25):
     m = params["W"].shape[0]
     hprev = np.zeros((m, 1))
     e = 0
+    smooth = None
     smooth_losses = np.empty(n_updates)
     for update in range(n_updates):
         loss, hprev = _gradients_into(grads, params, ids[e : e + seq_length], ids[e + 1 : e + seq_length + 1], hprev)
@@ -111,7 +112,7 @@ def train(text, params, n_updates, eta=0.1, seq_length=25):
         memory += np.square(grad_flat, out=scratch)
         np.sqrt(np.add(memory, 1e-8, out=scratch), out=scratch)
         theta -= np.multiply(eta, np.divide(grad_flat, scratch, out=scratch), out=scratch)
-        smooth = loss if update == 0 else SMOOTH_DECAY * smooth + (1 - SMOOTH_DECAY) * loss
+        smooth = loss if smooth is None else SMOOTH_DECAY * smooth + (1 - SMOOTH_DECAY) * loss
         smooth_losses[update] = smooth
         e += seq_length
         if e > len(text) - seq_length - 1:

@@ -13,10 +13,12 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from grader.batch.discover import MODULE_FILE, is_junk
+from grader.sandbox.scratch import (
+    MAX_BYTES as MAX_TOTAL_BYTES,  # no point unpacking more than the sandbox takes
+)
+from grader.sandbox.scratch import MAX_FILES
 
 MAX_ARCHIVE_BYTES = 50 * 1024**2
-MAX_TOTAL_BYTES = 50 * 1024**2  # the sandbox copies at most this much of a folder, too
-MAX_FILES = 500
 MAX_DEPTH = 4  # how many single nested folders are looked into for rnn.py
 CHUNK = 1 << 20
 

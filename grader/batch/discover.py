@@ -58,13 +58,19 @@ def discover(folder: Path, exclude: Path | None = None) -> Discovery:
         if is_junk(path.name) or (skip is not None and path.resolve() == skip):
             continue
         if path.is_dir():
-            found.append((path.name, path, FOLDER))
+            found.append((_printable(path.name), path, FOLDER))
         elif path.is_file() and _is_zip_name(path):
-            found.append((path.name[: -len(".zip")], path, ZIP))
+            found.append((_printable(path.name[: -len(".zip")]), path, ZIP))
         else:
             ignored.append(path.name)
     found.sort(key=lambda item: (item[2] != FOLDER, item[1].name))
     return Discovery(_name_uniquely(found), tuple(ignored))
+
+
+def _printable(name: str) -> str:
+    """A file name that is not valid UTF-8 (Python keeps its bytes as surrogates) with those bytes spelled
+    out as \\xNN, so it can be written to JSON, CSV, HTML and the terminal."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _is_zip_name(path: Path) -> bool:

@@ -1,17 +1,24 @@
 """Cache keys: a finished result is reused only if nothing that decided it has changed.
 
 The key covers the submission's content (its files' relative paths and bytes, or the zip's bytes), the
-grader's version, the spec folder's files and the limits the submission ran under. A rerun regrades exactly
-the submissions whose key differs from the one stored beside their results.
+grader's code (its version, its source, the reference's, and the Hypothesis and numpy versions, which decide
+the cases and their expected values), the spec folder's files and the limits the submission ran under. A
+rerun regrades exactly the submissions whose key differs from the one stored beside their results.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
+from functools import cache
 from pathlib import Path
 
+import hypothesis
+import numpy
+
+import grader
 from grader import __version__
 from grader.contract import default_spec_dir
 from grader.sandbox.scratch import SKIPPED
@@ -19,6 +26,7 @@ from grader.sandbox.scratch import SKIPPED
 CHUNK = 1 << 20
 # Everything the grader reads from a spec folder: contract.yaml, grading.yaml, report.yaml and the texts.
 SPEC_PATTERNS = ("*.yaml", "texts/*.txt")
+CODE_PATTERNS = ("*.py", "*.j2")
 
 
 def content_digest(path: Path) -> str:
@@ -50,9 +58,21 @@ def spec_digest(spec_dir: Path | None) -> str:
     return digest.hexdigest()
 
 
+@cache
+def code_digest() -> str:
+    """The digest of everything in the grader's own install that decides a grade."""
+    digest = hashlib.sha256(f"{__version__} hypothesis {hypothesis.__version__} numpy {numpy.__version__}".encode())
+    reference = importlib.util.find_spec("reference")  # the student kit has none
+    for package in filter(None, (Path(grader.__file__).parent, reference and Path(reference.origin).parent)):
+        for path in sorted(p for pattern in CODE_PATTERNS for p in package.rglob(pattern)):
+            _add_bytes(digest, path.relative_to(package).as_posix().encode())
+            _add_file(digest, path)
+    return digest.hexdigest()
+
+
 def grading_key(content: str, spec: str, limits: object) -> str:
     """The key stored beside a result: equal keys mean regrading would give the same result."""
-    fields = {"content": content, "grader": __version__, "spec": spec, "limits": repr(limits)}
+    fields = {"content": content, "grader": code_digest(), "spec": spec, "limits": repr(limits)}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 

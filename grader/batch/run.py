@@ -14,10 +14,10 @@ from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
 from grader.batch.progress import ProgressReport
 from grader.batch.stats import row, summarize
-from grader.batch.store import store_result, stored_result, write_atomically
+from grader.batch.store import store_result, stored_result
 from grader.batch.task import Task, pack_folder
 from grader.grading import grade_submission
-from grader.outputs import OutputError
+from grader.outputs import OutputError, write_atomically
 from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv
 from grader.results import ClassResult, ClassSubmission, SubmissionResult
@@ -55,6 +55,7 @@ def grade_class(
         raise BatchError(f"--jobs must be at least 1, not {jobs}")
     limits = limits or Limits()
     found = discover(folder, exclude=out_dir)
+    _refuse_output_among_submissions(folder, out_dir, found.entries)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -113,6 +114,16 @@ def grade_class(
     )
     _write_class_outputs(out_dir, class_result)
     return class_result
+
+
+def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> None:
+    """The results must not land in the students' folders (and would change their content on every run)."""
+    out = out_dir.resolve()
+    if out == folder.resolve():
+        raise BatchError(f"--out {out_dir} is the class folder itself; give a separate folder such as grading-output/")
+    for entry in entries:
+        if out.is_relative_to(entry.path.resolve()):
+            raise BatchError(f"--out {out_dir} is inside the submission {entry.path.name}; give a folder outside it")
 
 
 def _task(entry: Entry, spec: str, spec_dir: Path | None, limits: Limits, ship: bool) -> tuple[Task, str | None]:

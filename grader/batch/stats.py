@@ -10,7 +10,6 @@ import statistics
 from collections.abc import Sequence
 
 from grader.batch.task import NOT_RUN
-from grader.sandbox import FailureKind
 from grader.results import (
     CRASHED,
     NOT_GRADED,
@@ -21,6 +20,7 @@ from grader.results import (
     ScoreBin,
     SubmissionResult,
 )
+from grader.sandbox import FailureKind
 
 BINS = 10
 SLOWEST = 5

@@ -9,11 +9,9 @@ leaves either no key (the submission is graded again) or a valid one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
-from grader.outputs import REPORT, RESULTS, OutputError, write_outputs
+from grader.outputs import REPORT, RESULTS, OutputError, write_atomically, write_outputs
 from grader.results import SubmissionResult
 
 KEY_FILE = ".grading-key"
@@ -48,22 +46,3 @@ def store_result(out_dir: Path, result: SubmissionResult, key: str | None) -> st
     if key is not None:
         write_atomically(folder / KEY_FILE, key + "\n")
     return written["report"].relative_to(out_dir).as_posix()
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path` and move it into place: readers see all or nothing."""
-    temp = None
-    try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-        temp = None
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if temp is not None and os.path.lexists(temp):
-            os.unlink(temp)

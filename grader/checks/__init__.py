@@ -14,8 +14,9 @@ from grader.checks import (  # noqa: F401
     train,
 )
 from grader.checks.core import REGISTRY, Check
+from grader.contract import load_contract
 
-_ORDER = ("init_params", "forward", "compute_gradients", "clip_gradients", "adagrad_step", "synthesize", "train")
+_ORDER = tuple(load_contract().functions)
 CHECKS: tuple[Check, ...] = tuple(sorted(REGISTRY, key=lambda c: _ORDER.index(c.function)))
 
 __all__ = ["CHECKS", "Check"]

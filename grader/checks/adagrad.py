@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
-from grader.checks.strategies import PARAM_NAMES, ParamSets, copy_params, param_sets
+from grader.checks.strategies import (
+    PARAM_NAMES,
+    ParamSets,
+    copy_params,
+    flat,
+    param_sets,
+)
 from grader.oracle import reference
 
 EPS = 1e-8
@@ -74,8 +80,8 @@ def _reference_step(params, grads, memory, eta):
 
 def _expect_step(ctx, case: Updates, before, after, expected, grads, memory, which: str):
     """Compare the change of params (after - before), so that entries near 0 do not blow up the error."""
-    got = _flat(after) - _flat(before)
-    ctx.expect_close("params step", got, _flat(expected) - _flat(before), reason=f"the params step of {which} differs from the reference",
+    got = flat(after) - flat(before)
+    ctx.expect_close("params step", got, flat(expected) - flat(before), reason=f"the params step of {which} differs from the reference",
                      hint=first_match(got, _mistakes(grads, memory, case.eta), ctx.threshold, ctx.floor))
 
 
@@ -95,10 +101,6 @@ def _mistakes(grads, memory, eta) -> list:
     ]
 
 
-def _flat(params) -> np.ndarray:
-    return np.concatenate([params[k].ravel() for k in PARAM_NAMES])
-
-
 @check("adagrad_step: consecutive steps match reference", updates(STEPS, zero_memory=st.just(True)), settings=("threshold",))
 def consecutive_steps(ctx, case: Updates):
     """Starting from memory = zeros, several adagrad_step calls in a row, each on the params and memory the
@@ -111,7 +113,7 @@ def consecutive_steps(ctx, case: Updates):
         params, memory = _step(ctx, case, params, grads, memory, step)
         expected_params, expected_memory = _reference_step(before_params, grads, before_memory, case.eta)
         _expect_step(ctx, case, before_params, params, expected_params, grads, before_memory, f"step {step + 1}")
-        ctx.expect_close("memory", _flat(memory), _flat(expected_memory),
+        ctx.expect_close("memory", flat(memory), flat(expected_memory),
                          reason=f"memory after step {step + 1} differs from the reference")
 
 
@@ -122,12 +124,12 @@ def memory_accumulates(ctx, case: Updates):
     _, memory = _step(ctx, case, case.params, grads, case.memory, 0)
     expected = {k: memory_before[k] + grads[k] ** 2 for k in PARAM_NAMES}
     known = [
-        ("memory is replaced by g**2 instead of accumulating: use memory[k] += g**2.", lambda: _flat(grads) ** 2),
-        ("memory accumulates g, not g**2.", lambda: _flat(memory_before) + _flat(grads)),
-        ("memory accumulates |g|, not g**2.", lambda: _flat(memory_before) + np.abs(_flat(grads))),
+        ("memory is replaced by g**2 instead of accumulating: use memory[k] += g**2.", lambda: flat(grads) ** 2),
+        ("memory accumulates g, not g**2.", lambda: flat(memory_before) + flat(grads)),
+        ("memory accumulates |g|, not g**2.", lambda: flat(memory_before) + np.abs(flat(grads))),
     ]
-    ctx.expect_close("memory", _flat(memory), _flat(expected), reason="memory is not memory + g**2",
-                     hint=first_match(_flat(memory), known, ctx.threshold, ctx.floor))
+    ctx.expect_close("memory", flat(memory), flat(expected), reason="memory is not memory + g**2",
+                     hint=first_match(flat(memory), known, ctx.threshold, ctx.floor))
 
 
 @check("adagrad_step: updates in place", updates(1), parts=("params", "memory"))
@@ -161,6 +163,6 @@ def zero_gradient(ctx, case: Updates):
     """With all gradients zero, params and memory stay as they were (0 / sqrt(memory + eps) = 0, even when
     memory is zero)."""
     params, memory = _step(ctx, case, case.params, case.grads(0), case.memory, 0)
-    ctx.expect_close("params", _flat(params), _flat(case.params), reason="params changed although every gradient is zero",
+    ctx.expect_close("params", flat(params), flat(case.params), reason="params changed although every gradient is zero",
                      hint="dividing by sqrt(memory) without eps gives 0/0 = nan when memory is zero.")
-    ctx.expect_close("memory", _flat(memory), _flat(case.memory), reason="memory changed although every gradient is zero")
+    ctx.expect_close("memory", flat(memory), flat(case.memory), reason="memory changed although every gradient is zero")

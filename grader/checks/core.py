@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import providers
 from hypothesis.strategies import SearchStrategy
 
@@ -118,11 +119,15 @@ class Ctx:
     def threshold(self) -> float:
         return self.spec.settings["threshold"]
 
-    def call(self, function: str, *args, dims: dict[str, int], describe: str):
-        """Call ``function`` in the sandbox; return its return values, conformed to the contract."""
-        return self.call_keeping(function, *args, keep=(), dims=dims, describe=describe)[0]
+    def call(self, function: str, *args, dims: dict[str, int], describe: str, uses: tuple[str, ...] | None = None):
+        """Call ``function`` in the sandbox; return its return values, conformed to the contract.
 
-    def call_keeping(self, function: str, *args, keep: tuple[int, ...], dims: dict[str, int], describe: str):
+        ``uses`` names the return values the check reads; the others come back as None, unchecked.
+        """
+        return self.call_keeping(function, *args, keep=(), dims=dims, describe=describe, uses=uses)[0]
+
+    def call_keeping(self, function: str, *args, keep: tuple[int, ...], dims: dict[str, int], describe: str,
+                     uses: tuple[str, ...] | None = None):
         """Like ``call``, plus the params-dict arguments at positions ``keep`` as the call left them."""
         try:
             reply = self.box.call(function, *args, return_args=keep, describe=describe)
@@ -133,7 +138,7 @@ class Ctx:
             raise Aborted(failure.message, failure.detail, getattr(failure.kind, "value", failure.kind)) from None
         names = [a.name for a in self.contract.functions[function].args]
         try:
-            values = conform(self.contract, function, reply.value, dims)
+            values = conform(self.contract, function, reply.value, dims, uses)
             after = tuple(
                 conform_params(self.contract, reply.args_after[i], dims, f"after the call, {function} left {names[i]}")
                 for i in keep
@@ -204,6 +209,13 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str]) -> tu
         except Aborted as abort:
             abort.case = case
             raise
+        except HypothesisException:  # assume() and friends: Hypothesis's own control flow
+            raise
+        except Exception as exc:  # noqa: BLE001 - a value no check foresaw must not stop the grading
+            failure = Failed(f"the grader could not check this case ({type(exc).__name__}: {exc}); "
+                             "if your code looks right, show this message to the course staff")
+            failure.case = case
+            raise failure from None
 
     runner = settings(
         max_examples=examples,

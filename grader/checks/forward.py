@@ -38,8 +38,8 @@ def sequence_hint(ctx, case: Sequence, got, known: list, function: str, pick: Ca
     return hint
 
 
-def _forward(ctx, case: Sequence):
-    return ctx.call("forward", *case.args, dims=case.dims, describe=case.summary())
+def _forward(ctx, case: Sequence, *uses: str):
+    return ctx.call("forward", *case.args, dims=case.dims, describe=case.summary(), uses=uses or None)
 
 
 def _variant(case: Sequence, **switches):
@@ -58,7 +58,7 @@ def _hidden_state_mistakes(case: Sequence, index: int) -> list:
 def loss_matches(ctx, case: Sequence):
     """loss = -sum_t log(y_t^T p_t), summed (not averaged) over the tau steps, with
     a_t = W h_{t-1} + U x_t + b, h_t = tanh(a_t), p_t = softmax(V h_t + c), starting from the given h0."""
-    loss, _, _ = _forward(ctx, case)
+    loss, _, _ = _forward(ctx, case, "loss")
     expected = reference.forward(*case.args)[0]
     known = [
         ("the loss is averaged over the sequence; the contract sums -log(y_t^T p_t) over t.",
@@ -76,7 +76,7 @@ def loss_matches(ctx, case: Sequence):
 @check("forward: P matches reference", sequences(), settings=("threshold",))
 def p_matches(ctx, case: Sequence):
     """P has p_t = softmax(V h_t + c) as column t: one probability per character (rows) and time step (columns)."""
-    _, P, _ = _forward(ctx, case)
+    _, P, _ = _forward(ctx, case, "P")
     known = [
         ("P is normalised over time instead of over characters: softmax over the wrong axis.",
          lambda: variants.softmax_over_time(*_indices(case))),
@@ -89,7 +89,7 @@ def p_matches(ctx, case: Sequence):
 @check("forward: H matches reference", sequences(), settings=("threshold",))
 def h_matches(ctx, case: Sequence):
     """H has h_t = tanh(W h_{t-1} + U x_t + b) as column t, for t = 1..tau (h0 itself is not a column)."""
-    _, _, H = _forward(ctx, case)
+    _, _, H = _forward(ctx, case, "H")
     known = [
         ("H holds a_t, the values before tanh; store h_t = tanh(a_t).", lambda: _variant(case)[3]),
         ("H holds h_0..h_{tau-1}, one step behind; column t is h_t for t = 1..tau.",
@@ -103,7 +103,7 @@ def h_matches(ctx, case: Sequence):
 @check("forward: P columns are distributions", sequences(), settings=("threshold",))
 def p_distributions(ctx, case: Sequence):
     """Every column of P is a probability distribution: entries in [0, 1] that sum to 1."""
-    _, P, _ = _forward(ctx, case)
+    _, P, _ = _forward(ctx, case, "P")
     sums = P.sum(axis=0)
     if np.any(P < 0) or np.any(P > 1):
         raise Failed("P has entries outside [0, 1]", f"smallest {P.min():.6g}, largest {P.max():.6g}")

@@ -15,8 +15,8 @@ from grader.oracle import reference, variants
 CLIP_BOUND = 5.0
 
 
-def _gradients(ctx, case: Sequence):
-    return ctx.call("compute_gradients", *case.args, dims=case.dims, describe=case.summary())
+def _gradients(ctx, case: Sequence, *uses: str):
+    return ctx.call("compute_gradients", *case.args, dims=case.dims, describe=case.summary(), uses=uses or None)
 
 
 def _reference(case: Sequence):
@@ -45,7 +45,7 @@ def _known_mistakes(case: Sequence, key: str) -> list:
 
 def _matches_reference(key: str):
     def prop(ctx, case: Sequence):
-        grads, _, _ = _gradients(ctx, case)
+        grads, _, _ = _gradients(ctx, case, "grads")
         got = grads[key]
         ctx.expect_close(
             f"d{key}", got, _reference(case)[0][key], reason=f"d{key} differs from the reference",
@@ -68,7 +68,7 @@ def finite_differences(ctx, case: Sequence):
     """For each parameter, the gradient predicts how the submission's OWN forward loss changes along a random
     direction D: sum(grads[k] * D) = (L(k + s D) - L(k - s D)) / (2 s), centered differences with step s.
     Needs no reference: a backward pass that disagrees with its own forward pass is wrong."""
-    grads, _, _ = _gradients(ctx, case)
+    grads, _, _ = _gradients(ctx, case, "grads")
     params = case.params
     rng = np.random.default_rng(case.seed + 1)
     step = ctx.setting("step")
@@ -80,7 +80,7 @@ def finite_differences(ctx, case: Sequence):
         for sign in (1, -1):
             moved = case.params
             moved[key] = params[key] + sign * step * direction
-            losses.append(ctx.call("forward", moved, case.X, case.Y, case.h0, dims=case.dims,
+            losses.append(ctx.call("forward", moved, case.X, case.Y, case.h0, dims=case.dims, uses=("loss",),
                                    describe=f"{case.summary()}, {key} moved by {sign * step:g} along a random direction")[0])
         numerical = (losses[0] - losses[1]) / (2 * step)
         analytic = float(np.sum(grads[key] * direction))
@@ -102,7 +102,7 @@ def finite_differences(ctx, case: Sequence):
 def loss_and_h_last(ctx, case: Sequence):
     """compute_gradients also returns the loss of forward (summed over t) and h_last = h_tau, the hidden
     state after the last step, shape (m, 1), which train passes on as the next hprev."""
-    _, loss, h_last = _gradients(ctx, case)
+    _, loss, h_last = _gradients(ctx, case, "loss", "h_last")
     expected_loss, _, H = reference.forward(*case.args)
     problems = []
     found = ctx.mismatch("loss", loss, expected_loss)
@@ -132,7 +132,7 @@ def not_clipped(ctx, case: Sequence):
     so that a backward-pass bug is not counted here a second time."""
     expected = _reference(case)[0]
     assume(np.max(np.abs(expected["c"])) > 1.5 * CLIP_BOUND)
-    grads, _, _ = _gradients(ctx, case)
+    grads, _, _ = _gradients(ctx, case, "grads")
     for key in ("c", "V"):
         ctx.expect_close(
             f"d{key}", grads[key], expected[key], reason=f"d{key}, with entries beyond the clip bound, differs from the reference",

@@ -6,8 +6,10 @@ import numpy as np
 
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
-from grader.checks.strategies import Init, inits
+from grader.checks.strategies import Init, flat, inits
 from grader.sandbox import RngSeed
+
+DRAWN = ("U", "W", "V")  # drawn from rng, in this order; b and c are zeros
 
 
 def _init(ctx, case: Init):
@@ -47,8 +49,8 @@ def draw_order(ctx, case: Init):
     """U, W, V are sigma * rng.standard_normal(shape), drawn in that order from the given rng, so the same
     seed gives exactly the reference's parameters."""
     params = _init(ctx, case)
-    expected = _draws(case, ("U", "W", "V"))
-    for k in ("U", "W", "V"):
+    expected = _draws(case, DRAWN)
+    for k in DRAWN:
         found = ctx.mismatch(k, params[k], expected[k])
         if found is not None:
             raise Failed(f"{k} is not the reference's draw from the same rng (relative error {found.error:.1e})",
@@ -56,24 +58,20 @@ def draw_order(ctx, case: Init):
 
 
 def _order_hint(ctx, case: Init, params) -> str:
-    got = _flat(params)
+    got = flat(params, DRAWN)
     variants = [
         (f"the draws are right but in the order {', '.join(order)}; the contract draws U, then W, then V.",
-         lambda order=order: _flat(_draws(case, order)))
+         lambda order=order: flat(_draws(case, order), DRAWN))
         for order in (("U", "V", "W"), ("W", "U", "V"), ("W", "V", "U"), ("V", "U", "W"), ("V", "W", "U"))
     ] + [
         ("each matrix is drawn with its shape reversed and then transposed; draw U with shape (m, K) directly.",
-         lambda: _flat(_draws(case, ("U", "W", "V"), transposed=True))),
+         lambda: flat(_draws(case, DRAWN, transposed=True), DRAWN)),
         ("the entries are sigma**2 * N(0, 1); scale the standard normal draws by sigma.",
-         lambda: case.sigma * _flat(_draws(case, ("U", "W", "V")))),
+         lambda: case.sigma * flat(_draws(case, DRAWN), DRAWN)),
     ]
     return first_match(got, variants, ctx.threshold, ctx.floor) or (
         "draw from the rng argument (not np.random.*), as sigma * rng.standard_normal(shape), U then W then V."
     )
-
-
-def _flat(params) -> np.ndarray:
-    return np.concatenate([params[k].ravel() for k in ("U", "W", "V")])
 
 
 @check("init_params: spread matches sigma", inits(K=(20, 40), m=(20, 40)), settings=("tolerance",))
@@ -81,7 +79,7 @@ def spread(ctx, case: Init):
     """The entries of U, W and V have mean 0 and standard deviation sigma (checked on at least 1200
     entries, so a correct draw is within the tolerance with overwhelming probability)."""
     params = _init(ctx, case)
-    entries = _flat(params)
+    entries = flat(params, DRAWN)
     std, mean = float(np.std(entries)), float(np.mean(entries))
     tolerance = ctx.setting("tolerance")
     if abs(std / case.sigma - 1) > tolerance or abs(mean) > tolerance * case.sigma:

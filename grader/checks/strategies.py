@@ -34,6 +34,11 @@ def random_params(rng: np.random.Generator, K: int, m: int, scale: float) -> dic
     return {k: scale * rng.standard_normal(s) for k, s in _shapes(K, m).items()}
 
 
+def flat(params: dict[str, np.ndarray], keys=PARAM_NAMES) -> np.ndarray:
+    """The entries of ``keys`` of a params-shaped dict as one vector, in contract order."""
+    return np.concatenate([params[k].ravel() for k in keys])
+
+
 def copy_params(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: v.copy() for k, v in params.items()}
 

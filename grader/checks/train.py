@@ -8,20 +8,16 @@ from hypothesis import strategies as st
 
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
-from grader.checks.strategies import PARAM_NAMES, Fixed, Text, copy_params, texts
-from grader.texts import DEFAULT_TEXT, load_text
+from grader.checks.strategies import Fixed, Text, copy_params, flat, texts
 from grader.oracle import reference, variants
+from grader.texts import DEFAULT_TEXT, load_text
 
 DEPENDS = ("train uses your compute_gradients, clip_gradients and adagrad_step: if their checks fail, "
            "fix those first.")
 
 
-def _train(ctx, case: Text):
-    return ctx.call("train", *case.args, dims=case.dims, describe=case.summary())
-
-
-def _flat(params) -> np.ndarray:
-    return np.concatenate([params[k].ravel() for k in PARAM_NAMES])
+def _train(ctx, case: Text, *uses: str):
+    return ctx.call("train", *case.args, dims=case.dims, describe=case.summary(), uses=uses or None)
 
 
 def _mistakes(case: Text, index: int, flatten=lambda v: v) -> list:
@@ -44,9 +40,9 @@ def _mistakes(case: Text, index: int, flatten=lambda v: v) -> list:
 
 def _compare_params(ctx, case: Text, params, reason: str, parts=()):
     expected, _ = case.reference()
-    got = _flat(params)
-    ctx.expect_close("params", got, _flat(expected), reason=reason, parts=parts,
-                     hint=lambda: first_match(got, _mistakes(case, 0, _flat), ctx.threshold, ctx.floor) or DEPENDS)
+    got = flat(params)
+    ctx.expect_close("params", got, flat(expected), reason=reason, parts=parts,
+                     hint=lambda: first_match(got, _mistakes(case, 0, flat), ctx.threshold, ctx.floor) or DEPENDS)
 
 
 @check("train: smooth loss matches reference", texts(), parts=("smooth_loss", "params"), settings=("threshold",))
@@ -59,7 +55,7 @@ def matches_reference(ctx, case: Text):
     params, smooth = _train(ctx, case)
     expected_params, expected_smooth = case.reference()
     problems = []
-    for part, got, expected in (("smooth_loss", smooth, expected_smooth), ("params", _flat(params), _flat(expected_params))):
+    for part, got, expected in (("smooth_loss", smooth, expected_smooth), ("params", flat(params), flat(expected_params))):
         found = ctx.mismatch(part, got, expected)
         if found is not None:
             problems.append((part, found, got))
@@ -71,7 +67,7 @@ def matches_reference(ctx, case: Text):
             details.insert(0, f"the smooth loss first differs after update {first + 1}: expected "
                               f"{expected_smooth[first]:.8g}, got {smooth[first]:.8g}")
         part, _, got = problems[0]
-        flatten = _flat if part == "params" else (lambda v: v)
+        flatten = flat if part == "params" else (lambda v: v)
         raise Failed(
             f"the returned {' and '.join(p for p, _, _ in problems)} differ(s) from the reference",
             "\n".join(details),
@@ -93,8 +89,8 @@ def _averaged_hint(smooth, expected, case: Text) -> str:
 def clipping_applied(ctx, case: Text):
     """With large parameters the gradients exceed 5, and the returned params are the reference's: every
     update clips the gradients to [-5, 5] (with clip_gradients) before the AdaGrad step."""
-    assume(not np.allclose(_flat(case.reference()[0]), _flat(variants.train(*case.args, clip=False)[0]), rtol=1e-4))
-    params, _ = _train(ctx, case)
+    assume(not np.allclose(flat(case.reference()[0]), flat(variants.train(*case.args, clip=False)[0]), rtol=1e-4))
+    params, _ = _train(ctx, case, "params")
     _compare_params(ctx, case, params, "the params after training with large gradients differ from the reference")
 
 
@@ -114,7 +110,7 @@ def hprev(ctx, case: Text):
     """Each update's gradients start from hprev = the previous update's h_last, and hprev returns to zeros
     whenever the position wraps to 0. Compared on the returned params: runs that never wrap (carried) and
     runs whose every update wraps (reset)."""
-    params, _ = _train(ctx, case)
+    params, _ = _train(ctx, case, "params")
     part = "reset" if case.windows == 1 else "carried"
     run = ("whose every update starts from position 0 (hprev must be zeros each time)" if part == "reset"
            else "that moves through the text without returning to 0 (hprev must carry over)")
@@ -133,7 +129,8 @@ def decreases(ctx, _case):
     params = reference.init_params(K, m, 0.01, np.random.default_rng(0))
     case = f"the first {len(text)} characters of {name!r} (K={K}), m={m}, {n} updates, eta=0.1, seq_length=25"
     _, expected = reference.train(text, copy_params(params), n, 0.1, 25)
-    _, smooth = ctx.call("train", text, params, n, 0.1, 25, dims={"K": K, "m": m, "n_updates": n}, describe=case)
+    _, smooth = ctx.call("train", text, params, n, 0.1, 25, dims={"K": K, "m": m, "n_updates": n}, describe=case,
+                         uses=("smooth_loss",))
     needed = ctx.setting("fraction") * (1 - expected[-1] / expected[0])
     if not 1 - smooth[-1] / smooth[0] >= needed:
         raise Failed(

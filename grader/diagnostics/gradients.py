@@ -16,9 +16,9 @@ import numpy as np
 from grader.contract import Contract, ContractViolation, conform
 from grader.diagnostics.relerr import max_relative_error
 from grader.diagnostics.spec import GradientSpec
+from grader.oracle import reference
 from grader.results import GradientRow
 from grader.sandbox import CallFailed
-from grader.oracle import reference
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def gradient_table(box, contract: Contract, spec: GradientSpec) -> GradientRepor
         )
         grads, _, _ = conform(contract, "compute_gradients", reply.value, case.dims)
     except (CallFailed, ContractViolation) as exc:
-        return GradientReport((), described, f"compute_gradients failed on the report's case: {_why(exc)}")
+        return GradientReport((), described, f"compute_gradients failed on the report's case: {exc}")
 
     expected, _, _ = reference.compute_gradients(copy.deepcopy(case.params), case.X, case.Y, case.h0)
     numerical, failure = _numerical(box, contract, spec, case)
@@ -99,7 +99,7 @@ def _numerical(box, contract: Contract, spec: GradientSpec, case: _Case):
                 plus = _loss(box, contract, case, k, flat, +spec.step)
                 minus = _loss(box, contract, case, k, flat, -spec.step)
             except (CallFailed, ContractViolation) as exc:
-                return None, f"forward failed, so there is no finite-difference column: {_why(exc)}"
+                return None, f"forward failed, so there is no finite-difference column: {exc}"
             estimates.append((plus - minus) / (2 * spec.step))
         out[k] = (entries, np.array(estimates))
     return out, ""
@@ -118,7 +118,3 @@ def _loss(box, contract: Contract, case: _Case, param: str, flat: int, delta: fl
 def _vs_numerical(grad: np.ndarray, numerical, floor: float) -> float:
     entries, estimates = numerical
     return max_relative_error(grad.reshape(-1)[entries], estimates, floor)
-
-
-def _why(exc: Exception) -> str:
-    return exc.failure.message if isinstance(exc, CallFailed) else str(exc)

@@ -20,9 +20,9 @@ import numpy as np
 
 from grader.contract import Contract, ContractViolation, conform
 from grader.diagnostics.spec import TrainingSpec
+from grader.oracle import reference
 from grader.results import Sample, TrainingRun
 from grader.sandbox import CallFailed, RngSeed
-from grader.oracle import reference
 
 
 def chunk_sizes(n_updates: int, chunks: int) -> list[int]:
@@ -97,7 +97,7 @@ def training_run(box, contract: Contract, spec: TrainingSpec, text_name: str, te
             )
             params, losses = conform(contract, "train", reply.value, {"K": K, "m": spec.m, "n_updates": size})
         except (CallFailed, ContractViolation) as exc:
-            failures.append(f"train failed on updates {first}-{last} (call {chunk} of {spec.chunks}): {_why(exc)}")
+            failures.append(f"train failed on updates {first}-{last} (call {chunk} of {spec.chunks}): {exc}")
             break
         curve.extend(carry_smoothing(curve[-1] if curve else None, losses, decay))
         if can_sample:
@@ -106,14 +106,14 @@ def training_run(box, contract: Contract, spec: TrainingSpec, text_name: str, te
                     Sample(last, _synthesize(box, contract, params, x0, spec.sample_chars, spec.seed + chunk, vocab))
                 )
             except (CallFailed, ContractViolation) as exc:
-                failures.append(f"synthesize failed after update {last}, so there are no further samples: {_why(exc)}")
+                failures.append(f"synthesize failed after update {last}, so there are no further samples: {exc}")
                 can_sample = False
     passage = ""
     if can_sample and len(curve) == spec.n_updates:
         try:
             passage = _synthesize(box, contract, params, x0, spec.passage_chars, spec.seed, vocab)
         except (CallFailed, ContractViolation) as exc:
-            failures.append(f"synthesize failed on the final passage: {_why(exc)}")
+            failures.append(f"synthesize failed on the final passage: {exc}")
     return TrainingRun(
         **run,
         submission_smooth_loss=tuple(curve),
@@ -145,7 +145,3 @@ def _synthesize(box, contract: Contract, params: dict, x0: int, n: int, seed: in
     )
     (indices,) = conform(contract, "synthesize", reply.value, {"K": len(vocab), "m": m, "n": n})
     return "".join(vocab[i] for i in indices)
-
-
-def _why(exc: Exception) -> str:
-    return exc.failure.message if isinstance(exc, CallFailed) else str(exc)

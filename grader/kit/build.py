@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import jinja2
 import yaml
 
@@ -119,7 +120,7 @@ def _write_specs(target: Path, spec_dir: Path, hidden: set[str], fixtures: dict)
     grading = {
         "total": points,
         "relative_error_floor": raw["relative_error_floor"],
-        "self_check": {"hidden_checks": len(hidden)},
+        "self_check": {"hidden_checks": len(hidden), "hypothesis": hypothesis.__version__},
         "checks": checks,
     }
     header = "# The student kit's grading spec, written by `python -m grader kit`: the public checks only.\n"
@@ -130,10 +131,16 @@ def _write_specs(target: Path, spec_dir: Path, hidden: set[str], fixtures: dict)
 
 def _render(staging: Path, kit: Kit) -> None:
     env = jinja2.Environment(loader=jinja2.PackageLoader("grader.kit", "templates"), keep_trailing_newline=True)
-    requirements = [r for r in importlib.metadata.requires("rnn-grader") or () if "extra ==" not in r]
+    requirements = [_kit_requirement(r) for r in importlib.metadata.requires("rnn-grader") or ()
+                    if "extra ==" not in r and not r.startswith("pytest")]
     for name in ("pyproject.toml", "README.md"):
         text = env.get_template(f"{name}.j2").render(kit=kit, version=grader.__version__, requirements=requirements)
         (staging / name).write_text(text)
+
+
+def _kit_requirement(requirement: str) -> str:
+    """Hypothesis exactly as recorded: another version draws other cases, which the kit has no values for."""
+    return f"hypothesis=={hypothesis.__version__}" if requirement.startswith("hypothesis") else requirement
 
 
 def _refuse_leaks(staging: Path, hidden: set[str]) -> None:

@@ -9,23 +9,24 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-
-from grader.render.html import GENERATOR
-from grader.render.jinja import env
+from grader.render import GENERATOR
+from grader.render.jinja import environment
 from grader.render.summary import points
 from grader.results import ClassResult, ScoreBin
 
 CHART_WIDTH, CHART_HEIGHT = 640, 220
 LEFT, BOTTOM, TOP = 40, 36, 12
 
-env.filters["percent"] = lambda v: f"{100 * v:.0f}%"
-# Each path segment quoted: names may hold spaces, '#', '?' or '%'.
-env.filters["href"] = lambda path: "/".join(quote(part) for part in path.split("/"))
+_env = environment(
+    percent=lambda v: f"{100 * v:.0f}%",
+    # each path segment quoted: names may hold spaces, '#', '?' or '%'
+    href=lambda path: "/".join(quote(part) for part in path.split("/")),
+)
 
 
 def render_class_html(result: ClassResult) -> str:
     by_name = {s.name: s for s in result.submissions}
-    return env.get_template("class_index.html.j2").render(
+    return _env.get_template("class_index.html.j2").render(
         result=result,
         bars=histogram_bars(result.histogram),
         chart={"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": LEFT, "bottom": BOTTOM, "top": TOP},

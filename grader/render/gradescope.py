@@ -12,10 +12,10 @@ import json
 import math
 from typing import Any
 
+from grader.render import GENERATOR
 from grader.render.summary import by_function, points
 from grader.results import CheckResult, SubmissionResult
 
-GENERATOR = "rnn-grader"  # extra_data.generator: how outputs.py recognises a results.json it wrote
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-
-from grader.render.jinja import env
+from grader.render import GENERATOR
+from grader.render.jinja import environment
 from grader.render.summary import by_function
 from grader.render.svgplot import Marks, Series, line_plot
 from grader.results import SubmissionResult, TrainingRun
 
-GENERATOR = "rnn-grader"  # <meta name="generator">: how outputs.py recognises a report it wrote
 SUBMISSION_META = "rnn-grader-submission"
 OUTPUT_SHOWN = 20_000  # characters of each captured stream shown; the rest is cut with a note
 # The course reports call a relative error below 1e-6 a match; finite differences of a correct
@@ -23,14 +22,14 @@ GOOD_BELOW, SUSPECT_BELOW = 1e-6, 1e-4
 SUBMISSION_COLOR, REFERENCE_COLOR = "#1f63c6", "#e8710a"
 WRAP_COLOR, RESTART_COLOR = "#777777", "#9c27b0"
 
-env.filters["relerr"] = lambda v: "not computed" if v is None else f"{v:.2e}"
-env.filters["relerr_class"] = lambda v: (
-    "na" if v is None else "good" if v < GOOD_BELOW else "suspect" if v < SUSPECT_BELOW else "bad"
+_env = environment(
+    relerr=lambda v: "not computed" if v is None else f"{v:.2e}",
+    relerr_class=lambda v: "na" if v is None else "good" if v < GOOD_BELOW else "suspect" if v < SUSPECT_BELOW else "bad",
 )
 
 
 def render_html(result: SubmissionResult) -> str:
-    return env.get_template("report.html.j2").render(
+    return _env.get_template("report.html.j2").render(
         result=result,
         functions=by_function(result),
         plot=loss_plot(result.training) if _has_curve(result.training) else None,

@@ -3,7 +3,8 @@
 See isolation.py for what each tier guarantees and protocol.py for the wire format.
 """
 
-from .capture import CapturedOutput
+from grader.results import CapturedOutput
+
 from .failures import CallFailed, Failure, FailureKind
 from .isolation import TIERS, available_tiers
 from .limits import Limits

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
-
-
-@dataclasses.dataclass(frozen=True)
-class CapturedOutput:
-    stdout: str
-    stderr: str
-    truncated: bool
 
 
 class CappedBuffer:

@@ -33,8 +33,8 @@ import fcntl
 import os
 import pwd
 import shutil
-import site
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -298,8 +298,9 @@ def bwrap_arguments(root_mode: bool, user_namespace: bool, tmp_bytes: int) -> li
             args += ["--perms", "0755", "--dir", path]
             made.add(path)
         args += ["--ro-bind", root, root]
+    visible = ["/usr", *_python_roots()]  # bound above, read-only
     for folder in site_folders():
-        if any(folder == r or folder.startswith(r + "/") for r in _python_roots()):
+        if any(folder == r or folder.startswith(r + "/") for r in visible):
             args += ["--perms", "0755", "--tmpfs", folder]  # hide what is installed beside numpy...
     for entry in numpy_entries():
         args += ["--ro-bind", entry, entry]  # ...and put numpy back
@@ -437,7 +438,7 @@ class Isolation:
         if self.tier == "unprivileged-user":
             return (
                 f"Ran as unprivileged uid {self.uid} without bubblewrap ({probe()['bubblewrap']}), "
-                f"so it could use the network and read world-readable files; "
+                f"so it could use the network and read world-readable files (installed packages among them); "
                 f"limits: {limits_summary}."
             )
         return (
@@ -521,9 +522,13 @@ class Isolation:
         return code
 
     def leftovers(self, process_pid: int) -> list[int]:
-        """Live processes this sandbox is responsible for (for tests and assertions)."""
-        if self.uid is not None:
-            return [p for p in processes_of_uid(self.uid) if (_stat(p) or ("Z",))[0] != "Z"]
+        """Live processes this sandbox is responsible for (for tests and assertions).
+
+        While the uid is leased, everything running as it; once released (close() killed the uid's
+        processes first), another sandbox may hold it, so only this sandbox's tree and marker count.
+        """
+        if self.lease is not None:
+            return [p for p in processes_of_uid(self.lease.uid) if (_stat(p) or ("Z",))[0] != "Z"]
         marker = f"{MARKER_ENV}={self.marker}".encode()
         return [p for p in processes_of_tree(process_pid, marker)
                 if (_stat(p) or ("Z",))[0] != "Z"]
@@ -532,3 +537,4 @@ class Isolation:
         if self.lease is not None:
             kill_uid(self.lease.uid)
             self.lease.release()
+            self.lease = None

@@ -14,17 +14,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from grader.contract import load_contract
+from grader.results import CapturedOutput
+
 from . import failures, protocol
-from .capture import CappedBuffer, CapturedOutput, PipeDrain
+from .capture import CappedBuffer, PipeDrain
 from .failures import CallFailed, Failure, FailureKind
 from .isolation import Isolation, numpy_only_folder, numpy_site
 from .limits import Limits
 from .scratch import MODULE, Refused, copy_submission
 
-DEFAULT_FUNCTIONS = (
-    "init_params", "forward", "compute_gradients", "clip_gradients",
-    "adagrad_step", "synthesize", "train",
-)
+DEFAULT_FUNCTIONS = tuple(load_contract().functions)
 IMPORT = f"importing {MODULE}.py"
 WORKER_FILES = ("worker.py", "protocol.py")
 WORKER_KINDS = {"exception", "memory", "exited", "malformed", "missing_function"}

@@ -2,7 +2,8 @@
 
 A fake reads its instructions from the submission's rnn.py: `# score: N` sets the score of the first
 check, `# interrupt` raises KeyboardInterrupt (as Ctrl-C in a worker would), `# signal-parent PID`
-sends SIGINT to the grading process (as Ctrl-C there would) and then takes its time.
+sends SIGINT to the grading process (as Ctrl-C there would) and then takes its time, having written the
+pid of the process grading it to grading.pid beside rnn.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def fake_grade(path, *, spec_dir=None, limits=None, include_hidden=True) -> Subm
     if "# interrupt" in text:
         raise KeyboardInterrupt
     if found := re.search(r"# signal-parent (\d+)", text):
+        (Path(path) / "grading.pid").write_text(str(os.getpid()))
         os.kill(int(found.group(1)), signal.SIGINT)
         # In short naps, like the sandbox's polling: a signal landing just before one long sleep starts
         # would only be handled when it ends (CPython checks for signals between bytecodes).

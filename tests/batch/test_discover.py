@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from grader.batch import is_class_folder
@@ -58,3 +59,11 @@ def test_is_class_folder(tmp_path):
     (empty / "__MACOSX").mkdir(parents=True)
     assert not is_class_folder(empty)
     assert not is_class_folder(Path(tmp_path / "missing"))
+
+
+def test_a_name_that_is_not_utf8_is_spelled_out_so_every_output_can_hold_it(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    os.mkdir(os.path.join(os.fsencode(folder), b"Jos\xe9"))
+    (entry,) = discover(folder).entries
+    assert entry.name == "Jos\\xe9" and entry.name.encode("utf-8")

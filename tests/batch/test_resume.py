@@ -70,3 +70,25 @@ def test_force_regrades_everything(class_dir, tmp_path):
     out = tmp_path / "out"
     _grade(class_dir, out)
     assert _grade(class_dir, out, force=True).graded_now == 3
+
+
+def test_a_change_to_the_graders_own_code_regrades_everything(class_dir, tmp_path, monkeypatch):
+    from grader.batch import keys
+
+    _class(class_dir)
+    out = tmp_path / "out"
+    _grade(class_dir, out)
+    monkeypatch.setattr(keys, "code_digest", lambda: "a check was edited")
+    assert _grade(class_dir, out).graded_now == 3
+
+
+def test_results_are_never_written_into_the_class_folder_or_a_submission(class_dir, tmp_path):
+    import pytest
+
+    from grader.batch import BatchError
+
+    _class(class_dir)
+    for out in (class_dir, class_dir / "alice" / "results"):
+        with pytest.raises(BatchError, match="give a separate folder|give a folder outside it"):
+            _grade(class_dir, out)
+    assert sorted(p.name for p in (class_dir / "alice").iterdir()) == ["rnn.py"]

@@ -2,11 +2,14 @@
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import hypothesis
 import pytest
+import yaml
 
 from grader import oracle
 from grader.grading import grade_submission
@@ -67,11 +70,10 @@ def test_the_kit_records_expected_values_for_public_checks_and_diagnostics_only(
 
 @pytest.mark.slow
 def test_the_kit_spec_has_the_public_checks_and_counts_the_hidden_ones(kit):
-    import yaml
-
     spec = yaml.safe_load((kit.path / "specs" / "grading.yaml").read_text())
     assert set(spec["checks"]) == PUBLIC_NAMES
-    assert spec["self_check"] == {"hidden_checks": len(HIDDEN)}
+    assert spec["self_check"] == {"hidden_checks": len(HIDDEN), "hypothesis": hypothesis.__version__}
+    assert f'"hypothesis=={hypothesis.__version__}"' in (kit.path / "pyproject.toml").read_text()
     assert spec["total"] == sum(SPEC.checks[name].points for name in PUBLIC_NAMES) == kit.public_points
 
 
@@ -136,3 +138,18 @@ def test_a_student_runs_the_same_command_and_gets_a_report_marked_as_self_check(
     building = subprocess.run([str(kit_python), "-m", "grader", "kit", "--out", "kit2"], capture_output=True,
                               text=True, cwd=tmp_path)
     assert building.returncode == 2 and "kits are built with the full grader" in building.stdout
+
+
+@pytest.mark.slow
+def test_the_kit_refuses_to_grade_under_another_hypothesis_version(kit, kit_python, tmp_path):
+    """Another version draws other cases, for which the kit has no recorded values: say so, grade nothing."""
+    shutil.copytree(kit.path / "specs", tmp_path / "specs")
+    grading = tmp_path / "specs" / "grading.yaml"
+    spec = yaml.safe_load(grading.read_text())
+    spec["self_check"]["hypothesis"] = "6.0.0"
+    grading.write_text(yaml.safe_dump(spec))
+    done = subprocess.run([str(kit_python), "-m", "grader", str(SUBMISSIONS / "alice"), "--spec", "specs",
+                           "--out", "out"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "built with Hypothesis 6.0.0" in done.stdout and "pip install hypothesis==6.0.0" in done.stdout
+    assert not (tmp_path / "out").exists()

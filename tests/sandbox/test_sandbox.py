@@ -98,3 +98,15 @@ def test_concurrent_sandboxes_get_distinct_uids(tier):
 
 def test_hostile_folder_has_enough_cases():
     assert len([p for p in HOSTILE.iterdir() if (p / "rnn.py").is_file()]) >= 25
+
+
+def test_bubblewrap_hides_site_packages_under_usr_and_binds_back_numpy_only(monkeypatch):
+    """Debian's and Docker's Pythons install into /usr, which bubblewrap binds whole: mask it anyway."""
+    from grader.sandbox import isolation
+
+    site, numpy_dir = "/usr/local/lib/python3.11/site-packages", "/usr/local/lib/python3.11/site-packages/numpy"
+    monkeypatch.setattr(isolation, "site_folders", lambda: [site])
+    monkeypatch.setattr(isolation, "numpy_entries", lambda: [numpy_dir])
+    args = isolation.bwrap_arguments(root_mode=True, user_namespace=False, tmp_bytes=1024)
+    masked = args.index(site)
+    assert args[masked - 1] == "--tmpfs" and args.index("--ro-bind", masked) == args.index(numpy_dir) - 1
