@@ -24,9 +24,9 @@ def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | Non
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
     Under the student kit's spec (``self_check``), the kit's checks are the visible ones and their expected
-    values come from the fixtures its builder recorded (grader.oracle). ``diagnostics`` adds the report's gradient table and training run
-    (they never change the score); they run after the timings are taken, so their calls do not count
-    as the submission's time per function.
+    values come from the fixtures its builder recorded (grader.oracle). ``diagnostics`` adds the report's
+    gradient table and training run (they never change the score); they run after the timings are taken,
+    so their calls do not count as the submission's time per function.
     """
     contract = load_contract(spec_dir)
     spec = load_grading_spec(spec_dir)
