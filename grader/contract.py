@@ -91,6 +91,18 @@ class Contract:
         return ""
 
 
+def wraps(text_length: int, seq_length: int, n_updates: int) -> list[int]:
+    """The updates (1-based) after which train's text position returns to 0, by the contract's rule:
+    e += seq_length, and when e > len(text) - seq_length - 1, e = 0."""
+    e, found = 0, []
+    for update in range(1, n_updates + 1):
+        e += seq_length
+        if e > text_length - seq_length - 1:
+            e = 0
+            found.append(update)
+    return found
+
+
 def default_spec_dir() -> Path:
     return Path(str(resources.files("specs")))
 

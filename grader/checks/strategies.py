@@ -14,6 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.checks.compare import show
+from grader.contract import wraps
 from grader.oracle import reference
 
 PARAM_NAMES = ("b", "c", "U", "W", "V")
@@ -213,13 +214,7 @@ class Text:
     @property
     def wraps(self) -> list[int]:
         """The updates (1-based) after which the text position returns to 0."""
-        e, found = 0, []
-        for update in range(1, self.n_updates + 1):
-            e += self.seq_length
-            if e > len(self.text) - self.seq_length - 1:
-                e = 0
-                found.append(update)
-        return found
+        return wraps(len(self.text), self.seq_length, self.n_updates)
 
     def summary(self) -> str:
         return (

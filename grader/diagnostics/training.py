@@ -18,7 +18,7 @@ import copy
 
 import numpy as np
 
-from grader.contract import Contract, ContractViolation, conform
+from grader.contract import Contract, ContractViolation, conform, wraps
 from grader.diagnostics.spec import TrainingSpec
 from grader.oracle import reference
 from grader.results import Sample, TrainingRun
@@ -34,20 +34,12 @@ def chunk_sizes(n_updates: int, chunks: int) -> list[int]:
 def wrap_updates(text_len: int, seq_length: int, sizes: list[int]) -> tuple[int, ...]:
     """Updates (1-based, counted over the whole run) after which the contract's loop resets e to 0.
 
-    Each chunk starts at e = 0, as every train call does.
+    Each chunk starts at e = 0, as every train call does; a reset on a chunk's last update coincides with
+    the next call's restart, so it is not a wrap of its own.
     """
-    wraps = []
-    done = 0
-    for size in sizes:
-        e = 0
-        for update in range(1, size + 1):
-            e += seq_length
-            if e > text_len - seq_length - 1:
-                e = 0
-                if update < size:  # a reset on a chunk's last update coincides with the next call's restart
-                    wraps.append(done + update)
-        done += size
-    return tuple(wraps)
+    starts = np.cumsum([0, *sizes[:-1]])
+    return tuple(int(start) + update for start, size in zip(starts, sizes)
+                 for update in wraps(text_len, seq_length, size) if update < size)
 
 
 def carry_smoothing(previous: float | None, losses, decay: float) -> list[float]:
