@@ -8,8 +8,12 @@ told apart by a suffix, deterministically, and the renamed entry carries a note 
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.sandbox.scratch import SKIPPED
 
 MODULE_FILE = "rnn.py"
 FOLDER, ZIP = "folder", "zip"
@@ -94,3 +98,16 @@ def _name_uniquely(found: list[tuple[str, Path, str]]) -> tuple[Entry, ...]:
         taken[given.casefold()] = f"the name of {path.name}"
         entries.append(Entry(given, path, kind, note))
     return tuple(entries)
+
+
+def submission_files(folder: Path) -> Iterator[tuple[str, str]]:
+    """(relative path, full path) of every entry of a submission folder, in a stable order.
+
+    Folders the sandbox skips (caches, version control) are left out; a link to a folder is an entry of
+    its own, never followed.
+    """
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED)
+        for name in sorted(names + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
+            full = os.path.join(root, name)
+            yield os.path.relpath(full, folder), full

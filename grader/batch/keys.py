@@ -20,8 +20,8 @@ import numpy
 
 import grader
 from grader import __version__
+from grader.batch.discover import submission_files
 from grader.contract import default_spec_dir
-from grader.sandbox.scratch import SKIPPED
 
 CHUNK = 1 << 20
 # Everything the grader reads from a spec folder: contract.yaml, grading.yaml, report.yaml and the texts.
@@ -35,15 +35,12 @@ def content_digest(path: Path) -> str:
     if path.is_file():
         _add_file(digest, path)
         return digest.hexdigest()
-    for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED)
-        for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
-            full = os.path.join(root, name)
-            _add_bytes(digest, os.path.relpath(full, path).encode("utf-8", "surrogateescape"))
-            if os.path.islink(full):
-                _add_bytes(digest, b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
-            elif os.path.isfile(full):
-                _add_file(digest, Path(full))
+    for relative, full in submission_files(path):
+        _add_bytes(digest, relative.encode("utf-8", "surrogateescape"))
+        if os.path.islink(full):
+            _add_bytes(digest, b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
+        elif os.path.isfile(full):
+            _add_file(digest, Path(full))
     return digest.hexdigest()
 
 

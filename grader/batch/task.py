@@ -27,10 +27,9 @@ from grader.batch.archive import (
     find_module_root,
     unpack,
 )
-from grader.batch.discover import ZIP
+from grader.batch.discover import ZIP, submission_files
 from grader.results import SubmissionResult
 from grader.sandbox import FailureKind, Limits
-from grader.sandbox.scratch import SKIPPED
 
 NOT_RUN = "not run"
 
@@ -69,19 +68,15 @@ def pack_folder(folder: Path) -> bytes:
     """A submission folder as zip bytes (regular files only), for a worker that cannot read it."""
     buffer, files, size = io.BytesIO(), 0, 0
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for root, dirs, names in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if d not in SKIPPED)
-            for name in sorted(names + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
-                full = os.path.join(root, name)
-                relative = os.path.relpath(full, folder)
-                mode = os.lstat(full).st_mode
-                if not stat.S_ISREG(mode):
-                    what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-                    raise BrokenSubmission(f"{relative} is {what}; submit regular files only")
-                files, size = files + 1, size + os.lstat(full).st_size
-                if files > MAX_FILES or size > MAX_TOTAL_BYTES:
-                    raise BrokenSubmission(f"the folder holds more than {MAX_FILES} files or {MAX_TOTAL_BYTES // 1024**2} MiB")
-                zf.write(full, relative)
+        for relative, full in submission_files(folder):
+            mode = os.lstat(full).st_mode
+            if not stat.S_ISREG(mode):
+                what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                raise BrokenSubmission(f"{relative} is {what}; submit regular files only")
+            files, size = files + 1, size + os.lstat(full).st_size
+            if files > MAX_FILES or size > MAX_TOTAL_BYTES:
+                raise BrokenSubmission(f"the folder holds more than {MAX_FILES} files or {MAX_TOTAL_BYTES // 1024**2} MiB")
+            zf.write(full, relative)
     return buffer.getvalue()
 
 
