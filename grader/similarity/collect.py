@@ -1,0 +1,56 @@
+"""The class's similarity report from the files: each submission's code, the known solutions', the template's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from grader.batch.discover import is_junk
+from grader.similarity.detect import compare_class
+from grader.similarity.model import SimilarityReport
+from grader.similarity.sources import CODE_SUFFIXES, UnreadableCode, read_code
+
+
+class KnownSolutionsError(Exception):
+    """--against names something that holds no known solution; the message says why."""
+
+
+def class_similarity(
+    entries: Mapping[str, Path], *, against: Path | None = None, template: Path | None = None
+) -> SimilarityReport:
+    """The report for the submissions `entries` (name -> folder or zip file), against the solutions in
+    `against` (each sub-folder, zip or code file in it is one), without the code of `template`."""
+    codes, unreadable = {}, {}
+    for name, path in entries.items():
+        try:
+            codes[name] = read_code(path)
+        except UnreadableCode as exc:
+            unreadable[name] = str(exc)
+    known = known_solutions(against) if against is not None else {}
+    template_code = read_code(template) if template is not None else None
+    return compare_class(
+        codes,
+        known=known,
+        template_code=template_code,
+        template_name=template.name if template is not None else "",
+        unreadable=unreadable,
+    )
+
+
+def known_solutions(folder: Path) -> dict[str, str]:
+    """name -> code of every known solution in `folder` (unreadable ones are skipped)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise KnownSolutionsError(f"--against {folder}: no such folder")
+    found = {}
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if is_junk(path.name):
+            continue
+        if path.is_dir() or path.suffix.lower() in (".zip", *CODE_SUFFIXES):
+            try:
+                found[f"{folder.name}/{path.name}"] = read_code(path)
+            except UnreadableCode:
+                continue
+    if not found:
+        raise KnownSolutionsError(f"--against {folder}: it holds no folder, zip, .py or .ipynb file to compare with")
+    return found
