@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.strategies import softmax_columns
+from grader.driven import DrivenLoop, Rules
 from reference import rnn as reference
 
 
@@ -68,28 +69,34 @@ def softmax_over_time(params, xs, ys, h0) -> np.ndarray:
     return E / E.sum(axis=1, keepdims=True)
 
 
-def train(text, params, n_updates, eta, seq_length, *, clip=True, carry=True, reset=True, early_wrap=False,
-          uniform_start=False):
-    """The reference's training loop, or a classic mistake: no clipping, hprev not carried between
-    updates, hprev not reset at the wrap, wrapping one window early (e >= len - seq_length - 1), or the
-    smooth loss starting at min-char-rnn's -log(1/K) * seq_length instead of the first loss."""
-    vocab = sorted(set(text))
-    ids = np.array([vocab.index(ch) for ch in text])
-    params = {k: v.copy() for k, v in params.items()}
-    memory = {k: np.zeros_like(v) for k, v in params.items()}
-    zeros = np.zeros((params["W"].shape[0], 1))
-    hprev, e = zeros, 0
-    smooth = -np.log(1.0 / len(vocab)) * seq_length if uniform_start else None
-    curve = np.empty(n_updates)
-    for update in range(n_updates):
-        X, Y = (np.eye(len(vocab))[:, ids[s:s + seq_length]] for s in (e, e + 1))
-        grads, loss, h_last = reference.compute_gradients(params, X, Y, hprev)
-        reference.adagrad_step(params, reference.clip_gradients(grads) if clip else grads, memory, eta)
-        smooth = loss if smooth is None else reference.SMOOTH_DECAY * smooth + (1 - reference.SMOOTH_DECAY) * loss
-        curve[update] = smooth
-        hprev = h_last if carry else zeros
-        e += seq_length
-        if e > len(text) - seq_length - 1 - early_wrap:
-            e = 0
-            hprev = zeros if reset else hprev
-    return params, curve
+class ReferenceFunctions:
+    """The reference's functions for the contract's loop (grader.driven), or AdaGrad with a classic mistake:
+    another ``eps``, or memory that accumulates the squares of the gradients before clipping."""
+
+    def __init__(self, eps: float = 1e-8, memory_of_unclipped: bool = False):
+        self.eps = eps
+        self.memory_of_unclipped = memory_of_unclipped
+
+    compute_gradients = staticmethod(reference.compute_gradients)
+    clip_gradients = staticmethod(reference.clip_gradients)
+
+    def step(self, params, grads, memory, eta, unclipped):
+        for k, g in grads.items():
+            memory[k] += (unclipped if self.memory_of_unclipped else grads)[k] ** 2
+            params[k] -= eta * g / np.sqrt(memory[k] + self.eps)
+        return params, memory
+
+    @staticmethod
+    def loss(params, X, Y, h):
+        return reference.forward(params, X, Y, h)[0]
+
+
+def train(text, params, n_updates, eta, seq_length, *, eps: float = 1e-8, memory_of_unclipped=False,
+          **switches):
+    """The reference's training loop (the contract's loop with the reference's functions), or a classic
+    mistake: any switch of grader.driven.Rules (no clipping, hprev not carried, not reset at the wrap, an
+    early wrap, min-char-rnn's smooth-loss start, smoothing factor, target offset, loss after the update),
+    AdaGrad's eps, or AdaGrad memory of the unclipped gradients."""
+    functions = ReferenceFunctions(eps, memory_of_unclipped)
+    loop = DrivenLoop(functions, text, params, eta=eta, seq_length=seq_length, rules=Rules(**switches))
+    return loop.run(n_updates)
