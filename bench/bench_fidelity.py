@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from grader.assignment import load_assignment  # noqa: E402
 from grader.grading import grade_submission  # noqa: E402
 
 TARGET_SECONDS = 8.0
@@ -32,8 +33,8 @@ def examples() -> list[Path]:
     return sorted(p for p in (ROOT / "submissions").iterdir() if p.is_dir() and p.name not in SKIP)
 
 
-def fidelity(folder: Path) -> dict:
-    result = grade_submission(folder, diagnostics=False)
+def fidelity(folder: Path, assignment) -> dict:
+    result = grade_submission(folder, assignment, diagnostics=False)
     lost = [c for c in result.checks if c.score < c.max_score]
     return {
         "name": folder.name,
@@ -44,11 +45,11 @@ def fidelity(folder: Path) -> dict:
     }
 
 
-def timed(folder: Path, repeats: int, diagnostics: bool) -> float:
+def timed(folder: Path, assignment, repeats: int, diagnostics: bool) -> float:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        grade_submission(folder, diagnostics=diagnostics)
+        grade_submission(folder, assignment, diagnostics=diagnostics)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -59,8 +60,9 @@ def main():
     parser.add_argument("--only", nargs="*", help="grade only these examples")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
+    assignment = load_assignment()
 
-    rows = [fidelity(p) for p in examples() if not args.only or p.name in args.only]
+    rows = [fidelity(p, assignment) for p in examples() if not args.only or p.name in args.only]
     print(f"{'example':28} {'score':>6} {'lost':>6} {'failing':>8}  failing checks (points lost): named cause")
     for row in rows:
         print(f"{row['name']:28} {row['score']:6.4g} {row['lost']:6.4g} {len(row['failing']):8d}")
@@ -73,7 +75,7 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copy(ROOT / "reference" / "rnn.py", Path(tmp) / "rnn.py")
             timing = {
-                name: {kind: timed(folder, args.repeats, kind == "with diagnostics") for kind in ("checks only", "with diagnostics")}
+                name: {kind: timed(folder, assignment, args.repeats, kind == "with diagnostics") for kind in ("checks only", "with diagnostics")}
                 for name, folder in (("reference (baseline)", Path(tmp)), ("alice", ROOT / "submissions" / "alice"))
             }
         print(f"\ngrading time, median of {args.repeats}; target for alice <= about {TARGET_SECONDS:g} s")

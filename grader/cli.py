@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from grader import __version__
+from grader.assignment import load_assignment
 from grader.batch import BatchError, ClassInterrupted, grade_class, is_class_folder
-from grader.contract import SpecError
+from grader.specfile import SpecError
 from grader.grading import grade_submission
 from grader.oracle import FixtureError
 from grader.outputs import OutputError, default_out_dir, write_outputs
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=None, help="class: submissions graded at once (default: the cores)")
     parser.add_argument("--force", action="store_true", help="class: grade every submission again, changed or not")
     parser.add_argument("--dask", metavar="ADDRESS", help="class: grade on this Dask cluster (pip install \".[dask]\")")
-    parser.add_argument("--spec", type=Path, help="a folder with contract.yaml and grading.yaml (default: the shipped spec)")
+    parser.add_argument("--spec", type=Path, help="the course's spec folder: contract.yaml, grading.yaml, report.yaml, "
+                        "texts/ (default: the shipped spec)")
     parser.add_argument("--fail-under", type=float, metavar="SCORE", help="exit with status 1 when the score is lower")
     parser.add_argument("--version", action="version", version=f"rnn-grader {__version__}")
     return parser
@@ -88,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _grade_class(args: argparse.Namespace, console) -> int:
     out = args.out or DEFAULT_OUT
-    result = grade_class(args.path, out, jobs=args.jobs, force=args.force, dask_address=args.dask,
-                         spec_dir=args.spec)
+    result = grade_class(args.path, out, load_assignment(args.spec), jobs=args.jobs, force=args.force,
+                         dask_address=args.dask)
     render_class_terminal(result, console, out)
     return 0
 
@@ -101,7 +103,7 @@ def _build_kit(args: argparse.Namespace, console) -> int:
         raise UsageError("this is the student kit; kits are built with the full grader") from None
     try:
         with progress(console, "Recording the public checks' expected values from the reference"):
-            kit = build_kit(args.out, spec_dir=args.spec, template=args.template)
+            kit = build_kit(args.out, load_assignment(args.spec), template=args.template)
     except KitError as exc:
         raise UsageError(str(exc)) from None
     console.print(
@@ -115,9 +117,10 @@ def _build_kit(args: argparse.Namespace, console) -> int:
 
 def _grade_one(args: argparse.Namespace, console) -> int:
     path = _submission_folder(args.path)
+    assignment = load_assignment(args.spec)
     out = args.out or default_out_dir(path, DEFAULT_OUT)
     with progress(console, f"Grading {path.name}"):
-        result = grade_submission(path, spec_dir=args.spec)
+        result = grade_submission(path, assignment)
     outputs = write_outputs(result, out)
     render_terminal(result, console, outputs)
     if args.fail_under is not None and result.score < args.fail_under:

@@ -7,15 +7,15 @@ check compares anything, ``conform`` turns them into exactly the contract's shap
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from importlib import resources
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-import yaml
+
+from grader.specfile import SpecError, SpecFile
 
 Dims = dict[str, int]
 
@@ -24,8 +24,65 @@ class ContractViolation(Exception):
     """A submission returned something of the wrong kind, shape or value range."""
 
 
-class SpecError(Exception):
-    """A spec file is missing or malformed."""
+class LossReduction(str, Enum):
+    """How the per-step losses -log(y_t^T p_t) make the sequence's loss."""
+
+    SUM = "sum"
+    MEAN = "mean"
+
+
+@dataclass(frozen=True)
+class AdaGrad:
+    """memory += g**2; theta -= eta * g / sqrt(memory + eps)."""
+
+    eps: float
+    function: ClassVar[str] = "adagrad_step"
+    title: ClassVar[str] = "AdaGrad"
+
+
+@dataclass(frozen=True)
+class Adam:
+    """m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g**2; with t the 1-based step,
+    theta -= eta * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)."""
+
+    beta1: float
+    beta2: float
+    eps: float
+    function: ClassVar[str] = "adam_step"
+    title: ClassVar[str] = "Adam"
+
+
+Optimizer = AdaGrad | Adam
+OPTIMIZERS = {"adagrad": AdaGrad, "adam": Adam}
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """The course's choices: they drive the reference, the checks' constants, the hints and the report."""
+
+    loss: LossReduction
+    optimizer: Optimizer
+    clip_bound: float
+    smooth_decay: float  # smooth = decay * smooth + (1 - decay) * loss
+    m: int
+    eta: float
+    seq_length: int
+    sigma: float
+
+    def reference_options(self) -> dict[str, Any]:
+        """The reference model's keyword arguments (reference.rnn.RNN), as plain values."""
+        optimizer = self.optimizer
+        return {
+            "loss": self.loss.value, "optimizer": type(optimizer).__name__.lower(), "eps": optimizer.eps,
+            "beta1": getattr(optimizer, "beta1", 0.9), "beta2": getattr(optimizer, "beta2", 0.999),
+            "clip_bound": self.clip_bound, "smooth_decay": self.smooth_decay, "eta": self.eta,
+            "seq_length": self.seq_length,
+        }
+
+    def describe(self) -> str:
+        """One line for people: the choices a submission written for another year may get wrong."""
+        return (f"loss {'summed' if self.loss is LossReduction.SUM else 'averaged'} over the sequence, "
+                f"{self.optimizer.title}, clipping to [-{self.clip_bound:g}, {self.clip_bound:g}]")
 
 
 @dataclass(frozen=True)
@@ -57,12 +114,16 @@ class Function:
         parts = [a.name if a.default is None else f"{a.name}={a.default}" for a in self.args]
         return f"{self.name}({', '.join(parts)})"
 
+    @property
+    def mutated_positions(self) -> tuple[int, ...]:
+        return tuple(i for i, arg in enumerate(self.args) if arg.name in self.mutates)
+
 
 @dataclass(frozen=True)
 class Contract:
     dimensions: dict[str, str]
     params: dict[str, tuple[str, ...]]
-    conventions: dict[str, float]
+    conventions: Conventions
     functions: dict[str, Function]
     digest: str
 
@@ -103,44 +164,87 @@ def wraps(text_length: int, seq_length: int, n_updates: int) -> list[int]:
     return found
 
 
-def default_spec_dir() -> Path:
-    return Path(str(resources.files("specs")))
+ARG_KINDS = ("int", "float", "rng", "params", "onehot", "array", "index", "text")
+RETURN_KINDS = ("params", "scalar", "array", "indices", "vector")
+# Function arguments whose default must be the convention of the same meaning.
+DEFAULTS = {"bound": "clip_bound", "eta": "eta", "seq_length": "seq_length", "eps": "eps", "beta1": "beta1",
+            "beta2": "beta2"}
 
 
-def load_contract(spec_dir: Path | None = None) -> Contract:
-    path = (spec_dir or default_spec_dir()) / "contract.yaml"
-    try:
-        raw_text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(raw_text)
-        return Contract(
-            dimensions=dict(raw["dimensions"]),
-            params={k: tuple(str(d) for d in v) for k, v in raw["params"].items()},
-            conventions=dict(raw["conventions"]),
-            functions={name: _function(name, f) for name, f in raw["functions"].items()},
-            digest=hashlib.sha256(raw_text.encode()).hexdigest()[:16],
-        )
-    except FileNotFoundError:
-        raise SpecError(f"no contract at {path}") from None
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
-        raise SpecError(f"{path} is not a valid contract: {type(exc).__name__}: {exc}") from None
-
-
-def _function(name: str, raw: dict) -> Function:
-    return Function(
-        name=name,
-        args=tuple(
-            Arg(a["name"], a["kind"], _shape(a.get("shape")), a.get("default")) for a in raw["args"]
-        ),
-        returns=tuple(
-            Returned(r["name"], r["kind"], _shape(r.get("shape")), r.get("length")) for r in raw["returns"]
-        ),
-        mutates=tuple(raw.get("mutates", ())),
-        summary=" ".join(str(raw.get("summary", "")).split()),
+def load_contract(path: Path) -> Contract:
+    """Read and validate contract.yaml."""
+    spec = SpecFile(path, "contract")
+    raw = spec.mapping(spec.raw, "top level", ("dimensions", "params", "conventions", "functions"), ("dtype",))
+    params = {
+        str(k): _shape(spec, v, f"params.{k}") for k, v in spec.mapping(raw["params"], "field 'params'", optional=None).items()
+    }
+    functions = {
+        str(name): _function(spec, str(name), f)
+        for name, f in spec.mapping(raw["functions"], "field 'functions'", optional=None).items()
+    }
+    conventions = _conventions(spec, raw["conventions"], functions)
+    return Contract(
+        dimensions=dict(spec.mapping(raw["dimensions"], "field 'dimensions'", optional=None)),
+        params=params, conventions=conventions, functions=functions, digest=spec.digest,
     )
 
 
-def _shape(raw: list | None) -> tuple[str, ...] | None:
-    return None if raw is None else tuple(str(d) for d in raw)
+def _conventions(spec: SpecFile, raw, functions: dict[str, Function]) -> Conventions:
+    where = "conventions"
+    raw = spec.mapping(raw, where, ("loss", "optimizer", "clip_bound", "smooth_decay", "m", "eta", "seq_length", "sigma"))
+    opt = spec.mapping(raw["optimizer"], f"{where}.optimizer", ("name",), ("eps", "beta1", "beta2"))
+    kind = OPTIMIZERS[spec.choice(opt["name"], f"{where}.optimizer.name", tuple(OPTIMIZERS))]
+    fields = [f for f in ("beta1", "beta2", "eps") if f in kind.__dataclass_fields__]
+    spec.mapping(opt, f"{where}.optimizer", ("name", *fields))
+    optimizer = kind(**{f: (spec.number if f == "eps" else spec.fraction)(opt[f], f"{where}.optimizer.{f}") for f in fields})
+    conventions = Conventions(
+        loss=LossReduction(spec.choice(raw["loss"], f"{where}.loss", [r.value for r in LossReduction])),
+        optimizer=optimizer,
+        clip_bound=spec.number(raw["clip_bound"], f"{where}.clip_bound"),
+        smooth_decay=spec.fraction(raw["smooth_decay"], f"{where}.smooth_decay"),
+        m=spec.whole(raw["m"], f"{where}.m"),
+        eta=spec.number(raw["eta"], f"{where}.eta"),
+        seq_length=spec.whole(raw["seq_length"], f"{where}.seq_length"),
+        sigma=spec.number(raw["sigma"], f"{where}.sigma"),
+    )
+    if optimizer.function not in functions:
+        spec.fail(f"{where}.optimizer", f"{optimizer.title} needs the function {optimizer.function} in 'functions'")
+    if other := [f for f in functions if f.endswith("_step") and f != optimizer.function]:
+        spec.fail("functions", f"{other[0]} is not the step of the optimizer {optimizer.title} ({optimizer.function})")
+    values = {**vars(conventions), **vars(optimizer)}
+    for fn in functions.values():
+        for arg in fn.args:
+            if arg.default is not None and arg.name in DEFAULTS and arg.default != values.get(DEFAULTS[arg.name]):
+                spec.fail(f"functions.{fn.name}.{arg.name}",
+                          f"default {arg.default!r} differs from conventions' {DEFAULTS[arg.name]} = {values.get(DEFAULTS[arg.name])!r}")
+    return conventions
+
+
+def _function(spec: SpecFile, name: str, raw) -> Function:
+    where = f"functions.{name}"
+    raw = spec.mapping(raw, where, ("args", "returns", "summary"), ("mutates",))
+    args = []
+    for i, a in enumerate(raw["args"] if isinstance(raw["args"], list) else spec.fail(f"{where}.args", "expected a list")):
+        a = spec.mapping(a, f"{where}.args[{i}]", ("name", "kind"), ("shape", "default"))
+        args.append(Arg(str(a["name"]), spec.choice(a["kind"], f"{where}.args[{i}].kind", ARG_KINDS),
+                        _shape(spec, a.get("shape"), f"{where}.args[{i}].shape"), a.get("default")))
+    returns = []
+    for i, r in enumerate(raw["returns"] if isinstance(raw["returns"], list) else spec.fail(f"{where}.returns", "expected a list")):
+        r = spec.mapping(r, f"{where}.returns[{i}]", ("name", "kind"), ("shape", "length"))
+        returns.append(Returned(str(r["name"]), spec.choice(r["kind"], f"{where}.returns[{i}].kind", RETURN_KINDS),
+                                _shape(spec, r.get("shape"), f"{where}.returns[{i}].shape"), r.get("length")))
+    mutates = tuple(map(str, raw.get("mutates", ())))
+    if unknown := [m for m in mutates if m not in {a.name for a in args}]:
+        spec.fail(f"{where}.mutates", f"{unknown[0]!r} is not one of its arguments")
+    return Function(name, tuple(args), tuple(returns), mutates, " ".join(str(raw["summary"]).split()))
+
+
+def _shape(spec: SpecFile, raw, where: str) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        spec.fail(where, f"expected a list of dimensions, not {raw!r}")
+    return tuple(str(d) for d in raw)
 
 
 def _resolve(shape: tuple[str, ...], dims: Dims) -> tuple[int, ...]:

@@ -26,13 +26,13 @@ Use::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from grader.contract import Contract, conform, conform_params
+from grader.contract import Contract, Conventions, conform, conform_params
 
 Params = dict[str, np.ndarray]
 
@@ -52,9 +52,8 @@ class Rules:
     loss_after_update: bool = False  # True: the loss recorded is the window's loss after the update
 
     @classmethod
-    def from_conventions(cls, conventions: Mapping[str, Any], **switches) -> Rules:
-        return cls(clip_bound=float(conventions["clip_bound"]), smooth_decay=float(conventions["smooth_decay"]),
-                   **switches)
+    def from_conventions(cls, conventions: Conventions, **switches) -> Rules:
+        return cls(clip_bound=conventions.clip_bound, smooth_decay=conventions.smooth_decay, **switches)
 
     def but(self, **switches) -> Rules:
         return replace(self, **switches)

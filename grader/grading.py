@@ -3,52 +3,54 @@
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import hypothesis
 
-from grader import __version__, oracle
-from grader.checks import CHECKS
-from grader.checks.core import WHOLE, Ctx, Outcome, run_check
-from grader.contract import Contract, load_contract
+from grader import __version__
+from grader.assignment import Assignment
+from grader.checks.core import Ctx, run_check
+from grader.checks.outcome import Outcome
+from grader.checks.suite import suite_for
+from grader.contract import Contract
 from grader.diagnostics import run_diagnostics
+from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
 from grader.results import FunctionTiming, SubmissionResult
 from grader.sandbox import Limits, Sandbox
-from grader.scoring import PUBLIC, check_result, load_grading_spec, totals
+from grader.scoring import PUBLIC, check_result, totals
 
 
-def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | None = None,
-                     include_hidden: bool = True, diagnostics: bool = True) -> SubmissionResult:
-    """Run the whole suite on the submission folder ``path`` (its rnn.py) and score it.
+def grade_submission(path, assignment: Assignment, *, limits: Limits | None = None, include_hidden: bool = True,
+                     diagnostics: bool = True, oracle: Oracle | None = None) -> SubmissionResult:
+    """Run the assignment's suite on the submission folder ``path`` (its rnn.py) and score it.
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
-    Under the student kit's spec (``self_check``), the kit's checks are the visible ones and their expected
-    values come from the fixtures its builder recorded (grader.oracle). ``diagnostics`` adds the report's
-    gradient table and training run (they never change the score); they run after the timings are taken,
-    so their calls do not count as the submission's time per function.
+    Expected values come from ``oracle``; by default the live reference under the assignment's
+    conventions, or, under the student kit's spec (``self_check``), the fixtures its builder recorded.
+    ``diagnostics`` adds the report's gradient table and training run (they never change the score); they
+    run after the timings are taken, so their calls do not count as the submission's time per function.
     """
-    contract = load_contract(spec_dir)
-    spec = load_grading_spec(spec_dir)
-    selected = [c for c in CHECKS if include_hidden or spec.checks[c.name].visibility == PUBLIC]
-    expected_values = oracle.replaying(_kit_fixtures(spec)) if spec.self_check else nullcontext()
+    spec = assignment.grading
+    suite = suite_for(assignment)
+    selected = [c for c in suite if include_hidden or spec.checks[c.name].visibility == PUBLIC]
+    oracle = oracle or default_oracle(assignment)
     start = time.perf_counter()
-    with expected_values, Sandbox(path, limits=limits or Limits()) as box:
-        blocked = _blocked(box, contract)
+    with Sandbox(path, limits=limits or Limits(), functions=assignment.functions) as box:
+        blocked = _blocked(box, assignment.contract)
         results = []
         for check in selected:
             entry = spec.checks[check.name]
             if check.function in blocked:
-                outcome = Outcome(frozenset({WHOLE}), blocked[check.function], blocked[check.function])
+                outcome = Outcome.failed(blocked[check.function])
             else:
-                outcome = run_check(check, Ctx(box, contract, entry, spec.floor, spec_dir), entry.examples)
-            results.append(check_result(check, entry, outcome))
+                outcome = run_check(check, Ctx(box, assignment, oracle, entry), entry.examples)
+            results.append(check_result(entry, outcome))
         timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6)) for name, s in box.timings.items() if s}
         captured = box.output()
         tier, tier_description = box.tier, box.tier_description
         load_failure = box.load_failure.message if box.load_failure is not None else ""
         load_failure_kind = box.load_failure.kind.value if box.load_failure is not None else ""
-        extras = run_diagnostics(box, contract, spec_dir).fields() if diagnostics and not load_failure else {}
+        extras = run_diagnostics(box, assignment, oracle).fields() if diagnostics and not load_failure else {}
     score, max_score = totals(tuple(results))
     return SubmissionResult(
         name=Path(path).resolve().name,
@@ -59,25 +61,29 @@ def grade_submission(path, *, spec_dir: Path | None = None, limits: Limits | Non
         isolation_description=tier_description,
         execution_time=round(time.perf_counter() - start, 3),
         grader_version=__version__,
-        spec_digest=f"{contract.digest}-{spec.digest}",
+        spec_digest=assignment.digest,
         load_failure=load_failure,
         load_failure_kind=load_failure_kind,
         output=captured,
         timings=timings,
         self_check=spec.self_check or not include_hidden,
-        hidden_checks_not_run=spec.hidden_checks + len(CHECKS) - len(selected),
+        hidden_checks_not_run=spec.hidden_checks + len(suite) - len(selected),
         **extras,
     )
 
 
-def _kit_fixtures(spec) -> dict:
-    """The recorded expected values; they belong to the cases of the Hypothesis version they were made with."""
+def default_oracle(assignment: Assignment) -> Oracle:
+    """The live reference, or in the student kit the values its builder recorded."""
+    if not assignment.grading.self_check:
+        return LiveOracle(assignment)
+    spec = assignment.grading
+    # The recorded values belong to the cases of the Hypothesis version they were made with.
     if spec.hypothesis != hypothesis.__version__:
-        raise oracle.FixtureError(
+        raise FixtureError(
             f"this kit was built with Hypothesis {spec.hypothesis}, but Hypothesis {hypothesis.__version__} is "
             f"installed; other versions try other cases. Run: pip install hypothesis=={spec.hypothesis}"
         )
-    return oracle.load_fixtures(spec.path.parent / oracle.FIXTURES)
+    return ReplayingOracle(assignment.contract, load_fixtures(assignment.spec_dir / FIXTURES))
 
 
 def _blocked(box, contract: Contract) -> dict[str, str]:

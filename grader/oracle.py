@@ -1,9 +1,14 @@
-"""Where expected values come from: the reference itself, or the outputs the student kit recorded from it.
+"""Where expected values come from: an oracle object that the check context and the diagnostics carry.
 
 The checks and the report's diagnostics never import the reference: they call ``oracle.reference.NAME``
-and ``oracle.variants.NAME``. In the full grader those are ``reference.rnn`` and ``grader.checks.variants``
-(the reference with one classic mistake switched on, for hints). The student kit ships neither: its
-builder grades the reference itself while ``recording()``, and the kit grades while ``replaying()``.
+and ``oracle.variants.NAME`` on the oracle they were given. Three kinds:
+
+* ``LiveOracle``: the reference (reference.rnn) bound to the assignment's conventions, and
+  ``grader.checks.variants`` (the reference with one classic mistake switched on, for hints).
+* ``RecordingOracle``: live, and it keeps every scoped answer; the kit builder grades the reference
+  itself with one to record the public checks' expected values.
+* ``ReplayingOracle``: answers from those recordings; the student kit, which ships neither the reference
+  nor the variants, grades with one.
 
 A recorded output is keyed by where it was asked for, not by its arguments: the scope (a check and its
 Hypothesis case, or a diagnostics step) and the call's position within that scope. Arguments may carry
@@ -18,18 +23,17 @@ from __future__ import annotations
 import hashlib
 import importlib
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader.contract import load_contract
+from grader.contract import Contract
 from grader.sandbox import protocol
 
-SOURCES = {"reference": "reference.rnn", "variants": "grader.checks.variants"}
 FIXTURES = "fixtures.bin"
 MAX_FIXTURE_BYTES = 512 * 1024**2
+LABELS = ("reference", "variants")
 
 
 class NotRecorded(Exception):
@@ -40,103 +44,106 @@ class FixtureError(Exception):
     """A fixtures file is missing or unreadable."""
 
 
-class _State:
-    def __init__(self):
-        self.scope: str | None = None
-        self.index = 0
-        self.recording: dict[str, Any] | None = None
-        self.replaying: dict[str, Any] | None = None
-
-
-_state = _State()
-
-
-@contextmanager
-def scope(name: str):
-    """Calls made inside are numbered from 0 under ``name``; scopes do not nest."""
-    outer = _state.scope, _state.index
-    _state.scope, _state.index = name, 0
-    try:
-        yield
-    finally:
-        _state.scope, _state.index = outer
-
-
 def case_scope(check_name: str, case: Any) -> str:
     """The scope of one Hypothesis case of one check: its name and a digest of the case's repr."""
     return f"{check_name}|{hashlib.sha256(repr(case).encode()).hexdigest()[:24]}"
 
 
-@contextmanager
-def recording():
-    """Record every call made inside a scope; yields the dict the recordings go into."""
-    _state.recording = {}
-    try:
-        yield _state.recording
-    finally:
-        _state.recording = None
-
-
-@contextmanager
-def replaying(fixtures: dict[str, Any]):
-    """Answer every call from ``fixtures`` instead of running the reference."""
-    _state.replaying = fixtures
-    try:
-        yield
-    finally:
-        _state.replaying = None
-
-
 class _Source:
-    """Stands for one module of expected-value functions; ``reference.forward(...)`` and so on."""
+    """Stands for one set of expected-value functions: ``oracle.reference.forward(...)`` and so on."""
 
-    def __init__(self, label: str):
+    def __init__(self, oracle: Oracle, label: str):
+        self._oracle = oracle
         self._label = label
 
     def __getattr__(self, function: str):
-        name = f"{self._label}.{function}"
-
-        def call(*args, **kwargs):
-            key = _next_key()
-            if _state.replaying is not None:
-                return _replay(key, name, args)
-            result = getattr(importlib.import_module(SOURCES[self._label]), function)(*args, **kwargs)
-            if _state.recording is not None and key is not None:
-                mutated = {str(i): args[i] for i in _mutated_args(name)}
-                _state.recording[key] = _snapshot({"call": name, "value": result, "mutated": mutated})
-            return result
-
-        return call
+        if function.startswith("_"):
+            raise AttributeError(function)
+        return lambda *args, **kwargs: self._oracle.call(self._label, function, args, kwargs)
 
 
-reference = _Source("reference")
-variants = _Source("variants")
+class Oracle:
+    """Numbers the calls made inside a scope; subclasses decide how a call is answered."""
+
+    def __init__(self, contract: Contract):
+        self.contract = contract
+        self._scope: str | None = None
+        self._index = 0
+        self.reference = _Source(self, "reference")
+        self.variants = _Source(self, "variants")
+
+    @contextmanager
+    def scope(self, name: str):
+        """Calls made inside are numbered from 0 under ``name``; scopes do not nest."""
+        outer = self._scope, self._index
+        self._scope, self._index = name, 0
+        try:
+            yield
+        finally:
+            self._scope, self._index = outer
+
+    def call(self, label: str, function: str, args: tuple, kwargs: dict) -> Any:
+        key = None
+        if self._scope is not None:
+            key = f"{self._scope}#{self._index}"
+            self._index += 1
+        return self._answer(key, f"{label}.{function}", args, kwargs)
+
+    def _answer(self, key: str | None, name: str, args: tuple, kwargs: dict) -> Any:
+        raise NotImplementedError
+
+    def _mutated(self, name: str) -> tuple[int, ...]:
+        """Positions of the arguments a reference function updates in place, as the contract says."""
+        label, function = name.split(".")
+        fn = self.contract.functions.get(function) if label == "reference" else None
+        return fn.mutated_positions if fn else ()
 
 
-def _next_key() -> str | None:
-    if _state.scope is None:
-        return None
-    key = f"{_state.scope}#{_state.index}"
-    _state.index += 1
-    return key
+class LiveOracle(Oracle):
+    """Runs the reference bound to the assignment's conventions, and the hints' variants of it."""
+
+    def __init__(self, assignment):
+        super().__init__(assignment.contract)
+        rnn = importlib.import_module("reference.rnn")
+        variants = importlib.import_module("grader.checks.variants")
+        model = rnn.RNN(**assignment.conventions.reference_options())
+        self._sources = {"reference": model, "variants": variants.Variants(model)}
+
+    def _answer(self, key, name, args, kwargs):
+        label, function = name.split(".")
+        return getattr(self._sources[label], function)(*args, **kwargs)
 
 
-def _replay(key: str | None, name: str, args: tuple) -> Any:
-    entry = _state.replaying.get(key) if key is not None else None
-    if entry is None or entry["call"] != name:
-        raise NotRecorded(f"no recorded output of {name} at {key or 'an unscoped call'}")
-    for index, state in entry["mutated"].items():
-        for k, array in state.items():
-            args[int(index)][k][...] = array  # the reference updated this argument in place
-    return entry["value"]
+class RecordingOracle(LiveOracle):
+    """Live, keeping a plain-data copy of every scoped answer (and of the arguments it updated in place)."""
+
+    def __init__(self, assignment):
+        super().__init__(assignment)
+        self.recorded: dict[str, Any] = {}
+
+    def _answer(self, key, name, args, kwargs):
+        result = super()._answer(key, name, args, kwargs)
+        if key is not None:
+            mutated = {str(i): args[i] for i in self._mutated(name)}
+            self.recorded[key] = _snapshot({"call": name, "value": result, "mutated": mutated})
+        return result
 
 
-@cache
-def _mutated_args(name: str) -> tuple[int, ...]:
-    """Positions of the arguments a reference function updates in place, as the contract says."""
-    label, function = name.split(".")
-    fn = load_contract().functions.get(function) if label == "reference" else None
-    return tuple(i for i, arg in enumerate(fn.args) if arg.name in fn.mutates) if fn else ()
+class ReplayingOracle(Oracle):
+    """Answers every call from recorded fixtures instead of running the reference."""
+
+    def __init__(self, contract: Contract, fixtures: dict[str, Any]):
+        super().__init__(contract)
+        self._fixtures = fixtures
+
+    def _answer(self, key, name, args, kwargs):
+        entry = self._fixtures.get(key) if key is not None else None
+        if entry is None or entry["call"] != name:
+            raise NotRecorded(f"no recorded output of {name} at {key or 'an unscoped call'}")
+        for index, state in entry["mutated"].items():
+            for k, array in state.items():
+                args[int(index)][k][...] = array  # the reference updated this argument in place
+        return entry["value"]
 
 
 def _snapshot(value: Any) -> Any:

@@ -1,18 +1,20 @@
-"""Scores: specs/grading.yaml, loaded and validated, and the one place a check's outcome becomes points."""
+"""Scores: specs/grading.yaml, loaded and validated, and the one place a check's outcome becomes points.
+
+Loading needs no check: an entry's own fields are validated here, and ``grader.checks.suite_for`` then
+matches the suite against the entries (a check per entry, its settings, its parts). So whatever only
+needs the configuration (class grading's parent process, a result for a submission that could not be
+graded) does not import Hypothesis.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from grader.checks import CHECKS, Check
-from grader.checks.core import WHOLE, Outcome
-from grader.contract import SpecError, default_spec_dir
+from grader.checks.outcome import WHOLE, Outcome
 from grader.results import CheckResult
+from grader.specfile import SpecFile
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 FIELDS = ("points", "examples", "visibility", "parts")
@@ -28,6 +30,11 @@ class CheckSpec:
     parts: dict[str, float]  # empty: the check scores all or nothing
     settings: dict[str, float]  # the numbers the check reads (threshold, ...)
 
+    @property
+    def function(self) -> str:
+        """The contract function the check tests: a check is named "function: behaviour"."""
+        return self.name.split(":", 1)[0]
+
 
 @dataclass(frozen=True)
 class GradingSpec:
@@ -41,89 +48,51 @@ class GradingSpec:
     hypothesis: str = ""  # the Hypothesis version the kit recorded with (self_check only)
 
 
-def load_grading_spec(spec_dir: Path | None = None, checks: tuple[Check, ...] = CHECKS) -> GradingSpec:
+def load_grading_spec(path: Path) -> GradingSpec:
     """Read grading.yaml; raise SpecError naming the file, the check and the field for anything wrong."""
-    path = (spec_dir or default_spec_dir()) / "grading.yaml"
-    try:
-        raw_text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(raw_text)
-    except FileNotFoundError:
-        raise SpecError(f"no grading spec at {path}") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path} is not valid YAML: {exc}") from None
-
-    def fail(where: str, problem: str):
-        raise SpecError(f"{path}: {where}: {problem}")
-
-    if not isinstance(raw, dict):
-        fail("top level", "expected a mapping with total, relative_error_floor and checks")
-    unknown = set(raw) - {"total", "relative_error_floor", "checks", "self_check"}
-    if unknown:
-        fail("top level", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    total = _number(raw.get("total"), lambda p: fail("field 'total'", p))
-    floor = _number(raw.get("relative_error_floor"), lambda p: fail("field 'relative_error_floor'", p))
-    entries = raw.get("checks")
-    if not isinstance(entries, dict):
-        fail("field 'checks'", "expected a mapping from check name to its settings")
-    known = {c.name: c for c in checks}
-    if unknown := [n for n in entries if n not in known]:
-        fail(f"check {unknown[0]!r}", "no such check in the suite (grader.checks)")
-    if missing := [n for n in known if n not in entries]:
-        fail(f"check {missing[0]!r}", "missing: every check of the suite needs an entry")
-
-    specs = {}
-    for name, check in known.items():
-        specs[name] = _check_spec(check, entries[name], lambda field, problem, name=name: fail(f"check {name!r}, field {field!r}", problem))
-    points = sum(s.points for s in specs.values())
+    spec = SpecFile(path, "grading spec")
+    raw = spec.mapping(spec.raw, "top level", ("total", "relative_error_floor", "checks"), ("self_check",))
+    total = spec.number(raw["total"], "field 'total'")
+    floor = spec.number(raw["relative_error_floor"], "field 'relative_error_floor'")
+    entries = raw["checks"]
+    if not isinstance(entries, dict) or not entries:
+        spec.fail("field 'checks'", "expected a mapping from check name to its settings")
+    checks = {str(name): _check_spec(spec, str(name), entry) for name, entry in entries.items()}
+    points = sum(c.points for c in checks.values())
     if not math.isclose(points, total):
-        fail("field 'total'", f"is {total:g} but the checks' points add up to {points:g}")
+        spec.fail("field 'total'", f"is {total:g} but the checks' points add up to {points:g}")
     self_check = raw.get("self_check")
     if self_check is not None and (
         not isinstance(self_check, dict) or set(self_check) != {"hidden_checks", "hypothesis"}
         or type(self_check["hidden_checks"]) is not int or self_check["hidden_checks"] < 0
         or not isinstance(self_check["hypothesis"], str)
     ):
-        fail("field 'self_check'", "must be a mapping with hidden_checks (a whole number of at least 0) and "
-             "hypothesis (the version the kit was built with)")
-    return GradingSpec(path, total, floor, specs, hashlib.sha256(raw_text.encode()).hexdigest()[:16],
-                       self_check=self_check is not None, hidden_checks=self_check["hidden_checks"] if self_check else 0,
+        spec.fail("field 'self_check'", "must be a mapping with hidden_checks (a whole number of at least 0) and "
+                  "hypothesis (the version the kit was built with)")
+    return GradingSpec(spec.path, total, floor, checks, spec.digest, self_check=self_check is not None,
+                       hidden_checks=self_check["hidden_checks"] if self_check else 0,
                        hypothesis=self_check["hypothesis"] if self_check else "")
 
 
-def _check_spec(check: Check, entry, fail) -> CheckSpec:
-    if not isinstance(entry, dict):
-        fail("(entry)", "expected a mapping with points, examples and visibility")
-    for field in entry:
-        if field not in FIELDS and field not in check.settings:
-            expected = ", ".join(FIELDS[:3] + check.settings + (("parts",) if check.parts else ()))
-            fail(field, f"unknown for this check (its fields: {expected})")
-    for field in FIELDS[:3] + check.settings:
-        if field not in entry:
-            fail(field, "missing")
-    points = _number(entry["points"], lambda p: fail("points", p))
-    examples = entry["examples"]
-    if type(examples) is not int or examples < 1:
-        fail("examples", f"must be a whole number of at least 1, not {examples!r}")
-    if entry["visibility"] not in VISIBILITIES:
-        fail("visibility", f"must be one of {', '.join(VISIBILITIES)}, not {entry['visibility']!r}")
-    settings = {key: _number(entry[key], lambda p, key=key: fail(key, p)) for key in check.settings}
+def _check_spec(spec: SpecFile, name: str, entry) -> CheckSpec:
+    where = f"check {name!r}"
+    if ":" not in name:
+        spec.fail(where, "a check is named 'function: behaviour'")
+    entry = spec.mapping(entry, where, FIELDS[:3], optional=None)
+    points = spec.number(entry["points"], f"{where}, field 'points'")
+    examples = spec.whole(entry["examples"], f"{where}, field 'examples'")
+    visibility = spec.choice(entry["visibility"], f"{where}, field 'visibility'", VISIBILITIES)
+    settings = {str(k): spec.number(v, f"{where}, field {k!r}") for k, v in entry.items() if k not in FIELDS}
     parts = entry.get("parts", {})
-    if parts or check.parts:
-        if not isinstance(parts, dict) or set(parts) != set(check.parts):
-            fail("parts", f"must give points to exactly the parts {', '.join(check.parts)}")
-        parts = {p: _number(v, lambda problem, p=p: fail(f"parts.{p}", problem)) for p, v in parts.items()}
-        if not math.isclose(sum(parts.values()), points):
-            fail("parts", f"add up to {sum(parts.values()):g}, not the check's {points:g} points")
-    return CheckSpec(check.name, points, examples, entry["visibility"], parts, settings)
+    if not isinstance(parts, dict):
+        spec.fail(f"{where}, field 'parts'", "expected a mapping from part name to its points")
+    parts = {str(p): spec.number(v, f"{where}, field 'parts.{p}'") for p, v in parts.items()}
+    if parts and not math.isclose(sum(parts.values()), points):
+        spec.fail(f"{where}, field 'parts'", f"add up to {sum(parts.values()):g}, not the check's {points:g} points")
+    return CheckSpec(name, points, examples, visibility, parts, settings)
 
 
-def _number(value, fail) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        fail(f"must be a positive number, not {value!r}")
-    return float(value)
-
-
-def check_result(check: Check, spec: CheckSpec, outcome: Outcome) -> CheckResult:
+def check_result(spec: CheckSpec, outcome: Outcome) -> CheckResult:
     """The points for one outcome: all of them if it passed, those of the parts it passed if it failed in
     parts only, else none."""
     failed = outcome.failed_parts
@@ -138,7 +107,7 @@ def check_result(check: Check, spec: CheckSpec, outcome: Outcome) -> CheckResult
         passed = [p for p in spec.parts if p not in failed]
         feedback += f"\nPartial credit: {score:g} of {spec.points:g} points (passed: {', '.join(passed)}; failed: {', '.join(p for p in spec.parts if p in failed)})."
     return CheckResult(
-        name=check.name, function=check.function, score=round(score, 6), max_score=spec.points,
+        name=spec.name, function=spec.function, score=round(score, 6), max_score=spec.points,
         visibility=spec.visibility, reason=outcome.reason, feedback=feedback, hint=outcome.hint,
         tags=(outcome.stopped_by,) if outcome.stopped_by else (), seconds=round(outcome.seconds, 4),
     )

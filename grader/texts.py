@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.contract import default_spec_dir
+from grader.specfile import default_spec_dir
 
 DEFAULT_TEXT = "prose"
 

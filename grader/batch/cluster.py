@@ -52,7 +52,7 @@ def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Ca
                     result = future.result()
                 except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: one submission, not the class
                     reason = f"the Dask workers grading it failed ({type(exc).__name__}: {exc})"
-                    result = broken_result(task.name, reason, None if task.spec_dir is None else Path(task.spec_dir)).to_dict()
+                    result = broken_result(task.name, reason, task.assignment).to_dict()
                 on_result(task, result)
         except KeyboardInterrupt:
             client.cancel(list(futures), force=True)

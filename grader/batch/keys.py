@@ -21,7 +21,6 @@ import numpy
 import grader
 from grader import __version__
 from grader.batch.discover import submission_files
-from grader.contract import default_spec_dir
 
 CHUNK = 1 << 20
 # Everything the grader reads from a spec folder: contract.yaml, grading.yaml, report.yaml and the texts.
@@ -44,9 +43,9 @@ def content_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def spec_digest(spec_dir: Path | None) -> str:
-    """The digest of the spec folder's files (the shipped spec when spec_dir is None)."""
-    folder = Path(spec_dir) if spec_dir is not None else default_spec_dir()
+def spec_digest(spec_dir: Path) -> str:
+    """The digest of the spec folder's files."""
+    folder = Path(spec_dir)
     digest = hashlib.sha256()
     for pattern in SPEC_PATTERNS:
         for path in sorted(folder.glob(pattern)):

@@ -103,7 +103,7 @@ def _stop_workers(pool: ProcessPoolExecutor, stop) -> None:
 
 def _died(task: Task) -> dict[str, Any]:
     reason = "the grading process died while grading it (killed from outside, or out of memory), twice"
-    return broken_result(task.name, reason, None if task.spec_dir is None else Path(task.spec_dir)).to_dict()
+    return broken_result(task.name, reason, task.assignment).to_dict()
 
 
 def _context():

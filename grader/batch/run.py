@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from grader.assignment import Assignment
 from grader.batch.archive import MAX_ARCHIVE_BYTES, BrokenSubmission
 from grader.batch.discover import ZIP, Entry, discover
 from grader.batch.errors import BatchError, ClassInterrupted
@@ -29,11 +30,11 @@ GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
 def grade_class(
     folder: Path,
     out_dir: Path,
+    assignment: Assignment,
     *,
     jobs: int | None = None,
     force: bool = False,
     dask_address: str | None = None,
-    spec_dir: Path | None = None,
     limits: Limits | None = None,
     grade: Callable[..., SubmissionResult] = grade_submission,
     progress: bool = True,
@@ -43,7 +44,7 @@ def grade_class(
 
     A submission whose content, grader version, spec and limits are those of the results already in
     out_dir/<name>/ is not graded again, unless `force`. `grade` is called as
-    grade(submission_folder, spec_dir=..., limits=..., include_hidden=True) in worker processes (so it
+    grade(submission_folder, assignment, limits=..., include_hidden=True) in worker processes (so it
     must be importable by name). Raises BatchError when the class cannot be graded as asked and
     ClassInterrupted on Ctrl-C (finished results stay complete on disk).
     """
@@ -61,14 +62,14 @@ def grade_class(
     except OSError as exc:
         raise BatchError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
 
-    spec = spec_digest(spec_dir)
+    spec = spec_digest(assignment.spec_dir)
     entries = {entry.name: entry for entry in found.entries}
     keys: dict[str, str | None] = {}
     rows: dict[str, ClassSubmission] = {}
     results: dict[str, SubmissionResult] = {}
     tasks = []
     for entry in found.entries:
-        task, keys[entry.name] = _task(entry, spec, spec_dir, limits, ship=dask_address is not None)
+        task, keys[entry.name] = _task(entry, spec, assignment, limits, ship=dask_address is not None)
         reused = None if force or keys[entry.name] is None else stored_result(out_dir, entry.name, keys[entry.name])
         if reused is not None:
             results[entry.name] = reused
@@ -126,9 +127,9 @@ def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> No
             raise BatchError(f"--out {out_dir} is inside the submission {entry.path.name}; give a folder outside it")
 
 
-def _task(entry: Entry, spec: str, spec_dir: Path | None, limits: Limits, ship: bool) -> tuple[Task, str | None]:
+def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship: bool) -> tuple[Task, str | None]:
     """The task for `entry` and its cache key (None if it could not be read: it is graded every time)."""
-    base = Task(entry.name, entry.kind, str(entry.path), spec_dir=None if spec_dir is None else str(spec_dir), limits=limits)
+    base = Task(entry.name, entry.kind, str(entry.path), assignment=assignment, limits=limits)
     try:
         key = grading_key(content_digest(entry.path), spec, limits)
     except OSError as exc:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
+from grader.assignment import Assignment
 from grader.batch.archive import (
     MAX_FILES,
     MAX_TOTAL_BYTES,
@@ -28,8 +29,10 @@ from grader.batch.archive import (
     unpack,
 )
 from grader.batch.discover import ZIP, submission_files
+from grader.checks.outcome import Outcome
 from grader.results import SubmissionResult
 from grader.sandbox import FailureKind, Limits
+from grader.scoring import check_result, totals
 
 NOT_RUN = "not run"
 
@@ -41,25 +44,24 @@ class Task:
     path: str  # the folder or zip file, as the submitting machine sees it
     payload: bytes | None = None  # the submission as zip bytes, for workers that cannot read `path`
     refused: str = ""  # why it cannot be graded, found before it was sent (e.g. it could not be read)
-    spec_dir: str | None = None
+    assignment: Assignment | None = None  # loaded once by the class run; travels with the task to any worker
     limits: Limits | None = None
 
 
 def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, Any]:
     """Grade one submission with `grade` (grade_submission or a stand-in); return the result's dict."""
-    spec_dir = Path(task.spec_dir) if task.spec_dir is not None else None
     if task.refused:
-        return broken_result(task.name, task.refused, spec_dir).to_dict()
+        return broken_result(task.name, task.refused, task.assignment).to_dict()
     with tempfile.TemporaryDirectory(prefix="rnn-grader-class-") as scratch:
         try:
             folder = _materialize(task, Path(scratch))
         except BrokenSubmission as exc:
-            return broken_result(task.name, str(exc), spec_dir).to_dict()
+            return broken_result(task.name, str(exc), task.assignment).to_dict()
         try:
-            result = grade(folder, spec_dir=spec_dir, limits=task.limits, include_hidden=True)
+            result = grade(folder, task.assignment, limits=task.limits, include_hidden=True)
         except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class
             reason = f"the grader itself failed on this submission ({type(exc).__name__}: {exc}); please report it"
-            return broken_result(task.name, reason, spec_dir).to_dict()
+            return broken_result(task.name, reason, task.assignment).to_dict()
     # grade names a result by its folder, which for a zip is a temporary one.
     return dataclasses.replace(result, name=task.name).to_dict()
 
@@ -80,18 +82,10 @@ def pack_folder(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def broken_result(name: str, reason: str, spec_dir: Path | None = None) -> SubmissionResult:
+def broken_result(name: str, reason: str, assignment: Assignment) -> SubmissionResult:
     """The result of a submission that never reached the sandbox: every check failed, for `reason`."""
-    # Imported here: the suite (Hypothesis, numpy) is only needed in worker processes.
-    from grader.checks import CHECKS
-    from grader.checks.core import WHOLE, Outcome
-    from grader.contract import load_contract
-    from grader.scoring import check_result, load_grading_spec, totals
-
-    contract, spec = load_contract(spec_dir), load_grading_spec(spec_dir)
     message = f"The submission could not be graded: {reason}."
-    outcome = Outcome(frozenset({WHOLE}), message, message)
-    checks = tuple(check_result(check, spec.checks[check.name], outcome) for check in CHECKS)
+    checks = tuple(check_result(entry, Outcome.failed(message)) for entry in assignment.grading.checks.values())
     score, max_score = totals(checks)
     return SubmissionResult(
         name=name,
@@ -102,7 +96,7 @@ def broken_result(name: str, reason: str, spec_dir: Path | None = None) -> Submi
         isolation_description="The submission was not run: it was refused before it reached the sandbox.",
         execution_time=0.0,
         grader_version=__version__,
-        spec_digest=f"{contract.digest}-{spec.digest}",
+        spec_digest=assignment.digest,
         load_failure=message,
         load_failure_kind=FailureKind.refused.value,
     )

@@ -1,4 +1,5 @@
-"""Checks of adagrad_step(params, grads, memory, eta, eps=1e-8) -> None, updating params and memory in place."""
+"""Checks of adagrad_step(params, grads, memory, eta, eps=<the conventions' eps>) -> None, updating params and
+memory in place."""
 
 from __future__ import annotations
 
@@ -16,9 +17,7 @@ from grader.checks.strategies import (
     flat,
     param_sets,
 )
-from grader.oracle import reference
 
-EPS = 1e-8
 STEPS = 3
 
 
@@ -72,9 +71,9 @@ def _step(ctx, case: Updates, params, grads, memory, step: int):
     return params, memory
 
 
-def _reference_step(params, grads, memory, eta):
+def _reference_step(ctx, params, grads, memory, eta):
     params, memory = copy_params(params), copy_params(memory)
-    reference.adagrad_step(params, grads, memory, eta)
+    ctx.reference.adagrad_step(params, grads, memory, eta)
     return params, memory
 
 
@@ -82,10 +81,11 @@ def _expect_step(ctx, case: Updates, before, after, expected, grads, memory, whi
     """Compare the change of params (after - before), so that entries near 0 do not blow up the error."""
     got = flat(after) - flat(before)
     ctx.expect_close("params step", got, flat(expected) - flat(before), reason=f"the params step of {which} differs from the reference",
-                     hint=first_match(got, _mistakes(grads, memory, case.eta), ctx.threshold, ctx.floor))
+                     hint=first_match(got, _mistakes(grads, memory, case.eta, ctx.conventions.optimizer.eps), ctx.threshold,
+                                      ctx.floor))
 
 
-def _mistakes(grads, memory, eta) -> list:
+def _mistakes(grads, memory, eta, eps) -> list:
     """Hints for a wrong params step, each with the step that mistake takes."""
 
     def stepped(denominator):
@@ -94,10 +94,10 @@ def _mistakes(grads, memory, eta) -> list:
 
     return [
         ("eps is added outside the square root; the contract divides by sqrt(memory + eps).",
-         stepped(lambda new, old: np.sqrt(new) + EPS)),
+         stepped(lambda new, old: np.sqrt(new) + eps)),
         ("the step divides by the memory from before this step's g**2 was added; add g**2 first.",
-         stepped(lambda new, old: np.sqrt(old + EPS))),
-        ("the step divides by memory + eps without the square root.", stepped(lambda new, old: new + EPS)),
+         stepped(lambda new, old: np.sqrt(old + eps))),
+        ("the step divides by memory + eps without the square root.", stepped(lambda new, old: new + eps)),
     ]
 
 
@@ -111,7 +111,7 @@ def consecutive_steps(ctx, case: Updates):
         grads = case.grads(step)
         before_params, before_memory = params, memory
         params, memory = _step(ctx, case, params, grads, memory, step)
-        expected_params, expected_memory = _reference_step(before_params, grads, before_memory, case.eta)
+        expected_params, expected_memory = _reference_step(ctx, before_params, grads, before_memory, case.eta)
         _expect_step(ctx, case, before_params, params, expected_params, grads, before_memory, f"step {step + 1}")
         ctx.expect_close("memory", flat(memory), flat(expected_memory),
                          reason=f"memory after step {step + 1} differs from the reference")
@@ -154,7 +154,7 @@ def eps_inside(ctx, case: Updates):
     square root matters (outside it, the step would be about eta * sign(g))."""
     grads = case.grads(0)
     params, _ = _step(ctx, case, case.params, grads, case.memory, 0)
-    expected, _ = _reference_step(case.params, grads, case.memory, case.eta)
+    expected, _ = _reference_step(ctx, case.params, grads, case.memory, case.eta)
     _expect_step(ctx, case, case.params, params, expected, grads, case.memory, "a step with tiny gradients")
 
 

@@ -26,9 +26,10 @@ from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import providers
 from hypothesis.strategies import SearchStrategy
 
-from grader import oracle
 from grader.checks.compare import Mismatch, formula, mismatch
-from grader.contract import Contract, ContractViolation, conform, conform_params
+from grader.checks.outcome import WHOLE, Outcome
+from grader.contract import Contract, Conventions, ContractViolation, conform, conform_params
+from grader.oracle import NotRecorded, Oracle, case_scope
 from grader.sandbox import CallFailed
 
 # A student's exception or a malformed reply is cheap and deterministic, so shrinking it is worth it.
@@ -76,41 +77,49 @@ class Check:
         return " ".join((self.prop.__doc__ or "").split())
 
 
-REGISTRY: list[Check] = []
-
-
 def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), settings: tuple[str, ...] = ()):
-    """Register the decorated property as the check ``name`` ("function: behaviour")."""
+    """Make the decorated property the check ``name`` ("function: behaviour"); the name then holds the Check.
 
-    def register(prop):
-        REGISTRY.append(Check(name, name.split(":", 1)[0], cases, prop, parts, settings))
-        return prop
+    Nothing is registered: a check module's checks are the Check objects it defines, and the suite is
+    the explicit tuple of check modules in grader.checks.suite.
+    """
 
-    return register
+    def make(prop) -> Check:
+        return Check(name, name.split(":", 1)[0], cases, prop, parts, settings)
 
-
-@dataclass(frozen=True)
-class Outcome:
-    failed_parts: frozenset[str]  # empty when the check passed; WHOLE when it failed as a whole
-    reason: str = ""
-    feedback: str = ""
-    hint: str = ""
-    seconds: float = 0.0
-    stopped_by: str = ""  # the sandbox failure kind that stopped the check, if one did
-
-
-WHOLE = "*"
+    return make
 
 
 class Ctx:
-    """What a property sees: the sandbox, the contract, its settings from grading.yaml."""
+    """What a property sees: the sandbox, the assignment, the oracle and its own entry in grading.yaml."""
 
-    def __init__(self, box, contract: Contract, spec, floor: float, spec_dir=None):
+    def __init__(self, box, assignment, oracle: Oracle, spec):
         self.box = box
-        self.contract = contract
+        self.assignment = assignment
+        self.oracle = oracle
         self.spec = spec  # this check's entry in grading.yaml
-        self.floor = floor
-        self.spec_dir = spec_dir
+
+    @property
+    def contract(self) -> Contract:
+        return self.assignment.contract
+
+    @property
+    def conventions(self) -> Conventions:
+        return self.assignment.contract.conventions
+
+    @property
+    def reference(self):
+        """The reference bound to the assignment's conventions: ``ctx.reference.forward(...)``."""
+        return self.oracle.reference
+
+    @property
+    def variants(self):
+        """The reference with one classic mistake switched on (grader.checks.variants), for hints."""
+        return self.oracle.variants
+
+    @property
+    def floor(self) -> float:
+        return self.assignment.grading.floor
 
     def setting(self, key: str) -> float:
         return self.spec.settings[key]
@@ -197,9 +206,9 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str]) -> tu
 
     def test(case):
         try:
-            with oracle.scope(oracle.case_scope(check.name, case)):
+            with ctx.oracle.scope(case_scope(check.name, case)):
                 check.prop(ctx, case)
-        except oracle.NotRecorded:
+        except NotRecorded:
             reject()  # the student kit has no expected values for this case: not a case for it
         except Failed as failure:
             if failure.parts and failure.parts <= ignore:
@@ -286,7 +295,7 @@ def _resolve_hint(hint: str | Callable[[], str]) -> str:
         return hint()
     except (Failed, Aborted):  # a probe that itself fails tells us nothing more
         return ""
-    except oracle.NotRecorded:  # the student kit cannot compute this hint
+    except NotRecorded:  # the student kit cannot compute this hint
         return ""
 
 

@@ -8,24 +8,27 @@ from hypothesis import strategies as st
 
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
-from grader.checks.forward import LINKS, sequence_hint
+from grader.checks.forward import LINKS, other_reduction, reduction_hint, sequence_hint
 from grader.checks.strategies import PARAM_NAMES, Sequence, sequences
-from grader.oracle import reference, variants
-
-CLIP_BOUND = 5.0
 
 
 def _gradients(ctx, case: Sequence, *uses: str):
     return ctx.call("compute_gradients", *case.args, dims=case.dims, describe=case.summary(), uses=uses or None)
 
 
-def _reference(case: Sequence):
-    return reference.compute_gradients(*case.args)
+def _reference(ctx, case: Sequence):
+    return ctx.reference.compute_gradients(*case.args)
 
 
-def _known_mistakes(case: Sequence, key: str) -> list:
+def _clipped_hint(ctx, what: str) -> str:
+    bound = ctx.conventions.clip_bound
+    return (f"{what} clipped to [-{bound:g}, {bound:g}]; compute_gradients returns it unclipped "
+            "and train clips it with clip_gradients.")
+
+
+def _known_mistakes(ctx, case: Sequence, key: str) -> list:
     def variant(**switches):
-        return lambda: variants.gradients(case.params, case.xs, case.ys, case.h0, **switches)[key]
+        return lambda: ctx.variants.gradients(case.params, case.xs, case.ys, case.h0, **switches)[key]
 
     known = [
         ("the gradient does not flow back through h_{t-1}: dL/dh_t must include W^T dL/da_{t+1} "
@@ -33,13 +36,13 @@ def _known_mistakes(case: Sequence, key: str) -> list:
         ("tanh'(a_t) is written as 1 - h_t; it is 1 - h_t**2.", variant(tanh_grad="1 - h")),
         ("tanh'(a_t) is written as 1 - a_t**2; it is 1 - tanh(a_t)**2 = 1 - h_t**2.", variant(tanh_grad="1 - a^2")),
         ("dW multiplies dL/da_t by h_t; it needs h_{t-1} (with h0 for t = 1).", variant(w_input="h_t")),
-        ("the gradient is divided by tau, as if the loss were averaged; the contract's loss is a sum.",
-         lambda: _reference(case)[0][key] / case.tau if case.tau > 1 else np.nan),
-        (f"the gradient is clipped to [-{CLIP_BOUND:g}, {CLIP_BOUND:g}]; compute_gradients returns it unclipped "
-         "and train clips it with clip_gradients.", lambda: np.clip(_reference(case)[0][key], -CLIP_BOUND, CLIP_BOUND)),
+        (reduction_hint(ctx.conventions, "gradient"),
+         variant(loss=other_reduction(ctx.conventions)) if case.tau > 1 else lambda: np.nan),
+        (_clipped_hint(ctx, "the gradient is"),
+         lambda: np.clip(_reference(ctx, case)[0][key], -ctx.conventions.clip_bound, ctx.conventions.clip_bound)),
     ]
     if case.K == case.m or key == "W":
-        known.append((f"d{key} is transposed.", lambda: _reference(case)[0][key].T))
+        known.append((f"d{key} is transposed.", lambda: _reference(ctx, case)[0][key].T))
     return known
 
 
@@ -48,19 +51,18 @@ def _matches_reference(key: str):
         grads, _, _ = _gradients(ctx, case, "grads")
         got = grads[key]
         ctx.expect_close(
-            f"d{key}", got, _reference(case)[0][key], reason=f"d{key} differs from the reference",
-            hint=sequence_hint(ctx, case, got, _known_mistakes(case, key), "compute_gradients", lambda v: v[0][key]),
+            f"d{key}", got, _reference(ctx, case)[0][key], reason=f"d{key} differs from the reference",
+            hint=sequence_hint(ctx, case, got, _known_mistakes(ctx, case, key), "compute_gradients", lambda v: v[0][key]),
         )
 
     prop.__doc__ = (
-        f"grads['{key}'] is the exact gradient dL/d{key} of the summed loss (backpropagation through time over "
+        f"grads['{key}'] is the exact gradient dL/d{key} of the loss (backpropagation through time over "
         f"all tau steps, starting from the given h0), as the reference computes it."
     )
-    return prop
+    return check(f"compute_gradients: d{key} matches reference", sequences(), settings=("threshold",))(prop)
 
 
-for _key in PARAM_NAMES:
-    check(f"compute_gradients: d{_key} matches reference", sequences(), settings=("threshold",))(_matches_reference(_key))
+db_matches, dc_matches, dU_matches, dW_matches, dV_matches = (_matches_reference(k) for k in PARAM_NAMES)
 
 
 @check("compute_gradients: consistent with own forward", sequences(), parts=PARAM_NAMES, settings=("threshold", "step"))
@@ -100,15 +102,17 @@ def finite_differences(ctx, case: Sequence):
 
 @check("compute_gradients: returned loss and h_last", sequences(), parts=("loss", "h_last"), settings=("threshold",))
 def loss_and_h_last(ctx, case: Sequence):
-    """compute_gradients also returns the loss of forward (summed over t) and h_last = h_tau, the hidden
-    state after the last step, shape (m, 1), which train passes on as the next hprev."""
+    """compute_gradients also returns the loss of forward and h_last = h_tau, the hidden state after the
+    last step, shape (m, 1), which train passes on as the next hprev."""
     _, loss, h_last = _gradients(ctx, case, "loss", "h_last")
-    expected_loss, _, H = reference.forward(*case.args)
+    expected_loss, _, H = ctx.reference.forward(*case.args)
     problems = []
     found = ctx.mismatch("loss", loss, expected_loss)
     if found is not None:
-        hint = first_match(loss, [("the loss is averaged over the sequence; the contract sums over t.",
-                                   lambda: expected_loss / case.tau if case.tau > 1 else np.nan)], ctx.threshold, ctx.floor)
+        other = other_reduction(ctx.conventions)
+        hint = first_match(loss, [(reduction_hint(ctx.conventions),
+                                   lambda: ctx.variants.forward(case.params, case.xs, case.ys, case.h0, loss=other)[0]
+                                   if case.tau > 1 else np.nan)], ctx.threshold, ctx.floor)
         problems.append(("loss", found.text, hint))
     found = ctx.mismatch("h_last", h_last, H[:, -1:])
     if found is not None:
@@ -127,16 +131,16 @@ def loss_and_h_last(ctx, case: Sequence):
 @check("compute_gradients: gradients are not clipped",
        sequences(K=(3, 6), tau=(10, 16), scale=st.just(0.5), same_target=True), settings=("threshold",))
 def not_clipped(ctx, case: Sequence):
-    """Gradients larger than the clip bound (5) come back exactly as computed: clipping is train's job,
+    """Gradients larger than the clip bound come back exactly as computed: clipping is train's job,
     with clip_gradients, after compute_gradients. Judged on dc and dV, which need only the forward pass,
     so that a backward-pass bug is not counted here a second time."""
-    expected = _reference(case)[0]
-    assume(np.max(np.abs(expected["c"])) > 1.5 * CLIP_BOUND)
+    bound = ctx.conventions.clip_bound
+    expected = _reference(ctx, case)[0]
+    assume(np.max(np.abs(expected["c"])) > 1.5 * bound)
     grads, _, _ = _gradients(ctx, case, "grads")
     for key in ("c", "V"):
         ctx.expect_close(
             f"d{key}", grads[key], expected[key], reason=f"d{key}, with entries beyond the clip bound, differs from the reference",
-            hint=first_match(grads[key], [(f"d{key} is clipped to [-{CLIP_BOUND:g}, {CLIP_BOUND:g}]; compute_gradients "
-                                           "returns it unclipped, train clips it with clip_gradients.",
-                                           lambda key=key: np.clip(expected[key], -CLIP_BOUND, CLIP_BOUND))], ctx.threshold, ctx.floor),
+            hint=first_match(grads[key], [(_clipped_hint(ctx, f"d{key} is"),
+                                           lambda key=key: np.clip(expected[key], -bound, bound))], ctx.threshold, ctx.floor),
         )

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from grader.checks.compare import show
 from grader.contract import wraps
-from grader.oracle import reference
 
 PARAM_NAMES = ("b", "c", "U", "W", "V")
 ALPHABET = "abcdefgh"
@@ -229,10 +228,6 @@ class Text:
             f"{self.scale:g} * N(0, 1) (numpy seed {self.seed}); the position wraps to 0 "
             + (f"after update(s) {wraps}" if wraps else "never in this run")
         )
-
-    def reference(self):
-        """The reference's (params, smooth_loss) for this run."""
-        return reference.train(self.text, self.params, self.n_updates, self.eta, self.seq_length)
 
 
 @st.composite

@@ -5,23 +5,19 @@ in the result (``gradient_failure``, ``TrainingRun.failure``), never allowed to 
 
 The grading wires it in as::
 
-    diagnostics = run_diagnostics(box, contract)
+    diagnostics = run_diagnostics(box, assignment, oracle)
     result = SubmissionResult(..., **diagnostics.fields())
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from grader import oracle
-from grader.contract import Contract, SpecError
 from grader.diagnostics.gradients import gradient_table
-from grader.diagnostics.spec import load_report_spec
 from grader.diagnostics.training import training_run
+from grader.oracle import Oracle
 from grader.results import GradientRow, TrainingRun
-from grader.texts import TextError, load_text
 
 
 @dataclass(frozen=True)
@@ -41,25 +37,14 @@ class Diagnostics:
         }
 
 
-def run_diagnostics(box, contract: Contract, spec_dir: Path | None = None) -> Diagnostics:
+def run_diagnostics(box, assignment, oracle: Oracle) -> Diagnostics:
     """Compute the report's diagnostics with the submission loaded in ``box`` (a running Sandbox).
 
-    Raises SpecError when specs/report.yaml or its training text is unusable: the course's setup is
-    wrong, not the submission, so it is said before anything is run.
+    The assignment's report settings and training text were validated when it was loaded.
     """
-    spec = load_report_spec(spec_dir)
-    try:
-        text_name, text = load_text(spec.training.text, spec_dir)
-    except TextError as exc:
-        raise SpecError(f"report.yaml: {exc}") from None
-    usable = min(len(text), spec.training.text_chars)
-    if usable < spec.training.seq_length + 1:
-        raise SpecError(
-            f"report.yaml: the training text {text_name!r} gives {usable} characters, fewer than "
-            f"seq_length + 1 = {spec.training.seq_length + 1}"
-        )
     with oracle.scope("diagnostics: gradient table"):
-        gradients = gradient_table(box, contract, spec.gradients)
+        gradients = gradient_table(box, assignment.contract, oracle, assignment.report.gradients)
     with oracle.scope("diagnostics: training run"):
-        training = training_run(box, contract, spec.training, text_name, text)
+        training = training_run(box, assignment.contract, oracle, assignment.report.training, assignment.text.name,
+                                assignment.text.text)
     return Diagnostics(gradients.rows, gradients.case, gradients.failure, training)

@@ -16,7 +16,6 @@ import numpy as np
 from grader.contract import Contract, ContractViolation, conform
 from grader.diagnostics.relerr import max_relative_error
 from grader.diagnostics.spec import GradientSpec
-from grader.oracle import reference
 from grader.results import GradientRow
 from grader.sandbox import CallFailed
 
@@ -37,7 +36,7 @@ class _Case:
     dims: dict[str, int]
 
 
-def gradient_table(box, contract: Contract, spec: GradientSpec) -> GradientReport:
+def gradient_table(box, contract: Contract, oracle, spec: GradientSpec) -> GradientReport:
     case = _make_case(contract, spec)
     described = (
         f"K={spec.K}, m={spec.m}, tau={spec.tau}, entries of b, c, U, W, V, h0 drawn with standard deviation "
@@ -58,7 +57,7 @@ def gradient_table(box, contract: Contract, spec: GradientSpec) -> GradientRepor
     except (CallFailed, ContractViolation) as exc:
         return GradientReport((), described, f"compute_gradients failed on the report's case: {exc}")
 
-    expected, _, _ = reference.compute_gradients(copy.deepcopy(case.params), case.X, case.Y, case.h0)
+    expected, _, _ = oracle.reference.compute_gradients(copy.deepcopy(case.params), case.X, case.Y, case.h0)
     numerical, failure = _numerical(box, contract, spec, case)
     rows = tuple(
         GradientRow(

@@ -1,13 +1,12 @@
-"""specs/report.yaml as data: what the report's diagnostics compute, and how much work they may do."""
+"""report.yaml as data: what the report's diagnostics compute, and how much work they may do."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import yaml
-
-from grader.contract import SpecError, default_spec_dir
+from grader.contract import Conventions
+from grader.specfile import SpecFile
 
 
 @dataclass(frozen=True)
@@ -38,34 +37,36 @@ class TrainingSpec:
     passage_chars: int
 
 
+# Training settings that default to the contract's conventions when report.yaml leaves them out.
+FROM_CONVENTIONS = ("m", "sigma", "eta", "seq_length")
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     gradients: GradientSpec
     training: TrainingSpec
 
 
-def load_report_spec(spec_dir: Path | None = None) -> ReportSpec:
-    path = (spec_dir or default_spec_dir()) / "report.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        spec = ReportSpec(
-            gradients=_section(GradientSpec, raw["gradients"]),
-            training=_section(TrainingSpec, raw["training"]),
-        )
-    except FileNotFoundError:
-        raise SpecError(f"no report spec at {path}") from None
-    except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
-        raise SpecError(f"{path} is not a valid report spec: {type(exc).__name__}: {exc}") from None
-    if not 1 <= spec.training.chunks <= spec.training.n_updates:
-        raise SpecError(f"{path}: training.chunks must be between 1 and n_updates")
-    return spec
+def load_report_spec(path: Path, conventions: Conventions) -> ReportSpec:
+    spec = SpecFile(path, "report spec")
+    raw = spec.mapping(spec.raw, "top level", ("gradients", "training"))
+    training = {**{k: getattr(conventions, k) for k in FROM_CONVENTIONS}, **spec.mapping(raw["training"], "training", optional=None)}
+    report = ReportSpec(
+        gradients=_section(spec, GradientSpec, raw["gradients"], "gradients"),
+        training=_section(spec, TrainingSpec, training, "training"),
+    )
+    if not 1 <= report.training.chunks <= report.training.n_updates:
+        spec.fail("training.chunks", "must be between 1 and n_updates")
+    return report
 
 
-def _section(cls, raw: dict):
-    """Build a spec section, converting each value to the field's type so '1e-5' typos fail here, not mid-run."""
+def _section(spec: SpecFile, cls, raw, where: str):
+    """One section, each value checked against its field's type, so that a '1e-5' typo fails here, not mid-run."""
     names = {f.name: f.type for f in fields(cls)}
-    unknown = set(raw) - set(names)
-    if unknown:
-        raise KeyError(f"unknown key(s) {', '.join(sorted(unknown))} in {cls.__name__}")
-    convert = {"int": int, "float": float, "str": str}
-    return cls(**{name: convert[kind](raw[name]) for name, kind in names.items()})
+    raw = spec.mapping(raw, where, tuple(names))
+    convert = {
+        "int": lambda v, at: spec.whole(v, at, minimum=0),
+        "float": lambda v, at: spec.number(v, at),
+        "str": lambda v, at: spec.text(v, at),
+    }
+    return cls(**{name: convert[kind](raw[name], f"{where}.{name}") for name, kind in names.items()})

@@ -20,7 +20,6 @@ import numpy as np
 
 from grader.contract import Contract, ContractViolation, conform, wraps
 from grader.diagnostics.spec import TrainingSpec
-from grader.oracle import reference
 from grader.results import Sample, TrainingRun
 from grader.sandbox import CallFailed, RngSeed
 
@@ -51,13 +50,13 @@ def carry_smoothing(previous: float | None, losses, decay: float) -> list[float]
     return (losses + offset).tolist()
 
 
-def training_run(box, contract: Contract, spec: TrainingSpec, text_name: str, text: str) -> TrainingRun:
-    decay = float(contract.conventions["smooth_decay"])
+def training_run(box, contract: Contract, oracle, spec: TrainingSpec, text_name: str, text: str) -> TrainingRun:
+    decay = contract.conventions.smooth_decay
     text = text[: spec.text_chars]
     vocab = sorted(set(text))
     K = len(vocab)
     sizes = chunk_sizes(spec.n_updates, spec.chunks)
-    start = reference.init_params(K, spec.m, spec.sigma, np.random.default_rng(spec.seed))
+    start = oracle.reference.init_params(K, spec.m, spec.sigma, np.random.default_rng(spec.seed))
     run = dict(
         text_name=text_name,
         text_chars=len(text),
@@ -66,7 +65,7 @@ def training_run(box, contract: Contract, spec: TrainingSpec, text_name: str, te
         seq_length=spec.seq_length,
         eta=spec.eta,
         restart_updates=tuple(int(v) for v in np.cumsum(sizes)[:-1]),
-        reference_smooth_loss=tuple(_reference_curve(text, start, sizes, spec, decay)),
+        reference_smooth_loss=tuple(_reference_curve(oracle, text, start, sizes, spec, decay)),
         wrap_updates=wrap_updates(len(text), spec.seq_length, sizes),
     )
     curve: list[float] = []
@@ -115,11 +114,11 @@ def training_run(box, contract: Contract, spec: TrainingSpec, text_name: str, te
     )
 
 
-def _reference_curve(text: str, start: dict, sizes: list[int], spec: TrainingSpec, decay: float) -> list[float]:
+def _reference_curve(oracle, text: str, start: dict, sizes: list[int], spec: TrainingSpec, decay: float) -> list[float]:
     params = copy.deepcopy(start)
     curve: list[float] = []
     for size in sizes:
-        params, losses = reference.train(text, params, size, spec.eta, spec.seq_length)
+        params, losses = oracle.reference.train(text, params, size, spec.eta, spec.seq_length)
         curve.extend(carry_smoothing(curve[-1] if curve else None, losses, decay))
     return curve
 

@@ -22,10 +22,10 @@ import yaml
 
 import grader
 from grader import oracle
-from grader.contract import default_spec_dir
+from grader.assignment import Assignment
 from grader.kit.record import RecordingFailed, record_expected_values
 from grader.kit.strip import strip_checks
-from grader.scoring import PUBLIC, load_grading_spec
+from grader.scoring import PUBLIC
 
 HARNESS = Path(grader.__file__).parent
 LEFT_OUT = (Path("kit"), Path("checks") / "variants.py")  # relative to the grader package
@@ -47,19 +47,19 @@ class Kit:
     recorded_calls: int
 
 
-def build_kit(out_dir: Path, spec_dir: Path | None = None, template: Path | None = None) -> Kit:
+def build_kit(out_dir: Path, assignment: Assignment, template: Path | None = None) -> Kit:
     """Write the kit to ``out_dir``, which must not exist yet or be an empty folder."""
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise KitError(f"{out_dir} already exists and is not an empty folder; nothing was written")
-    spec_dir = Path(spec_dir or default_spec_dir())
-    spec = load_grading_spec(spec_dir)
+    spec_dir = assignment.spec_dir
+    spec = assignment.grading
     if spec.self_check:
         raise KitError(f"{spec.path} is already a student kit's spec; build the kit from the full grader")
     template = Path(template) if template else _default_template()
     hidden = {name for name, entry in spec.checks.items() if entry.visibility != PUBLIC}
     try:
-        fixtures = record_expected_values(spec_dir)
+        fixtures = record_expected_values(assignment)
     except RecordingFailed as exc:
         raise KitError(str(exc)) from None
 

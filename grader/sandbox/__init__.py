@@ -9,9 +9,9 @@ from .failures import CallFailed, Failure, FailureKind
 from .isolation import TIERS, available_tiers
 from .limits import Limits
 from .protocol import RngSeed
-from .sandbox import DEFAULT_FUNCTIONS, Reply, Sandbox, SandboxError
+from .sandbox import Reply, Sandbox, SandboxError
 
 __all__ = [
-    "TIERS", "CallFailed", "CapturedOutput", "DEFAULT_FUNCTIONS", "Failure", "FailureKind",
+    "TIERS", "CallFailed", "CapturedOutput", "Failure", "FailureKind",
     "Limits", "Reply", "RngSeed", "Sandbox", "SandboxError", "available_tiers",
 ]

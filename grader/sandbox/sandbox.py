@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.contract import load_contract
 from grader.results import CapturedOutput
 
 from . import failures, protocol
@@ -24,7 +23,6 @@ from .isolation import Isolation, numpy_only_folder, numpy_site
 from .limits import Limits
 from .scratch import MODULE, Refused, copy_submission
 
-DEFAULT_FUNCTIONS = tuple(load_contract().functions)
 IMPORT = f"importing {MODULE}.py"
 WORKER_FILES = ("worker.py", "protocol.py")
 WORKER_KINDS = {"exception", "memory", "exited", "malformed", "missing_function"}
@@ -61,8 +59,9 @@ class Sandbox:
     which the next call starts a fresh worker. Use from one thread.
     """
 
-    def __init__(self, submission_dir: Path, limits: Limits = Limits(),
-                 functions: tuple[str, ...] = DEFAULT_FUNCTIONS, tier: str | None = None):
+    def __init__(self, submission_dir: Path, limits: Limits = Limits(), *, functions: tuple[str, ...],
+                 tier: str | None = None):
+        """``functions``: the names the worker looks up in rnn.py (the caller's contract functions)."""
         self.limits = limits
         self.function_names = tuple(functions)
         self.timings: dict[str, list[float]] = {}

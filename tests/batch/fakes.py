@@ -20,7 +20,7 @@ CHECKS = (("init_params: shapes", "init_params", 6.0), ("forward: loss matches r
 SLOW_SECONDS = 30.0
 
 
-def fake_grade(path, *, spec_dir=None, limits=None, include_hidden=True) -> SubmissionResult:
+def fake_grade(path, assignment, *, limits=None, include_hidden=True) -> SubmissionResult:
     text = (Path(path) / "rnn.py").read_text()
     if "# interrupt" in text:
         raise KeyboardInterrupt
@@ -50,5 +50,5 @@ def fake_grade(path, *, spec_dir=None, limits=None, include_hidden=True) -> Subm
     )
 
 
-def failing_grade(path, **options) -> SubmissionResult:
+def failing_grade(path, assignment, **options) -> SubmissionResult:
     raise RuntimeError("a bug in the grader")

@@ -8,6 +8,9 @@ from grader.batch import BatchError, grade_class
 from grader.batch.cluster import INSTALL_HINT
 
 from .test_real_class import LIMITS, SUBMISSIONS
+from grader.assignment import load_assignment
+
+ASSIGNMENT = load_assignment()
 
 distributed = pytest.importorskip("distributed", reason='Dask is an optional extra: pip install ".[dask]"')
 
@@ -19,9 +22,9 @@ def test_a_local_dask_cluster_grades_like_the_local_run(tmp_path):
     shutil.copytree(SUBMISSIONS / "bug_no_bptt", folder / "bug_no_bptt")
     (folder / "syntax").mkdir()
     (folder / "syntax" / "rnn.py").write_text("def (:\n")
-    local = grade_class(folder, tmp_path / "local", jobs=2, limits=LIMITS, progress=False)
+    local = grade_class(folder, tmp_path / "local", ASSIGNMENT, jobs=2, limits=LIMITS, progress=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = grade_class(folder, tmp_path / "dask", dask_address=cluster.scheduler_address, limits=LIMITS, progress=False)
+        remote = grade_class(folder, tmp_path / "dask", ASSIGNMENT, dask_address=cluster.scheduler_address, limits=LIMITS, progress=False)
     assert [(s.name, s.score, s.check_scores, s.problem) for s in remote.submissions] == [
         (s.name, s.score, s.check_scores, s.problem) for s in local.submissions
     ]
@@ -34,5 +37,5 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     (folder / "a").mkdir(parents=True)
     (folder / "a" / "rnn.py").write_text("")
     with pytest.raises(BatchError, match="cannot connect to the Dask scheduler at tcp://127.0.0.1:9"):
-        grade_class(folder, tmp_path / "out", dask_address="tcp://127.0.0.1:9", progress=False)
+        grade_class(folder, tmp_path / "out", ASSIGNMENT, dask_address="tcp://127.0.0.1:9", progress=False)
     assert "pip install" in INSTALL_HINT

@@ -9,6 +9,9 @@ from grader.batch import ClassInterrupted, grade_class
 
 from .conftest import make_folder
 from .fakes import fake_grade
+from grader.assignment import load_assignment
+
+ASSIGNMENT = load_assignment()
 
 
 def _no_half_files(out):
@@ -32,7 +35,7 @@ def test_an_interrupt_in_a_worker_stops_the_class_and_a_rerun_completes_it(class
         make_folder(class_dir, name, "# interrupt\n" if name == "c" else "# score: 6\n")
     out = tmp_path / "out"
     with pytest.raises(ClassInterrupted) as caught:
-        grade_class(class_dir, out, jobs=1, grade=fake_grade, progress=False)
+        grade_class(class_dir, out, ASSIGNMENT, jobs=1, grade=fake_grade, progress=False)
     finished = caught.value.finished
     # a and b came first; d, queued behind c, may have finished before the interrupt was seen.
     assert 2 <= finished <= 3 and caught.value.total == 5
@@ -42,7 +45,7 @@ def test_an_interrupt_in_a_worker_stops_the_class_and_a_rerun_completes_it(class
     assert _no_half_files(out) == []
 
     (class_dir / "c" / "rnn.py").write_text("# score: 6\n")
-    done = grade_class(class_dir, out, jobs=1, grade=fake_grade, progress=False)
+    done = grade_class(class_dir, out, ASSIGNMENT, jobs=1, grade=fake_grade, progress=False)
     assert (done.graded_now, done.reused) == (5 - finished, finished)
     assert _finished(out) == list("abcde") and (out / "index.html").is_file()
 
@@ -53,7 +56,7 @@ def test_ctrl_c_in_the_grading_process_stops_the_running_workers(class_dir, tmp_
     make_folder(class_dir, "b", f"# signal-parent {os.getpid()}\n")
     out = tmp_path / "out"
     with pytest.raises(ClassInterrupted) as caught:
-        grade_class(class_dir, out, jobs=2, grade=fake_grade, progress=False)
+        grade_class(class_dir, out, ASSIGNMENT, jobs=2, grade=fake_grade, progress=False)
     # the worker grading b (for SLOW_SECONDS, uninterrupted) is gone by the time grade_class returns
     assert not _running(int((class_dir / "b" / "grading.pid").read_text()))
     assert caught.value.total == 2 and caught.value.finished <= 1

@@ -9,6 +9,9 @@ import pytest
 from grader.batch import grade_class
 from grader.results import CRASHED, TIMED_OUT
 from grader.sandbox import Limits
+from grader.assignment import load_assignment
+
+ASSIGNMENT = load_assignment()
 
 SUBMISSIONS = Path(__file__).resolve().parents[2] / "submissions"
 # The grader's default limits: the hanging submission costs one call limit (10 s), and alice's slowest call
@@ -33,7 +36,7 @@ def test_a_mixed_class_is_graded_completely_with_a_correct_overview(tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     folder.mkdir()
     _small_class(folder)
-    result = grade_class(folder, out, jobs=2, limits=LIMITS, progress=False)
+    result = grade_class(folder, out, ASSIGNMENT, jobs=2, limits=LIMITS, progress=False)
     rows = {s.name: s for s in result.submissions}
     assert sorted(rows) == ["alice", "bug_loss_averaged", "hang", "syntax", "zipped"]
     assert rows["alice"].score == rows["alice"].max_score == result.max_score
@@ -50,6 +53,6 @@ def test_a_mixed_class_is_graded_completely_with_a_correct_overview(tmp_path):
     index = (out / "index.html").read_text()
     assert all(f'href="{name}/report.html"' in index for name in rows)
 
-    again = grade_class(folder, out, jobs=2, limits=LIMITS, progress=False)
+    again = grade_class(folder, out, ASSIGNMENT, jobs=2, limits=LIMITS, progress=False)
     assert (again.graded_now, again.reused) == (0, 5)
     assert [(s.name, s.score) for s in again.submissions] == [(s.name, s.score) for s in result.submissions]

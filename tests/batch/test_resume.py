@@ -3,15 +3,18 @@
 import shutil
 
 from grader.batch import grade_class
-from grader.contract import default_spec_dir
+from grader.specfile import default_spec_dir
 from grader.sandbox import Limits
 
 from .conftest import make_folder, make_zip
 from .fakes import fake_grade
+from grader.assignment import load_assignment
+
+ASSIGNMENT = load_assignment()
 
 
-def _grade(class_dir, out, **options):
-    return grade_class(class_dir, out, jobs=2, grade=fake_grade, progress=False, **options)
+def _grade(class_dir, out, assignment=ASSIGNMENT, **options):
+    return grade_class(class_dir, out, assignment, jobs=2, grade=fake_grade, progress=False, **options)
 
 
 def _class(class_dir):
@@ -57,12 +60,12 @@ def test_a_spec_change_or_new_limits_regrade_everything(class_dir, tmp_path):
     out = tmp_path / "out"
     spec = tmp_path / "spec"
     shutil.copytree(default_spec_dir(), spec, ignore=shutil.ignore_patterns("__pycache__"))
-    _grade(class_dir, out, spec_dir=spec)
-    assert _grade(class_dir, out, spec_dir=spec).graded_now == 0
+    _grade(class_dir, out, load_assignment(spec))
+    assert _grade(class_dir, out, load_assignment(spec)).graded_now == 0
     grading = spec / "grading.yaml"
     grading.write_text(grading.read_text() + "\n# a threshold was discussed\n")
-    assert _grade(class_dir, out, spec_dir=spec).graded_now == 3
-    assert _grade(class_dir, out, spec_dir=spec, limits=Limits(call_seconds=3.0)).graded_now == 3
+    assert _grade(class_dir, out, load_assignment(spec)).graded_now == 3
+    assert _grade(class_dir, out, load_assignment(spec), limits=Limits(call_seconds=3.0)).graded_now == 3
 
 
 def test_force_regrades_everything(class_dir, tmp_path):

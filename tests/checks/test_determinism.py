@@ -2,8 +2,12 @@
 
 import sys
 
-from grader.checks.core import Check, _search
+from grader.assignment import load_assignment
+from grader.checks.core import Check, Ctx, _search
 from grader.checks.strategies import sequences
+from grader.oracle import LiveOracle
+
+ASSIGNMENT = load_assignment()
 
 # Enough draws that Hypothesis, left alone, picks at least one of the module's constants as a seed.
 DRAWS = 300
@@ -15,7 +19,8 @@ def drawn_cases():
     def record(ctx, case):
         seen.append((case.K, case.m, case.tau, case.scale, case.seed))
 
-    _search(Check("forward: records its cases", "forward", sequences(), record), None, DRAWS, frozenset())
+    ctx = Ctx(None, ASSIGNMENT, LiveOracle(ASSIGNMENT), None)
+    _search(Check("forward: records its cases", "forward", sequences(), record), ctx, DRAWS, frozenset())
     return seen
 
 

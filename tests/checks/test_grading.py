@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks import CHECKS
+from grader.assignment import load_assignment
 from grader.checks.core import Ctx, run_check
-from grader.contract import load_contract
+from grader.checks.suite import suite_for
 from grader.grading import grade_submission
+from grader.oracle import LiveOracle
 from grader.sandbox import Limits, Sandbox
-from grader.scoring import load_grading_spec
+
+ASSIGNMENT = load_assignment()
+CHECKS = suite_for(ASSIGNMENT)
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
@@ -53,7 +56,7 @@ CORRECT = ["alice", "vectorised", "class_based", "chatty"]
 @functools.cache
 def graded(name: str):
     """One grading per example submission (scores only), shared by the tests that read it."""
-    return grade_submission(SUBMISSIONS / name, diagnostics=False)
+    return grade_submission(SUBMISSIONS / name, ASSIGNMENT, diagnostics=False)
 
 
 def losses(result) -> dict[str, float]:
@@ -87,7 +90,7 @@ def test_correct_submissions_get_full_marks(name):
 
 @pytest.mark.slow
 def test_the_reference_gets_full_marks(reference_submission):
-    assert losses(grade_submission(reference_submission)) == {}
+    assert losses(grade_submission(reference_submission, ASSIGNMENT)) == {}
 
 
 @pytest.mark.slow
@@ -96,7 +99,7 @@ def test_grading_is_deterministic():
         checks = [(c.name, c.score, c.reason, c.feedback, c.hint) for c in result.checks]
         return checks, result.gradient_table, result.gradient_case, result.training
 
-    first, second = (grade_submission(SUBMISSIONS / "bug_no_bptt") for _ in range(2))
+    first, second = (grade_submission(SUBMISSIONS / "bug_no_bptt", ASSIGNMENT) for _ in range(2))
     assert first.training is not None and first.gradient_table
     assert stable(first) == stable(second)
 
@@ -111,8 +114,8 @@ def test_hints_name_the_bug():
 
 @pytest.mark.slow
 def test_the_student_kit_runs_only_visible_checks():
-    spec = load_grading_spec()
-    result = grade_submission(SUBMISSIONS / "alice", include_hidden=False, diagnostics=False)
+    spec = ASSIGNMENT.grading
+    result = grade_submission(SUBMISSIONS / "alice", ASSIGNMENT, include_hidden=False, diagnostics=False)
     visible = [c.name for c in CHECKS if spec.checks[c.name].visibility == "visible"]
     assert [c.name for c in result.checks] == visible
     assert result.self_check and result.hidden_checks_not_run == len(CHECKS) - len(visible) > 0
@@ -125,7 +128,7 @@ def test_missing_function_and_short_signature_fail_only_their_checks(tmp_path):
     source = source.replace("def clip_gradients(grads, bound=5.0):", "def clip_gradients(grads):\n    bound = 5.0")
     source = source.replace("def train(", "def training(")
     (tmp_path / "rnn.py").write_text(source)
-    result = grade_submission(tmp_path, diagnostics=False)
+    result = grade_submission(tmp_path, ASSIGNMENT, diagnostics=False)
     failed = {c.name: c.reason for c in result.checks if c.score < c.max_score}
     assert set(failed) == {c.name for c in CHECKS if c.function in ("train", "clip_gradients")}
     assert all("clip_gradients takes 1 parameter(s)" in failed[c.name] for c in CHECKS if c.function == "clip_gradients")
@@ -134,7 +137,7 @@ def test_missing_function_and_short_signature_fail_only_their_checks(tmp_path):
 
 def test_a_submission_that_cannot_load_fails_everything_quickly(tmp_path):
     (tmp_path / "rnn.py").write_text("def forward(params, X, Y, h0)\n    return 0\n")
-    result = grade_submission(tmp_path, diagnostics=False)
+    result = grade_submission(tmp_path, ASSIGNMENT, diagnostics=False)
     assert result.timings == {}  # not one call was attempted
     assert result.score == 0 and "syntax error" in result.load_failure
     assert all("syntax error" in c.reason for c in result.checks)
@@ -145,18 +148,18 @@ def test_a_timeout_stops_the_check_at_once_and_names_the_case(tmp_path):
     source = source.replace("    xs, ys = X.argmax(axis=0), Y.argmax(axis=0)\n",
                             "    xs, ys = X.argmax(axis=0), Y.argmax(axis=0)\n    if X.shape[1] > 1:\n        import time\n        print('slow call', flush=True)\n        time.sleep(60)\n")
     (tmp_path / "rnn.py").write_text(source)
-    contract, spec = load_contract(), load_grading_spec()
+    spec, oracle = ASSIGNMENT.grading, LiveOracle(ASSIGNMENT)
     check = next(c for c in CHECKS if c.name == "forward: loss matches reference")
-    with Sandbox(tmp_path, limits=Limits(call_seconds=0.5)) as box:
-        outcome = run_check(check, Ctx(box, contract, spec.checks[check.name], spec.floor), 25)
+    with Sandbox(tmp_path, limits=Limits(call_seconds=0.5), functions=ASSIGNMENT.functions) as box:
+        outcome = run_check(check, Ctx(box, ASSIGNMENT, oracle, spec.checks[check.name]), 25)
         assert box.output().stdout.count("slow call") == 1  # one timeout, no shrinking through more of them
         assert outcome.failed_parts and "tau=" in outcome.reason
         # the worker restarts: the next check runs normally
         clip = next(c for c in CHECKS if c.name == "clip_gradients: input not modified")
-        assert not run_check(clip, Ctx(box, contract, spec.checks[clip.name], spec.floor), 5).failed_parts
+        assert not run_check(clip, Ctx(box, ASSIGNMENT, oracle, spec.checks[clip.name]), 5).failed_parts
 
 
 def test_results_round_trip_through_dicts(tmp_path):
     (tmp_path / "rnn.py").write_text("raise SystemExit(3)\n")
-    result = grade_submission(tmp_path, diagnostics=False)
+    result = grade_submission(tmp_path, ASSIGNMENT, diagnostics=False)
     assert type(result).from_dict(dataclasses.asdict(result)) == result

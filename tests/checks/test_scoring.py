@@ -5,16 +5,20 @@ import shutil
 import pytest
 import yaml
 
-from grader.checks import CHECKS
-from grader.checks.core import WHOLE, Outcome
-from grader.contract import SpecError, default_spec_dir
-from grader.scoring import check_result, load_grading_spec, totals
+from grader.assignment import load_assignment
+from grader.checks.outcome import WHOLE, Outcome
+from grader.checks.suite import suite_for
+from grader.scoring import check_result, totals
+from grader.specfile import SpecError, default_spec_dir
+
+ASSIGNMENT = load_assignment()
+CHECKS = suite_for(ASSIGNMENT)
 
 GRADS = "compute_gradients: consistent with own forward"
 
 
 def test_the_shipped_spec_covers_every_check_with_100_points():
-    spec = load_grading_spec()
+    spec = ASSIGNMENT.grading
     assert set(spec.checks) == {c.name for c in CHECKS}
     assert spec.total == 100 and sum(s.points for s in spec.checks.values()) == 100
 
@@ -28,8 +32,7 @@ def test_every_check_is_named_after_its_function_and_documented():
 @pytest.fixture
 def spec_dir(tmp_path):
     """A copy of the shipped specs whose grading.yaml a test may rewrite through edit()."""
-    for name in ("contract.yaml", "grading.yaml"):
-        shutil.copy(default_spec_dir() / name, tmp_path / name)
+    shutil.copytree(default_spec_dir(), tmp_path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
 
@@ -40,10 +43,13 @@ def edit(spec_dir, change):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda raw: raw["checks"].pop("forward: H matches reference"),
+    (lambda raw: (raw["checks"].pop("forward: H matches reference"), raw.update(total=96)),
      "check 'forward: H matches reference': missing: every check of the suite needs an entry"),
-    (lambda raw: raw["checks"].update({"forward: something else": {"points": 1}}),
+    (lambda raw: (raw["checks"].update({"forward: something else": {"points": 1, "examples": 1, "visibility": "visible"}}),
+                  raw.update(total=101)),
      "check 'forward: something else': no such check in the suite"),
+    (lambda raw: raw["checks"].update({"forward: something else": {"points": 1}}),
+     "check 'forward: something else', field 'examples': missing"),
     (lambda raw: raw["checks"]["forward: H matches reference"].update(points="four"),
      "check 'forward: H matches reference', field 'points': must be a positive number, not 'four'"),
     (lambda raw: raw["checks"]["forward: H matches reference"].pop("threshold"),
@@ -54,7 +60,7 @@ def edit(spec_dir, change):
      "field 'visibility': must be one of visible, hidden, after_due_date, after_published, not 'secret'"),
     (lambda raw: raw["checks"]["forward: H matches reference"].update(examples=0),
      "field 'examples': must be a whole number of at least 1, not 0"),
-    (lambda raw: raw["checks"][GRADS]["parts"].pop("W"),
+    (lambda raw: raw["checks"][GRADS]["parts"].update(W=0.4, X=0.4),
      f"check '{GRADS}', field 'parts': must give points to exactly the parts b, c, U, W, V"),
     (lambda raw: raw["checks"][GRADS]["parts"].update(W=2),
      f"check '{GRADS}', field 'parts': add up to 5.2, not the check's 4 points"),
@@ -63,7 +69,7 @@ def edit(spec_dir, change):
 def test_a_malformed_spec_names_file_check_and_field(spec_dir, change, message):
     edit(spec_dir, change)
     with pytest.raises(SpecError) as raised:
-        load_grading_spec(spec_dir)
+        suite_for(load_assignment(spec_dir))
     assert str(raised.value).startswith(str(spec_dir / "grading.yaml"))
     assert message in str(raised.value)
 
@@ -71,12 +77,11 @@ def test_a_malformed_spec_names_file_check_and_field(spec_dir, change, message):
 def test_invalid_yaml_is_a_spec_error(spec_dir):
     (spec_dir / "grading.yaml").write_text("checks: [unclosed")
     with pytest.raises(SpecError, match="is not valid YAML"):
-        load_grading_spec(spec_dir)
+        load_assignment(spec_dir)
 
 
 def _result(name, failed):
-    check = next(c for c in CHECKS if c.name == name)
-    return check_result(check, load_grading_spec().checks[name], Outcome(frozenset(failed), "why", "feedback"))
+    return check_result(ASSIGNMENT.grading.checks[name], Outcome(frozenset(failed), "why", "feedback"))
 
 
 def test_scores_all_partial_or_nothing():

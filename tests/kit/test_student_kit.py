@@ -12,13 +12,15 @@ import pytest
 import yaml
 
 from grader import oracle
+from grader.assignment import load_assignment
 from grader.grading import grade_submission
 from grader.kit import KitError, build_kit
-from grader.scoring import PUBLIC, load_grading_spec
+from grader.scoring import PUBLIC
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
-SPEC = load_grading_spec()
+ASSIGNMENT = load_assignment()
+SPEC = ASSIGNMENT.grading
 HIDDEN = {name for name, entry in SPEC.checks.items() if entry.visibility != PUBLIC}
 PUBLIC_NAMES = set(SPEC.checks) - HIDDEN
 # Correct code, and bugs that lose visible and hidden points alike.
@@ -27,7 +29,7 @@ COMPARED = ["alice", "bug_no_bptt", "bug_eps_outside", "bug_argmax_sampling", "b
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
-    return build_kit(tmp_path_factory.mktemp("kits") / "kit")
+    return build_kit(tmp_path_factory.mktemp("kits") / "kit", ASSIGNMENT)
 
 
 def statements(path: Path) -> set[str]:
@@ -81,7 +83,7 @@ def test_building_into_a_folder_that_is_not_empty_is_refused_and_writes_nothing(
     (tmp_path / "kit").mkdir()
     (tmp_path / "kit" / "notes.txt").write_text("mine")
     with pytest.raises(KitError, match="not an empty folder; nothing was written"):
-        build_kit(tmp_path / "kit")
+        build_kit(tmp_path / "kit", ASSIGNMENT)
     assert [p.name for p in (tmp_path / "kit").iterdir()] == ["notes.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kit"]
 
@@ -102,9 +104,11 @@ import json, sys
 sys.modules["reference"] = None  # the kit must grade with no reference anywhere in reach
 import grader
 from pathlib import Path
+from grader.assignment import load_assignment
 from grader.grading import grade_submission
+assignment = load_assignment()
 print(json.dumps({"grader": grader.__file__, "scores": {
-    Path(p).name: {c.name: c.score for c in grade_submission(Path(p), diagnostics=False).checks} for p in sys.argv[1:]
+    Path(p).name: {c.name: c.score for c in grade_submission(Path(p), assignment, diagnostics=False).checks} for p in sys.argv[1:]
 }}))
 """
 
@@ -116,7 +120,7 @@ def test_the_installed_kit_gives_the_full_graders_public_score_on_every_example(
     answer = json.loads(done.stdout)
     assert answer["grader"].startswith(str(kit_python.parents[1]))
     for name in COMPARED:
-        full = grade_submission(SUBMISSIONS / name, include_hidden=False, diagnostics=False)
+        full = grade_submission(SUBMISSIONS / name, ASSIGNMENT, include_hidden=False, diagnostics=False)
         assert answer["scores"][name] == {c.name: c.score for c in full.checks}, name
     assert sum(answer["scores"]["alice"].values()) == sum(SPEC.checks[n].points for n in PUBLIC_NAMES)
     assert sum(answer["scores"]["bug_no_bptt"].values()) < sum(answer["scores"]["alice"].values())

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import yaml
 
-from grader.contract import SpecError, load_contract
+from grader.assignment import load_assignment
+from grader.contract import SpecError
 from grader.diagnostics import run_diagnostics
 from grader.diagnostics.relerr import max_relative_error
 from grader.diagnostics.spec import load_report_spec
+from grader.oracle import LiveOracle
 from grader.diagnostics.training import carry_smoothing, chunk_sizes, wrap_updates
 from grader.sandbox import Limits, Sandbox
 
@@ -31,16 +33,15 @@ def _alice_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def contract():
-    return load_contract()
+def assignment():
+    return load_assignment()
 
 
 @pytest.fixture
 def small_specs(tmp_path) -> Path:
     """The shipped specs with a short training run, so tests of broken submissions stay fast."""
     folder = tmp_path / "specs"
-    folder.mkdir()
-    shutil.copy(SPECS / "contract.yaml", folder)
+    shutil.copytree(SPECS, folder, ignore=shutil.ignore_patterns("__pycache__"))
     report = yaml.safe_load((SPECS / "report.yaml").read_text())
     report["training"].update(
         text=str(SPECS / "texts" / "prose.txt"), text_chars=600, n_updates=60, chunks=3, passage_chars=100
@@ -49,15 +50,15 @@ def small_specs(tmp_path) -> Path:
     return folder
 
 
-def _diagnose(folder: Path, contract, spec_dir=None, limits=None):
-    with Sandbox(folder, limits=limits or Limits()) as box:
-        return run_diagnostics(box, contract, spec_dir)
+def _diagnose(folder: Path, assignment, limits=None):
+    with Sandbox(folder, limits=limits or Limits(), functions=assignment.functions) as box:
+        return run_diagnostics(box, assignment, LiveOracle(assignment))
 
 
 @pytest.mark.slow
-def test_alice_gets_a_clean_table_and_a_full_run(contract):
-    diagnostics = _diagnose(ALICE, contract)
-    spec = load_report_spec().training
+def test_alice_gets_a_clean_table_and_a_full_run(assignment):
+    diagnostics = _diagnose(ALICE, assignment)
+    spec = assignment.report.training
     assert [r.param for r in diagnostics.gradient_table] == ["b", "c", "U", "W", "V"]
     for row in diagnostics.gradient_table:
         assert row.vs_reference < 1e-10 and row.vs_numerical < 1e-6, row
@@ -78,29 +79,29 @@ def test_alice_gets_a_clean_table_and_a_full_run(contract):
     assert run.text_name == "prose" and run.text_chars == spec.text_chars
 
 
-def test_a_wrong_dW_shows_in_both_columns(tmp_path, contract, small_specs):
+def test_a_wrong_dW_shows_in_both_columns(tmp_path, small_specs):
     folder = _alice_with(tmp_path, "wrong_dW", 'grads["W"] += da @ h_prev.T', 'grads["W"] += da @ h.T')
-    rows = {r.param: r for r in _diagnose(folder, contract, small_specs).gradient_table}
+    rows = {r.param: r for r in _diagnose(folder, load_assignment(small_specs)).gradient_table}
     assert rows["W"].vs_reference > 1e-2 and rows["W"].vs_numerical > 1e-2
     for k in "bcUV":
         assert rows[k].vs_reference < 1e-10 and rows[k].vs_numerical < 1e-6
 
 
-def test_a_crashing_compute_gradients_leaves_no_table_but_a_run(tmp_path, contract, small_specs):
+def test_a_crashing_compute_gradients_leaves_no_table_but_a_run(tmp_path, small_specs):
     folder = _alice_with(
         tmp_path,
         "crash",
         "def compute_gradients(params, X, Y, h0):\n",
         "def compute_gradients(params, X, Y, h0):\n    raise RuntimeError('<b>not yet</b>')\n",
     )
-    diagnostics = _diagnose(folder, contract, small_specs)
+    diagnostics = _diagnose(folder, load_assignment(small_specs))
     assert diagnostics.gradient_table == ()
     assert "compute_gradients failed" in diagnostics.gradient_failure and "not yet" in diagnostics.gradient_failure
     assert "train failed on updates 1-20" in diagnostics.training.failure  # its train calls compute_gradients
     assert len(diagnostics.training.reference_smooth_loss) == 60
 
 
-def test_a_crashing_forward_leaves_the_numerical_column_empty(tmp_path, contract, small_specs):
+def test_a_crashing_forward_leaves_the_numerical_column_empty(tmp_path, small_specs):
     folder = _alice_with(
         tmp_path,
         "forward",
@@ -109,26 +110,26 @@ def test_a_crashing_forward_leaves_the_numerical_column_empty(tmp_path, contract
         "    _calls.append(1)\n"
         "    if len(_calls) > 1: raise ValueError('second call')\n",
     )
-    diagnostics = _diagnose(folder, contract, small_specs)
+    diagnostics = _diagnose(folder, load_assignment(small_specs))
     assert all(r.vs_numerical is None and r.vs_reference < 1e-10 for r in diagnostics.gradient_table)
     assert "forward failed" in diagnostics.gradient_failure
 
 
-def test_a_broken_synthesize_keeps_the_curve(tmp_path, contract, small_specs):
+def test_a_broken_synthesize_keeps_the_curve(tmp_path, small_specs):
     folder = _alice_with(tmp_path, "synth", "    return out\n", "    return out[:-1]\n")
-    run = _diagnose(folder, contract, small_specs).training
+    run = _diagnose(folder, load_assignment(small_specs)).training
     assert len(run.submission_smooth_loss) == 60 and run.samples == () and run.passage == ""
     assert "synthesize failed after update 20" in run.failure
 
 
-def test_a_hanging_train_is_cut_off_and_recorded(tmp_path, contract, small_specs):
+def test_a_hanging_train_is_cut_off_and_recorded(tmp_path, small_specs):
     folder = _alice_with(
         tmp_path,
         "hang",
         "    chars = sorted(set(text))\n",
         "    import time\n    time.sleep(60)\n    chars = sorted(set(text))\n",
     )
-    run = _diagnose(folder, contract, small_specs, Limits(call_seconds=1.0)).training
+    run = _diagnose(folder, load_assignment(small_specs), Limits(call_seconds=1.0)).training
     assert run.submission_smooth_loss == () and "train failed on updates 1-20" in run.failure
 
 
@@ -160,18 +161,18 @@ def test_relative_error_uses_the_floor():
     assert max_relative_error(np.zeros(3), np.zeros(3), 1e-6) == 0.0
 
 
-def test_a_text_too_short_to_train_on_is_a_spec_error(tmp_path, contract, small_specs):
+def test_a_text_too_short_to_train_on_is_a_spec_error(tmp_path, small_specs):
     (tmp_path / "tiny.txt").write_text("abcabc")
     report = yaml.safe_load((small_specs / "report.yaml").read_text())
     report["training"]["text"] = str(tmp_path / "tiny.txt")
     (small_specs / "report.yaml").write_text(yaml.safe_dump(report))
     with pytest.raises(SpecError, match="fewer than seq_length"):
-        _diagnose(ALICE, contract, small_specs)
+        load_assignment(small_specs)
 
 
-def test_a_malformed_report_spec_is_a_spec_error(tmp_path):
+def test_a_malformed_report_spec_is_a_spec_error(tmp_path, assignment):
     (tmp_path / "report.yaml").write_text("gradients: {seed: 1}\ntraining: {}\n")
-    with pytest.raises(SpecError, match="not a valid report spec"):
-        load_report_spec(tmp_path)
+    with pytest.raises(SpecError, match="report.yaml: gradients, field 'K': missing"):
+        load_report_spec(tmp_path / "report.yaml", assignment.conventions)
     with pytest.raises(SpecError, match="no report spec"):
-        load_report_spec(tmp_path / "missing")
+        load_report_spec(tmp_path / "missing.yaml", assignment.conventions)

@@ -1,6 +1,7 @@
 """The real pipeline, end to end: grade a broken submission, add the diagnostics, write and print everything."""
 
 import dataclasses
+import shutil
 import io
 import json
 from html.parser import HTMLParser
@@ -10,9 +11,10 @@ import jsonschema
 import pytest
 import yaml
 
-from grader.contract import load_contract
+from grader.assignment import load_assignment
 from grader.diagnostics import run_diagnostics
 from grader.grading import grade_submission
+from grader.oracle import LiveOracle
 from grader.outputs import write_outputs
 from grader.render.terminal import make_console, render_terminal
 from grader.results import SubmissionResult
@@ -38,7 +40,7 @@ def broken(tmp_path) -> Path:
 @pytest.fixture
 def short_run_specs(tmp_path) -> Path:
     folder = tmp_path / "specs"
-    folder.mkdir()
+    shutil.copytree(ROOT / "specs", folder, ignore=shutil.ignore_patterns("__pycache__"))
     report = yaml.safe_load((ROOT / "specs/report.yaml").read_text())
     report["training"].update(text=str(ROOT / "specs/texts/prose.txt"), n_updates=150, chunks=3, passage_chars=200)
     (folder / "report.yaml").write_text(yaml.safe_dump(report))
@@ -47,9 +49,10 @@ def short_run_specs(tmp_path) -> Path:
 
 @pytest.mark.slow
 def test_a_broken_submission_through_every_output(tmp_path, broken, short_run_specs):
-    result = grade_submission(broken)
-    with Sandbox(broken) as box:
-        diagnostics = run_diagnostics(box, load_contract(), short_run_specs)
+    assignment = load_assignment(short_run_specs)
+    result = grade_submission(broken, assignment)
+    with Sandbox(broken, functions=assignment.functions) as box:
+        diagnostics = run_diagnostics(box, assignment, LiveOracle(assignment))
     result = dataclasses.replace(result, **diagnostics.fields())
     assert 0 < result.score < result.max_score
 

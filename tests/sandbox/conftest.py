@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.assignment import load_assignment
 from grader.sandbox import Limits, Sandbox, available_tiers
 
 HERE = Path(__file__).parent
@@ -14,6 +15,7 @@ SECRET_NAME = "RNN_GRADER_TEST_SECRET"
 SECRET_VALUE = "canary-8d1f-hunter2"
 # Small limits so a regressed defence costs seconds, not minutes.
 FAST = Limits(call_seconds=2.0, total_seconds=30.0, cpu_seconds=20)
+FUNCTIONS = load_assignment().functions  # what the worker looks up in rnn.py
 
 
 @pytest.fixture(params=available_tiers())
@@ -33,7 +35,7 @@ def open_box(tier):
 
     def open_(case, limits=FAST, **kwargs):
         path = case if isinstance(case, Path) else HOSTILE / case
-        box = Sandbox(path, limits, tier=tier, **kwargs)
+        box = Sandbox(path, limits, tier=tier, **{"functions": FUNCTIONS, **kwargs})
         boxes.append(box)
         return box.__enter__()
 

@@ -8,7 +8,7 @@ import pytest
 from grader.sandbox import (CallFailed, FailureKind, Limits, RngSeed, Sandbox, TIERS,
                             available_tiers)
 
-from .conftest import FAST, GOOD, HOSTILE
+from .conftest import FAST, FUNCTIONS, GOOD, HOSTILE
 
 
 def test_tier_is_recorded_and_described(open_box, tier):
@@ -20,7 +20,7 @@ def test_tier_is_recorded_and_described(open_box, tier):
 def test_root_with_bwrap_gets_bubblewrap():
     if os.geteuid() != 0 or "bubblewrap" not in available_tiers():
         pytest.skip("needs root and a working bwrap")
-    with Sandbox(GOOD, FAST) as box:
+    with Sandbox(GOOD, FAST, functions=FUNCTIONS) as box:
         assert box.tier == "bubblewrap"
 
 
@@ -59,7 +59,7 @@ def test_rng_is_deterministic_across_sandboxes(open_box):
 
 def test_unknown_tier_and_bad_return_args(open_box):
     with pytest.raises(ValueError, match="unknown sandbox tier"):
-        Sandbox(GOOD, FAST, tier="chroot")
+        Sandbox(GOOD, FAST, functions=FUNCTIONS, tier="chroot")
     with pytest.raises(ValueError, match="return_args"):
         open_box(GOOD).call("forward", 1, return_args=(3,))
 
@@ -90,7 +90,7 @@ def test_budget_makes_later_calls_fail_fast(open_box):
 def test_concurrent_sandboxes_get_distinct_uids(tier):
     if tier == "plain-process":
         pytest.skip("no uid of its own in this tier")
-    with Sandbox(GOOD, FAST, tier=tier) as a, Sandbox(GOOD, FAST, tier=tier) as b:
+    with Sandbox(GOOD, FAST, functions=FUNCTIONS, tier=tier) as a, Sandbox(GOOD, FAST, functions=FUNCTIONS, tier=tier) as b:
         assert a._isolation.uid != b._isolation.uid
         assert a.call("clip_gradients", {"b": np.ones(2)}, 0.5).value["b"].tolist() == [0.5, 0.5]
         assert b.call("clip_gradients", {"b": np.ones(2)}, 0.5).value["b"].tolist() == [0.5, 0.5]

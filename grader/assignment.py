@@ -1,0 +1,82 @@
+"""The assignment as one object: a spec folder, loaded and validated once at the edge, then passed down.
+
+A spec folder holds ``contract.yaml`` (what students implement and the course's conventions),
+``grading.yaml`` (points, thresholds, budgets, visibility), ``report.yaml`` (the report's diagnostics) and
+``texts/``. The command line, class grading (in each worker), the kit builder and a Dask task each call
+``load_assignment`` once; the sandbox, the checks, the oracle, the diagnostics and the report read what
+they need from the ``Assignment`` they are given and never open a spec file themselves.
+
+Nothing here imports Hypothesis or the suite: which checks exist is the suite's business
+(``grader.checks.suite_for`` matches the suite against ``grading``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.contract import Contract, Conventions, load_contract
+from grader.diagnostics.spec import ReportSpec, load_report_spec
+from grader.scoring import GradingSpec, load_grading_spec
+from grader.specfile import SpecError, default_spec_dir
+from grader.texts import TextError, load_text
+
+__all__ = ["Assignment", "SpecError", "default_spec_dir", "load_assignment"]
+
+
+@dataclass(frozen=True)
+class TrainingText:
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Everything the grader knows about one course's version of the assignment."""
+
+    spec_dir: Path
+    contract: Contract
+    grading: GradingSpec
+    report: ReportSpec
+    text: TrainingText  # the report's training text (also the longer training check's)
+    # The per-course secret the full grader draws its cases under (the security issue fills it in; the
+    # student kit never carries it). Empty: no secret configured.
+    course_secret: str = ""
+
+    @property
+    def conventions(self) -> Conventions:
+        return self.contract.conventions
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The contract's function names, in contract order: what the sandbox looks up in rnn.py."""
+        return tuple(self.contract.functions)
+
+    @property
+    def digest(self) -> str:
+        """Identifies the contract and grading configuration (part of every result and cache key)."""
+        return f"{self.contract.digest}-{self.grading.digest}"
+
+
+def load_assignment(spec_dir: Path | str | None = None) -> Assignment:
+    """Read and validate the spec folder (the shipped one when None); raise SpecError naming what is wrong."""
+    folder = Path(spec_dir) if spec_dir is not None else default_spec_dir()
+    if not folder.is_dir():
+        raise SpecError(f"no spec folder at {folder}")
+    contract = load_contract(folder / "contract.yaml")
+    grading = load_grading_spec(folder / "grading.yaml")
+    unknown = sorted({entry.function for entry in grading.checks.values()} - set(contract.functions))
+    if unknown:
+        raise SpecError(f"{grading.path}: checks of {', '.join(unknown)}, which the contract does not define")
+    report = load_report_spec(folder / "report.yaml", contract.conventions)
+    try:
+        name, text = load_text(report.training.text, folder)
+    except TextError as exc:
+        raise SpecError(f"{folder / 'report.yaml'}: {exc}") from None
+    usable = min(len(text), report.training.text_chars)
+    if usable < report.training.seq_length + 1:
+        raise SpecError(
+            f"{folder / 'report.yaml'}: the training text {name!r} gives {usable} characters, fewer than "
+            f"seq_length + 1 = {report.training.seq_length + 1}"
+        )
+    return Assignment(folder, contract, grading, report, TrainingText(name, text))
