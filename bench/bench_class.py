@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.assignment import load_assignment
 from grader.batch import grade_class
 
 ALICE = Path(__file__).resolve().parents[1] / "submissions" / "alice"
@@ -20,7 +21,7 @@ ALICE = Path(__file__).resolve().parents[1] / "submissions" / "alice"
 
 def timed(folder: Path, out: Path, jobs: int) -> float:
     started = time.perf_counter()
-    result = grade_class(folder, out, jobs=jobs, force=True, progress=False)
+    result = grade_class(folder, out, load_assignment(), jobs=jobs, force=True, progress=False)
     seconds = time.perf_counter() - started
     assert all(s.score == s.max_score for s in result.submissions), "alice should score full marks"
     return seconds

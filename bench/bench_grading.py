@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from grader.assignment import load_assignment
 from grader.grading import grade_submission
 
 TARGET_SECONDS = 20.0
@@ -27,15 +28,16 @@ TARGET_SECONDS = 20.0
 def timed(folder: Path, repeats: int) -> tuple[float, float, float, float]:
     """Best of ``repeats``: (total, submission, grader, diagnostics) seconds; the score must be full."""
     best = None
+    assignment = load_assignment()
     for _ in range(repeats):
         start = time.perf_counter()
-        result = grade_submission(folder, diagnostics=False)
+        result = grade_submission(folder, assignment, diagnostics=False)
         checks = time.perf_counter() - start
         own = sum(t.total_seconds for t in result.timings.values())
         if result.score != result.max_score:
             sys.exit(f"{folder} scored {result.score}/{result.max_score}; timings of a failing grading mean little")
         start = time.perf_counter()
-        grade_submission(folder)
+        grade_submission(folder, assignment)
         total = time.perf_counter() - start
         if best is None or total < best[0]:
             best = (total, own, checks - own, total - checks)

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions" / "alice"))
 
 import rnn as alice  # noqa: E402
+from grader.assignment import load_assignment  # noqa: E402
 from grader.sandbox import Sandbox  # noqa: E402
 from reference.rnn import init_params  # noqa: E402
 
@@ -36,7 +37,7 @@ def main():
     params = init_params(6, 8, 0.5, np.random.default_rng(0))
 
     start = time.perf_counter()
-    with Sandbox(ROOT / "submissions" / "alice") as box:
+    with Sandbox(ROOT / "submissions" / "alice", functions=load_assignment().functions) as box:
         started = time.perf_counter() - start
         box.call("clip_gradients", params, 5.0)
         sandboxed = per_call(lambda: box.call("clip_gradients", params, 5.0), args.calls)
