@@ -104,17 +104,19 @@ def _mistakes(grads, memory, eta, eps) -> list:
 @check("adagrad_step: consecutive steps match reference", updates(STEPS, zero_memory=st.just(True)), settings=("threshold",))
 def consecutive_steps(ctx, case: Updates):
     """Starting from memory = zeros, several adagrad_step calls in a row, each on the params and memory the
-    previous call left, give the reference's params and memory after every step:
-    memory[k] += g**2, then params[k] -= eta * g / sqrt(memory[k] + eps)."""
+    reference reached after the previous step, give the reference's params and memory after every step:
+    memory[k] += g**2, then params[k] -= eta * g / sqrt(memory[k] + eps). (Each step starts from the
+    reference's state, so a difference is judged at the step that makes it, not compounded, and the student
+    kit's recorded values apply exactly.)"""
     params, memory = case.params, case.memory
     for step in range(case.steps):
         grads = case.grads(step)
-        before_params, before_memory = params, memory
-        params, memory = _step(ctx, case, params, grads, memory, step)
-        expected_params, expected_memory = _reference_step(ctx, before_params, grads, before_memory, case.eta)
-        _expect_step(ctx, case, before_params, params, expected_params, grads, before_memory, f"step {step + 1}")
-        ctx.expect_close("memory", flat(memory), flat(expected_memory),
+        got_params, got_memory = _step(ctx, case, params, grads, memory, step)
+        expected_params, expected_memory = _reference_step(ctx, params, grads, memory, case.eta)
+        _expect_step(ctx, case, params, got_params, expected_params, grads, memory, f"step {step + 1}")
+        ctx.expect_close("memory", flat(got_memory), flat(expected_memory),
                          reason=f"memory after step {step + 1} differs from the reference")
+        params, memory = expected_params, expected_memory
 
 
 @check("adagrad_step: memory accumulates squared gradients", updates(1, zero_memory=st.just(False)), settings=("threshold",))
