@@ -21,7 +21,10 @@ from grader.scoring import GradingSpec, load_grading_spec
 from grader.specfile import SpecError, default_spec_dir
 from grader.texts import TextError, load_text
 
-__all__ = ["Assignment", "SpecError", "default_spec_dir", "load_assignment"]
+__all__ = ["Assignment", "SpecError", "default_spec_dir", "load_assignment", "shipped_specs"]
+
+VARIANTS = "variants"  # the shipped spec folder's sub-folder holding other years' spec folders
+DEFAULT = "default"
 
 
 @dataclass(frozen=True)
@@ -53,16 +56,37 @@ class Assignment:
         return tuple(self.contract.functions)
 
     @property
+    def template(self) -> Path:
+        """The file students start from (the kit ships it); a spec folder keeps it in template/rnn.py."""
+        return self.spec_dir / "template" / "rnn.py"
+
+    @property
     def digest(self) -> str:
         """Identifies the contract and grading configuration (part of every result and cache key)."""
         return f"{self.contract.digest}-{self.grading.digest}"
 
 
-def load_assignment(spec_dir: Path | str | None = None) -> Assignment:
-    """Read and validate the spec folder (the shipped one when None); raise SpecError naming what is wrong."""
-    folder = Path(spec_dir) if spec_dir is not None else default_spec_dir()
-    if not folder.is_dir():
-        raise SpecError(f"no spec folder at {folder}")
+def shipped_specs() -> tuple[str, ...]:
+    """The names of the spec folders that ship with the grader: "default" and other years' variants."""
+    variants = default_spec_dir() / VARIANTS  # absent in the student kit
+    found = sorted(p.name for p in variants.iterdir() if (p / "contract.yaml").is_file()) if variants.is_dir() else []
+    return (DEFAULT, *found)
+
+
+def spec_folder(spec: Path | str | None) -> Path:
+    """A spec folder given as a path, as the name of a shipped one, or None for the default."""
+    if spec is None or str(spec) == DEFAULT:
+        return default_spec_dir()
+    if Path(spec).is_dir():
+        return Path(spec)
+    if str(spec) in shipped_specs():
+        return default_spec_dir() / VARIANTS / str(spec)
+    raise SpecError(f"no spec folder at {spec}, and no shipped spec of that name ({', '.join(shipped_specs())})")
+
+
+def load_assignment(spec: Path | str | None = None) -> Assignment:
+    """Read and validate a spec folder (see spec_folder); raise SpecError naming what is wrong."""
+    folder = spec_folder(spec)
     contract = load_contract(folder / "contract.yaml")
     grading = load_grading_spec(folder / "grading.yaml")
     unknown = sorted({entry.function for entry in grading.checks.values()} - set(contract.functions))

@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=None, help="class: submissions graded at once (default: the cores)")
     parser.add_argument("--force", action="store_true", help="class: grade every submission again, changed or not")
     parser.add_argument("--dask", metavar="ADDRESS", help="class: grade on this Dask cluster (pip install \".[dask]\")")
-    parser.add_argument("--spec", type=Path, help="the course's spec folder: contract.yaml, grading.yaml, report.yaml, "
-                        "texts/ (default: the shipped spec)")
+    parser.add_argument("--spec", help="the course's spec folder (contract.yaml, grading.yaml, report.yaml, texts/), "
+                        "or the name of a shipped one: default, mean-adam (the 2025/26 mean loss with Adam)")
     parser.add_argument("--fail-under", type=float, metavar="SCORE", help="exit with status 1 when the score is lower")
     parser.add_argument("--version", action="version", version=f"rnn-grader {__version__}")
     return parser
@@ -65,8 +65,9 @@ def build_kit_parser() -> argparse.ArgumentParser:
         "solution, installable with pip. Students run `python -m grader my_submission/` in it.",
     )
     parser.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the kit")
-    parser.add_argument("--spec", type=Path, help="a folder with the course's spec files (default: the shipped spec)")
-    parser.add_argument("--template", type=Path, help="the submission template to include (default: submissions/template/rnn.py)")
+    parser.add_argument("--spec", help="the course's spec folder, or the name of a shipped one (default: default)")
+    parser.add_argument("--template", type=Path, help="the submission template to include (default: the spec "
+                        "folder's template/rnn.py)")
     return parser
 
 

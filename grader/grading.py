@@ -12,7 +12,7 @@ from grader.assignment import Assignment
 from grader.checks.core import Ctx, run_check
 from grader.checks.outcome import Outcome
 from grader.checks.suite import suite_for
-from grader.contract import Contract
+from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
 from grader.results import FunctionTiming, SubmissionResult
@@ -35,7 +35,9 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     selected = [c for c in suite if include_hidden or spec.checks[c.name].visibility == PUBLIC]
     oracle = oracle or default_oracle(assignment)
     start = time.perf_counter()
-    with Sandbox(path, limits=limits or Limits(), functions=assignment.functions) as box:
+    # Other years' optimizer steps are looked up too, to name a submission written for another year.
+    steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
+    with Sandbox(path, limits=limits or Limits(), functions=assignment.functions + steps) as box:
         blocked = _blocked(box, assignment.contract)
         results = []
         for check in selected:
@@ -97,5 +99,18 @@ def _blocked(box, contract: Contract) -> dict[str, str]:
         if found and found["callable"] and found["parameters"] is None:
             continue  # a callable whose signature cannot be read: its calls will tell
         if problem := contract.signature_problem(name, found["parameters"] if found and found["callable"] else None):
-            blocked[name] = problem
+            blocked[name] = problem + _other_year(box, contract, name)
     return blocked
+
+
+def _other_year(box, contract: Contract, missing: str) -> str:
+    """When the missing function is this year's optimizer step and rnn.py has another year's, say so."""
+    this = contract.conventions.optimizer
+    if missing != this.function:
+        return ""
+    for kind in OPTIMIZERS.values():
+        found = box.functions.get(kind.function)
+        if kind.function != missing and found and found["callable"]:
+            return (f" rnn.py defines {kind.function} ({kind.title}) instead: this assignment updates with {this.title}, "
+                    f"as its contract says; your submission may be written for another year's version.")
+    return ""

@@ -14,9 +14,11 @@ class TextError(Exception):
 
 
 def load_text(name_or_path: str | Path = DEFAULT_TEXT, spec_dir: Path | None = None) -> tuple[str, str]:
-    """Return (name, text) for a shipped text's name (specs/texts/NAME.txt) or a path to a text file."""
-    shipped = (spec_dir or default_spec_dir()) / "texts" / f"{name_or_path}.txt"
-    path = shipped if shipped.is_file() else Path(name_or_path)
+    """Return (name, text) for a text's name (SPEC_DIR/texts/NAME.txt) or a path to a text file (relative
+    paths are relative to the spec folder)."""
+    folder = spec_dir or default_spec_dir()
+    shipped = folder / "texts" / f"{name_or_path}.txt"
+    path = shipped if shipped.is_file() else folder / Path(name_or_path)
     if not path.is_file():
         raise TextError(
             f"no training text {str(name_or_path)!r}: not a file, and not one of the shipped texts "

@@ -71,13 +71,15 @@ class Check:
     prop: Callable[[Ctx, Any], None]
     parts: tuple[str, ...] = ()  # names of independently scored parts, if any
     settings: tuple[str, ...] = ()  # numbers this check reads from grading.yaml (threshold, ...)
+    applies: Callable[[Conventions], bool] | None = None  # None: under every course's conventions
 
     @property
     def doc(self) -> str:
         return " ".join((self.prop.__doc__ or "").split())
 
 
-def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), settings: tuple[str, ...] = ()):
+def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), settings: tuple[str, ...] = (),
+          applies: Callable[[Conventions], bool] | None = None):
     """Make the decorated property the check ``name`` ("function: behaviour"); the name then holds the Check.
 
     Nothing is registered: a check module's checks are the Check objects it defines, and the suite is
@@ -85,7 +87,7 @@ def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), sett
     """
 
     def make(prop) -> Check:
-        return Check(name, name.split(":", 1)[0], cases, prop, parts, settings)
+        return Check(name, name.split(":", 1)[0], cases, prop, parts, settings, applies)
 
     return make
 

@@ -129,7 +129,8 @@ def loss_and_h_last(ctx, case: Sequence):
 
 
 @check("compute_gradients: gradients are not clipped",
-       sequences(K=(3, 6), tau=(10, 16), scale=st.just(0.5), same_target=True), settings=("threshold",))
+       sequences(K=(3, 6), tau=(10, 16), scale=st.just(0.5), same_target=True), settings=("threshold",),
+       applies=lambda conventions: conventions.clipping_matters)
 def not_clipped(ctx, case: Sequence):
     """Gradients larger than the clip bound come back exactly as computed: clipping is train's job,
     with clip_gradients, after compute_gradients. Judged on dc and dV, which need only the forward pass,

@@ -1,20 +1,20 @@
 """The suite: an explicit tuple of check modules, and the checks an assignment grades with.
 
 A check module's checks are the ``Check`` objects it defines (``@check`` turns a property into one), in
-the order it defines them. ``suite_for`` picks the checks of the assignment's contract functions, in
-contract order, and matches them against grading.yaml: every check needs an entry and every entry a
-check, with the settings and parts the check reads.
+the order it defines them. ``suite_for`` picks the checks of the assignment's contract functions that
+apply under its conventions, in contract order, and matches them against grading.yaml: every check needs
+an entry and every entry a check, with the settings and parts the check reads.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from grader.checks import adagrad, clipping, forward, gradients, init_params, synthesize, train
+from grader.checks import adagrad, adam, clipping, forward, gradients, init_params, synthesize, train
 from grader.checks.core import Check
 from grader.specfile import SpecError
 
-MODULES: tuple[ModuleType, ...] = (init_params, forward, gradients, clipping, adagrad, synthesize, train)
+MODULES: tuple[ModuleType, ...] = (init_params, forward, gradients, clipping, adagrad, adam, synthesize, train)
 
 
 def checks_of(module: ModuleType) -> tuple[Check, ...]:
@@ -27,7 +27,9 @@ ALL: tuple[Check, ...] = tuple(c for module in MODULES for c in checks_of(module
 def suite_for(assignment) -> tuple[Check, ...]:
     """The assignment's checks in contract order; SpecError when grading.yaml and the suite disagree."""
     order = assignment.functions
-    checks = tuple(sorted((c for c in ALL if c.function in order), key=lambda c: order.index(c.function)))
+    ours = [c for c in ALL if c.function in order]
+    checks = tuple(sorted((c for c in ours if c.applies is None or c.applies(assignment.conventions)),
+                          key=lambda c: order.index(c.function)))
     grading = assignment.grading
 
     def fail(where: str, problem: str):
@@ -35,6 +37,9 @@ def suite_for(assignment) -> tuple[Check, ...]:
 
     known = {c.name: c for c in checks}
     if unknown := [n for n in grading.checks if n not in known]:
+        if unknown[0] in {c.name for c in ours}:
+            fail(f"check {unknown[0]!r}", f"does not apply under the contract's conventions "
+                 f"({assignment.conventions.describe()}); remove its entry")
         fail(f"check {unknown[0]!r}", "no such check in the suite (grader.checks)")
     if missing := [n for n in known if n not in grading.checks]:
         fail(f"check {missing[0]!r}", "missing: every check of the suite needs an entry")

@@ -121,7 +121,7 @@ def _reduction_hint(ctx, smooth, expected, case: Text) -> str:
 
 @check("train: clipping applied",
        texts(seq_length=(12, 20), windows=(1, 2), passes=(1.0, 2.0), scale=st.just(1.0), K=(2, 3)),
-       settings=("threshold",))
+       settings=("threshold",), applies=lambda conventions: conventions.clipping_matters)
 def clipping_applied(ctx, case: Text):
     """With large parameters the gradients exceed the clip bound, and the returned params are the reference's:
     every update clips the gradients (with clip_gradients) before the optimizer step."""

@@ -30,8 +30,7 @@ from grader.scoring import PUBLIC
 HARNESS = Path(grader.__file__).parent
 LEFT_OUT = (Path("kit"), Path("checks") / "variants.py")  # relative to the grader package
 HARNESS_FILES = ("*.py", "*.j2")
-SPEC_FILES = ("contract.yaml", "contract.md", "report.yaml")
-TEMPLATE = Path("submissions") / "template" / "rnn.py"
+SPEC_FILES = ("contract.yaml", "contract.md")
 
 
 class KitError(Exception):
@@ -52,11 +51,12 @@ def build_kit(out_dir: Path, assignment: Assignment, template: Path | None = Non
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise KitError(f"{out_dir} already exists and is not an empty folder; nothing was written")
-    spec_dir = assignment.spec_dir
     spec = assignment.grading
     if spec.self_check:
         raise KitError(f"{spec.path} is already a student kit's spec; build the kit from the full grader")
-    template = Path(template) if template else _default_template()
+    template = Path(template) if template else assignment.template
+    if not template.is_file():
+        raise KitError(f"no submission template at {template}; pass the template's path with --template")
     hidden = {name for name, entry in spec.checks.items() if entry.visibility != PUBLIC}
     try:
         fixtures = record_expected_values(assignment)
@@ -67,7 +67,7 @@ def build_kit(out_dir: Path, assignment: Assignment, template: Path | None = Non
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
         _copy_harness(staging / "grader", hidden)
-        public_points = _write_specs(staging / "specs", spec_dir, hidden, fixtures)
+        public_points = _write_specs(staging / "specs", assignment, hidden, fixtures)
         (staging / "template").mkdir()
         shutil.copyfile(template, staging / "template" / "rnn.py")
         kit = Kit(out_dir, len(spec.checks) - len(hidden), public_points, len(hidden), len(fixtures))
@@ -80,14 +80,6 @@ def build_kit(out_dir: Path, assignment: Assignment, template: Path | None = Non
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return kit
-
-
-def _default_template() -> Path:
-    # The template ships with the repository, not the installed package: look beside the package.
-    path = HARNESS.parent / TEMPLATE
-    if not path.is_file():
-        raise KitError(f"no submission template at {path}; pass the template's path")
-    return path
 
 
 def _copy_harness(target: Path, hidden: set[str]) -> None:
@@ -108,12 +100,18 @@ def _copy_harness(target: Path, hidden: set[str]) -> None:
                        "each check must be a function decorated with @check(NAME, ...)")
 
 
-def _write_specs(target: Path, spec_dir: Path, hidden: set[str], fixtures: dict) -> float:
+def _write_specs(target: Path, assignment: Assignment, hidden: set[str], fixtures: dict) -> float:
+    spec_dir = assignment.spec_dir
     target.mkdir()
     (target / "__init__.py").write_text('"""Data package: the student kit\'s contract, checks and recorded values."""\n')
     for name in SPEC_FILES:
         shutil.copyfile(spec_dir / name, target / name)
-    shutil.copytree(spec_dir / "texts", target / "texts")
+    # The report's training text, wherever the course keeps it, travels by name.
+    (target / "texts").mkdir()
+    (target / "texts" / f"{assignment.text.name}.txt").write_text(assignment.text.text, encoding="utf-8")
+    report = yaml.safe_load((spec_dir / "report.yaml").read_text(encoding="utf-8"))
+    report["training"]["text"] = assignment.text.name
+    (target / "report.yaml").write_text(yaml.safe_dump(report, sort_keys=False, width=120))
     raw = yaml.safe_load((spec_dir / "grading.yaml").read_text(encoding="utf-8"))
     checks = {name: entry for name, entry in raw["checks"].items() if name not in hidden}
     points = sum(entry["points"] for entry in checks.values())

@@ -53,3 +53,31 @@ def test_each_train_mistake_changes_a_run_built_to_show_it(switch):
     _, correct = reference.train(*case.args)
     _, wrong = variants.train(*case.args, **{switch: switch in ("early_wrap", "uniform_start")})
     assert not np.allclose(correct, wrong, rtol=1e-9)
+
+
+@pytest.mark.parametrize("model", [rnn.RNN(loss="mean"), rnn.RNN(optimizer="adam"), rnn.RNN(loss="mean", optimizer="adam")],
+                         ids=lambda m: f"{m.loss}-{m.optimizer}")
+@quick
+@given(case=texts())
+def test_under_other_conventions_the_variants_are_that_reference(model, case):
+    model_variants = Variants(model)
+    params, smooth = model.train(*case.args)
+    v_params, v_smooth = model_variants.train(*case.args)
+    assert np.allclose(smooth, v_smooth, rtol=1e-10)
+    for k in params:
+        assert np.allclose(params[k], v_params[k], rtol=1e-9, atol=1e-13)
+    # and the default course's variants reproduce this course's run when switched to its conventions
+    _, switched = variants.train(*case.args, loss=model.loss, optimizer=model.optimizer)
+    assert np.allclose(switched, smooth, rtol=1e-10)
+
+
+@quick
+@given(sequences(tau=(2, 6), m=(2, 5)))
+def test_the_mean_loss_variant_is_the_mean_loss_reference(case):
+    mean = rnn.RNN(loss="mean")
+    loss, _, _ = mean.forward(*case.args)
+    assert np.isclose(variants.forward(case.params, case.xs, case.ys, case.h0, loss="mean")[0], loss, rtol=1e-12)
+    grads = mean.compute_gradients(*case.args)[0]
+    v_grads = variants.gradients(case.params, case.xs, case.ys, case.h0, loss="mean")
+    for k in grads:
+        assert np.allclose(grads[k], v_grads[k], rtol=1e-10, atol=1e-14)

@@ -48,15 +48,18 @@ def test_reference_implements_each_function_with_the_contract_signature(name):
     assert [p.name for p in params] == [n for n, _ in contract_signature(CONTRACT.functions[name])]
 
 
-@pytest.mark.parametrize("submission", ["template", "alice"])
-def test_template_and_alice_define_every_function_with_the_contract_signature(submission):
-    found = source_signatures(ROOT / "submissions" / submission / "rnn.py")
-    for name, fn in CONTRACT.functions.items():
+@pytest.mark.parametrize(("spec", "path"), [
+    ("default", "specs/template/rnn.py"), ("default", "submissions/alice/rnn.py"),
+    ("mean-adam", "specs/variants/mean-adam/template/rnn.py"), ("mean-adam", "submissions/mean_adam/rnn.py"),
+])
+def test_templates_and_examples_define_every_function_with_their_contracts_signature(spec, path):
+    found = source_signatures(ROOT / path)
+    for name, fn in load_assignment(spec).contract.functions.items():
         assert found[name] == contract_signature(fn), name
 
 
 def test_every_template_function_is_documented_and_raises_not_implemented():
-    tree = ast.parse((ROOT / "submissions" / "template" / "rnn.py").read_text())
+    tree = ast.parse((ROOT / "specs" / "template" / "rnn.py").read_text())
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert {f.name for f in functions} == set(CONTRACT.functions)
     for f in functions:

@@ -27,7 +27,7 @@ def problems(draw):
     return params, X, Y, h0
 
 
-def numerical_gradient(params, X, Y, h0, key, h=1e-4):
+def numerical_gradient(params, X, Y, h0, key, h=1e-4, forward=rnn.forward):
     """Fourth-order centered differences: error O(h^4) plus rounding O(eps * loss / h)."""
     grad = np.zeros_like(params[key])
     theta = params[key]
@@ -36,7 +36,7 @@ def numerical_gradient(params, X, Y, h0, key, h=1e-4):
         losses = []
         for step in (2 * h, h, -h, -2 * h):
             theta[i] = old + step
-            losses.append(rnn.forward(params, X, Y, h0)[0])
+            losses.append(forward(params, X, Y, h0)[0])
         theta[i] = old
         grad[i] = (-losses[0] + 8 * losses[1] - 8 * losses[2] + losses[3]) / (12 * h)
     return grad
@@ -55,6 +55,20 @@ def test_gradients_match_centered_differences_for_every_parameter(problem):
     for key in PARAMS:
         error = max_relative_error(grads[key], numerical_gradient(params, X, Y, h0, key), NUMERICAL_FLOOR)
         assert error <= 1e-6, key
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None)
+@given(problems())
+def test_mean_loss_gradients_match_centered_differences_of_the_mean_loss(problem):
+    params, X, Y, h0 = problem
+    mean = rnn.RNN(loss="mean")
+    loss, _, _ = mean.forward(params, X, Y, h0)
+    assert np.isclose(loss * X.shape[1], rnn.forward(params, X, Y, h0)[0], rtol=1e-12)
+    grads, g_loss, _ = mean.compute_gradients(params, X, Y, h0)
+    assert np.isclose(g_loss, loss, rtol=1e-12)
+    for key in PARAMS:
+        numerical = numerical_gradient(params, X, Y, h0, key, forward=mean.forward)
+        assert max_relative_error(grads[key], numerical, NUMERICAL_FLOOR / X.shape[1]) <= 1e-6, key
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, database=None)

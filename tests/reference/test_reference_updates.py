@@ -48,3 +48,20 @@ def test_synthesize_is_reproducible_and_follows_a_deterministic_chain():
     first = rnn.synthesize(rand, np.zeros((m, 1)), 0, 50, np.random.default_rng(3))
     assert first == rnn.synthesize(rand, np.zeros((m, 1)), 0, 50, np.random.default_rng(3))
     assert len(first) == 50 and all(0 <= i < K for i in first)
+
+
+def test_adam_step_corrects_the_bias_of_both_moments():
+    model = rnn.RNN(optimizer="adam")
+    params = {"b": np.array([[1.0], [1.0]])}
+    first, second = {"b": np.zeros((2, 1))}, {"b": np.zeros((2, 1))}
+    grads = {"b": np.array([[0.5], [-2.0]])}
+    assert model.adam_step(params, grads, first, second, 1, 0.01) is None
+    np.testing.assert_allclose(first["b"], 0.1 * grads["b"], rtol=1e-15)
+    np.testing.assert_allclose(second["b"], 0.001 * grads["b"] ** 2, rtol=1e-15)
+    # After one step from zero moments the corrected step is eta * g / (|g| + eps): about eta * sign(g).
+    after_one = 1.0 - 0.01 * grads["b"] / (np.abs(grads["b"]) + 1e-8)
+    np.testing.assert_allclose(params["b"], after_one, rtol=1e-12)
+    model.adam_step(params, grads, first, second, 2, 0.01)
+    m_hat = (0.9 * 0.1 + 0.1) * grads["b"] / (1 - 0.9**2)
+    v_hat = (0.999 * 0.001 + 0.001) * grads["b"] ** 2 / (1 - 0.999**2)
+    np.testing.assert_allclose(params["b"], after_one - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8), rtol=1e-12)

@@ -1,0 +1,129 @@
+"""The spec is the assignment: another year's conventions (mean loss, Adam) and a course's own spec folder
+drive the reference, the checks, the hints and the report, without code changes."""
+
+import functools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from grader.assignment import load_assignment, shipped_specs
+from grader.checks.suite import suite_for
+from grader.contract import Adam, LossReduction
+from grader.grading import grade_submission
+from grader.kit.record import write_reference_submission
+from grader.specfile import SpecError, default_spec_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+SUBMISSIONS = ROOT / "submissions"
+DEFAULT = load_assignment()
+VARIANT = load_assignment("mean-adam")
+
+
+@functools.cache
+def graded(name: str, spec: str):
+    assignment = DEFAULT if spec == "default" else VARIANT
+    return grade_submission(SUBMISSIONS / name, assignment, diagnostics=False)
+
+
+def losses(result) -> dict[str, float]:
+    return {c.name: c.score for c in result.checks if c.score < c.max_score}
+
+
+def test_the_variant_spec_is_shipped_and_named_by_its_folder():
+    assert "mean-adam" in shipped_specs()
+    assert VARIANT.spec_dir == default_spec_dir() / "variants" / "mean-adam"
+    conventions = VARIANT.conventions
+    assert conventions.loss is LossReduction.MEAN and isinstance(conventions.optimizer, Adam)
+    assert "adam_step" in VARIANT.functions and "adagrad_step" not in VARIANT.functions
+    names = {c.name for c in suite_for(VARIANT)}
+    assert any(n.startswith("adam_step: ") for n in names) and not any(n.startswith("adagrad_step: ") for n in names)
+    assert VARIANT.grading.total == 100
+
+
+def test_an_unknown_spec_name_lists_the_shipped_ones():
+    with pytest.raises(SpecError, match="mean-adam"):
+        load_assignment("no-such-course")
+
+
+@pytest.mark.slow
+def test_the_variant_grades_its_own_reference_at_full_marks(tmp_path):
+    write_reference_submission(tmp_path, VARIANT)
+    result = grade_submission(tmp_path, VARIANT)
+    assert losses(result) == {} and result.score == result.max_score == 100
+    assert result.training is not None and result.training.failure == ""
+    assert result.training.eta == VARIANT.conventions.eta
+
+
+@pytest.mark.slow
+def test_the_variant_grades_its_correct_example_at_full_marks():
+    result = graded("mean_adam", "variant")
+    assert losses(result) == {} and result.score == 100
+
+
+@pytest.mark.slow
+def test_a_submission_for_the_other_year_fails_with_hints_naming_the_mismatch():
+    hints = {c.name: f"{c.reason} {c.hint}" for c in graded("alice", "variant").checks if c.score < c.max_score}
+    assert "your loss is the sum over the sequence; this assignment takes the mean" in hints["forward: loss matches reference"]
+    step = [h for n, h in hints.items() if n.startswith("adam_step: ")]
+    assert step and all("defines adagrad_step" in h and "Adam" in h for h in step)
+    assert "AdaGrad" in hints["train: smooth loss matches reference"]
+
+    hints = {c.name: f"{c.reason} {c.hint}" for c in graded("mean_adam", "default").checks if c.score < c.max_score}
+    assert "your loss is the mean over the sequence" in hints["forward: loss matches reference"]
+    assert all("defines adam_step" in h for n, h in hints.items() if n.startswith("adagrad_step: "))
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A course's own spec folder: other conventions, other points, thresholds and visibility, a shorter report."""
+    folder = tmp_path / "course"
+    shutil.copytree(default_spec_dir(), folder, ignore=shutil.ignore_patterns("__pycache__", "variants", "*.py"))
+    contract = yaml.safe_load((folder / "contract.yaml").read_text())
+    contract["conventions"].update(clip_bound=3.0, smooth_decay=0.99, eta=0.05, seq_length=10, sigma=0.1,
+                                   optimizer={"name": "adagrad", "eps": 1e-6})
+    for fn, arg, value in (("clip_gradients", "bound", 3.0), ("adagrad_step", "eps", 1e-6), ("train", "eta", 0.05),
+                           ("train", "seq_length", 10)):
+        next(a for a in contract["functions"][fn]["args"] if a["name"] == arg)["default"] = value
+    (folder / "contract.yaml").write_text(yaml.safe_dump(contract, sort_keys=False))
+    grading = yaml.safe_load((folder / "grading.yaml").read_text())
+    grading["checks"]["forward: H matches reference"].update(points=2, visibility="after_due_date")
+    grading["checks"]["forward: loss matches reference"].update(points=7, threshold=1e-9)
+    (folder / "grading.yaml").write_text(yaml.safe_dump(grading, sort_keys=False))
+    report = yaml.safe_load((folder / "report.yaml").read_text())
+    report["training"].update(text_chars=600, n_updates=60, chunks=3, passage_chars=50, m=8)
+    (folder / "report.yaml").write_text(yaml.safe_dump(report, sort_keys=False))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_course_spec_folder_is_honoured_by_every_part(course, tmp_path):
+    assignment = load_assignment(course)
+    reference = tmp_path / "reference"
+    write_reference_submission(reference, assignment)
+    result = grade_submission(reference, assignment)
+    assert losses(result) == {} and result.score == 100
+    by_name = {c.name: c for c in result.checks}
+    assert by_name["forward: H matches reference"].max_score == 2
+    assert by_name["forward: H matches reference"].visibility == "after_due_date"
+    assert by_name["forward: loss matches reference"].max_score == 7
+    run = result.training
+    assert (run.eta, run.seq_length, run.m, run.n_updates) == (0.05, 10, 8, 60)
+    assert result.spec_digest == assignment.digest != DEFAULT.digest
+
+    # alice follows the shipped conventions: her clip bound, eps, smoothing and defaults are now wrong.
+    lost = losses(grade_submission(SUBMISSIONS / "alice", assignment, diagnostics=False))
+    assert "clip_gradients: bound respected on both sides" in lost
+    assert "train: smooth loss matches reference" in lost
+    assert not any(name.startswith(("forward: ", "compute_gradients: ", "synthesize: ")) for name in lost)
+
+
+def test_the_reference_follows_the_conventions_it_is_given():
+    from reference.rnn import RNN
+
+    model = RNN(**VARIANT.conventions.reference_options())
+    assert (model.loss, model.optimizer, model.eta) == ("mean", "adam", VARIANT.conventions.eta)
+    grads = {"b": np.array([[9.0], [-9.0]])}
+    assert model.clip_gradients(grads)["b"].tolist() == [[5.0], [-5.0]]
