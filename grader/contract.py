@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -53,7 +54,7 @@ class Adam:
 
 
 Optimizer = AdaGrad | Adam
-OPTIMIZERS = {"adagrad": AdaGrad, "adam": Adam}
+OPTIMIZERS = MappingProxyType({"adagrad": AdaGrad, "adam": Adam})
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,8 @@ def wraps(text_length: int, seq_length: int, n_updates: int) -> list[int]:
 ARG_KINDS = ("int", "float", "rng", "params", "onehot", "array", "index", "text")
 RETURN_KINDS = ("params", "scalar", "array", "indices", "vector")
 # Function arguments whose default must be the convention of the same meaning.
-DEFAULTS = {"bound": "clip_bound", "eta": "eta", "seq_length": "seq_length", "eps": "eps", "beta1": "beta1",
-            "beta2": "beta2"}
+DEFAULTS = MappingProxyType({"bound": "clip_bound", "eta": "eta", "seq_length": "seq_length", "eps": "eps", "beta1": "beta1",
+            "beta2": "beta2"})
 
 
 def load_contract(path: Path) -> Contract:

@@ -15,7 +15,7 @@ from grader.checks.suite import suite_for
 from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
-from grader.results import FunctionTiming, SubmissionResult
+from grader.results import FunctionTiming, LoadFailure, SubmissionResult
 from grader.sandbox import Limits, Sandbox
 from grader.scoring import PUBLIC, check_result, totals
 
@@ -50,9 +50,9 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6)) for name, s in box.timings.items() if s}
         captured = box.output()
         tier, tier_description = box.tier, box.tier_description
-        load_failure = box.load_failure.message if box.load_failure is not None else ""
-        load_failure_kind = box.load_failure.kind.value if box.load_failure is not None else ""
-        extras = run_diagnostics(box, assignment, oracle).fields() if diagnostics and not load_failure else {}
+        failure = box.load_failure
+        load_failure = LoadFailure(failure.kind, failure.message) if failure is not None else None
+        report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
     score, max_score = totals(tuple(results))
     return SubmissionResult(
         name=Path(path).resolve().name,
@@ -65,12 +65,11 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         grader_version=__version__,
         spec_digest=assignment.digest,
         load_failure=load_failure,
-        load_failure_kind=load_failure_kind,
         output=captured,
         timings=timings,
+        diagnostics=report,
         self_check=spec.self_check or not include_hidden,
         hidden_checks_not_run=spec.hidden_checks + len(suite) - len(selected),
-        **extras,
     )
 
 

@@ -1,17 +1,47 @@
 """The one results model. Grading fills it in; every renderer (terminal, JSON, HTML, CSV) only reads it.
 
-Plain dataclasses, so that ``dataclasses.asdict`` gives JSON-ready data and ``SubmissionResult.from_dict``
-reads it back (class grading reuses finished results without regrading).
+Frozen dataclasses with enums for what has a fixed set of values (visibility, status, the sandbox's
+failure kinds, a class submission's problem); the report's diagnostics nest in ``Diagnostics``. cattrs
+turns the model into plain JSON-ready data and back (``to_dict`` / ``from_dict``), so class grading can
+reuse finished results without regrading.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-PASSED = "passed"
-FAILED = "failed"
+import cattrs
+
+
+class Visibility(enum.StrEnum):
+    """Gradescope's visibility of a check."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    AFTER_DUE_DATE = "after_due_date"
+    AFTER_PUBLISHED = "after_published"
+
+
+class Status(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class FailureKind(enum.StrEnum):
+    """Why the sandbox could not complete an import or a call."""
+
+    import_error = "import_error"
+    missing_function = "missing_function"
+    exception = "exception"
+    timeout = "timeout"
+    memory = "memory"
+    signal = "signal"
+    exited = "exited"
+    malformed = "malformed"
+    budget = "budget"
+    refused = "refused"
 
 
 @dataclass(frozen=True)
@@ -22,16 +52,24 @@ class CheckResult:
     function: str  # the contract function the check tests
     score: float
     max_score: float
-    visibility: str  # Gradescope's: visible, hidden, after_due_date, after_published
+    visibility: Visibility
     reason: str = ""  # one line: why it failed (empty when passed)
     feedback: str = ""  # the full text a student reads: smallest failing case, expected vs got, hint
     hint: str = ""  # the likely bug, when the failure pattern shows it
-    tags: tuple[str, ...] = ()  # the sandbox failure kind (timeout, signal, memory, ...) when one stopped it
+    stopped_by: FailureKind | None = None  # the sandbox failure (timeout, signal, memory, ...) that stopped it
     seconds: float = 0.0
 
     @property
-    def status(self) -> str:
-        return PASSED if self.score >= self.max_score else FAILED
+    def status(self) -> Status:
+        return Status.PASSED if self.score >= self.max_score else Status.FAILED
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """rnn.py could not be imported at all (or the submission was refused before it ran)."""
+
+    kind: FailureKind
+    message: str
 
 
 @dataclass(frozen=True)
@@ -41,6 +79,13 @@ class GradientRow:
     param: str
     vs_reference: float | None  # against the reference's analytic gradient
     vs_numerical: float | None  # against centered differences of the submission's own forward
+
+
+@dataclass(frozen=True)
+class GradientTable:
+    rows: tuple[GradientRow, ...]
+    case: str  # the case the table was computed on, in words
+    failure: str = ""  # why the table is missing or incomplete
 
 
 @dataclass(frozen=True)
@@ -68,8 +113,17 @@ class TrainingRun:
     samples: tuple[Sample, ...] = ()
     passage: str = ""
     failure: str = ""  # why the run could not complete, if it did not
-    restart_updates: tuple[int, ...] = ()  # updates after which a new train call (e, hprev, AdaGrad memory reset) began
+    restart_updates: tuple[int, ...] = ()  # updates after which a new train call (e, hprev, optimizer state reset) began
     text_chars: int = 0  # characters of the text used (a prefix of it), 0 if unknown
+    optimizer: str = ""  # the course's optimizer (AdaGrad, Adam), for the words around the curves
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """What the report shows beyond the checks (grader.diagnostics computes it; it never changes a score)."""
+
+    gradients: GradientTable
+    training: TrainingRun
 
 
 @dataclass(frozen=True)
@@ -99,49 +153,35 @@ class SubmissionResult:
     execution_time: float
     grader_version: str
     spec_digest: str
-    load_failure: str = ""  # the submission could not be imported at all
-    load_failure_kind: str = ""  # the sandbox's FailureKind value for it (import_error, timeout, ...)
+    load_failure: LoadFailure | None = None
     output: CapturedOutput = field(default_factory=CapturedOutput)
     timings: dict[str, FunctionTiming] = field(default_factory=dict)
-    gradient_table: tuple[GradientRow, ...] = ()
-    gradient_case: str = ""  # the case the gradient table was computed on, in words
-    gradient_failure: str = ""  # why the gradient table is missing or incomplete
-    training: TrainingRun | None = None
+    diagnostics: Diagnostics | None = None  # None: not computed (not asked for, or nothing could be loaded)
     self_check: bool = False  # graded by the student kit: public checks only
     hidden_checks_not_run: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return _converter().unstructure(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
-        training = data.get("training")
-        if training is not None:
-            training = TrainingRun(
-                **{
-                    **training,
-                    "submission_smooth_loss": tuple(training["submission_smooth_loss"]),
-                    "reference_smooth_loss": tuple(training["reference_smooth_loss"]),
-                    "wrap_updates": tuple(training["wrap_updates"]),
-                    "restart_updates": tuple(training.get("restart_updates", ())),
-                    "samples": tuple(Sample(**s) for s in training["samples"]),
-                }
-            )
-        return cls(
-            **{
-                **data,
-                "checks": tuple(CheckResult(**{**c, "tags": tuple(c["tags"])}) for c in data["checks"]),
-                "output": CapturedOutput(**data["output"]),
-                "timings": {k: FunctionTiming(**v) for k, v in data["timings"].items()},
-                "gradient_table": tuple(GradientRow(**r) for r in data["gradient_table"]),
-                "training": training,
-            }
-        )
+        return _converter().structure(data, cls)
+
+
+def _converter() -> cattrs.Converter:
+    """A fresh converter (no module state): dataclasses as dicts, tuples as lists, enums as their values."""
+    return cattrs.Converter(unstruct_collection_overrides={tuple: list}, detailed_validation=False)
 
 
 # --- a whole class (grader.batch fills these in; the class overview, gradebook and summary.json read them) ---
 
-NOT_GRADED, TIMED_OUT, CRASHED = "could not be graded", "timed out", "crashed"
+class Problem(enum.StrEnum):
+    """What kept a submission of a class from being graded normally."""
+
+    NONE = ""
+    NOT_GRADED = "could not be graded"
+    TIMED_OUT = "timed out"
+    CRASHED = "crashed"
 
 
 @dataclass(frozen=True)
@@ -154,7 +194,7 @@ class ClassSubmission:
     max_score: float
     check_scores: dict[str, float]  # check name -> score
     seconds: float  # the submission's execution_time
-    problem: str = ""  # NOT_GRADED, TIMED_OUT, CRASHED or "" (the checks ran, passed or failed)
+    problem: Problem = Problem.NONE  # NONE: the checks ran (passed or failed)
     problem_detail: str = ""  # one line: what went wrong, when problem is set
     reused: bool = False  # the result of an earlier run (same content, grader, spec and limits)
     report: str = ""  # report.html relative to the class output folder ("" if it could not be written)
@@ -202,18 +242,8 @@ class ClassResult:
     seconds: float = 0.0  # wall time of this run
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return _converter().unstructure(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClassResult:
-        return cls(
-            **{
-                **data,
-                "submissions": tuple(ClassSubmission(**s) for s in data["submissions"]),
-                "checks": tuple(CheckPassRate(**c) for c in data["checks"]),
-                "histogram": tuple(ScoreBin(**b) for b in data["histogram"]),
-                "troubled": tuple(data["troubled"]),
-                "slowest": tuple(data["slowest"]),
-                "ignored": tuple(data["ignored"]),
-            }
-        )
+        return _converter().structure(data, cls)

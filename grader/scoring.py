@@ -12,13 +12,15 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import __version__
 from grader.checks.outcome import WHOLE, Outcome
-from grader.results import CheckResult
+from grader.results import CheckResult, FailureKind, LoadFailure, SubmissionResult, Visibility
 from grader.specfile import SpecFile
 
-VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+VISIBILITIES = tuple(v.value for v in Visibility)
 FIELDS = ("points", "examples", "visibility", "parts")
-PUBLIC = "visible"
+PUBLIC = Visibility.VISIBLE
+NOT_RUN = "not run"  # the isolation tier of a submission that never reached the sandbox
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class CheckSpec:
     name: str
     points: float
     examples: int
-    visibility: str
+    visibility: Visibility
     parts: dict[str, float]  # empty: the check scores all or nothing
     settings: dict[str, float]  # the numbers the check reads (threshold, ...)
 
@@ -81,7 +83,7 @@ def _check_spec(spec: SpecFile, name: str, entry) -> CheckSpec:
     entry = spec.mapping(entry, where, FIELDS[:3], optional=None)
     points = spec.number(entry["points"], f"{where}, field 'points'")
     examples = spec.whole(entry["examples"], f"{where}, field 'examples'")
-    visibility = spec.choice(entry["visibility"], f"{where}, field 'visibility'", VISIBILITIES)
+    visibility = Visibility(spec.choice(entry["visibility"], f"{where}, field 'visibility'", VISIBILITIES))
     settings = {str(k): spec.number(v, f"{where}, field {k!r}") for k, v in entry.items() if k not in FIELDS}
     parts = entry.get("parts", {})
     if not isinstance(parts, dict):
@@ -109,7 +111,20 @@ def check_result(spec: CheckSpec, outcome: Outcome) -> CheckResult:
     return CheckResult(
         name=spec.name, function=spec.function, score=round(score, 6), max_score=spec.points,
         visibility=spec.visibility, reason=outcome.reason, feedback=feedback, hint=outcome.hint,
-        tags=(outcome.stopped_by,) if outcome.stopped_by else (), seconds=round(outcome.seconds, 4),
+        stopped_by=FailureKind(outcome.stopped_by) if outcome.stopped_by else None, seconds=round(outcome.seconds, 4),
+    )
+
+
+def not_graded(name: str, reason: str, assignment) -> SubmissionResult:
+    """The result of a submission that never reached the sandbox: every check failed, for ``reason``."""
+    message = f"The submission could not be graded: {reason}."
+    checks = tuple(check_result(entry, Outcome.failed(message)) for entry in assignment.grading.checks.values())
+    score, max_score = totals(checks)
+    return SubmissionResult(
+        name=name, checks=checks, score=score, max_score=max_score, isolation_tier=NOT_RUN,
+        isolation_description="The submission was not run: it was refused before it reached the sandbox.",
+        execution_time=0.0, grader_version=__version__, spec_digest=assignment.digest,
+        load_failure=LoadFailure(FailureKind.refused, message),
     )
 
 

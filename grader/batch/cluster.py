@@ -14,11 +14,11 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from grader.batch.errors import BatchError
-from grader.batch.task import Task, broken_result, run_task
+from grader.batch.task import Task, run_task
+from grader.scoring import not_graded
 
 INSTALL_HINT = 'grading on a Dask cluster needs the dask extra: pip install "rnn-grader[dask]" (or: pip install "dask[distributed]")'
 
@@ -52,7 +52,7 @@ def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Ca
                     result = future.result()
                 except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: one submission, not the class
                     reason = f"the Dask workers grading it failed ({type(exc).__name__}: {exc})"
-                    result = broken_result(task.name, reason, task.assignment).to_dict()
+                    result = not_graded(task.name, reason, task.assignment).to_dict()
                 on_result(task, result)
         except KeyboardInterrupt:
             client.cancel(list(futures), force=True)

@@ -18,9 +18,9 @@ from grader.sandbox.scratch import SKIPPED
 MODULE_FILE = "rnn.py"
 FOLDER, ZIP = "folder", "zip"
 # What operating systems and LMS exports leave beside the real entries; never a submission.
-JUNK_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"}
+JUNK_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"})
 # The class-level outputs sit beside the per-submission folders; no submission may take their names.
-RESERVED_NAMES = {"grades.csv", "summary.json", "index.html"}
+RESERVED_NAMES = frozenset({"grades.csv", "summary.json", "index.html"})
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any
 
-from grader.batch.task import Task, broken_result, run_task
+from grader.batch.task import Task, run_task
+from grader.scoring import not_graded
 
 # Address space of a grading process (the grader's side; the submission's own limit is in Limits), so a
 # runaway in the grader on one submission fails that submission instead of the machine.
@@ -103,7 +103,7 @@ def _stop_workers(pool: ProcessPoolExecutor, stop) -> None:
 
 def _died(task: Task) -> dict[str, Any]:
     reason = "the grading process died while grading it (killed from outside, or out of memory), twice"
-    return broken_result(task.name, reason, task.assignment).to_dict()
+    return not_graded(task.name, reason, task.assignment).to_dict()
 
 
 def _context():

@@ -1,7 +1,7 @@
 """The class-level numbers, computed once from the submissions' results: the renderers only read them.
 
 Which submissions crashed or timed out is read from the sandbox's failure kinds, which the results model
-keeps in load_failure_kind and in the tags of the checks a sandbox failure stopped.
+keeps in load_failure and in stopped_by of the checks a sandbox failure stopped.
 """
 
 from __future__ import annotations
@@ -9,40 +9,41 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from grader.batch.task import NOT_RUN
 from grader.results import (
-    CRASHED,
-    NOT_GRADED,
-    TIMED_OUT,
     CheckPassRate,
     ClassResult,
     ClassSubmission,
+    FailureKind,
+    Problem,
     ScoreBin,
+    Status,
     SubmissionResult,
 )
-from grader.sandbox import FailureKind
+from grader.scoring import NOT_RUN
 
 BINS = 10
 SLOWEST = 5
 DETAIL_CHARS = 200
-PROBLEMS = (  # FailureKind values, the most telling problem first
-    (TIMED_OUT, {FailureKind.timeout.value, FailureKind.budget.value}),
-    (CRASHED, {FailureKind.signal.value, FailureKind.memory.value, FailureKind.exited.value}),
+PROBLEMS = (  # the most telling problem first
+    (Problem.TIMED_OUT, frozenset({FailureKind.timeout, FailureKind.budget})),
+    (Problem.CRASHED, frozenset({FailureKind.signal, FailureKind.memory, FailureKind.exited})),
 )
 
 
-def problem_of(result: SubmissionResult) -> tuple[str, str]:
-    """(NOT_GRADED, TIMED_OUT, CRASHED or "", one line saying what happened)."""
-    if result.isolation_tier == NOT_RUN or result.load_failure_kind == FailureKind.refused.value:
-        return NOT_GRADED, _line(result.load_failure)
-    seen = [(result.load_failure_kind, result.load_failure)] + [(t, c.reason) for c in result.checks for t in c.tags]
+def problem_of(result: SubmissionResult) -> tuple[Problem, str]:
+    """(the submission's problem, one line saying what happened)."""
+    failure = result.load_failure
+    if result.isolation_tier == NOT_RUN or (failure and failure.kind is FailureKind.refused):
+        return Problem.NOT_GRADED, _line(failure.message if failure else "")
+    seen = ([(failure.kind, failure.message)] if failure else []) + [
+        (c.stopped_by, c.reason) for c in result.checks if c.stopped_by]
     for problem, kinds in PROBLEMS:
         for kind, text in seen:
             if kind in kinds:
                 return problem, _line(text)
-    if result.load_failure:  # an import that raised, a syntax error: nothing could be checked
-        return CRASHED, _line(result.load_failure)
-    return "", ""
+    if failure:  # an import that raised, a syntax error: nothing could be checked
+        return Problem.CRASHED, _line(failure.message)
+    return Problem.NONE, ""
 
 
 def summarize(
@@ -98,7 +99,7 @@ def _pass_rates(results: Sequence[SubmissionResult]) -> tuple[CheckPassRate, ...
         for check in result.checks:
             seen = rates.get(check.name, CheckPassRate(check.name, check.function, check.max_score, 0, 0))
             rates[check.name] = CheckPassRate(
-                seen.name, seen.function, seen.max_score, seen.passed + (check.status == "passed"), seen.total + 1
+                seen.name, seen.function, seen.max_score, seen.passed + (check.status is Status.PASSED), seen.total + 1
             )
     order = list(rates)  # the suite's order breaks ties
     return tuple(sorted(rates.values(), key=lambda r: (-r.failure_rate, order.index(r.name))))

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
 from grader.assignment import Assignment
 from grader.batch.archive import (
     MAX_FILES,
@@ -29,13 +28,9 @@ from grader.batch.archive import (
     unpack,
 )
 from grader.batch.discover import ZIP, submission_files
-from grader.checks.outcome import Outcome
 from grader.results import SubmissionResult
-from grader.sandbox import FailureKind, Limits
-from grader.scoring import check_result, totals
-
-NOT_RUN = "not run"
-
+from grader.sandbox import Limits
+from grader.scoring import not_graded
 
 @dataclass(frozen=True)
 class Task:
@@ -51,17 +46,17 @@ class Task:
 def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, Any]:
     """Grade one submission with `grade` (grade_submission or a stand-in); return the result's dict."""
     if task.refused:
-        return broken_result(task.name, task.refused, task.assignment).to_dict()
+        return not_graded(task.name, task.refused, task.assignment).to_dict()
     with tempfile.TemporaryDirectory(prefix="rnn-grader-class-") as scratch:
         try:
             folder = _materialize(task, Path(scratch))
         except BrokenSubmission as exc:
-            return broken_result(task.name, str(exc), task.assignment).to_dict()
+            return not_graded(task.name, str(exc), task.assignment).to_dict()
         try:
             result = grade(folder, task.assignment, limits=task.limits, include_hidden=True)
         except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class
             reason = f"the grader itself failed on this submission ({type(exc).__name__}: {exc}); please report it"
-            return broken_result(task.name, reason, task.assignment).to_dict()
+            return not_graded(task.name, reason, task.assignment).to_dict()
     # grade names a result by its folder, which for a zip is a temporary one.
     return dataclasses.replace(result, name=task.name).to_dict()
 
@@ -80,26 +75,6 @@ def pack_folder(folder: Path) -> bytes:
                 raise BrokenSubmission(f"the folder holds more than {MAX_FILES} files or {MAX_TOTAL_BYTES // 1024**2} MiB")
             zf.write(full, relative)
     return buffer.getvalue()
-
-
-def broken_result(name: str, reason: str, assignment: Assignment) -> SubmissionResult:
-    """The result of a submission that never reached the sandbox: every check failed, for `reason`."""
-    message = f"The submission could not be graded: {reason}."
-    checks = tuple(check_result(entry, Outcome.failed(message)) for entry in assignment.grading.checks.values())
-    score, max_score = totals(checks)
-    return SubmissionResult(
-        name=name,
-        checks=checks,
-        score=score,
-        max_score=max_score,
-        isolation_tier=NOT_RUN,
-        isolation_description="The submission was not run: it was refused before it reached the sandbox.",
-        execution_time=0.0,
-        grader_version=__version__,
-        spec_digest=assignment.digest,
-        load_failure=message,
-        load_failure_kind=FailureKind.refused.value,
-    )
 
 
 def _materialize(task: Task, scratch: Path) -> Path:

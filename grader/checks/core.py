@@ -33,7 +33,7 @@ from grader.oracle import NotRecorded, Oracle, case_scope
 from grader.sandbox import CallFailed
 
 # A student's exception or a malformed reply is cheap and deterministic, so shrinking it is worth it.
-SHRINKABLE_FAILURES = {"exception", "malformed"}
+SHRINKABLE_FAILURES = frozenset({"exception", "malformed"})
 
 
 class Failed(AssertionError):

@@ -1,40 +1,19 @@
 """What the report shows beyond the checks: a gradient table and a training run of the submission's code.
 
 Nothing here changes a score. A submission that fails or misbehaves during the diagnostics is described
-in the result (``gradient_failure``, ``TrainingRun.failure``), never allowed to stop the grading.
+in the result (``GradientTable.failure``, ``TrainingRun.failure``), never allowed to stop the grading.
 
 The grading wires it in as::
 
-    diagnostics = run_diagnostics(box, assignment, oracle)
-    result = SubmissionResult(..., **diagnostics.fields())
+    result = SubmissionResult(..., diagnostics=run_diagnostics(box, assignment, oracle))
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from grader.diagnostics.gradients import gradient_table
 from grader.diagnostics.training import training_run
 from grader.oracle import Oracle
-from grader.results import GradientRow, TrainingRun
-
-
-@dataclass(frozen=True)
-class Diagnostics:
-    gradient_table: tuple[GradientRow, ...]
-    gradient_case: str
-    gradient_failure: str
-    training: TrainingRun
-
-    def fields(self) -> dict[str, Any]:
-        """The SubmissionResult fields these diagnostics fill in."""
-        return {
-            "gradient_table": self.gradient_table,
-            "gradient_case": self.gradient_case,
-            "gradient_failure": self.gradient_failure,
-            "training": self.training,
-        }
+from grader.results import Diagnostics
 
 
 def run_diagnostics(box, assignment, oracle: Oracle) -> Diagnostics:
@@ -47,4 +26,4 @@ def run_diagnostics(box, assignment, oracle: Oracle) -> Diagnostics:
     with oracle.scope("diagnostics: training run"):
         training = training_run(box, assignment.contract, oracle, assignment.report.training, assignment.text.name,
                                 assignment.text.text)
-    return Diagnostics(gradients.rows, gradients.case, gradients.failure, training)
+    return Diagnostics(gradients, training)

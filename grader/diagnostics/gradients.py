@@ -16,15 +16,8 @@ import numpy as np
 from grader.contract import Contract, ContractViolation, conform
 from grader.diagnostics.relerr import max_relative_error
 from grader.diagnostics.spec import GradientSpec
-from grader.results import GradientRow
+from grader.results import GradientRow, GradientTable
 from grader.sandbox import CallFailed
-
-
-@dataclass(frozen=True)
-class GradientReport:
-    rows: tuple[GradientRow, ...]
-    case: str
-    failure: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,7 +29,7 @@ class _Case:
     dims: dict[str, int]
 
 
-def gradient_table(box, contract: Contract, oracle, spec: GradientSpec) -> GradientReport:
+def gradient_table(box, contract: Contract, oracle, spec: GradientSpec) -> GradientTable:
     case = _make_case(contract, spec)
     described = (
         f"K={spec.K}, m={spec.m}, tau={spec.tau}, entries of b, c, U, W, V, h0 drawn with standard deviation "
@@ -55,7 +48,7 @@ def gradient_table(box, contract: Contract, oracle, spec: GradientSpec) -> Gradi
         )
         grads, _, _ = conform(contract, "compute_gradients", reply.value, case.dims)
     except (CallFailed, ContractViolation) as exc:
-        return GradientReport((), described, f"compute_gradients failed on the report's case: {exc}")
+        return GradientTable((), described, f"compute_gradients failed on the report's case: {exc}")
 
     expected, _, _ = oracle.reference.compute_gradients(copy.deepcopy(case.params), case.X, case.Y, case.h0)
     numerical, failure = _numerical(box, contract, spec, case)
@@ -67,7 +60,7 @@ def gradient_table(box, contract: Contract, oracle, spec: GradientSpec) -> Gradi
         )
         for k in contract.params
     )
-    return GradientReport(rows, described, failure)
+    return GradientTable(rows, described, failure)
 
 
 def _make_case(contract: Contract, spec: GradientSpec) -> _Case:

@@ -2,7 +2,7 @@
 
 ``train`` returns only the final params and the smooth losses, so to see text at intervals the run is
 split into chunks, each a train call continuing from the params the previous one returned. Every call
-restarts the text position, hprev and the AdaGrad memory, so the reference curve is computed with
+restarts the text position, hprev and the optimizer state, so the reference curve is computed with
 exactly the same chunks; the two curves then differ only where the code differs.
 
 Each call also restarts its smooth loss at its first loss: one noisy window that would then dominate the
@@ -64,6 +64,7 @@ def training_run(box, contract: Contract, oracle, spec: TrainingSpec, text_name:
         m=spec.m,
         seq_length=spec.seq_length,
         eta=spec.eta,
+        optimizer=contract.conventions.optimizer.title,
         restart_updates=tuple(int(v) for v in np.cumsum(sizes)[:-1]),
         reference_smooth_loss=tuple(_reference_curve(oracle, text, start, sizes, spec, decay)),
         wrap_updates=wrap_updates(len(text), spec.seq_length, sizes),

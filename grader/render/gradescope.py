@@ -14,9 +14,9 @@ from typing import Any
 
 from grader.render import GENERATOR
 from grader.render.summary import by_function, points
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, Status, SubmissionResult, Visibility
 
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+VISIBILITIES = tuple(Visibility)
 
 
 def to_gradescope(result: SubmissionResult, visibility: str = "visible", stdout_visibility: str = "hidden") -> dict:
@@ -66,8 +66,8 @@ def summary_text(result: SubmissionResult) -> str:
     if result.self_check:
         lines.append(f"Self-check: public checks only; {result.hidden_checks_not_run} hidden checks not run.")
     if result.load_failure:
-        lines.append(f"Your rnn.py could not be loaded, so no function could be checked:\n{result.load_failure}")
-    failed = [c for c in result.checks if c.status != "passed"]
+        lines.append(f"Your rnn.py could not be loaded, so no function could be checked:\n{result.load_failure.message}")
+    failed = [c for c in result.checks if c.status is not Status.PASSED]
     if result.checks:
         lines.append(f"{len(result.checks) - len(failed)} of {len(result.checks)} checks passed.")
     described = f": {result.isolation_description}" if result.isolation_description else ""
@@ -85,10 +85,10 @@ def _tests(result: SubmissionResult) -> list[dict]:
                     "number": f"{f_number}.{c_number}",
                     "score": check.score,
                     "max_score": check.max_score,
-                    "status": check.status,
+                    "status": check.status.value,
                     "output": _test_output(check),
-                    "visibility": check.visibility,
-                    "tags": [check.function, *(t for t in check.tags if t != check.function)],
+                    "visibility": check.visibility.value,
+                    "tags": [check.function, *([check.stopped_by.value] if check.stopped_by else [])],
                 }
             )
     return tests
@@ -98,7 +98,7 @@ def _test_output(check: CheckResult) -> str:
     """The feedback (which restates the reason with the case in full) and the hint; the one-line reason only
     where there is no feedback."""
     parts = []
-    if check.status != "passed" and check.reason and not check.feedback:
+    if check.status is not Status.PASSED and check.reason and not check.feedback:
         parts.append(check.reason)
     if check.feedback:
         parts.append(check.feedback)

@@ -12,7 +12,7 @@ from grader.render import GENERATOR
 from grader.render.jinja import environment
 from grader.render.summary import by_function
 from grader.render.svgplot import Marks, Series, line_plot
-from grader.results import SubmissionResult, TrainingRun
+from grader.results import Status, SubmissionResult, TrainingRun
 
 SUBMISSION_META = "rnn-grader-submission"
 OUTPUT_SHOWN = 20_000  # characters of each captured stream shown; the rest is cut with a note
@@ -32,7 +32,8 @@ def render_html(result: SubmissionResult) -> str:
     return _env.get_template("report.html.j2").render(
         result=result,
         functions=by_function(result),
-        plot=loss_plot(result.training) if _has_curve(result.training) else None,
+        plot=loss_plot(run) if (run := result.diagnostics and result.diagnostics.training) and _has_curve(run) else None,
+        passed=Status.PASSED,
         stdout=_shown(result.output.stdout),
         stderr=_shown(result.output.stderr),
         generator=GENERATOR,

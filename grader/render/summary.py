@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, Status, SubmissionResult
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,11 @@ class FunctionSummary:
 
     @property
     def passed(self) -> int:
-        return sum(c.status == "passed" for c in self.checks)
+        return sum(c.status is Status.PASSED for c in self.checks)
 
     @property
     def failed(self) -> tuple[CheckResult, ...]:
-        return tuple(c for c in self.checks if c.status != "passed")
+        return tuple(c for c in self.checks if c.status is not Status.PASSED)
 
 
 def by_function(result: SubmissionResult) -> list[FunctionSummary]:

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.summary import by_function, points
-from grader.results import ClassResult, SubmissionResult
+from grader.results import ClassResult, Status, SubmissionResult
 
 
 def make_console(file: TextIO | None = None) -> Console:
@@ -48,13 +48,13 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
         )
     if result.load_failure:
         console.print(Text("rnn.py could not be loaded, so no function could be checked:", style="bold red"))
-        console.print(Text(result.load_failure, style="red"))
+        console.print(Text(result.load_failure.message, style="red"))
     if result.checks:
         console.print(_table(result))
     total_style = "bold green" if result.score >= result.max_score else "bold"
     console.print(Text(f"Total: {points(result.score)} / {points(result.max_score)}", style=total_style))
-    training = result.training
-    if result.gradient_failure or (training and training.failure):
+    diagnostics = result.diagnostics
+    if diagnostics and (diagnostics.gradients.failure or diagnostics.training.failure):
         console.print(Text("The report's diagnostics could not all run; see the report for why.", style="yellow"))
     for label, path in (outputs or {}).items():
         # soft_wrap: a path stays on one line, so it can be copied or clicked whole
@@ -73,7 +73,7 @@ def _table(result: SubmissionResult) -> Table:
             Text(f"{points(fn.score)} / {points(fn.max_score)}", style="bold"),
         )
         for check in fn.checks:
-            ok = check.status == "passed"
+            ok = check.status is Status.PASSED
             name = Padding(Text(check.name), (0, 0, 0, 2))
             if not ok and check.reason:  # indented under the name, also where it wraps
                 name = Group(name, Padding(Text(check.reason, style="red"), (0, 0, 0, 4)))

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import signal
+from types import MappingProxyType
 
-
-class FailureKind(str, enum.Enum):
-    import_error = "import_error"
-    missing_function = "missing_function"
-    exception = "exception"
-    timeout = "timeout"
-    memory = "memory"
-    signal = "signal"
-    exited = "exited"
-    malformed = "malformed"
-    budget = "budget"
-    refused = "refused"
+from grader.results import FailureKind  # part of the results model: results name what stopped a check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,14 +22,14 @@ class CallFailed(Exception):
         self.failure = failure
 
 
-SIGNAL_HINTS = {
+SIGNAL_HINTS = MappingProxyType({
     signal.SIGSEGV: "a crash in compiled code, often a stack overflow from very deep recursion",
     signal.SIGBUS: "a crash in compiled code",
     signal.SIGFPE: "an arithmetic crash in compiled code",
     signal.SIGABRT: "the program aborted itself",
     signal.SIGKILL: "stopped from outside, or it sent the signal to itself",
     signal.SIGXFSZ: "it wrote a file larger than allowed",
-}
+})
 
 
 def during(what: str, sizes: str) -> str:

@@ -22,18 +22,19 @@ import dataclasses
 import json
 import math
 import struct
+from types import MappingProxyType
 
 import numpy as np
 
 MAGIC = b"RNNG1\x00\x00\x00"
 PREFIX = struct.Struct("<8sQQ")
-DTYPES = {
+DTYPES = MappingProxyType({
     "float64": np.dtype("<f8"),
     "float32": np.dtype("<f4"),
     "int64": np.dtype("<i8"),
     "int32": np.dtype("<i4"),
     "bool": np.dtype("bool"),
-}
+})
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000
 

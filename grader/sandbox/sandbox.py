@@ -25,8 +25,8 @@ from .scratch import MODULE, Refused, copy_submission
 
 IMPORT = f"importing {MODULE}.py"
 WORKER_FILES = ("worker.py", "protocol.py")
-WORKER_KINDS = {"exception", "memory", "exited", "malformed", "missing_function"}
-LOAD_KINDS = {"import_error", "memory", "exited"}
+WORKER_KINDS = frozenset({"exception", "memory", "exited", "malformed", "missing_function"})
+LOAD_KINDS = frozenset({"import_error", "memory", "exited"})
 TEXT_FIELDS = ("error_type", "error", "detail", "where", "problem")
 MAX_FIELD = 20000
 POLL_SECONDS = 0.05

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 MODULE = "rnn"
-SKIPPED = {"__pycache__", ".git"}
+SKIPPED = frozenset({"__pycache__", ".git"})
 MAX_FILES = 500
 MAX_BYTES = 50 * 1024**2
 

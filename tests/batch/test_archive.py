@@ -7,7 +7,7 @@ import pytest
 
 from grader.batch import grade_class
 from grader.batch.archive import MAX_FILES, MAX_TOTAL_BYTES, BrokenSubmission, unpack
-from grader.results import NOT_GRADED
+from grader.results import Problem
 
 from .conftest import make_zip
 from .fakes import fake_grade
@@ -75,7 +75,7 @@ def test_hostile_zips_are_graded_as_broken_and_do_not_stop_the_class(class_dir, 
     rows = {s.name: s for s in result.submissions}
     assert rows["good"].score == 10 and rows["good"].problem == ""
     for kind, (_, words) in HOSTILE.items():
-        assert rows[kind].problem == NOT_GRADED, kind
+        assert rows[kind].problem is Problem.NOT_GRADED, kind
         assert words in rows[kind].problem_detail, (kind, rows[kind].problem_detail)
         assert rows[kind].score == 0
         assert (tmp_path / "out" / kind / "report.html").is_file()

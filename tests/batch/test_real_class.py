@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.batch import grade_class
-from grader.results import CRASHED, TIMED_OUT
+from grader.results import Problem
 from grader.sandbox import Limits
 from grader.assignment import load_assignment
 
@@ -42,9 +42,9 @@ def test_a_mixed_class_is_graded_completely_with_a_correct_overview(tmp_path):
     assert rows["alice"].score == rows["alice"].max_score == result.max_score
     assert rows["zipped"].score == rows["alice"].score
     assert 0 < rows["bug_loss_averaged"].score < result.max_score and not rows["bug_loss_averaged"].problem
-    assert (rows["syntax"].problem, rows["syntax"].score) == (CRASHED, 0)
+    assert (rows["syntax"].problem, rows["syntax"].score) == (Problem.CRASHED, 0)
     assert "syntax error" in rows["syntax"].problem_detail
-    assert (rows["hang"].problem, rows["hang"].score) == (TIMED_OUT, 0)
+    assert (rows["hang"].problem, rows["hang"].score) == (Problem.TIMED_OUT, 0)
     assert set(result.troubled) == {"syntax", "hang"}
     for name in rows:
         assert (out / name / "results.json").is_file() and (out / name / "report.html").is_file()

@@ -53,8 +53,8 @@ def test_the_variant_grades_its_own_reference_at_full_marks(tmp_path):
     write_reference_submission(tmp_path, VARIANT)
     result = grade_submission(tmp_path, VARIANT)
     assert losses(result) == {} and result.score == result.max_score == 100
-    assert result.training is not None and result.training.failure == ""
-    assert result.training.eta == VARIANT.conventions.eta
+    run = result.diagnostics.training
+    assert run.failure == "" and run.eta == VARIANT.conventions.eta and run.optimizer == "Adam"
 
 
 @pytest.mark.slow
@@ -109,7 +109,7 @@ def test_a_course_spec_folder_is_honoured_by_every_part(course, tmp_path):
     assert by_name["forward: H matches reference"].max_score == 2
     assert by_name["forward: H matches reference"].visibility == "after_due_date"
     assert by_name["forward: loss matches reference"].max_score == 7
-    run = result.training
+    run = result.diagnostics.training
     assert (run.eta, run.seq_length, run.m, run.n_updates) == (0.05, 10, 8, 60)
     assert result.spec_digest == assignment.digest != DEFAULT.digest
 

@@ -97,10 +97,10 @@ def test_the_reference_gets_full_marks(reference_submission):
 def test_grading_is_deterministic():
     def stable(result):
         checks = [(c.name, c.score, c.reason, c.feedback, c.hint) for c in result.checks]
-        return checks, result.gradient_table, result.gradient_case, result.training
+        return checks, result.diagnostics
 
     first, second = (grade_submission(SUBMISSIONS / "bug_no_bptt", ASSIGNMENT) for _ in range(2))
-    assert first.training is not None and first.gradient_table
+    assert first.diagnostics is not None and first.diagnostics.gradients.rows
     assert stable(first) == stable(second)
 
 
@@ -139,7 +139,7 @@ def test_a_submission_that_cannot_load_fails_everything_quickly(tmp_path):
     (tmp_path / "rnn.py").write_text("def forward(params, X, Y, h0)\n    return 0\n")
     result = grade_submission(tmp_path, ASSIGNMENT, diagnostics=False)
     assert result.timings == {}  # not one call was attempted
-    assert result.score == 0 and "syntax error" in result.load_failure
+    assert result.score == 0 and "syntax error" in result.load_failure.message
     assert all("syntax error" in c.reason for c in result.checks)
 
 
@@ -150,7 +150,7 @@ def test_a_timeout_stops_the_check_at_once_and_names_the_case(tmp_path):
     (tmp_path / "rnn.py").write_text(source)
     spec, oracle = ASSIGNMENT.grading, LiveOracle(ASSIGNMENT)
     check = next(c for c in CHECKS if c.name == "forward: loss matches reference")
-    with Sandbox(tmp_path, limits=Limits(call_seconds=0.5), functions=ASSIGNMENT.functions) as box:
+    with Sandbox(tmp_path, limits=Limits(call_seconds=5.0), functions=ASSIGNMENT.functions) as box:
         outcome = run_check(check, Ctx(box, ASSIGNMENT, oracle, spec.checks[check.name]), 25)
         assert box.output().stdout.count("slow call") == 1  # one timeout, no shrinking through more of them
         assert outcome.failed_parts and "tau=" in outcome.reason

@@ -90,10 +90,16 @@ def test_building_into_a_folder_that_is_not_empty_is_refused_and_writes_nothing(
 
 @pytest.fixture(scope="module")
 def kit_python(kit, tmp_path_factory):
-    """A fresh virtual environment with the kit installed (its dependencies come from this machine's)."""
+    """A fresh virtual environment with the kit installed, its dependencies taken from the packages this
+    interpreter sees. (Not --system-site-packages: from inside a venv, that would show the base
+    interpreter's packages, e.g. another Hypothesis than the one the kit was built with.)"""
     venv = tmp_path_factory.mktemp("venv") / "kit-env"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    ours = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
+    (Path(own) / "test-dependencies.pth").write_text("\n".join(ours) + "\n")
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(kit.path)], check=True,
                    cwd=venv.parent)
     return python

@@ -22,9 +22,9 @@ def _validated(result: SubmissionResult) -> dict:
     "overrides",
     [
         {},
-        {"checks": (), "score": 0.0, "load_failure": "SyntaxError: invalid syntax (rnn.py, line 3)", "training": None},
+        {"checks": (), "score": 0.0, "load_failure": "SyntaxError: invalid syntax (rnn.py, line 3)", "diagnostics": None},
         {"self_check": True, "hidden_checks_not_run": 7},
-        {"gradient_table": (GradientRow("W", math.nan, math.inf),)},
+        {"gradients": {"rows": (GradientRow("W", math.nan, math.inf),)}},
     ],
     ids=["typical", "load-failure", "self-check", "non-finite"],
 )
@@ -41,8 +41,8 @@ def test_every_check_is_a_numbered_test_with_its_feedback(result):
     assert failed["output"].startswith("dW differs from the reference")
     assert "Expected dW = [[0.12]]" in failed["output"]
     assert failed["output"].endswith("Hint: dW uses h_t where it should use h_{t-1}.")
-    assert failed["tags"] == ["compute_gradients", "core", "gradients"]
-    assert [t["visibility"] for t in tests] == [c.visibility for c in result.checks]
+    assert failed["tags"] == ["compute_gradients", "timeout"]
+    assert [t["visibility"] for t in tests] == ["visible", "visible", "visible", "hidden", "after_due_date"]
 
 
 def test_top_level_score_is_the_results_not_a_sum(result):
@@ -62,8 +62,8 @@ def test_extra_data_carries_the_whole_result_back(result):
 
 
 def test_non_finite_numbers_become_null(make_result):
-    document = _validated(make_result(gradient_table=(GradientRow("W", math.nan, math.inf),)))
-    assert document["extra_data"]["result"]["gradient_table"] == [
+    document = _validated(make_result(gradients={"rows": (GradientRow("W", math.nan, math.inf),)}))
+    assert document["extra_data"]["result"]["diagnostics"]["gradients"]["rows"] == [
         {"param": "W", "vs_reference": None, "vs_numerical": None}
     ]
 

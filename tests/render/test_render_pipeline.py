@@ -53,7 +53,7 @@ def test_a_broken_submission_through_every_output(tmp_path, broken, short_run_sp
     result = grade_submission(broken, assignment)
     with Sandbox(broken, functions=assignment.functions) as box:
         diagnostics = run_diagnostics(box, assignment, LiveOracle(assignment))
-    result = dataclasses.replace(result, **diagnostics.fields())
+    result = dataclasses.replace(result, diagnostics=diagnostics)
     assert 0 < result.score < result.max_score
 
     paths = write_outputs(result, tmp_path / "grading-output" / result.name)
@@ -76,7 +76,7 @@ def test_a_broken_submission_through_every_output(tmp_path, broken, short_run_sp
     Scripts().feed(html)
     assert scripts == [] and "&lt;script&gt;alert(&#34;from rnn.py&#34;)&lt;/script&gt;" in html
     assert "compute_gradients: dW matches reference" in html and "<polyline" in html
-    rows = {r.param: r for r in result.gradient_table}
+    rows = {r.param: r for r in result.diagnostics.gradients.rows}
     assert rows["W"].vs_reference > 1e-2 and rows["b"].vs_reference < 1e-10
 
     stream = io.StringIO()

@@ -74,15 +74,17 @@ def test_loss_plot_is_inline_svg_with_both_curves_and_marks(result):
     assert strokes == [SUBMISSION_COLOR, REFERENCE_COLOR]
     dashed = [a for a in page.all("line") if a.get("stroke-dasharray")]
     # every wrap and restart is a vertical line, plus one legend entry for each kind
-    assert len(dashed) == len(result.training.wrap_updates) + len(result.training.restart_updates) + 2
+    run = result.diagnostics.training
+    assert len(dashed) == len(run.wrap_updates) + len(run.restart_updates) + 2
 
 
 def test_samples_and_passage_and_timings(result):
     text = Page(render_html(result)).visible
-    for sample in result.training.samples:
+    run = result.diagnostics.training
+    for sample in run.samples:
         assert f"after update {sample.update}" in text and sample.text in text
-    assert result.training.passage in text
-    assert "5 calls of" in text and "fresh AdaGrad memory" in text
+    assert run.passage in text
+    assert "5 calls of" in text and "a fresh AdaGrad state" in text
     assert "2.100 s" in text and "bubblewrap" in text
 
 
@@ -92,7 +94,7 @@ def test_self_check_banner(make_result):
     assert "self-check: public checks only; 12 hidden checks not run" in page.visible
 
 
-def test_everything_from_the_submission_is_escaped(make_result, make_training, hostile, result):
+def test_everything_from_the_submission_is_escaped(make_result, hostile, result):
     failing = dataclasses.replace(result.checks[2], reason=hostile, feedback=hostile, hint=hostile)
     html = render_html(
         make_result(
@@ -100,9 +102,9 @@ def test_everything_from_the_submission_is_escaped(make_result, make_training, h
             checks=(failing,),
             load_failure=hostile,
             output=CapturedOutput(stdout=hostile, stderr=hostile),
-            gradient_failure=hostile,
+            gradients={"failure": hostile},
             isolation_description=hostile,
-            training=make_training(text_name=hostile, failure=hostile, samples=(Sample(1, hostile),), passage=hostile),
+            training={"text_name": hostile, "failure": hostile, "samples": (Sample(1, hostile),), "passage": hostile},
         )
     )
     page = Page(html)
@@ -118,17 +120,14 @@ def test_report_names_its_submission_for_outputs(make_result, hostile):
 
 
 def test_missing_diagnostics_are_said_plainly(make_result):
-    text = Page(
-        render_html(make_result(gradient_table=(), gradient_failure="compute_gradients failed: boom", training=None))
-    ).visible
+    text = Page(render_html(make_result(gradients={"rows": (), "failure": "compute_gradients failed: boom"}))).visible
     assert "No gradient table." in text and "compute_gradients failed: boom" in text
-    assert "No training run was made." in text
+    text = Page(render_html(make_result(diagnostics=None))).visible
+    assert "No gradient table." in text and "No training run was made." in text
 
 
-def test_failed_training_run_shows_why_and_what_it_has(make_result, make_training):
-    run = make_training(
-        submission_smooth_loss=(100.0, 99.0), samples=(), passage="", failure="train failed on updates 301-600"
-    )
+def test_failed_training_run_shows_why_and_what_it_has(make_result):
+    run = dict(submission_smooth_loss=(100.0, 99.0), samples=(), passage="", failure="train failed on updates 301-600")
     page = Page(render_html(make_result(training=run)))
     assert "train failed on updates 301-600" in page.visible
     assert len(page.all("polyline")) == 2

@@ -40,7 +40,7 @@ def test_markup_from_the_submission_is_printed_literally(make_result, result):
 
 
 def test_self_check_and_diagnostic_failures_are_mentioned(make_result):
-    text = _plain(make_result(self_check=True, hidden_checks_not_run=3, gradient_failure="forward failed"))
+    text = _plain(make_result(self_check=True, hidden_checks_not_run=3, gradients={"failure": "forward failed"}))
     assert "self-check: public checks only; 3 hidden checks not run" in text
     assert "diagnostics could not all run" in text
 

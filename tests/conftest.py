@@ -1,0 +1,19 @@
+"""The test tiers: `python -m pytest` runs the fast tier; `python -m pytest --slow` (README, CI) runs everything.
+
+Tests marked slow are deselected by default, unless the run selects nothing else (e.g. `python -m pytest
+tests/kit`): a run never ends with "no tests ran" because of the tiers. An explicit `-m` decides alone.
+"""
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", help="also run the tests marked slow (the whole suite)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow") or config.getoption("markexpr"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if len(slow) == len(items):
+        return
+    config.hook.pytest_deselected(items=slow)
+    items[:] = [item for item in items if not item.get_closest_marker("slow")]

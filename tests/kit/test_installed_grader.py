@@ -1,0 +1,52 @@
+"""An installed grader (pip install ., not editable, run away from the source checkout) has its specs, the
+other years' spec folders and the templates as package data, so it grades under any of them and builds the kit."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def installed_python(tmp_path_factory):
+    """A venv with the grader installed from this checkout; its dependencies are the packages this interpreter sees."""
+    venv = tmp_path_factory.mktemp("installed") / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    ours = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
+    (Path(own) / "test-dependencies.pth").write_text("\n".join(ours) + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
+                   check=True, cwd=venv.parent, capture_output=True)
+    return python
+
+
+def _run(python, *args, cwd):
+    return subprocess.run([str(python), *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.slow
+def test_the_installed_grader_ships_every_spec_folder_and_template(installed_python, tmp_path):
+    done = _run(installed_python, "-c", (
+        "import grader, pathlib; from grader.assignment import load_assignment, shipped_specs\n"
+        "print(grader.__file__)\n"
+        "for name in shipped_specs():\n"
+        "    a = load_assignment(name)\n"
+        "    print(name, a.template.is_file(), len(a.text.text), a.conventions.optimizer.title)\n"
+    ), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert not lines[0].startswith(str(ROOT))  # the installed copy, not the checkout
+    assert lines[1:] == ["default True 400000 AdaGrad", "mean-adam True 400000 Adam"]
+
+
+@pytest.mark.slow
+def test_the_installed_grader_builds_the_kit_with_the_specs_template(installed_python, tmp_path):
+    done = _run(installed_python, "-m", "grader", "kit", "--out", "kit", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "kit" / "template" / "rnn.py").read_text() == (ROOT / "specs" / "template" / "rnn.py").read_text()
+    assert (tmp_path / "kit" / "specs" / "texts" / "prose.txt").is_file()
