@@ -13,8 +13,9 @@ HOSTILE = HERE / "hostile"
 GOOD = HERE.parents[1] / "submissions" / "alice"  # a correct submission
 SECRET_NAME = "RNN_GRADER_TEST_SECRET"
 SECRET_VALUE = "canary-8d1f-hunter2"
-# Small limits so a regressed defence costs seconds, not minutes.
-FAST = Limits(call_seconds=2.0, total_seconds=30.0, cpu_seconds=20)
+# Limits no correct call comes near even on a loaded machine (a test that wants a timeout sets its own, far
+# below what its hostile code takes), so no result depends on how busy the machine is.
+FAST = Limits(call_seconds=30.0, total_seconds=120.0, cpu_seconds=60)
 FUNCTIONS = load_assignment().functions  # what the worker looks up in rnn.py
 
 
