@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 from grader import __version__
 from grader.assignment import load_assignment
 from grader.batch import BatchError, ClassInterrupted, grade_class, is_class_folder
+from grader.diagnostics.band import CACHE_ENV, default_cache_dir
+from grader.diagnostics.real_text import RealTextRequest
 from grader.specfile import SpecError
 from grader.grading import grade_submission
 from grader.oracle import FixtureError
@@ -19,7 +22,8 @@ from grader.render.terminal import (
     render_class_terminal,
     render_terminal,
 )
-from grader.texts import TextError
+from grader.sandbox import Limits
+from grader.texts import TextError, read_text_file
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
@@ -50,12 +54,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--spec", help="the course's spec folder (contract.yaml, grading.yaml, report.yaml, texts/), "
                         "or the name of a shipped one: default, mean-adam (the 2025/26 mean loss with Adam)")
     parser.add_argument("--fail-under", type=float, metavar="SCORE", help="exit with status 1 when the score is lower")
+    real = parser.add_argument_group("the course reports' figures on a real text (one submission)")
+    real.add_argument("--text", type=Path, metavar="PATH", help="train on this UTF-8 text (the course's book): one "
+                      "continuous run, samples, the best model's passage, the reference band, the gradient table at m=100")
+    real.add_argument("--updates", type=_positive(int), metavar="N", help="updates of that run (default 10000)")
+    real.add_argument("--run-seconds", type=_positive(float), metavar="S",
+                      help="time budget of that run (default: scaled to N, see specs/report.yaml)")
+    real.add_argument("--cache-dir", type=Path, metavar="DIR", help="where reference bands are kept "
+                      f"(default: ${CACHE_ENV}, else ~/.cache/rnn-grader)")
+    limits = parser.add_argument_group("the checks' limits")
+    limits.add_argument("--call-seconds", type=_positive(float), metavar="S",
+                        help="wall time of one call of the submission (default: grading.yaml's limits, else "
+                        f"{Limits().call_seconds:g})")
+    limits.add_argument("--total-seconds", type=_positive(float), metavar="S",
+                        help="wall time of all the checks' calls (default: grading.yaml's limits, else "
+                        f"{Limits().total_seconds:g})")
     parser.add_argument("--version", action="version", version=f"rnn-grader {__version__}")
     return parser
 
 
 class UsageError(Exception):
     """The command line names something the grader cannot grade."""
+
+
+def _positive(kind):
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+        if not number > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+        return number
+
+    return parse
 
 
 def build_kit_parser() -> argparse.ArgumentParser:
@@ -79,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             return _build_kit(build_kit_parser().parse_args(argv[1:]), console)
         args = build_parser().parse_args(argv)
         if is_class_folder(args.path):
+            if args.text:
+                raise UsageError("--text is for one submission; give a submission's folder")
             return _grade_class(args, console)
         return _grade_one(args, console)
     except (UsageError, OutputError, SpecError, TextError, FixtureError, BatchError) as exc:
@@ -91,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _grade_class(args: argparse.Namespace, console) -> int:
     out = args.out or DEFAULT_OUT
-    result = grade_class(args.path, out, load_assignment(args.spec), jobs=args.jobs, force=args.force,
-                         dask_address=args.dask)
+    assignment = load_assignment(args.spec)
+    result = grade_class(args.path, out, assignment, jobs=args.jobs, force=args.force, dask_address=args.dask,
+                         limits=_limits(args, assignment))
     render_class_terminal(result, console, out)
     return 0
 
@@ -120,13 +155,41 @@ def _grade_one(args: argparse.Namespace, console) -> int:
     path = _submission_folder(args.path)
     assignment = load_assignment(args.spec)
     out = args.out or default_out_dir(path, DEFAULT_OUT)
-    with progress(console, f"Grading {path.name}"):
-        result = grade_submission(path, assignment)
+    real_text = _real_text(args, assignment)
+    doing = f"Grading {path.name}" + (
+        f", then {real_text.n_updates or assignment.report.real_text.n_updates} updates on {real_text.name}"
+        if real_text else "")
+    with progress(console, doing):
+        result = grade_submission(path, assignment, limits=_limits(args, assignment), real_text=real_text)
     outputs = write_outputs(result, out)
     render_terminal(result, console, outputs)
     if args.fail_under is not None and result.score < args.fail_under:
         return 1
     return 0
+
+
+def _limits(args: argparse.Namespace, assignment) -> Limits:
+    """The checks' limits: grading.yaml's, with the command line's overrides."""
+    overrides = {k: v for k, v in (("call_seconds", args.call_seconds), ("total_seconds", args.total_seconds)) if v}
+    return dataclasses.replace(assignment.grading.limits, **overrides)
+
+
+def _real_text(args: argparse.Namespace, assignment) -> RealTextRequest | None:
+    """The --text request, with the text read and checked here, before any grading starts."""
+    if args.text is None:
+        if args.updates or args.run_seconds:
+            raise UsageError("--updates and --run-seconds set the run on a real text; give it with --text PATH")
+        return None
+    if assignment.report.real_text is None:
+        raise UsageError(f"--text needs a real_text section in {assignment.spec_dir / 'report.yaml'} "
+                         "(the shipped specs/report.yaml has one to copy)")
+    text = read_text_file(args.text)
+    seq_length = assignment.conventions.seq_length
+    if len(text) < seq_length + 1:
+        raise UsageError(f"{args.text} has {len(text)} characters; training needs at least seq_length + 1 = "
+                         f"{seq_length + 1}")
+    return RealTextRequest(args.text.stem, text, n_updates=args.updates, run_seconds=args.run_seconds,
+                           cache_dir=args.cache_dir or default_cache_dir())
 
 
 def _submission_folder(path: Path) -> Path:

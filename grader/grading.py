@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from grader.checks.outcome import Outcome
 from grader.checks.suite import suite_for
 from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
+from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
 from grader.results import FunctionTiming, LoadFailure, SubmissionResult
 from grader.sandbox import Limits, Sandbox
@@ -21,7 +23,8 @@ from grader.scoring import PUBLIC, check_result, totals
 
 
 def grade_submission(path, assignment: Assignment, *, limits: Limits | None = None, include_hidden: bool = True,
-                     diagnostics: bool = True, oracle: Oracle | None = None) -> SubmissionResult:
+                     diagnostics: bool = True, oracle: Oracle | None = None,
+                     real_text: RealTextRequest | None = None) -> SubmissionResult:
     """Run the assignment's suite on the submission folder ``path`` (its rnn.py) and score it.
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
@@ -29,15 +32,18 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     conventions, or, under the student kit's spec (``self_check``), the fixtures its builder recorded.
     ``diagnostics`` adds the report's gradient table and training run (they never change the score); they
     run after the timings are taken, so their calls do not count as the submission's time per function.
+    ``real_text`` adds the course reports' figures on that text, in a sandbox and time budget of their own
+    (grader.diagnostics.real_text).
     """
     spec = assignment.grading
     suite = suite_for(assignment)
     selected = [c for c in suite if include_hidden or spec.checks[c.name].visibility == PUBLIC]
     oracle = oracle or default_oracle(assignment)
+    limits = limits or assignment.grading.limits
     start = time.perf_counter()
     # Other years' optimizer steps are looked up too, to name a submission written for another year.
     steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
-    with Sandbox(path, limits=limits or Limits(), functions=assignment.functions + steps) as box:
+    with Sandbox(path, limits=limits, functions=assignment.functions + steps) as box:
         blocked = _blocked(box, assignment.contract)
         results = []
         for check in selected:
@@ -53,6 +59,8 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         failure = box.load_failure
         load_failure = LoadFailure(failure.kind, failure.message) if failure is not None else None
         report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
+        if report is not None and real_text is not None:
+            report = dataclasses.replace(report, real_text=real_text_run(path, assignment, oracle, real_text, limits))
     score, max_score = totals(tuple(results))
     return SubmissionResult(
         name=Path(path).resolve().name,

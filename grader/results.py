@@ -119,11 +119,70 @@ class TrainingRun:
 
 
 @dataclass(frozen=True)
+class StepErrors:
+    """One finite-difference step's relative errors, both ways the course reports compute them."""
+
+    step: float
+    norm: float  # ||a - n|| / max(floor, ||a|| + ||n||), over the entries differenced
+    max: float  # max over those entries of |a - n| / max(floor, |a| + |n|)
+
+
+@dataclass(frozen=True)
+class CourseGradientRow:
+    """A row of the course reports' gradient check (the text's first characters, m = 100)."""
+
+    param: str
+    vs_reference_norm: float | None  # against the reference's analytic gradient, all entries
+    vs_reference_max: float | None
+    numerical: tuple[StepErrors, ...] = ()  # against centered differences of the submission's own forward
+
+
+@dataclass(frozen=True)
+class RealTextRun:
+    """The course reports' figures on a real text: one continuous run of the contract's loop with the
+    submission's compute_gradients, clip_gradients and adagrad_step, one call of its own train, and the
+    reference's curve as the band of several exact runs (grader.diagnostics.band says why a band)."""
+
+    text_name: str
+    text_chars: int
+    K: int
+    m: int
+    n_updates: int
+    eta: float
+    seq_length: int
+    sigma: float
+    # Each curve at the updates in curve_updates (all of them, or about STORED_POINTS for a long run; the
+    # notes were made from every update), as far as the curve goes.
+    curve_updates: tuple[int, ...]
+    loop_smooth_loss: tuple[float, ...]  # the contract's loop driven with the submission's functions
+    train_smooth_loss: tuple[float, ...]  # the submission's own train, one call
+    band_lo: tuple[float, ...]
+    band_hi: tuple[float, ...]
+    band_center: tuple[float, ...]  # the reference from the same initial weights as the submission
+    band_runs: int
+    updates_done: int = 0  # how far the loop got: n_updates unless it stopped
+    wrap_updates: tuple[int, ...] = ()
+    samples: tuple[Sample, ...] = ()
+    best_update: int = 0  # the update after which the loop's smooth loss was lowest
+    best_smooth_loss: float | None = None
+    passage: str = ""  # from the parameters after best_update
+    notes: tuple[str, ...] = ()  # each curve judged against the band; never a score
+    drift: str = ""  # why exact implementations part
+    gradient_case: str = ""
+    gradient_rows: tuple[CourseGradientRow, ...] = ()
+    gradient_failure: str = ""
+    failure: str = ""  # what could not be done, and why
+    seconds: float = 0.0  # wall time of the whole real-text report
+    budget_seconds: float = 0.0  # the run's own time budget
+
+
+@dataclass(frozen=True)
 class Diagnostics:
     """What the report shows beyond the checks (grader.diagnostics computes it; it never changes a score)."""
 
     gradients: GradientTable
     training: TrainingRun
+    real_text: RealTextRun | None = None  # with --text: the course reports' figures on that text
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,15 @@ graded) does not import Hypothesis.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import __version__
 from grader.checks.outcome import WHOLE, Outcome
 from grader.results import CheckResult, FailureKind, LoadFailure, SubmissionResult, Visibility
+from grader.sandbox.limits import Limits
 from grader.specfile import SpecFile
 
 VISIBILITIES = tuple(v.value for v in Visibility)
@@ -48,12 +50,13 @@ class GradingSpec:
     self_check: bool = False  # the student kit's spec: public checks only, expected values recorded
     hidden_checks: int = 0  # checks the kit leaves out (self_check only)
     hypothesis: str = ""  # the Hypothesis version the kit recorded with (self_check only)
+    limits: Limits = field(default_factory=Limits)  # the sandbox's limits while the checks run
 
 
 def load_grading_spec(path: Path) -> GradingSpec:
     """Read grading.yaml; raise SpecError naming the file, the check and the field for anything wrong."""
     spec = SpecFile(path, "grading spec")
-    raw = spec.mapping(spec.raw, "top level", ("total", "relative_error_floor", "checks"), ("self_check",))
+    raw = spec.mapping(spec.raw, "top level", ("total", "relative_error_floor", "checks"), ("self_check", "limits"))
     total = spec.number(raw["total"], "field 'total'")
     floor = spec.number(raw["relative_error_floor"], "field 'relative_error_floor'")
     entries = raw["checks"]
@@ -73,7 +76,18 @@ def load_grading_spec(path: Path) -> GradingSpec:
                   "hypothesis (the version the kit was built with)")
     return GradingSpec(spec.path, total, floor, checks, spec.digest, self_check=self_check is not None,
                        hidden_checks=self_check["hidden_checks"] if self_check else 0,
-                       hypothesis=self_check["hypothesis"] if self_check else "")
+                       hypothesis=self_check["hypothesis"] if self_check else "",
+                       limits=_limits(spec, raw.get("limits", {})))
+
+
+def _limits(spec: SpecFile, raw) -> Limits:
+    """grading.yaml's ``limits``: any of Limits' fields, positive; the ones left out keep their defaults."""
+    kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
+    raw = spec.mapping(raw, "field 'limits'", (), tuple(kinds))
+    return dataclasses.replace(Limits(), **{
+        name: spec.whole(value, f"field 'limits.{name}'") if kinds[name] == "int" else spec.number(value, f"field 'limits.{name}'")
+        for name, value in raw.items()
+    })
 
 
 def _check_spec(spec: SpecFile, name: str, entry) -> CheckSpec:

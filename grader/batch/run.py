@@ -54,7 +54,7 @@ def grade_class(
         raise BatchError(f"{folder} is not a folder")
     if jobs is not None and jobs < 1:
         raise BatchError(f"--jobs must be at least 1, not {jobs}")
-    limits = limits or Limits()
+    limits = limits or assignment.grading.limits
     found = discover(folder, exclude=out_dir)
     _refuse_output_among_submissions(folder, out_dir, found.entries)
     try:

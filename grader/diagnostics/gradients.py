@@ -1,9 +1,11 @@
-"""The report's gradient table: the submission's compute_gradients on one small fixed case.
+"""The report's gradient tables: the submission's compute_gradients on one small fixed case, and (with a
+real text) on the course reports' case, the text's first seq_length characters at m = 100.
 
 Each parameter's gradient is compared with the reference's analytic gradient and with centered finite
 differences of the submission's OWN forward, so a student can tell "my backward disagrees with my
 forward" (a backprop bug) from "my forward is wrong too" (the table then agrees with itself but not
-with the reference).
+with the reference). The course reports' table gives, per step h, both the norm formula
+||a - n|| / (||a|| + ||n||) and the elementwise maximum of |a - n| / (|a| + |n|).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.contract import Contract, ContractViolation, conform
-from grader.diagnostics.relerr import max_relative_error
-from grader.diagnostics.spec import GradientSpec
-from grader.results import GradientRow, GradientTable
+from grader.diagnostics.relerr import max_relative_error, norm_relative_error
+from grader.diagnostics.spec import GradientSpec, RealTextSpec
+from grader.oracle import NotRecorded
+from grader.results import CourseGradientRow, GradientRow, GradientTable, StepErrors
 from grader.sandbox import CallFailed
 
 
@@ -80,21 +83,26 @@ def _numerical(box, contract: Contract, spec: GradientSpec, case: _Case):
 
     Returns ({param: (flat entry indices, numerical gradients)}, '') or (None, why) if forward fails.
     """
-    rng = np.random.default_rng(spec.seed + 1)
-    out = {}
-    for k, value in case.params.items():
-        n = min(spec.entries_per_param, value.size)
-        entries = np.sort(rng.choice(value.size, size=n, replace=False))
-        estimates = []
-        for flat in entries:
-            try:
-                plus = _loss(box, contract, case, k, flat, +spec.step)
-                minus = _loss(box, contract, case, k, flat, -spec.step)
-            except (CallFailed, ContractViolation) as exc:
-                return None, f"forward failed, so there is no finite-difference column: {exc}"
-            estimates.append((plus - minus) / (2 * spec.step))
-        out[k] = (entries, np.array(estimates))
-    return out, ""
+    entries = _entries(case, spec.entries_per_param, spec.seed + 1)
+    try:
+        return _differences(box, contract, case, entries, spec.step), ""
+    except (CallFailed, ContractViolation) as exc:
+        return None, f"forward failed, so there is no finite-difference column: {exc}"
+
+
+def _entries(case: _Case, per_param: int, seed: int) -> dict[str, np.ndarray]:
+    """A fixed sample of at most per_param flat entry indices of each parameter, sorted."""
+    rng = np.random.default_rng(seed)
+    return {k: np.sort(rng.choice(v.size, size=min(per_param, v.size), replace=False)) for k, v in case.params.items()}
+
+
+def _differences(box, contract: Contract, case: _Case, entries: dict[str, np.ndarray], step: float):
+    """{param: (entries, (L(theta + step) - L(theta - step)) / (2 step) at each)} with the submission's forward."""
+    return {
+        k: (flat, np.array([(_loss(box, contract, case, k, i, +step) - _loss(box, contract, case, k, i, -step))
+                            / (2 * step) for i in flat]))
+        for k, flat in entries.items()
+    }
 
 
 def _loss(box, contract: Contract, case: _Case, param: str, flat: int, delta: float) -> float:
@@ -110,3 +118,72 @@ def _loss(box, contract: Contract, case: _Case, param: str, flat: int, delta: fl
 def _vs_numerical(grad: np.ndarray, numerical, floor: float) -> float:
     entries, estimates = numerical
     return max_relative_error(grad.reshape(-1)[entries], estimates, floor)
+
+
+def contract_init(contract: Contract, dims: dict[str, int], sigma: float, rng) -> dict[str, np.ndarray]:
+    """Parameters as the contract's init_params draws them: zero biases, then U, W, V as sigma * standard normal."""
+    shapes = contract.param_shapes(dims)
+    params = {k: np.zeros(shapes[k]) for k in ("b", "c")}
+    params.update({k: sigma * rng.standard_normal(shapes[k]) for k in ("U", "W", "V")})
+    return {k: params[k] for k in contract.params}
+
+
+def course_gradient_table(box, contract: Contract, oracle, spec: RealTextSpec, text: str, floor: float):
+    """The course reports' check: the first seq_length characters of `text`, m = spec.m, h0 = 0, the
+    parameters as init_params draws them (zero biases, sigma from the contract), every step in spec.
+
+    Returns (case described, rows, failure).
+    """
+    seq_length, sigma = contract.conventions.seq_length, contract.conventions.sigma
+    vocab = sorted(set(text))
+    K, m = len(vocab), spec.m
+    if len(text) < seq_length + 1:
+        return "", (), f"the text has fewer than seq_length + 1 = {seq_length + 1} characters"
+    dims = {"K": K, "m": m, "tau": seq_length}
+    params = contract_init(contract, dims, sigma, np.random.default_rng(spec.seed))
+    eye = np.eye(K)
+    index = {ch: i for i, ch in enumerate(vocab)}
+    X = eye[:, [index[ch] for ch in text[:seq_length]]]
+    Y = eye[:, [index[ch] for ch in text[1 : seq_length + 1]]]
+    case = _Case(params, X, Y, np.zeros((m, 1)), dims)
+    described = (
+        f"the text's first {seq_length} characters as X and the next ones as Y (K={K}), m={m}, h0 = 0, U, W, V "
+        f"drawn with standard deviation {sigma:g} (seed {spec.seed}), zero biases; finite differences of your "
+        f"forward on {spec.gradient_entries} entries per parameter with h = "
+        f"{' and '.join(f'{h:g}' for h in spec.gradient_steps)}; denominators at least {floor:g}"
+    )
+    try:
+        reply = box.call("compute_gradients", params, X, Y, case.h0,
+                         describe=f"gradient table on the text's first {seq_length} characters, m={m}")
+        grads, _, _ = conform(contract, "compute_gradients", reply.value, dims)
+    except (CallFailed, ContractViolation) as exc:
+        return described, (), f"compute_gradients failed on the course reports' case: {exc}"
+    failures = []
+    try:
+        expected, _, _ = oracle.reference.compute_gradients(copy.deepcopy(params), X, Y, case.h0)
+    except NotRecorded:
+        expected = None
+        failures.append("the student kit has no reference, so there is no reference column")
+    entries = _entries(case, spec.gradient_entries, spec.seed + 1)
+    numerical = {}
+    for step in spec.gradient_steps:
+        try:
+            numerical[step] = _differences(box, contract, case, entries, step)
+        except (CallFailed, ContractViolation) as exc:
+            failures.append(f"forward failed, so there are no finite-difference columns: {exc}")
+            break
+    rows = tuple(
+        CourseGradientRow(
+            param=k,
+            vs_reference_norm=None if expected is None else norm_relative_error(grads[k], expected[k], floor),
+            vs_reference_max=None if expected is None else max_relative_error(grads[k], expected[k], floor),
+            numerical=tuple(
+                StepErrors(step, norm_relative_error(grads[k].reshape(-1)[flat], estimate, floor),
+                           max_relative_error(grads[k].reshape(-1)[flat], estimate, floor))
+                for step, by_param in numerical.items()
+                for flat, estimate in (by_param[k],)
+            ),
+        )
+        for k in contract.params
+    )
+    return described, rows, "; ".join(failures)

@@ -95,7 +95,7 @@ def training_run(box, contract: Contract, oracle, spec: TrainingSpec, text_name:
         if can_sample:
             try:
                 samples.append(
-                    Sample(last, _synthesize(box, contract, params, x0, spec.sample_chars, spec.seed + chunk, vocab))
+                    Sample(last, synthesize_text(box, contract, params, x0, spec.sample_chars, spec.seed + chunk, vocab))
                 )
             except (CallFailed, ContractViolation) as exc:
                 failures.append(f"synthesize failed after update {last}, so there are no further samples: {exc}")
@@ -103,7 +103,7 @@ def training_run(box, contract: Contract, oracle, spec: TrainingSpec, text_name:
     passage = ""
     if can_sample and len(curve) == spec.n_updates:
         try:
-            passage = _synthesize(box, contract, params, x0, spec.passage_chars, spec.seed, vocab)
+            passage = synthesize_text(box, contract, params, x0, spec.passage_chars, spec.seed, vocab)
         except (CallFailed, ContractViolation) as exc:
             failures.append(f"synthesize failed on the final passage: {exc}")
     return TrainingRun(
@@ -124,7 +124,7 @@ def _reference_curve(oracle, text: str, start: dict, sizes: list[int], spec: Tra
     return curve
 
 
-def _synthesize(box, contract: Contract, params: dict, x0: int, n: int, seed: int, vocab: list[str]) -> str:
+def synthesize_text(box, contract: Contract, params: dict, x0: int, n: int, seed: int, vocab: list[str]) -> str:
     m = params["W"].shape[0]
     reply = box.call(
         "synthesize",

@@ -120,6 +120,7 @@ def _write_specs(target: Path, assignment: Assignment, hidden: set[str], fixture
         "relative_error_floor": raw["relative_error_floor"],
         "self_check": {"hidden_checks": len(hidden), "hypothesis": hypothesis.__version__},
         "checks": checks,
+        **({"limits": raw["limits"]} if "limits" in raw else {}),
     }
     header = "# The student kit's grading spec, written by `python -m grader kit`: the public checks only.\n"
     (target / "grading.yaml").write_text(header + yaml.safe_dump(grading, sort_keys=False, width=120))

@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 from grader.render import GENERATOR
 from grader.render.jinja import environment
 from grader.render.summary import by_function
-from grader.render.svgplot import Marks, Series, line_plot
-from grader.results import Status, SubmissionResult, TrainingRun
+from grader.render.svgplot import Band, Marks, Series, line_plot
+from grader.results import RealTextRun, Status, SubmissionResult, TrainingRun
 
 SUBMISSION_META = "rnn-grader-submission"
 OUTPUT_SHOWN = 20_000  # characters of each captured stream shown; the rest is cut with a note
@@ -21,6 +21,7 @@ OUTPUT_SHOWN = 20_000  # characters of each captured stream shown; the rest is c
 GOOD_BELOW, SUSPECT_BELOW = 1e-6, 1e-4
 SUBMISSION_COLOR, REFERENCE_COLOR = "#1f63c6", "#e8710a"
 WRAP_COLOR, RESTART_COLOR = "#777777", "#9c27b0"
+OWN_TRAIN_COLOR = "#2e9d52"
 
 _env = environment(
     relerr=lambda v: "not computed" if v is None else f"{v:.2e}",
@@ -33,6 +34,7 @@ def render_html(result: SubmissionResult) -> str:
         result=result,
         functions=by_function(result),
         plot=loss_plot(run) if (run := result.diagnostics and result.diagnostics.training) and _has_curve(run) else None,
+        real_plot=real_text_plot(real) if (real := result.diagnostics and result.diagnostics.real_text) else None,
         passed=Status.PASSED,
         stdout=_shown(result.output.stdout),
         stderr=_shown(result.output.stderr),
@@ -57,6 +59,31 @@ def loss_plot(run: TrainingRun):
         y_label="smooth loss",
         title=f"Smooth loss on {run.text_name}: your train and the reference's",
     )
+
+
+def real_text_plot(run: RealTextRun):
+    if not (run.loop_smooth_loss or run.train_smooth_loss or run.band_lo):
+        return None
+    return line_plot(
+        [
+            Series("reference, same start", run.band_center, REFERENCE_COLOR, width=1.0, xs=_xs(run, run.band_center)),
+            Series("your functions in the contract's loop", run.loop_smooth_loss, SUBMISSION_COLOR,
+                   xs=_xs(run, run.loop_smooth_loss)),
+            # dashed: a correct train follows the loop so closely that a solid line would hide it
+            Series("your train", run.train_smooth_loss, OWN_TRAIN_COLOR, width=1.4, dash="6 4",
+                   xs=_xs(run, run.train_smooth_loss)),
+        ],
+        [Marks("text wrapped to the start", run.wrap_updates, WRAP_COLOR, "4 3")],
+        x_label="update",
+        y_label="smooth loss",
+        title=f"Smooth loss on {run.text_name}: your code and the reference's spread",
+        bands=[Band(f"reference, {run.band_runs} exact runs", run.band_lo, run.band_hi, REFERENCE_COLOR,
+                    xs=_xs(run, run.band_lo))] if run.band_lo else [],
+    )
+
+
+def _xs(run: RealTextRun, values) -> tuple[int, ...]:
+    return run.curve_updates[: len(values)]
 
 
 def report_owner(page_head: str) -> str | None:

@@ -1,4 +1,4 @@
-"""A small inline-SVG line plot: axes, ticks, curves, a legend and marked x positions.
+"""A small inline-SVG line plot: axes, ticks, curves, shaded bands, a legend and marked x positions.
 
 The report must open offline as one file, so the plot is drawn here rather than by a plotting library
 or a script. Every piece of text is escaped, because legend labels may come from the submission's run.
@@ -11,17 +11,39 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 760, 360
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 84  # margins; the legend sits under the x-axis label
+WIDTH, HEIGHT = 760, 380
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 104  # margins; the legend's two rows sit under the x-axis label
+LEGEND_ROW = 20
+TICK_CHAR_WIDTH = 7  # an upper bound on one character of an 11px tick label, for the room it needs
 MAX_POINTS = 800  # a curve is thinned to about this many points; more are invisible at this width
 
 
 @dataclass(frozen=True)
 class Series:
     label: str
-    values: tuple[float, ...]  # y at x = 1, 2, ..., len(values)
+    values: tuple[float, ...]  # y at x = 1, 2, ..., len(values), or at xs
     color: str
     width: float = 1.8
+    dash: str = ""  # an SVG stroke-dasharray, e.g. "6 3"; solid when empty
+    xs: tuple[int, ...] = ()  # the x of each value, when the curve was stored thinned
+
+    def x(self, i: int) -> float:
+        return self.xs[i] if self.xs else i + 1
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded area between two curves, e.g. the spread of several runs: lo[i] <= hi[i] at x = i + 1 (or xs[i])."""
+
+    label: str
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
+    color: str
+    opacity: float = 0.3
+    xs: tuple[int, ...] = ()
+
+    def x(self, i: int) -> float:
+        return self.xs[i] if self.xs else i + 1
 
 
 @dataclass(frozen=True)
@@ -52,12 +74,16 @@ def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
     return ticks
 
 
-def line_plot(series: list[Series], marks: list[Marks], x_label: str, y_label: str, title: str) -> Markup:
+def line_plot(series: list[Series], marks: list[Marks], x_label: str, y_label: str, title: str,
+              bands: list[Band] = ()) -> Markup:
     finite = [v for s in series for v in s.values if math.isfinite(v)]
-    n = max((len(s.values) for s in series), default=1)
-    x_ticks = nice_ticks(0, max(n, 1))
+    finite += [v for b in bands for v in (*b.lo, *b.hi) if math.isfinite(v)]
+    n = max([s.x(len(s.values) - 1) for s in series if s.values] + [b.x(len(b.lo) - 1) for b in bands if b.lo] + [1])
+    x_ticks = nice_ticks(0, n)
     y_ticks = nice_ticks(min(finite, default=0.0), max(finite, default=1.0))
-    frame = _Frame(x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1])
+    # The last x label is centred on the plot's right edge: leave room for half of it (6-digit updates).
+    right = max(RIGHT, math.ceil(len(_fmt(x_ticks[-1])) * TICK_CHAR_WIDTH / 2) + 4)
+    frame = _Frame(x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1], w=WIDTH - LEFT - right)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
         f'role="img" aria-label="{escape(title)}" class="plot">',
@@ -66,9 +92,10 @@ def line_plot(series: list[Series], marks: list[Marks], x_label: str, y_label: s
     ]
     parts += _grid_and_ticks(frame, x_ticks, y_ticks)
     parts += _marks(frame, marks)
+    parts += [_band(frame, b) for b in bands if b.lo]
     parts += [_polyline(frame, s) for s in series if s.values]
     parts += _labels(frame, x_label, y_label)
-    parts += _legend(series, marks)
+    parts += _legend(series, marks, bands)
     parts.append("</svg>")
     return Markup("\n".join(parts))
 
@@ -118,16 +145,36 @@ def _marks(frame: _Frame, marks: list[Marks]) -> list[str]:
     ]
 
 
+def _thinned(n: int) -> list[int]:
+    """About MAX_POINTS indices of a curve of n points, always ending at the last, so the curve's end is true."""
+    stride = max(1, math.ceil(n / MAX_POINTS))
+    indices = list(range(0, n, stride))
+    if indices[-1] != n - 1:
+        indices.append(n - 1)
+    return indices
+
+
+def _band(frame: _Frame, b: Band) -> str:
+    kept = [i for i in _thinned(len(b.lo)) if math.isfinite(b.lo[i]) and math.isfinite(b.hi[i])]
+    upper = [f"{frame.x(b.x(i)):.1f},{frame.y(b.hi[i]):.1f}" for i in kept]
+    lower = [f"{frame.x(b.x(i)):.1f},{frame.y(b.lo[i]):.1f}" for i in reversed(kept)]
+    return (
+        f'<polygon points="{" ".join(upper + lower)}" fill="{b.color}" fill-opacity="{b.opacity:g}" '
+        f'stroke="none"><title>{escape(b.label)}</title></polygon>'
+    )
+
+
 def _polyline(frame: _Frame, s: Series) -> str:
-    stride = max(1, math.ceil(len(s.values) / MAX_POINTS))
-    indices = list(range(0, len(s.values), stride))
-    if indices[-1] != len(s.values) - 1:
-        indices.append(len(s.values) - 1)  # always end at the last point, so the curve's end is true
-    points = " ".join(f"{frame.x(i + 1):.1f},{frame.y(s.values[i]):.1f}" for i in indices if math.isfinite(s.values[i]))
+    indices = _thinned(len(s.values))
+    points = " ".join(f"{frame.x(s.x(i)):.1f},{frame.y(s.values[i]):.1f}" for i in indices if math.isfinite(s.values[i]))
     return (
         f'<polyline points="{points}" fill="none" stroke="{s.color}" stroke-width="{s.width}" '
-        f'stroke-linejoin="round"><title>{escape(s.label)}</title></polyline>'
+        f'stroke-linejoin="round"{_dash(s.dash)}><title>{escape(s.label)}</title></polyline>'
     )
+
+
+def _dash(dash: str) -> str:
+    return f' stroke-dasharray="{dash}"' if dash else ""
 
 
 def _labels(frame: _Frame, x_label: str, y_label: str) -> list[str]:
@@ -139,20 +186,24 @@ def _labels(frame: _Frame, x_label: str, y_label: str) -> list[str]:
     ]
 
 
-def _legend(series: list[Series], marks: list[Marks]) -> list[str]:
+def _legend(series: list[Series], marks: list[Marks], bands: list[Band]) -> list[str]:
+    """One entry per band, curve and kind of mark that has something to show, in rows under the x-axis label."""
+    entries = [  # (width, draw at x, y)
+        *((40 + 7 * len(b.label), lambda x, y, b=b: [
+            f'<rect x="{x}" y="{y - 10}" width="24" height="10" fill="{b.color}" fill-opacity="{b.opacity:g}"/>',
+            f'<text x="{x + 30}" y="{y}" class="legend">{escape(b.label)}</text>']) for b in bands),
+        *((40 + 7 * len(s.label), lambda x, y, s=s: [
+            f'<line x1="{x}" y1="{y - 4}" x2="{x + 24}" y2="{y - 4}" stroke="{s.color}" stroke-width="3"{_dash(s.dash)}/>',
+            f'<text x="{x + 30}" y="{y}" class="legend">{escape(s.label)}</text>']) for s in series if s.values),
+        *((34 + 7 * len(m.label), lambda x, y, m=m: [
+            f'<line x1="{x + 12}" y1="{y - 12}" x2="{x + 12}" y2="{y + 2}" stroke="{m.color}" stroke-dasharray="{m.dash}"/>',
+            f'<text x="{x + 22}" y="{y}" class="legend">{escape(m.label)}</text>']) for m in marks if m.xs),
+    ]
     out = []
-    x, y = LEFT, HEIGHT - 18
-    for s in series:
-        out.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 24}" y2="{y - 4}" stroke="{s.color}" stroke-width="3"/>')
-        out.append(f'<text x="{x + 30}" y="{y}" class="legend">{escape(s.label)}</text>')
-        x += 40 + 7 * len(s.label)
-    for m in marks:
-        if not m.xs:
-            continue
-        out.append(
-            f'<line x1="{x + 12}" y1="{y - 12}" x2="{x + 12}" y2="{y + 2}" '
-            f'stroke="{m.color}" stroke-dasharray="{m.dash}"/>'
-        )
-        out.append(f'<text x="{x + 22}" y="{y}" class="legend">{escape(m.label)}</text>')
-        x += 34 + 7 * len(m.label)
+    x, y = LEFT, HEIGHT - LEGEND_ROW * 1.5
+    for width, draw in entries:
+        if x > LEFT and x + width > WIDTH:
+            x, y = LEFT, y + LEGEND_ROW
+        out += draw(x, y)
+        x += width
     return out

@@ -56,6 +56,14 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
     diagnostics = result.diagnostics
     if diagnostics and (diagnostics.gradients.failure or diagnostics.training.failure):
         console.print(Text("The report's diagnostics could not all run; see the report for why.", style="yellow"))
+    if real := diagnostics and diagnostics.real_text:
+        best = "" if real.best_smooth_loss is None else (
+            f"; lowest smooth loss {real.best_smooth_loss:.2f} after update {real.best_update}")
+        console.print(Text(f"On {real.text_name}: {real.updates_done} of {real.n_updates} updates in {real.seconds:.0f} s{best}, "
+                           f"{len(real.samples)} samples."))
+        for line in (*real.notes, real.failure):
+            if line:
+                console.print(Text(line, style="yellow" if line == real.failure else ""))
     for label, path in (outputs or {}).items():
         # soft_wrap: a path stays on one line, so it can be copied or clicked whole
         console.print(Text.assemble((f"{label.capitalize()}: ", "dim"), str(path)), soft_wrap=True)

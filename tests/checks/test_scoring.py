@@ -65,6 +65,9 @@ def edit(spec_dir, change):
     (lambda raw: raw["checks"][GRADS]["parts"].update(W=2),
      f"check '{GRADS}', field 'parts': add up to 5.2, not the check's 4 points"),
     (lambda raw: raw.update(total=90), "field 'total': is 90 but the checks' points add up to 100"),
+    (lambda raw: raw["limits"].update(call_seconds=-1), "field 'limits.call_seconds': must be a positive number"),
+    (lambda raw: raw["limits"].update(cpu_seconds=1.5), "field 'limits.cpu_seconds': must be a whole number"),
+    (lambda raw: raw["limits"].update(wall_clock=3), "field 'limits': unknown field(s) wall_clock"),
 ])
 def test_a_malformed_spec_names_file_check_and_field(spec_dir, change, message):
     edit(spec_dir, change)
@@ -72,6 +75,19 @@ def test_a_malformed_spec_names_file_check_and_field(spec_dir, change, message):
         suite_for(load_assignment(spec_dir))
     assert str(raised.value).startswith(str(spec_dir / "grading.yaml"))
     assert message in str(raised.value)
+
+
+def test_the_checks_limits_come_from_grading_yaml_and_the_command_line_overrides_them(spec_dir):
+    from grader.cli import _limits, build_parser
+
+    edit(spec_dir, lambda raw: raw["limits"].update(call_seconds=3, memory_bytes=2**30))
+    assignment = load_assignment(spec_dir)
+    limits = assignment.grading.limits
+    assert (limits.call_seconds, limits.total_seconds, limits.memory_bytes) == (3, 120, 2**30)
+    args = build_parser().parse_args(["x", "--total-seconds", "30"])
+    assert (_limits(args, assignment).call_seconds, _limits(args, assignment).total_seconds) == (3, 30)
+    edit(spec_dir, lambda raw: raw.pop("limits"))
+    assert load_assignment(spec_dir).grading.limits == type(limits)()
 
 
 def test_invalid_yaml_is_a_spec_error(spec_dir):

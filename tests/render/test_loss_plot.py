@@ -2,7 +2,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from grader.render.svgplot import MAX_POINTS, Marks, Series, line_plot, nice_ticks
+from grader.render.svgplot import MAX_POINTS, Band, Marks, Series, line_plot, nice_ticks
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,49 @@ def test_marks_are_vertical_lines_and_labels_escaped():
 def test_non_finite_values_are_skipped():
     svg = str(line_plot([Series("a", (1.0, float("nan"), float("inf"), 2.0), "#123456")], [], "x", "y", "t"))
     assert "nan" not in svg and "inf" not in svg
+
+
+def _tick_labels(svg: str) -> list[tuple[float, str]]:
+    found = []
+
+    class P(HTMLParser):
+        attrs = None
+
+        def handle_starttag(self, tag, attrs):
+            self.attrs = dict(attrs) if tag == "text" else None
+
+        def handle_data(self, data):
+            if self.attrs is not None and self.attrs.get("class") == "tick" and self.attrs.get("text-anchor") == "middle":
+                found.append((float(self.attrs["x"]), data))
+            self.attrs = None
+
+    P().feed(svg)
+    return found
+
+
+@pytest.mark.parametrize("n", [1500, 10_000, 100_000, 440_000])
+def test_the_last_x_label_fits_inside_the_picture_even_with_six_digits(n):
+    svg = str(line_plot([Series("a", tuple(range(n)), "#123456")], [], "update", "y", "t"))
+    x, label = _tick_labels(svg)[-1]
+    width = 760  # the viewBox
+    assert x + len(label) * 7 / 2 <= width, (x, label)
+
+
+def test_a_band_is_one_shaded_polygon_between_its_curves_and_in_the_legend():
+    lo, hi = (1.0, 2.0, 3.0), (2.0, 4.0, 5.0)
+    svg = str(line_plot([Series("mine", (1.5, 3.0, 4.0), "#123456")], [], "x", "y", "t",
+                        bands=[Band("spread <of runs>", lo, hi, "#e8710a")]))
+    polygons = [a for t, a in _elements(svg) if t == "polygon"]
+    assert len(polygons) == 1
+    points = [tuple(map(float, p.split(","))) for p in polygons[0]["points"].split()]
+    assert len(points) == 6 and points[0][0] == points[-1][0]  # along hi, back along lo
+    assert all(top[1] <= bottom[1] for top, bottom in zip(points[:3], reversed(points[3:])))  # hi is above lo
+    assert "spread &lt;of runs&gt;" in svg
+
+
+def test_a_thinned_curve_is_drawn_at_its_own_x_positions():
+    svg = str(line_plot([Series("a", (3.0, 2.0, 1.0), "#123456", xs=(1, 5000, 10_000))], [], "update", "y", "t"))
+    assert _tick_labels(svg)[-1][1] == "10000"
+    points = [a["points"].split() for t, a in _elements(svg) if t == "polyline"][0]
+    xs = [float(p.split(",")[0]) for p in points]
+    assert xs[1] - xs[0] == pytest.approx(xs[2] - xs[1], rel=1e-3)  # 1 -> 5000 -> 10000: evenly spaced
