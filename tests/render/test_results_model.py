@@ -1,78 +1,48 @@
 """The results model survives its (de)serialisation exactly: what class grading stores is what it reads back."""
 
+import dataclasses
+import enum
 import json
+import types
+import typing
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.results import (
-    CapturedOutput,
-    CheckPassRate,
-    CheckResult,
-    ClassResult,
-    ClassSubmission,
-    Diagnostics,
-    FailureKind,
-    FunctionTiming,
-    GradientRow,
-    GradientTable,
-    LoadFailure,
-    Problem,
-    Sample,
-    ScoreBin,
-    Status,
-    SubmissionResult,
-    TrainingRun,
-    Visibility,
-)
+from grader.results import CheckResult, ClassResult, FailureKind, Status, SubmissionResult, Visibility
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)  # JSON-encodable text
-numbers = st.floats(allow_nan=False, allow_infinity=False, width=64)
-counts = st.integers(0, 10**6)
+SCALARS = {
+    str: texts,
+    int: st.integers(0, 10**6),
+    float: st.floats(allow_nan=False, allow_infinity=False),
+    bool: st.booleans(),
+}
 
 
-def tuples(strategy, max_size=4):
-    return st.lists(strategy, max_size=max_size).map(tuple)
+def values(kind) -> st.SearchStrategy:
+    """Values of an annotated type of the results model, nested dataclasses included: a field added to the model
+    is covered by the round trip without touching this test."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind in SCALARS:
+        return SCALARS[kind]
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return st.sampled_from(kind)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return st.builds(kind, **{f.name: values(hints[f.name]) for f in dataclasses.fields(kind) if f.init})
+    if origin is tuple:
+        return st.lists(values(args[0]), max_size=3).map(tuple)
+    if origin is dict:
+        return st.dictionaries(values(args[0]), values(args[1]), max_size=3)
+    if origin in (types.UnionType, typing.Union):
+        return st.one_of(*(st.none() if a is type(None) else values(a) for a in args))
+    raise TypeError(f"no strategy for {kind!r}")
 
 
-checks = st.builds(
-    CheckResult, name=texts, function=texts, score=numbers, max_score=numbers, visibility=st.sampled_from(Visibility),
-    reason=texts, feedback=texts, hint=texts, stopped_by=st.none() | st.sampled_from(FailureKind), seconds=numbers,
-)
-training_runs = st.builds(
-    TrainingRun, text_name=texts, n_updates=counts, m=counts, seq_length=counts, eta=numbers,
-    submission_smooth_loss=tuples(numbers), reference_smooth_loss=tuples(numbers), wrap_updates=tuples(counts),
-    samples=tuples(st.builds(Sample, update=counts, text=texts)), passage=texts, failure=texts,
-    restart_updates=tuples(counts), text_chars=counts, optimizer=texts,
-)
-diagnostics = st.builds(
-    Diagnostics,
-    gradients=st.builds(GradientTable, rows=tuples(st.builds(GradientRow, param=texts, vs_reference=st.none() | numbers,
-                                                             vs_numerical=st.none() | numbers)),
-                        case=texts, failure=texts),
-    training=training_runs,
-)
-submission_results = st.builds(
-    SubmissionResult, name=texts, checks=tuples(checks), score=numbers, max_score=numbers, isolation_tier=texts,
-    isolation_description=texts, execution_time=numbers, grader_version=texts, spec_digest=texts,
-    load_failure=st.none() | st.builds(LoadFailure, kind=st.sampled_from(FailureKind), message=texts),
-    output=st.builds(CapturedOutput, stdout=texts, stderr=texts, truncated=st.booleans()),
-    timings=st.dictionaries(texts, st.builds(FunctionTiming, calls=counts, total_seconds=numbers, max_seconds=numbers),
-                            max_size=3),
-    diagnostics=st.none() | diagnostics, self_check=st.booleans(), hidden_checks_not_run=counts,
-)
-class_results = st.builds(
-    ClassResult, folder=texts,
-    submissions=tuples(st.builds(
-        ClassSubmission, name=texts, source=texts, score=numbers, max_score=numbers,
-        check_scores=st.dictionaries(texts, numbers, max_size=3), seconds=numbers, problem=st.sampled_from(Problem),
-        problem_detail=texts, reused=st.booleans(), report=texts, note=texts)),
-    checks=tuples(st.builds(CheckPassRate, name=texts, function=texts, max_score=numbers, passed=counts, total=counts)),
-    histogram=tuples(st.builds(ScoreBin, low=numbers, high=numbers, count=counts)),
-    max_score=numbers, mean_score=numbers, median_score=numbers, troubled=tuples(texts), slowest=tuples(texts),
-    graded_now=counts, reused=counts, ignored=tuples(texts), grader_version=texts, spec_digest=texts, seconds=numbers,
-)
-roundtrips = settings(max_examples=60, derandomize=True, database=None, deadline=None,
+submission_results = values(SubmissionResult)
+class_results = values(ClassResult)
+roundtrips = settings(max_examples=25, derandomize=True, database=None, deadline=None,
                       suppress_health_check=[HealthCheck.too_slow])
 
 
