@@ -12,11 +12,11 @@ import pytest
 from grader.assignment import load_assignment
 from grader.cli import main
 from grader.diagnostics.band import BandRun, BandSettings, ReferenceBand, band_key, judge, perturbed
-from grader.diagnostics.real_text import RealTextRequest, agreement, real_text_run
+from grader.diagnostics.real_text import RealTextRequest, agreement, real_text_run, run_limits
 from grader.render.html import render_html
 from grader.oracle import LiveOracle, ReplayingOracle
 from grader.results import SubmissionResult
-from grader.sandbox import Limits
+from grader.sandbox import Limits, Sandbox
 from grader.textgen import generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,13 +185,24 @@ def test_a_loop_that_crashes_midway_keeps_its_curve_and_says_where(assignment, o
     assert len(run.train_smooth_loss) == 40  # its own train ran on, the counter being past 31
 
 
-def test_the_run_has_its_own_budget_apart_from_the_checks_limits(assignment, oracle, tmp_path):
-    folder = _alice_with(tmp_path, "    chars = sorted(set(text))\n",
-                         "    import time\n    time.sleep(30)\n    chars = sorted(set(text))\n")
-    small = _small(assignment, samples=1, band_runs=1, base_seconds=2.0, seconds_per_update=0.0)
-    run = _run(folder, small, oracle, 10, limits=Limits(call_seconds=0.5, total_seconds=1.0))
-    assert len(run.loop_smooth_loss) == 10  # the checks' 0.5 s per call did not apply
-    assert run.budget_seconds == 2.0 and "your train failed" in run.failure and run.train_smooth_loss == ()
+def test_the_run_has_its_own_budget_apart_from_the_checks_limits(assignment, oracle, monkeypatch):
+    checks = Limits(call_seconds=0.5, total_seconds=1.0, cpu_seconds=5)
+    own = run_limits(checks, 460.0)
+    assert (own.call_seconds, own.total_seconds, own.cpu_seconds) == (460.0, 460.0, 460)
+    assert dataclasses.replace(own, call_seconds=0.5, total_seconds=1.0, cpu_seconds=5) == checks  # the rest kept
+    opened = []
+
+    class Recording(Sandbox):
+        def __init__(self, path, limits, **kwargs):
+            opened.append(limits)
+            super().__init__(path, limits=limits, **kwargs)
+
+    monkeypatch.setattr("grader.diagnostics.real_text.Sandbox", Recording)
+    small = _small(assignment, samples=1, band_runs=1, base_seconds=300.0, seconds_per_update=0.5)
+    run = _run(ALICE, small, oracle, 4, limits=checks)
+    assert opened == [run_limits(checks, 302.0)] and run.budget_seconds == 302.0  # 300 s + 0.5 s per update
+    request = RealTextRequest("book", TEXT, n_updates=4, run_seconds=42.0)
+    assert real_text_run(ALICE, small, oracle, request, checks).budget_seconds == 42.0 == opened[-1].total_seconds
 
 
 def test_the_report_shows_the_band_the_notes_samples_passage_and_both_tables(assignment, oracle, tmp_path,
