@@ -4,7 +4,9 @@ A spec folder holds ``contract.yaml`` (what students implement and the course's 
 ``grading.yaml`` (points, thresholds, budgets, visibility), ``report.yaml`` (the report's diagnostics) and
 ``texts/``. The command line, class grading (in each worker), the kit builder and a Dask task each call
 ``load_assignment`` once; the sandbox, the checks, the oracle, the diagnostics and the report read what
-they need from the ``Assignment`` they are given and never open a spec file themselves.
+they need from the ``Assignment`` they are given and never open a spec file themselves. The full
+grader's assignment also carries the course's secret (``course-secret`` beside the spec files, made on
+first use; see grader.secret), which decides the cases the checks draw.
 
 Nothing here imports Hypothesis or the suite: which checks exist is the suite's business
 (``grader.checks.suite_for`` matches the suite against ``grading``).
@@ -18,6 +20,7 @@ from pathlib import Path
 from grader.contract import Contract, Conventions, load_contract
 from grader.diagnostics.spec import ReportSpec, load_report_spec
 from grader.scoring import GradingSpec, load_grading_spec
+from grader.secret import KIT_SALT, course_secret
 from grader.specfile import SpecError, default_spec_dir
 from grader.texts import TextError, load_text
 
@@ -42,8 +45,7 @@ class Assignment:
     grading: GradingSpec
     report: ReportSpec
     text: TrainingText  # the report's training text (also the longer training check's)
-    # The per-course secret the full grader draws its cases under (the security issue fills it in; the
-    # student kit never carries it). Empty: no secret configured.
+    # The per-course secret the full grader draws its cases under (grader.secret); the student kit has none.
     course_secret: str = ""
 
     @property
@@ -59,6 +61,15 @@ class Assignment:
     def template(self) -> Path:
         """The file students start from (the kit ships it); a spec folder keeps it in template/rnn.py."""
         return self.spec_dir / "template" / "rnn.py"
+
+    @property
+    def case_salt(self) -> str:
+        """What the checks draw their cases under: the kit's public salt, or the course's secret."""
+        if self.grading.self_check:
+            return KIT_SALT
+        if not self.course_secret:
+            raise SpecError(f"the assignment from {self.spec_dir} has no course secret; load it with load_assignment")
+        return self.course_secret
 
     @property
     def digest(self) -> str:
@@ -103,4 +114,5 @@ def load_assignment(spec: Path | str | None = None) -> Assignment:
             f"{folder / 'report.yaml'}: the training text {name!r} gives {usable} characters, fewer than "
             f"seq_length + 1 = {report.training.seq_length + 1}"
         )
-    return Assignment(folder, contract, grading, report, TrainingText(name, text))
+    secret = "" if grading.self_check else course_secret(folder)[0]
+    return Assignment(folder, contract, grading, report, TrainingText(name, text), secret)

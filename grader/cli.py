@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from grader import __version__
-from grader.assignment import load_assignment
+from grader.assignment import Assignment, load_assignment
 from grader.batch import BatchError, ClassInterrupted, grade_class, is_class_folder
 from grader.diagnostics.band import CACHE_ENV, default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest
@@ -23,6 +23,7 @@ from grader.render.terminal import (
     render_terminal,
 )
 from grader.sandbox import Limits
+from grader.secret import secret_path
 from grader.texts import TextError, read_text_file
 
 USAGE_ERROR = 2
@@ -37,7 +38,8 @@ submissions. Each submission runs in a sandbox; its results go to --out as resul
 format) and report.html, and a summary is printed. For a class, --out also gets grades.csv,
 summary.json and index.html, and a rerun grades only what changed.
 
-`python -m grader kit --out DIR` builds the student kit instead (see `python -m grader kit --help`).
+`python -m grader kit --out DIR` builds the student kit instead (see `python -m grader kit --help`);
+`python -m grader secret` makes (or shows) the course secret that decides the graded cases.
 """
 
 
@@ -103,18 +105,33 @@ def build_kit_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_secret_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m grader secret",
+        description="Make the course secret if there is none yet, and say where it is. The full grader draws "
+        "its cases under it, so the student kit's recorded cases are not the graded ones; the same secret "
+        "gives the same cases (and grades) every run. It is made on first use anyway; make it ahead when "
+        "every grading machine (e.g. a Gradescope image) must share it.",
+    )
+    parser.add_argument("--spec", type=Path, help="the course's spec folder (default: the shipped spec)")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = make_console()
     try:
         if argv[:1] == ["kit"]:
             return _build_kit(build_kit_parser().parse_args(argv[1:]), console)
+        if argv[:1] == ["secret"]:
+            return _make_secret(build_secret_parser().parse_args(argv[1:]), console)
         args = build_parser().parse_args(argv)
+        assignment = _load(args.spec, console)
         if is_class_folder(args.path):
             if args.text:
                 raise UsageError("--text is for one submission; give a submission's folder")
-            return _grade_class(args, console)
-        return _grade_one(args, console)
+            return _grade_class(args, assignment, console)
+        return _grade_one(args, assignment, console)
     except (UsageError, OutputError, SpecError, TextError, FixtureError, BatchError) as exc:
         console.print(f"error: {exc}", markup=False, highlight=False)
         return USAGE_ERROR
@@ -123,9 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return INTERRUPTED
 
 
-def _grade_class(args: argparse.Namespace, console) -> int:
+def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> int:
     out = args.out or DEFAULT_OUT
-    assignment = load_assignment(args.spec)
     result = grade_class(args.path, out, assignment, jobs=args.jobs, force=args.force, dask_address=args.dask,
                          limits=_limits(args, assignment))
     render_class_terminal(result, console, out)
@@ -151,9 +167,29 @@ def _build_kit(args: argparse.Namespace, console) -> int:
     return 0
 
 
-def _grade_one(args: argparse.Namespace, console) -> int:
+def _make_secret(args: argparse.Namespace, console) -> int:
+    had_secret = secret_path(args.spec).exists()
+    if not load_assignment(args.spec).course_secret:
+        raise UsageError("this is the student kit; the course secret belongs to the full grader")
+    state = "already there" if had_secret else "made now"
+    console.print(f"Course secret: {secret_path(args.spec)} ({state}). Keep it with the course's spec: another "
+                  "secret means other graded cases. It is never put into the student kit.", markup=False,
+                  highlight=False)
+    return 0
+
+
+def _load(spec_dir: Path | None, console) -> Assignment:
+    """The assignment, loaded once; says so when loading made the course's secret (the instructor keeps it)."""
+    had_secret = secret_path(spec_dir).exists()
+    assignment = load_assignment(spec_dir)
+    if assignment.course_secret and not had_secret:
+        console.print(f"Made the course secret {secret_path(spec_dir)}: it decides the graded cases; keep it "
+                      "with the course's spec.", markup=False, highlight=False)
+    return assignment
+
+
+def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int:
     path = _submission_folder(args.path)
-    assignment = load_assignment(args.spec)
     out = args.out or default_out_dir(path, DEFAULT_OUT)
     real_text = _real_text(args, assignment)
     doing = f"Grading {path.name}" + (

@@ -1,4 +1,4 @@
-"""Grade one submission end to end: one sandbox, every check, the scores, the timings and the output."""
+"""Grade one submission end to end: the sandboxes, every check, the scores, the timings and the output."""
 
 from __future__ import annotations
 
@@ -17,15 +17,19 @@ from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
-from grader.results import FunctionTiming, LoadFailure, SubmissionResult
+from grader.results import CapturedOutput, FunctionTiming, LoadFailure, SubmissionResult
 from grader.sandbox import Limits, Sandbox
 from grader.scoring import PUBLIC, check_result, totals
 
 
 def grade_submission(path, assignment: Assignment, *, limits: Limits | None = None, include_hidden: bool = True,
                      diagnostics: bool = True, oracle: Oracle | None = None,
-                     real_text: RealTextRequest | None = None) -> SubmissionResult:
+                     real_text: RealTextRequest | None = None, case_salt: str | None = None) -> SubmissionResult:
     """Run the assignment's suite on the submission folder ``path`` (its rnn.py) and score it.
+
+    The visible checks run first, then the report's diagnostics, in one sandbox; the other checks (hidden,
+    after the due date) run after them in a fresh sandbox, so nothing a hidden call showed the submission
+    can reach what a student reads. Only the first sandbox's output and timings are the student's to see.
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
     Expected values come from ``oracle``; by default the live reference under the assignment's
@@ -34,25 +38,32 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     run after the timings are taken, so their calls do not count as the submission's time per function.
     ``real_text`` adds the course reports' figures on that text, in a sandbox and time budget of their own
     (grader.diagnostics.real_text).
+    The cases are drawn under ``case_salt``, by default the assignment's (Assignment.case_salt).
     """
     spec = assignment.grading
     suite = suite_for(assignment)
-    selected = [c for c in suite if include_hidden or spec.checks[c.name].visibility == PUBLIC]
+    visible = [c for c in suite if spec.checks[c.name].visibility == PUBLIC]
+    hidden = [c for c in suite if include_hidden and spec.checks[c.name].visibility != PUBLIC]
     oracle = oracle or default_oracle(assignment)
     limits = limits or assignment.grading.limits
-    start = time.perf_counter()
     # Other years' optimizer steps are looked up too, to name a submission written for another year.
     steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
-    with Sandbox(path, limits=limits, functions=assignment.functions + steps) as box:
-        blocked = _blocked(box, assignment.contract)
+
+    def run_checks(box, checks, blocked: dict[str, str]) -> list:
         results = []
-        for check in selected:
+        for check in checks:
             entry = spec.checks[check.name]
             if check.function in blocked:
                 outcome = Outcome.failed(blocked[check.function])
             else:
-                outcome = run_check(check, Ctx(box, assignment, oracle, entry), entry.examples)
+                outcome = run_check(check, Ctx(box, assignment, oracle, entry, case_salt), entry.examples)
             results.append(check_result(entry, outcome))
+        return results
+
+    start = time.perf_counter()
+    with Sandbox(path, limits=limits, functions=assignment.functions + steps) as box:
+        blocked = _blocked(box, assignment.contract)
+        results = run_checks(box, visible, blocked)
         timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6)) for name, s in box.timings.items() if s}
         captured = box.output()
         tier, tier_description = box.tier, box.tier_description
@@ -61,6 +72,13 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
         if report is not None and real_text is not None:
             report = dataclasses.replace(report, real_text=real_text_run(path, assignment, oracle, real_text, limits))
+    hidden_output = CapturedOutput()
+    if hidden and load_failure is not None:  # it would only fail to load again
+        results += run_checks(None, hidden, blocked)
+    elif hidden:
+        with Sandbox(path, limits=limits, functions=assignment.functions + steps) as box:
+            results += run_checks(box, hidden, _blocked(box, assignment.contract))
+            hidden_output = box.output()
     score, max_score = totals(tuple(results))
     return SubmissionResult(
         name=Path(path).resolve().name,
@@ -74,10 +92,11 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         spec_digest=assignment.digest,
         load_failure=load_failure,
         output=captured,
+        hidden_output=hidden_output,
         timings=timings,
         diagnostics=report,
         self_check=spec.self_check or not include_hidden,
-        hidden_checks_not_run=spec.hidden_checks + len(suite) - len(selected),
+        hidden_checks_not_run=spec.hidden_checks + len(suite) - len(visible) - len(hidden),
     )
 
 

@@ -1,4 +1,8 @@
-"""Writing one graded submission's files (results.json, report.html) into an output directory.
+"""Writing one graded submission's files (results.json, report.html, report-instructor.html) into a folder.
+
+report.html is the student's copy (visible checks only); report-instructor.html has every check, what
+the submission printed while the hidden ones ran and how it was run. The student kit runs no hidden
+check, so it writes no instructor's copy.
 
 Each file is written to a temporary file beside it and moved into place with os.replace, so a reader
 never sees half a file. A file may be replaced only if the grader wrote it for the same submission
@@ -17,7 +21,7 @@ from grader.render.gradescope import render_gradescope_json, results_owner
 from grader.render.html import render_html, report_owner
 from grader.results import SubmissionResult
 
-RESULTS, REPORT = "results.json", "report.html"
+RESULTS, REPORT, INSTRUCTOR_REPORT = "results.json", "report.html", "report-instructor.html"
 # Our files are small; anything bigger in their place is not ours, and need not be read to know it.
 OWNED_FILE_LIMIT = 32 * 1024 * 1024
 REPORT_HEAD = 4096  # the <meta> tags that identify a report sit in the first few hundred bytes
@@ -33,14 +37,18 @@ def default_out_dir(submission: Path, base: Path = Path("grading-output")) -> Pa
 
 
 def write_outputs(result: SubmissionResult, out_dir: Path) -> dict[str, Path]:
-    """Write results.json and report.html for `result` into out_dir; return {"results": path, "report": path}."""
+    """Write results.json, report.html and (unless a self-check) report-instructor.html for `result` into
+    out_dir; return {"results": path, "report": path, "instructor": path}."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} exists and is not a directory; choose another output directory.")
     targets = {"results": out_dir / RESULTS, "report": out_dir / REPORT}
+    if not result.self_check:
+        targets["instructor"] = out_dir / INSTRUCTOR_REPORT
     for path in targets.values():
         _check_replaceable(path, result.name)
-    contents = {"results": render_gradescope_json(result), "report": render_html(result)}
+    contents = {"results": render_gradescope_json(result), "report": render_html(result),
+                "instructor": render_html(result, instructor=True)}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

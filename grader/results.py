@@ -8,6 +8,7 @@ reuse finished results without regrading.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,8 +214,9 @@ class SubmissionResult:
     grader_version: str
     spec_digest: str
     load_failure: LoadFailure | None = None
-    output: CapturedOutput = field(default_factory=CapturedOutput)
-    timings: dict[str, FunctionTiming] = field(default_factory=dict)
+    output: CapturedOutput = field(default_factory=CapturedOutput)  # while the visible checks ran
+    hidden_output: CapturedOutput = field(default_factory=CapturedOutput)  # while the others ran: instructors only
+    timings: dict[str, FunctionTiming] = field(default_factory=dict)  # of the visible checks' calls
     diagnostics: Diagnostics | None = None  # None: not computed (not asked for, or nothing could be loaded)
     self_check: bool = False  # graded by the student kit: public checks only
     hidden_checks_not_run: int = 0
@@ -225,6 +227,20 @@ class SubmissionResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
         return _converter().structure(data, cls)
+
+
+def totals(checks: tuple[CheckResult, ...]) -> tuple[float, float]:
+    """(points, points possible) of ``checks``: the only sum of scores there is."""
+    return round(sum(c.score for c in checks), 6), round(sum(c.max_score for c in checks), 6)
+
+
+def student_copy(result: SubmissionResult) -> SubmissionResult:
+    """What a student may read of ``result``: the visible checks and their points, the output of the run
+    that made them; no hidden check, nothing printed while hidden checks ran, no isolation details."""
+    visible = tuple(c for c in result.checks if c.visibility is Visibility.VISIBLE)
+    score, max_score = totals(visible)
+    return dataclasses.replace(result, checks=visible, score=score, max_score=max_score, isolation_tier="",
+                               isolation_description="", hidden_output=CapturedOutput())
 
 
 def _converter() -> cattrs.Converter:

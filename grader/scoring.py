@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.checks.outcome import WHOLE, Outcome
-from grader.results import CheckResult, FailureKind, LoadFailure, SubmissionResult, Visibility
+from grader.results import CheckResult, FailureKind, LoadFailure, SubmissionResult, Visibility, totals
 from grader.sandbox.limits import Limits
 from grader.specfile import SpecFile
 
@@ -140,7 +140,3 @@ def not_graded(name: str, reason: str, assignment) -> SubmissionResult:
         execution_time=0.0, grader_version=__version__, spec_digest=assignment.digest,
         load_failure=LoadFailure(FailureKind.refused, message),
     )
-
-
-def totals(results: tuple[CheckResult, ...]) -> tuple[float, float]:
-    return round(sum(r.score for r in results), 6), round(sum(r.max_score for r in results), 6)

@@ -24,3 +24,12 @@ python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade pip
 "$VENV/bin/pip" install --quiet "$SOURCE"
 "$VENV/bin/python" -m grader --version
+
+# The course secret decides which cases are graded; every container of this image must share it. Use the
+# course's own (added to the zip as specs/course-secret) to grade the same cases as your own runs, else
+# make one for this image.
+SPECS="$("$VENV/bin/python" -c 'from grader.contract import default_spec_dir; print(default_spec_dir())')"
+if [ -f "$SOURCE/specs/course-secret" ]; then
+    install -m 600 "$SOURCE/specs/course-secret" "$SPECS/course-secret"
+fi
+"$VENV/bin/python" -m grader secret

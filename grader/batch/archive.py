@@ -2,8 +2,10 @@
 
 A zip from an LMS is the student's file, so it is checked as a whole before anything is written: no
 absolute paths or `..` (also with Windows backslashes), no links or device entries, no encryption, at most
-MAX_FILES files and MAX_TOTAL_BYTES when unpacked. The sizes in the zip's headers can lie, so the bytes
-actually unpacked are counted too. Any of these makes the submission broken, with the reason in words.
+MAX_ENTRIES entries, MAX_FILES files, MAX_FOLDERS folders and MAX_TOTAL_BYTES when unpacked, no path
+deeper than MAX_PATH_DEPTH or longer than MAX_PATH_BYTES and no name longer than the file systems allow.
+The sizes in the zip's headers can lie, so the bytes actually unpacked are counted too. Any of these
+makes the submission broken, with the reason in words (names quoted short and printable).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from grader.batch.discover import MODULE_FILE, is_junk
+from grader.sandbox.protocol import printable
 from grader.sandbox.scratch import (
     MAX_BYTES as MAX_TOTAL_BYTES,  # no point unpacking more than the sandbox takes
 )
@@ -20,6 +23,13 @@ from grader.sandbox.scratch import MAX_FILES
 
 MAX_ARCHIVE_BYTES = 50 * 1024**2
 MAX_DEPTH = 4  # how many single nested folders are looked into for rnn.py
+MAX_ENTRIES = 2 * MAX_FILES  # files, folders and junk (__MACOSX copies) together
+MAX_FOLDERS = 200
+MAX_PATH_DEPTH = 16
+MAX_PATH_BYTES = 1024
+MAX_NAME_BYTES = 255  # one file or folder name, as Linux, macOS and Windows file systems allow
+SHOWN_NAME = 80  # characters of a name quoted in a message
+LISTED = 10  # names listed when rnn.py is not found
 CHUNK = 1 << 20
 
 
@@ -37,8 +47,16 @@ def unpack(archive: Path, target: Path) -> Path:
             members = _checked_members(zf)
             _extract(zf, members, target)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
-        raise BrokenSubmission(f"the zip file is corrupt or not a zip file ({exc})") from None
+        raise BrokenSubmission(f"the zip file is corrupt or not a zip file ({shown(str(exc))})") from None
+    except OSError as exc:  # what the checks above did not foresee must still be this submission's problem
+        raise BrokenSubmission(f"the zip file could not be unpacked ({exc.strerror or exc})") from None
     return find_module_root(target)
+
+
+def shown(name: str) -> str:
+    """A name from the submission as a message quotes it: printable, and cut short if long."""
+    cut = name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME] + f"... ({len(name)} characters)"
+    return printable(cut)
 
 
 def find_module_root(folder: Path) -> Path:
@@ -51,33 +69,42 @@ def find_module_root(folder: Path) -> Path:
         if len(inside) != 1 or not inside[0].is_dir() or inside[0].is_symlink():
             break
         current = inside[0]
-    shown = ", ".join(sorted(p.name + ("/" if p.is_dir() else "") for p in current.iterdir() if not is_junk(p.name)))
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in current.iterdir() if not is_junk(p.name))
+    found = ", ".join(shown(n) for n in names[:LISTED]) + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
     raise BrokenSubmission(
         f"there is no {MODULE_FILE} at the top level or inside a single top-level folder"
-        + (f" (found: {shown})" if shown else " (it is empty)")
+        + (f" (found: {found})" if found else " (it is empty)")
     )
 
 
 def _checked_members(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
     """Every entry that will be unpacked, with its safe relative path; raise for anything hostile."""
-    members, files, declared = [], 0, 0
-    for info in zf.infolist():
+    entries = zf.infolist()
+    if len(entries) > MAX_ENTRIES:
+        raise BrokenSubmission(f"the zip file holds {len(entries)} entries, more than the {MAX_ENTRIES} allowed; "
+                               "submit your code and the files it needs only")
+    members, files, declared, folders = [], 0, 0, set()
+    for info in entries:
         path = _safe_path(info.filename)
+        name = shown(info.filename)
         mode = info.external_attr >> 16
         kind = stat.S_IFMT(mode)
         if kind == stat.S_IFLNK:
-            raise BrokenSubmission(f"the zip file contains a symbolic link ({info.filename}); submit regular files only")
+            raise BrokenSubmission(f"the zip file contains a symbolic link ({name}); submit regular files only")
         if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise BrokenSubmission(f"the zip file contains {info.filename}, which is not a regular file or folder")
+            raise BrokenSubmission(f"the zip file contains {name}, which is not a regular file or folder")
         if info.flag_bits & 0x1:
-            raise BrokenSubmission(f"the zip file is encrypted ({info.filename}); submit it without a password")
+            raise BrokenSubmission(f"the zip file is encrypted ({name}); submit it without a password")
         if any(is_junk(part) for part in path.parts):
             continue
         if not info.is_dir():
             files += 1
             declared += info.file_size
+        folders.update(path.parents[:-1] if not info.is_dir() else (path, *path.parents[:-1]))
         if files > MAX_FILES:
             raise BrokenSubmission(f"the zip file holds more than {MAX_FILES} files")
+        if len(folders) > MAX_FOLDERS:
+            raise BrokenSubmission(f"the zip file holds more than {MAX_FOLDERS} folders")
         if declared > MAX_TOTAL_BYTES:
             raise BrokenSubmission(_too_big())
         members.append((info, path))
@@ -90,11 +117,19 @@ def _safe_path(name: str) -> PurePosixPath:
     # Zips made on Windows may use backslashes; unpacked on Linux they would be part of a file name.
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or (path.parts and path.parts[0].endswith(":")):
-        raise BrokenSubmission(f"the zip file contains an absolute path ({name}); it may only hold relative paths")
+        raise BrokenSubmission(f"the zip file contains an absolute path ({shown(name)}); it may only hold relative paths")
     if ".." in path.parts:
-        raise BrokenSubmission(f"the zip file contains a path that leaves its folder ({name})")
+        raise BrokenSubmission(f"the zip file contains a path that leaves its folder ({shown(name)})")
     if not path.parts:
-        raise BrokenSubmission(f"the zip file contains an entry with an empty name ({name!r})")
+        raise BrokenSubmission(f"the zip file contains an entry with an empty name ({shown(repr(name))})")
+    if len(path.parts) > MAX_PATH_DEPTH:
+        raise BrokenSubmission(f"the zip file contains a path {len(path.parts)} folders deep, more than the "
+                               f"{MAX_PATH_DEPTH} allowed ({shown(name)})")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        raise BrokenSubmission(f"the zip file contains a path longer than {MAX_PATH_BYTES} bytes ({shown(name)})")
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in path.parts):
+        raise BrokenSubmission(f"the zip file contains a file or folder name longer than {MAX_NAME_BYTES} bytes "
+                               f"({shown(name)})")
     return path
 
 
@@ -114,7 +149,7 @@ def _extract(zf: zipfile.ZipFile, members: list[tuple[zipfile.ZipInfo, PurePosix
                         raise BrokenSubmission(_too_big())
                     sink.write(chunk)
         except (FileExistsError, NotADirectoryError, IsADirectoryError):
-            raise BrokenSubmission(f"the zip file holds {info.filename} twice, or as both a file and a folder") from None
+            raise BrokenSubmission(f"the zip file holds {shown(info.filename)} twice, or as both a file and a folder") from None
 
 
 def _too_big() -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.sandbox.protocol import printable
 from grader.sandbox.scratch import SKIPPED
 
 MODULE_FILE = "rnn.py"
@@ -62,19 +63,20 @@ def discover(folder: Path, exclude: Path | None = None) -> Discovery:
         if is_junk(path.name) or (skip is not None and path.resolve() == skip):
             continue
         if path.is_dir():
-            found.append((_printable(path.name), path, FOLDER))
+            found.append((printable_name(path.name), path, FOLDER))
         elif path.is_file() and _is_zip_name(path):
-            found.append((_printable(path.name[: -len(".zip")]), path, ZIP))
+            found.append((printable_name(path.name[: -len(".zip")]), path, ZIP))
         else:
-            ignored.append(path.name)
+            ignored.append(printable_name(path.name))
     found.sort(key=lambda item: (item[2] != FOLDER, item[1].name))
     return Discovery(_name_uniquely(found), tuple(ignored))
 
 
-def _printable(name: str) -> str:
+def printable_name(name: str) -> str:
     """A file name that is not valid UTF-8 (Python keeps its bytes as surrogates) with those bytes spelled
-    out as \\xNN, so it can be written to JSON, CSV, HTML and the terminal."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    out as \\xNN, and control characters (terminal escapes) too, so it can be written to JSON, CSV, HTML
+    and the terminal."""
+    return printable(name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
 
 
 def _is_zip_name(path: Path) -> bool:
@@ -94,8 +96,8 @@ def _name_uniquely(found: list[tuple[str, Path, str]]) -> tuple[Entry, ...]:
             given, number = f"{name}-{number}", number + 1
         note = ""
         if given != name:
-            note = f"{path.name} was graded as {given!r} because {name!r} is already {taken[name.casefold()]}"
-        taken[given.casefold()] = f"the name of {path.name}"
+            note = f"{printable_name(path.name)} was graded as {given!r} because {name!r} is already {taken[name.casefold()]}"
+        taken[given.casefold()] = f"the name of {printable_name(path.name)}"
         entries.append(Entry(given, path, kind, note))
     return tuple(entries)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from grader.assignment import Assignment
 from grader.batch.archive import MAX_ARCHIVE_BYTES, BrokenSubmission
-from grader.batch.discover import ZIP, Entry, discover
+from grader.batch.discover import ZIP, Entry, discover, printable_name
 from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
 from grader.batch.progress import ProgressReport
@@ -18,7 +18,7 @@ from grader.batch.stats import row, summarize
 from grader.batch.store import store_result, stored_result
 from grader.batch.task import Task, pack_folder
 from grader.grading import grade_submission
-from grader.outputs import OutputError, write_atomically
+from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
 from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv
 from grader.results import ClassResult, ClassSubmission, SubmissionResult
@@ -73,7 +73,7 @@ def grade_class(
         reused = None if force or keys[entry.name] is None else stored_result(out_dir, entry.name, keys[entry.name])
         if reused is not None:
             results[entry.name] = reused
-            rows[entry.name] = row(reused, source=entry.path.name, reused=True, report=f"{entry.name}/report.html", note=entry.note)
+            rows[entry.name] = row(reused, source=printable_name(entry.path.name), reused=True, report=f"{entry.name}/{INSTRUCTOR_REPORT}", note=entry.note)
         else:
             tasks.append(task)
 
@@ -88,7 +88,7 @@ def grade_class(
         except OutputError as exc:
             report_path, note = "", "; ".join(filter(None, [note, f"its results could not be written: {exc}"]))
         results[task.name] = result
-        rows[task.name] = row(result, source=entry.path.name, reused=False, report=report_path, note=note)
+        rows[task.name] = row(result, source=printable_name(entry.path.name), reused=False, report=report_path, note=note)
         report.finished(result.name, result.score, result.max_score, rows[task.name].problem)
 
     try:
@@ -124,7 +124,7 @@ def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> No
         raise BatchError(f"--out {out_dir} is the class folder itself; give a separate folder such as grading-output/")
     for entry in entries:
         if out.is_relative_to(entry.path.resolve()):
-            raise BatchError(f"--out {out_dir} is inside the submission {entry.path.name}; give a folder outside it")
+            raise BatchError(f"--out {out_dir} is inside the submission {printable_name(entry.path.name)}; give a folder outside it")
 
 
 def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship: bool) -> tuple[Task, str | None]:
@@ -133,7 +133,7 @@ def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship:
     try:
         key = grading_key(content_digest(entry.path), spec, limits)
     except OSError as exc:
-        return Task(**{**vars(base), "refused": f"{entry.path.name} could not be read ({exc.strerror or exc})"}), None
+        return Task(**{**vars(base), "refused": f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"}), None
     if not ship:
         return base, key
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader.outputs import REPORT, RESULTS, OutputError, write_atomically, write_outputs
+from grader.outputs import INSTRUCTOR_REPORT, REPORT, RESULTS, OutputError, write_atomically, write_outputs
 from grader.results import SubmissionResult
 
 KEY_FILE = ".grading-key"
@@ -21,7 +21,8 @@ def stored_result(out_dir: Path, name: str, key: str) -> SubmissionResult | None
     """The finished result in DIR/<name>/ if its key is `key` and it reads back whole; else None."""
     folder = out_dir / name
     try:
-        if (folder / KEY_FILE).read_text(encoding="utf-8").strip() != key or not (folder / REPORT).is_file():
+        if (folder / KEY_FILE).read_text(encoding="utf-8").strip() != key or not all(
+                (folder / report).is_file() for report in (REPORT, INSTRUCTOR_REPORT)):
             return None
         document = json.loads((folder / RESULTS).read_text(encoding="utf-8"))
         result = SubmissionResult.from_dict(document["extra_data"]["result"])
@@ -32,7 +33,7 @@ def stored_result(out_dir: Path, name: str, key: str) -> SubmissionResult | None
 
 def store_result(out_dir: Path, result: SubmissionResult, key: str | None) -> str:
     """Write the submission's outputs, then its key (None: no key, grade it again next time); return
-    report.html's path relative to out_dir.
+    the instructor's report's path relative to out_dir (the class overview is the instructor's).
 
     Raises OutputError (with the reason) when something that is not this submission's output is in the way.
     """
@@ -45,4 +46,4 @@ def store_result(out_dir: Path, result: SubmissionResult, key: str | None) -> st
     written = write_outputs(result, folder)
     if key is not None:
         write_atomically(folder / KEY_FILE, key + "\n")
-    return written["report"].relative_to(out_dir).as_posix()
+    return written["instructor"].relative_to(out_dir).as_posix()

@@ -52,6 +52,8 @@ def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, An
             folder = _materialize(task, Path(scratch))
         except BrokenSubmission as exc:
             return not_graded(task.name, str(exc), task.assignment).to_dict()
+        except OSError as exc:  # e.g. a folder that vanished or cannot be read
+            return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.assignment).to_dict()
         try:
             result = grade(folder, task.assignment, limits=task.limits, include_hidden=True)
         except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class

@@ -1,8 +1,12 @@
 """How a check runs: Hypothesis draws the cases, the sandbox runs the submission, a failure becomes feedback.
 
-A check is a property over cases from one strategy. Hypothesis runs it derandomized, without an example
-database and without deadlines or health checks (both depend on timing), so the same submission gets the
-same cases, the same smallest failing case and the same words every run, whatever ran before.
+A check is a property over cases from one strategy. Hypothesis runs it without an example database and
+without deadlines or health checks (both depend on timing), seeded from a salt and the check's name, so
+the same submission gets the same cases, the same smallest failing case and the same words every run,
+whatever ran before. The salt and the check's name also go into every numpy seed of a case (its fields
+named ``seed`` or ``*_seed``), so no two checks share a case. The full grader's salt is the course's
+secret, the student kit's a public one (grader.secret): the cases the kit recorded answers for are not
+the cases that are graded, down to the simplest case Hypothesis always tries first.
 
 Two ways a case can go wrong:
 
@@ -15,13 +19,15 @@ Two ways a case can go wrong:
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import providers
 from hypothesis.strategies import SearchStrategy
@@ -93,13 +99,15 @@ def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), sett
 
 
 class Ctx:
-    """What a property sees: the sandbox, the assignment, the oracle and its own entry in grading.yaml."""
+    """What a property sees: the sandbox, the assignment, the oracle, its own entry in grading.yaml and the
+    salt its cases are drawn under (by default the assignment's, see Assignment.case_salt)."""
 
-    def __init__(self, box, assignment, oracle: Oracle, spec):
+    def __init__(self, box, assignment, oracle: Oracle, spec, salt: str | None = None):
         self.box = box
         self.assignment = assignment
         self.oracle = oracle
         self.spec = spec  # this check's entry in grading.yaml
+        self.salt = assignment.case_salt if salt is None else salt
 
     @property
     def contract(self) -> Contract:
@@ -230,7 +238,7 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str]) -> tu
 
     runner = settings(
         max_examples=examples,
-        derandomize=True,
+        derandomize=True,  # the seed below takes precedence
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
@@ -238,7 +246,8 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str]) -> tu
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet,
         print_blob=False,
-    )(given(check.cases)(test))
+    )(given(check.cases.map(lambda case: salted(case, f"{ctx.salt}|{check.name}")))(test))
+    runner = seed(_digest(ctx.salt, "hypothesis", check.name, size=16))(runner)
     try:
         with _suite_constants_only():
             runner()
@@ -250,6 +259,24 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str]) -> tu
             raise
         return failure, True
     return None, False
+
+
+def salted(case: Any, salt: str) -> Any:
+    """``case`` with each numpy seed in it (nested cases included) mixed with ``salt``."""
+    if not dataclasses.is_dataclass(case) or isinstance(case, type):
+        return case
+    changes = {}
+    for f in dataclasses.fields(case):
+        value = getattr(case, f.name)
+        if f.name == "seed" or f.name.endswith("_seed"):
+            changes[f.name] = _digest(salt, f.name, value, size=4)
+        elif dataclasses.is_dataclass(value):
+            changes[f.name] = salted(value, salt)
+    return dataclasses.replace(case, **changes) if changes else case
+
+
+def _digest(*parts: Any, size: int) -> int:
+    return int.from_bytes(hashlib.sha256("\0".join(map(str, parts)).encode()).digest()[:size], "little")
 
 
 @contextmanager

@@ -384,9 +384,10 @@ def chains(K=(3, 7), n=(2, 10)):
 
 @dataclass(frozen=True)
 class Fixed:
-    """A single case with no random parts, for checks that test one configuration."""
+    """A single configuration, described by ``text``; ``seed`` is for whatever it draws at random."""
 
     text: str
+    seed: int = 0
 
     def summary(self) -> str:
         return self.text

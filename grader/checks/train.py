@@ -155,7 +155,7 @@ def hprev(ctx, case: Text):
 
 @check("train: smooth loss decreases over a longer run", st.just(Fixed("a training run on the default text, described above")),
        settings=("updates", "m", "text_chars", "fraction"))
-def decreases(ctx, _case):
+def decreases(ctx, fixed):
     """On the assignment's training text, from parameters drawn with the conventions' sigma, the smooth loss
     goes down: by the end of the run it has dropped, relative to where it started, at least a set fraction
     of the reference's relative drop on the same run (the conventions' eta and seq_length)."""
@@ -163,7 +163,7 @@ def decreases(ctx, _case):
     text = text[: int(ctx.setting("text_chars"))]
     K, m, n = len(set(text)), int(ctx.setting("m")), int(ctx.setting("updates"))
     sigma, eta, seq_length = ctx.conventions.sigma, ctx.conventions.eta, ctx.conventions.seq_length
-    params = ctx.reference.init_params(K, m, sigma, np.random.default_rng(0))
+    params = ctx.reference.init_params(K, m, sigma, np.random.default_rng(fixed.seed))
     case = f"the first {len(text)} characters of {name!r} (K={K}), m={m}, {n} updates, eta={eta:g}, seq_length={seq_length}"
     _, expected = ctx.reference.train(text, copy_params(params), n, eta, seq_length)
     _, smooth = ctx.call("train", text, params, n, eta, seq_length, dims={"K": K, "m": m, "n_updates": n}, describe=case,

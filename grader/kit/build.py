@@ -72,7 +72,7 @@ def build_kit(out_dir: Path, assignment: Assignment, template: Path | None = Non
         shutil.copyfile(template, staging / "template" / "rnn.py")
         kit = Kit(out_dir, len(spec.checks) - len(hidden), public_points, len(hidden), len(fixtures))
         _render(staging, kit)
-        _refuse_leaks(staging, hidden)
+        _refuse_leaks(staging, hidden, assignment.course_secret)
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)
@@ -142,8 +142,8 @@ def _kit_requirement(requirement: str) -> str:
     return f"hypothesis=={hypothesis.__version__}" if requirement.startswith("hypothesis") else requirement
 
 
-def _refuse_leaks(staging: Path, hidden: set[str]) -> None:
-    """The kit must not name a hidden check anywhere, nor carry the reference."""
+def _refuse_leaks(staging: Path, hidden: set[str], secret: str) -> None:
+    """The kit must not name a hidden check anywhere, nor carry the reference or the course's secret."""
     if (staging / "reference").exists():
         raise KitError("the kit would contain the reference solution")
     for path in staging.rglob("*"):
@@ -152,3 +152,5 @@ def _refuse_leaks(staging: Path, hidden: set[str]) -> None:
             for name in hidden:
                 if name.encode() in data:
                     raise KitError(f"the hidden check {name!r} is still named in {path.relative_to(staging)}")
+            if secret and secret.encode() in data:
+                raise KitError(f"the course secret would be shipped in {path.relative_to(staging)}")

@@ -11,6 +11,7 @@ from typing import Any
 from grader.assignment import Assignment
 from grader.grading import grade_submission
 from grader.oracle import RecordingOracle
+from grader.secret import KIT_SALT
 
 
 class RecordingFailed(Exception):
@@ -41,7 +42,7 @@ def write_reference_submission(folder: Path, assignment: Assignment) -> Path:
     return folder
 
 
-def record_expected_values(assignment: Assignment) -> dict[str, Any]:
+def record_expected_values(assignment: Assignment, diagnostics: bool = True) -> dict[str, Any]:
     """Grade the reference as a submission (public checks and the report's diagnostics) while recording.
 
     The reference passes every check, so Hypothesis never shrinks: what is recorded is exactly the
@@ -51,7 +52,8 @@ def record_expected_values(assignment: Assignment) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="rnn-grader-kit-") as tmp:
         write_reference_submission(Path(tmp), assignment)
         oracle = RecordingOracle(assignment)
-        result = grade_submission(Path(tmp), assignment, include_hidden=False, oracle=oracle)
+        result = grade_submission(Path(tmp), assignment, include_hidden=False, oracle=oracle,
+                                  diagnostics=diagnostics, case_salt=KIT_SALT)
     failed = [c.name for c in result.checks if c.score < c.max_score]
     if failed or result.load_failure:
         raise RecordingFailed(

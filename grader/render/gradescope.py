@@ -14,7 +14,7 @@ from typing import Any
 
 from grader.render import GENERATOR
 from grader.render.summary import by_function, points
-from grader.results import CheckResult, Status, SubmissionResult, Visibility
+from grader.results import CheckResult, Status, SubmissionResult, Visibility, student_copy
 
 VISIBILITIES = tuple(Visibility)
 
@@ -61,17 +61,21 @@ def results_owner(document: Any) -> str | None:
 
 
 def summary_text(result: SubmissionResult) -> str:
-    """The submission-wide message Gradescope shows above the tests."""
-    lines = [f"Score: {points(result.score)} / {points(result.max_score)}."]
+    """The submission-wide message Gradescope shows students above the tests: the visible checks only (the
+    hidden ones are Gradescope's to show, with their own visibility) and nothing on how the code was run."""
+    shown = student_copy(result)
+    not_shown = len(result.checks) - len(shown.checks)
+    label = "Score on the visible checks" if not_shown else "Score"
+    lines = [f"{label}: {points(shown.score)} / {points(shown.max_score)}."]
     if result.self_check:
         lines.append(f"Self-check: public checks only; {result.hidden_checks_not_run} hidden checks not run.")
     if result.load_failure:
         lines.append(f"Your rnn.py could not be loaded, so no function could be checked:\n{result.load_failure.message}")
-    failed = [c for c in result.checks if c.status is not Status.PASSED]
-    if result.checks:
-        lines.append(f"{len(result.checks) - len(failed)} of {len(result.checks)} checks passed.")
-    described = f": {result.isolation_description}" if result.isolation_description else ""
-    lines.append(f"Isolation: {result.isolation_tier}{described}")
+    failed = [c for c in shown.checks if c.status is not Status.PASSED]
+    if shown.checks:
+        lines.append(f"{len(shown.checks) - len(failed)} of {len(shown.checks)} visible checks passed.")
+    if not_shown:
+        lines.append(f"{not_shown} more checks count towards your grade; their results are not shown here.")
     return "\n".join(lines)
 
 

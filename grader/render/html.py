@@ -12,7 +12,7 @@ from grader.render import GENERATOR
 from grader.render.jinja import environment
 from grader.render.summary import by_function
 from grader.render.svgplot import Band, Marks, Series, line_plot
-from grader.results import RealTextRun, Status, SubmissionResult, TrainingRun
+from grader.results import RealTextRun, Status, SubmissionResult, TrainingRun, student_copy
 
 SUBMISSION_META = "rnn-grader-submission"
 OUTPUT_SHOWN = 20_000  # characters of each captured stream shown; the rest is cut with a note
@@ -29,15 +29,18 @@ _env = environment(
 )
 
 
-def render_html(result: SubmissionResult) -> str:
+def render_html(result: SubmissionResult, *, instructor: bool = False) -> str:
+    """The student's copy of the report (visible checks only, see student_copy), or the instructor's (all)."""
+    shown = result if instructor else student_copy(result)
     return _env.get_template("report.html.j2").render(
-        result=result,
-        functions=by_function(result),
+        result=shown,
+        instructor=instructor,
+        not_shown=len(result.checks) - len(student_copy(result).checks),
+        functions=by_function(shown),
         plot=loss_plot(run) if (run := result.diagnostics and result.diagnostics.training) and _has_curve(run) else None,
         real_plot=real_text_plot(real) if (real := result.diagnostics and result.diagnostics.real_text) else None,
         passed=Status.PASSED,
-        stdout=_shown(result.output.stdout),
-        stderr=_shown(result.output.stderr),
+        streams=_streams(shown, instructor),
         generator=GENERATOR,
         submission_meta=SUBMISSION_META,
         good_below=GOOD_BELOW,
@@ -106,6 +109,14 @@ class _MetaFinder(HTMLParser):
 
 def _has_curve(run: TrainingRun | None) -> bool:
     return run is not None and bool(run.submission_smooth_loss or run.reference_smooth_loss)
+
+
+def _streams(result: SubmissionResult, instructor: bool) -> list[tuple[str, dict[str, object]]]:
+    streams = [("stdout", _shown(result.output.stdout)), ("stderr", _shown(result.output.stderr))]
+    if instructor:  # the hidden checks ran in a sandbox of their own
+        streams += [("stdout while the hidden checks ran", _shown(result.hidden_output.stdout)),
+                    ("stderr while the hidden checks ran", _shown(result.hidden_output.stderr))]
+    return streams
 
 
 def _shown(text: str) -> dict[str, object]:

@@ -20,7 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.summary import by_function, points
-from grader.results import ClassResult, Status, SubmissionResult
+from grader.results import ClassResult, Status, SubmissionResult, student_copy
+
+OUTPUT_LABELS = (("results", "Results"), ("report", "Report"), ("instructor", "Instructor's report"))
 
 
 def make_console(file: TextIO | None = None) -> Console:
@@ -38,7 +40,10 @@ def progress(console: Console, message: str) -> Iterator[None]:
 
 
 def render_terminal(result: SubmissionResult, console: Console, outputs: dict[str, Path] | None = None) -> None:
-    """Print the summary; `outputs` is write_outputs' answer, so the student learns where the report is."""
+    """Print the summary of the visible checks (whoever reads a terminal may be a student); `outputs` is
+    write_outputs' answer, so the reader learns where the reports are."""
+    not_shown = len(result.checks) - len(student_copy(result).checks)
+    result = student_copy(result)
     console.print(Text.assemble(("RNN assignment: ", "bold"), (result.name, "bold")))
     if result.self_check:
         console.print(
@@ -52,7 +57,11 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
     if result.checks:
         console.print(_table(result))
     total_style = "bold green" if result.score >= result.max_score else "bold"
-    console.print(Text(f"Total: {points(result.score)} / {points(result.max_score)}", style=total_style))
+    label = "Visible checks" if not_shown else "Total"
+    console.print(Text(f"{label}: {points(result.score)} / {points(result.max_score)}", style=total_style))
+    if not_shown:
+        console.print(Text(f"{not_shown} hidden checks were graded too: their results are in the instructor's report only.",
+                           style="yellow"))
     diagnostics = result.diagnostics
     if diagnostics and (diagnostics.gradients.failure or diagnostics.training.failure):
         console.print(Text("The report's diagnostics could not all run; see the report for why.", style="yellow"))
@@ -66,7 +75,7 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
                 console.print(Text(line, style="yellow" if line == real.failure else ""))
     for label, path in (outputs or {}).items():
         # soft_wrap: a path stays on one line, so it can be copied or clicked whole
-        console.print(Text.assemble((f"{label.capitalize()}: ", "dim"), str(path)), soft_wrap=True)
+        console.print(Text.assemble((f"{dict(OUTPUT_LABELS).get(label, label)}: ", "dim"), str(path)), soft_wrap=True)
 
 
 def _table(result: SubmissionResult) -> Table:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import threading
 
+from .protocol import printable
+
 
 class CappedBuffer:
     """Keeps the first `cap` bytes written and counts the rest.
@@ -27,7 +29,7 @@ class CappedBuffer:
 
     def text(self) -> tuple[str, bool]:
         with self.lock:
-            text = self.kept.decode("utf-8", errors="replace")
+            text = printable(self.kept.decode("utf-8", errors="replace"))
             if self.dropped:
                 text += f"\n[output truncated: {self.dropped} more bytes not kept]\n"
             return text, bool(self.dropped)

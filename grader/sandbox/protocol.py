@@ -13,7 +13,11 @@ rest, so nothing a student returns can be confused with a tag:
     {"rng": 7}                                       RngSeed (grader to worker only)
 
 Decoding never evaluates code (no pickle), and every array is copied out of the
-frame into a fresh base-class numpy.ndarray.
+frame into a fresh base-class numpy.ndarray. The decoder trusts nothing the frame
+says: before the header is parsed, its items are counted (a forged header of a
+million empty lists would otherwise cost gigabytes), and every string is made
+printable (no lone surrogates, control or escape characters reach the grader's
+outputs or terminal).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import struct
 from types import MappingProxyType
 
@@ -37,6 +42,21 @@ DTYPES = MappingProxyType({
 })
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000
+# Bulk data travels as arrays in the payload; the JSON header holds the structure and small values.
+MAX_HEADER_BYTES = 16 * 1024**2
+# Kept: tab and newline. Escaped: other controls (ESC starts terminal sequences, CR overwrites lines),
+# lone surrogates (not encodable as UTF-8) and the bidirectional overrides that reorder what is shown.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could break a file's encoding or steer a terminal spelled out."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class ProtocolError(ValueError):
@@ -153,6 +173,9 @@ def encode(message, max_bytes: int, allow_rng: bool = False) -> bytes:
         header = json.dumps(tree, allow_nan=True, separators=(",", ":")).encode("utf-8")
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"data that cannot be written as plain data ({exc})") from None
+    if len(header) > MAX_HEADER_BYTES:
+        raise ProtocolError(f"more than {MAX_HEADER_BYTES} bytes of numbers outside arrays; use arrays "
+                            "for large data")
     payload = b"".join(encoder.blobs)
     if len(header) + len(payload) > max_bytes:
         raise ProtocolError(f"more than {max_bytes} bytes of data (limit of the sandbox)")
@@ -173,6 +196,10 @@ def parse_prefix(prefix: bytes, max_bytes: int) -> tuple[int, int]:
         raise ProtocolError(
             f"a reply of {header_len + payload_len} bytes, over the limit of {max_bytes} bytes"
         )
+    if header_len > MAX_HEADER_BYTES:
+        raise ProtocolError(
+            f"a frame header of {header_len} bytes, over the limit of {MAX_HEADER_BYTES} bytes"
+        )
     return header_len, payload_len
 
 
@@ -185,7 +212,9 @@ class _Decoder:
     def decode(self, node, depth: int = 0):
         if depth > MAX_DEPTH:
             raise ProtocolError(f"data nested more than {MAX_DEPTH} levels deep")
-        if node is None or type(node) in (bool, str):
+        if type(node) is str:
+            return printable(node)
+        if node is None or type(node) is bool:
             return node
         if type(node) is int:
             return node
@@ -196,7 +225,7 @@ class _Decoder:
         if type(node) is dict and len(node) == 1:
             (tag, body), = node.items()
             if tag == "dict" and type(body) is dict:
-                return {key: self.decode(value, depth + 1) for key, value in body.items()}
+                return {printable(key): self.decode(value, depth + 1) for key, value in body.items()}
             if tag == "array" and type(body) is dict:
                 return self._array(body)
             if tag == "rng" and self.allow_rng and type(body) is int and body >= 0:
@@ -230,6 +259,7 @@ class _Decoder:
 
 def decode(header: bytes, payload: bytes, allow_rng: bool = False):
     """Decode a frame body (after parse_prefix). Raises ProtocolError when malformed."""
+    _count_items(header)
     try:
         tree = json.loads(header.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -242,6 +272,18 @@ def decode(header: bytes, payload: bytes, allow_rng: bool = False):
             f"{len(payload) - decoder.offset} bytes of array data that no header describes"
         )
     return value
+
+
+def _count_items(header: bytes) -> None:
+    """Refuse a header that would parse into more than MAX_NODES items, before parsing it.
+
+    Every item but a container's first follows a comma, and every container opens with a bracket; so
+    items <= commas + 2 * brackets + 1. Commas and brackets inside strings count too, which can only
+    overestimate (the worker keeps its strings short).
+    """
+    items = header.count(b",") + 2 * (header.count(b"[") + header.count(b"{")) + 1
+    if items > MAX_NODES:
+        raise ProtocolError(f"a frame header of about {items} items, more than the {MAX_NODES} allowed")
 
 
 def decode_frame(frame: bytes, max_bytes: int, allow_rng: bool = False):

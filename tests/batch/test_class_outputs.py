@@ -60,7 +60,7 @@ def test_index_html_links_reports_and_escapes_names(class_dir, tmp_path):
     result, out = _graded(class_dir, tmp_path)
     page = (out / "index.html").read_text()
     assert HOSTILE_NAME not in page and "&lt;script&gt;" in page
-    assert 'href="alice/report.html"' in page and 'href="bob%2C%20jr/report.html"' in page
+    assert 'href="alice/report-instructor.html"' in page and 'href="bob%2C%20jr/report-instructor.html"' in page
     assert "<svg" in page and "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     for entry in result.submissions:
         assert (out / entry.report).is_file()

@@ -67,3 +67,11 @@ def test_a_name_that_is_not_utf8_is_spelled_out_so_every_output_can_hold_it(tmp_
     os.mkdir(os.path.join(os.fsencode(folder), b"Jos\xe9"))
     (entry,) = discover(folder).entries
     assert entry.name == "Jos\\xe9" and entry.name.encode("utf-8")
+
+
+def test_terminal_escapes_in_a_name_are_spelled_out_before_any_output_sees_them(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "\x1b[2Jmallory\x07").mkdir()
+    (entry,) = discover(folder).entries
+    assert entry.name == "\\x1b[2Jmallory\\x07"

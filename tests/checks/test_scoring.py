@@ -8,7 +8,8 @@ import yaml
 from grader.assignment import load_assignment
 from grader.checks.outcome import WHOLE, Outcome
 from grader.checks.suite import suite_for
-from grader.scoring import check_result, totals
+from grader.results import totals
+from grader.scoring import check_result
 from grader.specfile import SpecError, default_spec_dir
 
 ASSIGNMENT = load_assignment()

@@ -90,3 +90,12 @@ def test_owner_is_none_for_foreign_documents():
     assert results_owner({"score": 3}) is None
     assert results_owner([1, 2]) is None
     assert results_owner({"extra_data": {"generator": "someone-else", "submission": "alice"}}) is None
+
+
+def test_the_summary_students_read_has_the_visible_checks_only_and_no_isolation_details(result):
+    document = to_gradescope(result)
+    assert document["score"] == 6.0  # Gradescope's grade: every check
+    assert "Score on the visible checks: 3 / 6." in document["output"]
+    assert "6 / 9" not in document["output"] and "2 more checks count towards your grade" in document["output"]
+    assert "bubblewrap" not in document["output"] and "sandbox" not in document["output"]
+    assert document["extra_data"]["isolation_tier"] == "bubblewrap"  # instructors read extra_data

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from grader.render.html import REFERENCE_COLOR, SUBMISSION_COLOR, render_html, report_owner
 from grader.results import CapturedOutput, Sample
 
-SECTIONS = {"score", "checks", "gradients", "training", "samples", "passage", "output", "timings", "isolation"}
+SECTIONS = {"score", "checks", "gradients", "training", "samples", "passage", "output", "timings"}
 
 
 class Page(HTMLParser):
@@ -41,6 +41,19 @@ def test_report_has_every_section(result):
     page = Page(render_html(result))
     assert SECTIONS <= page.ids
     assert "self-check" not in page.ids
+    assert SECTIONS | {"isolation", "instructor-copy"} <= Page(render_html(result, instructor=True)).ids
+
+
+def test_the_students_copy_shows_the_visible_checks_only_and_nothing_of_the_isolation(make_result):
+    result = make_result(hidden_output=CapturedOutput(stdout="HIDDEN-CASE K=3 m=2", stderr="HIDDEN-ERR"))
+    page = Page(render_html(result))
+    assert "db matches reference" not in page.visible and "smooth loss matches reference" not in page.visible
+    assert "3 / 6" in page.visible and "6 / 9" not in page.visible  # the visible points only
+    assert "2 more checks count towards your grade" in page.visible
+    assert "HIDDEN" not in page.visible and "bubblewrap" not in page.visible and "isolation" not in page.ids
+    instructor = Page(render_html(result, instructor=True)).visible
+    assert "db matches reference" in instructor and "6 / 9" in instructor
+    assert "HIDDEN-CASE K=3 m=2" in instructor and "HIDDEN-ERR" in instructor and "bubblewrap" in instructor
 
 
 def test_report_is_self_contained(result):
@@ -52,7 +65,7 @@ def test_report_is_self_contained(result):
 
 
 def test_scores_per_function_and_check_with_feedback(result):
-    page = Page(render_html(result))
+    page = Page(render_html(result, instructor=True))
     text = page.visible
     assert "6 / 9" in text
     assert "compute_gradients" in text and "1 / 4" in text  # 0/3 + 1/1
@@ -79,7 +92,7 @@ def test_loss_plot_is_inline_svg_with_both_curves_and_marks(result):
 
 
 def test_samples_and_passage_and_timings(result):
-    text = Page(render_html(result)).visible
+    text = Page(render_html(result, instructor=True)).visible
     run = result.diagnostics.training
     for sample in run.samples:
         assert f"after update {sample.update}" in text and sample.text in text

@@ -16,12 +16,22 @@ def _plain(result, outputs=None) -> str:
 
 
 def test_plain_text_when_not_a_terminal(result):
-    text = _plain(result, {"report": Path("out/alice/report.html"), "results": Path("out/alice/results.json")})
+    text = _plain(result, {"report": Path("out/alice/report.html"), "results": Path("out/alice/results.json"),
+                           "instructor": Path("out/alice/report-instructor.html")})
     assert "\x1b" not in text
-    assert "compute_gradients" in text and "1 / 4" in text
+    assert "compute_gradients" in text and "0 / 3" in text
     assert "FAIL" in text and "dW differs from the reference by up to 0.41" in text
-    assert "Total: 6 / 9" in text
+    assert "Visible checks: 3 / 6" in text
     assert "Report: out/alice/report.html" in text and "Results: out/alice/results.json" in text
+    assert "Instructor's report: out/alice/report-instructor.html" in text
+
+
+def test_the_summary_states_visible_results_only(result):
+    """Whoever reads the terminal (a student at a shared screen, a CI log) learns nothing of hidden checks."""
+    text = _plain(result, {})
+    assert "db matches reference" not in text and "smooth loss matches reference" not in text
+    assert "6 / 9" not in text and "2 hidden checks were graded too" in text
+    assert "bubblewrap" not in text
 
 
 def test_colour_on_a_terminal(result):
@@ -65,4 +75,4 @@ def test_piped_output_has_no_escape_codes(tmp_path, result):
     with out.open("w") as f:
         subprocess.run([sys.executable, "-c", script, str(tmp_path / "result.json")], stdout=f, check=True, env=env)
     text = out.read_text()
-    assert "Total: 6 / 9" in text and "\x1b" not in text
+    assert "Visible checks: 3 / 6" in text and "\x1b" not in text

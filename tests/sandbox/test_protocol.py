@@ -1,12 +1,15 @@
 """The wire codec: round trips and refusals, independent of any worker."""
 
+import json
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from grader.sandbox import RngSeed
-from grader.sandbox.protocol import MAGIC, PREFIX, ProtocolError, decode_frame, encode
+from grader.sandbox.protocol import MAGIC, MAX_HEADER_BYTES, PREFIX, ProtocolError, decode_frame, encode
 
 CAP = 1 << 20
 
@@ -116,3 +119,49 @@ def test_header_lengths_are_checked_before_reading():
     # A prefix announcing 2**63 bytes must fail on the numbers alone.
     with pytest.raises(ProtocolError, match="over the limit"):
         decode_frame(struct.pack("<8sQQ", MAGIC, 2**62, 2**62), CAP)
+
+
+FORGED = """
+import resource, sys
+from grader.sandbox import protocol
+resource.setrlimit(resource.RLIMIT_AS, (768 * 1024**2,) * 2)  # the unbounded decoder needed 3.3 GB here
+size = 64 * 1024**2
+headers = {{
+    "empty lists": b"[" + b"[]," * (size // 3 - 1) + b"[]]",
+    "zeros": b"[" + b"0," * (size // 2 - 1) + b"0]",
+    "one long string": b'["' + b"ab" * (size // 2 - 2) + b'"]',
+    "empty lists under the header limit": b"[" + b"[]," * ({limit} // 3 - 1) + b"[]]",
+}}
+for name, header in headers.items():
+    frame = protocol.PREFIX.pack(protocol.MAGIC, len(header), 0) + header
+    try:
+        protocol.decode_frame(frame, size + 64)
+    except protocol.ProtocolError as exc:
+        print(name, "->", exc)
+    del frame, header
+"""
+
+
+def test_a_forged_reply_frame_is_refused_before_it_can_grow_the_graders_memory():
+    """A 64 MiB header of empty lists took 3.3 GB and 41 s to refuse; now the sizes and counts decide."""
+    done = subprocess.run([sys.executable, "-c", FORGED.format(limit=MAX_HEADER_BYTES)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4, done.stdout
+    assert all("over the limit" in line for line in lines[:3])
+    assert "more than the 1000000 allowed" in lines[3]
+
+
+def test_a_header_of_too_many_numbers_is_refused_by_the_encoder_with_a_hint_to_use_arrays():
+    with pytest.raises(ProtocolError, match="use arrays"):
+        encode([0.123456789] * (MAX_HEADER_BYTES // 10), 1 << 30)
+
+
+def test_strings_come_out_printable_whatever_the_sandbox_sent():
+    hostile = "\x1b[2J\x1b]0;pwned\x07 tab\tnew\nline\r\ud800 \u202eevil \x9b"
+    back = decode_frame(frame(json.dumps({"dict": {hostile: hostile}}).encode()), CAP)
+    (key, value), = back.items()
+    assert key == value
+    assert value == "\\x1b[2J\\x1b]0;pwned\\x07 tab\tnew\nline\\x0d\\ud800 \\u202eevil \\x9b"
+    value.encode("utf-8")  # no lone surrogate left

@@ -1,0 +1,62 @@
+"""The course's secret: it decides which cases the full grader draws, so the student kit cannot know them.
+
+The kit records the reference's answers to the cases it tries. Were the full grader to try the same
+cases, those recordings would be an answer key. So the full grader draws its cases under a secret of the
+course (a random salt in the file ``course-secret`` beside the course's grading.yaml), and the kit under
+a public salt of its own. Grading stays deterministic for a course: same secret, same cases.
+
+The secret is made once, on first use (or by ``python -m grader secret``), readable by its owner only.
+It is never copied into the kit. Keep it with the course's spec folder: a new secret means new cases.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from grader.specfile import SpecError, default_spec_dir
+
+SECRET_FILE = "course-secret"
+KIT_SALT = "student kit"  # public: the kit's cases are in the kit anyway
+SECRET_BYTES = 32
+MAX_SECRET_CHARS = 1024
+
+
+def secret_path(spec_dir: Path | None = None) -> Path:
+    return Path(spec_dir or default_spec_dir()) / SECRET_FILE
+
+
+def course_secret(spec_dir: Path | None = None) -> tuple[str, bool]:
+    """The course's secret, made now if there is none yet; returns (secret, whether it was made now)."""
+    path = secret_path(spec_dir)
+    try:
+        return _read(path), False
+    except FileNotFoundError:
+        pass
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another grading made it a moment ago
+        return _read(path), False
+    except OSError as exc:
+        raise SpecError(
+            f"cannot create the course secret {path} ({exc.strerror or exc}); it decides which cases the "
+            f"grader tries. Make it where you can write: python -m grader secret --spec YOUR_SPEC_FOLDER"
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_hex(SECRET_BYTES) + "\n")
+    return _read(path), True
+
+
+def _read(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8") as f:
+            text = f.read(MAX_SECRET_CHARS + 1).strip()
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read the course secret {path}: {exc}") from None
+    if not text or len(text) > MAX_SECRET_CHARS:
+        raise SpecError(f"the course secret {path} must hold one line of 1 to {MAX_SECRET_CHARS} characters; "
+                        "delete it to have a new one made (the graded cases then change)")
+    return text
