@@ -41,7 +41,8 @@ def course_secret(spec_dir: Path | None = None) -> tuple[str, bool]:
     except OSError as exc:
         raise SpecError(
             f"cannot create the course secret {path} ({exc.strerror or exc}); it decides which cases the "
-            f"grader tries. Make it where you can write: python -m grader secret --spec YOUR_SPEC_FOLDER"
+            f"grader tries. Copy the spec folder where you can write and grade with --spec COPY, or make the "
+            f"secret once as the folder's owner: python -m grader secret --spec {path.parent}"
         ) from None
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(secrets.token_hex(SECRET_BYTES) + "\n")

@@ -10,7 +10,7 @@ from grader.checks.core import salted
 from grader.checks.adagrad import Updates
 from grader.checks.strategies import ParamSets, Sequence
 from grader.assignment import load_assignment
-from grader.specfile import default_spec_dir
+from grader.specfile import SpecError, default_spec_dir
 from grader.grading import grade_submission
 from grader.kit.overlap import call_inputs, measure_overlap
 from grader.secret import SECRET_FILE, course_secret
@@ -75,3 +75,12 @@ def test_one_secret_gives_the_same_cases_every_run_and_another_secret_other_case
     first, again, other = (_digests(tmp_path, salt, spec_dir) for salt in ("one course", "one course", "another"))
     assert first == again
     assert len(first & other) <= KIT_SHARE_TARGET * len(first)
+
+
+def test_a_spec_folder_where_the_secret_cannot_be_made_is_one_clear_error(spec_dir, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("grader.secret.os.open", refuse)
+    with pytest.raises(SpecError, match="cannot create the course secret .*Permission denied.*--spec"):
+        load_assignment(spec_dir)
