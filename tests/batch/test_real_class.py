@@ -51,7 +51,7 @@ def test_a_mixed_class_is_graded_completely_with_a_correct_overview(tmp_path):
     failing = {c.name for c in result.checks if c.passed < c.total - 2}  # beyond syntax and hang
     assert any(name.startswith("forward: loss") for name in failing)
     index = (out / "index.html").read_text()
-    assert all(f'href="{name}/report.html"' in index for name in rows)
+    assert all(f'href="{name}/report-instructor.html"' in index for name in rows)
 
     again = grade_class(folder, out, ASSIGNMENT, jobs=2, limits=LIMITS, progress=False)
     assert (again.graded_now, again.reused) == (0, 5)

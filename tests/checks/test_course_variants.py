@@ -69,7 +69,9 @@ def test_a_submission_for_the_other_year_fails_with_hints_naming_the_mismatch():
     assert "your loss is the sum over the sequence; this assignment takes the mean" in hints["forward: loss matches reference"]
     step = [h for n, h in hints.items() if n.startswith("adam_step: ")]
     assert step and all("defines adagrad_step" in h and "Adam" in h for h in step)
-    assert "AdaGrad" in hints["train: smooth loss matches reference"]
+    # Which of the other year's differences the smallest case shows depends on the course's cases (a run of
+    # one update has the same smooth loss under either optimizer); the hint names the other year either way.
+    assert "as another year's version of the assignment did" in hints["train: smooth loss matches reference"]
 
     hints = {c.name: f"{c.reason} {c.hint}" for c in graded("mean_adam", "default").checks if c.score < c.max_score}
     assert "your loss is the mean over the sequence" in hints["forward: loss matches reference"]
