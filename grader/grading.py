@@ -70,8 +70,8 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         failure = box.load_failure
         load_failure = LoadFailure(failure.kind, failure.message) if failure is not None else None
         report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
-        if report is not None and real_text is not None:
-            report = dataclasses.replace(report, real_text=real_text_run(path, assignment, oracle, real_text, limits))
+    if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
+        report = dataclasses.replace(report, real_text=real_text_run(path, assignment, oracle, real_text, limits))
     hidden_output = CapturedOutput()
     if hidden and load_failure is not None:  # it would only fail to load again
         results += run_checks(None, hidden, blocked)

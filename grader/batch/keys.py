@@ -43,14 +43,17 @@ def content_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def spec_digest(spec_dir: Path) -> str:
-    """The digest of the spec folder's files."""
-    folder = Path(spec_dir)
+def spec_digest(assignment) -> str:
+    """The digest of everything in the course's configuration that decides a grade: the spec folder's
+    files, the training text wherever it lives, and the cases' salt (hashed, so the key never reveals it)."""
+    folder = Path(assignment.spec_dir)
     digest = hashlib.sha256()
     for pattern in SPEC_PATTERNS:
         for path in sorted(folder.glob(pattern)):
             _add_bytes(digest, path.relative_to(folder).as_posix().encode())
             _add_file(digest, path)
+    _add_bytes(digest, assignment.text.text.encode("utf-8", "surrogatepass"))
+    _add_bytes(digest, hashlib.sha256(assignment.case_salt.encode()).digest())
     return digest.hexdigest()
 
 

@@ -62,7 +62,7 @@ def grade_class(
     except OSError as exc:
         raise BatchError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
 
-    spec = spec_digest(assignment.spec_dir)
+    spec = spec_digest(assignment)
     entries = {entry.name: entry for entry in found.entries}
     keys: dict[str, str | None] = {}
     rows: dict[str, ClassSubmission] = {}
@@ -87,6 +87,9 @@ def grade_class(
             report_path = store_result(out_dir, result, keys[task.name])
         except OutputError as exc:
             report_path, note = "", "; ".join(filter(None, [note, f"its results could not be written: {exc}"]))
+        except Exception as exc:  # a renderer's bug on one submission's odd values must not stop the class
+            report_path, note = "", "; ".join(filter(None, [note, f"its report could not be rendered ({type(exc).__name__}); "
+                                                                   "the grade stands, see grades.csv"]))
         results[task.name] = result
         rows[task.name] = row(result, source=printable_name(entry.path.name), reused=False, report=report_path, note=note)
         report.finished(result.name, result.score, result.max_score, rows[task.name].problem)

@@ -16,6 +16,7 @@ LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 104  # margins; the legend's two rows sit
 LEGEND_ROW = 20
 TICK_CHAR_WIDTH = 7  # an upper bound on one character of an 11px tick label, for the room it needs
 MAX_POINTS = 800  # a curve is thinned to about this many points; more are invisible at this width
+OFF_SCALE = 1e12  # values this large are left out of the plot, like NaN: no loss reaches them, and they overflow the axes
 
 
 @dataclass(frozen=True)
@@ -57,27 +58,30 @@ class Marks:
 
 
 def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
-    """Round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]."""
-    if not hi > lo:
-        hi = lo + 1.0
+    """Round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi].
+
+    A range too narrow to tell apart at its magnitude (a flat curve) is widened first, so the step
+    always moves the value and the ticks are counted, never looped for.
+    """
+    if not hi - lo > 1e-9 * max(1.0, abs(lo), abs(hi)):
+        hi = lo + max(1.0, abs(lo) * 0.01)
     raw = (hi - lo) / max(1, count - 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(f * power for f in (1, 2, 5, 10) if f * power >= raw)
     first = math.floor(lo / step) * step
-    ticks = []
-    value = first
-    while value <= hi + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    if ticks[-1] < hi:
-        ticks.append(round(value, 12))
-    return ticks
+    n = math.ceil((hi - first) / step - 1e-9)
+    return [round(first + i * step, 12) for i in range(n + 1)]
+
+
+def _shown(value: float) -> bool:
+    """Whether a value is drawn: finite and on a scale a loss can have (a submission may return 1e300)."""
+    return math.isfinite(value) and abs(value) < OFF_SCALE
 
 
 def line_plot(series: list[Series], marks: list[Marks], x_label: str, y_label: str, title: str,
               bands: list[Band] = ()) -> Markup:
-    finite = [v for s in series for v in s.values if math.isfinite(v)]
-    finite += [v for b in bands for v in (*b.lo, *b.hi) if math.isfinite(v)]
+    finite = [v for s in series for v in s.values if _shown(v)]
+    finite += [v for b in bands for v in (*b.lo, *b.hi) if _shown(v)]
     n = max([s.x(len(s.values) - 1) for s in series if s.values] + [b.x(len(b.lo) - 1) for b in bands if b.lo] + [1])
     x_ticks = nice_ticks(0, n)
     y_ticks = nice_ticks(min(finite, default=0.0), max(finite, default=1.0))
@@ -155,7 +159,7 @@ def _thinned(n: int) -> list[int]:
 
 
 def _band(frame: _Frame, b: Band) -> str:
-    kept = [i for i in _thinned(len(b.lo)) if math.isfinite(b.lo[i]) and math.isfinite(b.hi[i])]
+    kept = [i for i in _thinned(len(b.lo)) if _shown(b.lo[i]) and _shown(b.hi[i])]
     upper = [f"{frame.x(b.x(i)):.1f},{frame.y(b.hi[i]):.1f}" for i in kept]
     lower = [f"{frame.x(b.x(i)):.1f},{frame.y(b.lo[i]):.1f}" for i in reversed(kept)]
     return (
@@ -166,7 +170,7 @@ def _band(frame: _Frame, b: Band) -> str:
 
 def _polyline(frame: _Frame, s: Series) -> str:
     indices = _thinned(len(s.values))
-    points = " ".join(f"{frame.x(s.x(i)):.1f},{frame.y(s.values[i]):.1f}" for i in indices if math.isfinite(s.values[i]))
+    points = " ".join(f"{frame.x(s.x(i)):.1f},{frame.y(s.values[i]):.1f}" for i in indices if _shown(s.values[i]))
     return (
         f'<polyline points="{points}" fill="none" stroke="{s.color}" stroke-width="{s.width}" '
         f'stroke-linejoin="round"{_dash(s.dash)}><title>{escape(s.label)}</title></polyline>'

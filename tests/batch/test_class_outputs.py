@@ -73,3 +73,18 @@ def test_a_grader_bug_is_a_broken_result_not_a_stopped_class(class_dir, tmp_path
     assert len(result.submissions) == 5
     assert all(s.problem == "could not be graded" for s in result.submissions)
     assert "the grader itself failed" in result.submissions[0].problem_detail
+
+
+def test_a_report_that_cannot_be_rendered_is_that_submissions_note_not_a_stopped_class(class_dir, tmp_path, monkeypatch):
+    from grader.batch import run
+
+    def store_result(out_dir, result, key):
+        if result.name == "alice":
+            raise ValueError("a renderer's bug")
+        return ""
+
+    monkeypatch.setattr(run, "store_result", store_result)
+    result, out = _graded(class_dir, tmp_path)
+    assert len(result.submissions) == 5 and (out / "grades.csv").is_file()
+    alice = next(s for s in result.submissions if s.name == "alice")
+    assert alice.score == alice.max_score > 0 and "could not be rendered (ValueError)" in alice.note

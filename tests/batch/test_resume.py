@@ -68,6 +68,19 @@ def test_a_spec_change_or_new_limits_regrade_everything(class_dir, tmp_path):
     assert _grade(class_dir, out, load_assignment(spec), limits=Limits(call_seconds=3.0)).graded_now == 3
 
 
+def test_another_course_secret_or_training_text_regrades_everything(class_dir, tmp_path):
+    """Both decide the graded cases or a check's run, though neither is a file of the spec folder."""
+    import dataclasses
+
+    _class(class_dir)
+    out = tmp_path / "out"
+    _grade(class_dir, out)
+    assert _grade(class_dir, out).graded_now == 0
+    assert _grade(class_dir, out, dataclasses.replace(ASSIGNMENT, course_secret="another course")).graded_now == 3
+    text = dataclasses.replace(ASSIGNMENT.text, text=ASSIGNMENT.text.text + " one more sentence.")
+    assert _grade(class_dir, out, dataclasses.replace(ASSIGNMENT, text=text)).graded_now == 3
+
+
 def test_force_regrades_everything(class_dir, tmp_path):
     _class(class_dir)
     out = tmp_path / "out"

@@ -13,6 +13,19 @@ def test_nice_ticks_are_round_and_cover_the_range(lo, hi, expected):
     assert nice_ticks(lo, hi) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize(("lo", "hi"), [(1e16, 1e16), (1e11, 1e11 + 1e-5), (-1e11, 1e11), (-3.0, -3.0)])
+def test_nice_ticks_end_on_flat_or_huge_ranges(lo, hi):
+    ticks = nice_ticks(lo, hi)
+    assert 2 <= len(ticks) <= 12 and ticks[0] <= lo and ticks[-1] >= hi
+    assert all(a < b for a, b in zip(ticks, ticks[1:]))
+
+
+@pytest.mark.parametrize("values", [(1.7e308, -1.7e308, 1.7e308), (1e16, 1e16, 1e16), (2.0, 1e300, 1.0)])
+def test_a_submissions_absurd_but_finite_curve_still_plots(values):
+    svg = str(line_plot([Series("theirs", values, "#123456")], [], "x", "y", "t"))
+    assert "<svg" in svg and "nan" not in svg.lower() and "inf" not in svg.lower()
+
+
 def _elements(svg: str) -> list[tuple[str, dict]]:
     found = []
 
