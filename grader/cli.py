@@ -12,11 +12,14 @@ from grader.assignment import Assignment, load_assignment
 from grader.batch import BatchError, ClassInterrupted, grade_class, is_class_folder
 from grader.diagnostics.band import CACHE_ENV, default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest
+from grader.batch.workflow import LATE_POLICY, OVERRIDES, STUDENTS, default_template, load_workflow
 from grader.specfile import SpecError
 from grader.grading import grade_submission
 from grader.oracle import FixtureError
 from grader.outputs import OutputError, default_out_dir, write_outputs
+from grader.lms.canvas import DEFAULT_ASSIGNMENT
 from grader.render.terminal import (
+    final_score,
     make_console,
     progress,
     render_class_terminal,
@@ -35,8 +38,9 @@ Grade character-level vanilla RNN submissions against the reference.
 
 PATH is a submission (a folder with rnn.py), or a class folder whose sub-folders and zip files are
 submissions. Each submission runs in a sandbox; its results go to --out as results.json (Gradescope's
-format) and report.html, and a summary is printed. For a class, --out also gets grades.csv,
-summary.json and index.html, and a rerun grades only what changed.
+format) and report.html, and a summary is printed. For a class, --out also gets grades.csv (raw and
+final scores), canvas.csv and moodle.csv (for the LMS), summary.json, index.html and similarity.html;
+a rerun grades only what changed, and a regrade that changes grades is shown before it is applied.
 
 `python -m grader kit --out DIR` builds the student kit instead (see `python -m grader kit --help`);
 `python -m grader secret` makes (or shows) the course secret that decides the graded cases.
@@ -55,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dask", metavar="ADDRESS", help="class: grade on this Dask cluster (pip install \".[dask]\")")
     parser.add_argument("--spec", help="the course's spec folder (contract.yaml, grading.yaml, report.yaml, texts/), "
                         "or the name of a shipped one: default, mean-adam (the 2025/26 mean loss with Adam)")
-    parser.add_argument("--fail-under", type=float, metavar="SCORE", help="exit with status 1 when the score is lower")
+    parser.add_argument("--fail-under", type=float, metavar="SCORE", help="exit with status 1 when the score is lower "
+                        "(class: when any submission's final score is)")
     real = parser.add_argument_group("the course reports' figures on a real text (one submission)")
     real.add_argument("--text", type=Path, metavar="PATH", help="train on this UTF-8 text (the course's book): one "
                       "continuous run, samples, the best model's passage, the reference band, the gradient table at m=100")
@@ -71,6 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--total-seconds", type=_positive(float), metavar="S",
                         help="wall time of all the checks' calls (default: grading.yaml's limits, else "
                         f"{Limits().total_seconds:g})")
+    group = parser.add_argument_group("class workflow (see README: Grading a class)")
+    group.add_argument("--retry-failed", action="store_true", help="grade again only the submissions that crashed or timed out")
+    group.add_argument("--accept-regrade", action="store_true", help="put in place the new results of a regrade that "
+                       "changes grades (held back until then; nothing is graded again)")
+    group.add_argument("--students", type=Path, metavar="CSV", help="mapping file: submission -> student_id, name, "
+                       f"sis_id, email, submitted_at (default: OUT/{STUDENTS} if present)")
+    group.add_argument("--overrides", type=Path, metavar="YAML", help=f"per-student check overrides (default: OUT/{OVERRIDES} if present)")
+    group.add_argument("--late-policy", type=Path, metavar="YAML", help=f"deadline, grace, percent per day, cap, extensions "
+                       f"(default: OUT/{LATE_POLICY} if present)")
+    group.add_argument("--against", type=Path, metavar="DIR", help="compare each submission with the known solutions in DIR "
+                       "(earlier years, public repositories): each sub-folder, zip or .py file is one")
+    group.add_argument("--template", type=Path, metavar="FILE", help="the template handed out, not counted as shared code "
+                       "(default: the shipped template)")
+    group.add_argument("--no-similarity", action="store_true", help="skip the similarity report")
+    group.add_argument("--canvas-gradebook", type=Path, metavar="CSV", help="a gradebook exported from Canvas: canvas.csv "
+                       "then keeps its students and fills the assignment's column")
+    group.add_argument("--canvas-assignment", default=DEFAULT_ASSIGNMENT, metavar="NAME",
+                       help=f"the assignment's column in canvas.csv (default: {DEFAULT_ASSIGNMENT!r})")
     parser.add_argument("--version", action="version", version=f"rnn-grader {__version__}")
     return parser
 
@@ -142,9 +165,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> int:
     out = args.out or DEFAULT_OUT
-    result = grade_class(args.path, out, assignment, jobs=args.jobs, force=args.force, dask_address=args.dask,
-                         limits=_limits(args, assignment))
-    render_class_terminal(result, console, out)
+    workflow = load_workflow(
+        args.path, out, mapping=args.students, overrides=args.overrides, late_policy=args.late_policy,
+        similarity=not args.no_similarity, against=args.against,
+        template=args.template if args.template is not None else assignment.template if assignment.template.is_file() else None,
+        canvas_gradebook=args.canvas_gradebook, canvas_assignment=args.canvas_assignment,
+    )
+    result = grade_class(args.path, out, assignment, jobs=args.jobs, force=args.force,
+                         dask_address=args.dask, limits=_limits(args, assignment), workflow=workflow,
+                         retry_failed=args.retry_failed,
+                         accept_regrade=args.accept_regrade)
+    render_class_terminal(result, console, out, fail_under=args.fail_under)
+    if args.fail_under is not None and any(final_score(s) < args.fail_under for s in result.submissions):
+        return 1
     return 0
 
 

@@ -260,6 +260,36 @@ class Problem(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class StudentIdentity:
+    """Who handed a submission in, as far as the LMS export's names or the mapping file tell (grader.lms.identity)."""
+
+    name: str = ""
+    student_id: str = ""  # the LMS's: Canvas user ID, Moodle participant number, Gradescope SID
+    sis_id: str = ""
+    email: str = ""
+    source: str = ""  # where it was read: canvas, moodle, gradescope, mapping file; "" for the folder name alone
+    submitted_at: str = ""  # ISO 8601 with offset, when the export or the mapping file says
+    late_marked: bool = False  # the LMS marked the submission late
+
+
+class AdjustmentKind(enum.StrEnum):
+    OVERRIDE = "override"  # an instructor's points for one check
+    LATE = "late"  # the late policy's deduction from the total
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A change the instructor's ledger (grader.ledger) made to the grader's score: never the raw score itself."""
+
+    kind: AdjustmentKind
+    points: float  # added to the score (negative: a deduction)
+    reason: str
+    check: str = ""  # the overridden check; "" for the late penalty, which applies to the total
+    by: str = ""  # who decided it
+    at: str = ""  # when
+
+
+@dataclass(frozen=True)
 class ClassSubmission:
     """One submission's line in the class outputs."""
 
@@ -274,6 +304,11 @@ class ClassSubmission:
     reused: bool = False  # the result of an earlier run (same content, grader, spec and limits)
     report: str = ""  # report.html relative to the class output folder ("" if it could not be written)
     note: str = ""  # e.g. a name collision resolved, or why the outputs could not be written
+    student: StudentIdentity = field(default_factory=StudentIdentity)
+    final_score: float | None = None  # score after the ledger (grader.ledger); score stays the grader's raw score
+    adjustments: tuple[Adjustment, ...] = ()  # the ledger's changes, overrides first, then the late penalty
+    late_days: int = 0
+    late_percent: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -297,6 +332,38 @@ class ScoreBin:
 
 
 @dataclass(frozen=True)
+class CheckChange:
+    name: str
+    before: float | None  # None: the check did not exist
+    after: float | None
+
+
+@dataclass(frozen=True)
+class RegradeChange:
+    """A submission whose grade a regrade changes (grader.batch.regrade): who, and by how much."""
+
+    name: str
+    before: float
+    after: float
+    checks: tuple[CheckChange, ...]
+    problem_before: Problem = Problem.NONE
+    problem_after: Problem = Problem.NONE
+    applied: bool = False  # False: the new result is held back until the instructor accepts it
+    cause: str = ""  # why it was graded again, in words
+
+
+@dataclass(frozen=True)
+class SimilaritySummary:
+    """What index.html says about the similarity report (the page itself is written beside it)."""
+
+    page: str  # similarity.html, relative to the class output folder
+    flagged: int
+    pairs_compared: int
+    threshold: float
+    known_solutions: int = 0
+
+
+@dataclass(frozen=True)
 class ClassResult:
     """A graded class. Aggregates are computed once, by grader.batch.stats, and only read by renderers."""
 
@@ -315,6 +382,12 @@ class ClassResult:
     grader_version: str = ""
     spec_digest: str = ""
     seconds: float = 0.0  # wall time of this run
+    ungradable: tuple[str, ...] = ()  # could not be graded at all (refused, or not importable): kept out of the pass rates
+    mean_final: float = 0.0  # of the final scores (after the ledger), over every submission
+    regrade: tuple[RegradeChange, ...] = ()  # the submissions whose grade this run's regrading changes
+    similarity: SimilaritySummary | None = None
+    similarity_note: str = ""  # why there is no similarity report, when there is none
+    warnings: tuple[str, ...] = ()  # ledger entries not applied, submissions left out of an LMS file, ...
 
     def to_dict(self) -> dict[str, Any]:
         return _converter().unstructure(self)

@@ -21,7 +21,8 @@ FOLDER, ZIP = "folder", "zip"
 # What operating systems and LMS exports leave beside the real entries; never a submission.
 JUNK_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"})
 # The class-level outputs sit beside the per-submission folders; no submission may take their names.
-RESERVED_NAMES = frozenset({"grades.csv", "summary.json", "index.html"})
+RESERVED_NAMES = frozenset({"grades.csv", "summary.json", "index.html", "canvas.csv", "moodle.csv", "similarity.html",
+                            "overrides.yaml", "late-policy.yaml", "students.csv"})
 
 
 @dataclass(frozen=True)

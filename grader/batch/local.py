@@ -30,6 +30,8 @@ from grader.scoring import not_graded
 GRADER_MEMORY_BYTES = 4 * 1024**3
 
 OnResult = Callable[[Task, dict[str, Any]], None]
+OnStart = Callable[[Task], None]
+POLL_SECONDS = 0.2  # how often the parent looks for tasks the workers started
 
 
 def default_jobs() -> int:
@@ -39,36 +41,41 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_local(tasks: Iterable[Task], grade: Callable, jobs: int, on_result: OnResult) -> None:
-    """Grade every task with up to `jobs` processes, calling on_result(task, result dict) in this process.
+def run_local(tasks: Iterable[Task], grade: Callable, jobs: int, on_result: OnResult, on_start: OnStart | None = None) -> None:
+    """Grade every task with up to `jobs` processes, calling on_start(task) when a worker starts it and
+    on_result(task, result dict) when it is done, both in this process.
 
     A worker process that dies (killed from outside, or out of memory in the grader) takes down the pool;
     the tasks it held are then retried alone, and a task that kills its worker again is reported as such.
     KeyboardInterrupt (here, or raised by a worker) stops the workers and propagates.
     """
-    suspects = _run_pool(list(tasks), grade, jobs, on_result)
+    on_start = on_start or (lambda task: None)
+    suspects = _run_pool(list(tasks), grade, jobs, on_result, on_start)
     for task in suspects:
-        if _run_pool([task], grade, 1, on_result):
+        if _run_pool([task], grade, 1, on_result, on_start):
             on_result(task, _died(task))
 
 
-def _run_pool(tasks: list[Task], grade: Callable, jobs: int, on_result: OnResult) -> list[Task]:
+def _run_pool(tasks: list[Task], grade: Callable, jobs: int, on_result: OnResult, on_start: OnStart) -> list[Task]:
     """Run `tasks`; return those lost because a worker process died."""
     if not tasks:
         return []
     context = _context()
     stop = context.Event()
+    started = context.SimpleQueue()  # the workers put the index of each task they start
     pool = ProcessPoolExecutor(
         max_workers=max(1, min(jobs, len(tasks))),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(stop,),
+        initargs=(stop, started),
     )
     lost = []
     try:
-        pending = {pool.submit(_run_in_worker, task, grade): task for task in tasks}
+        pending = {pool.submit(_run_in_worker, task, grade, i): task for i, task in enumerate(tasks)}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            while not started.empty():
+                on_start(tasks[started.get()])
             interrupted = False
             # Every result that arrived is kept, even when another worker reports an interrupt.
             for future in sorted(done, key=lambda f: tasks.index(pending[f])):
@@ -115,9 +122,12 @@ def _context():
 
 _interrupted = threading.Event()  # this worker was told to stop: it starts no more tasks
 _busy = threading.Event()  # a task is running: an interrupt unwinds it
+_started = None  # the queue on which this worker announces each task it starts
 
 
-def _start_worker(stop) -> None:
+def _start_worker(stop, started) -> None:
+    global _started
+    _started = started
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = GRADER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(GRADER_MEMORY_BYTES, hard)
     if soft == resource.RLIM_INFINITY or soft > cap:
@@ -144,9 +154,10 @@ def _watch(stop) -> None:
     signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
 
-def _run_in_worker(task: Task, grade: Callable) -> dict[str, Any]:
+def _run_in_worker(task: Task, grade: Callable, index: int) -> dict[str, Any]:
     if _interrupted.is_set():  # queued before the stop; the parent no longer waits for it
         raise KeyboardInterrupt
+    _started.put(index)
     _busy.set()
     try:
         return run_task(task, grade)

@@ -1,8 +1,11 @@
-"""Grading a whole class folder: discover, reuse what is unchanged, grade the rest in parallel, summarize."""
+"""Grading a whole class folder: discover, reuse what is unchanged, grade the rest in parallel, hold back
+regrades that change a grade, apply the ledger, compare the submissions, summarize, export."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,17 +17,32 @@ from grader.batch.discover import ZIP, Entry, discover, printable_name
 from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
 from grader.batch.progress import ProgressReport
-from grader.batch.stats import row, summarize
-from grader.batch.store import store_result, stored_result
+from grader.batch.regrade import STAGING, change
+from grader.batch.stats import problem_of, row, summarize
+from grader.batch.store import previous_result, store_result, stored_content, stored_result
 from grader.batch.task import Task, pack_folder
+from grader.batch.workflow import CANVAS, MOODLE, SIMILARITY, ClassWorkflow
 from grader.grading import grade_submission
+from grader.ledger import apply_ledger
+from grader.lms import identity as lms
+from grader.lms.canvas import render_canvas_csv
+from grader.lms.moodle import render_moodle_csv
 from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
 from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv
-from grader.results import ClassResult, ClassSubmission, SubmissionResult
+from grader.results import ClassResult, ClassSubmission, Problem, RegradeChange, SimilaritySummary, SubmissionResult
 from grader.sandbox import Limits
 
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
+RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)  # what --retry-failed grades again
+
+
+@dataclasses.dataclass
+class _Regrade:
+    """A submission graded again with the same content: its previous result, and why."""
+
+    previous: SubmissionResult
+    cause: str
 
 
 def grade_class(
@@ -38,18 +56,26 @@ def grade_class(
     limits: Limits | None = None,
     grade: Callable[..., SubmissionResult] = grade_submission,
     progress: bool = True,
+    workflow: ClassWorkflow | None = None,
+    retry_failed: bool = False,
+    accept_regrade: bool = False,
 ) -> ClassResult:
     """Grade every submission (sub-folder or zip file) of `folder` into out_dir/<name>/, then write
-    out_dir/grades.csv, summary.json and index.html; return the class result.
+    out_dir/grades.csv, canvas.csv, moodle.csv, summary.json, index.html and similarity.html; return the
+    class result.
 
     A submission whose content, grader version, spec and limits are those of the results already in
-    out_dir/<name>/ is not graded again, unless `force`. `grade` is called as
+    out_dir/<name>/ is not graded again, unless `force`; with `retry_failed`, only the submissions whose
+    results say they crashed or timed out are (and new ones). A submission graded again with the same
+    content whose grade changes keeps its old result until `accept_regrade`: the change is listed in
+    ClassResult.regrade. `grade` is called as
     grade(submission_folder, assignment, limits=..., include_hidden=True) in worker processes (so it
     must be importable by name). Raises BatchError when the class cannot be graded as asked and
     ClassInterrupted on Ctrl-C (finished results stay complete on disk).
     """
     started = time.monotonic()
     folder, out_dir = Path(folder), Path(out_dir)
+    workflow = workflow or ClassWorkflow()
     if not folder.is_dir():
         raise BatchError(f"{folder} is not a folder")
     if jobs is not None and jobs < 1:
@@ -63,36 +89,86 @@ def grade_class(
         raise BatchError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
 
     spec = spec_digest(assignment)
+    staging = out_dir / STAGING
     entries = {entry.name: entry for entry in found.entries}
+    students = lms.identify(((e.name, e.path.name) for e in found.entries), mapping=workflow.mapping,
+                            gradescope=workflow.gradescope)
     keys: dict[str, str | None] = {}
+    contents: dict[str, str | None] = {}
+    regrades: dict[str, _Regrade] = {}
+    changes: dict[str, RegradeChange] = {}
     rows: dict[str, ClassSubmission] = {}
     results: dict[str, SubmissionResult] = {}
     tasks = []
-    for entry in found.entries:
-        task, keys[entry.name] = _task(entry, spec, assignment, limits, ship=dask_address is not None)
-        reused = None if force or keys[entry.name] is None else stored_result(out_dir, entry.name, keys[entry.name])
-        if reused is not None:
-            results[entry.name] = reused
-            rows[entry.name] = row(reused, source=printable_name(entry.path.name), reused=True, report=f"{entry.name}/{INSTRUCTOR_REPORT}", note=entry.note)
-        else:
-            tasks.append(task)
 
-    report = ProgressReport(len(entries), len(rows), progress)
+    def keep(name: str, result: SubmissionResult, report: str, note: str = "", reused: bool = True) -> None:
+        entry = entries[name]
+        results[name] = result
+        rows[name] = row(result, source=printable_name(entry.path.name), reused=reused, report=report,
+                         note="; ".join(filter(None, [entry.note, note])), student=students[name])
+
+    def _finish_regrade(name: str, result: SubmissionResult, staged: bool = False) -> None:
+        regrade = regrades[name]
+        difference = change(name, regrade.previous, result, cause=regrade.cause)
+        if difference is None or accept_regrade or retry_failed:
+            if difference is not None:
+                changes[name] = dataclasses.replace(difference, applied=True)
+            _store(name, result, reused=staged)
+            return
+        changes[name] = difference
+        note = (f"held back: regrading changes it from {result_points(regrade.previous)} to {result_points(result)} "
+                "(--accept-regrade applies it)")
+        if not staged:
+            try:
+                store_result(staging, result, keys[name], contents[name])
+            except OutputError as exc:
+                note += f"; the new result could not be kept: {exc}"
+        keep(name, regrade.previous, f"{name}/{INSTRUCTOR_REPORT}", note, reused=staged)
+
+    def _store(name: str, result: SubmissionResult, reused: bool = False) -> None:
+        note = ""
+        try:
+            report_path = store_result(out_dir, result, keys[name], contents[name])
+            shutil.rmtree(staging / name, ignore_errors=True)
+        except OutputError as exc:
+            report_path, note = "", f"its results could not be written: {exc}"
+        except Exception as exc:  # a renderer's bug on one submission's odd values must not stop the class
+            report_path, note = "", f"its report could not be rendered ({type(exc).__name__}); the grade stands, see grades.csv"
+        keep(name, result, report_path, note, reused=reused)
+
+    for entry in found.entries:
+        name = entry.name
+        task, keys[name], contents[name] = _task(entry, spec, assignment, limits, ship=dask_address is not None)
+        previous = previous_result(out_dir, name)
+        key_matches = keys[name] is not None and stored_result(out_dir, name, keys[name]) is not None
+        if retry_failed and previous is not None and problem_of(previous)[0] not in RETRIED:
+            keep(name, previous, f"{name}/{INSTRUCTOR_REPORT}",
+                 "" if key_matches else "not regraded (--retry-failed), though it or the grader changed")
+            continue
+        if previous is not None and key_matches and not force and not retry_failed:
+            keep(name, previous, f"{name}/{INSTRUCTOR_REPORT}")
+            continue
+        if previous is not None and contents[name] is not None and stored_content(out_dir, name) == contents[name]:
+            cause = "--retry-failed" if retry_failed else "--force" if force else "the grader, the spec or the limits changed"
+            regrades[name] = _Regrade(previous, cause)
+            held = stored_result(staging, name, keys[name]) if keys[name] is not None else None
+            if held is not None:  # graded by an earlier run and held back: no need to grade it again
+                _finish_regrade(name, held, staged=True)
+                continue
+        tasks.append(task)
+
+    report = ProgressReport(len(entries), len(rows), progress, jobs=jobs or 1)
 
     def finished(task: Task, data: dict[str, Any]) -> None:
         result = SubmissionResult.from_dict(data)
-        entry = entries[task.name]
-        note = entry.note
-        try:
-            report_path = store_result(out_dir, result, keys[task.name])
-        except OutputError as exc:
-            report_path, note = "", "; ".join(filter(None, [note, f"its results could not be written: {exc}"]))
-        except Exception as exc:  # a renderer's bug on one submission's odd values must not stop the class
-            report_path, note = "", "; ".join(filter(None, [note, f"its report could not be rendered ({type(exc).__name__}); "
-                                                                   "the grade stands, see grades.csv"]))
-        results[task.name] = result
-        rows[task.name] = row(result, source=printable_name(entry.path.name), reused=False, report=report_path, note=note)
+        if task.name in regrades:
+            _finish_regrade(task.name, result)
+        else:
+            _store(task.name, result)
         report.finished(result.name, result.score, result.max_score, rows[task.name].problem)
+
+    def begun(task: Task) -> None:
+        report.started(task.name)
 
     try:
         if dask_address is not None:
@@ -102,22 +178,58 @@ def grade_class(
         else:
             from grader.batch.local import default_jobs, run_local
 
-            run_local(tasks, grade, jobs or default_jobs(), finished)
+            report.jobs = jobs or default_jobs()
+            run_local(tasks, grade, jobs or default_jobs(), finished, begun)
     except KeyboardInterrupt:
         raise ClassInterrupted(len(rows), len(entries), str(out_dir)) from None
     finally:
         report.close()
 
     order = [entry.name for entry in found.entries]
+    graded = [rows[name] for name in order]
+    ledger = apply_ledger(graded, _check_maxima(results.values()), workflow.ledger)
+    similarity, similarity_note = _similarity(out_dir, entries, workflow)
     class_result = summarize(
         str(folder),
-        [rows[name] for name in order],
+        ledger.submissions,
         [results[name] for name in order],
         ignored=found.ignored,
         seconds=time.monotonic() - started,
+        regrade=tuple(changes[name] for name in order if name in changes),
+        similarity=similarity,
+        similarity_note=similarity_note,
+        warnings=ledger.warnings,
     )
-    _write_class_outputs(out_dir, class_result)
-    return class_result
+    return _write_class_outputs(out_dir, class_result, workflow)
+
+
+def result_points(result: SubmissionResult) -> str:
+    return f"{result.score:g}/{result.max_score:g}"
+
+
+def _check_maxima(results) -> dict[str, float]:
+    return {c.name: c.max_score for r in results for c in r.checks}
+
+
+def _similarity(out_dir: Path, entries: dict[str, Entry], workflow: ClassWorkflow) -> tuple[SimilaritySummary | None, str]:
+    """The similarity page written to out_dir, or why there is none."""
+    if not workflow.similarity:
+        return None, "turned off (--no-similarity)"
+    from grader.render.similarity_page import render_similarity_html
+    from grader.similarity.collect import class_similarity
+    from grader.similarity.detect import SimilarityUnavailable
+
+    try:
+        found = class_similarity({n: e.path for n, e in entries.items()}, known=workflow.known, template=workflow.template)
+    except SimilarityUnavailable as exc:
+        return None, str(exc)
+    try:
+        write_atomically(out_dir / SIMILARITY, render_similarity_html(found))
+    except OutputError as exc:
+        return None, f"similarity.html could not be written: {exc}"
+    summary = SimilaritySummary(SIMILARITY, len(found.flagged), found.pairs_compared, found.threshold, found.known_solutions)
+    note = "" if workflow.template else "no template was given (--template), so code handed out to everyone counts as shared"
+    return summary, note
 
 
 def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> None:
@@ -130,15 +242,17 @@ def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> No
             raise BatchError(f"--out {out_dir} is inside the submission {printable_name(entry.path.name)}; give a folder outside it")
 
 
-def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship: bool) -> tuple[Task, str | None]:
-    """The task for `entry` and its cache key (None if it could not be read: it is graded every time)."""
+def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship: bool) -> tuple[Task, str | None, str | None]:
+    """The task for `entry`, its cache key and its content digest (None if it could not be read: it is
+    graded every time)."""
     base = Task(entry.name, entry.kind, str(entry.path), assignment=assignment, limits=limits)
     try:
-        key = grading_key(content_digest(entry.path), spec, limits)
+        content = content_digest(entry.path)
     except OSError as exc:
-        return Task(**{**vars(base), "refused": f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"}), None
+        return Task(**{**vars(base), "refused": f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"}), None, None
+    key = grading_key(content, spec, limits)
     if not ship:
-        return base, key
+        return base, key, content
     try:
         # A cluster's workers may not see this disk: the task carries the submission.
         if entry.kind == ZIP:
@@ -148,14 +262,27 @@ def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship:
         else:
             payload = pack_folder(entry.path)
     except BrokenSubmission as exc:
-        return Task(**{**vars(base), "refused": str(exc)}), key
-    return Task(**{**vars(base), "payload": payload}), key
+        return Task(**{**vars(base), "refused": str(exc)}), key, content
+    return Task(**{**vars(base), "payload": payload}), key, content
 
 
-def _write_class_outputs(out_dir: Path, result: ClassResult) -> None:
+def _write_class_outputs(out_dir: Path, result: ClassResult, workflow: ClassWorkflow) -> ClassResult:
+    """Write the class files; return `result` with what the LMS exports had to leave out among its warnings."""
+    sources = {s.student.source for s in result.submissions}
+    canvas = render_canvas_csv(result, assignment=workflow.canvas_assignment, gradebook=workflow.canvas_gradebook)
+    moodle, left_out = render_moodle_csv(result)
+    warnings = list(result.warnings)
+    if workflow.canvas_gradebook is not None or any(lms.CANVAS in source for source in sources):
+        warnings += [f"canvas.csv: {w}" for w in canvas.warnings]
+    if any(lms.MOODLE in source for source in sources):
+        warnings += [f"moodle.csv: {w}" for w in left_out]
+    result = dataclasses.replace(result, warnings=tuple(warnings))
     try:
         write_atomically(out_dir / GRADES, render_grades_csv(result))
+        write_atomically(out_dir / CANVAS, canvas.text)
+        write_atomically(out_dir / MOODLE, moodle)
         write_atomically(out_dir / SUMMARY, json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         write_atomically(out_dir / INDEX, render_class_html(result))
     except OutputError as exc:
         raise BatchError(str(exc)) from None
+    return result

@@ -1,7 +1,9 @@
 """The class-level numbers, computed once from the submissions' results: the renderers only read them.
 
 Which submissions crashed or timed out is read from the sandbox's failure kinds, which the results model
-keeps in load_failure and in stopped_by of the checks a sandbox failure stopped.
+keeps in load_failure and in stopped_by of the checks a sandbox failure stopped. A submission that
+could not be graded at all (refused before the sandbox, or rnn.py not importable) is ungradable: it keeps
+its score, but the pass rate of a check counts only the submissions on which the checks actually ran.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from grader.results import (
     Problem,
     ScoreBin,
     Status,
+    StudentIdentity,
     SubmissionResult,
 )
 from grader.scoring import NOT_RUN
@@ -46,6 +49,11 @@ def problem_of(result: SubmissionResult) -> tuple[Problem, str]:
     return Problem.NONE, ""
 
 
+def is_gradable(result: SubmissionResult) -> bool:
+    """The checks ran: the submission reached the sandbox and its rnn.py could be imported."""
+    return result.isolation_tier != NOT_RUN and result.load_failure is None
+
+
 def summarize(
     folder: str,
     submissions: Sequence[ClassSubmission],
@@ -53,14 +61,17 @@ def summarize(
     *,
     ignored: Sequence[str] = (),
     seconds: float = 0.0,
+    **extra,
 ) -> ClassResult:
-    """The ClassResult of `submissions` (rows made by `row`) and their `results`, in the same order."""
+    """The ClassResult of `submissions` (rows made by `row`, the ledger applied) and their `results`, in the
+    same order; `extra` are ClassResult's fields that come from elsewhere (similarity, regrade, warnings)."""
     max_score = max((r.max_score for r in results), default=0.0)
     scores = [s.score for s in submissions]
+    finals = [s.score if s.final_score is None else s.final_score for s in submissions]
     return ClassResult(
         folder=folder,
         submissions=tuple(submissions),
-        checks=_pass_rates(results),
+        checks=_pass_rates([r for r in results if is_gradable(r)]),
         histogram=_histogram(scores, max_score),
         max_score=max_score,
         mean_score=round(statistics.fmean(scores), 6) if scores else 0.0,
@@ -73,10 +84,14 @@ def summarize(
         grader_version=results[0].grader_version if results else "",
         spec_digest=results[0].spec_digest if results else "",
         seconds=round(seconds, 3),
+        ungradable=tuple(s.name for s, r in zip(submissions, results) if not is_gradable(r)),
+        mean_final=round(statistics.fmean(finals), 6) if finals else 0.0,
+        **extra,
     )
 
 
-def row(result: SubmissionResult, *, source: str, reused: bool, report: str, note: str = "") -> ClassSubmission:
+def row(result: SubmissionResult, *, source: str, reused: bool, report: str, note: str = "",
+        student: StudentIdentity | None = None) -> ClassSubmission:
     problem, detail = problem_of(result)
     return ClassSubmission(
         name=result.name,
@@ -90,6 +105,8 @@ def row(result: SubmissionResult, *, source: str, reused: bool, report: str, not
         reused=reused,
         report=report,
         note=note,
+        final_score=result.score,
+        student=student or StudentIdentity(name=result.name),
     )
 
 

@@ -1,6 +1,7 @@
 """index.html for a graded class: one self-contained page (inline CSS and SVG, no scripts, no network).
 
-It shows what grader.batch computed into the ClassResult (score histogram, pass rate per check, the
+It shows what grader.batch computed into the ClassResult (score histogram, pass rate per check over the
+gradable submissions, what a regrade changed, the similarity report's link, the ledger's warnings, the
 submissions that crashed, timed out or could not be graded, the slowest ones) and links to each report.
 Rendered with jinja2 and autoescape on: submission names and failure texts come from students.
 """
@@ -11,6 +12,7 @@ from urllib.parse import quote
 
 from grader.render import GENERATOR
 from grader.render.jinja import environment
+from grader.render.gradebook import adjustment_text
 from grader.render.summary import points
 from grader.results import ClassResult, ScoreBin
 
@@ -21,6 +23,7 @@ _env = environment(
     percent=lambda v: f"{100 * v:.0f}%",
     # each path segment quoted: names may hold spaces, '#', '?' or '%'
     href=lambda path: "/".join(quote(part) for part in path.split("/")),
+    adjustment=adjustment_text,
 )
 
 

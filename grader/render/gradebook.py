@@ -1,4 +1,5 @@
-"""grades.csv: one row per submission (name, score, max_score, one column per check, problem).
+"""grades.csv: one row per submission: who (as far as known), the grader's raw score and each check's, what
+the ledger changed, the final score, and what went wrong (the problem and its reason).
 
 Written with the csv module, so names with commas, quotes or newlines stay one cell. Spreadsheets run a
 cell that starts with = + - @ (or a tab or carriage return) as a formula, and a submission's name is the
@@ -12,7 +13,7 @@ import csv
 import io
 
 from grader.render.summary import points
-from grader.results import ClassResult
+from grader.results import Adjustment, ClassResult
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,11 +24,26 @@ def render_grades_csv(result: ClassResult) -> str:
     columns += [c.name for c in result.checks if c.name not in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(text) for text in ["name", "score", "max_score", *columns, "problem"]])
+    header = ["name", "student", "student_id", "raw_score", "max_score", *columns,
+              "adjustments", "late_days", "late_percent", "final_score", "problem"]
+    writer.writerow([safe_cell(text) for text in header])
     for entry in result.submissions:
         scores = [points(entry.check_scores[c]) if c in entry.check_scores else "" for c in columns]
-        writer.writerow([safe_cell(entry.name), points(entry.score), points(entry.max_score), *scores, safe_cell(entry.problem)])
+        final = entry.score if entry.final_score is None else entry.final_score
+        writer.writerow([
+            safe_cell(entry.name), safe_cell(entry.student.name), safe_cell(entry.student.student_id),
+            points(entry.score), points(entry.max_score), *scores,
+            safe_cell("; ".join(adjustment_text(a) for a in entry.adjustments)),
+            entry.late_days, points(entry.late_percent), points(final),
+            safe_cell(f"{entry.problem}: {entry.problem_detail}" if entry.problem else ""),
+        ])
     return buffer.getvalue()
+
+
+def adjustment_text(a: Adjustment) -> str:
+    """One ledger change in words: "forward: loss +3 (reason; Anna, 2026-03-05T10:00:00+01:00)"."""
+    who = ", ".join(filter(None, [a.by, a.at]))
+    return f"{a.check or a.kind} {a.points:+g} ({a.reason}{'; ' + who if who else ''})"
 
 
 def safe_cell(text: str) -> str:

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.summary import by_function, points
-from grader.results import ClassResult, Status, SubmissionResult, student_copy
+from grader.results import ClassResult, ClassSubmission, Status, SubmissionResult, student_copy
 
 OUTPUT_LABELS = (("results", "Results"), ("report", "Report"), ("instructor", "Instructor's report"))
 
@@ -102,25 +102,65 @@ def _table(result: SubmissionResult) -> Table:
     return table
 
 
-def render_class_terminal(result: ClassResult, console: Console, out_dir: Path) -> None:
-    """One line per submission (score, and what went wrong if anything), then the class in numbers."""
+def final_score(row: ClassSubmission) -> float:
+    return row.score if row.final_score is None else row.final_score
+
+
+def render_class_terminal(result: ClassResult, console: Console, out_dir: Path, fail_under: float | None = None) -> None:
+    """One line per submission (score, final score, what went wrong), what a regrade changes, the warnings,
+    then the class in numbers and where the files are."""
+    ledger = any(r.adjustments for r in result.submissions)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
     table.add_column("submission")
     table.add_column("points", justify="right", no_wrap=True)
+    if ledger:
+        table.add_column("final", justify="right", no_wrap=True)
     table.add_column("")
     for row in result.submissions:
         status = Text(f"{row.problem}: {row.problem_detail}", style="red") if row.problem else Text("")
         if row.reused:
             status.append(" (unchanged since the last run)" if status else "unchanged since the last run", style="dim")
-        table.add_row(Text(row.name), Text(f"{points(row.score)} / {points(row.max_score)}"), status)
+        if row.note:
+            status.append((" " if status else "") + row.note, style="yellow")
+        final = [Text(points(final_score(row)))] if ledger else []
+        table.add_row(Text(row.name), Text(f"{points(row.score)} / {points(row.max_score)}"), *final, status)
     console.print(table)
+    if result.regrade:
+        held = [c for c in result.regrade if not c.applied]
+        console.print(Text(f"Regrading ({result.regrade[0].cause}) changes {len(result.regrade)} grades:", style="bold"))
+        for c in result.regrade:
+            checks = "; ".join(f"{k.name} {_opt(k.before)} -> {_opt(k.after)}" for k in c.checks)
+            console.print(Text(f"  {c.name}: {points(c.before)} -> {points(c.after)} ({c.after - c.before:+g})"
+                               f"{'  ' + checks if checks else ''}{'' if c.applied else '  [held back]'}"))
+        if held:
+            console.print(Text(f"{len(held)} held back: their earlier results stand. Run again with --accept-regrade "
+                               "to apply them (nothing is graded again).", style="yellow"))
+    for warning in result.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
+    gradable = len(result.submissions) - len(result.ungradable)
+    final_mean = f" (final, after the ledger: {result.mean_final:.1f})" if result.mean_final != result.mean_score else ""
     console.print(
         Text(
             f"{len(result.submissions)} submissions: {result.graded_now} graded now, {result.reused} unchanged; "
-            f"mean {result.mean_score:.1f}, median {result.median_score:.1f} of {points(result.max_score)}; "
-            f"{len(result.troubled)} crashed, timed out or could not be graded.",
+            f"mean {result.mean_score:.1f}{final_mean}, median {result.median_score:.1f} of {points(result.max_score)}; "
+            f"{len(result.troubled)} crashed, timed out or could not be graded; pass rates over the {gradable} gradable.",
             style="bold",
         )
     )
-    for label, name in (("Overview", "index.html"), ("Gradebook", "grades.csv"), ("Summary", "summary.json")):
+    if result.similarity is not None:
+        console.print(Text(f"Similarity: {result.similarity.flagged} pairs flagged of {result.similarity.pairs_compared} "
+                           f"(threshold {100 * result.similarity.threshold:.0f}%)."))
+    elif result.similarity_note:
+        console.print(Text(f"Similarity report not made: {result.similarity_note}", style="dim"))
+    if fail_under is not None:
+        below = [r.name for r in result.submissions if final_score(r) < fail_under]
+        if below:
+            console.print(Text(f"{len(below)} below --fail-under {fail_under:g}: {', '.join(below)}", style="bold red"))
+    files = [("Overview", "index.html"), ("Gradebook", "grades.csv"), ("Canvas", "canvas.csv"), ("Moodle", "moodle.csv"),
+             ("Summary", "summary.json")] + ([("Similarity", result.similarity.page)] if result.similarity else [])
+    for label, name in files:
         console.print(Text.assemble((f"{label}: ", "dim"), str(out_dir / name)), soft_wrap=True)
+
+
+def _opt(value: float | None) -> str:
+    return "-" if value is None else points(value)

@@ -16,17 +16,16 @@ class KnownSolutionsError(Exception):
 
 
 def class_similarity(
-    entries: Mapping[str, Path], *, against: Path | None = None, template: Path | None = None
+    entries: Mapping[str, Path], *, known: Mapping[str, str] | None = None, template: Path | None = None
 ) -> SimilarityReport:
-    """The report for the submissions `entries` (name -> folder or zip file), against the solutions in
-    `against` (each sub-folder, zip or code file in it is one), without the code of `template`."""
+    """The report for the submissions `entries` (name -> folder or zip file), each also against the
+    `known` solutions (name -> code, from known_solutions), without the code of `template`."""
     codes, unreadable = {}, {}
     for name, path in entries.items():
         try:
             codes[name] = read_code(path)
         except UnreadableCode as exc:
             unreadable[name] = str(exc)
-    known = known_solutions(against) if against is not None else {}
     template_code = read_code(template) if template is not None else None
     return compare_class(
         codes,
@@ -38,7 +37,8 @@ def class_similarity(
 
 
 def known_solutions(folder: Path) -> dict[str, str]:
-    """name -> code of every known solution in `folder` (unreadable ones are skipped)."""
+    """name -> code of every known solution in `folder`: each sub-folder, zip or code file in it is one
+    (unreadable ones are skipped)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise KnownSolutionsError(f"--against {folder}: no such folder")

@@ -44,6 +44,14 @@ class SimilarityUnavailable(Exception):
     """copydetect is not installed; the message says how to install it."""
 
 
+def similarity_available() -> bool:
+    try:
+        _copydetect()
+    except SimilarityUnavailable:
+        return False
+    return True
+
+
 def _copydetect():
     try:
         import copydetect

@@ -1,7 +1,8 @@
 """Stand-in grading functions for the class-grading tests: instant, and importable by the worker processes.
 
 A fake reads its instructions from the submission's rnn.py: `# score: N` sets the score of the first
-check, `# interrupt` raises KeyboardInterrupt (as Ctrl-C in a worker would), `# signal-parent PID`
+check (`# v2-score: N` sets it instead for fake_grade_v2, a changed grader), `# timeout` makes the first
+check time out, `# interrupt` raises KeyboardInterrupt (as Ctrl-C in a worker would), `# signal-parent PID`
 sends SIGINT to the grading process (as Ctrl-C there would) and then takes its time, having written the
 pid of the process grading it to grading.pid beside rnn.py.
 """
@@ -14,14 +15,21 @@ import signal
 import time
 from pathlib import Path
 
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, FailureKind, SubmissionResult
 
 CHECKS = (("init_params: shapes", "init_params", 6.0), ("forward: loss matches reference", "forward", 4.0))
 SLOW_SECONDS = 30.0
 
 
-def fake_grade(path, assignment, *, limits=None, include_hidden=True) -> SubmissionResult:
+def fake_grade_v2(path, assignment, **options) -> SubmissionResult:
+    """A changed grader: where rnn.py says `# v2-score: N`, that is the whole instruction."""
     text = (Path(path) / "rnn.py").read_text()
+    found = re.search(r"# v2-score: ([\d.]+)", text)
+    return fake_grade(path, assignment, **options, _text=f"# score: {found.group(1)}\n" if found else text)
+
+
+def fake_grade(path, assignment, *, limits=None, include_hidden=True, _text=None) -> SubmissionResult:
+    text = (Path(path) / "rnn.py").read_text() if _text is None else _text
     if "# interrupt" in text:
         raise KeyboardInterrupt
     if found := re.search(r"# signal-parent (\d+)", text):
@@ -33,8 +41,12 @@ def fake_grade(path, assignment, *, limits=None, include_hidden=True) -> Submiss
         while time.monotonic() < deadline:
             time.sleep(0.05)
     first = float(re.search(r"# score: ([\d.]+)", text).group(1)) if "# score:" in text else CHECKS[0][2]
+    timeout = "# timeout" in text
+    first = 0.0 if timeout else first
     checks = (
-        CheckResult(CHECKS[0][0], CHECKS[0][1], first, CHECKS[0][2], "visible", reason="" if first == CHECKS[0][2] else "wrong"),
+        CheckResult(CHECKS[0][0], CHECKS[0][1], first, CHECKS[0][2], "visible",
+                    reason="timed out" if timeout else "" if first == CHECKS[0][2] else "wrong",
+                    stopped_by=FailureKind.timeout if timeout else None),
         CheckResult(CHECKS[1][0], CHECKS[1][1], CHECKS[1][2], CHECKS[1][2], "visible"),
     )
     return SubmissionResult(

@@ -30,13 +30,14 @@ def _graded(class_dir, tmp_path, grade=fake_grade):
 def test_grades_csv_has_one_row_per_submission_and_no_formulas(class_dir, tmp_path):
     result, out = _graded(class_dir, tmp_path)
     rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text(), newline="")))
-    assert rows[0][:3] == ["name", "score", "max_score"] and rows[0][3:5] == [c[0] for c in CHECKS] and rows[0][-1] == "problem"
+    assert rows[0][:5] == ["name", "student", "student_id", "raw_score", "max_score"]
+    assert rows[0][5:7] == [c[0] for c in CHECKS] and rows[0][-2:] == ["final_score", "problem"]
     by_name = {r[0]: r for r in rows[1:]}
     assert len(rows) == 1 + len(result.submissions)
-    assert by_name["alice"][1:5] == ["10", "10", "6", "4"]
-    assert by_name["'=HYPERLINK(1)"][1] == "7"
-    assert by_name["bob, jr"][1] == "10"
-    assert by_name["broken"][-1] == "could not be graded"
+    assert by_name["alice"][3:7] == ["10", "10", "6", "4"] and by_name["alice"][-2] == "10"
+    assert by_name["'=HYPERLINK(1)"][3] == "7"
+    assert by_name["bob, jr"][3] == "10"
+    assert by_name["broken"][-1].startswith("could not be graded: ") and "leaves its folder" in by_name["broken"][-1]
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     assert safe_cell("-1") == "'-1" and safe_cell("@x") == "'@x" and safe_cell("alice") == "alice"
 
@@ -45,11 +46,11 @@ def test_summary_json_holds_the_class_result(class_dir, tmp_path):
     result, out = _graded(class_dir, tmp_path)
     data = json.loads((out / "summary.json").read_text())
     assert ClassResult.from_dict(data) == result
-    assert result.troubled == ("broken",)
+    assert result.troubled == ("broken",) and result.ungradable == ("broken",)
     rates = {c.name: c for c in result.checks}
-    # The broken zip's result holds the real suite's checks (all failed), the fake's results two checks.
-    assert (rates[CHECKS[0][0]].passed, rates[CHECKS[0][0]].total) == (2, 5)
-    assert (rates[CHECKS[1][0]].passed, rates[CHECKS[1][0]].total) == (4, 5)
+    # Pass rates count the gradable submissions only: the broken zip is listed apart.
+    assert (rates[CHECKS[0][0]].passed, rates[CHECKS[0][0]].total) == (2, 4)
+    assert (rates[CHECKS[1][0]].passed, rates[CHECKS[1][0]].total) == (4, 4)
     failure_rates = [c.failure_rate for c in result.checks]
     assert failure_rates == sorted(failure_rates, reverse=True)  # the most failed first
     assert sum(b.count for b in result.histogram) == 5

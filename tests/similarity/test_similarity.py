@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.render.similarity_page import render_similarity_html
-from grader.similarity.collect import KnownSolutionsError, class_similarity
+from grader.similarity.collect import KnownSolutionsError, class_similarity, known_solutions
 from grader.similarity.detect import CAP, FLOOR, SMALL_CLASS_THRESHOLD, threshold_for
 from grader.similarity.model import KNOWN
 from grader.similarity.sources import read_code
@@ -70,16 +70,16 @@ def test_each_submission_is_compared_with_known_solutions(examples_class, tmp_pa
     examples_class["from_github"] = tmp_path / "from_github"
     examples_class["from_github"].mkdir()
     (examples_class["from_github"] / "rnn.py").write_text(renamed((ROOT / "reference" / "rnn.py").read_text()))
-    report = class_similarity(examples_class, against=known, template=TEMPLATE)
+    report = class_similarity(examples_class, known=known_solutions(known), template=TEMPLATE)
     against = [(p.first, p.second) for p in report.flagged if p.kind == KNOWN]
     assert against == [("from_github", "known/public_repo.py")]
     assert report.known_solutions == 1
 
 
-def test_a_folder_of_known_solutions_must_hold_some(tmp_path, examples_class):
+def test_a_folder_of_known_solutions_must_hold_some(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(KnownSolutionsError, match="holds no folder"):
-        class_similarity(examples_class, against=tmp_path / "empty")
+        known_solutions(tmp_path / "empty")
 
 
 def test_the_threshold_comes_from_the_class_distribution():

@@ -1,0 +1,92 @@
+"""The instructor's class workflow beyond grading, loaded once at the edge: who each student is, the
+ledger, the similarity report's inputs and the LMS exports' settings.
+
+Every file is read and checked here, before any grading starts, so a typo in overrides.yaml costs a
+message, not an hour of grading. The ledger and the mapping file are looked for in the output folder
+when not given, so that every later run (a regrade too) applies them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.batch.errors import BatchError
+from grader.ledger import Ledger, LedgerError, load_late_policy, load_overrides
+from grader.lms.canvas import DEFAULT_ASSIGNMENT, CanvasError, CanvasGradebook, read_canvas_gradebook
+from grader.lms.identity import IdentityError, read_gradescope_metadata, read_mapping
+from grader.results import StudentIdentity
+from grader.similarity.collect import KnownSolutionsError, known_solutions
+from grader.similarity.detect import INSTALL_HINT, similarity_available
+
+OVERRIDES, LATE_POLICY, STUDENTS = "overrides.yaml", "late-policy.yaml", "students.csv"
+SIMILARITY, CANVAS, MOODLE = "similarity.html", "canvas.csv", "moodle.csv"
+
+
+@dataclass(frozen=True)
+class ClassWorkflow:
+    mapping: Mapping[str, StudentIdentity] = field(default_factory=dict)
+    gradescope: Mapping[str, StudentIdentity] = field(default_factory=dict)
+    ledger: Ledger = field(default_factory=Ledger)
+    similarity: bool = True
+    known: Mapping[str, str] = field(default_factory=dict)  # the known solutions (--against): name -> code
+    template: Path | None = None  # the handed-out template: boilerplate for the similarity report
+    canvas_gradebook: CanvasGradebook | None = None
+    canvas_assignment: str = DEFAULT_ASSIGNMENT
+    sources: tuple[str, ...] = ()  # the files read, for the record
+
+
+def load_workflow(
+    folder: Path,
+    out_dir: Path,
+    *,
+    mapping: Path | None = None,
+    overrides: Path | None = None,
+    late_policy: Path | None = None,
+    similarity: bool = True,
+    against: Path | None = None,
+    template: Path | None = None,
+    canvas_gradebook: Path | None = None,
+    canvas_assignment: str = DEFAULT_ASSIGNMENT,
+) -> ClassWorkflow:
+    """Read and check every file the workflow needs; raise BatchError naming the file and what is wrong."""
+    mapping = _given_or_kept(mapping, out_dir / STUDENTS)
+    overrides = _given_or_kept(overrides, out_dir / OVERRIDES)
+    late_policy = _given_or_kept(late_policy, out_dir / LATE_POLICY)
+    if template is not None and not Path(template).exists():
+        raise BatchError(f"--template {template}: no such file or folder")
+    if against is not None:
+        if not similarity:
+            raise BatchError("--against compares with known solutions in the similarity report, which --no-similarity turns off")
+        if not similarity_available():
+            raise BatchError(f"--against: {INSTALL_HINT}")
+    try:
+        return ClassWorkflow(
+            mapping=read_mapping(mapping) if mapping else {},
+            gradescope=read_gradescope_metadata(folder),
+            ledger=Ledger(load_overrides(overrides) if overrides else (),
+                          load_late_policy(late_policy) if late_policy else None),
+            similarity=similarity,
+            known=known_solutions(against) if against is not None else {},
+            template=template,
+            canvas_gradebook=read_canvas_gradebook(canvas_gradebook) if canvas_gradebook else None,
+            canvas_assignment=canvas_assignment,
+            sources=tuple(str(p) for p in (mapping, overrides, late_policy, canvas_gradebook) if p),
+        )
+    except (IdentityError, LedgerError, CanvasError, KnownSolutionsError) as exc:
+        raise BatchError(str(exc)) from None
+
+
+def default_template(spec_dir: Path) -> Path | None:
+    """The template students started from: the spec folder's template/rnn.py, if it has one."""
+    candidate = Path(spec_dir) / "template" / "rnn.py"
+    return candidate if candidate.is_file() else None
+
+
+def _given_or_kept(given: Path | None, kept: Path) -> Path | None:
+    if given is not None:
+        if not Path(given).is_file():
+            raise BatchError(f"{given}: no such file")
+        return Path(given)
+    return kept if kept.is_file() else None

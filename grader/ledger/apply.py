@@ -1,0 +1,103 @@
+"""The final score of each submission: its raw score, then the overrides, then the late penalty.
+
+    final = max(0, raw + sum(override points - raw check points) - late deduction)
+    late deduction = min(cap, days late * percent per day) / 100 * (points possible, or those earned)
+
+A ledger entry that matches no submission, or more than one, is not applied, and says so in the
+warnings: a decision silently lost or given to the wrong student would be worse than none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from grader.ledger.late import POSSIBLE, LatePolicy
+from grader.ledger.overrides import Override
+from grader.results import Adjustment, AdjustmentKind, ClassSubmission
+
+
+@dataclass(frozen=True)
+class Ledger:
+    overrides: tuple[Override, ...] = ()
+    late_policy: LatePolicy | None = None
+
+
+@dataclass(frozen=True)
+class LedgerOutcome:
+    submissions: tuple[ClassSubmission, ...]
+    warnings: tuple[str, ...]
+
+
+def student_keys(row: ClassSubmission) -> set[str]:
+    """What a ledger entry may call this submission's student by (compared casefolded)."""
+    s = row.student
+    return {k.strip().casefold() for k in (row.name, s.student_id, s.sis_id, s.email, s.name) if k.strip()}
+
+
+def apply_ledger(rows: Sequence[ClassSubmission], check_max: Mapping[str, float], ledger: Ledger) -> LedgerOutcome:
+    """`rows` with final_score, adjustments and lateness set from `ledger`; check_max: check name -> its points."""
+    warnings: list[str] = []
+    index: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        for key in student_keys(row):
+            index.setdefault(key, []).append(i)
+
+    def matched(student: str, what: str) -> int | None:
+        found = sorted(set(index.get(student.strip().casefold(), [])))
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            warnings.append(f"{what}: no submission belongs to {student!r}; not applied")
+        else:
+            warnings.append(f"{what}: {student!r} matches {', '.join(rows[i].name for i in found)}; not applied")
+        return None
+
+    adjustments: dict[int, list[Adjustment]] = {i: [] for i in range(len(rows))}
+    for override in ledger.overrides:
+        what = f"the override of {override.check!r} for {override.student!r}"
+        i = matched(override.student, what)
+        if i is None:
+            continue
+        if override.check not in check_max or override.check not in rows[i].check_scores:
+            warnings.append(f"{what}: {rows[i].name} has no check named {override.check!r}; not applied")
+            continue
+        if override.points > check_max[override.check]:
+            warnings.append(f"{what}: {override.points:g} points is more than the check's {check_max[override.check]:g}; not applied")
+            continue
+        delta = override.points - rows[i].check_scores[override.check]
+        adjustments[i].append(Adjustment(AdjustmentKind.OVERRIDE, round(delta, 6), override.reason, override.check, override.by, override.at))
+
+    deadlines = {i: ledger.late_policy.deadline for i in range(len(rows))} if ledger.late_policy else {}
+    for student, deadline in (ledger.late_policy.extensions.items() if ledger.late_policy else ()):
+        i = matched(student, f"the extension for {student!r}")
+        if i is not None:
+            deadlines[i] = deadline
+
+    updated, untimed = [], []
+    for i, row in enumerate(rows):
+        subtotal = row.score + sum(a.points for a in adjustments[i])
+        days, percent = 0, 0.0
+        policy = ledger.late_policy
+        if policy is not None:
+            if not row.student.submitted_at:
+                untimed.append(row.name + (" (marked late by the LMS)" if row.student.late_marked else ""))
+            else:
+                submitted = dt.datetime.fromisoformat(row.student.submitted_at)
+                days = policy.days_late(submitted, deadlines[i])
+                percent = policy.percent(days)
+                if percent > 0:
+                    base = row.max_score if policy.deduct_from == POSSIBLE else subtotal
+                    deduction = min(subtotal, percent / 100 * base)
+                    reason = (f"{days} day{'s' * (days != 1)} late (submitted {row.student.submitted_at}, due "
+                              f"{deadlines[i].isoformat()}): {percent:g}% of the points {policy.deduct_from}")
+                    adjustments[i].append(Adjustment(AdjustmentKind.LATE, -round(deduction, 6), reason))
+        final = max(0.0, row.score + sum(a.points for a in adjustments[i]))
+        updated.append(dataclasses.replace(row, final_score=round(final, 6), adjustments=tuple(adjustments[i]),
+                                           late_days=days, late_percent=percent))
+    if untimed:
+        warnings.append(f"no submission time is known for {len(untimed)} submission(s), so no late penalty was applied "
+                        f"to them (give submitted_at in the mapping file): {', '.join(untimed)}")
+    return LedgerOutcome(tuple(updated), tuple(warnings))

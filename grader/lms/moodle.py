@@ -1,0 +1,49 @@
+"""moodle.csv: the class's final scores as a Moodle assignment's grading worksheet, for "Upload grading worksheet".
+
+Moodle matches rows by the Identifier column ("Participant N", N being the number in its download's folder
+names, `Full Name_N_assignsubmission_file_`) and reads Grade and Feedback comments; the other columns are
+Moodle's own worksheet's, for people reading the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from grader.render.gradebook import safe_cell
+from grader.render.summary import points
+from grader.lms.identity import CANVAS, GRADESCOPE
+from grader.results import ClassResult, ClassSubmission, StudentIdentity
+
+COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Feedback comments")
+
+
+def render_moodle_csv(result: ClassResult) -> tuple[str, tuple[str, ...]]:
+    """The worksheet, and the submissions left out of it (no participant number known)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    left_out = []
+    for s in result.submissions:
+        if not participant(s.student):
+            left_out.append(f"{s.name}: no Moodle participant number is known (from the folder name or the mapping file)")
+            continue
+        final = s.score if s.final_score is None else s.final_score
+        writer.writerow([f"Participant {participant(s.student)}", safe_cell(s.student.name or s.name), safe_cell(s.student.email),
+                         points(final), points(s.max_score), safe_cell(feedback(s))])
+    return buffer.getvalue(), tuple(left_out)
+
+
+def participant(student: StudentIdentity) -> str:
+    """The Moodle participant number, if the ID is one (a Canvas or Gradescope ID is not)."""
+    foreign = CANVAS in student.source or GRADESCOPE in student.source
+    return student.student_id if student.student_id.isdigit() and not foreign else ""
+
+
+def feedback(s: ClassSubmission) -> str:
+    """One line: the grader's score, and each change the ledger made."""
+    parts = [f"rnn-grader: {points(s.score)} / {points(s.max_score)}"]
+    parts += [f"{a.check or a.kind}: {a.points:+g} ({a.reason})" for a in s.adjustments]
+    if s.problem:
+        parts.append(f"{s.problem}: {s.problem_detail}")
+    return "; ".join(parts)

@@ -1,0 +1,97 @@
+"""canvas.csv imports into Canvas (its export's columns, matched students) and moodle.csv into Moodle."""
+
+import csv
+import io
+
+import pytest
+
+from grader.lms.canvas import CanvasError, read_canvas_gradebook, render_canvas_csv
+from grader.lms.identity import parse_name
+from grader.lms.moodle import render_moodle_csv
+from grader.results import Adjustment, AdjustmentKind, ClassResult, ClassSubmission, StudentIdentity
+
+# An export as Canvas writes it: a points-possible row, then the students; one assignment column exists.
+EXPORT = (
+    "Student,ID,SIS User ID,SIS Login ID,Section,Assignment 3 (4410),Assignment 4 (4411),Current Score\r\n"
+    "    Points Possible,,,,,100.00,100.00,(read only)\r\n"
+    '"Quist, Rita",1001,u1rita,rita@kth.se,DD2424 VT26,90,,90\r\n'
+    '"Smith, Alice",1002,u1alice,alice@kth.se,DD2424 VT26,80,,80\r\n'
+    '"=Evil, Eve",1003,,eve@kth.se,DD2424 VT26,,,\r\n'
+)
+
+
+def row(name, score, final, student, **extra):
+    return ClassSubmission(name=name, source=name, score=score, max_score=100.0, check_scores={}, seconds=1.0,
+                           student=student, final_score=final, **extra)
+
+
+def result(*rows):
+    return ClassResult(folder="class", submissions=rows, checks=(), histogram=(), max_score=100.0, mean_score=0.0,
+                       median_score=0.0, troubled=(), slowest=(), graded_now=len(rows), reused=0)
+
+
+def parsed(text):
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_canvas_csv_fills_the_exported_gradebooks_assignment_column(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT, encoding="utf-8-sig")  # Canvas writes a byte-order mark
+    graded = result(
+        row("quistrita_late_1001_54321_rnn", 95.0, 85.5, parse_name("quistrita_late_1001_54321_rnn"),
+            adjustments=(Adjustment(AdjustmentKind.LATE, -9.5, "1 day late"),)),
+        row("smithalice_1002_55555_rnn", 70.0, 70.0, parse_name("smithalice_1002_55555_rnn")),
+        row("stranger_4242_1_rnn", 10.0, 10.0, parse_name("stranger_4242_1_rnn")),
+    )
+    out = render_canvas_csv(graded, assignment="Assignment 4", gradebook=read_canvas_gradebook(export))
+    rows = parsed(out.text)
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Assignment 4 (4411)"]
+    assert rows[1][0].strip() == "Points Possible" and rows[1][-1] == "100"
+    by_id = {r[1]: r for r in rows[2:]}
+    assert by_id["1001"][-1] == "85.5" and by_id["1002"][-1] == "70"
+    assert by_id["1003"][-1] == "" and by_id["1003"][0] == "'=Evil, Eve"  # no submission: unchanged on import
+    assert [r[1] for r in rows[2:]] == ["1001", "1002", "1003"]  # the export's students, in its order
+    assert out.warnings == ("stranger_4242_1_rnn: no student of the Canvas gradebook matches; not in canvas.csv",)
+
+
+def test_canvas_csv_matches_by_sis_id_or_canvas_name_and_can_add_a_new_assignment(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT)
+    graded = result(
+        row("a", 50.0, 50.0, StudentIdentity(name="x", sis_id="u1rita")),
+        row("smithalice", 60.0, 60.0, StudentIdentity(name="smithalice")),
+    )
+    out = render_canvas_csv(graded, assignment="RNN (new)", gradebook=read_canvas_gradebook(export))
+    rows = parsed(out.text)
+    assert rows[0][-1] == "RNN (new)"
+    assert {r[1]: r[-1] for r in rows[2:]} == {"1001": "50", "1002": "60", "1003": ""}
+
+
+def test_canvas_csv_without_an_export_uses_the_ids_the_file_names_carry():
+    graded = result(row("quistrita_1001_54321_rnn", 95.0, 95.0, parse_name("quistrita_1001_54321_rnn")),
+                    row("alice", 70.0, 70.0, StudentIdentity(name="alice")))
+    out = render_canvas_csv(graded)
+    rows = parsed(out.text)
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "RNN assignment"]
+    assert rows[2][:2] == ["quistrita", "1001"] and rows[2][-1] == "95" and len(rows) == 3
+    assert "alice: no Canvas ID or SIS ID" in out.warnings[0]
+
+
+def test_a_file_that_is_no_canvas_export_is_refused(tmp_path):
+    other = tmp_path / "grades.csv"
+    other.write_text("name,score\nalice,3\n")
+    with pytest.raises(CanvasError, match="not a Canvas gradebook export"):
+        read_canvas_gradebook(other)
+
+
+def test_moodle_csv_is_a_grading_worksheet_keyed_by_participant():
+    graded = result(row("Rita Quist_1001_assignsubmission_file_", 95.0, 85.5,
+                        parse_name("Rita Quist_1001_assignsubmission_file_"),
+                        adjustments=(Adjustment(AdjustmentKind.LATE, -9.5, "1 day late"),)),
+                    row("alice", 70.0, 70.0, StudentIdentity(name="alice")))
+    text, left_out = render_moodle_csv(graded)
+    rows = parsed(text)
+    assert rows[0] == ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Feedback comments"]
+    assert rows[1][:5] == ["Participant 1001", "Rita Quist", "", "85.5", "100"]
+    assert "95 / 100" in rows[1][5] and "late: -9.5 (1 day late)" in rows[1][5]
+    assert len(rows) == 2 and left_out[0].startswith("alice:")
