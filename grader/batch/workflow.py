@@ -17,8 +17,6 @@ from grader.ledger import Ledger, LedgerError, load_late_policy, load_overrides
 from grader.lms.canvas import DEFAULT_ASSIGNMENT, CanvasError, CanvasGradebook, read_canvas_gradebook
 from grader.lms.identity import IdentityError, read_gradescope_metadata, read_mapping
 from grader.results import StudentIdentity
-from grader.similarity.collect import KnownSolutionsError, known_solutions
-from grader.similarity.detect import INSTALL_HINT, similarity_available
 
 OVERRIDES, LATE_POLICY, STUDENTS = "overrides.yaml", "late-policy.yaml", "students.csv"
 SIMILARITY, CANVAS, MOODLE = "similarity.html", "canvas.csv", "moodle.csv"
@@ -51,6 +49,10 @@ def load_workflow(
     canvas_assignment: str = DEFAULT_ASSIGNMENT,
 ) -> ClassWorkflow:
     """Read and check every file the workflow needs; raise BatchError naming the file and what is wrong."""
+    # Imported here: grader.similarity reads submissions with grader.batch's helpers.
+    from grader.similarity.collect import KnownSolutionsError, known_solutions
+    from grader.similarity.detect import INSTALL_HINT, similarity_available
+
     mapping = _given_or_kept(mapping, out_dir / STUDENTS)
     overrides = _given_or_kept(overrides, out_dir / OVERRIDES)
     late_policy = _given_or_kept(late_policy, out_dir / LATE_POLICY)

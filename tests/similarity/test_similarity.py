@@ -117,3 +117,13 @@ def test_code_is_read_from_notebooks_and_bounded(tmp_path):
     )
     code = read_code(notebook)
     assert "def f(x):" in code and "%matplotlib" not in code and "text" not in code
+
+
+def test_the_similarity_package_imports_on_its_own():
+    # The benchmark and the renderers import it first; grader.batch must not import it back half-made.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import grader.similarity.collect, grader.render.similarity_page"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
