@@ -10,9 +10,9 @@ from pathlib import Path
 from grader import __version__
 from grader.assignment import Assignment, load_assignment
 from grader.batch import BatchError, ClassInterrupted, grade_class, is_class_folder
+from grader.batch.workflow import LATE_POLICY, OVERRIDES, STUDENTS, load_workflow
 from grader.diagnostics.band import CACHE_ENV, default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest
-from grader.batch.workflow import LATE_POLICY, OVERRIDES, STUDENTS, default_template, load_workflow
 from grader.specfile import SpecError
 from grader.grading import grade_submission
 from grader.oracle import FixtureError

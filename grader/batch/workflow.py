@@ -80,12 +80,6 @@ def load_workflow(
         raise BatchError(str(exc)) from None
 
 
-def default_template(spec_dir: Path) -> Path | None:
-    """The template students started from: the spec folder's template/rnn.py, if it has one."""
-    candidate = Path(spec_dir) / "template" / "rnn.py"
-    return candidate if candidate.is_file() else None
-
-
 def _given_or_kept(given: Path | None, kept: Path) -> Path | None:
     if given is not None:
         if not Path(given).is_file():
