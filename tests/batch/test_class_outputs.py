@@ -79,7 +79,7 @@ def test_a_grader_bug_is_a_broken_result_not_a_stopped_class(class_dir, tmp_path
 def test_a_report_that_cannot_be_rendered_is_that_submissions_note_not_a_stopped_class(class_dir, tmp_path, monkeypatch):
     from grader.batch import run
 
-    def store_result(out_dir, result, key):
+    def store_result(out_dir, result, key, content=None):
         if result.name == "alice":
             raise ValueError("a renderer's bug")
         return ""
