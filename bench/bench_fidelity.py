@@ -7,6 +7,9 @@ with a hint that names the bug; a correct one should lose nothing. Then it times
 against the baseline, the reference graded as a submission (the fastest correct code there is, so its
 time is the suite's own cost): median of R runs, checks only and with the report's diagnostics.
 
+The baseline, bench/fidelity_baseline.json, is this benchmark's output on main before error carried
+forward (issue 11): the figures are printed beside it ("before").
+
     python bench/bench_fidelity.py [--repeats R] [--only NAME ...] [--json FILE]
 """
 
@@ -26,6 +29,7 @@ from grader.assignment import load_assignment  # noqa: E402
 from grader.grading import grade_submission  # noqa: E402
 
 TARGET_SECONDS = 8.0
+BASELINE = Path(__file__).with_name("fidelity_baseline.json")
 SKIP = {"template", "mean_adam"}  # the blank template; an example written for specs/variants/mean-adam
 
 
@@ -63,9 +67,14 @@ def main():
     assignment = load_assignment()
 
     rows = [fidelity(p, assignment) for p in examples() if not args.only or p.name in args.only]
-    print(f"{'example':28} {'score':>6} {'lost':>6} {'failing':>8}  failing checks (points lost): named cause")
+    baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {"examples": []}
+    before = {row["name"]: row for row in baseline["examples"]}
+    print(f"{'example':28} {'score':>6} {'lost':>6} {'failing':>8} {'before: lost':>13} {'failing':>8}"
+          "  failing checks (points lost): named cause")
     for row in rows:
-        print(f"{row['name']:28} {row['score']:6.4g} {row['lost']:6.4g} {len(row['failing']):8d}")
+        old = before.get(row["name"])
+        was = f"{old['lost']:13.4g} {len(old['failing']):8d}" if old else f"{'(new)':>13} {'':8}"
+        print(f"{row['name']:28} {row['score']:6.4g} {row['lost']:6.4g} {len(row['failing']):8d} {was}")
         for f in row["failing"]:
             print(f"{'':30}- {f['check']} ({f['lost']:g}): {f['hint'] or '(no cause named)'}")
         if row["forgiven"]:
@@ -79,9 +88,11 @@ def main():
                 for name, folder in (("reference (baseline)", Path(tmp)), ("alice", ROOT / "submissions" / "alice"))
             }
         print(f"\ngrading time, median of {args.repeats}; target for alice <= about {TARGET_SECONDS:g} s")
-        print(f"{'submission':24} {'checks only s':>14} {'with diagnostics s':>19}")
+        print(f"{'submission':24} {'checks only s':>14} {'with diagnostics s':>19} {'before: checks s':>17} {'with diag. s':>13}")
         for name, t in timing.items():
-            print(f"{name:24} {t['checks only']:14.2f} {t['with diagnostics']:19.2f}")
+            old = baseline.get("timing", {}).get(name)
+            was = f"{old['checks only']:17.2f} {old['with diagnostics']:13.2f}" if old else ""
+            print(f"{name:24} {t['checks only']:14.2f} {t['with diagnostics']:19.2f} {was}")
         figures["timing"] = timing
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))

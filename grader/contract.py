@@ -258,12 +258,16 @@ def _resolve(shape: tuple[str, ...], dims: Dims) -> tuple[int, ...]:
     return tuple(int(d) if d.isdigit() else dims[d] for d in shape)
 
 
-def conform(contract: Contract, function: str, value: Any, dims: Dims, uses: Collection[str] | None = None) -> tuple[Any, ...]:
+def conform(contract: Contract, function: str, value: Any, dims: Dims, uses: Collection[str] | None = None,
+            float32: list[str] | None = None) -> tuple[Any, ...]:
     """Check a function's return value against the contract; return its parts as exact float64 data.
 
     A function with one return value still gives a 1-tuple; one with none gives (). With ``uses``, only
     the parts of those names are checked and returned, the others are None: a check that reads dW must
     not fail because h_last has the wrong shape (the check that reads h_last fails for that).
+
+    float32 arrays are refused, unless ``float32`` is a list: then they are converted, and what came back
+    as float32 is appended to it (the caller names float32 once, and allows for its rounding elsewhere).
     """
     fn = contract.functions[function]
     if not fn.returns:
@@ -277,10 +281,22 @@ def conform(contract: Contract, function: str, value: Any, dims: Dims, uses: Col
                 f"{function} should return {len(fn.returns)} values ({names}); it returned {_describe(value)}."
             )
         parts = value
+    if float32 is not None:
+        parts = [_upcast(v, f"{function}'s {r.name}", float32) for r, v in zip(fn.returns, parts)]
     return tuple(
         _conform_one(contract, function, r, v, dims) if uses is None or r.name in uses else None
         for r, v in zip(fn.returns, parts)
     )
+
+
+def _upcast(value: Any, where: str, seen: list[str]) -> Any:
+    """float32 arrays (also inside a params dict) as float64, each one's place noted in ``seen``."""
+    if isinstance(value, np.ndarray) and value.dtype == np.float32:
+        seen.append(where)
+        return value.astype(np.float64)
+    if isinstance(value, dict):
+        return {k: _upcast(v, f"{where}['{k}']", seen) for k, v in value.items()}
+    return value
 
 
 def _conform_one(contract: Contract, function: str, spec: Returned, value: Any, dims: Dims) -> Any:

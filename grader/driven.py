@@ -80,12 +80,21 @@ CallKeeping = Callable[..., tuple[tuple, tuple]]
 
 class SandboxFunctions:
     """A submission's functions, each called in its sandbox through ``call_keeping`` (a check's
-    ``Ctx.call_keeping``, or ``box_caller`` for a plain Sandbox); ``describe`` says which run it is."""
+    ``Ctx.call_keeping``, or ``box_caller`` for a plain Sandbox); ``describe`` says which run it is.
 
-    def __init__(self, call_keeping: CallKeeping, describe: str = "the contract's training loop"):
+    ``optimizer`` is the contract's step function (Conventions.optimizer.function): ``adagrad_step(params,
+    grads, memory, eta)``, or ``adam_step(params, grads, first, second, t, eta)``, whose first moment and
+    step count live here (the loop's memory is the second moment).
+    """
+
+    def __init__(self, call_keeping: CallKeeping, describe: str = "the contract's training loop",
+                 optimizer: str = "adagrad_step"):
         self._call = call_keeping
         self.describe = describe
+        self.optimizer = optimizer
         self.update = 0  # set by the loop, for messages
+        self._first: Params | None = None
+        self._t = 0
 
     def _dims(self, params: Params, X=None) -> dict[str, int]:
         dims = {"K": params["c"].shape[0], "m": params["W"].shape[0]}
@@ -105,8 +114,15 @@ class SandboxFunctions:
         return clipped
 
     def step(self, params, grads, memory, eta, unclipped):
-        _, (params, memory) = self._call("adagrad_step", params, grads, memory, eta, keep=(0, 2),
-                                         dims=self._dims(params), describe=self._where("adagrad_step"))
+        if self.optimizer == "adam_step":
+            self._t += 1
+            first = self._first or {k: np.zeros_like(v) for k, v in params.items()}
+            _, (params, self._first, memory) = self._call(
+                "adam_step", params, grads, first, memory, self._t, eta, keep=(0, 2, 3), dims=self._dims(params),
+                describe=self._where("adam_step"))
+            return params, memory
+        _, (params, memory) = self._call(self.optimizer, params, grads, memory, eta, keep=(0, 2),
+                                         dims=self._dims(params), describe=self._where(self.optimizer))
         return params, memory
 
     def loss(self, params, X, Y, h):

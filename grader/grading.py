@@ -53,8 +53,8 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         results = []
         for check in checks:
             entry = spec.checks[check.name]
-            if check.function in blocked:
-                outcome = Outcome.failed(blocked[check.function])
+            if check.function in blocked:  # said once, as the result's banner; each check only points there
+                outcome = Outcome.failed(f"not run: {blocked[check.function]}")
             else:
                 outcome = run_check(check, Ctx(box, assignment, oracle, entry, case_salt), entry.examples)
             results.append(check_result(entry, outcome))
@@ -69,6 +69,7 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         tier, tier_description = box.tier, box.tier_description
         failure = box.load_failure
         load_failure = LoadFailure(failure.kind, failure.message) if failure is not None else None
+        banner = "" if failure else "\n".join(dict.fromkeys(_problems(box, assignment.contract).values()))
         report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
     if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
         report = dataclasses.replace(report, real_text=real_text_run(path, assignment, oracle, real_text, limits))
@@ -91,6 +92,7 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         grader_version=__version__,
         spec_digest=assignment.digest,
         load_failure=load_failure,
+        banner=banner,
         output=captured,
         hidden_output=hidden_output,
         timings=timings,
@@ -115,10 +117,15 @@ def default_oracle(assignment: Assignment) -> Oracle:
 
 
 def _blocked(box, contract: Contract) -> dict[str, str]:
-    """Why each contract function cannot be tested at all, for those that cannot."""
+    """For each contract function that cannot be tested at all, a few words on why (the banner says more)."""
     if box.load_failure is not None:
-        reason = f"rnn.py could not be loaded: {box.load_failure.message}"
-        return dict.fromkeys(contract.functions, reason)
+        return dict.fromkeys(contract.functions, "rnn.py could not be loaded (the message at the top says why)")
+    return {name: f"{name} cannot be called as the contract says (the message at the top says why)"
+            for name in _problems(box, contract)}
+
+
+def _problems(box, contract: Contract) -> dict[str, str]:
+    """Why each contract function that rnn.py lacks, or defines with too few parameters, cannot be called."""
     blocked = {}
     for name in contract.functions:
         found = box.functions.get(name)

@@ -59,6 +59,7 @@ class CheckResult:
     hint: str = ""  # the likely bug, when the failure pattern shows it
     stopped_by: FailureKind | None = None  # the sandbox failure (timeout, signal, memory, ...) that stopped it
     seconds: float = 0.0
+    carried_from: str = ""  # passed although it differs from the reference, by that function's fault alone
 
     @property
     def status(self) -> Status:
@@ -214,6 +215,7 @@ class SubmissionResult:
     grader_version: str
     spec_digest: str
     load_failure: LoadFailure | None = None
+    banner: str = ""  # functions that are missing or cannot be called, said once (their checks point here)
     output: CapturedOutput = field(default_factory=CapturedOutput)  # while the visible checks ran
     hidden_output: CapturedOutput = field(default_factory=CapturedOutput)  # while the others ran: instructors only
     timings: dict[str, FunctionTiming] = field(default_factory=dict)  # of the visible checks' calls

@@ -23,6 +23,8 @@ VISIBILITIES = tuple(v.value for v in Visibility)
 FIELDS = ("points", "examples", "visibility", "parts")
 PUBLIC = Visibility.VISIBLE
 NOT_RUN = "not run"  # the isolation tier of a submission that never reached the sandbox
+# What a difference that is another function's fault alone costs: nothing (forgive) or points (penalize).
+CARRIED_ERRORS = ("forgive", "penalize")
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,14 @@ class GradingSpec:
     hidden_checks: int = 0  # checks the kit leaves out (self_check only)
     hypothesis: str = ""  # the Hypothesis version the kit recorded with (self_check only)
     limits: Limits = field(default_factory=Limits)  # the sandbox's limits while the checks run
+    carried_errors: str = CARRIED_ERRORS[0]  # error carried forward: forgive or penalize
 
 
 def load_grading_spec(path: Path) -> GradingSpec:
     """Read grading.yaml; raise SpecError naming the file, the check and the field for anything wrong."""
     spec = SpecFile(path, "grading spec")
-    raw = spec.mapping(spec.raw, "top level", ("total", "relative_error_floor", "checks"), ("self_check", "limits"))
+    raw = spec.mapping(spec.raw, "top level", ("total", "relative_error_floor", "checks"),
+                       ("self_check", "limits", "carried_errors"))
     total = spec.number(raw["total"], "field 'total'")
     floor = spec.number(raw["relative_error_floor"], "field 'relative_error_floor'")
     entries = raw["checks"]
@@ -74,10 +78,11 @@ def load_grading_spec(path: Path) -> GradingSpec:
     ):
         spec.fail("field 'self_check'", "must be a mapping with hidden_checks (a whole number of at least 0) and "
                   "hypothesis (the version the kit was built with)")
+    carried = spec.choice(raw.get("carried_errors", CARRIED_ERRORS[0]), "field 'carried_errors'", CARRIED_ERRORS)
     return GradingSpec(spec.path, total, floor, checks, spec.digest, self_check=self_check is not None,
                        hidden_checks=self_check["hidden_checks"] if self_check else 0,
                        hypothesis=self_check["hypothesis"] if self_check else "",
-                       limits=_limits(spec, raw.get("limits", {})))
+                       limits=_limits(spec, raw.get("limits", {})), carried_errors=carried)
 
 
 def _limits(spec: SpecFile, raw) -> Limits:
@@ -126,6 +131,7 @@ def check_result(spec: CheckSpec, outcome: Outcome) -> CheckResult:
         name=spec.name, function=spec.function, score=round(score, 6), max_score=spec.points,
         visibility=spec.visibility, reason=outcome.reason, feedback=feedback, hint=outcome.hint,
         stopped_by=FailureKind(outcome.stopped_by) if outcome.stopped_by else None, seconds=round(outcome.seconds, 4),
+        carried_from=outcome.carried_from,
     )
 
 

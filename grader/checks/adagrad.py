@@ -59,10 +59,10 @@ class Updates:
                 f"{self.sets.describe()}")
 
 
-def updates(steps=1, zero_memory=st.booleans(), grad_scale=1.0, min_gradient=0.1):
+def updates(steps=1, zero_memory=st.booleans(), grad_scale=st.just(1.0), min_gradient=0.1):
     """Gradients are kept away from 0 by default, where eps decides the step; eps_inside tests that alone."""
     return st.builds(Updates, param_sets(2 + steps), st.sampled_from([0.1, 0.05, 1.0]), zero_memory,
-                     st.just(grad_scale), st.just(min_gradient))
+                     grad_scale, st.just(min_gradient))
 
 
 def _step(ctx, case: Updates, params, grads, memory, step: int):
@@ -81,11 +81,11 @@ def _expect_step(ctx, case: Updates, before, after, expected, grads, memory, whi
     """Compare the change of params (after - before), so that entries near 0 do not blow up the error."""
     got = flat(after) - flat(before)
     ctx.expect_close("params step", got, flat(expected) - flat(before), reason=f"the params step of {which} differs from the reference",
-                     hint=first_match(got, _mistakes(grads, memory, case.eta, ctx.conventions.optimizer.eps), ctx.threshold,
-                                      ctx.floor))
+                     hint=first_match(got, _mistakes(grads, memory, case.eta, ctx.conventions.optimizer.eps,
+                                                     ctx.conventions.clip_bound), ctx.threshold, ctx.floor))
 
 
-def _mistakes(grads, memory, eta, eps) -> list:
+def _mistakes(grads, memory, eta, eps, bound) -> list:
     """Hints for a wrong params step, each with the step that mistake takes."""
 
     def stepped(denominator):
@@ -95,19 +95,25 @@ def _mistakes(grads, memory, eta, eps) -> list:
     return [
         ("eps is added outside the square root; the contract divides by sqrt(memory + eps).",
          stepped(lambda new, old: np.sqrt(new) + eps)),
+        ("the gradients are clipped inside adagrad_step; it uses them as given (train clips them before, with "
+         "clip_gradients).", lambda: np.concatenate([
+             (-eta * np.clip(grads[k], -bound, bound) / np.sqrt(memory[k] + np.clip(grads[k], -bound, bound) ** 2 + eps)).ravel()
+             for k in PARAM_NAMES])),
         ("the step divides by the memory from before this step's g**2 was added; add g**2 first.",
          stepped(lambda new, old: np.sqrt(old + eps))),
         ("the step divides by memory + eps without the square root.", stepped(lambda new, old: new + eps)),
     ]
 
 
-@check("adagrad_step: consecutive steps match reference", updates(STEPS, zero_memory=st.just(True)), settings=("threshold",))
+@check("adagrad_step: consecutive steps match reference",
+       updates(STEPS, zero_memory=st.just(True), grad_scale=st.sampled_from([1.0, 8.0])), settings=("threshold",))
 def consecutive_steps(ctx, case: Updates):
     """Starting from memory = zeros, several adagrad_step calls in a row, each on the params and memory the
     reference reached after the previous step, give the reference's params and memory after every step:
     memory[k] += g**2, then params[k] -= eta * g / sqrt(memory[k] + eps). (Each step starts from the
     reference's state, so a difference is judged at the step that makes it, not compounded, and the student
-    kit's recorded values apply exactly.)"""
+    kit's recorded values apply exactly.) Some cases have gradients beyond the clip bound, which adagrad_step
+    uses as given."""
     params, memory = case.params, case.memory
     for step in range(case.steps):
         grads = case.grads(step)
@@ -149,18 +155,57 @@ def in_place(ctx, case: Updates):
         )
 
 
-@check("adagrad_step: eps inside the square root", updates(1, zero_memory=st.just(True), grad_scale=1e-5, min_gradient=0.0),
+# eps values seen in real submissions: numpy's float64 machine epsilon, and round powers of ten.
+EPS_SEEN = (np.finfo(np.float64).eps, 1e-12, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 0.0)
+
+
+def _eps_diagnosis(ctx, case: Updates, got, grads) -> tuple[set[str], str]:
+    """(the parts a step with tiny gradients fails, the named cause) among eps inside or outside the square
+    root, with the contract's value or a value seen in real code; both parts and 'unknown' if none fits."""
+    eta, memory = case.eta, case.memory
+    contract_eps = ctx.conventions.optimizer.eps
+
+    def step(eps, inside):
+        return np.concatenate([(-eta * grads[k] / (np.sqrt(memory[k] + grads[k] ** 2 + eps) if inside else
+                                                   np.sqrt(memory[k] + grads[k] ** 2) + eps)).ravel() for k in PARAM_NAMES])
+
+    def fits(eps, inside):
+        return ctx.mismatch("params step", got, step(eps, inside)) is None
+
+    if fits(contract_eps, False):
+        return {"inside"}, f"eps ({contract_eps:g}) is added outside the square root; the contract divides by sqrt(memory + eps)."
+    for eps in (e for e in EPS_SEEN if e != contract_eps):
+        inside, outside = fits(eps, True), fits(eps, False)
+        if inside and outside:
+            return {"value"}, (f"eps is {eps:g} (or smaller), not the contract's {contract_eps:g}; that small, inside "
+                               "and outside the square root give the same step.")
+        if inside:
+            return {"value"}, f"eps is {eps:g}, not the contract's {contract_eps:g} (it is inside the square root, as it should be)."
+        if outside:
+            return {"inside", "value"}, f"eps is {eps:g}, not {contract_eps:g}, and added outside the square root."
+    return {"inside", "value"}, ("cause unknown: the step is neither the contract's nor that of eps inside or outside "
+                                 "the square root with a common value; see the smallest case above.")
+
+
+@check("adagrad_step: eps inside the square root, with the contract's value",
+       updates(1, zero_memory=st.just(True), grad_scale=st.just(1e-5), min_gradient=0.0), parts=("inside", "value"),
        settings=("threshold",))
 def eps_inside(ctx, case: Updates):
-    """With gradients around 1e-5 and empty memory, the step is eta * g / sqrt(g**2 + eps): eps inside the
-    square root matters (outside it, the step would be about eta * sign(g))."""
+    """With gradients around 1e-5 and empty memory, the step is eta * g / sqrt(g**2 + eps) with the contract's
+    eps: there eps decides the step. The part 'inside' fails for eps added outside the square root, the part
+    'value' for another value of eps (found among common ones, e.g. 2.2e-16 or 1e-12)."""
     grads = case.grads(0)
     params, _ = _step(ctx, case, case.params, grads, case.memory, 0)
     expected, _ = _reference_step(ctx, case.params, grads, case.memory, case.eta)
-    _expect_step(ctx, case, case.params, params, expected, grads, case.memory, "a step with tiny gradients")
+    got = flat(params) - flat(case.params)
+    found = ctx.mismatch("params step", got, flat(expected) - flat(case.params))
+    if found is not None:
+        parts, cause = _eps_diagnosis(ctx, case, got, grads)
+        raise Failed(f"the params step of a step with tiny gradients differs from the reference (relative error "
+                     f"{found.error:.1e})", found.text, cause, parts=parts)
 
 
-@check("adagrad_step: zero gradient changes nothing", updates(1, grad_scale=0.0, min_gradient=0.0), settings=("threshold",))
+@check("adagrad_step: zero gradient changes nothing", updates(1, grad_scale=st.just(0.0), min_gradient=0.0), settings=("threshold",))
 def zero_gradient(ctx, case: Updates):
     """With all gradients zero, params and memory stay as they were (0 / sqrt(memory + eps) = 0, even when
     memory is zero)."""

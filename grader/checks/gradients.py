@@ -6,10 +6,11 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from grader.checks.compare import first_match
-from grader.checks.core import Failed, check
-from grader.checks.forward import LINKS, other_reduction, reduction_hint, sequence_hint
-from grader.checks.strategies import PARAM_NAMES, Sequence, sequences
+from grader.checks.compare import first_match, show
+from grader.checks.core import Aborted, Failed, check
+from grader.checks.forward import LINKS, edge_check, other_reduction, reduction_hint, sequence_hint
+from grader.checks.strategies import PARAM_NAMES, Sequence, edge_sequences, sequences
+from grader.oracle import NotRecorded
 
 
 def _gradients(ctx, case: Sequence, *uses: str):
@@ -46,38 +47,21 @@ def _known_mistakes(ctx, case: Sequence, key: str) -> list:
     return known
 
 
-def _matches_reference(key: str):
-    def prop(ctx, case: Sequence):
-        grads, _, _ = _gradients(ctx, case, "grads")
-        got = grads[key]
-        ctx.expect_close(
-            f"d{key}", got, _reference(ctx, case)[0][key], reason=f"d{key} differs from the reference",
-            hint=sequence_hint(ctx, case, got, _known_mistakes(ctx, case, key), "compute_gradients", lambda v: v[0][key]),
-        )
-
-    prop.__doc__ = (
-        f"grads['{key}'] is the exact gradient dL/d{key} of the loss (backpropagation through time over "
-        f"all tau steps, starting from the given h0), as the reference computes it."
-    )
-    return check(f"compute_gradients: d{key} matches reference", sequences(), settings=("threshold",))(prop)
+FD_STEP = 1e-5  # centered differences when a check has no step of its own in grading.yaml
 
 
-db_matches, dc_matches, dU_matches, dW_matches, dV_matches = (_matches_reference(k) for k in PARAM_NAMES)
-
-
-@check("compute_gradients: consistent with own forward", sequences(), parts=PARAM_NAMES, settings=("threshold", "step"))
-def finite_differences(ctx, case: Sequence):
-    """For each parameter, the gradient predicts how the submission's OWN forward loss changes along a random
-    direction D: sum(grads[k] * D) = (L(k + s D) - L(k - s D)) / (2 s), centered differences with step s.
-    Needs no reference: a backward pass that disagrees with its own forward pass is wrong."""
-    grads, _, _ = _gradients(ctx, case, "grads")
+def _directional(ctx, case: Sequence, grads, keys) -> dict:
+    """For each key, the mismatch (or None) between sum(grads[k] * D) and the centered difference of the
+    submission's OWN forward loss along a random unit direction D, with grading.yaml's step."""
     params = case.params
     rng = np.random.default_rng(case.seed + 1)
-    step = ctx.setting("step")
-    failures = []
+    step = ctx.spec.settings.get("step", FD_STEP)
+    found = {}
     for key in PARAM_NAMES:
         direction = rng.standard_normal(params[key].shape)
         direction /= np.linalg.norm(direction)
+        if key not in keys:
+            continue
         losses = []
         for sign in (1, -1):
             moved = case.params
@@ -85,19 +69,93 @@ def finite_differences(ctx, case: Sequence):
             losses.append(ctx.call("forward", moved, case.X, case.Y, case.h0, dims=case.dims, uses=("loss",),
                                    describe=f"{case.summary()}, {key} moved by {sign * step:g} along a random direction")[0])
         numerical = (losses[0] - losses[1]) / (2 * step)
-        analytic = float(np.sum(grads[key] * direction))
-        found = ctx.mismatch(f"directional derivative along {key}", analytic, numerical)
-        if found is not None:
-            failures.append((key, found))
-    if failures:
-        keys = [k for k, _ in failures]
-        raise Failed(
-            f"the gradient for {', '.join(keys)} disagrees with finite differences of your own forward",
-            "\n".join(["expected: the finite difference of your forward's loss; got: sum(grads[k] * D)."]
-                      + [f.text for _, f in failures]),
-            "" if set(keys) & {"c", "V"} else f"c and V agree, b, U or W do not: the error is in the backward pass through tanh or {LINKS}.",
-            parts=keys,
-        )
+        found[key] = ctx.mismatch(f"directional derivative along {key}", float(np.sum(grads[key] * direction)), numerical)
+    return found
+
+
+def _composed(ctx, case: Sequence):
+    """The contract's backward pass applied to the submission's own forward (its P and H), or None when
+    that cannot be had (forward fails, or the student kit has no such values)."""
+    try:
+        _, P, H = ctx.call("forward", *case.args, dims=case.dims, describe=case.summary(), uses=("P", "H"))
+        with ctx.oracle.aside():
+            return ctx.variants.backward(case.params, case.xs, case.ys, case.h0, P, H)
+    except (Failed, Aborted, NotRecorded):
+        return None
+
+
+def _cut_at_bound(ctx, got, expected) -> bool:
+    """Whether ``got`` is ``expected`` clipped to the contract's bound, where some entry is beyond it."""
+    bound = ctx.conventions.clip_bound
+    return bool(np.any(np.abs(expected) > bound)) and ctx.mismatch("", got, np.clip(expected, -bound, bound)) is None
+
+
+def _own_forward_explains(ctx, case: Sequence, grads, keys) -> bool:
+    """Whether the gradients of ``keys`` are exactly those of the submission's own forward: the contract's
+    backward pass of its P and H, or the finite differences of its loss."""
+    composed = _composed(ctx, case)
+    if composed is not None and all(ctx.mismatch(k, grads[k], composed[k]) is None for k in keys):
+        return True
+    try:
+        return all(m is None for m in _directional(ctx, case, grads, keys).values())
+    except (Failed, Aborted):
+        return False
+
+
+@check("compute_gradients: gradients match reference", sequences(), parts=PARAM_NAMES, settings=("threshold",))
+def matches_reference(ctx, case: Sequence):
+    """grads[k] is the exact gradient dL/dk of the loss (backpropagation through time over all tau steps,
+    starting from the given h0), as the reference computes it, for every k in b, c, U, W, V. Gradients
+    that are exactly those of your own forward (when forward is wrong) are forward's error; gradients cut
+    at the clip bound are counted by "gradients are not clipped"."""
+    grads, _, _ = _gradients(ctx, case, "grads")
+    expected = _reference(ctx, case)[0]
+    wrong = {k: found for k in PARAM_NAMES if (found := ctx.mismatch(f"d{k}", grads[k], expected[k])) is not None}
+    if not wrong:
+        return
+    if all(_cut_at_bound(ctx, grads[k], expected[k]) for k in wrong):
+        return  # clipped inside compute_gradients: counted by "gradients are not clipped"
+    if _own_forward_explains(ctx, case, grads, wrong):
+        raise Failed(f"d{', d'.join(wrong)} differ(s) from the reference", carried_from="forward", parts=list(wrong))
+    first = next(iter(wrong))
+    raise Failed(
+        f"d{', d'.join(wrong)} differ(s) from the reference (relative error {wrong[first].error:.1e})",
+        "\n".join(f.text for f in wrong.values()),
+        sequence_hint(ctx, case, grads[first], _known_mistakes(ctx, case, first), "compute_gradients",
+                      lambda v: v[0][first]),
+        parts=list(wrong),
+    )
+
+
+@check("compute_gradients: consistent with own forward", sequences(), parts=PARAM_NAMES, settings=("threshold", "step"))
+def finite_differences(ctx, case: Sequence):
+    """For each parameter, the gradient predicts how the submission's OWN forward loss changes along a random
+    direction D: sum(grads[k] * D) = (L(k + s D) - L(k - s D)) / (2 s), centered differences with step s.
+    A backward pass that disagrees with its own forward pass is wrong, unless it is the reference's (or the
+    contract's backward of your own P and H): then the disagreement is forward's error."""
+    grads, _, _ = _gradients(ctx, case, "grads")
+    failures = {k: f for k, f in _directional(ctx, case, grads, PARAM_NAMES).items() if f is not None}
+    if not failures:
+        return
+    keys = list(failures)
+    try:
+        with ctx.oracle.aside():
+            expected = _reference(ctx, case)[0]
+    except NotRecorded:  # the student kit: nothing but your own forward to judge by
+        expected = None
+    explained = [e for e in (expected, _composed(ctx, case)) if e is not None]
+    if explained and all(any(ctx.mismatch(k, grads[k], e[k]) is None for e in explained) for k in keys):
+        raise Failed(f"the gradient for {', '.join(keys)} disagrees with finite differences of your own forward",
+                     carried_from="forward", parts=keys)
+    raise Failed(
+        f"the gradient for {', '.join(keys)} disagrees with finite differences of your own forward",
+        "\n".join(["expected: the finite difference of your forward's loss; got: sum(grads[k] * D)."]
+                   + [f.text for f in failures.values()]),
+        lambda: first_match(grads[keys[0]], _known_mistakes(ctx, case, keys[0]), ctx.threshold, ctx.floor) or (
+            "" if set(keys) & {"c", "V"} else f"c and V agree, b, U or W do not: the error is in the backward pass "
+            f"through tanh or {LINKS}."),
+        parts=keys,
+    )
 
 
 @check("compute_gradients: returned loss and h_last", sequences(), parts=("loss", "h_last"), settings=("threshold",))
@@ -120,6 +178,10 @@ def loss_and_h_last(ctx, case: Sequence):
                                     ("h_last is h_{tau-1}, one step early; return h_tau.",
                                      lambda: (case.h0 if case.tau == 1 else H[:, -2:-1]))], ctx.threshold, ctx.floor)
         problems.append(("h_last", found.text, hint))
+    if problems and all(_own_forward_gives(ctx, case, part, value) for part, value in
+                        (("loss", loss), ("h_last", h_last)) if part in {p for p, _, _ in problems}):
+        raise Failed(f"the returned {' and '.join(p for p, _, _ in problems)} differ(s) from the reference",
+                     carried_from="forward", parts=[p for p, _, _ in problems])
     if problems:
         raise Failed(
             f"the returned {' and '.join(p for p, _, _ in problems)} differ(s) from the reference",
@@ -128,20 +190,44 @@ def loss_and_h_last(ctx, case: Sequence):
         )
 
 
+def _own_forward_gives(ctx, case: Sequence, part: str, value) -> bool:
+    """Whether the returned loss or h_last is exactly the submission's own forward's loss or last column of H."""
+    try:
+        loss, _, H = ctx.call("forward", *case.args, dims=case.dims, describe=case.summary(), uses=("loss", "H"))
+    except (Failed, Aborted):
+        return False
+    return ctx.mismatch(part, value, loss if part == "loss" else H[:, -1:]) is None
+
+
 @check("compute_gradients: gradients are not clipped",
        sequences(K=(3, 6), tau=(10, 16), scale=st.just(0.5), same_target=True), settings=("threshold",),
        applies=lambda conventions: conventions.clipping_matters)
 def not_clipped(ctx, case: Sequence):
-    """Gradients larger than the clip bound come back exactly as computed: clipping is train's job,
-    with clip_gradients, after compute_gradients. Judged on dc and dV, which need only the forward pass,
-    so that a backward-pass bug is not counted here a second time."""
+    """Gradients larger than the clip bound come back as computed, not cut at the bound: clipping is train's
+    job, with clip_gradients, after compute_gradients. Judged on dc and dV, which need only the forward
+    pass; gradients that are wrong in another way are the other gradient checks' business."""
     bound = ctx.conventions.clip_bound
     expected = _reference(ctx, case)[0]
     assume(np.max(np.abs(expected["c"])) > 1.5 * bound)
     grads, _, _ = _gradients(ctx, case, "grads")
     for key in ("c", "V"):
-        ctx.expect_close(
-            f"d{key}", grads[key], expected[key], reason=f"d{key}, with entries beyond the clip bound, differs from the reference",
-            hint=first_match(grads[key], [(_clipped_hint(ctx, f"d{key} is"),
-                                           lambda key=key: np.clip(expected[key], -bound, bound))], ctx.threshold, ctx.floor),
-        )
+        if _cut_at_bound(ctx, grads[key], expected[key]):
+            raise Failed(
+                f"d{key} is cut at the clip bound {bound:g}: the reference's entries reach "
+                f"{np.max(np.abs(expected[key])):.4g}",
+                f"expected d{key} = {show(expected[key])}\ngot      d{key} = {show(grads[key])}",
+                _clipped_hint(ctx, f"d{key} is"),
+            )
+
+
+def _gradients_agree(ctx, case: Sequence):
+    grads, loss, h_last = _gradients(ctx, case)
+    expected, expected_loss, expected_h = _reference(ctx, case)
+    for k in PARAM_NAMES:
+        ctx.expect_close(f"d{k}", grads[k], expected[k], reason=f"d{k} differs from the reference")
+    ctx.expect_close("loss", loss, expected_loss, reason="the loss differs from the reference")
+    ctx.expect_close("h_last", h_last, expected_h, reason="h_last differs from the reference")
+
+
+edge_sizes = check("compute_gradients: edge sizes (m = 1, tau = 1, K = 2)", edge_sequences(), settings=("threshold",))(
+    edge_check("compute_gradients", _gradients_agree))

@@ -15,6 +15,7 @@ class Outcome:
     hint: str = ""
     seconds: float = 0.0
     stopped_by: str = ""  # the sandbox failure kind that stopped the check, if one did
+    carried_from: str = ""  # the function whose fault a forgiven difference was (the check passed)
 
     @classmethod
     def failed(cls, reason: str, feedback: str = "", stopped_by: str = "") -> Outcome:

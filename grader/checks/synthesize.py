@@ -18,15 +18,42 @@ from grader.checks.strategies import Chain, Sampling, chains, samplings
 from grader.sandbox import RngSeed
 
 
+X0_INCLUDED = "the output starts with x0: return the n sampled indices only, without the first input x0."
+
+
+def _starts_with_x0(case, value) -> bool:
+    """Whether ``value`` is x0 followed by n indices (a deviation the length check counts, once)."""
+    try:
+        return len(value) == case.n + 1 and int(value[0]) == case.x0
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+def _without_x0(case):
+    return lambda value: value[1:] if _starts_with_x0(case, value) else value
+
+
 def _synthesize(ctx, case, rng_seed: int, params=None, h0=None):
     return ctx.call("synthesize", case.params if params is None else params, case.h0 if h0 is None else h0, case.x0,
-                    case.n, RngSeed(rng_seed), dims=case.dims, describe=f"{case.summary()}, rng seed {rng_seed}")[0]
+                    case.n, RngSeed(rng_seed), dims=case.dims, describe=f"{case.summary()}, rng seed {rng_seed}",
+                    repair=_without_x0(case))[0]
 
 
 @check("synthesize: length and range", samplings())
 def length_and_range(ctx, case: Sampling):
-    """synthesize returns exactly n character indices, integers in 0..K-1 (x0 itself is not included)."""
-    _synthesize(ctx, case, case.rng_seed)
+    """synthesize returns exactly n character indices, integers in 0..K-1 (x0 itself is not included). The
+    other synthesize checks judge the samples after an x0 in front, so that it is counted here only."""
+    seen = []
+
+    def spot(value):
+        seen.append(_starts_with_x0(case, value))
+        return value
+
+    try:
+        ctx.call("synthesize", case.params, case.h0, case.x0, case.n, RngSeed(case.rng_seed), dims=case.dims,
+                 describe=f"{case.summary()}, rng seed {case.rng_seed}", repair=spot)
+    except Failed as failure:
+        raise Failed(failure.reason, failure.details, X0_INCLUDED if any(seen) else failure.hint) from None
 
 
 @check("synthesize: same seed, same output", samplings(n=(20, 40)))
@@ -42,19 +69,28 @@ def same_seed(ctx, case: Sampling):
         )
 
 
-@check("synthesize: uses the given rng", samplings(n=(100, 100), m=(2, 6), K=(3, 6)))
+@check("synthesize: draws from the given rng", samplings(n=(100, 100), m=(2, 6), K=(3, 6)), parts=("advances", "drives"))
 def uses_rng(ctx, case: Sampling):
-    """Generators with different seeds give different samples: the rng argument drives the sampling (not a
-    generator re-seeded inside synthesize, nor argmax). For these models two correct samples of 100
-    characters coincide with probability below 1e-15."""
-    first, second = _synthesize(ctx, case, case.rng_seed), _synthesize(ctx, case, case.rng_seed + 1)
+    """The rng argument drives the sampling: its state advances during the call (the caller's generator moves
+    on, so two calls with it give different text), and generators with different seeds give different
+    samples (not a generator re-seeded or copied inside synthesize, nor argmax). For these models two
+    correct samples of 100 characters coincide with probability below 1e-15."""
+    (first,), (next_draw,) = ctx.call_keeping(
+        "synthesize", case.params, case.h0, case.x0, case.n, RngSeed(case.rng_seed), keep=(4,), dims=case.dims,
+        describe=f"{case.summary()}, rng seed {case.rng_seed}", repair=_without_x0(case))
+    second = _synthesize(ctx, case, case.rng_seed + 1)
+    problems = []
+    if next_draw == int(np.random.default_rng(case.rng_seed).integers(2**53)):
+        problems.append(("advances", "after the call the rng is where it started: synthesize did not draw from it",
+                         "synthesize drew nothing from the rng it was given (a copy of it, a new generator, np.random "
+                         "or argmax leave the caller's generator where it was); draw with rng.choice or rng.random()."))
     if np.array_equal(first, second):
-        raise Failed(
-            f"rng seeds {case.rng_seed} and {case.rng_seed + 1} gave the same {case.n} indices",
-            f"both calls: {first.tolist()}",
-            "synthesize must draw from the rng it is given; picking the most likely character (argmax) "
-            "or creating a generator with a fixed seed inside synthesize ignores it.",
-        )
+        problems.append(("drives", f"rng seeds {case.rng_seed} and {case.rng_seed + 1} gave the same {case.n} indices",
+                         "synthesize must draw from the rng it is given; picking the most likely character (argmax) "
+                         "or creating a generator with a fixed seed inside synthesize ignores it."))
+    if problems:
+        raise Failed("; ".join(p[1] for p in problems), f"first call: {first.tolist()}", problems[-1][2],
+                     parts=[p[0] for p in problems])
 
 
 @check("synthesize: feeds back the sample and carries the hidden state", chains(), parts=("input", "hidden"))

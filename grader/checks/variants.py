@@ -60,8 +60,9 @@ class Variants:
     def _divisor(self, tau: int, loss: str | None) -> int:
         return tau if (loss or self.model.loss) == "mean" else 1
 
-    def forward(self, params, xs, ys, h0, *, carry=True, use_h0=True, loss=None):
+    def forward(self, params, xs, ys, h0, *, carry=True, use_h0=True, bias_inside=False, loss=None):
         """(loss, P, H, A): ``carry=False`` starts every step from h0; ``use_h0=False`` starts from zeros;
+        ``bias_inside=True`` multiplies W with h_{t-1} + b instead of adding b after the products;
         ``loss`` "sum" or "mean" overrides the conventions' reduction."""
         b, c, U, W, V = (params[k] for k in ("b", "c", "U", "W", "V"))
         start = h0[:, 0] if use_h0 else np.zeros(h0.shape[0])
@@ -69,7 +70,7 @@ class Variants:
         A = np.empty((W.shape[0], len(xs)))
         H = np.empty_like(A)
         for t, x in enumerate(xs):
-            A[:, t] = W @ h + U[:, x] + b[:, 0]
+            A[:, t] = W @ (h + b[:, 0]) + U[:, x] if bias_inside else W @ h + U[:, x] + b[:, 0]
             H[:, t] = np.tanh(A[:, t])
             h = H[:, t] if carry else start
         P = softmax_columns(V @ H + c)
@@ -83,14 +84,22 @@ class Variants:
         ``tanh_grad`` "1 - h" or "1 - a^2" replaces tanh'(a_t) = 1 - h_t^2; ``w_input`` "h_t" multiplies
         dL/da_t by h_t instead of h_{t-1} in dL/dW; ``loss`` overrides the conventions' reduction.
         """
-        W, V = params["W"], params["V"]
         _, P, H, A = self.forward(params, xs, ys, h0)
+        return self.backward(params, xs, ys, h0, P, H, A, through_time=through_time, tanh_grad=tanh_grad,
+                             w_input=w_input, loss=loss)
+
+    def backward(self, params, xs, ys, h0, P, H, A=None, *, through_time=True, tanh_grad="1 - h^2",
+                 w_input="h_{t-1}", loss=None):
+        """The contract's backward pass from given P and H (a submission's own, for error carried forward:
+        what its compute_gradients returns if it is right and builds on its own forward), with the
+        mistakes of ``gradients``."""
+        W, V = params["W"], params["V"]
         tau = len(xs)
-        G = P.copy()
+        G = np.array(P, dtype=np.float64)
         G[ys, np.arange(tau)] -= 1.0
         G /= self._divisor(tau, loss)
         dH_out = V.T @ G
-        D = {"1 - h^2": 1.0 - H * H, "1 - h": 1.0 - H, "1 - a^2": 1.0 - A * A}[tanh_grad]
+        D = {"1 - h^2": lambda: 1.0 - H * H, "1 - h": lambda: 1.0 - H, "1 - a^2": lambda: 1.0 - A * A}[tanh_grad]()
         dA = np.empty_like(H)
         da = np.zeros(H.shape[0])
         for t in reversed(range(tau)):

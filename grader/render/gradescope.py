@@ -70,7 +70,9 @@ def summary_text(result: SubmissionResult) -> str:
     if result.self_check:
         lines.append(f"Self-check: public checks only; {result.hidden_checks_not_run} hidden checks not run.")
     if result.load_failure:
-        lines.append(f"Your rnn.py could not be loaded, so no function could be checked:\n{result.load_failure.message}")
+        lines.append(f"No function could be checked:\n{result.load_failure.message}")
+    if result.banner:
+        lines.append(f"Some functions could not be checked:\n{result.banner}")
     failed = [c for c in shown.checks if c.status is not Status.PASSED]
     if shown.checks:
         lines.append(f"{len(shown.checks) - len(failed)} of {len(shown.checks)} visible checks passed.")

@@ -52,8 +52,11 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
             )
         )
     if result.load_failure:
-        console.print(Text("rnn.py could not be loaded, so no function could be checked:", style="bold red"))
+        console.print(Text("No function could be checked:", style="bold red"))
         console.print(Text(result.load_failure.message, style="red"))
+    if result.banner:
+        console.print(Text("Some functions could not be checked:", style="bold red"))
+        console.print(Text(result.banner, style="red"))
     if result.checks:
         console.print(_table(result))
     total_style = "bold green" if result.score >= result.max_score else "bold"
@@ -94,6 +97,9 @@ def _table(result: SubmissionResult) -> Table:
             name = Padding(Text(check.name), (0, 0, 0, 2))
             if not ok and check.reason:  # indented under the name, also where it wraps
                 name = Group(name, Padding(Text(check.reason, style="red"), (0, 0, 0, 4)))
+            elif check.carried_from:
+                name = Group(name, Padding(Text(f"forgiven: it differs only because of your {check.carried_from}",
+                                                style="yellow"), (0, 0, 0, 4)))
             table.add_row(
                 Text("PASS", style="green") if ok else Text("FAIL", style="bold red"),
                 name,

@@ -20,7 +20,7 @@ def drawn_cases():
         seen.append((case.K, case.m, case.tau, case.scale, case.seed))
 
     ctx = Ctx(None, ASSIGNMENT, LiveOracle(ASSIGNMENT), None)
-    _search(Check("forward: records its cases", "forward", sequences(), record), ctx, DRAWS, frozenset())
+    _search(Check("forward: records its cases", "forward", sequences(), record), ctx, DRAWS, frozenset(), [])
     return seen
 
 

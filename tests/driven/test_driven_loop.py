@@ -8,7 +8,7 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.checks.strategies import Text
-from grader.checks.variants import ReferenceFunctions
+from grader.checks.variants import ReferenceFunctions, Variants
 from grader.contract import wraps
 from grader.driven import DrivenLoop, Rules, SandboxFunctions, box_caller
 from grader.sandbox import Sandbox
@@ -60,3 +60,11 @@ def test_with_a_submissions_functions_in_the_sandbox_it_matches_its_train():
     assert np.allclose(smooth, expected_smooth, rtol=1e-10)
     assert all(np.allclose(params[k], expected_params[k], rtol=1e-9, atol=1e-12) for k in params)
     assert calls == dict.fromkeys(("compute_gradients", "clip_gradients", "adagrad_step"), CASE.n_updates)
+
+
+@pytest.mark.parametrize("mistake", [{"eps": 2.2e-16}, {"memory_of_unclipped": True}])
+def test_each_adagrad_departure_changes_a_run_with_large_gradients(mistake):
+    case = Text(K=3, m=3, seq_length=12, windows=2, extra=0, n_updates=6, eta=0.1, scale=2.0, seed=1)
+    _, correct = reference.train(*case.args)
+    _, wrong = Variants(reference.RNN()).train(*case.args, **mistake)
+    assert not np.allclose(correct, wrong, rtol=1e-9)

@@ -63,7 +63,7 @@ def test_a_broken_submission_through_every_output(tmp_path, broken, short_run_sp
     assert document["score"] == result.score
     assert SubmissionResult.from_dict(document["extra_data"]["result"]) == result
     failed = [t for t in document["tests"] if t["status"] == "failed"]
-    assert any(t["name"] == "compute_gradients: dW matches reference" and "dW" in t["output"] for t in failed)
+    assert any(t["name"] == "compute_gradients: gradients match reference" and "dW" in t["output"] for t in failed)
 
     html = paths["report"].read_text()
     scripts = []
@@ -75,12 +75,12 @@ def test_a_broken_submission_through_every_output(tmp_path, broken, short_run_sp
 
     Scripts().feed(html)
     assert scripts == [] and "&lt;script&gt;alert(&#34;from rnn.py&#34;)&lt;/script&gt;" in html
-    assert "compute_gradients: dW matches reference" in html and "<polyline" in html
+    assert "compute_gradients: gradients match reference" in html and "<polyline" in html
     rows = {r.param: r for r in result.diagnostics.gradients.rows}
     assert rows["W"].vs_reference > 1e-2 and rows["b"].vs_reference < 1e-10
 
     stream = io.StringIO()
     render_terminal(result, make_console(stream), paths)
     text = stream.getvalue()
-    assert "FAIL" in text and "compute_gradients: dW matches reference" in text and str(paths["report"]) in text
+    assert "FAIL" in text and "compute_gradients: gradients match reference" in text and str(paths["report"]) in text
     assert "\x1b" not in text

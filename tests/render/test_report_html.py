@@ -154,4 +154,4 @@ def test_long_output_is_cut(make_result):
 
 def test_no_checks_at_all(make_result):
     text = Page(render_html(make_result(checks=(), score=0.0, max_score=0.0, load_failure="SyntaxError"))).visible
-    assert "No checks were run." in text and "could not be loaded" in text
+    assert "No checks were run." in text and "No function could be checked" in text

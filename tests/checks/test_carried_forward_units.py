@@ -1,0 +1,42 @@
+"""The small pieces error carried forward rests on: float32 noted once, optional expected values kept out of
+the kit's replay numbering, and the contract's backward pass from a submission's own forward outputs."""
+
+import numpy as np
+import pytest
+
+from grader.assignment import load_assignment
+from grader.checks.strategies import Sequence
+from grader.contract import ContractViolation, conform
+from grader.oracle import LiveOracle, RecordingOracle
+
+ASSIGNMENT = load_assignment()
+CASE = Sequence(K=4, m=3, tau=5, scale=0.5, seed=3)
+
+
+def test_float32_is_refused_unless_the_caller_notes_it_and_then_comes_back_as_float64():
+    contract = ASSIGNMENT.contract
+    value = [np.array(2.5, np.float32), np.zeros((4, 5), np.float32), np.zeros((3, 5))]  # as the sandbox sends them
+    with pytest.raises(ContractViolation, match="float32"):
+        conform(contract, "forward", value, CASE.dims)
+    seen = []
+    loss, P, H = conform(contract, "forward", value, CASE.dims, float32=seen)
+    assert seen == ["forward's loss", "forward's P"] and P.dtype == np.float64 and loss == 2.5
+
+
+def test_calls_made_aside_are_not_recorded_and_do_not_move_the_numbering():
+    oracle = RecordingOracle(ASSIGNMENT)
+    with oracle.scope("a check|case"):
+        oracle.reference.forward(*CASE.args)
+        with oracle.aside():
+            oracle.reference.compute_gradients(*CASE.args)
+        oracle.reference.compute_gradients(*CASE.args)
+    assert sorted(oracle.recorded) == ["a check|case#0", "a check|case#1"]
+    assert oracle.recorded["a check|case#1"]["call"] == "reference.compute_gradients"
+
+
+def test_the_contracts_backward_of_the_references_forward_is_the_references_gradients():
+    oracle = LiveOracle(ASSIGNMENT)
+    _, P, H = oracle.reference.forward(*CASE.args)
+    composed = oracle.variants.backward(CASE.params, CASE.xs, CASE.ys, CASE.h0, P, H)
+    expected = oracle.reference.compute_gradients(*CASE.args)[0]
+    assert all(np.allclose(composed[k], expected[k], rtol=1e-10, atol=1e-14) for k in expected)
