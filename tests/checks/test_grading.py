@@ -38,7 +38,9 @@ BUGS = {
                                         "train: hprev carried between updates and reset at the wrap": 1.5},
                               "hprev is not carried"),
     "bug_smoothing_099": ("train", {"train: smooth loss and params match the contract's loop": 1.5}, "0.99"),
-    "bug_memory_unclipped": ("train", {"train: smooth loss and params match the contract's loop": 0}, "before clipping"),
+    "bug_memory_unclipped": ("train", {"train: smooth loss and params match the contract's loop": 0,
+                                       "train: edge sizes (seq_length = 1, m = 1, K = 2, a text that barely fits)": 0},
+                             "before clipping"),
     "bug_loss_after_update": ("train", {"train: smooth loss and params match the contract's loop": 1.5}, "after the update"),
     "bug_loss_averaged": ("forward", {"forward: loss matches reference": 0}, "mean over the sequence"),
     "bug_softmax_wrong_axis": ("forward", {"forward: P matches reference": 0, "forward: P columns are distributions": 0},
@@ -47,8 +49,7 @@ BUGS = {
     "bug_unstable_softmax": ("forward", {"forward: stable with large logits": 0}, "maximum"),
     "bug_clip_in_place": ("clip_gradients", {"clip_gradients: input not modified": 0}, "caller's array"),
     "bug_crash_m1": ("compute_gradients", {"compute_gradients: edge sizes (m = 1, tau = 1, K = 2)": 0}, "typical sizes"),
-    "bug_clip_in_gradients": ("compute_gradients", {"compute_gradients: consistent with own forward": 1.6,
-                                                    "compute_gradients: gradients are not clipped": 0}, "clipped"),
+    "bug_clip_in_gradients": ("compute_gradients", {"compute_gradients: gradients are not clipped": 0}, "clipped"),
 }
 EXPECTED_LOSSES = {name: losses for name, (_, losses, _) in BUGS.items()}
 CORRECT = ["alice", "vectorised", "class_based", "chatty"]
