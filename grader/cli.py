@@ -43,6 +43,7 @@ final scores), canvas.csv and moodle.csv (for the LMS), summary.json, index.html
 a rerun grades only what changed, and a regrade that changes grades is shown before it is applied.
 
 `python -m grader kit --out DIR` builds the student kit instead (see `python -m grader kit --help`);
+`python -m grader classroom --out DIR` a GitHub Classroom template repository around it;
 `python -m grader secret` makes (or shows) the course secret that decides the graded cases.
 """
 
@@ -121,7 +122,21 @@ def build_kit_parser() -> argparse.ArgumentParser:
         description="Build the student kit: the grader with the public checks only, without the reference "
         "solution, installable with pip. Students run `python -m grader my_submission/` in it.",
     )
-    parser.add_argument("--out", type=Path, required=True, help="a new (or empty) folder for the kit")
+    return _kit_options(parser, "a new (or empty) folder for the kit")
+
+
+def build_classroom_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m grader classroom",
+        description="Build a GitHub Classroom template repository: the student kit, the submission template, "
+        "an autograding workflow that reports the public checks' points to GitHub Classroom, and a manifest "
+        "of the grading files that the workflow checks before grading.",
+    )
+    return _kit_options(parser, "a new (or empty) folder for the template repository")
+
+
+def _kit_options(parser: argparse.ArgumentParser, out_help: str) -> argparse.ArgumentParser:
+    parser.add_argument("--out", type=Path, required=True, help=out_help)
     parser.add_argument("--spec", help="the course's spec folder, or the name of a shipped one (default: default)")
     parser.add_argument("--template", type=Path, help="the submission template to include (default: the spec "
                         "folder's template/rnn.py)")
@@ -146,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["kit"]:
             return _build_kit(build_kit_parser().parse_args(argv[1:]), console)
+        if argv[:1] == ["classroom"]:
+            return _build_classroom(build_classroom_parser().parse_args(argv[1:]), console)
         if argv[:1] == ["secret"]:
             return _make_secret(build_secret_parser().parse_args(argv[1:]), console)
         args = build_parser().parse_args(argv)
@@ -200,6 +217,27 @@ def _build_kit(args: argparse.Namespace, console) -> int:
     return 0
 
 
+def _build_classroom(args: argparse.Namespace, console) -> int:
+    try:
+        from grader.kit import KitError
+        from grader.kit.classroom import build_classroom_template
+    except ImportError:
+        raise UsageError("this is the student kit; templates are built with the full grader") from None
+    try:
+        with progress(console, "Building the student kit for the template repository"):
+            built = build_classroom_template(args.out, spec_dir=args.spec, template=args.template)
+    except KitError as exc:
+        raise UsageError(str(exc)) from None
+    console.print(
+        f"GitHub Classroom template written to {built.path}: {built.kit.public_checks} public checks "
+        f"({built.kit.public_points:g} points), {built.shipped_files} grading files pinned by the manifest "
+        f"(sha256 {built.manifest_sha256}).\nPush it to a template repository and use it for the assignment "
+        "(README: GitHub Classroom).",
+        markup=False, highlight=False,
+    )
+    return 0
+
+
 def _make_secret(args: argparse.Namespace, console) -> int:
     had_secret = secret_path(args.spec).exists()
     if not load_assignment(args.spec).course_secret:
@@ -222,7 +260,7 @@ def _load(spec_dir: Path | None, console) -> Assignment:
 
 
 def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int:
-    path = _submission_folder(args.path)
+    path = submission_folder(args.path)
     out = args.out or default_out_dir(path, DEFAULT_OUT)
     real_text = _real_text(args, assignment)
     doing = f"Grading {path.name}" + (
@@ -261,7 +299,8 @@ def _real_text(args: argparse.Namespace, assignment) -> RealTextRequest | None:
                            cache_dir=args.cache_dir or default_cache_dir())
 
 
-def _submission_folder(path: Path) -> Path:
+def submission_folder(path: Path) -> Path:
+    """The submission folder the command line (or the pytest plugin) names; UsageError says what is wrong."""
     if not path.exists():
         raise UsageError(f"no such folder: {path}")
     if not path.is_dir():

@@ -131,7 +131,7 @@ def _write_specs(target: Path, assignment: Assignment, hidden: set[str], fixture
 def _render(staging: Path, kit: Kit) -> None:
     env = jinja2.Environment(loader=jinja2.PackageLoader("grader.kit", "templates"), keep_trailing_newline=True)
     requirements = [_kit_requirement(r) for r in importlib.metadata.requires("rnn-grader") or ()
-                    if "extra ==" not in r and not r.startswith("pytest")]
+                    if "extra ==" not in r]
     for name in ("pyproject.toml", "README.md"):
         text = env.get_template(f"{name}.j2").render(kit=kit, version=grader.__version__, requirements=requirements)
         (staging / name).write_text(text)

@@ -92,7 +92,7 @@ def _tests(result: SubmissionResult) -> list[dict]:
                     "score": check.score,
                     "max_score": check.max_score,
                     "status": check.status.value,
-                    "output": _test_output(check),
+                    "output": check_output(check),
                     "visibility": check.visibility.value,
                     "tags": [check.function, *([check.stopped_by.value] if check.stopped_by else [])],
                 }
@@ -100,7 +100,7 @@ def _tests(result: SubmissionResult) -> list[dict]:
     return tests
 
 
-def _test_output(check: CheckResult) -> str:
+def check_output(check: CheckResult) -> str:
     """The feedback (which restates the reason with the case in full) and the hint; the one-line reason only
     where there is no feedback."""
     parts = []

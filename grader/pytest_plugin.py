@@ -1,0 +1,220 @@
+"""The grading suite as a pytest plugin: ``pytest --rnn-submission PATH`` grades one submission.
+
+Registered through the ``pytest11`` entry point, so it is loaded by every pytest session on a machine
+that has the grader (or the student kit) installed, and does nothing at all unless ``--rnn-submission``
+is given: no option, no import of the grader, no item.
+
+With it, every check of the spec becomes a pytest item named like the check. The submission is graded
+once, by the CLI's own ``grade_submission`` (one sandbox, the same scoring, the same results model),
+before the first item runs; each item then reports its check's result: passed, failed with the check's
+feedback (smallest failing case, hint) as the failure message, or PARTIAL when it earned some of its
+points. Points go into the JUnit XML as each test case's properties, and a points summary ends the
+session. ``--rnn-out`` writes the CLI's results.json and report.html; ``--rnn-classroom`` appends the
+result in the format GitHub Classroom's autograding reporter reads (grader.classroom).
+
+Without test paths on the command line only the checks run (a course repository's own tests, or this
+project's, are not collected); with paths, their tests run too.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PARTIAL = "partial"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rnn-grader", "grading a character-level RNN submission (rnn-grader)")
+    group.addoption("--rnn-submission", metavar="PATH", type=Path,
+                    help="grade the submission folder PATH (its rnn.py): one test per check")
+    group.addoption("--rnn-out", metavar="DIR", type=Path,
+                    help="also write results.json and report.html to DIR, as `python -m grader --out DIR` does")
+    group.addoption("--rnn-spec", metavar="DIR", type=Path,
+                    help="a folder with contract.yaml and grading.yaml (default: the shipped spec)")
+    group.addoption("--rnn-classroom", metavar="FILE", type=Path,
+                    help="append the result for GitHub Classroom's autograding reporter to FILE "
+                    "(in a workflow: $GITHUB_OUTPUT; the step's output is then `result`)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("rnn_submission") is None:
+        for option in ("rnn_out", "rnn_spec", "rnn_classroom"):
+            if config.getoption(option) is not None:
+                raise pytest.UsageError(f"--{option.replace('_', '-')} needs --rnn-submission PATH")
+        return
+    config.addinivalue_line("markers", "rnn_check(function, visibility): a check of the RNN grading suite")
+    config.pluginmanager.register(GradingSession.from_config(config), GradingSession.NAME)
+
+
+class GradingSession:
+    """One submission graded once for the whole pytest session; its items read the result."""
+
+    NAME = "rnn-grader-session"
+
+    def __init__(self, submission: Path, spec_dir: Path | None, out: Path | None, classroom: Path | None, spec):
+        self.submission = submission
+        self.spec_dir = spec_dir
+        self.out = out
+        self.classroom = classroom
+        self.spec = spec
+        self.result = None  # the SubmissionResult, once graded
+        self.outputs: dict[str, Path] = {}
+        self.by_nodeid: dict[str, object] = {}  # item nodeid -> its CheckResult, once graded
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> GradingSession:
+        """Check the options as the CLI does, before anything is collected: a usage error is one clear line."""
+        from grader.cli import UsageError, submission_folder
+        from grader.contract import SpecError
+        from grader.scoring import load_grading_spec
+
+        try:
+            submission = submission_folder(config.getoption("rnn_submission"))
+            spec = load_grading_spec(config.getoption("rnn_spec"))
+        except (UsageError, SpecError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if config.args_source is not pytest.Config.ArgsSource.ARGS:
+            config.args = []  # no paths given: grade only, collect no test files
+        return cls(submission, config.getoption("rnn_spec"), config.getoption("rnn_out"),
+                   config.getoption("rnn_classroom"), spec)
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        kind = "self-check with the student kit (public checks only)" if self.spec.self_check else "all checks"
+        return f"rnn-grader: grading {self.submission} ({kind}, {len(self.spec.checks)} checks)"
+
+    @pytest.hookimpl(tryfirst=True)  # before -k and -m deselect items
+    def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        folder = self.submission.resolve()
+        nodeid = Path(os.path.relpath(folder, session.config.rootpath)).as_posix()
+        node = SubmissionNode.from_parent(session, name=folder.name, path=folder, nodeid=nodeid, grading=self)
+        # Through pytest's own collect report, so the checks are counted and shown as collected items.
+        report = node.ihook.pytest_make_collect_report(collector=node)
+        session.ihook.pytest_collectreport(report=report)
+        if report.passed:
+            items[:0] = report.result
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        if session.config.option.collectonly or session.testsfailed:
+            return
+        if any(isinstance(item, CheckItem) for item in session.items):
+            self._grade(session.config)
+
+    def _grade(self, config: pytest.Config) -> None:
+        from grader.classroom import append_github_output
+        from grader.contract import SpecError
+        from grader.grading import grade_submission
+        from grader.oracle import FixtureError
+        from grader.outputs import OutputError, write_outputs
+        from grader.render.classroom import runner_result
+        from grader.texts import TextError
+
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"rnn-grader: grading {self.submission.resolve().name} in the sandbox...")
+        try:
+            self.result = grade_submission(self.submission, spec_dir=self.spec_dir)
+            if self.out is not None:
+                self.outputs = write_outputs(self.result, self.out)
+            if self.classroom is not None:
+                append_github_output(self.classroom, "result", runner_result(self.result))
+        except (SpecError, FixtureError, OutputError, TextError) as exc:
+            pytest.exit(f"rnn-grader: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+    def check_result(self, item: CheckItem):
+        if self.result is None:
+            raise RuntimeError("the submission has not been graded")  # only if a plugin runs items itself
+        found = {c.name: c for c in self.result.checks}.get(item.name)
+        if found is None:
+            raise RuntimeError(f"grading gave no result for the check {item.name!r}")
+        self.by_nodeid[item.nodeid] = found
+        return found
+
+    def pytest_report_teststatus(self, report: pytest.TestReport):
+        check = self.by_nodeid.get(report.nodeid)
+        if check is not None and report.when == "call" and report.failed and check.score > 0:
+            return PARTIAL, "P", ("PARTIAL", {"yellow": True})
+        return None
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.result is None:
+            return
+        from grader.render.summary import by_function, points
+
+        for report in terminalreporter.stats.get(PARTIAL, ()):
+            terminalreporter.write_sep("_", report.head_line or report.nodeid, yellow=True)
+            terminalreporter.write_line(report.longreprtext)
+        result = self.result
+        terminalreporter.write_sep("=", "rnn-grader points", bold=True)
+        if result.self_check:
+            terminalreporter.write_line(f"self-check: public checks only; {result.hidden_checks_not_run} "
+                                        "hidden checks not run")
+        if result.load_failure:
+            terminalreporter.write_line(f"rnn.py could not be loaded: {result.load_failure}", red=True)
+        width = max(len(fn.name) for fn in by_function(result)) if result.checks else 0
+        for fn in by_function(result):
+            terminalreporter.write_line(f"{fn.name:<{width}}  {points(fn.score):>6} / {points(fn.max_score):<4}"
+                                        f"  {fn.passed}/{len(fn.checks)} checks passed")
+        full = result.score >= result.max_score
+        terminalreporter.write_line(f"Total: {points(result.score)} / {points(result.max_score)}", bold=True,
+                                    green=full, yellow=not full)
+        for label, path in self.outputs.items():
+            terminalreporter.write_line(f"{label.capitalize()}: {path}")
+
+
+class SubmissionNode(pytest.Collector):
+    """The submission folder, as the parent of its checks' items (node id: its path from the rootdir)."""
+
+    def __init__(self, *, grading: GradingSession, **kwargs):
+        super().__init__(**kwargs)
+        self.grading = grading
+
+    def collect(self) -> list[CheckItem]:
+        from grader.checks import CHECKS
+
+        entries = [self.grading.spec.checks[c.name] for c in CHECKS if c.name in self.grading.spec.checks]
+        functions = {c.name: c.function for c in CHECKS}
+        return [CheckItem.from_parent(self, name=entry.name, function=functions[entry.name], spec=entry)
+                for entry in entries]
+
+class CheckFailed(Exception):
+    """The check did not earn all its points; the message is its feedback."""
+
+
+class CheckItem(pytest.Item):
+    """One check. Its outcome is the submission's graded result for that check, never a second grading."""
+
+    def __init__(self, *, function: str, spec, **kwargs):
+        super().__init__(**kwargs)
+        self.contract_function = function  # not `function`: pytest reads that as a Python test function
+        self.add_marker(pytest.mark.rnn_check(function=function, visibility=spec.visibility))
+        self.keywords[function] = True  # -k adagrad_step selects a function's checks
+        self.user_properties.extend([("function", function), ("max_score", spec.points),
+                                     ("visibility", spec.visibility)])
+
+    def runtest(self) -> None:
+        check = self.parent.grading.check_result(self)
+        self.user_properties.append(("score", check.score))
+        if check.score < check.max_score:
+            raise CheckFailed(failure_message(check))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CheckFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+def failure_message(check) -> str:
+    """The points, then what the student reads in results.json (the feedback and the hint)."""
+    from grader.render.gradescope import check_output
+    from grader.render.summary import points
+
+    earned = "partial credit" if check.score > 0 else "failed"
+    head = f"{check.name}: {points(check.score)} / {points(check.max_score)} points ({earned})"
+    return f"{head}\n\n{check_output(check)}"
