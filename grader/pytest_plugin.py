@@ -4,7 +4,8 @@ Registered through the ``pytest11`` entry point, so it is loaded by every pytest
 that has the grader (or the student kit) installed, and does nothing at all unless ``--rnn-submission``
 is given: no option, no import of the grader, no item.
 
-With it, every check of the spec becomes a pytest item named like the check. The submission is graded
+With it, every visible check of the spec becomes a pytest item named like the check (with
+``--rnn-instructor``, the hidden ones too: whoever reads a session's output may be a student). The submission is graded
 once, by the CLI's own ``grade_submission`` (one sandbox, the same scoring, the same results model),
 before the first item runs; each item then reports its check's result: passed, failed with the check's
 feedback (smallest failing case, hint) as the failure message, or PARTIAL when it earned some of its
@@ -18,7 +19,9 @@ project's, are not collected); with paths, their tests run too.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,22 +34,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rnn-submission", metavar="PATH", type=Path,
                     help="grade the submission folder PATH (its rnn.py): one test per check")
     group.addoption("--rnn-out", metavar="DIR", type=Path,
-                    help="also write results.json and report.html to DIR, as `python -m grader --out DIR` does")
+                    help="also write results.json and the reports to DIR, as `python -m grader --out DIR` does")
     group.addoption("--rnn-spec", metavar="DIR", type=Path,
                     help="a folder with contract.yaml and grading.yaml (default: the shipped spec)")
     group.addoption("--rnn-classroom", metavar="FILE", type=Path,
                     help="append the result for GitHub Classroom's autograding reporter to FILE "
                     "(in a workflow: $GITHUB_OUTPUT; the step's output is then `result`)")
+    group.addoption("--rnn-instructor", action="store_true",
+                    help="one test per check, hidden ones included, with their feedback (default: the visible "
+                    "checks only, since whoever reads the session's output may be a student)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("rnn_submission") is None:
-        for option in ("rnn_out", "rnn_spec", "rnn_classroom"):
-            if config.getoption(option) is not None:
+        for option in ("rnn_out", "rnn_spec", "rnn_classroom", "rnn_instructor"):
+            if config.getoption(option):
                 raise pytest.UsageError(f"--{option.replace('_', '-')} needs --rnn-submission PATH")
         return
     config.addinivalue_line("markers", "rnn_check(function, visibility): a check of the RNN grading suite")
     config.pluginmanager.register(GradingSession.from_config(config), GradingSession.NAME)
+
+
+@dataclass(frozen=True)
+class Options:
+    submission: Path
+    spec_dir: Path | None
+    out: Path | None
+    classroom: Path | None
+    instructor: bool
 
 
 class GradingSession:
@@ -54,11 +69,8 @@ class GradingSession:
 
     NAME = "rnn-grader-session"
 
-    def __init__(self, submission: Path, spec_dir: Path | None, out: Path | None, classroom: Path | None, spec):
-        self.submission = submission
-        self.spec_dir = spec_dir
-        self.out = out
-        self.classroom = classroom
+    def __init__(self, options: Options, spec):
+        self.options = options
         self.spec = spec
         self.result = None  # the SubmissionResult, once graded
         self.outputs: dict[str, Path] = {}
@@ -72,22 +84,31 @@ class GradingSession:
         from grader.scoring import load_grading_spec
 
         try:
-            submission = submission_folder(config.getoption("rnn_submission"))
-            spec = load_grading_spec(config.getoption("rnn_spec"))
+            options = Options(submission_folder(config.getoption("rnn_submission")), config.getoption("rnn_spec"),
+                              config.getoption("rnn_out"), config.getoption("rnn_classroom"),
+                              config.getoption("rnn_instructor"))
+            spec = load_grading_spec(options.spec_dir)
         except (UsageError, SpecError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = []  # no paths given: grade only, collect no test files
-        return cls(submission, config.getoption("rnn_spec"), config.getoption("rnn_out"),
-                   config.getoption("rnn_classroom"), spec)
+        return cls(options, spec)
+
+    def shown(self, visibility: str) -> bool:
+        from grader.scoring import PUBLIC
+
+        return self.options.instructor or visibility == PUBLIC
 
     def pytest_report_header(self, config: pytest.Config) -> str:
-        kind = "self-check with the student kit (public checks only)" if self.spec.self_check else "all checks"
-        return f"rnn-grader: grading {self.submission} ({kind}, {len(self.spec.checks)} checks)"
+        if self.spec.self_check:
+            kind = "the student kit's public checks"
+        else:
+            kind = "every check" if self.options.instructor else "every check; only the visible ones are shown"
+        return f"rnn-grader: grading {self.options.submission} ({kind})"
 
     @pytest.hookimpl(tryfirst=True)  # before -k and -m deselect items
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
-        folder = self.submission.resolve()
+        folder = self.options.submission.resolve()
         nodeid = Path(os.path.relpath(folder, session.config.rootpath)).as_posix()
         node = SubmissionNode.from_parent(session, name=folder.name, path=folder, nodeid=nodeid, grading=self)
         # Through pytest's own collect report, so the checks are counted and shown as collected items.
@@ -112,15 +133,16 @@ class GradingSession:
         from grader.render.classroom import runner_result
         from grader.texts import TextError
 
+        options = self.options
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(f"rnn-grader: grading {self.submission.resolve().name} in the sandbox...")
+            reporter.write_line(f"rnn-grader: grading {options.submission.resolve().name} in the sandbox...")
         try:
-            self.result = grade_submission(self.submission, spec_dir=self.spec_dir)
-            if self.out is not None:
-                self.outputs = write_outputs(self.result, self.out)
-            if self.classroom is not None:
-                append_github_output(self.classroom, "result", runner_result(self.result))
+            self.result = grade_submission(options.submission, spec_dir=options.spec_dir)
+            if options.out is not None:
+                self.outputs = write_outputs(self.result, options.out)
+            if options.classroom is not None:
+                append_github_output(options.classroom, "result", runner_result(self.result))
         except (SpecError, FixtureError, OutputError, TextError) as exc:
             pytest.exit(f"rnn-grader: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
 
@@ -148,19 +170,28 @@ class GradingSession:
             terminalreporter.write_sep("_", report.head_line or report.nodeid, yellow=True)
             terminalreporter.write_line(report.longreprtext)
         result = self.result
+        checks = tuple(c for c in result.checks if self.shown(c.visibility))
+        not_shown = len(result.checks) - len(checks)
+        shown = dataclasses.replace(result, checks=checks, score=round(sum(c.score for c in checks), 6),
+                                    max_score=round(sum(c.max_score for c in checks), 6))
         terminalreporter.write_sep("=", "rnn-grader points", bold=True)
         if result.self_check:
             terminalreporter.write_line(f"self-check: public checks only; {result.hidden_checks_not_run} "
                                         "hidden checks not run")
         if result.load_failure:
             terminalreporter.write_line(f"rnn.py could not be loaded: {result.load_failure}", red=True)
-        width = max(len(fn.name) for fn in by_function(result)) if result.checks else 0
-        for fn in by_function(result):
+        functions = by_function(shown)
+        width = max((len(fn.name) for fn in functions), default=0)
+        for fn in functions:
             terminalreporter.write_line(f"{fn.name:<{width}}  {points(fn.score):>6} / {points(fn.max_score):<4}"
                                         f"  {fn.passed}/{len(fn.checks)} checks passed")
-        full = result.score >= result.max_score
-        terminalreporter.write_line(f"Total: {points(result.score)} / {points(result.max_score)}", bold=True,
+        full = shown.score >= shown.max_score
+        label = "Visible checks" if not_shown else "Total"
+        terminalreporter.write_line(f"{label}: {points(shown.score)} / {points(shown.max_score)}", bold=True,
                                     green=full, yellow=not full)
+        if not_shown:
+            terminalreporter.write_line(f"{not_shown} hidden checks were graded too: their results are for "
+                                        "instructors (--rnn-instructor, or the instructor's report).")
         for label, path in self.outputs.items():
             terminalreporter.write_line(f"{label.capitalize()}: {path}")
 
@@ -175,7 +206,8 @@ class SubmissionNode(pytest.Collector):
     def collect(self) -> list[CheckItem]:
         from grader.checks import CHECKS
 
-        entries = [self.grading.spec.checks[c.name] for c in CHECKS if c.name in self.grading.spec.checks]
+        entries = [self.grading.spec.checks[c.name] for c in CHECKS
+                   if c.name in self.grading.spec.checks and self.grading.shown(self.grading.spec.checks[c.name].visibility)]
         functions = {c.name: c.function for c in CHECKS}
         return [CheckItem.from_parent(self, name=entry.name, function=functions[entry.name], spec=entry)
                 for entry in entries]

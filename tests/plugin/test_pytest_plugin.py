@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.scoring import load_grading_spec
+from grader.scoring import PUBLIC, load_grading_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
 SPEC = load_grading_spec()
+VISIBLE = [name for name, entry in SPEC.checks.items() if entry.visibility == PUBLIC]
 
 
 def run_pytest(*args, cwd: Path) -> subprocess.CompletedProcess:
@@ -44,7 +45,7 @@ def classroom_document(github_output: Path) -> dict:
 
 @pytest.mark.slow
 def test_alice_passes_every_check_and_the_session_reports_100_points(tmp_path):
-    done = run_pytest("--rnn-submission", SUBMISSIONS / "alice", "--junitxml", "junit.xml",
+    done = run_pytest("--rnn-submission", SUBMISSIONS / "alice", "--rnn-instructor", "--junitxml", "junit.xml",
                       "--rnn-classroom", "github-output", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(SPEC.checks)} passed" in done.stdout
@@ -65,8 +66,8 @@ def test_a_buggy_submission_fails_exactly_the_checks_the_cli_fails_with_the_same
                          cwd=ROOT, capture_output=True, text=True)
     assert cli.returncode == 0, cli.stdout + cli.stderr
     expected = json.loads((tmp_path / "cli" / "results.json").read_text())
-    done = run_pytest("--rnn-submission", SUBMISSIONS / name, "--rnn-out", "plugin", "--junitxml", "junit.xml",
-                      "-v", cwd=tmp_path)
+    done = run_pytest("--rnn-submission", SUBMISSIONS / name, "--rnn-instructor", "--rnn-out", "plugin",
+                      "--junitxml", "junit.xml", "-v", cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
 
     cases = junit_cases(tmp_path / "junit.xml")
@@ -98,13 +99,30 @@ def test_without_rnn_submission_the_plugin_adds_nothing_to_a_session(tmp_path):
     assert "rnn-grader" not in done.stdout
 
 
-def test_collect_only_lists_one_item_per_check_without_grading(tmp_path):
+def test_collect_only_lists_one_item_per_visible_check_without_grading(tmp_path):
     (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
-    done = run_pytest("--rnn-submission", SUBMISSIONS / "alice", "--collect-only", "-q", cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    listed = [line.split("::", 1)[1] for line in done.stdout.splitlines() if "::" in line]
-    assert listed == list(SPEC.checks)  # the checks only: no test file is collected without paths
-    assert "in the sandbox" not in done.stdout
+
+    def listed(*options):
+        done = run_pytest("--rnn-submission", SUBMISSIONS / "alice", "--collect-only", "-q", *options, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "in the sandbox" not in done.stdout
+        return [line.split("::", 1)[1] for line in done.stdout.splitlines() if "::" in line]
+
+    assert VISIBLE != list(SPEC.checks)
+    assert listed() == VISIBLE  # the checks only: no test file is collected without paths
+    assert listed("--rnn-instructor") == list(SPEC.checks)
+
+
+@pytest.mark.slow
+def test_by_default_a_session_names_no_hidden_check_and_shows_the_visible_points(tmp_path):
+    done = run_pytest("--rnn-submission", SUBMISSIONS / "bug_eps_outside", "--junitxml", "junit.xml", cwd=tmp_path)
+    hidden = set(SPEC.checks) - set(VISIBLE)
+    assert not [name for name in hidden if name in done.stdout + done.stderr]
+    cases = junit_cases(tmp_path / "junit.xml")
+    assert set(cases) == set(VISIBLE)
+    earned = sum(float(case["score"]) for case in cases.values())
+    assert f"Visible checks: {earned:g} / {sum(SPEC.checks[name].points for name in VISIBLE):g}" in done.stdout
+    assert f"{len(hidden)} hidden checks were graded too" in done.stdout
 
 
 def test_rnn_options_need_a_submission_and_a_bad_one_is_one_clear_usage_error(tmp_path):
