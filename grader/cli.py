@@ -225,7 +225,7 @@ def _build_classroom(args: argparse.Namespace, console) -> int:
         raise UsageError("this is the student kit; templates are built with the full grader") from None
     try:
         with progress(console, "Building the student kit for the template repository"):
-            built = build_classroom_template(args.out, spec_dir=args.spec, template=args.template)
+            built = build_classroom_template(args.out, load_assignment(args.spec), template=args.template)
     except KitError as exc:
         raise UsageError(str(exc)) from None
     console.print(

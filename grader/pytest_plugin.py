@@ -69,30 +69,33 @@ class GradingSession:
 
     NAME = "rnn-grader-session"
 
-    def __init__(self, options: Options, spec):
+    def __init__(self, options: Options, assignment):
         self.options = options
-        self.spec = spec
+        self.assignment = assignment
         self.result = None  # the SubmissionResult, once graded
         self.outputs: dict[str, Path] = {}
         self.by_nodeid: dict[str, object] = {}  # item nodeid -> its CheckResult, once graded
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> GradingSession:
-        """Check the options as the CLI does, before anything is collected: a usage error is one clear line."""
+        """Check the options and load the Assignment once, as the CLI does, before anything is collected:
+        a usage error is one clear line."""
+        from grader.assignment import SpecError, load_assignment
+        from grader.checks.suite import suite_for
         from grader.cli import UsageError, submission_folder
-        from grader.contract import SpecError
-        from grader.scoring import load_grading_spec
+        from grader.texts import TextError
 
         try:
             options = Options(submission_folder(config.getoption("rnn_submission")), config.getoption("rnn_spec"),
                               config.getoption("rnn_out"), config.getoption("rnn_classroom"),
                               config.getoption("rnn_instructor"))
-            spec = load_grading_spec(options.spec_dir)
-        except (UsageError, SpecError) as exc:
+            assignment = load_assignment(options.spec_dir)
+            suite_for(assignment)  # grading.yaml and the suite agree, or SpecError says where not
+        except (UsageError, SpecError, TextError) as exc:
             raise pytest.UsageError(str(exc)) from None
         if config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = []  # no paths given: grade only, collect no test files
-        return cls(options, spec)
+        return cls(options, assignment)
 
     def shown(self, visibility: str) -> bool:
         from grader.scoring import PUBLIC
@@ -100,7 +103,7 @@ class GradingSession:
         return self.options.instructor or visibility == PUBLIC
 
     def pytest_report_header(self, config: pytest.Config) -> str:
-        if self.spec.self_check:
+        if self.assignment.grading.self_check:
             kind = "the student kit's public checks"
         else:
             kind = "every check" if self.options.instructor else "every check; only the visible ones are shown"
@@ -126,24 +129,22 @@ class GradingSession:
 
     def _grade(self, config: pytest.Config) -> None:
         from grader.classroom import append_github_output
-        from grader.contract import SpecError
         from grader.grading import grade_submission
         from grader.oracle import FixtureError
         from grader.outputs import OutputError, write_outputs
         from grader.render.classroom import runner_result
-        from grader.texts import TextError
 
         options = self.options
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"rnn-grader: grading {options.submission.resolve().name} in the sandbox...")
         try:
-            self.result = grade_submission(options.submission, spec_dir=options.spec_dir)
+            self.result = grade_submission(options.submission, self.assignment)
             if options.out is not None:
                 self.outputs = write_outputs(self.result, options.out)
             if options.classroom is not None:
                 append_github_output(options.classroom, "result", runner_result(self.result))
-        except (SpecError, FixtureError, OutputError, TextError) as exc:
+        except (FixtureError, OutputError) as exc:
             pytest.exit(f"rnn-grader: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
 
     def check_result(self, item: CheckItem):
@@ -204,13 +205,13 @@ class SubmissionNode(pytest.Collector):
         self.grading = grading
 
     def collect(self) -> list[CheckItem]:
-        from grader.checks import CHECKS
+        from grader.checks.suite import suite_for
 
-        entries = [self.grading.spec.checks[c.name] for c in CHECKS
-                   if c.name in self.grading.spec.checks and self.grading.shown(self.grading.spec.checks[c.name].visibility)]
-        functions = {c.name: c.function for c in CHECKS}
-        return [CheckItem.from_parent(self, name=entry.name, function=functions[entry.name], spec=entry)
-                for entry in entries]
+        grading = self.grading.assignment.grading
+        entries = [grading.checks[c.name] for c in suite_for(self.grading.assignment)]
+        return [CheckItem.from_parent(self, name=entry.name, spec=entry)
+                for entry in entries if self.grading.shown(entry.visibility)]
+
 
 class CheckFailed(Exception):
     """The check did not earn all its points; the message is its feedback."""
@@ -219,9 +220,9 @@ class CheckFailed(Exception):
 class CheckItem(pytest.Item):
     """One check. Its outcome is the submission's graded result for that check, never a second grading."""
 
-    def __init__(self, *, function: str, spec, **kwargs):
+    def __init__(self, *, spec, **kwargs):
         super().__init__(**kwargs)
-        self.contract_function = function  # not `function`: pytest reads that as a Python test function
+        function = self.contract_function = spec.function  # not `function`: pytest takes that for a test function
         self.add_marker(pytest.mark.rnn_check(function=function, visibility=spec.visibility))
         self.keywords[function] = True  # -k adagrad_step selects a function's checks
         self.user_properties.extend([("function", function), ("max_score", spec.points),

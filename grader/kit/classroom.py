@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jinja2
 
+from grader.assignment import Assignment
 from grader.classroom.integrity import make_manifest
 from grader.kit.build import Kit, KitError, build_kit
 
@@ -38,8 +39,7 @@ class ClassroomTemplate:
     manifest_sha256: str
 
 
-def build_classroom_template(out_dir: Path, spec_dir: Path | None = None,
-                             template: Path | None = None) -> ClassroomTemplate:
+def build_classroom_template(out_dir: Path, assignment: Assignment, template: Path | None = None) -> ClassroomTemplate:
     """Write the template repository to ``out_dir``, which must not exist yet or be an empty folder."""
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
@@ -47,7 +47,7 @@ def build_classroom_template(out_dir: Path, spec_dir: Path | None = None,
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        kit = build_kit(staging / KIT, spec_dir=spec_dir, template=template)
+        kit = build_kit(staging / KIT, assignment, template=template)
         (staging / SUBMISSION).mkdir()
         shutil.copyfile(staging / KIT / "template" / "rnn.py", staging / SUBMISSION / "rnn.py")
         _render(staging, kit)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from grader.assignment import load_assignment
 from grader.classroom.integrity import INTEGRITY_TEST
 from grader.grading import grade_submission
 from grader.kit.classroom import MANIFEST, SUBMISSION, WORKFLOW, build_classroom_template
@@ -44,7 +45,7 @@ HOSTILE = {
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    return build_classroom_template(tmp_path_factory.mktemp("classroom") / "template")
+    return build_classroom_template(tmp_path_factory.mktemp("classroom") / "template", load_assignment())
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_the_workflow_grades_a_student_repository_with_the_kits_public_points(te
 
     workflow = yaml.safe_load((repo / WORKFLOW).read_text())
     document, score, max_score = reporter_points(workflow, outputs)
-    expected = grade_submission(BUGGY, include_hidden=False, diagnostics=False)
+    expected = grade_submission(BUGGY, load_assignment(), include_hidden=False, diagnostics=False)
     assert max_score == expected.max_score == template.kit.public_points
     assert score == expected.score < max_score
     assert {t["name"]: t["score"] for t in document["tests"]} == {c.name: c.score for c in expected.checks}

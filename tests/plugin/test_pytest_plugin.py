@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.scoring import PUBLIC, load_grading_spec
+from grader.assignment import load_assignment
+from grader.scoring import PUBLIC
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
-SPEC = load_grading_spec()
+SPEC = load_assignment().grading
 VISIBLE = [name for name, entry in SPEC.checks.items() if entry.visibility == PUBLIC]
 
 
