@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib.metadata
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,9 +50,7 @@ class Kit:
 
 def build_kit(out_dir: Path, assignment: Assignment, template: Path | None = None) -> Kit:
     """Write the kit to ``out_dir``, which must not exist yet or be an empty folder."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise KitError(f"{out_dir} already exists and is not an empty folder; nothing was written")
+    out_dir = refuse_unless_empty(out_dir)
     spec = assignment.grading
     if spec.self_check:
         raise KitError(f"{spec.path} is already a student kit's spec; build the kit from the full grader")
@@ -63,9 +63,7 @@ def build_kit(out_dir: Path, assignment: Assignment, template: Path | None = Non
     except RecordingFailed as exc:
         raise KitError(str(exc)) from None
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with staged(out_dir) as staging:
         _copy_harness(staging / "grader", hidden)
         public_points = _write_specs(staging / "specs", assignment, hidden, fixtures)
         (staging / "template").mkdir()
@@ -73,13 +71,30 @@ def build_kit(out_dir: Path, assignment: Assignment, template: Path | None = Non
         kit = Kit(out_dir, len(spec.checks) - len(hidden), public_points, len(hidden), len(fixtures))
         _render(staging, kit)
         _refuse_leaks(staging, hidden, assignment.course_secret)
+    return kit
+
+
+def refuse_unless_empty(out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise KitError(f"{out_dir} already exists and is not an empty folder; nothing was written")
+    return out_dir
+
+
+@contextmanager
+def staged(out_dir: Path) -> Iterator[Path]:
+    """A folder beside ``out_dir`` to write into; it becomes ``out_dir`` when the block completes and is
+    removed when it does not, so a half-built folder is never left where the user asked for one."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        yield staging
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return kit
 
 
 def _copy_harness(target: Path, hidden: set[str]) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import jinja2
 
 from grader.assignment import Assignment
 from grader.classroom.integrity import make_manifest
-from grader.kit.build import Kit, KitError, build_kit
+from grader.kit.build import Kit, build_kit, refuse_unless_empty, staged
 
 KIT = "rnn-kit"
 SUBMISSION = "submission"
@@ -41,12 +40,8 @@ class ClassroomTemplate:
 
 def build_classroom_template(out_dir: Path, assignment: Assignment, template: Path | None = None) -> ClassroomTemplate:
     """Write the template repository to ``out_dir``, which must not exist yet or be an empty folder."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise KitError(f"{out_dir} already exists and is not an empty folder; nothing was written")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    out_dir = refuse_unless_empty(out_dir)
+    with staged(out_dir) as staging:
         kit = build_kit(staging / KIT, assignment, template=template)
         (staging / SUBMISSION).mkdir()
         shutil.copyfile(staging / KIT / "template" / "rnn.py", staging / SUBMISSION / "rnn.py")
@@ -54,12 +49,6 @@ def build_classroom_template(out_dir: Path, assignment: Assignment, template: Pa
         manifest = make_manifest(staging, SHIPPED, kit.public_points, exclude=MANIFEST)
         text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
         (staging / MANIFEST).write_text(text, encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rmdir()
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     kit = Kit(out_dir / KIT, kit.public_checks, kit.public_points, kit.hidden_checks, kit.recorded_calls)
     return ClassroomTemplate(out_dir, kit, len(manifest["files"]), hashlib.sha256(text.encode()).hexdigest())
 
