@@ -134,3 +134,13 @@ def test_the_template_pins_the_workflow_the_test_configuration_and_the_kit(templ
             "rnn-kit/grader/pytest_plugin.py", "rnn-kit/specs/grading.yaml"} <= set(manifest["files"])
     assert not [name for name in manifest["files"] if name.startswith(SUBMISSION)]
     assert 'rnn_grader = "grader.pytest_plugin"' in (template.path / "rnn-kit" / "pyproject.toml").read_text()
+
+
+def test_the_command_refuses_a_folder_that_is_not_empty_and_writes_nothing(tmp_path, capsys):
+    from grader.cli import USAGE_ERROR, main
+
+    (tmp_path / "template").mkdir()
+    (tmp_path / "template" / "notes.txt").write_text("mine")
+    assert main(["classroom", "--out", str(tmp_path / "template")]) == USAGE_ERROR
+    assert "not an empty folder; nothing was written" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.txt", "template"]
