@@ -35,8 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="grade the submission folder PATH (its rnn.py): one test per check")
     group.addoption("--rnn-out", metavar="DIR", type=Path,
                     help="also write results.json and the reports to DIR, as `python -m grader --out DIR` does")
-    group.addoption("--rnn-spec", metavar="DIR", type=Path,
-                    help="a folder with contract.yaml and grading.yaml (default: the shipped spec)")
+    group.addoption("--rnn-spec", metavar="SPEC",
+                    help="the course's spec folder, or the name of a shipped one (default: default)")
     group.addoption("--rnn-classroom", metavar="FILE", type=Path,
                     help="append the result for GitHub Classroom's autograding reporter to FILE "
                     "(in a workflow: $GITHUB_OUTPUT; the step's output is then `result`)")
@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @dataclass(frozen=True)
 class Options:
     submission: Path
-    spec_dir: Path | None
+    spec: str | None
     out: Path | None
     classroom: Path | None
     instructor: bool
@@ -89,7 +89,7 @@ class GradingSession:
             options = Options(submission_folder(config.getoption("rnn_submission")), config.getoption("rnn_spec"),
                               config.getoption("rnn_out"), config.getoption("rnn_classroom"),
                               config.getoption("rnn_instructor"))
-            assignment = load_assignment(options.spec_dir)
+            assignment = load_assignment(options.spec)
             suite_for(assignment)  # grading.yaml and the suite agree, or SpecError says where not
         except (UsageError, SpecError, TextError) as exc:
             raise pytest.UsageError(str(exc)) from None

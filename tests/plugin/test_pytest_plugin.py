@@ -45,14 +45,16 @@ def classroom_document(github_output: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_alice_passes_every_check_and_the_session_reports_100_points(tmp_path):
-    done = run_pytest("--rnn-submission", SUBMISSIONS / "alice", "--rnn-instructor", "--junitxml", "junit.xml",
-                      "--rnn-classroom", "github-output", cwd=tmp_path)
+@pytest.mark.parametrize("name, spec", [("alice", "default"), ("mean_adam", "mean-adam")])
+def test_a_correct_submission_passes_every_check_and_the_session_reports_100_points(tmp_path, name, spec):
+    done = run_pytest("--rnn-submission", SUBMISSIONS / name, "--rnn-spec", spec, "--rnn-instructor",
+                      "--junitxml", "junit.xml", "--rnn-classroom", "github-output", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"{len(SPEC.checks)} passed" in done.stdout
+    checks = load_assignment(spec).grading.checks
+    assert f"{len(checks)} passed" in done.stdout
     assert "Total: 100 / 100" in done.stdout
     cases = junit_cases(tmp_path / "junit.xml")
-    assert set(cases) == set(SPEC.checks)
+    assert set(cases) == set(checks)
     assert all(case["failure"] is None for case in cases.values())
     assert sum(float(case["score"]) for case in cases.values()) == 100
     document = classroom_document(tmp_path / "github-output")
