@@ -180,7 +180,7 @@ class GradingSession:
             terminalreporter.write_line(f"self-check: public checks only; {result.hidden_checks_not_run} "
                                         "hidden checks not run")
         if result.load_failure:
-            terminalreporter.write_line(f"rnn.py could not be loaded: {result.load_failure}", red=True)
+            terminalreporter.write_line(f"rnn.py could not be loaded: {result.load_failure.message}", red=True)
         functions = by_function(shown)
         width = max((len(fn.name) for fn in functions), default=0)
         for fn in functions:

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 MANIFEST_VERSION = 1
@@ -31,7 +32,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def files_under(root: Path, folders: list[str]) -> list[str]:
+def files_under(root: Path, folders: Sequence[str]) -> list[str]:
     """Every file (or symbolic link) under the folders, as sorted POSIX paths relative to root."""
     found = []
     for folder in folders:
@@ -43,13 +44,13 @@ def files_under(root: Path, folders: list[str]) -> list[str]:
     return sorted(found)
 
 
-def make_manifest(root: Path, folders: list[str], max_score: float, exclude: str) -> dict:
+def make_manifest(root: Path, folders: Sequence[str], max_score: float, exclude: str) -> dict:
     """The manifest of ``folders`` under ``root``; ``exclude`` is the manifest's own path (it cannot hash itself)."""
     files = [f for f in files_under(root, folders) if f != exclude]
     return {
         "version": MANIFEST_VERSION,
         "max_score": max_score,
-        "folders": folders,
+        "folders": list(folders),
         "files": {f: sha256(root / f) for f in files},
     }
 

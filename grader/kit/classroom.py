@@ -27,7 +27,7 @@ SUBMISSION = "submission"
 WORKFLOW = ".github/workflows/classroom.yml"
 PYTEST_INI = ".github/classroom/pytest.ini"
 MANIFEST = ".github/classroom/manifest.json"
-SHIPPED = [".github", KIT]  # folders whose every file the manifest pins; nothing may be added to them
+SHIPPED = (".github", KIT)  # folders whose every file the manifest pins; nothing may be added to them
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from grader.classroom import runner_document, runner_test
 from grader.render.gradescope import check_output
-from grader.results import PASSED, SubmissionResult
+from grader.results import Status, SubmissionResult
 from grader.scoring import PUBLIC
 
 OTHER_CHECKS = "other checks"
@@ -23,16 +23,16 @@ OTHER_CHECKS = "other checks"
 
 def runner_result(result: SubmissionResult) -> dict:
     tests = [
-        runner_test(c.name, "pass" if c.status == PASSED else "fail", c.score,
-                    "" if c.status == PASSED else check_output(c), c.seconds)
+        runner_test(c.name, "pass" if c.status == Status.PASSED else "fail", c.score,
+                    "" if c.status == Status.PASSED else check_output(c), c.seconds)
         for c in result.checks if c.visibility == PUBLIC
     ]
     others = [c for c in result.checks if c.visibility != PUBLIC]
     if others:
         score = round(sum(c.score for c in others), 6)
-        passed = all(c.status == PASSED for c in others)
+        passed = all(c.status == Status.PASSED for c in others)
         tests.append(runner_test(OTHER_CHECKS, "pass" if passed else "fail", score))
     if result.load_failure:
-        tests.insert(0, runner_test("rnn.py loads", "error", 0, f"rnn.py could not be loaded: {result.load_failure}"))
+        tests.insert(0, runner_test("rnn.py loads", "error", 0, f"rnn.py could not be loaded: {result.load_failure.message}"))
     status = "pass" if result.score >= result.max_score else "fail"
     return runner_document(tests, result.max_score, status)

@@ -3,6 +3,7 @@
 import dataclasses
 
 from grader.render.classroom import OTHER_CHECKS, runner_result
+from grader.results import FailureKind, LoadFailure
 
 
 def test_the_tests_scores_add_up_to_the_result_and_failed_checks_carry_their_feedback(result):
@@ -30,7 +31,8 @@ def test_checks_that_are_not_visible_are_one_unnamed_test_without_feedback(resul
 
 
 def test_a_submission_that_does_not_load_says_so_in_an_erroring_test(make_result):
-    document = runner_result(make_result(load_failure="SyntaxError: invalid syntax (rnn.py, line 3)"))
+    failure = LoadFailure(FailureKind.import_error, "SyntaxError: invalid syntax (rnn.py, line 3)")
+    document = runner_result(make_result(load_failure=failure))
     assert document["tests"][0]["status"] == "error"
     assert "SyntaxError: invalid syntax (rnn.py, line 3)" in document["tests"][0]["message"]
 
