@@ -19,7 +19,6 @@ project's, are not collected); with paths, their tests run too.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,15 +165,15 @@ class GradingSession:
         if self.result is None:
             return
         from grader.render.summary import by_function, points
+        from grader.render.terminal import OUTPUT_LABELS
+        from grader.results import student_copy
 
         for report in terminalreporter.stats.get(PARTIAL, ()):
             terminalreporter.write_sep("_", report.head_line or report.nodeid, yellow=True)
             terminalreporter.write_line(report.longreprtext)
         result = self.result
-        checks = tuple(c for c in result.checks if self.shown(c.visibility))
-        not_shown = len(result.checks) - len(checks)
-        shown = dataclasses.replace(result, checks=checks, score=round(sum(c.score for c in checks), 6),
-                                    max_score=round(sum(c.max_score for c in checks), 6))
+        shown = result if self.options.instructor else student_copy(result)
+        not_shown = len(result.checks) - len(shown.checks)
         terminalreporter.write_sep("=", "rnn-grader points", bold=True)
         if result.self_check:
             terminalreporter.write_line(f"self-check: public checks only; {result.hidden_checks_not_run} "
@@ -194,7 +193,7 @@ class GradingSession:
             terminalreporter.write_line(f"{not_shown} hidden checks were graded too: their results are for "
                                         "instructors (--rnn-instructor, or the instructor's report).")
         for label, path in self.outputs.items():
-            terminalreporter.write_line(f"{label.capitalize()}: {path}")
+            terminalreporter.write_line(f"{dict(OUTPUT_LABELS).get(label, label)}: {path}")
 
 
 class SubmissionNode(pytest.Collector):
