@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
+from grader.checks.suite import suite_for
 from grader.scoring import PUBLIC
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
 SPEC = load_assignment().grading
-VISIBLE = [name for name, entry in SPEC.checks.items() if entry.visibility == PUBLIC]
+ORDER = [c.name for c in suite_for(load_assignment())]  # the suite's order: contract order, then the module's
+VISIBLE = [name for name in ORDER if SPEC.checks[name].visibility == PUBLIC]
 
 
 def run_pytest(*args, cwd: Path) -> subprocess.CompletedProcess:
@@ -111,9 +113,9 @@ def test_collect_only_lists_one_item_per_visible_check_without_grading(tmp_path)
         assert "in the sandbox" not in done.stdout
         return [line.split("::", 1)[1] for line in done.stdout.splitlines() if "::" in line]
 
-    assert VISIBLE != list(SPEC.checks)
+    assert VISIBLE != ORDER
     assert listed() == VISIBLE  # the checks only: no test file is collected without paths
-    assert listed("--rnn-instructor") == list(SPEC.checks)
+    assert listed("--rnn-instructor") == ORDER
 
 
 @pytest.mark.slow
