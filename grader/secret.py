@@ -7,6 +7,8 @@ a public salt of its own. Grading stays deterministic for a course: same secret,
 
 The secret is made once, on first use (or by ``python -m grader secret``), readable by its owner only.
 It is never copied into the kit. Keep it with the course's spec folder: a new secret means new cases.
+Where the spec folder is not the place for it (a grader installed read-only, a CI's or an autograder's
+secret store), the environment variable RNN_GRADER_COURSE_SECRET gives it instead, and wins over the file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from grader.specfile import SpecError, default_spec_dir
 
 SECRET_FILE = "course-secret"
+SECRET_ENV = "RNN_GRADER_COURSE_SECRET"
 KIT_SALT = "student kit"  # public: the kit's cases are in the kit anyway
 SECRET_BYTES = 32
 MAX_SECRET_CHARS = 1024
@@ -29,6 +32,8 @@ def secret_path(spec_dir: Path | None = None) -> Path:
 
 def course_secret(spec_dir: Path | None = None) -> tuple[str, bool]:
     """The course's secret, made now if there is none yet; returns (secret, whether it was made now)."""
+    if given := os.environ.get(SECRET_ENV, "").strip():
+        return _checked(given, f"the environment variable {SECRET_ENV}"), False
     path = secret_path(spec_dir)
     try:
         return _read(path), False
@@ -57,7 +62,13 @@ def _read(path: Path) -> str:
         raise
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read the course secret {path}: {exc}") from None
-    if not text or len(text) > MAX_SECRET_CHARS:
-        raise SpecError(f"the course secret {path} must hold one line of 1 to {MAX_SECRET_CHARS} characters; "
-                        "delete it to have a new one made (the graded cases then change)")
-    return text
+    if not text:
+        raise SpecError(f"the course secret {path} is empty; delete it to have a new one made (the graded cases "
+                        "then change)")
+    return _checked(text, f"the course secret {path}")
+
+
+def _checked(secret: str, where: str) -> str:
+    if len(secret) > MAX_SECRET_CHARS:
+        raise SpecError(f"{where} must hold one line of 1 to {MAX_SECRET_CHARS} characters")
+    return secret

@@ -4,6 +4,16 @@ Tests marked slow are deselected by default, unless the run selects nothing else
 tests/kit`): a run never ends with "no tests ran" because of the tiers. An explicit `-m` decides alone.
 """
 
+import os
+
+from grader.secret import SECRET_ENV
+
+
+def pytest_configure(config):
+    # One course secret for every run of the suite: a fresh clone would otherwise make its own, and the
+    # cases drawn (so the smallest failing case a test may quote) would differ from clone to clone.
+    os.environ.setdefault(SECRET_ENV, "the test suite's course secret")
+
 
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", help="also run the tests marked slow (the whole suite)")

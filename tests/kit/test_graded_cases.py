@@ -13,7 +13,7 @@ from grader.assignment import load_assignment
 from grader.specfile import SpecError, default_spec_dir
 from grader.grading import grade_submission
 from grader.kit.overlap import call_inputs, measure_overlap
-from grader.secret import SECRET_FILE, course_secret
+from grader.secret import SECRET_ENV, SECRET_FILE, course_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 KIT_SHARE_TARGET = 0.05
@@ -33,6 +33,18 @@ def test_the_full_grader_sends_almost_none_of_the_inputs_the_kit_holds_answers_f
     shared, total = measure_overlap(load_assignment(spec_dir))["checks"]
     assert total > 400
     assert shared / total <= KIT_SHARE_TARGET, f"{shared} of {total}"
+
+
+@pytest.fixture(autouse=True)
+def no_secret_from_the_environment(monkeypatch):
+    """These tests are about the secret's file; the suite otherwise fixes one in the environment."""
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+
+
+def test_the_environment_gives_the_secret_instead_of_the_file(spec_dir, monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, "from a secret store")
+    assert load_assignment(spec_dir).case_salt == "from a secret store"
+    assert not (spec_dir / SECRET_FILE).exists()
 
 
 def test_the_course_secret_is_made_once_readable_by_its_owner_only(spec_dir):
