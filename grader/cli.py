@@ -9,12 +9,14 @@ from pathlib import Path
 
 from grader import __version__
 from grader.assignment import Assignment, load_assignment
-from grader.batch import BatchError, ClassInterrupted, grade_class, is_class_folder
+from grader.batch import BatchError, ClassInterrupted, grade_class
 from grader.batch.workflow import LATE_POLICY, OVERRIDES, STUDENTS, load_workflow
 from grader.diagnostics.band import CACHE_ENV, default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest
 from grader.specfile import SpecError
 from grader.grading import grade_submission
+from grader.intake import NotFound, NotGradable, Reading
+from grader.intake.locate import PathReading, read_path
 from grader.oracle import FixtureError
 from grader.outputs import OutputError, default_out_dir, write_outputs
 from grader.lms.canvas import DEFAULT_ASSIGNMENT
@@ -36,8 +38,9 @@ DEFAULT_OUT = Path("grading-output")
 DESCRIPTION = """\
 Grade character-level vanilla RNN submissions against the reference.
 
-PATH is a submission (a folder with rnn.py), or a class folder whose sub-folders and zip files are
-submissions. Each submission runs in a sandbox; its results go to --out as results.json (Gradescope's
+PATH is one submission (a folder, a zip file, or the path of its rnn.py or notebook), or a class folder
+whose sub-folders and zip files are submissions (two or more of them; --single and --class decide
+otherwise). Each submission runs in a sandbox; its results go to --out as results.json (Gradescope's
 format) and report.html, and a summary is printed. For a class, --out also gets grades.csv (raw and
 final scores), canvas.csv and moodle.csv (for the LMS), summary.json, index.html and similarity.html;
 a rerun grades only what changed, and a regrade that changes grades is shown before it is applied.
@@ -52,7 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m grader", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("path", type=Path, help="a submission folder (containing rnn.py) or a class folder")
+    parser.add_argument("path", type=Path, help="a submission (folder, zip file, rnn.py or notebook) or a class folder")
+    reading = parser.add_mutually_exclusive_group()
+    reading.add_argument("--single", dest="reading", action="store_const", const=Reading.SINGLE,
+                         help="grade PATH as one submission, even if it holds several")
+    reading.add_argument("--class", dest="reading", action="store_const", const=Reading.CLASS,
+                         help="grade every submission in PATH's sub-folders and zip files")
     parser.add_argument("--out", type=Path, help="where results go (default: grading-output/<name>/ for a "
                         "submission, grading-output/ for a class)")
     parser.add_argument("--jobs", type=int, default=None, help="class: submissions graded at once (default: the cores)")
@@ -167,9 +175,13 @@ def main(argv: list[str] | None = None) -> int:
             return _make_secret(build_secret_parser().parse_args(argv[1:]), console)
         args = build_parser().parse_args(argv)
         assignment = _load(args.spec, console)
-        if is_class_folder(args.path):
+        reading = _reading(args, assignment)
+        console.print(reading.summary, markup=False, highlight=False)
+        for note in reading.notes:
+            console.print(f"warning: {note}", markup=False, highlight=False, style="yellow")
+        if reading.reading is Reading.CLASS:
             if args.text:
-                raise UsageError("--text is for one submission; give a submission's folder")
+                raise UsageError("--text is for one submission; give a submission's folder or file")
             return _grade_class(args, assignment, console)
         return _grade_one(args, assignment, console)
     except (UsageError, OutputError, SpecError, TextError, FixtureError, BatchError) as exc:
@@ -178,6 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     except ClassInterrupted as exc:
         console.print(str(exc), markup=False, highlight=False)
         return INTERRUPTED
+    except KeyboardInterrupt:
+        console.print("Interrupted: nothing was written.", markup=False, highlight=False)
+        return INTERRUPTED
+
+
+def _reading(args: argparse.Namespace, assignment: Assignment) -> PathReading:
+    try:
+        return read_path(args.path, tuple(assignment.functions), args.reading)
+    except NotFound as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> int:
@@ -260,15 +282,16 @@ def _load(spec_dir: Path | None, console) -> Assignment:
 
 
 def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int:
-    path = submission_folder(args.path)
-    out = args.out or default_out_dir(path, DEFAULT_OUT)
     real_text = _real_text(args, assignment)
-    doing = f"Grading {path.name}" + (
+    doing = f"Grading {args.path.name}" + (
         f", then {real_text.n_updates or assignment.report.real_text.n_updates} updates on {real_text.name}"
         if real_text else "")
     with progress(console, doing):
-        result = grade_submission(path, assignment, limits=_limits(args, assignment), real_text=real_text)
-    outputs = write_outputs(result, out)
+        try:
+            result = grade_submission(args.path, assignment, limits=_limits(args, assignment), real_text=real_text)
+        except NotGradable as exc:
+            raise UsageError(str(exc)) from None
+    outputs = write_outputs(result, args.out or default_out_dir(Path(result.name), DEFAULT_OUT))
     render_terminal(result, console, outputs)
     if args.fail_under is not None and result.score < args.fail_under:
         return 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path
 
 import hypothesis
 
@@ -17,15 +16,20 @@ from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
-from grader.results import CapturedOutput, FunctionTiming, LoadFailure, SubmissionResult
+from grader.intake import load, prepare
+from grader.results import CapturedOutput, CheckResult, FunctionTiming, Intake, LoadFailure, SubmissionResult
 from grader.sandbox import Limits, Sandbox
-from grader.scoring import PUBLIC, check_result, totals
+from grader.scoring import PUBLIC, check_result, penalised, totals
 
 
 def grade_submission(path, assignment: Assignment, *, limits: Limits | None = None, include_hidden: bool = True,
                      diagnostics: bool = True, oracle: Oracle | None = None,
                      real_text: RealTextRequest | None = None, case_salt: str | None = None) -> SubmissionResult:
-    """Run the assignment's suite on the submission folder ``path`` (its rnn.py) and score it.
+    """Run the assignment's suite on the submission at ``path`` and score it.
+
+    ``path`` is what the student handed in: a folder (rnn.py, a misnamed .py or a notebook in it, or one
+    nested submission), a zip file, or the path of rnn.py or of a notebook (grader.intake reads it; it
+    raises grader.intake.NotGradable when nothing can be graded).
 
     The visible checks run first, then the report's diagnostics, in one sandbox; the other checks (hidden,
     after the due date) run after them in a fresh sandbox, so nothing a hidden call showed the submission
@@ -49,7 +53,7 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     # Other years' optimizer steps are looked up too, to name a submission written for another year.
     steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
 
-    def run_checks(box, checks, blocked: dict[str, str]) -> list:
+    def run_checks(box, checks, blocked: dict[str, str], relabel) -> list:
         results = []
         for check in checks:
             entry = spec.checks[check.name]
@@ -57,34 +61,48 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
                 outcome = Outcome.failed(f"not run: {blocked[check.function]}")
             else:
                 outcome = run_check(check, Ctx(box, assignment, oracle, entry, case_salt), entry.examples)
-            results.append(check_result(entry, outcome))
+            results.append(_relabelled(check_result(entry, outcome), relabel))
         return results
 
+    def open_sandbox(folder):
+        return Sandbox(folder, limits=limits, functions=assignment.functions + steps)
+
     start = time.perf_counter()
-    with Sandbox(path, limits=limits, functions=assignment.functions + steps) as box:
-        blocked = _blocked(box, assignment.contract)
-        results = run_checks(box, visible, blocked)
-        timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6)) for name, s in box.timings.items() if s}
-        captured = box.output()
-        tier, tier_description = box.tier, box.tier_description
-        failure = box.load_failure
-        load_failure = LoadFailure(failure.kind, failure.message) if failure is not None else None
-        banner = "" if failure else "\n".join(dict.fromkeys(_problems(box, assignment.contract).values()))
-        report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
-    if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
-        report = dataclasses.replace(report, real_text=real_text_run(path, assignment, oracle, real_text, limits))
-    hidden_output = CapturedOutput()
-    if hidden and load_failure is not None:  # it would only fail to load again
-        results += run_checks(None, hidden, blocked)
-    elif hidden:
-        with Sandbox(path, limits=limits, functions=assignment.functions + steps) as box:
-            results += run_checks(box, hidden, _blocked(box, assignment.contract))
-            hidden_output = box.output()
+    with prepare(path, tuple(assignment.functions)) as submission:
+        with load(submission, open_sandbox) as (box, top_level_warning):
+            blocked = _blocked(box, assignment.contract)
+            results = run_checks(box, visible, blocked, submission.relabel)
+            timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6)) for name, s in box.timings.items() if s}
+            captured = box.output()
+            tier, tier_description = box.tier, box.tier_description
+            failure = box.load_failure
+            load_failure = LoadFailure(failure.kind, submission.relabel(failure.message)) if failure is not None else None
+            banner = "" if failure else "\n".join(dict.fromkeys(_problems(box, assignment.contract).values()))
+            report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
+        if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
+            run = real_text_run(submission.folder, assignment, oracle, real_text, limits)
+            report = dataclasses.replace(report, real_text=run)
+        hidden_output = CapturedOutput()
+        if hidden and load_failure is not None:  # it would only fail to load again
+            results += run_checks(None, hidden, blocked, submission.relabel)
+        elif hidden:
+            # The module the visible checks ran: rnn.py as it is, or its definitions alone after a fallback.
+            with open_sandbox(submission.folder) as box:
+                results += run_checks(box, hidden, _blocked(box, assignment.contract), submission.relabel)
+                hidden_output = box.output()
+        intake = Intake(
+            file=submission.graded_file,
+            kind=submission.located.kind,
+            notes=submission.notes,
+            skipped=submission.skipped,
+            warning=top_level_warning,
+            penalty=spec.top_level_code_penalty if top_level_warning and submission.fallback.work else 0.0,
+        )
     score, max_score = totals(tuple(results))
     return SubmissionResult(
-        name=Path(path).resolve().name,
+        name=submission.name,
         checks=tuple(results),
-        score=score,
+        score=penalised(score, intake.penalty),
         max_score=max_score,
         isolation_tier=tier,
         isolation_description=tier_description,
@@ -99,7 +117,13 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         diagnostics=report,
         self_check=spec.self_check or not include_hidden,
         hidden_checks_not_run=spec.hidden_checks + len(suite) - len(visible) - len(hidden),
+        intake=intake,
     )
+
+
+def _relabelled(check: CheckResult, relabel) -> CheckResult:
+    """The check's texts with rnn.py's lines named as the student knows them (the file's own name, cells)."""
+    return dataclasses.replace(check, reason=relabel(check.reason), feedback=relabel(check.feedback))
 
 
 def default_oracle(assignment: Assignment) -> Oracle:

@@ -202,6 +202,18 @@ class CapturedOutput:
 
 
 @dataclass(frozen=True)
+class Intake:
+    """How the upload was read: which file was graded, and what of it the grader had to leave out."""
+
+    file: str = "rnn.py"  # the graded file, as the student named it (relative to the upload)
+    kind: str = "module"  # "module" (a .py file) or "notebook"
+    notes: tuple[str, ...] = ()  # one line each: choices made reading the upload (which file, which folder)
+    skipped: tuple[str, ...] = ()  # one line each: a cell or top-level statement left out
+    warning: str = ""  # the file's top-level code stopped its import, so it was graded from its definitions
+    penalty: float = 0.0  # points taken off for that (grading.yaml: top_level_code_penalty)
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything known about one graded submission. Scores are decided once, by grader.scoring."""
 
@@ -222,6 +234,7 @@ class SubmissionResult:
     diagnostics: Diagnostics | None = None  # None: not computed (not asked for, or nothing could be loaded)
     self_check: bool = False  # graded by the student kit: public checks only
     hidden_checks_not_run: int = 0
+    intake: Intake = field(default_factory=Intake)
 
     def to_dict(self) -> dict[str, Any]:
         return _converter().unstructure(self)

@@ -54,13 +54,14 @@ class GradingSpec:
     hypothesis: str = ""  # the Hypothesis version the kit recorded with (self_check only)
     limits: Limits = field(default_factory=Limits)  # the sandbox's limits while the checks run
     carried_errors: str = CARRIED_ERRORS[0]  # error carried forward: forgive or penalize
+    top_level_code_penalty: float = 0.0  # points off when rnn.py had to be graded without its top-level code
 
 
 def load_grading_spec(path: Path) -> GradingSpec:
     """Read grading.yaml; raise SpecError naming the file, the check and the field for anything wrong."""
     spec = SpecFile(path, "grading spec")
     raw = spec.mapping(spec.raw, "top level", ("total", "relative_error_floor", "checks"),
-                       ("self_check", "limits", "carried_errors"))
+                       ("self_check", "limits", "carried_errors", "top_level_code_penalty"))
     total = spec.number(raw["total"], "field 'total'")
     floor = spec.number(raw["relative_error_floor"], "field 'relative_error_floor'")
     entries = raw["checks"]
@@ -70,6 +71,9 @@ def load_grading_spec(path: Path) -> GradingSpec:
     points = sum(c.points for c in checks.values())
     if not math.isclose(points, total):
         spec.fail("field 'total'", f"is {total:g} but the checks' points add up to {points:g}")
+    penalty = spec.number(raw.get("top_level_code_penalty", 0), "field 'top_level_code_penalty'", positive=False)
+    if not 0 <= penalty <= total:
+        spec.fail("field 'top_level_code_penalty'", f"must be a number of points from 0 to {total:g}, not {penalty:g}")
     self_check = raw.get("self_check")
     if self_check is not None and (
         not isinstance(self_check, dict) or set(self_check) != {"hidden_checks", "hypothesis"}
@@ -82,7 +86,8 @@ def load_grading_spec(path: Path) -> GradingSpec:
     return GradingSpec(spec.path, total, floor, checks, spec.digest, self_check=self_check is not None,
                        hidden_checks=self_check["hidden_checks"] if self_check else 0,
                        hypothesis=self_check["hypothesis"] if self_check else "",
-                       limits=_limits(spec, raw.get("limits", {})), carried_errors=carried)
+                       limits=_limits(spec, raw.get("limits", {})), carried_errors=carried,
+                       top_level_code_penalty=penalty)
 
 
 def _limits(spec: SpecFile, raw) -> Limits:
@@ -146,3 +151,8 @@ def not_graded(name: str, reason: str, assignment) -> SubmissionResult:
         execution_time=0.0, grader_version=__version__, spec_digest=assignment.digest,
         load_failure=LoadFailure(FailureKind.refused, message),
     )
+
+
+def penalised(score: float, penalty: float) -> float:
+    """The score after a penalty in points (e.g. for top-level code), never below zero."""
+    return round(max(0.0, score - penalty), 6)

@@ -8,8 +8,7 @@ makes a result reusable), task (one submission in a worker), local / cluster (ru
 output folder), stats (the class numbers), progress, run (all of it together).
 """
 
-from grader.batch.discover import is_class_folder
 from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.run import grade_class
 
-__all__ = ["BatchError", "ClassInterrupted", "grade_class", "is_class_folder"]
+__all__ = ["BatchError", "ClassInterrupted", "grade_class"]

@@ -1,4 +1,4 @@
-"""Unpacking a submitted zip file without trusting it, and finding the folder that holds rnn.py.
+"""Unpacking a submitted zip file without trusting it (grader.intake then finds the submission in it).
 
 A zip from an LMS is the student's file, so it is checked as a whole before anything is written: no
 absolute paths or `..` (also with Windows backslashes), no links or device entries, no encryption, at most
@@ -14,7 +14,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from grader.batch.discover import MODULE_FILE, is_junk
+from grader.batch.discover import is_junk
 from grader.sandbox.protocol import printable
 from grader.sandbox.scratch import (
     MAX_BYTES as MAX_TOTAL_BYTES,  # no point unpacking more than the sandbox takes
@@ -22,14 +22,12 @@ from grader.sandbox.scratch import (
 from grader.sandbox.scratch import MAX_FILES
 
 MAX_ARCHIVE_BYTES = 50 * 1024**2
-MAX_DEPTH = 4  # how many single nested folders are looked into for rnn.py
 MAX_ENTRIES = 2 * MAX_FILES  # files, folders and junk (__MACOSX copies) together
 MAX_FOLDERS = 200
 MAX_PATH_DEPTH = 16
 MAX_PATH_BYTES = 1024
 MAX_NAME_BYTES = 255  # one file or folder name, as Linux, macOS and Windows file systems allow
 SHOWN_NAME = 80  # characters of a name quoted in a message
-LISTED = 10  # names listed when rnn.py is not found
 CHUNK = 1 << 20
 
 
@@ -37,8 +35,8 @@ class BrokenSubmission(Exception):
     """The submission cannot be graded at all; the message says why, for the student and the teacher."""
 
 
-def unpack(archive: Path, target: Path) -> Path:
-    """Unpack `archive` into the empty folder `target`; return the folder in it that holds rnn.py."""
+def unpack(archive: Path, target: Path) -> None:
+    """Unpack `archive` into the empty folder `target`, refusing anything hostile (BrokenSubmission)."""
     size = archive.stat().st_size
     if size > MAX_ARCHIVE_BYTES:
         raise BrokenSubmission(f"the zip file is {size / 1024**2:.0f} MiB, more than the {MAX_ARCHIVE_BYTES // 1024**2} MiB allowed")
@@ -50,7 +48,6 @@ def unpack(archive: Path, target: Path) -> Path:
         raise BrokenSubmission(f"the zip file is corrupt or not a zip file ({shown(str(exc))})") from None
     except OSError as exc:  # what the checks above did not foresee must still be this submission's problem
         raise BrokenSubmission(f"the zip file could not be unpacked ({exc.strerror or exc})") from None
-    return find_module_root(target)
 
 
 def shown(name: str) -> str:
@@ -58,23 +55,6 @@ def shown(name: str) -> str:
     cut = name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME] + f"... ({len(name)} characters)"
     return printable(cut)
 
-
-def find_module_root(folder: Path) -> Path:
-    """`folder`, or the folder nested in it alone (a zip of the folder rather than of its contents) that holds rnn.py."""
-    current = folder
-    for _ in range(MAX_DEPTH + 1):
-        if (current / MODULE_FILE).is_file():
-            return current
-        inside = [p for p in current.iterdir() if not is_junk(p.name)]
-        if len(inside) != 1 or not inside[0].is_dir() or inside[0].is_symlink():
-            break
-        current = inside[0]
-    names = sorted(p.name + ("/" if p.is_dir() else "") for p in current.iterdir() if not is_junk(p.name))
-    found = ", ".join(shown(n) for n in names[:LISTED]) + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
-    raise BrokenSubmission(
-        f"there is no {MODULE_FILE} at the top level or inside a single top-level folder"
-        + (f" (found: {found})" if found else " (it is empty)")
-    )
 
 
 def _checked_members(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:

@@ -13,13 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.intake.locate import is_junk, is_zip
 from grader.sandbox.protocol import printable
 from grader.sandbox.scratch import SKIPPED
 
-MODULE_FILE = "rnn.py"
 FOLDER, ZIP = "folder", "zip"
-# What operating systems and LMS exports leave beside the real entries; never a submission.
-JUNK_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"})
 # The class-level outputs sit beside the per-submission folders; no submission may take their names.
 RESERVED_NAMES = frozenset({"grades.csv", "summary.json", "index.html", "canvas.csv", "moodle.csv", "similarity.html",
                             "overrides.yaml", "late-policy.yaml", "students.csv"})
@@ -39,18 +37,6 @@ class Discovery:
     ignored: tuple[str, ...]  # names of other files in the class folder, neither folder nor zip
 
 
-def is_junk(name: str) -> bool:
-    return name.startswith(".") or name in JUNK_NAMES
-
-
-def is_class_folder(path: Path) -> bool:
-    """A folder without rnn.py of its own that holds sub-folders or zip files (not a single submission)."""
-    path = Path(path)
-    if not path.is_dir() or (path / MODULE_FILE).exists():
-        return False
-    return any(not is_junk(p.name) and (p.is_dir() or _is_zip_name(p)) for p in path.iterdir())
-
-
 def discover(folder: Path, exclude: Path | None = None) -> Discovery:
     """The entries of `folder`, in a stable order (folders, then zips, each by name).
 
@@ -65,7 +51,7 @@ def discover(folder: Path, exclude: Path | None = None) -> Discovery:
             continue
         if path.is_dir():
             found.append((printable_name(path.name), path, FOLDER))
-        elif path.is_file() and _is_zip_name(path):
+        elif is_zip(path):
             found.append((printable_name(path.name[: -len(".zip")]), path, ZIP))
         else:
             ignored.append(printable_name(path.name))
@@ -78,10 +64,6 @@ def printable_name(name: str) -> str:
     out as \\xNN, and control characters (terminal escapes) too, so it can be written to JSON, CSV, HTML
     and the terminal."""
     return printable(name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
-
-
-def _is_zip_name(path: Path) -> bool:
-    return path.name.lower().endswith(".zip") and len(path.name) > len(".zip")
 
 
 def _name_uniquely(found: list[tuple[str, Path, str]]) -> tuple[Entry, ...]:

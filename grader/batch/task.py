@@ -20,14 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.batch.archive import (
-    MAX_FILES,
-    MAX_TOTAL_BYTES,
-    BrokenSubmission,
-    find_module_root,
-    unpack,
-)
+from grader.batch.archive import MAX_FILES, MAX_TOTAL_BYTES, BrokenSubmission, unpack
 from grader.batch.discover import ZIP, submission_files
+from grader.intake import NotGradable
 from grader.results import SubmissionResult
 from grader.sandbox import Limits
 from grader.scoring import not_graded
@@ -56,6 +51,8 @@ def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, An
             return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.assignment).to_dict()
         try:
             result = grade(folder, task.assignment, limits=task.limits, include_hidden=True)
+        except NotGradable as exc:
+            return not_graded(task.name, str(exc), task.assignment).to_dict()
         except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class
             reason = f"the grader itself failed on this submission ({type(exc).__name__}: {exc}); please report it"
             return not_graded(task.name, reason, task.assignment).to_dict()
@@ -80,13 +77,15 @@ def pack_folder(folder: Path) -> bytes:
 
 
 def _materialize(task: Task, scratch: Path) -> Path:
-    """The folder holding the submission's rnn.py, unpacking the zip (or payload) into `scratch` if needed."""
+    """The submission's folder, unpacking the zip (or payload) into `scratch` if needed; grading finds rnn.py
+    (or the notebook) in it."""
     if task.payload is not None:
         archive = scratch / "submission.zip"
         archive.write_bytes(task.payload)
-        (scratch / "unpacked").mkdir()
-        return unpack(archive, scratch / "unpacked")
-    if task.kind == ZIP:
-        (scratch / "unpacked").mkdir()
-        return unpack(Path(task.path), scratch / "unpacked")
-    return find_module_root(Path(task.path))
+    elif task.kind == ZIP:
+        archive = Path(task.path)
+    else:
+        return Path(task.path)
+    (scratch / "unpacked").mkdir()
+    unpack(archive, scratch / "unpacked")
+    return scratch / "unpacked"

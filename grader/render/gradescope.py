@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from grader.render import GENERATOR
-from grader.render.summary import by_function, points
+from grader.render.summary import by_function, intake_summary, points
 from grader.results import CheckResult, Status, SubmissionResult, Visibility, student_copy
 
 VISIBILITIES = tuple(Visibility)
@@ -69,6 +69,10 @@ def summary_text(result: SubmissionResult) -> str:
     lines = [f"{label}: {points(shown.score)} / {points(shown.max_score)}."]
     if result.self_check:
         lines.append(f"Self-check: public checks only; {result.hidden_checks_not_run} hidden checks not run.")
+    reading = intake_summary(result)
+    lines += [*reading.notes, *(f"Warning: {w}" for w in reading.warnings)]
+    if reading.skipped:
+        lines.append("\n".join([reading.skipped_title, *(f"  {s}" for s in reading.skipped)]))
     if result.load_failure:
         lines.append(f"No function could be checked:\n{result.load_failure.message}")
     if result.banner:

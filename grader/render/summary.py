@@ -43,3 +43,25 @@ def by_function(result: SubmissionResult) -> list[FunctionSummary]:
 def points(value: float) -> str:
     """Points as a student reads them: 2, 1.5, 0.25 (no trailing zeros)."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class IntakeSummary:
+    """What every renderer says about how the upload was read (grader.intake decided it all)."""
+
+    warnings: tuple[str, ...]  # the top-level-code warning and its penalty
+    notes: tuple[str, ...]  # which file was graded, when that was a choice
+    skipped_title: str  # "" when nothing was left out
+    skipped: tuple[str, ...]  # one line per cell or statement left out
+
+
+def intake_summary(result: SubmissionResult) -> IntakeSummary:
+    intake = result.intake
+    warnings = (intake.warning,) if intake.warning else ()
+    if intake.penalty:
+        warnings += (f"{points(intake.penalty)} points were taken off for the code at the top level "
+                     "(the course's grading rules).",)
+    title = ""
+    if intake.skipped:
+        title = f"Left out of {intake.file} (the grader did not run these):"
+    return IntakeSummary(warnings, intake.notes, title, intake.skipped)

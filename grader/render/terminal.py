@@ -19,7 +19,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from grader.render.summary import by_function, points
+from grader.render.summary import by_function, intake_summary, points
 from grader.results import ClassResult, ClassSubmission, Status, SubmissionResult, student_copy
 
 OUTPUT_LABELS = (("results", "Results"), ("report", "Report"), ("instructor", "Instructor's report"))
@@ -51,6 +51,7 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
                 f"self-check: public checks only; {result.hidden_checks_not_run} hidden checks not run", style="yellow"
             )
         )
+    _print_intake(result, console)
     if result.load_failure:
         console.print(Text("No function could be checked:", style="bold red"))
         console.print(Text(result.load_failure.message, style="red"))
@@ -79,6 +80,18 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
     for label, path in (outputs or {}).items():
         # soft_wrap: a path stays on one line, so it can be copied or clicked whole
         console.print(Text.assemble((f"{dict(OUTPUT_LABELS).get(label, label)}: ", "dim"), str(path)), soft_wrap=True)
+
+
+def _print_intake(result: SubmissionResult, console: Console) -> None:
+    reading = intake_summary(result)
+    for line in reading.notes:
+        console.print(Text(line, style="dim"))
+    for line in reading.warnings:
+        console.print(Text(f"warning: {line}", style="yellow"))
+    if reading.skipped:
+        console.print(Text(reading.skipped_title, style="dim"))
+        for line in reading.skipped:
+            console.print(Padding(Text(line, style="dim"), (0, 0, 0, 2)))
 
 
 def _table(result: SubmissionResult) -> Table:

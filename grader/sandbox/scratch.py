@@ -29,8 +29,12 @@ def copy_submission(source: Path, target: Path) -> None:
         raise Refused(f"{source} is not a folder")
     if not (source / f"{MODULE}.py").is_file() or (source / f"{MODULE}.py").is_symlink():
         raise Refused(f"the folder has no file named {MODULE}.py")
-    counts = {"files": 0, "bytes": 0}
-    _copy_tree(source, target, Path("."), counts)
+    copy_tree_safely(source, target)
+
+
+def copy_tree_safely(source: Path, target: Path) -> None:
+    """Copy the folder `source` into the existing empty folder `target`, with copy_submission's refusals."""
+    _copy_tree(Path(source), target, Path("."), {"files": 0, "bytes": 0})
 
 
 def _copy_tree(source: Path, target: Path, relative: Path, counts: dict) -> None:

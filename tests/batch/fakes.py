@@ -15,25 +15,34 @@ import signal
 import time
 from pathlib import Path
 
+from grader.intake import NotGradable
 from grader.results import CheckResult, FailureKind, SubmissionResult
 
 CHECKS = (("init_params: shapes", "init_params", 6.0), ("forward: loss matches reference", "forward", 4.0))
 SLOW_SECONDS = 30.0
 
 
+def _module(path) -> Path:
+    module = next(Path(path).rglob("rnn.py"), None)  # the real grader's locator is grader.intake's
+    if module is None:
+        raise NotGradable(f"no rnn.py in {Path(path).name}")
+    return module
+
+
 def fake_grade_v2(path, assignment, **options) -> SubmissionResult:
     """A changed grader: where rnn.py says `# v2-score: N`, that is the whole instruction."""
-    text = (Path(path) / "rnn.py").read_text()
+    text = _module(path).read_text()
     found = re.search(r"# v2-score: ([\d.]+)", text)
     return fake_grade(path, assignment, **options, _text=f"# score: {found.group(1)}\n" if found else text)
 
 
 def fake_grade(path, assignment, *, limits=None, include_hidden=True, _text=None) -> SubmissionResult:
-    text = (Path(path) / "rnn.py").read_text() if _text is None else _text
+    module = _module(path)
+    text = module.read_text() if _text is None else _text
     if "# interrupt" in text:
         raise KeyboardInterrupt
     if found := re.search(r"# signal-parent (\d+)", text):
-        (Path(path) / "grading.pid").write_text(str(os.getpid()))
+        (module.parent / "grading.pid").write_text(str(os.getpid()))
         os.kill(int(found.group(1)), signal.SIGINT)
         # In short naps, like the sandbox's polling: a signal landing just before one long sleep starts
         # would only be handled when it ends (CPython checks for signals between bytecodes).

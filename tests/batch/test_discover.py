@@ -1,7 +1,6 @@
 import os
 from pathlib import Path
 
-from grader.batch import is_class_folder
 from grader.batch.discover import FOLDER, ZIP, discover
 
 from .conftest import make_folder, make_zip
@@ -43,22 +42,6 @@ def test_an_output_folder_inside_the_class_folder_is_not_a_submission(class_dir)
     make_folder(class_dir, "alice")
     (class_dir / "out" / "alice").mkdir(parents=True)
     assert [e.name for e in discover(class_dir, exclude=class_dir / "out").entries] == ["alice"]
-
-
-def test_is_class_folder(tmp_path):
-    submission = make_folder(tmp_path, "single")
-    assert not is_class_folder(submission)
-    classroom = tmp_path / "class"
-    make_folder(classroom, "alice")
-    assert is_class_folder(classroom)
-    only_zip = tmp_path / "zips"
-    only_zip.mkdir()
-    make_zip(only_zip, "a.zip", {"rnn.py": ""})
-    assert is_class_folder(only_zip)
-    empty = tmp_path / "empty"
-    (empty / "__MACOSX").mkdir(parents=True)
-    assert not is_class_folder(empty)
-    assert not is_class_folder(Path(tmp_path / "missing"))
 
 
 def test_a_name_that_is_not_utf8_is_spelled_out_so_every_output_can_hold_it(tmp_path):

@@ -29,8 +29,8 @@ def test_run_autograder_uses_gradescopes_paths():
     assert 'ROOT="${AUTOGRADER_ROOT:-/autograder}"' in text
     assert 'SUBMISSION="$ROOT/submission"' in text
     assert 'RESULTS="$ROOT/results"' in text
-    # the grader writes results.json into --out, which must be /autograder/results
-    assert '--out "$RESULTS"' in text and RESULTS == "results.json"
+    # the grader writes results.json into its second argument, which must be /autograder/results
+    assert '-m grader.autograder "$SUBMISSION" "$RESULTS"' in text and RESULTS == "results.json"
 
 
 def test_setup_installs_the_source_gradescope_unpacked():
@@ -48,7 +48,7 @@ def test_run_autograder_grades_a_zipped_folder_into_results(tmp_path):
     shutil.copy(BUNDLE.parent / "submissions/alice/rnn.py", root / "submission/my-rnn/rnn.py")
     (root / "venv/bin").mkdir(parents=True)
     (root / "venv/bin/python").symlink_to(sys.executable)
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHONPATH": str(BUNDLE.parent)}  # this checkout's grader
     subprocess.run(["bash", str(BUNDLE / "run_autograder")], cwd=root, env=env, check=True, timeout=300)
     document = json.loads((root / "results" / RESULTS).read_text())
     schema = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())

@@ -1,0 +1,63 @@
+"""Gradescope's side of the grader: grade whatever was uploaded, and always answer with a results.json.
+
+    python -m grader.autograder SUBMISSION_DIR RESULTS_DIR
+
+run_autograder calls this. Students upload rnn.py, RNN.py, "rnn (1).py", a notebook, a zip, two copies in
+two folders, or nothing: grader.intake finds the most plausible file and says which; an upload with
+nothing to grade gets 0 points and one line saying what to upload. If the grader itself fails, the
+student gets 0 points and a message saying it is not their fault, and the traceback goes to this
+program's stdout, which Gradescope shows to instructors only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from grader.grading import grade_submission
+from grader.intake import NotGradable
+from grader.outputs import RESULTS, write_atomically, write_outputs
+from grader.render.terminal import make_console, render_terminal
+from grader.scoring import not_graded
+
+CRASHED = ("the autograder itself failed while grading it (not a fault in your code); your instructor "
+           "can see the details in the autograder's log, and a resubmission is graded afresh")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: python -m grader.autograder SUBMISSION_DIR RESULTS_DIR", file=sys.stderr)
+        return 2
+    submission, results = Path(argv[0]), Path(argv[1])
+    console = make_console()
+    try:
+        try:
+            result = grade_submission(submission)
+        except NotGradable as exc:
+            result = not_graded("submission", str(exc))
+        outputs = write_outputs(result, results)
+        render_terminal(result, console, outputs)
+    except Exception:  # noqa: BLE001 - Gradescope must get an answer whatever went wrong
+        traceback.print_exc(file=sys.stdout)
+        _answer_anyway(results)
+    return 0
+
+
+def _answer_anyway(results: Path) -> None:
+    """0 points and the message, with as little of the grader as possible (it has just failed)."""
+    try:
+        write_outputs(not_graded("submission", CRASHED), results)
+        return
+    except Exception:  # noqa: BLE001 - the spec or the renderers may be what failed
+        traceback.print_exc(file=sys.stdout)
+    results.mkdir(parents=True, exist_ok=True)
+    document = {"score": 0, "output": f"The submission could not be graded: {CRASHED}.",
+                "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
+    write_atomically(results / RESULTS, json.dumps(document, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

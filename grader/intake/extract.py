@@ -1,0 +1,269 @@
+"""A clean module from a submission's source: the definitions that make up the contract, without top-level work.
+
+Students load the book, train and plot at the top level of rnn.py or in notebook cells. What defines the
+contract is kept: imports, functions, classes, and constants (assignments computed from literals, from
+other kept names and from calls into imported modules that neither read, write nor plot). Everything else
+is left out and listed, so the grader can import the functions without running the work. Kept lines keep
+their line numbers, so tracebacks point at the student's own lines.
+
+The source is the student's: it is parsed, never run, under a size limit, and a syntax error becomes one
+message with the file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from dataclasses import dataclass
+
+MAX_SOURCE_CHARS = 2_000_000
+MAX_SHOWN = 70  # characters of a skipped statement quoted in a message
+
+WORK = "runs at import"  # loading, training, plotting, printing: work, not a definition
+UNUSED = "imports a module the functions do not use"
+
+# Builtins that only build values; any other builtin call at the top level (open, print, input, exec...) is work.
+PURE_BUILTINS = frozenset({
+    "abs", "bool", "complex", "dict", "divmod", "enumerate", "float", "frozenset", "int", "len", "list", "max",
+    "min", "pow", "range", "reversed", "round", "set", "slice", "sorted", "str", "sum", "tuple", "zip",
+})
+# Calls into imported modules whose name says they touch files, the screen or the network.
+SIDE_EFFECT = re.compile(
+    r"^_*(load|read|open|save|write|genfrom|fromfile|tofile|download|fetch|urlopen|request|show|plot|savefig|"
+    r"fig|subplot|imshow|hist|scatter|bar|legend|title|xlabel|ylabel|pause|draw|system|popen|run|call|check_|"
+    r"remove|unlink|rmtree|mkdir|makedirs|chdir|exit|sleep|input|seed|tqdm|trange|display)",
+    re.IGNORECASE,
+)
+
+
+class SourceError(Exception):
+    """The source cannot be read as Python; the message is one line naming the file and the line."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A top-level statement left out of the clean module."""
+
+    line: int  # first line (decorators included), in the parsed text's numbering
+    end_line: int
+    code: str  # the statement's first line, shortened
+    reason: str  # WORK or UNUSED
+
+
+@dataclass(frozen=True)
+class Extraction:
+    text: str  # the clean module: kept lines where they were, skipped lines blank
+    skipped: tuple[Skipped, ...]
+
+    @property
+    def work(self) -> tuple[Skipped, ...]:
+        """The skipped statements that would have run something (unused imports aside)."""
+        return tuple(s for s in self.skipped if s.reason == WORK)
+
+
+def normalise(source: str) -> str:
+    """One newline convention, so line numbers mean the same to the parser and to us."""
+    return source.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse(source: str, filename: str) -> ast.Module:
+    """The module's syntax tree; SourceError with the file and line for anything that is not Python."""
+    if len(source) > MAX_SOURCE_CHARS:
+        raise SourceError(f"{filename} holds {len(source):,} characters, more than the {MAX_SOURCE_CHARS:,} "
+                          "allowed; submit only your code")
+    try:
+        return ast.parse(source, filename=filename)
+    except SyntaxError as exc:
+        where = f"{filename}, line {exc.lineno}" if exc.lineno else filename
+        raise SourceError(f"{where}: {exc.msg}; fix the syntax error (run the file once with python) "
+                          "and submit again") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        raise SourceError(f"{filename} could not be parsed as Python ({type(exc).__name__}); "
+                          "submit a plain Python file") from None
+
+
+def extract(source: str, filename: str, drop_unused_imports: bool = True) -> Extraction:
+    """Keep the definitions of `source`, blank out the rest; raise SourceError if it is not Python.
+
+    `drop_unused_imports` also leaves out imports nothing kept refers to (a plotting or progress-bar
+    import used only by the skipped work), so a module the grader does not offer cannot stop the import.
+    """
+    source = normalise(source)
+    tree = parse(source, filename)
+    kept, skipped = _classify(tree.body)
+    if drop_unused_imports:
+        used = _names_used(kept)
+        unused = [s for s in kept if isinstance(s, (ast.Import, ast.ImportFrom)) and not _import_used(s, used)]
+        kept = [s for s in kept if not any(s is u for u in unused)]
+        skipped += [(s, UNUSED) for s in unused]
+    lines = source.split("\n")
+    described = tuple(sorted((_skipped(s, reason, lines) for s, reason in skipped), key=lambda s: s.line))
+    return Extraction(_render(source, lines, tree.body, kept), described)
+
+
+def _classify(body: list[ast.stmt]) -> tuple[list[ast.stmt], list[tuple[ast.stmt, str]]]:
+    """Which top-level statements define something (kept) and which do work (skipped), in order."""
+    bound: set[str] = set()
+    modules: set[str] = set()  # names bound by imports: calls into them may build constants
+    kept, skipped = [], []
+    for stmt in body:
+        if _is_main_guard(stmt):
+            continue  # guarded already: it would not run on import, so it is no concern of the grader's
+        if _defines(stmt, bound, modules):
+            kept.append(stmt)
+            _bind(stmt, bound, modules)
+        else:
+            skipped.append((stmt, WORK))
+    return kept, skipped
+
+
+def _defines(stmt: ast.stmt, bound: set[str], modules: set[str]) -> bool:
+    if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
+        return True
+    if isinstance(stmt, ast.Expr):
+        return isinstance(stmt.value, ast.Constant)  # a docstring
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if not all(_plain_target(t) for t in targets):
+            return False
+        return stmt.value is None or _pure(stmt.value, bound, modules)
+    if isinstance(stmt, ast.AugAssign):
+        return _plain_target(stmt.target) and stmt.target.id in bound and _pure(stmt.value, bound, modules)
+    if isinstance(stmt, (ast.If, ast.Try)):
+        # `try: from tqdm import tqdm / except ImportError: ...`: definitions in every branch.
+        inner_bound, inner_modules = set(bound), set(modules)
+        tests = [stmt.test] if isinstance(stmt, ast.If) else [h.type for h in stmt.handlers if h.type]
+        if not all(_pure(t, bound, modules) for t in tests):
+            return False
+        branches = [stmt.body, stmt.orelse] + ([h.body for h in stmt.handlers] + [stmt.finalbody]
+                                               if isinstance(stmt, ast.Try) else [])
+        for branch in branches:
+            for inner in branch:
+                if _is_main_guard(inner) or not _defines(inner, inner_bound, inner_modules):
+                    return False
+                _bind(inner, inner_bound, inner_modules)
+        return True
+    return False
+
+
+def _plain_target(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, (ast.Tuple, ast.List)) and all(_plain_target(t) for t in target.elts)
+
+
+def _pure(expr: ast.expr, bound: set[str], modules: set[str]) -> bool:
+    """Whether `expr` only builds a value from kept names, literals and harmless calls."""
+    local = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    local |= {a.arg for n in ast.walk(expr) if isinstance(n, ast.Lambda) for a in ast.walk(n.args)
+              if isinstance(a, ast.arg)}
+    for node in ast.walk(expr):
+        if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id not in bound and node.id not in local and not hasattr(builtins, node.id):
+                return False  # comes from skipped work (or nowhere)
+        if isinstance(node, ast.Call) and not _harmless_call(node.func, modules):
+            return False
+    return True
+
+
+def _harmless_call(func: ast.expr, modules: set[str]) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id in PURE_BUILTINS
+    chain = []
+    while isinstance(func, ast.Attribute):
+        chain.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name) or func.id not in modules:
+        return False  # a call into the student's own code (training, loading) or a method of a value
+    return not any(SIDE_EFFECT.match(part) for part in chain)
+
+
+def _bind(stmt: ast.stmt, bound: set[str], modules: set[str]) -> None:
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        names = {(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"}
+        bound |= names
+        modules |= names
+    elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        bound.add(stmt.name)
+    elif isinstance(stmt, (ast.If, ast.Try)):
+        for field in ("body", "orelse", "finalbody"):
+            for inner in getattr(stmt, field, ()):
+                _bind(inner, bound, modules)
+        for handler in getattr(stmt, "handlers", ()):
+            for inner in handler.body:
+                _bind(inner, bound, modules)
+    else:
+        bound |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _is_main_guard(stmt: ast.stmt) -> bool:
+    if not isinstance(stmt, ast.If) or not isinstance(stmt.test, ast.Compare):
+        return False
+    test = stmt.test
+    sides = [test.left, *test.comparators]
+    return (len(sides) == 2 and isinstance(test.ops[0], ast.Eq)
+            and any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+            and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides))
+
+
+def _names_used(kept: list[ast.stmt]) -> set[str]:
+    used = set()
+    for stmt in kept:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                used.add(node.value)  # __all__ = ["tqdm"], globals()["np"]
+    return used
+
+
+def _import_used(stmt: ast.Import | ast.ImportFrom, used: set[str]) -> bool:
+    if isinstance(stmt, ast.ImportFrom) and (stmt.module == "__future__" or any(a.name == "*" for a in stmt.names)):
+        return True
+    return any((a.asname or a.name).split(".")[0] in used for a in stmt.names)
+
+
+def _span(stmt: ast.stmt) -> tuple[int, int]:
+    start = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", ())])
+    return start, stmt.end_lineno or stmt.lineno
+
+
+def _skipped(stmt: ast.stmt, reason: str, lines: list[str]) -> Skipped:
+    start, end = _span(stmt)
+    code = lines[stmt.lineno - 1].strip()
+    code = code if len(code) <= MAX_SHOWN else code[: MAX_SHOWN - 3] + "..."
+    return Skipped(start, end, code, reason)
+
+
+def _render(source: str, lines: list[str], body: list[ast.stmt], kept: list[ast.stmt]) -> str:
+    """The source with the lines of every top-level statement not in `kept` blanked.
+
+    Simple statements can share a line (`import numpy as np; book = open(...)`): where kept and skipped
+    statements share lines, that run of lines is rebuilt from the kept statements' own text.
+    """
+    out = list(lines)
+    keep = {id(s) for s in kept}
+    for group in _line_groups(body):
+        first, last = _span(group[0])[0], _span(group[-1])[1]
+        if all(id(s) in keep for s in group):
+            continue
+        kept_text = "; ".join(ast.get_source_segment(source, s) or "" for s in group if id(s) in keep)
+        rebuilt = kept_text.split("\n")
+        out[first - 1 : last] = rebuilt + [""] * (last - first + 1 - len(rebuilt))
+    return "\n".join(out)
+
+
+def _line_groups(body: list[ast.stmt]) -> list[list[ast.stmt]]:
+    """Top-level statements in runs that share lines (most runs are one statement)."""
+    groups: list[list[ast.stmt]] = []
+    for stmt in body:
+        if groups and _span(stmt)[0] <= _span(groups[-1][-1])[1]:
+            groups[-1].append(stmt)
+        else:
+            groups.append([stmt])
+    return groups

@@ -1,0 +1,247 @@
+"""Which file of an upload is the submission, and whether a folder is one submission or a class.
+
+Students hand in rnn.py, RNN.py, "rnn (1).py", a notebook, a zip of the folder that holds them, or all of
+these twice. The file graded is the most plausible candidate: the one defining most of the contract's
+functions, then the one named most like rnn.py, then the shallowest. A folder is a class when two or more
+of its entries (sub-folders or zip files) hold a submission; with one, that one is the submission.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, normalise
+from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
+
+MODULE_FILE = "rnn.py"
+MAX_DEPTH = 4  # folders inside an upload looked into
+MAX_ENTRIES = 2000  # files and folders looked at, at most: an upload is small
+# What operating systems and LMS exports leave beside the real files; never a submission.
+JUNK_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"}
+ENVIRONMENTS = {"venv", "env", "site-packages"}  # a student's installed packages, never their code
+RNN_LIKE = re.compile(r"^rnn([\s_.-]*(\(\d+\)|copy|final|v?\d+))*$", re.IGNORECASE)  # rnn (1), RNN_final, rnn-2
+
+
+class Kind(str, enum.Enum):
+    MODULE = "module"
+    NOTEBOOK = "notebook"
+
+
+class Reading(str, enum.Enum):
+    SINGLE = "single"
+    CLASS = "class"
+
+
+class NotFound(Exception):
+    """No file of the upload can be the submission; the message (one line) says what was there."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    relative: str  # as the student named it, relative to the upload
+    kind: Kind
+    defined: int  # how many of the contract's functions it defines at the top level
+    name_rank: int  # 0 rnn.py, 1 another case, 2 rnn (1).py and kin, 3 an rnn notebook, 4 a notebook, 5 a .py
+
+    @property
+    def depth(self) -> int:
+        return self.relative.count("/")
+
+
+@dataclass(frozen=True)
+class Located:
+    root: Path  # the folder whose files are the submission (modules beside the graded file are importable)
+    file: Path  # the graded file
+    relative: str  # the graded file as the student named it (relative to the upload)
+    kind: Kind
+    notes: tuple[str, ...] = ()  # one line each: which file was chosen, when that was a choice
+
+
+def is_junk(name: str) -> bool:
+    return name.startswith(".") or name in JUNK_NAMES
+
+
+def locate(folder: Path, functions: tuple[str, ...]) -> Located:
+    """The submission in `folder` (rnn.py at its top, or the most plausible candidate inside it)."""
+    folder = Path(folder)
+    top = folder / MODULE_FILE
+    if top.is_file() and not top.is_symlink():
+        return Located(folder, top, MODULE_FILE, Kind.MODULE)
+    candidates = find_candidates(folder, functions)
+    plausible = [c for c in candidates if _plausible(c)]
+    if not plausible:
+        raise NotFound(_nothing_found(folder, candidates))
+    best = min(plausible, key=lambda c: (-c.defined, c.name_rank, c.depth, c.relative))
+    notes = []
+    if best.kind is Kind.MODULE and best.relative != MODULE_FILE:
+        notes.append(f"graded {best.relative} as the submission (the grader looks for rnn.py); "
+                     "name your file rnn.py to be sure the right one is graded")
+    if len(plausible) > 1:
+        others = ", ".join(c.relative for c in plausible if c is not best)
+        notes.append(f"found {len(plausible)} candidates, chose {best.relative} (defines {best.defined} of the "
+                     f"{len(functions)} functions) over {_shorten_list(others)}; upload only one")
+    return Located(best.path.parent, best.path, best.relative, best.kind, tuple(notes))
+
+
+def locate_file(path: Path, functions: tuple[str, ...]) -> Located:
+    """The submission given as the path of its rnn.py (or another .py) or of its notebook."""
+    path = Path(path)
+    kind = Kind.NOTEBOOK if path.suffix.lower() == ".ipynb" else Kind.MODULE
+    if kind is Kind.MODULE and path.suffix.lower() != ".py":
+        raise NotFound(f"{path.name} is neither a Python file nor a notebook; give rnn.py, a notebook, "
+                       "a zip file or a folder")
+    notes = () if path.name == MODULE_FILE else (f"graded {path.name} as the submission's rnn.py",)
+    return Located(path.parent, path, path.name, kind, notes)
+
+
+def find_candidates(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:
+    """Every .py file and notebook in `folder`, down to MAX_DEPTH folders, with what makes it plausible."""
+    found = []
+    seen = 0
+    for root, dirs, files in os.walk(folder):
+        depth = len(Path(root).relative_to(folder).parts)
+        dirs[:] = sorted(d for d in dirs if not is_junk(d) and d not in ENVIRONMENTS and depth < MAX_DEPTH
+                         and not os.path.islink(os.path.join(root, d)))
+        seen += len(dirs) + len(files)
+        if seen > MAX_ENTRIES:
+            break
+        for name in sorted(files):
+            path = Path(root) / name
+            if candidate := _candidate(path, path.relative_to(folder).as_posix(), functions):
+                found.append(candidate)
+    return found
+
+
+def _candidate(path: Path, relative: str, functions: tuple[str, ...]) -> Candidate | None:
+    suffix = path.suffix.lower()
+    if is_junk(path.name) or suffix not in (".py", ".ipynb") or path.is_symlink() or not path.is_file():
+        return None
+    kind = Kind.NOTEBOOK if suffix == ".ipynb" else Kind.MODULE
+    return Candidate(path, relative, kind, _defined(path, kind, functions), _name_rank(path, kind))
+
+
+def _plausible(candidate: Candidate | None) -> bool:
+    return candidate is not None and (candidate.defined > 0 or candidate.name_rank <= 3)
+
+
+def holds_submission(path: Path, functions: tuple[str, ...]) -> bool:
+    """Whether a class folder's entry (a folder or a zip file) holds something that can be graded."""
+    if path.is_dir():
+        try:
+            locate(path, functions)
+        except NotFound:
+            return False
+        return True
+    if not is_zip(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()[:MAX_ENTRIES]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return True  # a broken zip is still a student's entry: class grading reports why it cannot be graded
+    return any(n.lower().endswith((".py", ".ipynb")) for n in names)
+
+
+def is_zip(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(".zip") and len(path.name) > len(".zip")
+
+
+def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> list[Path]:
+    """The sub-folders and zip files of `folder` that hold a submission."""
+    entries = sorted((p for p in folder.iterdir() if not is_junk(p.name)), key=lambda p: p.name)
+    return [p for p in entries if (p.is_dir() and not p.is_symlink()) or is_zip(p)
+            if holds_submission(p, functions)]
+
+
+def _defined(path: Path, kind: Kind, functions: tuple[str, ...]) -> int:
+    """How many contract functions the file binds at its top level (0 if it cannot be read)."""
+    limit = MAX_NOTEBOOK_BYTES if kind is Kind.NOTEBOOK else MAX_SOURCE_CHARS
+    try:
+        if path.stat().st_size > limit:
+            return 0
+        data = path.read_bytes()
+        text = read_notebook(data, path.name).text if kind is Kind.NOTEBOOK else data.decode("utf-8", "replace")
+        tree = ast.parse(normalise(text))
+    except (OSError, SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return 0
+    names = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            names |= {a.asname or a.name for a in stmt.names}
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return len(names & set(functions))
+
+
+def _name_rank(path: Path, kind: Kind) -> int:
+    if kind is Kind.NOTEBOOK:
+        return 3 if RNN_LIKE.match(path.stem) else 4
+    if path.name == MODULE_FILE:
+        return 0
+    if path.name.lower() == MODULE_FILE:
+        return 1
+    return 2 if RNN_LIKE.match(path.stem) else 5
+
+
+def _nothing_found(folder: Path, candidates: list[Candidate]) -> str:
+    try:
+        present = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not is_junk(p.name))
+    except OSError:
+        present = []
+    if not present:
+        return "the upload is empty; upload rnn.py (or a notebook, or a zip of your folder)"
+    return (f"no rnn.py or notebook defining the assignment's functions was found (found: "
+            f"{_shorten_list(', '.join(present))}); upload rnn.py")
+
+
+def _shorten_list(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class PathReading:
+    reading: Reading
+    summary: str  # one line for the terminal: which reading was used, and why
+    notes: tuple[str, ...] = ()  # one line each: what that reading leaves out
+
+
+def read_path(path: Path, functions: tuple[str, ...], force: Reading | None = None) -> PathReading:
+    """Whether `path` is one submission or a class folder (`force`: --single or --class)."""
+    path = Path(path)
+    if not path.exists():
+        raise NotFound(f"no such file or folder: {path}")
+    if not path.is_dir():
+        if force is Reading.CLASS:
+            raise NotFound(f"{path} is a file, so it cannot be a class; --class needs a folder of submissions")
+        what = "a zip file" if is_zip(path) else "a notebook" if path.suffix.lower() == ".ipynb" else "a file"
+        return PathReading(Reading.SINGLE, f"Grading {path.name} ({what}) as one submission.")
+    entries = entries_holding_submissions(path, functions)
+    own = [c.relative for c in find_candidates_at_top(path, functions)]
+    if force is Reading.SINGLE:
+        return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission (--single).")
+    if force is Reading.CLASS or len(entries) >= 2:
+        why = "--class" if force is Reading.CLASS and len(entries) < 2 else f"{len(entries)} sub-folders or zip files hold submissions"
+        notes = tuple(f"{name} at the top of the class folder is not graded: it is in no student's folder "
+                      "(use --single to grade the folder as one submission)" for name in own)
+        return PathReading(Reading.CLASS, f"Grading {path.name}/ as a class ({why}; --single reads it as one "
+                           "submission).", notes)
+    if entries and not own:
+        return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission, the one in "
+                           f"{entries[0].name} (--class reads it as a class).")
+    return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission.")
+
+
+def find_candidates_at_top(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:
+    """The plausible submission files directly in `folder` (not in its sub-folders)."""
+    found = (_candidate(p, p.name, functions) for p in sorted(folder.iterdir(), key=lambda p: p.name))
+    return [c for c in found if _plausible(c)]

@@ -1,0 +1,89 @@
+"""A Jupyter notebook as one Python source: its code cells in order, magics and shell lines taken out.
+
+Read with nbformat (any notebook format version it knows). Each code cell must parse on its own; a cell
+that does not (a half-written cell, a cell magic) is left out whole and said so. The joined source keeps a
+map from its lines back to cells, so a traceback line can name the cell and the line in it. Cells are
+counted from the top of the notebook, markdown cells included, as they appear on screen.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass
+
+import nbformat
+
+from grader.intake.extract import MAX_SHOWN, SourceError, normalise
+
+MAX_NOTEBOOK_BYTES = 50 * 1024**2  # notebooks carry their plots' images; the code is a small part
+MAGIC = re.compile(r"^\s*(%|!)|^\s*[\w\s,]+=\s*[%!]")  # %matplotlib inline, !pip install, files = !ls
+
+
+@dataclass(frozen=True)
+class SkippedCell:
+    cell: int  # 1-based position in the notebook, markdown cells included
+    why: str  # one line: what made the grader leave it out
+
+
+@dataclass(frozen=True)
+class NotebookSource:
+    text: str  # the code cells joined, one blank line between cells
+    cells: tuple[tuple[int, int], ...]  # for each line of `text` (index line - 1): (cell, line in cell), 0s between
+    skipped_cells: tuple[SkippedCell, ...]  # cells left out whole before extraction
+    magic_lines: tuple[tuple[int, int], ...]  # (cell, line) of each magic or shell line removed
+
+    def where(self, line: int) -> tuple[int, int] | None:
+        """(cell, line in cell) of a line of `text`, or None for a line between cells."""
+        if 1 <= line <= len(self.cells) and self.cells[line - 1][0]:
+            return self.cells[line - 1]
+        return None
+
+
+def read_notebook(data: bytes, filename: str) -> NotebookSource:
+    """The notebook's code as one source; SourceError (one line) if it is not a notebook."""
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise SourceError(f"{filename} is {len(data) / 1024**2:.0f} MiB, more than the "
+                          f"{MAX_NOTEBOOK_BYTES // 1024**2} MiB allowed; clear its outputs and submit again")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # missing cell ids and the like: harmless here
+            notebook = nbformat.reads(data.decode("utf-8"), as_version=4, capture_validation_error={})
+        cells = [(cell.get("cell_type"), cell.get("source", "")) for cell in notebook.cells]
+    except UnicodeDecodeError:
+        raise SourceError(f"{filename} is not UTF-8 text, so it is not a notebook; save it from Jupyter "
+                          "and submit again") from None
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for many broken files
+        raise SourceError(f"{filename} could not be read as a Jupyter notebook ({type(exc).__name__}); "
+                          "save it from Jupyter and submit again") from None
+    text: list[str] = []
+    where: list[tuple[int, int]] = []
+    skipped, magics = [], []
+    for number, (kind, source) in enumerate(cells, start=1):
+        if kind != "code" or not isinstance(source, str) or not source.strip():
+            continue
+        lines = normalise(source).split("\n")
+        if lines[0].lstrip().startswith("%%"):
+            skipped.append(SkippedCell(number, f"a cell magic ({_shorten(lines[0].strip())})"))
+            continue
+        cleaned = []
+        for line_number, line in enumerate(lines, start=1):
+            if MAGIC.match(line):
+                magics.append((number, line_number))
+                line = ""
+            cleaned.append(line)
+        try:
+            ast.parse("\n".join(cleaned))
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            line = getattr(exc, "lineno", None)
+            at = f" at line {line}" if line else ""
+            skipped.append(SkippedCell(number, f"it is not valid Python{at} ({getattr(exc, 'msg', type(exc).__name__)})"))
+            continue
+        text += cleaned + [""]
+        where += [(number, n) for n in range(1, len(cleaned) + 1)] + [(0, 0)]
+    return NotebookSource("\n".join(text), tuple(where), tuple(skipped), tuple(magics))
+
+
+def _shorten(code: str) -> str:
+    return code if len(code) <= MAX_SHOWN else code[: MAX_SHOWN - 3] + "..."

@@ -1,0 +1,191 @@
+"""The folder the sandbox loads: the submission's files, with an rnn.py made from the file that is graded.
+
+- rnn.py (or RNN.py, "rnn (1).py", any .py the locator chose): copied as it is. If it does work at its top
+  level (loading the book, training, plotting), its definitions alone are prepared as well, to be used
+  if importing the file as it is fails or runs too long (`use_definitions_only`).
+- a notebook: always its definitions alone (notebooks are made of top-level work), with the cells and
+  statements left out listed, and line numbers in feedback mapped back to cells.
+
+Everything here reads the student's files without running them; what runs, runs later in the sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import tempfile
+import tokenize
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract
+from grader.intake.locate import MODULE_FILE, Kind, Located, NotFound, is_junk, is_zip, locate, locate_file
+from grader.intake.notebook import NotebookSource, read_notebook
+from grader.sandbox.scratch import Refused, copy_tree_safely
+
+MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
+FRAME = re.compile(r'File "rnn\.py", line (\d+)')
+MODULE_NAME = re.compile(r"\brnn\.py\b")
+
+
+class NotGradable(Exception):
+    """Nothing in the upload can be graded; the message (one line) says why and what to do."""
+
+
+@dataclass
+class Prepared:
+    """A submission ready for the sandbox. `folder` holds rnn.py; `located` says where it came from."""
+
+    folder: Path
+    located: Located
+    name: str  # the submission's name: its folder, zip or file's folder, as the user gave it
+    skipped: tuple[str, ...] = ()  # one line each: a cell or statement left out (notebooks)
+    fallback: Extraction | None = None  # rnn.py with more than definitions: the module of its definitions alone
+    notebook: NotebookSource | None = None
+    encoding: str = "utf-8"
+    notes: tuple[str, ...] = field(default=())  # one line each: how the upload was read
+
+    @property
+    def graded_file(self) -> str:
+        return self.located.relative
+
+    def use_definitions_only(self) -> tuple[str, ...]:
+        """Replace rnn.py by its definitions alone; return the lines that say what was left out."""
+        assert self.fallback is not None, "only a module with top-level work has a definitions-only form"
+        (self.folder / MODULE_FILE).write_bytes(self.fallback.text.encode(self.encoding))
+        self.skipped = describe_statements(self.fallback.skipped)
+        return self.skipped
+
+    def relabel(self, text: str) -> str:
+        """`text` from the sandbox with rnn.py's lines named as the student knows them (file, cell)."""
+        if not text or self.graded_file == MODULE_FILE:
+            return text
+        text = FRAME.sub(lambda m: f'File "{self.graded_file}", {self.where(int(m.group(1)))}', text)
+        return MODULE_NAME.sub(self.graded_file, text)
+
+    def where(self, line: int) -> str:
+        """"line N", or "cell C, line L" in a notebook."""
+        if self.notebook is None:
+            return f"line {line}"
+        cell = self.notebook.where(line)
+        return f"cell {cell[0]}, line {cell[1]}" if cell else f"line {line}"
+
+
+@contextlib.contextmanager
+def prepare(path: Path, functions: tuple[str, ...]) -> Iterator[Prepared]:
+    """The submission at `path` (a folder, a zip file, rnn.py's or a notebook's path), ready for the sandbox.
+
+    Raises NotGradable when there is nothing to grade. The temporary folders are removed on exit.
+    """
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="rnn-grader-intake-") as temp:
+        temp = Path(temp)
+        located, name = _find(path, temp, functions)
+        folder = temp / "prepared"
+        folder.mkdir()
+        try:
+            copy_tree_safely(located.root, folder)
+        except Refused as exc:
+            raise NotGradable(str(exc)) from None
+        prepared = Prepared(folder, located, name, notes=located.notes)
+        data = (folder / located.file.relative_to(located.root)).read_bytes()  # the copy that was checked
+        if located.kind is Kind.NOTEBOOK:
+            _prepare_notebook(prepared, data)
+        else:
+            _prepare_module(prepared, data)
+        yield prepared
+
+
+def _find(path: Path, temp: Path, functions: tuple[str, ...]) -> tuple[Located, str]:
+    """The graded file and the submission's name; a zip (or a folder holding only a zip) is unpacked in `temp`."""
+    # Here, not at the top: grader.batch imports grading, which imports this module.
+    from grader.batch.archive import BrokenSubmission, unpack
+
+    try:
+        if is_zip(path):
+            (temp / "unpacked").mkdir()
+            unpack(path, temp / "unpacked")
+            return locate(temp / "unpacked", functions), path.name[: -len(".zip")]
+        if path.is_dir():
+            try:
+                located = locate(path, functions)
+            except NotFound:
+                inside = [p for p in path.iterdir() if not is_junk(p.name)]
+                if len(inside) == 1 and is_zip(inside[0]):  # an upload of the zip itself
+                    return _find(inside[0], temp, functions)
+                raise
+            return located, located.root.resolve().name  # the student's folder, when inside the one given
+        if path.is_file():
+            return locate_file(path, functions), path.resolve().parent.name
+    except (NotFound, BrokenSubmission) as exc:
+        raise NotGradable(str(exc)) from None
+    raise NotGradable(f"no such file or folder: {path}")
+
+
+def _prepare_module(prepared: Prepared, data: bytes) -> None:
+    (prepared.folder / MODULE_FILE).write_bytes(data)  # as it is: the sandbox reports its own failures
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        source = data.decode(encoding)
+        extraction = extract(source, prepared.graded_file)
+    except (SyntaxError, LookupError, UnicodeDecodeError, SourceError):
+        return  # importing it as it is will say what is wrong, with the file and the line
+    if extraction.skipped:  # top-level work, or imports the functions do not use (a module the grader may lack)
+        prepared.fallback = extraction
+        prepared.encoding = encoding
+
+
+def _prepare_notebook(prepared: Prepared, data: bytes) -> None:
+    try:
+        notebook = read_notebook(data, prepared.graded_file)
+        extraction = extract(notebook.text, prepared.graded_file)
+    except SourceError as exc:
+        raise NotGradable(str(exc)) from None
+    prepared.notebook = notebook
+    (prepared.folder / MODULE_FILE).write_text(extraction.text, encoding="utf-8")
+    cells = [(c.cell, f"cell {c.cell}: left out, {c.why}") for c in notebook.skipped_cells]
+    cells += _describe_cells(extraction.skipped, notebook, extraction.text)
+    lines = [line for _, line in sorted(cells, key=lambda item: item[0])]
+    magics = sorted({cell for cell, _ in notebook.magic_lines})
+    if magics:
+        lines.append(f"magic and shell lines (% and !) left out in cell{'s' if len(magics) > 1 else ''} "
+                     + ", ".join(map(str, magics)))
+    prepared.skipped = _capped(lines)
+
+
+def describe_statements(skipped: tuple[Skipped, ...]) -> tuple[str, ...]:
+    """One line per top-level statement of rnn.py left out."""
+    return _capped([f"line {s.line}: {s.code} ({s.reason})" for s in skipped])
+
+
+def _describe_cells(skipped: tuple[Skipped, ...], notebook: NotebookSource, text: str) -> list[tuple[int, str]]:
+    """One line per cell left out whole, or per statement left out of a cell that keeps some code."""
+    keeps_code = set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        if (cell := notebook.where(number)) and _is_code(line):
+            keeps_code.add(cell[0])
+    by_cell: dict[int, list[tuple[int, Skipped]]] = {}
+    for s in skipped:
+        cell, line = notebook.where(s.line) or (0, s.line)
+        by_cell.setdefault(cell, []).append((line, s))
+    described = []
+    for cell, items in sorted(by_cell.items()):
+        if cell not in keeps_code and all(s.reason == WORK for _, s in items):
+            described.append((cell, f"cell {cell}: left out, it {WORK} ({items[0][1].code})"))
+        else:
+            described += [(cell, f"cell {cell}, line {line}: {s.code} ({s.reason})") for line, s in items]
+    return described
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _capped(lines: list[str]) -> tuple[str, ...]:
+    if len(lines) <= MAX_LISTED:
+        return tuple(lines)
+    return tuple(lines[:MAX_LISTED]) + (f"... and {len(lines) - MAX_LISTED} more",)
+

@@ -1,0 +1,88 @@
+"""Gradescope always gets a results.json: misnamed files, notebooks, several copies, nothing, a grader crash."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from grader import autograder
+from grader.outputs import RESULTS
+
+from .conftest import ALICE, REPO, alice_notebook_cells, write_notebook
+
+SCRIPT = REPO / "gradescope" / "run_autograder"
+
+
+def run_autograder(tmp_path, upload) -> tuple[dict, str]:
+    """Run the script as Gradescope does, with /autograder moved to tmp_path; `upload` fills submission/."""
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    upload(root / "submission")
+    (root / "venv" / "bin").mkdir(parents=True)
+    (root / "venv" / "bin" / "python").symlink_to(sys.executable)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(["bash", str(SCRIPT)], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / RESULTS).read_text()), done.stdout
+
+
+def write(folder, relative, text=ALICE):
+    (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+    (folder / relative).write_text(text)
+
+
+@pytest.mark.slow
+def test_an_upload_named_rnn_upper_case_is_graded_and_the_student_told(tmp_path):
+    document, _ = run_autograder(tmp_path, lambda s: write(s, "RNN.py"))
+    assert document["score"] == 100
+    assert "graded RNN.py as the submission (the grader looks for rnn.py)" in document["output"]
+
+
+@pytest.mark.slow
+def test_a_notebook_upload_is_graded_and_the_left_out_cells_listed(tmp_path):
+    document, _ = run_autograder(tmp_path, lambda s: write_notebook(s / "Assignment4 (1).ipynb", alice_notebook_cells()))
+    assert document["score"] == 100
+    assert "Left out of Assignment4 (1).ipynb" in document["output"] and "cell 16: left out" in document["output"]
+
+
+@pytest.mark.slow
+def test_two_copies_grade_the_most_plausible_and_say_which(tmp_path):
+    def upload(submission):
+        write(submission, "draft/rnn (1).py", "import numpy as np\n\ndef forward(params, X, Y, h0):\n    pass\n")
+        write(submission, "final/rnn.py")
+
+    document, _ = run_autograder(tmp_path, upload)
+    assert document["score"] == 100
+    assert "found 2 candidates, chose final/rnn.py (defines 7 of the 7 functions) over draft/rnn (1).py" in document["output"]
+
+
+def test_an_empty_upload_gets_zero_and_what_to_upload(tmp_path):
+    document, _ = run_autograder(tmp_path, lambda s: None)
+    assert document["score"] == 0
+    assert "the upload is empty; upload rnn.py (or a notebook, or a zip of your folder)" in document["output"]
+
+
+def test_a_crash_of_the_grader_gives_zero_and_a_message_and_the_log_keeps_the_traceback(tmp_path, monkeypatch, capsys):
+    def crash(*args, **kwargs):
+        raise RuntimeError("a bug in the grader")
+
+    monkeypatch.setattr(autograder, "grade_submission", crash)
+    write(tmp_path / "submission", "rnn.py")
+    assert autograder.main([str(tmp_path / "submission"), str(tmp_path / "results")]) == 0
+    document = json.loads((tmp_path / "results" / RESULTS).read_text())
+    assert document["score"] == 0 and "the autograder itself failed" in document["output"]
+    assert "a bug in the grader" not in document["output"]
+    log = capsys.readouterr().out
+    assert "Traceback" in log and "RuntimeError: a bug in the grader" in log
+
+
+def test_when_python_cannot_run_the_script_still_answers(tmp_path):
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root)}  # no venv: $PYTHON does not exist
+    done = subprocess.run(["bash", str(SCRIPT)], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    document = json.loads((root / "results" / RESULTS).read_text())
+    assert document["score"] == 0 and "could not start" in document["output"]

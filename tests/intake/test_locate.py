@@ -1,0 +1,93 @@
+"""Which file is graded, and whether a folder is one submission or a class."""
+
+import zipfile
+
+import pytest
+
+from grader.intake.locate import NotFound, Reading, locate, read_path
+
+from .conftest import ALICE, FUNCTIONS, alice_notebook_cells, write_notebook
+
+
+def put(folder, relative, text=ALICE):
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name", ["RNN.py", "rnn (1).py", "Rnn_final.py", "assignment4.py"])
+def test_a_misnamed_file_is_graded_and_the_note_says_so(tmp_path, name):
+    put(tmp_path, name)
+    found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == name and found.root == tmp_path
+    assert len(found.notes) == 1 and name in found.notes[0] and "rnn.py" in found.notes[0]
+
+
+def test_of_two_copies_the_one_defining_more_functions_wins_then_the_better_name(tmp_path):
+    put(tmp_path, "old/rnn.py", "import numpy as np\n\ndef forward(params, X, Y, h0):\n    pass\n")
+    put(tmp_path, "final/RNN.py")
+    found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == "final/RNN.py" and found.root == tmp_path / "final"
+    assert any("found 2 candidates, chose final/RNN.py (defines 7 of the 7 functions) over old/rnn.py" in n
+               for n in found.notes)
+    put(tmp_path, "old/rnn.py")
+    assert locate(tmp_path, FUNCTIONS).relative == "old/rnn.py"  # same functions: rnn.py is the better name
+
+
+def test_a_notebook_alone_is_the_submission_and_rnn_py_beats_a_notebook(tmp_path):
+    write_notebook(tmp_path / "work.ipynb", alice_notebook_cells())
+    found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == "work.ipynb" and found.kind.value == "notebook" and found.notes == ()
+    put(tmp_path, "rnn.py")
+    assert locate(tmp_path, FUNCTIONS).relative == "rnn.py"
+
+
+def test_junk_and_helpers_are_never_the_submission(tmp_path):
+    put(tmp_path, "__MACOSX/._rnn.py", "junk")
+    put(tmp_path, ".ipynb_checkpoints/rnn-checkpoint.ipynb", "{}")
+    put(tmp_path, "utils.py", "def load_book(path):\n    return open(path).read()\n")
+    with pytest.raises(NotFound, match=r"no rnn\.py or notebook .* \(found: utils\.py\); upload rnn\.py"):
+        locate(tmp_path, FUNCTIONS)
+
+
+def test_an_empty_upload_says_it_is_empty(tmp_path):
+    with pytest.raises(NotFound, match="the upload is empty"):
+        locate(tmp_path, FUNCTIONS)
+
+
+def test_two_or_more_submissions_make_a_class_and_a_stray_rnn_py_is_a_warning(tmp_path):
+    put(tmp_path, "alice/rnn.py")
+    with zipfile.ZipFile(tmp_path / "bob.zip", "w") as zf:
+        zf.writestr("bob/rnn.py", ALICE)
+    put(tmp_path, "rnn.py")
+    reading = read_path(tmp_path, FUNCTIONS)
+    assert reading.reading is Reading.CLASS and "2 sub-folders or zip files hold submissions" in reading.summary
+    assert reading.notes == ("rnn.py at the top of the class folder is not graded: it is in no student's folder "
+                             "(use --single to grade the folder as one submission)",)
+    assert read_path(tmp_path, FUNCTIONS, Reading.SINGLE).reading is Reading.SINGLE
+
+
+def test_one_nested_submission_is_one_submission_unless_class_is_forced(tmp_path):
+    put(tmp_path, "download/alice-a4/rnn.py")
+    put(tmp_path, "download/notes/readme.txt", "not code")
+    reading = read_path(tmp_path / "download", FUNCTIONS)
+    assert reading.reading is Reading.SINGLE and "the one in alice-a4" in reading.summary
+    assert read_path(tmp_path / "download", FUNCTIONS, Reading.CLASS).reading is Reading.CLASS
+
+
+def test_a_submission_with_helper_packages_and_data_is_not_a_class(tmp_path):
+    put(tmp_path, "rnn.py")
+    put(tmp_path, "helpers/__init__.py", "")
+    put(tmp_path, "helpers/text.py", "def one_hot(i, K):\n    return [int(i == k) for k in range(K)]\n")
+    put(tmp_path, "data/goblet_book.txt", "text")
+    assert read_path(tmp_path, FUNCTIONS).reading is Reading.SINGLE
+
+
+def test_files_and_missing_paths(tmp_path):
+    path = put(tmp_path, "rnn.py")
+    assert read_path(path, FUNCTIONS).reading is Reading.SINGLE
+    with pytest.raises(NotFound, match="cannot be a class"):
+        read_path(path, FUNCTIONS, Reading.CLASS)
+    with pytest.raises(NotFound, match="no such file or folder"):
+        read_path(tmp_path / "missing", FUNCTIONS)

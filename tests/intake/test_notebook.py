@@ -1,0 +1,67 @@
+"""Notebooks: code cells in order, magics and shell lines out, broken cells named, lines mapped back to cells."""
+
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from grader.intake.extract import SourceError
+from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
+from grader.intake.prepare import prepare
+
+from .conftest import FUNCTIONS, alice_notebook_cells, write_notebook
+
+
+def test_code_cells_are_joined_with_magics_removed_and_each_line_maps_to_its_cell(tmp_path):
+    path = write_notebook(tmp_path / "a.ipynb", [
+        new_markdown_cell("# title"),
+        new_code_cell("%matplotlib inline\nimport numpy as np\nfiles = !ls"),
+        new_code_cell("def f(x):\n    return np.tanh(x)"),
+    ])
+    notebook = read_notebook(path.read_bytes(), "a.ipynb")
+    lines = notebook.text.split("\n")
+    assert lines[:5] == ["", "import numpy as np", "", "", "def f(x):"]
+    assert notebook.where(5) == (3, 1) and notebook.where(2) == (2, 2) and notebook.where(4) is None
+    assert notebook.magic_lines == ((2, 1), (2, 3))
+
+
+def test_cell_magics_and_cells_that_are_not_python_are_left_out_whole_and_named(tmp_path):
+    path = write_notebook(tmp_path / "a.ipynb", [
+        new_code_cell("%%time\nx = 1"),
+        new_code_cell("def f(:\n    pass"),
+        new_code_cell("def g():\n    return 1"),
+    ])
+    notebook = read_notebook(path.read_bytes(), "a.ipynb")
+    assert [(c.cell, c.why) for c in notebook.skipped_cells] == [
+        (1, "a cell magic (%%time)"), (2, "it is not valid Python at line 1 (invalid syntax)")]
+    assert notebook.text.strip() == "def g():\n    return 1"
+
+
+@pytest.mark.parametrize("data", [b"{not json", b"\xff\xfe\x00", b'{"cells": 3}'])
+def test_a_file_that_is_not_a_notebook_is_one_clear_message(data):
+    with pytest.raises(SourceError, match=r"^rnn\.ipynb (could not be read as a Jupyter notebook|is not UTF-8)"):
+        read_notebook(data, "rnn.ipynb")
+
+
+def test_an_oversized_notebook_is_refused_before_it_is_parsed():
+    with pytest.raises(SourceError, match="clear its outputs"):
+        read_notebook(b" " * (MAX_NOTEBOOK_BYTES + 1), "rnn.ipynb")
+
+
+def test_alice_as_a_notebook_keeps_every_function_and_says_which_cells_were_left_out(tmp_path):
+    write_notebook(tmp_path / "alice" / "Assignment 4.ipynb", alice_notebook_cells())
+    with prepare(tmp_path / "alice", FUNCTIONS) as prepared:
+        module = (prepared.folder / "rnn.py").read_text()
+        assert prepared.graded_file == "Assignment 4.ipynb" and prepared.fallback is None
+        assert prepared.skipped == (
+            "cell 2, line 3: import matplotlib.pyplot as plt (imports a module the functions do not use)",
+            "cell 13: left out, it runs at import (book_data = open('data/goblet_book.txt').read())",
+            "cell 14: left out, a cell magic (%%time)",
+            "cell 15: left out, it runs at import (params, losses = train(book_data, init_params(K, 100, 0.01, np.rand...)",
+            "cell 16: left out, it runs at import (plt.plot(losses))",
+            "magic and shell lines (% and !) left out in cells 2, 3",
+        )
+        namespace = {}
+        exec(compile(module, "rnn.py", "exec"), namespace)
+        assert all(callable(namespace[name]) for name in FUNCTIONS)
+        line = module.split("\n").index("def forward(params, X, Y, h0):") + 1
+        assert prepared.relabel(f'File "rnn.py", line {line + 2}, in forward') == \
+            'File "Assignment 4.ipynb", cell 7, line 3, in forward'
