@@ -16,6 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from grader.assignment import load_assignment
 from grader.grading import grade_submission
 from grader.intake import NotGradable
 from grader.outputs import RESULTS, write_atomically, write_outputs
@@ -34,10 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     submission, results = Path(argv[0]), Path(argv[1])
     console = make_console()
     try:
+        assignment = load_assignment()  # the course's spec, shipped in the autograder bundle
         try:
-            result = grade_submission(submission)
+            result = grade_submission(submission, assignment)
         except NotGradable as exc:
-            result = not_graded("submission", str(exc))
+            result = not_graded("submission", str(exc), assignment)
         outputs = write_outputs(result, results)
         render_terminal(result, console, outputs)
     except Exception:  # noqa: BLE001 - Gradescope must get an answer whatever went wrong
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 def _answer_anyway(results: Path) -> None:
     """0 points and the message, with as little of the grader as possible (it has just failed)."""
     try:
-        write_outputs(not_graded("submission", CRASHED), results)
+        write_outputs(not_graded("submission", CRASHED, load_assignment()), results)
         return
     except Exception:  # noqa: BLE001 - the spec or the renderers may be what failed
         traceback.print_exc(file=sys.stdout)

@@ -22,6 +22,7 @@ from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 MODULE_FILE = "rnn.py"
 MAX_DEPTH = 4  # folders inside an upload looked into
 MAX_ENTRIES = 2000  # files and folders looked at, at most: an upload is small
+MAX_PARSED_BYTES = 20 * 1024**2  # candidates read to count their functions; the rest count none
 # What operating systems and LMS exports leave beside the real files; never a submission.
 JUNK_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"}
 ENVIRONMENTS = {"venv", "env", "site-packages"}  # a student's installed packages, never their code
@@ -105,6 +106,7 @@ def find_candidates(folder: Path, functions: tuple[str, ...]) -> list[Candidate]
     """Every .py file and notebook in `folder`, down to MAX_DEPTH folders, with what makes it plausible."""
     found = []
     seen = 0
+    budget = [MAX_PARSED_BYTES]
     for root, dirs, files in os.walk(folder):
         depth = len(Path(root).relative_to(folder).parts)
         dirs[:] = sorted(d for d in dirs if not is_junk(d) and d not in ENVIRONMENTS and depth < MAX_DEPTH
@@ -114,17 +116,21 @@ def find_candidates(folder: Path, functions: tuple[str, ...]) -> list[Candidate]
             break
         for name in sorted(files):
             path = Path(root) / name
-            if candidate := _candidate(path, path.relative_to(folder).as_posix(), functions):
+            if candidate := _candidate(path, path.relative_to(folder).as_posix(), functions, budget):
                 found.append(candidate)
     return found
 
 
-def _candidate(path: Path, relative: str, functions: tuple[str, ...]) -> Candidate | None:
+def _candidate(path: Path, relative: str, functions: tuple[str, ...], budget: list[int]) -> Candidate | None:
+    """`path` as a candidate, or None if it cannot be one; `budget` is the bytes left to read for all of them."""
     suffix = path.suffix.lower()
     if is_junk(path.name) or suffix not in (".py", ".ipynb") or path.is_symlink() or not path.is_file():
         return None
     kind = Kind.NOTEBOOK if suffix == ".ipynb" else Kind.MODULE
-    return Candidate(path, relative, kind, _defined(path, kind, functions), _name_rank(path, kind))
+    size = path.stat().st_size
+    defined = _defined(path, kind, functions) if size <= budget[0] else 0
+    budget[0] -= size
+    return Candidate(path, relative, kind, defined, _name_rank(path, kind))
 
 
 def _plausible(candidate: Candidate | None) -> bool:
@@ -243,5 +249,6 @@ def read_path(path: Path, functions: tuple[str, ...], force: Reading | None = No
 
 def find_candidates_at_top(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:
     """The plausible submission files directly in `folder` (not in its sub-folders)."""
-    found = (_candidate(p, p.name, functions) for p in sorted(folder.iterdir(), key=lambda p: p.name))
+    budget = [MAX_PARSED_BYTES]
+    found = (_candidate(p, p.name, functions, budget) for p in sorted(folder.iterdir(), key=lambda p: p.name))
     return [c for c in found if _plausible(c)]

@@ -7,11 +7,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.contract import load_contract
+from grader.assignment import load_assignment
 
 REPO = Path(__file__).resolve().parents[2]
 ALICE = (REPO / "submissions" / "alice" / "rnn.py").read_text()
-FUNCTIONS = tuple(load_contract().functions)
+ASSIGNMENT = load_assignment()  # the shipped course
+FUNCTIONS = tuple(ASSIGNMENT.functions)
 
 # What students write around the functions: the book, a training run, a plot.
 TOP_LEVEL_WORK = '''

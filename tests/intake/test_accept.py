@@ -8,11 +8,12 @@ import yaml
 from nbformat.v4 import new_code_cell
 
 from grader import cli
-from grader.contract import default_spec_dir
+from grader.assignment import load_assignment
 from grader.grading import grade_submission
 from grader.sandbox import Limits
+from grader.specfile import default_spec_dir
 
-from .conftest import ALICE, TOP_LEVEL_WORK, alice_notebook_cells, write_notebook
+from .conftest import ALICE, ASSIGNMENT, TOP_LEVEL_WORK, alice_notebook_cells, write_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,7 @@ def alice_with(folder, text):
 
 def test_alice_as_a_notebook_with_plotting_and_training_cells_scores_100(tmp_path):
     write_notebook(tmp_path / "alice" / "rnn.ipynb", alice_notebook_cells())
-    result = grade_submission(tmp_path / "alice")
+    result = grade_submission(tmp_path / "alice", ASSIGNMENT)
     assert result.score == result.max_score == 100, [c.reason for c in result.checks if c.reason]
     assert result.intake.kind == "notebook" and result.intake.file == "rnn.ipynb" and not result.intake.warning
     assert any(line.startswith("cell 15: left out, it runs at import (params, losses = train(")
@@ -39,7 +40,7 @@ def test_feedback_from_a_notebook_names_the_cell_and_its_line(tmp_path):
     cells[forward] = new_code_cell(cells[forward].source.replace("    K, tau = X.shape\n",
                                                                  "    K, tau = X.shape\n    1 / 0\n"))
     write_notebook(tmp_path / "bob" / "bob.ipynb", cells)
-    result = grade_submission(tmp_path / "bob", include_hidden=False, diagnostics=False)
+    result = grade_submission(tmp_path / "bob", ASSIGNMENT, include_hidden=False, diagnostics=False)
     feedback = next(c.feedback for c in result.checks if c.name == "forward: loss matches reference")
     assert f'File "bob.ipynb", cell {forward + 1}, line 3, in forward' in feedback
     assert 'File "rnn.py"' not in feedback
@@ -52,13 +53,13 @@ def test_alice_with_matplotlib_scipy_and_tqdm_imports_scores_100(tmp_path):
         "from scipy.special import softmax as scipy_softmax\nfrom tqdm import tqdm\n"))
     text = text.replace("    for _ in range(n_updates):", "    for _ in tqdm(range(n_updates), disable=True):")
     text += "\n\ndef plot_loss(history):\n    plt.plot(history)\n    plt.show()\n    return scipy_softmax([0.0])\n"
-    result = grade_submission(alice_with(tmp_path / "alice", text))
+    result = grade_submission(alice_with(tmp_path / "alice", text), ASSIGNMENT)
     assert result.score == result.max_score == 100, result.load_failure
     assert result.intake.warning == "" and result.intake.skipped == ()
 
 
 def test_alice_followed_by_top_level_book_loading_and_training_scores_100_with_the_warning(tmp_path):
-    result = grade_submission(alice_with(tmp_path / "alice", ALICE + TOP_LEVEL_WORK))
+    result = grade_submission(alice_with(tmp_path / "alice", ALICE + TOP_LEVEL_WORK), ASSIGNMENT)
     assert result.score == result.max_score == 100
     first = ALICE.count("\n") + 2
     assert result.intake.warning.startswith(
@@ -76,7 +77,7 @@ def test_top_level_training_that_runs_too_long_is_skipped_and_a_course_penalty_a
     shutil.copytree(default_spec_dir(), spec)
     grading = yaml.safe_load((spec / "grading.yaml").read_text())
     (spec / "grading.yaml").write_text(yaml.safe_dump({**grading, "top_level_code_penalty": 5}))
-    result = grade_submission(folder, spec_dir=spec, limits=Limits(call_seconds=3.0),
+    result = grade_submission(folder, load_assignment(spec), limits=Limits(call_seconds=3.0),
                               include_hidden=False, diagnostics=False)
     assert "did not finish within 3 s" in result.intake.warning
     assert result.intake.penalty == 5 and result.score == sum(c.score for c in result.checks) - 5
@@ -87,10 +88,10 @@ def test_a_zip_and_the_path_of_rnn_py_are_each_graded_as_one_submission(tmp_path
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("alice-a4/rnn.py", ALICE)
         zf.writestr("__MACOSX/alice-a4/._rnn.py", "junk")
-    zipped = grade_submission(archive, include_hidden=False, diagnostics=False)
+    zipped = grade_submission(archive, ASSIGNMENT, include_hidden=False, diagnostics=False)
     assert zipped.name == "alice" and zipped.score == zipped.max_score > 0
     path = alice_with(tmp_path / "carol", ALICE) / "rnn.py"
-    direct = grade_submission(path, include_hidden=False, diagnostics=False)
+    direct = grade_submission(path, ASSIGNMENT, include_hidden=False, diagnostics=False)
     assert direct.name == "carol" and direct.score == zipped.score
 
 
