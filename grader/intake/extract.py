@@ -17,7 +17,7 @@ import builtins
 import re
 from dataclasses import dataclass
 
-MAX_SOURCE_CHARS = 2_000_000
+MAX_SOURCE_CHARS = 500_000  # ten thousand lines: far more than any submission; parsing it takes a second
 MAX_SHOWN = 70  # characters of a skipped statement quoted in a message
 
 WORK = "runs at import"  # loading, training, plotting, printing: work, not a definition

@@ -22,7 +22,7 @@ from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 MODULE_FILE = "rnn.py"
 MAX_DEPTH = 4  # folders inside an upload looked into
 MAX_ENTRIES = 2000  # files and folders looked at, at most: an upload is small
-MAX_PARSED_BYTES = 20 * 1024**2  # candidates read to count their functions; the rest count none
+MAX_PARSED_CHARS = 2_000_000  # code parsed to count the candidates' functions; beyond it, they count none
 # What operating systems and LMS exports leave beside the real files; never a submission.
 JUNK_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"}
 ENVIRONMENTS = {"venv", "env", "site-packages"}  # a student's installed packages, never their code
@@ -63,6 +63,7 @@ class Located:
     relative: str  # the graded file as the student named it (relative to the upload)
     kind: Kind
     notes: tuple[str, ...] = ()  # one line each: which file was chosen, when that was a choice
+    alone: bool = False  # the file was named on its own: nothing beside it belongs to the submission
 
 
 def is_junk(name: str) -> bool:
@@ -92,21 +93,28 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
 
 
 def locate_file(path: Path, functions: tuple[str, ...]) -> Located:
-    """The submission given as the path of its rnn.py (or another .py) or of its notebook."""
+    """The submission given as the path of its rnn.py (or another .py) or of its notebook: that file alone.
+
+    Alone, because the folder it sits in may be anything (a download folder, a class of flat LMS files):
+    copying it into the sandbox could hand a student's code other students' files.
+    """
     path = Path(path)
     kind = Kind.NOTEBOOK if path.suffix.lower() == ".ipynb" else Kind.MODULE
     if kind is Kind.MODULE and path.suffix.lower() != ".py":
         raise NotFound(f"{path.name} is neither a Python file nor a notebook; give rnn.py, a notebook, "
                        "a zip file or a folder")
-    notes = () if path.name == MODULE_FILE else (f"graded {path.name} as the submission's rnn.py",)
-    return Located(path.parent, path, path.name, kind, notes)
+    notes = [] if path.name == MODULE_FILE else [f"graded {path.name} as the submission's rnn.py"]
+    if any(p.suffix == ".py" and p != path for p in path.parent.iterdir()):
+        notes.append(f"graded {path.name} alone, without the files beside it; give its folder instead if it "
+                     "imports modules from there")
+    return Located(path.parent, path, path.name, kind, tuple(notes), alone=True)
 
 
 def find_candidates(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:
     """Every .py file and notebook in `folder`, down to MAX_DEPTH folders, with what makes it plausible."""
     found = []
     seen = 0
-    budget = [MAX_PARSED_BYTES]
+    budget = [MAX_PARSED_CHARS]
     for root, dirs, files in os.walk(folder):
         depth = len(Path(root).relative_to(folder).parts)
         dirs[:] = sorted(d for d in dirs if not is_junk(d) and d not in ENVIRONMENTS and depth < MAX_DEPTH
@@ -122,15 +130,12 @@ def find_candidates(folder: Path, functions: tuple[str, ...]) -> list[Candidate]
 
 
 def _candidate(path: Path, relative: str, functions: tuple[str, ...], budget: list[int]) -> Candidate | None:
-    """`path` as a candidate, or None if it cannot be one; `budget` is the bytes left to read for all of them."""
+    """`path` as a candidate, or None if it cannot be one; `budget` is the code left to parse for all of them."""
     suffix = path.suffix.lower()
     if is_junk(path.name) or suffix not in (".py", ".ipynb") or path.is_symlink() or not path.is_file():
         return None
     kind = Kind.NOTEBOOK if suffix == ".ipynb" else Kind.MODULE
-    size = path.stat().st_size
-    defined = _defined(path, kind, functions) if size <= budget[0] else 0
-    budget[0] -= size
-    return Candidate(path, relative, kind, defined, _name_rank(path, kind))
+    return Candidate(path, relative, kind, _defined(path, kind, functions, budget), _name_rank(path, kind))
 
 
 def _plausible(candidate: Candidate | None) -> bool:
@@ -166,14 +171,18 @@ def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> lis
             if holds_submission(p, functions)]
 
 
-def _defined(path: Path, kind: Kind, functions: tuple[str, ...]) -> int:
-    """How many contract functions the file binds at its top level (0 if it cannot be read)."""
+def _defined(path: Path, kind: Kind, functions: tuple[str, ...], budget: list[int]) -> int:
+    """How many contract functions the file binds at its top level (0 if it cannot be read, or the budget
+    of code to parse is spent)."""
     limit = MAX_NOTEBOOK_BYTES if kind is Kind.NOTEBOOK else MAX_SOURCE_CHARS
     try:
         if path.stat().st_size > limit:
             return 0
         data = path.read_bytes()
         text = read_notebook(data, path.name).text if kind is Kind.NOTEBOOK else data.decode("utf-8", "replace")
+        if len(text) > min(budget[0], MAX_SOURCE_CHARS):
+            return 0
+        budget[0] -= len(text)
         tree = ast.parse(normalise(text))
     except (OSError, SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
         return 0
@@ -249,6 +258,6 @@ def read_path(path: Path, functions: tuple[str, ...], force: Reading | None = No
 
 def find_candidates_at_top(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:
     """The plausible submission files directly in `folder` (not in its sub-folders)."""
-    budget = [MAX_PARSED_BYTES]
+    budget = [MAX_PARSED_CHARS]
     found = (_candidate(p, p.name, functions, budget) for p in sorted(folder.iterdir(), key=lambda p: p.name))
     return [c for c in found if _plausible(c)]

@@ -23,7 +23,7 @@ from pathlib import Path
 from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract
 from grader.intake.locate import MODULE_FILE, Kind, Located, NotFound, is_junk, is_zip, locate, locate_file
 from grader.intake.notebook import NotebookSource, read_notebook
-from grader.sandbox.scratch import Refused, copy_tree_safely
+from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
 FRAME = re.compile(r'File "rnn\.py", line (\d+)')
@@ -86,11 +86,14 @@ def prepare(path: Path, functions: tuple[str, ...]) -> Iterator[Prepared]:
         folder = temp / "prepared"
         folder.mkdir()
         try:
-            copy_tree_safely(located.root, folder)
+            if located.alone:
+                data = read_regular_file(located.file)
+            else:
+                copy_tree_safely(located.root, folder)
+                data = (folder / located.file.relative_to(located.root)).read_bytes()  # the copy that was checked
         except Refused as exc:
             raise NotGradable(str(exc)) from None
         prepared = Prepared(folder, located, name, notes=located.notes)
-        data = (folder / located.file.relative_to(located.root)).read_bytes()  # the copy that was checked
         if located.kind is Kind.NOTEBOOK:
             _prepare_notebook(prepared, data)
         else:

@@ -68,15 +68,28 @@ def _copy_tree(source: Path, target: Path, relative: Path, counts: dict) -> None
                 raise Refused(f"{shown} is not a regular file; submit regular files only")
 
 
+def read_regular_file(source: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of the regular file `source`, never read through a link, refused beyond `limit` bytes."""
+    with os.fdopen(_open_regular(source, "is not a regular file"), "rb") as src:
+        data = src.read(limit + 1)
+    if len(data) > limit:
+        raise Refused(f"{source.name} is larger than {limit // 1024**2} MiB")
+    return data
+
+
 def _copy_file(source: Path, target: Path) -> None:
+    with os.fdopen(_open_regular(source, "changed while it was being copied"), "rb") as src, open(target, "xb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    os.chmod(target, 0o644)
+
+
+def _open_regular(source: Path, otherwise: str) -> int:
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise Refused(f"{source.name} could not be read ({exc.strerror})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise Refused(f"{source.name} changed while it was being copied")
-    with os.fdopen(fd, "rb") as src, open(target, "xb") as dst:
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
-    os.chmod(target, 0o644)
+        raise Refused(f"{source.name} {otherwise}")
+    return fd

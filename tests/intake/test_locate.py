@@ -1,9 +1,11 @@
 """Which file is graded, and whether a folder is one submission or a class."""
 
+import os
 import zipfile
 
 import pytest
 
+from grader.intake import NotGradable, prepare
 from grader.intake.locate import NotFound, Reading, locate, read_path
 
 from .conftest import ALICE, FUNCTIONS, alice_notebook_cells, write_notebook
@@ -91,3 +93,22 @@ def test_files_and_missing_paths(tmp_path):
         read_path(path, FUNCTIONS, Reading.CLASS)
     with pytest.raises(NotFound, match="no such file or folder"):
         read_path(tmp_path / "missing", FUNCTIONS)
+
+
+def test_the_path_of_a_file_grades_that_file_alone_never_its_neighbours(tmp_path):
+    put(tmp_path, "class/smith_1001_rnn.py")
+    put(tmp_path, "class/jones_1002_rnn.py", ALICE + "\nSECRET = 'jones'\n")
+    with prepare(tmp_path / "class" / "smith_1001_rnn.py", FUNCTIONS) as prepared:
+        assert sorted(p.name for p in prepared.folder.iterdir()) == ["rnn.py"]
+        assert "SECRET" not in (prepared.folder / "rnn.py").read_text()
+        assert any("alone, without the files beside it" in note for note in prepared.notes)
+
+
+def test_a_link_or_a_fifo_named_as_the_submission_is_refused(tmp_path):
+    put(tmp_path, "elsewhere/secret.py", "KEY = 1\n")
+    (tmp_path / "rnn.py").symlink_to(tmp_path / "elsewhere" / "secret.py")
+    os.mkfifo(tmp_path / "pipe.py")
+    for name in ("rnn.py", "pipe.py"):
+        with pytest.raises(NotGradable):
+            with prepare(tmp_path / name, FUNCTIONS):
+                pass
