@@ -30,6 +30,13 @@ class Status(enum.StrEnum):
     FAILED = "failed"
 
 
+class SourceKind(enum.StrEnum):
+    """What the graded file was: a Python module or a Jupyter notebook."""
+
+    MODULE = "module"
+    NOTEBOOK = "notebook"
+
+
 class FailureKind(enum.StrEnum):
     """Why the sandbox could not complete an import or a call."""
 
@@ -206,7 +213,7 @@ class Intake:
     """How the upload was read: which file was graded, and what of it the grader had to leave out."""
 
     file: str = "rnn.py"  # the graded file, as the student named it (relative to the upload)
-    kind: str = "module"  # "module" (a .py file) or "notebook"
+    kind: SourceKind = SourceKind.MODULE
     notes: tuple[str, ...] = ()  # one line each: choices made reading the upload (which file, which folder)
     skipped: tuple[str, ...] = ()  # one line each: a cell or top-level statement left out
     warning: str = ""  # the file's top-level code stopped its import, so it was graded from its definitions

@@ -8,7 +8,7 @@
 """
 
 from grader.intake.loading import load
-from grader.intake.locate import Kind, Located, NotFound, Reading, locate
+from grader.intake.locate import Located, NotFound, Reading, locate
 from grader.intake.prepare import NotGradable, Prepared, prepare
 
-__all__ = ["Kind", "Located", "NotFound", "NotGradable", "Prepared", "Reading", "load", "locate", "prepare"]
+__all__ = ["Located", "NotFound", "NotGradable", "Prepared", "Reading", "load", "locate", "prepare"]

@@ -18,23 +18,19 @@ from pathlib import Path
 
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
+from grader.results import SourceKind
 
 MODULE_FILE = "rnn.py"
 MAX_DEPTH = 4  # folders inside an upload looked into
 MAX_ENTRIES = 2000  # files and folders looked at, at most: an upload is small
 MAX_PARSED_CHARS = 2_000_000  # code parsed to count the candidates' functions; beyond it, they count none
 # What operating systems and LMS exports leave beside the real files; never a submission.
-JUNK_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"}
-ENVIRONMENTS = {"venv", "env", "site-packages"}  # a student's installed packages, never their code
+JUNK_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"})
+ENVIRONMENTS = frozenset({"venv", "env", "site-packages"})  # a student's installed packages, never their code
 RNN_LIKE = re.compile(r"^rnn([\s_.-]*(\(\d+\)|copy|final|v?\d+))*$", re.IGNORECASE)  # rnn (1), RNN_final, rnn-2
 
 
-class Kind(str, enum.Enum):
-    MODULE = "module"
-    NOTEBOOK = "notebook"
-
-
-class Reading(str, enum.Enum):
+class Reading(enum.StrEnum):
     SINGLE = "single"
     CLASS = "class"
 
@@ -47,7 +43,7 @@ class NotFound(Exception):
 class Candidate:
     path: Path
     relative: str  # as the student named it, relative to the upload
-    kind: Kind
+    kind: SourceKind
     defined: int  # how many of the contract's functions it defines at the top level
     name_rank: int  # 0 rnn.py, 1 another case, 2 rnn (1).py and kin, 3 an rnn notebook, 4 a notebook, 5 a .py
 
@@ -61,7 +57,7 @@ class Located:
     root: Path  # the folder whose files are the submission (modules beside the graded file are importable)
     file: Path  # the graded file
     relative: str  # the graded file as the student named it (relative to the upload)
-    kind: Kind
+    kind: SourceKind
     notes: tuple[str, ...] = ()  # one line each: which file was chosen, when that was a choice
     alone: bool = False  # the file was named on its own: nothing beside it belongs to the submission
 
@@ -75,14 +71,14 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
     folder = Path(folder)
     top = folder / MODULE_FILE
     if top.is_file() and not top.is_symlink():
-        return Located(folder, top, MODULE_FILE, Kind.MODULE)
+        return Located(folder, top, MODULE_FILE, SourceKind.MODULE)
     candidates = find_candidates(folder, functions)
     plausible = [c for c in candidates if _plausible(c)]
     if not plausible:
         raise NotFound(_nothing_found(folder, candidates))
     best = min(plausible, key=lambda c: (-c.defined, c.name_rank, c.depth, c.relative))
     notes = []
-    if best.kind is Kind.MODULE and best.relative != MODULE_FILE:
+    if best.kind is SourceKind.MODULE and best.relative != MODULE_FILE:
         notes.append(f"graded {best.relative} as the submission (the grader looks for rnn.py); "
                      "name your file rnn.py to be sure the right one is graded")
     if len(plausible) > 1:
@@ -99,8 +95,8 @@ def locate_file(path: Path, functions: tuple[str, ...]) -> Located:
     copying it into the sandbox could hand a student's code other students' files.
     """
     path = Path(path)
-    kind = Kind.NOTEBOOK if path.suffix.lower() == ".ipynb" else Kind.MODULE
-    if kind is Kind.MODULE and path.suffix.lower() != ".py":
+    kind = SourceKind.NOTEBOOK if path.suffix.lower() == ".ipynb" else SourceKind.MODULE
+    if kind is SourceKind.MODULE and path.suffix.lower() != ".py":
         raise NotFound(f"{path.name} is neither a Python file nor a notebook; give rnn.py, a notebook, "
                        "a zip file or a folder")
     notes = [] if path.name == MODULE_FILE else [f"graded {path.name} as the submission's rnn.py"]
@@ -134,7 +130,7 @@ def _candidate(path: Path, relative: str, functions: tuple[str, ...], budget: li
     suffix = path.suffix.lower()
     if is_junk(path.name) or suffix not in (".py", ".ipynb") or path.is_symlink() or not path.is_file():
         return None
-    kind = Kind.NOTEBOOK if suffix == ".ipynb" else Kind.MODULE
+    kind = SourceKind.NOTEBOOK if suffix == ".ipynb" else SourceKind.MODULE
     return Candidate(path, relative, kind, _defined(path, kind, functions, budget), _name_rank(path, kind))
 
 
@@ -171,15 +167,15 @@ def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> lis
             if holds_submission(p, functions)]
 
 
-def _defined(path: Path, kind: Kind, functions: tuple[str, ...], budget: list[int]) -> int:
+def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: list[int]) -> int:
     """How many contract functions the file binds at its top level (0 if it cannot be read, or the budget
     of code to parse is spent)."""
-    limit = MAX_NOTEBOOK_BYTES if kind is Kind.NOTEBOOK else MAX_SOURCE_CHARS
+    limit = MAX_NOTEBOOK_BYTES if kind is SourceKind.NOTEBOOK else MAX_SOURCE_CHARS
     try:
         if path.stat().st_size > limit:
             return 0
         data = path.read_bytes()
-        text = read_notebook(data, path.name).text if kind is Kind.NOTEBOOK else data.decode("utf-8", "replace")
+        text = read_notebook(data, path.name).text if kind is SourceKind.NOTEBOOK else data.decode("utf-8", "replace")
         if len(text) > min(budget[0], MAX_SOURCE_CHARS):
             return 0
         budget[0] -= len(text)
@@ -198,8 +194,8 @@ def _defined(path: Path, kind: Kind, functions: tuple[str, ...], budget: list[in
     return len(names & set(functions))
 
 
-def _name_rank(path: Path, kind: Kind) -> int:
-    if kind is Kind.NOTEBOOK:
+def _name_rank(path: Path, kind: SourceKind) -> int:
+    if kind is SourceKind.NOTEBOOK:
         return 3 if RNN_LIKE.match(path.stem) else 4
     if path.name == MODULE_FILE:
         return 0

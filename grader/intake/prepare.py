@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract
-from grader.intake.locate import MODULE_FILE, Kind, Located, NotFound, is_junk, is_zip, locate, locate_file
+from grader.intake.locate import MODULE_FILE, Located, NotFound, is_junk, is_zip, locate, locate_file
 from grader.intake.notebook import NotebookSource, read_notebook
+from grader.results import SourceKind
 from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
@@ -94,7 +95,7 @@ def prepare(path: Path, functions: tuple[str, ...]) -> Iterator[Prepared]:
         except Refused as exc:
             raise NotGradable(str(exc)) from None
         prepared = Prepared(folder, located, name, notes=located.notes)
-        if located.kind is Kind.NOTEBOOK:
+        if located.kind is SourceKind.NOTEBOOK:
             _prepare_notebook(prepared, data)
         else:
             _prepare_module(prepared, data)
