@@ -78,7 +78,7 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
         raise NotFound(_nothing_found(folder, candidates))
     best = min(plausible, key=lambda c: (-c.defined, c.name_rank, c.depth, c.relative))
     notes = []
-    if best.kind is SourceKind.MODULE and best.relative != MODULE_FILE:
+    if best.kind is SourceKind.MODULE and best.path.name != MODULE_FILE:
         notes.append(f"graded {best.relative} as the submission (the grader looks for rnn.py); "
                      "name your file rnn.py to be sure the right one is graded")
     if len(plausible) > 1:
