@@ -77,7 +77,7 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
             tier, tier_description = box.tier, box.tier_description
             failure = box.load_failure
             load_failure = LoadFailure(failure.kind, submission.relabel(failure.message)) if failure is not None else None
-            banner = "" if failure else "\n".join(dict.fromkeys(_problems(box, assignment.contract).values()))
+            banner = "" if failure else submission.relabel("\n".join(dict.fromkeys(_problems(box, assignment.contract).values())))
             report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
         if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
             run = real_text_run(submission.folder, assignment, oracle, real_text, limits)
