@@ -22,7 +22,9 @@ from grader.sandbox.scratch import (
 from grader.sandbox.scratch import MAX_FILES
 
 MAX_ARCHIVE_BYTES = 50 * 1024**2
-MAX_ENTRIES = 2 * MAX_FILES  # files, folders and junk (__MACOSX copies) together
+# Entries of any kind, junk included: a zipped repository brings its .git (thousands of objects), which is
+# skipped, not refused; only what is unpacked is held to MAX_FILES and MAX_FOLDERS.
+MAX_ENTRIES = 100 * MAX_FILES
 MAX_FOLDERS = 200
 MAX_PATH_DEPTH = 16
 MAX_PATH_BYTES = 1024

@@ -105,3 +105,11 @@ def test_a_zip_of_a_hundred_thousand_empty_folders_is_one_clear_line_not_a_long_
     rows = {s.name: s for s in result.submissions}
     assert rows["good"].score == 10
     assert "100001 entries, more than the 1000 allowed" in rows["folders"].problem_detail
+
+
+def test_a_zipped_repository_with_a_large_git_folder_is_unpacked_without_it(tmp_path):
+    objects = {f"alice/.git/objects/{i:02x}/{i:038x}": "x" for i in range(3 * MAX_FILES)}
+    archive = make_zip(tmp_path, "s.zip", {"alice/rnn.py": "x = 1\n", **objects})
+    (tmp_path / "out").mkdir()
+    unpack(archive, tmp_path / "out")
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*")) == ["alice", "alice/rnn.py"]
