@@ -72,6 +72,11 @@ class Assignment:
         return self.course_secret
 
     @property
+    def allowed_imports(self) -> tuple[str, ...]:
+        """The distributions rnn.py may import besides the standard library (contract.yaml, imports: allowed)."""
+        return self.contract.allowed_imports
+
+    @property
     def digest(self) -> str:
         """Identifies the contract and grading configuration (part of every result and cache key)."""
         return f"{self.contract.digest}-{self.grading.digest}"

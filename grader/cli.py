@@ -20,6 +20,7 @@ from grader.intake.locate import PathReading, read_path
 from grader.oracle import FixtureError
 from grader.outputs import OutputError, default_out_dir, write_outputs
 from grader.lms.canvas import DEFAULT_ASSIGNMENT
+from grader.sandbox import Policy, SandboxUnavailable
 from grader.render.terminal import (
     final_score,
     make_console,
@@ -103,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "then keeps its students and fills the assignment's column")
     group.add_argument("--canvas-assignment", default=DEFAULT_ASSIGNMENT, metavar="NAME",
                        help=f"the assignment's column in canvas.csv (default: {DEFAULT_ASSIGNMENT!r})")
+    parser.add_argument("--allow-weak-sandbox", action="store_true",
+                        help="where no strong sandbox (bubblewrap, or root with an unprivileged uid) works, run "
+                        "submissions as plain processes that can read the reference and other students' files; "
+                        "every output then says so")
     parser.add_argument("--version", action="version", version=f"rnn-grader {__version__}")
     return parser
 
@@ -184,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError("--text is for one submission; give a submission's folder or file")
             return _grade_class(args, assignment, console)
         return _grade_one(args, assignment, console)
-    except (UsageError, OutputError, SpecError, TextError, FixtureError, BatchError) as exc:
+    except (UsageError, OutputError, SpecError, TextError, FixtureError, BatchError, SandboxUnavailable) as exc:
         console.print(f"error: {exc}", markup=False, highlight=False)
         return USAGE_ERROR
     except ClassInterrupted as exc:
@@ -213,7 +218,7 @@ def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> i
     result = grade_class(args.path, out, assignment, jobs=args.jobs, force=args.force,
                          dask_address=args.dask, limits=_limits(args, assignment), workflow=workflow,
                          retry_failed=args.retry_failed,
-                         accept_regrade=args.accept_regrade)
+                         accept_regrade=args.accept_regrade, policy=_policy(args))
     render_class_terminal(result, console, out, fail_under=args.fail_under)
     if args.fail_under is not None and any(final_score(s) < args.fail_under for s in result.submissions):
         return 1
@@ -288,7 +293,8 @@ def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int
         if real_text else "")
     with progress(console, doing):
         try:
-            result = grade_submission(args.path, assignment, limits=_limits(args, assignment), real_text=real_text)
+            result = grade_submission(args.path, assignment, limits=_limits(args, assignment), real_text=real_text,
+                                      policy=_policy(args))
         except NotGradable as exc:
             raise UsageError(str(exc)) from None
     outputs = write_outputs(result, args.out or default_out_dir(Path(result.name), DEFAULT_OUT))
@@ -320,6 +326,10 @@ def _real_text(args: argparse.Namespace, assignment) -> RealTextRequest | None:
                          f"{seq_length + 1}")
     return RealTextRequest(args.text.stem, text, n_updates=args.updates, run_seconds=args.run_seconds,
                            cache_dir=args.cache_dir or default_cache_dir())
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    return Policy.allow_weak if args.allow_weak_sandbox else Policy.strict
 
 
 def submission_folder(path: Path) -> Path:

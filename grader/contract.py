@@ -133,6 +133,8 @@ class Contract:
     conventions: Conventions
     functions: dict[str, Function]
     digest: str
+    # The distributions a submission may import besides the standard library (their dependencies come along).
+    allowed_imports: tuple[str, ...] = ("numpy",)
 
     def param_shapes(self, dims: Dims) -> dict[str, tuple[int, ...]]:
         return {k: _resolve(shape, dims) for k, shape in self.params.items()}
@@ -181,7 +183,7 @@ DEFAULTS = MappingProxyType({"bound": "clip_bound", "eta": "eta", "seq_length": 
 def load_contract(path: Path) -> Contract:
     """Read and validate contract.yaml."""
     spec = SpecFile(path, "contract")
-    raw = spec.mapping(spec.raw, "top level", ("dimensions", "params", "conventions", "functions"), ("dtype",))
+    raw = spec.mapping(spec.raw, "top level", ("dimensions", "params", "conventions", "functions"), ("dtype", "imports"))
     params = {
         str(k): _shape(spec, v, f"params.{k}") for k, v in spec.mapping(raw["params"], "field 'params'", optional=None).items()
     }
@@ -193,7 +195,16 @@ def load_contract(path: Path) -> Contract:
     return Contract(
         dimensions=dict(spec.mapping(raw["dimensions"], "field 'dimensions'", optional=None)),
         params=params, conventions=conventions, functions=functions, digest=spec.digest,
+        allowed_imports=_allowed_imports(spec, raw.get("imports", {"allowed": ["numpy"]})),
     )
+
+
+def _allowed_imports(spec: SpecFile, raw) -> tuple[str, ...]:
+    """imports.allowed: the distributions (pip names) a submission may import."""
+    allowed = spec.mapping(raw, "imports", ("allowed",))["allowed"]
+    if not isinstance(allowed, list) or not allowed:
+        spec.fail("imports.allowed", "expected a non-empty list of package names")
+    return tuple(spec.text(name, f"imports.allowed[{i}]") for i, name in enumerate(allowed))
 
 
 def _conventions(spec: SpecFile, raw, functions: dict[str, Function]) -> Conventions:

@@ -18,13 +18,14 @@ from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
 from grader.intake import load, prepare
 from grader.results import CapturedOutput, CheckResult, FunctionTiming, Intake, LoadFailure, SubmissionResult
-from grader.sandbox import Limits, Sandbox
+from grader.sandbox import Limits, Policy, Sandbox
 from grader.scoring import PUBLIC, check_result, penalised, totals
 
 
 def grade_submission(path, assignment: Assignment, *, limits: Limits | None = None, include_hidden: bool = True,
                      diagnostics: bool = True, oracle: Oracle | None = None,
-                     real_text: RealTextRequest | None = None, case_salt: str | None = None) -> SubmissionResult:
+                     real_text: RealTextRequest | None = None, case_salt: str | None = None,
+                     policy: Policy = Policy.strict) -> SubmissionResult:
     """Run the assignment's suite on the submission at ``path`` and score it.
 
     ``path`` is what the student handed in: a folder (rnn.py, a misnamed .py or a notebook in it, or one
@@ -43,6 +44,8 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     ``real_text`` adds the course reports' figures on that text, in a sandbox and time budget of their own
     (grader.diagnostics.real_text).
     The cases are drawn under ``case_salt``, by default the assignment's (Assignment.case_salt).
+    ``policy`` says which sandbox tiers are acceptable (grader.sandbox.Policy; SandboxUnavailable when
+    none works); the kit always uses its portable tier.
     """
     spec = assignment.grading
     suite = suite_for(assignment)
@@ -52,6 +55,9 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     limits = limits or assignment.grading.limits
     # Other years' optimizer steps are looked up too, to name a submission written for another year.
     steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
+    policy = Policy.portable if spec.self_check else Policy(policy)
+    sandbox = {"limits": limits, "functions": assignment.functions + steps, "policy": policy,
+               "packages": assignment.allowed_imports}
 
     def run_checks(box, checks, blocked: dict[str, str], relabel) -> list:
         results = []
@@ -65,7 +71,7 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         return results
 
     def open_sandbox(folder):
-        return Sandbox(folder, limits=limits, functions=assignment.functions + steps)
+        return Sandbox(folder, **sandbox)
 
     start = time.perf_counter()
     with prepare(path, tuple(assignment.functions)) as submission:
@@ -74,13 +80,13 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
             results = run_checks(box, visible, blocked, submission.relabel)
             timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6)) for name, s in box.timings.items() if s}
             captured = box.output()
-            tier, tier_description = box.tier, box.tier_description
+            tier, tier_description, weak = box.tier, box.tier_description, box.weak
             failure = box.load_failure
             load_failure = LoadFailure(failure.kind, submission.relabel(failure.message)) if failure is not None else None
             banner = "" if failure else submission.relabel("\n".join(dict.fromkeys(_problems(box, assignment.contract).values())))
             report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
         if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
-            run = real_text_run(submission.folder, assignment, oracle, real_text, limits)
+            run = real_text_run(submission.folder, assignment, oracle, real_text, limits, policy)
             report = dataclasses.replace(report, real_text=run)
         hidden_output = CapturedOutput()
         if hidden and load_failure is not None:  # it would only fail to load again
@@ -106,6 +112,7 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         max_score=max_score,
         isolation_tier=tier,
         isolation_description=tier_description,
+        weak_isolation=weak,
         execution_time=round(time.perf_counter() - start, 3),
         grader_version=__version__,
         spec_digest=assignment.digest,

@@ -242,6 +242,9 @@ class SubmissionResult:
     self_check: bool = False  # graded by the student kit: public checks only
     hidden_checks_not_run: int = 0
     intake: Intake = field(default_factory=Intake)
+    # Run in a tier that does not keep the grader's files and other submissions out of reach, because the
+    # instructor accepted it (--allow-weak-sandbox): every output says so.
+    weak_isolation: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return _converter().unstructure(self)
@@ -268,6 +271,12 @@ def student_copy(result: SubmissionResult) -> SubmissionResult:
 def _converter() -> cattrs.Converter:
     """A fresh converter (no module state): dataclasses as dicts, tuples as lists, enums as their values."""
     return cattrs.Converter(unstruct_collection_overrides={tuple: list}, detailed_validation=False)
+
+
+WEAK_SANDBOX = (
+    "WEAK SANDBOX: submissions ran as plain processes (--allow-weak-sandbox), so they could read the reference, "
+    "the grader and other students' files; scores may be forged."
+)
 
 
 # --- a whole class (grader.batch fills these in; the class overview, gradebook and summary.json read them) ---
@@ -331,6 +340,8 @@ class ClassSubmission:
     adjustments: tuple[Adjustment, ...] = ()  # the ledger's changes, overrides first, then the late penalty
     late_days: int = 0
     late_percent: float = 0.0
+    sandbox: str = ""  # the isolation tier it ran in
+    weak_isolation: bool = False  # that tier was a weak one (--allow-weak-sandbox)
 
 
 @dataclass(frozen=True)
@@ -410,6 +421,7 @@ class ClassResult:
     similarity: SimilaritySummary | None = None
     similarity_note: str = ""  # why there is no similarity report, when there is none
     warnings: tuple[str, ...] = ()  # ledger entries not applied, submissions left out of an LMS file, ...
+    weak_isolation: tuple[str, ...] = ()  # names of the submissions graded in a weak sandbox
 
     def to_dict(self) -> dict[str, Any]:
         return _converter().unstructure(self)

@@ -8,8 +8,9 @@ VENV=/autograder/venv
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# bubblewrap gives the sandbox its strongest tier; the grader falls back (and says so) where a
-# container does not allow it.
+# bubblewrap gives the sandbox its strongest tier. Where the container does not allow it, the grader
+# (root) runs submissions as an unprivileged uid instead, which is safe only if that uid cannot read the
+# grader's files: the chmod at the end arranges it. With neither, the grader refuses to run submissions.
 apt-get install -y -qq --no-install-recommends bubblewrap python3 python3-venv python3-pip
 
 # The grader needs Python 3.11 or newer: Gradescope's Ubuntu 24.04 base image has 3.12.
@@ -33,3 +34,9 @@ if [ -f "$SOURCE/specs/course-secret" ]; then
     install -m 600 "$SOURCE/specs/course-secret" "$SPECS/course-secret"
 fi
 "$VENV/bin/python" -m grader secret
+
+# The sandbox's unprivileged-user tier: other uids may use the interpreter and the allowed packages,
+# never the grader, the reference solution, the course's spec or this source folder.
+SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+chmod -R o-rwx "$SOURCE" "$SITE/grader" "$SITE/reference" "$SITE/specs"
+"$VENV/bin/python" -c 'from grader.sandbox import available_tiers; print("sandbox tiers here:", available_tiers())'

@@ -69,9 +69,9 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def grading_key(content: str, spec: str, limits: object) -> str:
+def grading_key(content: str, spec: str, limits: object, tier: str) -> str:
     """The key stored beside a result: equal keys mean regrading would give the same result."""
-    fields = {"content": content, "grader": code_digest(), "spec": spec, "limits": repr(limits)}
+    fields = {"content": content, "grader": code_digest(), "spec": spec, "limits": repr(limits), "tier": tier}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 

@@ -31,7 +31,9 @@ from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
 from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv
 from grader.results import ClassResult, ClassSubmission, Problem, RegradeChange, SimilaritySummary, SubmissionResult
-from grader.sandbox import Limits
+from grader.sandbox import Limits, Policy, SandboxUnavailable
+from grader.sandbox.isolation import choose
+from grader.sandbox.packages import resolve
 
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
 RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)  # what --retry-failed grades again
@@ -59,6 +61,7 @@ def grade_class(
     workflow: ClassWorkflow | None = None,
     retry_failed: bool = False,
     accept_regrade: bool = False,
+    policy: Policy = Policy.strict,
 ) -> ClassResult:
     """Grade every submission (sub-folder or zip file) of `folder` into out_dir/<name>/, then write
     out_dir/grades.csv, canvas.csv, moodle.csv, summary.json, index.html and similarity.html; return the
@@ -70,7 +73,9 @@ def grade_class(
     content whose grade changes keeps its old result until `accept_regrade`: the change is listed in
     ClassResult.regrade. `grade` is called as
     grade(submission_folder, assignment, limits=..., include_hidden=True) in worker processes (so it
-    must be importable by name). Raises BatchError when the class cannot be graded as asked and
+    must be importable by name; it also gets policy=...). `policy` says which sandbox tiers are acceptable:
+    when none works here, nothing is graded (BatchError says why and how to fix it); the tier chosen is
+    part of every cache key, so a result from a weak sandbox is never reused by a strong run. Raises BatchError when the class cannot be graded as asked and
     ClassInterrupted on Ctrl-C (finished results stay complete on disk).
     """
     started = time.monotonic()
@@ -81,6 +86,10 @@ def grade_class(
     if jobs is not None and jobs < 1:
         raise BatchError(f"--jobs must be at least 1, not {jobs}")
     limits = limits or assignment.grading.limits
+    try:  # refuse once, before anything runs, rather than once per submission
+        tier = choose(Policy(policy), resolve(assignment.allowed_imports))
+    except SandboxUnavailable as exc:
+        raise BatchError(str(exc)) from None
     found = discover(folder, exclude=out_dir)
     _refuse_output_among_submissions(folder, out_dir, found.entries)
     try:
@@ -138,7 +147,8 @@ def grade_class(
 
     for entry in found.entries:
         name = entry.name
-        task, keys[name], contents[name] = _task(entry, spec, assignment, limits, ship=dask_address is not None)
+        task, keys[name], contents[name] = _task(entry, spec, assignment, limits, ship=dask_address is not None,
+                                                   tier=tier, policy=Policy(policy))
         previous = previous_result(out_dir, name)
         key_matches = keys[name] is not None and stored_result(out_dir, name, keys[name]) is not None
         if retry_failed and previous is not None and problem_of(previous)[0] not in RETRIED:
@@ -242,15 +252,16 @@ def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> No
             raise BatchError(f"--out {out_dir} is inside the submission {printable_name(entry.path.name)}; give a folder outside it")
 
 
-def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship: bool) -> tuple[Task, str | None, str | None]:
+def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship: bool, tier: str,
+          policy: Policy) -> tuple[Task, str | None, str | None]:
     """The task for `entry`, its cache key and its content digest (None if it could not be read: it is
     graded every time)."""
-    base = Task(entry.name, entry.kind, str(entry.path), assignment=assignment, limits=limits)
+    base = Task(entry.name, entry.kind, str(entry.path), assignment=assignment, limits=limits, policy=policy.value)
     try:
         content = content_digest(entry.path)
     except OSError as exc:
         return Task(**{**vars(base), "refused": f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"}), None, None
-    key = grading_key(content, spec, limits)
+    key = grading_key(content, spec, limits, tier)
     if not ship:
         return base, key, content
     try:

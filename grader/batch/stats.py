@@ -87,6 +87,7 @@ def summarize(
         ungradable=tuple(s.name for s, r in zip(submissions, results) if not is_gradable(r)),
         mean_final=round(statistics.fmean(finals), 6) if finals else 0.0,
         **extra,
+        weak_isolation=tuple(s.name for s in submissions if s.weak_isolation),
     )
 
 
@@ -107,6 +108,8 @@ def row(result: SubmissionResult, *, source: str, reused: bool, report: str, not
         note=note,
         final_score=result.score,
         student=student or StudentIdentity(name=result.name),
+        sandbox=result.isolation_tier,
+        weak_isolation=result.weak_isolation,
     )
 
 

@@ -24,7 +24,7 @@ from grader.batch.archive import MAX_FILES, MAX_TOTAL_BYTES, BrokenSubmission, u
 from grader.batch.discover import ZIP, submission_files
 from grader.intake import NotGradable
 from grader.results import SubmissionResult
-from grader.sandbox import Limits
+from grader.sandbox import Limits, Policy
 from grader.scoring import not_graded
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Task:
     refused: str = ""  # why it cannot be graded, found before it was sent (e.g. it could not be read)
     assignment: Assignment | None = None  # loaded once by the class run; travels with the task to any worker
     limits: Limits | None = None
+    policy: str = Policy.strict.value  # which sandbox tiers the instructor accepts
 
 
 def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, Any]:
@@ -50,7 +51,8 @@ def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, An
         except OSError as exc:  # e.g. a folder that vanished or cannot be read
             return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.assignment).to_dict()
         try:
-            result = grade(folder, task.assignment, limits=task.limits, include_hidden=True)
+            result = grade(folder, task.assignment, limits=task.limits, include_hidden=True,
+                           policy=Policy(task.policy))
         except NotGradable as exc:
             return not_graded(task.name, str(exc), task.assignment).to_dict()
         except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class

@@ -32,7 +32,7 @@ from grader.oracle import Oracle
 from grader.diagnostics.training import synthesize_text
 from grader.driven import DrivenLoop, Rules, SandboxFunctions, box_caller
 from grader.results import RealTextRun, Sample
-from grader.sandbox import CallFailed, Limits, RngSeed, Sandbox
+from grader.sandbox import CallFailed, Limits, Policy, RngSeed, Sandbox
 
 STORED_POINTS = 2000
 
@@ -55,7 +55,7 @@ def run_limits(checks: Limits, budget: float) -> Limits:
 
 
 def real_text_run(submission: Path, assignment, oracle: Oracle, request: RealTextRequest,
-                  checks_limits: Limits) -> RealTextRun:
+                  checks_limits: Limits, policy: Policy = Policy.strict) -> RealTextRun:
     started = time.perf_counter()
     contract, spec = assignment.contract, assignment.report.real_text
     conventions = contract.conventions
@@ -70,7 +70,8 @@ def real_text_run(submission: Path, assignment, oracle: Oracle, request: RealTex
     settings = BandSettings(K, m, sigma, eta, seq_length, n, spec.seed, spec.band_runs,
                             json.dumps(conventions.reference_options(), sort_keys=True))
     with BandRun(text, start, settings, request.cache_dir, assignment.spec_dir, oracle) as pending, \
-            Sandbox(submission, limits=run_limits(checks_limits, budget), functions=assignment.functions) as box:
+            Sandbox(submission, limits=run_limits(checks_limits, budget), functions=assignment.functions,
+                    policy=policy, packages=assignment.allowed_imports) as box:
         case, rows, gradient_failure = course_gradient_table(box, contract, oracle, spec, text,
                                                              assignment.report.gradients.error_floor)
         loop = _loop(box, contract, spec, text, start, n, eta, seq_length, failures)

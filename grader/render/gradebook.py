@@ -1,5 +1,6 @@
 """grades.csv: one row per submission: who (as far as known), the grader's raw score and each check's, what
 the ledger changed, the final score, and what went wrong (the problem and its reason).
+The sandbox column names the isolation tier, prefixed with WEAK when the instructor accepted a weak one.
 
 Written with the csv module, so names with commas, quotes or newlines stay one cell. Spreadsheets run a
 cell that starts with = + - @ (or a tab or carriage return) as a formula, and a submission's name is the
@@ -25,7 +26,7 @@ def render_grades_csv(result: ClassResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     header = ["name", "student", "student_id", "raw_score", "max_score", *columns,
-              "adjustments", "late_days", "late_percent", "final_score", "problem"]
+              "adjustments", "late_days", "late_percent", "final_score", "sandbox", "problem"]
     writer.writerow([safe_cell(text) for text in header])
     for entry in result.submissions:
         scores = [points(entry.check_scores[c]) if c in entry.check_scores else "" for c in columns]
@@ -35,6 +36,7 @@ def render_grades_csv(result: ClassResult) -> str:
             points(entry.score), points(entry.max_score), *scores,
             safe_cell("; ".join(adjustment_text(a) for a in entry.adjustments)),
             entry.late_days, points(entry.late_percent), points(final),
+            safe_cell(f"WEAK {entry.sandbox}" if entry.weak_isolation else entry.sandbox),
             safe_cell(f"{entry.problem}: {entry.problem_detail}" if entry.problem else ""),
         ])
     return buffer.getvalue()

@@ -40,6 +40,7 @@ def to_gradescope(result: SubmissionResult, visibility: str = "visible", stdout_
                 "grader_version": result.grader_version,
                 "spec_digest": result.spec_digest,
                 "isolation_tier": result.isolation_tier,
+                "weak_isolation": result.weak_isolation,
                 "timings": {k: vars(v) for k, v in result.timings.items()},
                 "self_check": result.self_check,
                 "result": result.to_dict(),

@@ -12,7 +12,7 @@ from grader.render import GENERATOR
 from grader.render.jinja import environment
 from grader.render.summary import by_function, intake_summary
 from grader.render.svgplot import Band, Marks, Series, line_plot
-from grader.results import RealTextRun, Status, SubmissionResult, TrainingRun, student_copy
+from grader.results import WEAK_SANDBOX, RealTextRun, Status, SubmissionResult, TrainingRun, student_copy
 
 SUBMISSION_META = "rnn-grader-submission"
 OUTPUT_SHOWN = 20_000  # characters of each captured stream shown; the rest is cut with a note
@@ -43,6 +43,7 @@ def render_html(result: SubmissionResult, *, instructor: bool = False) -> str:
         passed=Status.PASSED,
         streams=_streams(shown, instructor),
         generator=GENERATOR,
+        weak_sandbox=WEAK_SANDBOX,
         submission_meta=SUBMISSION_META,
         good_below=GOOD_BELOW,
         suspect_below=SUSPECT_BELOW,

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.summary import by_function, intake_summary, points
-from grader.results import ClassResult, ClassSubmission, Status, SubmissionResult, student_copy
+from grader.results import WEAK_SANDBOX, ClassResult, ClassSubmission, Status, SubmissionResult, student_copy
 
 OUTPUT_LABELS = (("results", "Results"), ("report", "Report"), ("instructor", "Instructor's report"))
 
@@ -45,6 +45,8 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
     not_shown = len(result.checks) - len(student_copy(result).checks)
     result = student_copy(result)
     console.print(Text.assemble(("RNN assignment: ", "bold"), (result.name, "bold")))
+    if result.weak_isolation:
+        console.print(Text(WEAK_SANDBOX, style="bold red"))
     if result.self_check:
         console.print(
             Text(
@@ -129,6 +131,8 @@ def render_class_terminal(result: ClassResult, console: Console, out_dir: Path, 
     """One line per submission (score, final score, what went wrong), what a regrade changes, the warnings,
     then the class in numbers and where the files are."""
     ledger = any(r.adjustments for r in result.submissions)
+    if result.weak_isolation:
+        console.print(Text(f"{WEAK_SANDBOX} ({len(result.weak_isolation)} submissions)", style="bold red"))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
     table.add_column("submission")
     table.add_column("points", justify="right", no_wrap=True)

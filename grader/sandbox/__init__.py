@@ -6,12 +6,12 @@ See isolation.py for what each tier guarantees and protocol.py for the wire form
 from grader.results import CapturedOutput
 
 from .failures import CallFailed, Failure, FailureKind
-from .isolation import TIERS, available_tiers
+from .isolation import TIERS, Policy, SandboxUnavailable, available_tiers
 from .limits import Limits
 from .protocol import RngSeed
 from .sandbox import Reply, Sandbox, SandboxError
 
 __all__ = [
     "TIERS", "CallFailed", "CapturedOutput", "Failure", "FailureKind",
-    "Limits", "Reply", "RngSeed", "Sandbox", "SandboxError", "available_tiers",
+    "Limits", "Policy", "Reply", "RngSeed", "Sandbox", "SandboxError", "SandboxUnavailable", "available_tiers",
 ]

@@ -9,7 +9,9 @@ import dataclasses
 class Limits:
     """What one submission may use.
 
-    call_seconds: wall clock for one call, and for importing the submission.
+    call_seconds: wall clock for one call.
+    import_seconds: wall clock for importing the submission (matplotlib, pandas and scipy together take
+        seconds to import on a loaded machine).
     total_seconds: wall clock for everything the submission does, over all calls.
     memory_bytes: address space of the worker (numpy needs a few hundred MiB of it).
     cpu_seconds: CPU time of one worker process (it is restarted after a crash).
@@ -22,6 +24,7 @@ class Limits:
     """
 
     call_seconds: float = 10.0
+    import_seconds: float = 20.0
     total_seconds: float = 120.0
     memory_bytes: int = 2 * 1024**3
     cpu_seconds: int = 150
@@ -57,7 +60,7 @@ class Limits:
     def summary(self) -> str:
         mib = 1024**2
         return (
-            f"{self.call_seconds:g} s per call, {self.total_seconds:g} s in total, "
+            f"{self.call_seconds:g} s per call, {self.import_seconds:g} s for the import, {self.total_seconds:g} s in total, "
             f"{self.memory_bytes // mib} MiB of memory, {self.cpu_seconds} s of CPU, "
             f"files up to {self.file_bytes // mib} MiB, {self.open_files} open files"
         )

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import secrets
-import select
 import shutil
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,10 +15,13 @@ from grader.results import CapturedOutput
 
 from . import failures, protocol
 from .capture import CappedBuffer, PipeDrain
+from .channel import ChannelClosed, ChannelTimeout, SelectChannel, ThreadChannel
 from .failures import CallFailed, Failure, FailureKind
-from .isolation import Isolation, numpy_only_folder, numpy_site
+from .isolation import Policy, choose, protected_files, tier_class
 from .limits import Limits
-from .scratch import MODULE, Refused, copy_submission
+from .packages import resolve
+from .scratch import MODULE, Refused, copy_submission, new_sandbox_root
+from .tiers.base import Layout
 
 IMPORT = f"importing {MODULE}.py"
 WORKER_FILES = ("worker.py", "protocol.py")
@@ -29,7 +29,6 @@ WORKER_KINDS = frozenset({"exception", "memory", "exited", "malformed", "missing
 LOAD_KINDS = frozenset({"import_error", "memory", "exited"})
 TEXT_FIELDS = ("error_type", "error", "detail", "where", "problem")
 MAX_FIELD = 20000
-POLL_SECONDS = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,14 +42,6 @@ class SandboxError(RuntimeError):
     """The sandbox itself failed (a grader-side problem, not the submission's)."""
 
 
-class _Dead(Exception):
-    """The worker closed the channel or exited without replying."""
-
-
-class _TimedOut(Exception):
-    pass
-
-
 class Sandbox:
     """Runs one submission's functions in an isolated worker process.
 
@@ -60,44 +51,51 @@ class Sandbox:
     """
 
     def __init__(self, submission_dir: Path, limits: Limits = Limits(), *, functions: tuple[str, ...],
-                 tier: str | None = None):
-        """``functions``: the names the worker looks up in rnn.py (the caller's contract functions)."""
+                 tier: str | None = None, policy: Policy = Policy.strict, packages: tuple[str, ...] = ("numpy",)):
+        """``functions``: the names the worker looks up in rnn.py (the caller's contract functions);
+        ``policy``: which tiers are acceptable (SandboxUnavailable if none works here); ``tier``: one by
+        name; ``packages``: the distributions rnn.py may import (the contract's ``imports: allowed``)."""
         self.limits = limits
         self.function_names = tuple(functions)
         self.timings: dict[str, list[float]] = {}
-        self._isolation = Isolation.create(tier, secrets.token_hex(12), limits.file_bytes)
-        self.tier = self._isolation.tier
-        self.tier_description = self._isolation.description(limits.summary())
+        self._exposed = resolve(tuple(packages))
+        self.tier = choose(Policy(policy), self._exposed, tier)
+        tier_type = tier_class(self.tier)
+        self.weak = not tier_type.strong and tier_type.name != "portable"
         self._stdout = CappedBuffer(limits.output_bytes)
         self._stderr = CappedBuffer(limits.output_bytes)
-        self._drains: list[PipeDrain] = []
+        self._drains: list[PipeDrain] = []  # the running worker's; drained to the end when it stops
         self._process = None
-        self._call_fd = self._reply_fd = -1
+        self._channel = None
         self._call_id = 0
         self._spent = 0.0
         self._started = False
         self._closed = False
         self._load_failure: Failure | None = None
         self._functions: dict[str, dict] = {}
-        self._root = Path(tempfile.mkdtemp(prefix="rnn-grader-sandbox-"))
-        # Traversable but not listable: a uid-tier worker reaches its two folders only.
-        os.chmod(self._root, 0o711)
-        self._worker_dir = self._root / "worker"
-        self._scratch = self._root / "submission"
-        self._worker_dir.mkdir(mode=0o755)
-        self._scratch.mkdir(mode=0o755)
+        self._root = new_sandbox_root(shares_host_tmp=tier_type.name in ("unprivileged-user", "plain-process"),
+                                      traversable=tier_type.name == "unprivileged-user")
+        layout = Layout(self._root, self._root / "worker", self._root / "submission", self._root / "tmp",
+                        self._root / "site")
+        for folder in (layout.worker_dir, layout.scratch, layout.tmp):
+            folder.mkdir(mode=0o700)
+        os.chmod(layout.worker_dir, 0o755)  # our own code, no secret: the worker uid must read it
         here = Path(__file__).parent
         for name in WORKER_FILES:
-            shutil.copyfile(here / name, self._worker_dir / name)
-            os.chmod(self._worker_dir / name, 0o644)
+            shutil.copyfile(here / name, layout.worker_dir / name)
+            os.chmod(layout.worker_dir / name, 0o644)
         try:
-            copy_submission(Path(submission_dir), self._scratch)
+            self._isolation = tier_type(layout, limits, self._exposed, secrets.token_hex(12), protected_files())
+        except BaseException:
+            _remove_tree(self._root)
+            raise
+        self.tier_description = self._isolation.description(limits.summary())
+        try:
+            copy_submission(Path(submission_dir), layout.scratch)
         except Refused as exc:
             self._load_failure = failures.refused(str(exc))
             self._started = True
-        self._isolation.prepare_scratch(self._scratch)
-        # bubblewrap hides everything installed beside numpy itself; other tiers get a folder of links.
-        self._site = numpy_site() if self.tier == "bubblewrap" else numpy_only_folder(self._root / "site")
+        self._isolation.prepare()
 
     # --- public API ------------------------------------------------------------------
 
@@ -129,7 +127,7 @@ class Sandbox:
     @property
     def scratch_dir(self) -> Path:
         """The host path of the submission's scratch copy (deleted by close())."""
-        return self._scratch
+        return Path(self._isolation.layout.scratch)
 
     def call(self, function: str, *args, return_args: tuple[int, ...] = (),
              describe: str = "") -> Reply:
@@ -183,8 +181,6 @@ class Sandbox:
             return  # a second sweep could hit a uid another sandbox has leased since
         self._closed = True
         self._stop_worker()
-        for drain in self._drains:
-            drain.join(1.0)
         self._isolation.close()
         _remove_tree(self._root)
 
@@ -204,38 +200,29 @@ class Sandbox:
 
         `describe_as` names the call that needed a restart (None for the first start).
         """
-        call_r, call_w = os.pipe()
-        reply_r, reply_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        inside_worker, inside_submission = self._isolation.worker_paths(
-            self._worker_dir, self._scratch)
-        config = json.dumps({
-            "protocol": f"{inside_worker}/protocol.py",
-            "call_fd": call_r,
-            "reply_fd": reply_w,
+        inside = self._isolation.inside()
+        config = {
+            "protocol": f"{inside.worker_dir}/protocol.py",
             "max_bytes": self.limits.reply_bytes,
-            "rlimits": self.limits.rlimits(self._isolation.own_uid()),
-            "user": self._isolation.drop_to(),
-            # bubblewrap's --die-with-parent covers its tier; the others ask the kernel themselves
-            "parent_pid": None if self.tier == "bubblewrap" else os.getpid(),
-            "submission": inside_submission,
+            "rlimits": self.limits.rlimits(self._isolation.uid is not None),
+            "strict_limits": self.tier != "portable",  # the kit applies what the student's platform has
+            "submission": str(inside.scratch),
             "module": MODULE,
             "functions": list(self.function_names),
-            "site": [self._site],
-        })
-        try:
-            self._process = self._isolation.popen(
-                self._worker_dir, self._scratch, config, (call_r, reply_w), out_w, err_w)
-        finally:
-            for fd in (call_r, reply_w, out_w, err_w):
-                os.close(fd)
-        os.set_blocking(call_w, False)
-        self._call_fd, self._reply_fd = call_w, reply_r
-        self._drains += [PipeDrain(out_r, self._stdout), PipeDrain(err_r, self._stderr)]
+            "site": self._isolation.site_path(),
+            "allowed": {"declared": list(self._exposed.declared), "modules": list(self._exposed.modules)},
+            **self._isolation.worker_config(),
+        }
+        worker = self._isolation.start(config)
+        self._process = worker.process
+        channel = SelectChannel if self._isolation.fd_channel else ThreadChannel
+        self._channel = channel(worker.call, worker.reply)
+        if worker.stdout is not None:
+            self._drains.append(PipeDrain(worker.stdout, self._stdout))
+        self._drains.append(PipeDrain(worker.stderr, self._stderr if worker.stdout is not None else self._stdout))
         what = IMPORT if describe_as is None else f"{IMPORT} again before {describe_as}"
         try:
-            reply = self._receive(what, "", self._deadline())
+            reply = self._receive(what, "", self._deadline(self.limits.import_seconds))
         except CallFailed as exc:
             return exc.failure
         if reply.get("ok") is True and type(reply.get("functions")) is dict:
@@ -269,51 +256,40 @@ class Sandbox:
     def _stop_worker(self) -> None:
         if self._process is None:
             return
-        for fd in (self._call_fd, self._reply_fd):
-            os.close(fd)
-        self._call_fd = self._reply_fd = -1
+        self._channel.close()
+        self._channel = None
         self._isolation.kill(self._process)
         self._process = None
+        # Everything it printed up to its end is in the pipes: read it all before output() is asked.
+        for drain in self._drains:
+            drain.join(1.0)
+        self._drains = []
 
     # --- one exchange ---------------------------------------------------------------------
 
     def _remaining(self) -> float:
         return self.limits.total_seconds - self._spent
 
-    def _deadline(self) -> tuple[float, bool]:
-        """(monotonic deadline, whether the submission's budget is what sets it)."""
-        budget_first = self._remaining() < self.limits.call_seconds
-        return time.monotonic() + min(self._remaining(), self.limits.call_seconds), budget_first
+    def _deadline(self, seconds: float) -> tuple[float, bool, float]:
+        """(monotonic deadline, whether the submission's budget is what sets it, the limit in seconds)."""
+        budget_first = self._remaining() < seconds
+        return time.monotonic() + min(self._remaining(), seconds), budget_first, seconds
 
     def _exchange(self, request: bytes, function: str, describe: str) -> dict:
-        deadline = self._deadline()
+        deadline = self._deadline(self.limits.call_seconds)
         started = time.monotonic()
         try:
-            self._write(request, deadline[0])
-        except _TimedOut:
+            self._channel.write(request, deadline[0])
+        except ChannelTimeout:
             self._spent += time.monotonic() - started
-            raise CallFailed(self._time_failure(function, describe, deadline[1])) from None
-        except _Dead:
+            raise CallFailed(self._time_failure(function, describe, deadline)) from None
+        except ChannelClosed:
             self._spent += time.monotonic() - started
             raise CallFailed(self._death(function, describe)) from None
         self._spent += time.monotonic() - started
         return self._receive(function, describe, deadline)
 
-    def _write(self, data: bytes, deadline: float) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(self._call_fd, view):]
-                continue
-            except BlockingIOError:
-                pass
-            except BrokenPipeError:
-                raise _Dead() from None
-            if time.monotonic() >= deadline:
-                raise _TimedOut()
-            select.select([], [self._call_fd], [], POLL_SECONDS)
-
-    def _receive(self, what: str, describe: str, deadline: tuple[float, bool]) -> dict:
+    def _receive(self, what: str, describe: str, deadline: tuple[float, bool, float]) -> dict:
         """Read one reply frame; every way this can go wrong becomes a CallFailed."""
         started = time.monotonic()
         try:
@@ -324,9 +300,9 @@ class Sandbox:
             if type(reply) is not dict:
                 raise protocol.ProtocolError(f"a reply of type {type(reply).__name__}")
             self._check_no_extra_bytes()
-        except _TimedOut:
-            failure = self._time_failure(what, describe, deadline[1])
-        except _Dead:
+        except ChannelTimeout:
+            failure = self._time_failure(what, describe, deadline)
+        except ChannelClosed:
             failure = self._death(what, describe)
         except protocol.ProtocolError as exc:
             failure = Failure(FailureKind.malformed,
@@ -339,36 +315,18 @@ class Sandbox:
         raise CallFailed(failure)
 
     def _read(self, n: int, deadline: float) -> bytes:
-        chunks, missing = [], n
-        while missing:
-            ready, _, _ = select.select([self._reply_fd], [], [],
-                                        max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
-            if ready:
-                chunk = os.read(self._reply_fd, min(missing, 1 << 20))
-                if not chunk:
-                    raise _Dead()
-                chunks.append(chunk)
-                missing -= len(chunk)
-            elif self._process.poll() is not None:
-                # Children the submission forked may hold the channel open after the
-                # worker itself died; the exit is what counts.
-                raise _Dead()
-            elif time.monotonic() >= deadline:
-                raise _TimedOut()
-        return b"".join(chunks)
+        return self._channel.read(n, deadline, lambda: self._process.poll() is not None)
 
     def _check_no_extra_bytes(self) -> None:
-        ready, _, _ = select.select([self._reply_fd], [], [], 0)
-        if ready:
-            extra = os.read(self._reply_fd, 64)
-            if extra:
-                raise protocol.ProtocolError(f"extra bytes after the reply ({extra[:16]!r}...)")
+        extra = self._channel.pending()
+        if extra:
+            raise protocol.ProtocolError(f"extra bytes after the reply ({extra[:16]!r}...)")
 
-    def _time_failure(self, what: str, describe: str, budget_first: bool) -> Failure:
+    def _time_failure(self, what: str, describe: str, deadline: tuple[float, bool, float]) -> Failure:
         self._stop_worker()
-        if budget_first:
+        if deadline[1]:
             return failures.budget(what, describe, self.limits.total_seconds, True)
-        return failures.timeout(what, describe, self.limits.call_seconds)
+        return failures.timeout(what, describe, deadline[2])
 
     def _death(self, what: str, describe: str) -> Failure:
         process = self._process

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 MODULE = "rnn"
@@ -50,7 +51,7 @@ def _copy_tree(source: Path, target: Path, relative: Path, counts: dict) -> None
                     "submit regular files only"
                 )
             if stat.S_ISDIR(info.st_mode):
-                (target / entry.name).mkdir(mode=0o755)
+                (target / entry.name).mkdir(mode=0o700)
                 _copy_tree(Path(entry.path), target / entry.name, shown, counts)
             elif stat.S_ISREG(info.st_mode):
                 if info.st_nlink > 1:
@@ -81,7 +82,7 @@ def _copy_file(source: Path, target: Path) -> None:
     with os.fdopen(_open_regular(source, "changed while it was being copied"), "rb") as src, open(target, "xb") as dst:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
-    os.chmod(target, 0o644)
+    os.chmod(target, 0o600)  # the worker owns the copy (prepare()); no other uid may read it
 
 
 def _open_regular(source: Path, otherwise: str) -> int:
@@ -93,3 +94,28 @@ def _open_regular(source: Path, otherwise: str) -> int:
         os.close(fd)
         raise Refused(f"{source.name} {otherwise}")
     return fd
+
+
+SANDBOX_DIR_ENV = "RNN_GRADER_SANDBOX_DIR"
+
+
+def new_sandbox_root(shares_host_tmp: bool, traversable: bool) -> Path:
+    """A new, private folder for one sandbox (worker files, scratch copy, temporary folder).
+
+    Tiers whose worker shares the host's /tmp get it outside /tmp, under a folder only the grader's user
+    can list; `traversable` (mode 0711) lets a worker uid reach the sub-folders it owns, and nothing else.
+    """
+    base = None
+    if shares_host_tmp:
+        configured = os.environ.get(SANDBOX_DIR_ENV)
+        if configured:
+            base = Path(configured)
+        elif os.geteuid() == 0:
+            base = Path("/var/lib/rnn-grader/sandboxes")
+        else:
+            base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnn-grader" / "sandboxes"
+        base.mkdir(mode=0o711, parents=True, exist_ok=True)
+        os.chmod(base, 0o711)
+    root = Path(tempfile.mkdtemp(prefix="rnn-grader-sandbox-", dir=base))
+    os.chmod(root, 0o711 if traversable else 0o700)
+    return root

@@ -3,19 +3,22 @@
 Runs as `python -S -P -u -B worker.py CONFIG_JSON` in a scrubbed environment, possibly
 inside bubblewrap, so it must stay self-contained: standard library, numpy and the
 sibling protocol.py (loaded by path under a private name), never the `grader` package.
+It must also run on Windows for the student kit: POSIX-only modules (resource, ctypes'
+prctl) are used only where they exist, and with "stdio" the channel is the standard
+streams instead of inherited descriptors.
 
 Order matters: everything the worker itself needs is imported and the resource limits
 and privilege drop are applied before any student code runs; student code can then do
 anything inside this process, which is why the grader trusts nothing it sends back.
 """
 
-import ctypes
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import inspect
 import json
 import os
 import random
-import resource
 import signal
 import sys
 import time
@@ -40,13 +43,68 @@ def load_protocol(path):
     return module
 
 
-def apply_limits(rlimits):
+def apply_limits(rlimits, strict):
+    """Set the rlimits; without `strict` (the kit), only those the platform supports."""
+    try:
+        import resource
+    except ImportError:
+        if strict:
+            raise
+        return
     for name, value in rlimits.items():
         soft = hard = value
         if name == "RLIMIT_CPU":
             # SIGXCPU at the soft limit names the cause; the hard limit is the backstop.
             hard = value + 1
-        resource.setrlimit(getattr(resource, name), (soft, hard))
+        try:
+            resource.setrlimit(getattr(resource, name), (soft, hard))
+        except (AttributeError, ValueError, OSError):
+            if strict:
+                raise
+
+
+def join_groups(paths):
+    """Move this process into the sandbox's control groups before anything else runs, so every process
+    the submission starts (setsid or not) is counted against the group's memory, processes and CPU."""
+    for path in paths:
+        with open(path, "w") as f:
+            f.write("0")
+
+
+class ImportRule(importlib.abc.MetaPathFinder):
+    """Only the standard library, the allowed packages and the submission's own modules import.
+
+    A disallowed import written in the submission gets one message naming the module, the file and line,
+    and the allowed set; one made inside an allowed package reads like a package that is not installed,
+    which is what optional imports expect.
+    """
+
+    def __init__(self, allowed, declared, root, stdlib_path):
+        self.allowed = set(allowed) | set(sys.stdlib_module_names) | set(sys.builtin_module_names)
+        self.declared = declared
+        self.root = root
+        self.stdlib_path = stdlib_path
+
+    def find_spec(self, fullname, path=None, target=None):
+        if path is not None or fullname in self.allowed or fullname.startswith("_rnn_grader"):
+            return None
+        if importlib.machinery.PathFinder.find_spec(fullname, self.stdlib_path) is not None:
+            return None  # a private module of the standard library (_sysconfigdata_...)
+        if os.path.exists(os.path.join(self.root, fullname + ".py")) or os.path.isdir(
+                os.path.join(self.root, fullname)):
+            return None  # the submission's own module
+        raise ModuleNotFoundError(self.message(fullname), name=fullname)
+
+    def message(self, name):
+        frame = sys._getframe(1)
+        while frame is not None and (frame.f_code.co_filename.startswith("<frozen")
+                                     or frame.f_code.co_filename == __file__):
+            frame = frame.f_back
+        shown = display_path(frame.f_code.co_filename, self.root) if frame is not None else None
+        if shown is None:
+            return f"No module named {name!r}"
+        return (f"{shown}, line {frame.f_lineno} imports {name}, which the grader does not offer; "
+                f"a submission may import {', '.join(self.declared)} and Python's standard library")
 
 
 def drop_privileges(uid, gid):
@@ -68,6 +126,8 @@ def die_with_parent(parent_pid):
     """
     if not sys.platform.startswith("linux"):
         return
+    import ctypes
+
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:  # the grader died before the request took effect
         os._exit(1)
@@ -266,7 +326,8 @@ def serve(channel, module, root):
 def setup(config):
     """Everything before student code runs: limits, privileges, seeds, sys.path."""
     site.setquit()  # exit() and quit() as students know them, without site's .pth hooks
-    apply_limits(config["rlimits"])
+    join_groups(config["cgroups"])
+    apply_limits(config["rlimits"], config["strict_limits"])
     if config["user"] is not None:
         drop_privileges(*config["user"])
     if config["parent_pid"] is not None:
@@ -274,16 +335,37 @@ def setup(config):
     sys.dont_write_bytecode = True
     root = os.path.realpath(config["submission"])
     os.chdir(root)
+    stdlib_path = [p for p in sys.path if p not in config["site"]]
     sys.path.insert(0, root)
+    sys.meta_path.insert(0, ImportRule(config["allowed"]["modules"], config["allowed"]["declared"], root,
+                                       stdlib_path))
     np.random.seed(0)
     random.seed(0)
     return root
 
 
+def standard_stream_channel():
+    """The channel on stdin/stdout (the portable tier): keep private copies of both, then give the
+    submission an empty stdin and send its prints to stderr, where the grader captures them."""
+    call_fd, reply_fd = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    sys.stdin = open(0, closefd=False)  # fd 0 now reads the null device
+    if os.name == "nt":
+        import msvcrt
+
+        for fd in (call_fd, reply_fd):
+            msvcrt.setmode(fd, os.O_BINARY)
+    return call_fd, reply_fd
+
+
 def main():
     config = CONFIG
     protocol = load_protocol(config["protocol"])
-    channel = Channel(protocol, config["call_fd"], config["reply_fd"], config["max_bytes"])
+    call_fd, reply_fd = standard_stream_channel() if config.get("stdio") else (config["call_fd"], config["reply_fd"])
+    channel = Channel(protocol, call_fd, reply_fd, config["max_bytes"])
     try:
         root = setup(config)
     except BaseException:  # noqa: BLE001 - a sandbox fault, reported as such, not the student's

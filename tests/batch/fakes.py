@@ -9,6 +9,7 @@ pid of the process grading it to grading.pid beside rnn.py.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from grader.intake import NotGradable
 from grader.results import CheckResult, FailureKind, SubmissionResult
+from grader.sandbox import Policy
 
 CHECKS = (("init_params: shapes", "init_params", 6.0), ("forward: loss matches reference", "forward", 4.0))
 SLOW_SECONDS = 30.0
@@ -36,7 +38,7 @@ def fake_grade_v2(path, assignment, **options) -> SubmissionResult:
     return fake_grade(path, assignment, **options, _text=f"# score: {found.group(1)}\n" if found else text)
 
 
-def fake_grade(path, assignment, *, limits=None, include_hidden=True, _text=None) -> SubmissionResult:
+def fake_grade(path, assignment, *, limits=None, include_hidden=True, policy=None, _text=None) -> SubmissionResult:
     module = _module(path)
     text = module.read_text() if _text is None else _text
     if "# interrupt" in text:
@@ -73,3 +75,14 @@ def fake_grade(path, assignment, *, limits=None, include_hidden=True, _text=None
 
 def failing_grade(path, assignment, **options) -> SubmissionResult:
     raise RuntimeError("a bug in the grader")
+
+
+def tier_grade(path, assignment, *, policy=None, **options) -> SubmissionResult:
+    """fake_grade, run in the tier the policy gives on a machine without a strong one (or in the one named
+    by `# tier: NAME` in rnn.py, as another machine of a cluster would)."""
+    result = fake_grade(path, assignment, **options)
+    text = (Path(path) / "rnn.py").read_text()
+    named = re.search(r"# tier: (\S+)", text)
+    weak = named is None and Policy(policy) is Policy.allow_weak
+    tier = named.group(1) if named else ("plain-process" if weak else "bubblewrap")
+    return dataclasses.replace(result, isolation_tier=tier, weak_isolation=weak)

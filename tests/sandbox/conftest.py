@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grader.assignment import load_assignment
-from grader.sandbox import Limits, Sandbox, available_tiers
+from grader.sandbox import Limits, Policy, Sandbox, available_tiers
 
 HERE = Path(__file__).parent
 HOSTILE = HERE / "hostile"
@@ -16,10 +16,20 @@ SECRET_VALUE = "canary-8d1f-hunter2"
 # Limits no correct call comes near even on a loaded machine (a test that wants a timeout sets its own, far
 # below what its hostile code takes), so no result depends on how busy the machine is.
 FAST = Limits(call_seconds=30.0, total_seconds=120.0, cpu_seconds=60)
-FUNCTIONS = load_assignment().functions  # what the worker looks up in rnn.py
+ASSIGNMENT = load_assignment()
+FUNCTIONS = ASSIGNMENT.functions  # what the worker looks up in rnn.py
+PACKAGES = ASSIGNMENT.allowed_imports  # what rnn.py may import
 
 
-@pytest.fixture(params=available_tiers())
+# Every tier the grader may use here (the weak one only with --allow-weak-sandbox) and the kit's.
+TIERS_HERE = [*available_tiers(), "portable"]
+
+
+def policy_for(tier: str) -> Policy:
+    return Policy.portable if tier == "portable" else Policy.allow_weak
+
+
+@pytest.fixture(params=TIERS_HERE)
 def tier(request):
     return request.param
 
@@ -36,7 +46,8 @@ def open_box(tier):
 
     def open_(case, limits=FAST, **kwargs):
         path = case if isinstance(case, Path) else HOSTILE / case
-        box = Sandbox(path, limits, tier=tier, **{"functions": FUNCTIONS, **kwargs})
+        box = Sandbox(path, limits, tier=None if tier == "portable" else tier, policy=policy_for(tier),
+                      **{"functions": FUNCTIONS, "packages": PACKAGES, **kwargs})
         boxes.append(box)
         return box.__enter__()
 

@@ -1,0 +1,142 @@
+"""The grader's end of a worker's channel: write a request, read reply bytes, both against a deadline.
+
+Two implementations, chosen by the tier: `SelectChannel` waits on the pipes with select() (POSIX), and
+`ThreadChannel` gives each direction a thread (pipes cannot be select()ed on Windows), for the kit's
+portable tier.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import time
+from typing import Callable
+
+POLL_SECONDS = 0.05
+
+
+class ChannelClosed(Exception):
+    """The worker closed the channel or exited without replying."""
+
+
+class ChannelTimeout(Exception):
+    pass
+
+
+class SelectChannel:
+    def __init__(self, call_fd: int, reply_fd: int):
+        self.call_fd, self.reply_fd = call_fd, reply_fd
+        os.set_blocking(call_fd, False)
+
+    def write(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self.call_fd, view):]
+                continue
+            except BlockingIOError:
+                pass
+            except BrokenPipeError:
+                raise ChannelClosed() from None
+            if time.monotonic() >= deadline:
+                raise ChannelTimeout()
+            select.select([], [self.call_fd], [], POLL_SECONDS)
+
+    def read(self, n: int, deadline: float, exited: Callable[[], bool]) -> bytes:
+        chunks, missing = [], n
+        while missing:
+            ready, _, _ = select.select([self.reply_fd], [], [],
+                                        max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+            if ready:
+                chunk = os.read(self.reply_fd, min(missing, 1 << 20))
+                if not chunk:
+                    raise ChannelClosed()
+                chunks.append(chunk)
+                missing -= len(chunk)
+            elif exited():
+                # Children the submission forked may hold the channel open after the worker itself
+                # died; the exit is what counts.
+                raise ChannelClosed()
+            elif time.monotonic() >= deadline:
+                raise ChannelTimeout()
+        return b"".join(chunks)
+
+    def pending(self) -> bytes:
+        """Up to 64 bytes already waiting after a reply (a forged frame), or b""."""
+        ready, _, _ = select.select([self.reply_fd], [], [], 0)
+        return os.read(self.reply_fd, 64) if ready else b""
+
+    def close(self) -> None:
+        os.close(self.call_fd)
+        os.close(self.reply_fd)
+
+
+class ThreadChannel:
+    """A reader thread owns the reply pipe until end of file; each write runs in a thread of its own, so a
+    worker that stops reading costs the deadline, never a hang."""
+
+    def __init__(self, call_fd: int, reply_fd: int):
+        self.call_fd, self.reply_fd = call_fd, reply_fd
+        self._buffer = bytearray()
+        self._eof = False
+        self._ready = threading.Condition()
+        threading.Thread(target=self._drain, name="sandbox-reply", daemon=True).start()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                try:
+                    chunk = os.read(self.reply_fd, 1 << 20)
+                except OSError:
+                    chunk = b""
+                with self._ready:
+                    if not chunk:
+                        self._eof = True
+                        self._ready.notify_all()
+                        return
+                    self._buffer += chunk
+                    self._ready.notify_all()
+        finally:
+            os.close(self.reply_fd)
+
+    def write(self, data: bytes, deadline: float) -> None:
+        outcome: list[BaseException | None] = []
+
+        def send():
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self.call_fd, view):]
+            except OSError as exc:
+                outcome.append(exc)
+            else:
+                outcome.append(None)
+
+        thread = threading.Thread(target=send, name="sandbox-call", daemon=True)
+        thread.start()
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if not outcome:
+            raise ChannelTimeout()  # the kill that follows unblocks the thread
+        if outcome[0] is not None:
+            raise ChannelClosed()
+
+    def read(self, n: int, deadline: float, exited: Callable[[], bool]) -> bytes:
+        with self._ready:
+            while len(self._buffer) < n:
+                if self._eof or exited():
+                    raise ChannelClosed()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ChannelTimeout()
+                self._ready.wait(min(POLL_SECONDS, left))
+            data = bytes(self._buffer[:n])
+            del self._buffer[:n]
+            return data
+
+    def pending(self) -> bytes:
+        with self._ready:
+            return bytes(self._buffer[:64])
+
+    def close(self) -> None:
+        os.close(self.call_fd)  # the reply pipe is closed by its reader at end of file

@@ -1,0 +1,156 @@
+"""Processes a sandbox is responsible for: leased uids, and sweeps that kill what a worker started."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pwd
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+UIDS_ENV = "RNN_GRADER_SANDBOX_UIDS"
+DEFAULT_UIDS = range(200000, 201000)
+
+
+def uid_range() -> range:
+    """Uids for workers; RNN_GRADER_SANDBOX_UIDS="START-END" gives parallel graders their own."""
+    text = os.environ.get(UIDS_ENV)
+    if not text:
+        return DEFAULT_UIDS
+    start, _, end = text.partition("-")
+    return range(int(start), int(end) + 1)
+
+
+# --- uids --------------------------------------------------------------------------
+
+
+class UidLease:
+    """Exclusive use of one uid (and the gid of the same number) across processes.
+
+    An flock on a per-uid file is held for the lease's lifetime, so graders running in
+    parallel, in threads or processes, never share a uid, and the uid sweep of one
+    cannot kill another's worker.
+    """
+
+    def __init__(self, uids: range):
+        lock_dir = Path(tempfile.gettempdir()) / "rnn-grader-sandbox-uids"
+        lock_dir.mkdir(mode=0o700, exist_ok=True)
+        for uid in uids:
+            if _uid_exists(uid):
+                continue
+            fd = os.open(lock_dir / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self.uid = self.gid = uid
+            self._fd = fd
+            kill_uid(uid)  # leftovers of a grader that crashed while holding this uid
+            return
+        raise RuntimeError(f"no free sandbox uid in {uids.start}-{uids.stop - 1} ({UIDS_ENV})")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _uid_exists(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
+# --- process sweeps ------------------------------------------------------------------
+
+
+def _proc_entries():
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            yield int(name)
+
+
+def process_stat(pid: int):
+    """(state, ppid, pgrp) of a live process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2:].split()
+    return fields[0].decode(), int(fields[1]), int(fields[2])
+
+
+def _real_uid(pid: int):
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Uid:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _has_marker(pid: int, marker: bytes) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return marker in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def kill_until_gone(find, rounds: int = 200) -> bool:
+    """SIGKILL what `find()` returns until it returns nothing. Zombies are ignored."""
+    for _ in range(rounds):
+        pids = [pid for pid in find() if (process_stat(pid) or ("Z",))[0] not in ("Z", "X")]
+        if not pids:
+            return True
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.005)
+    return False
+
+
+def processes_of_uid(uid: int) -> list[int]:
+    return [pid for pid in _proc_entries() if _real_uid(pid) == uid]
+
+
+def kill_uid(uid: int) -> bool:
+    return kill_until_gone(lambda: processes_of_uid(uid))
+
+
+def processes_of_tree(root: int, marker: bytes) -> list[int]:
+    """The group led by `root`, its descendants, and processes carrying `marker`."""
+    stats = {pid: process_stat(pid) for pid in _proc_entries()}
+    children: dict[int, list[int]] = {}
+    found = set()
+    for pid, stat in stats.items():
+        if stat is None or pid == os.getpid():
+            continue
+        children.setdefault(stat[1], []).append(pid)
+        if stat[2] == root:
+            found.add(pid)
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    found.update(pid for pid in stats if pid != os.getpid() and _has_marker(pid, marker))
+    if process_stat(root) is not None:
+        found.add(root)
+    return sorted(found)
+
+
+def live(pids: list[int]) -> list[int]:
+    """The processes among `pids` that still run (zombies excluded)."""
+    return [pid for pid in pids if (process_stat(pid) or ("Z",))[0] not in ("Z", "X")]

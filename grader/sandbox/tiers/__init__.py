@@ -1,0 +1,1 @@
+"""One module per isolation tier, each a subclass of base.Tier."""

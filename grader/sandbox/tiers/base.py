@@ -1,0 +1,252 @@
+"""What every isolation tier provides: start a worker, kill all it started, say what it guarantees."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import ClassVar
+
+from ..limits import Limits
+from ..packages import Exposed
+
+MARKER_ENV = "RNN_GRADER_SANDBOX_ID"
+# Not -I: it implies -E, which would make Python ignore PYTHONHASHSEED=0. The whole environment is ours
+# anyway (scrubbed_environment), -S drops site-packages and its .pth hooks, -P keeps the script's folder
+# off sys.path.
+PYTHON_FLAGS = ("-S", "-P", "-u", "-B")
+
+
+def python_executable() -> str:
+    return os.path.realpath(sys.executable)
+
+
+def scrubbed_environment(home: str, tmp: str, marker: str) -> dict[str, str]:
+    """The worker's whole environment: nothing of the grader's is passed on."""
+    environment = {
+        "PATH": os.pathsep.join(("/usr/local/bin", "/usr/bin", "/bin")),
+        "HOME": home,
+        "TMPDIR": tmp,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONIOENCODING": "utf-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        # plt.show() does nothing with a backend that draws into memory, and no display is needed.
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(tmp, "matplotlib"),
+        MARKER_ENV: marker,
+    }
+    if sys.platform == "win32":  # Python cannot start on Windows without these
+        environment.update({k: os.environ[k] for k in ("SYSTEMROOT", "SYSTEMDRIVE") if k in os.environ})
+        environment["PATH"] = os.environ.get("PATH", "")
+    return environment
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """The host folders of one sandbox (all under its private root) and where the worker sees them."""
+
+    root: Path | str
+    worker_dir: Path | str
+    scratch: Path | str
+    tmp: Path | str
+    site: Path | str
+
+
+@dataclasses.dataclass(frozen=True)
+class Worker:
+    """A started worker: the process and the grader's ends of its channel and output pipes.
+
+    `stdout` is None when the worker's output all arrives on `stderr` (the portable tier).
+    """
+
+    process: subprocess.Popen
+    call: int
+    reply: int
+    stdout: int | None
+    stderr: int
+
+
+class Tier:
+    """One way of isolating the worker. Subclasses live one per module beside this one.
+
+    `strong` tiers keep the grader, the reference, other installed packages, other submissions and the
+    host out of the worker's reach; only they run untrusted code unless the instructor accepts a weak one.
+    """
+
+    name: ClassVar[str]
+    strong: ClassVar[bool] = False
+    fd_channel: ClassVar[bool] = True  # channel on inherited descriptors; else on standard streams
+
+    def __init__(self, layout: Layout, limits: Limits, exposed: Exposed, marker: str,
+                 protected: tuple[str, ...]):
+        self.layout = layout
+        self.limits = limits
+        self.exposed = exposed
+        self.marker = marker
+        self.protected = protected  # the grader's files: the probe made sure the worker cannot read them
+        self.lease = None  # a uid of the worker's own, in the tiers that switch uid
+
+    @property
+    def uid(self) -> int | None:
+        return None if self.lease is None else self.lease.uid
+
+    # --- set-up --------------------------------------------------------------------------
+
+    @classmethod
+    def unavailable(cls, protected: tuple[str, ...], exposed: Exposed) -> str | None:
+        """Why this tier cannot run here (None if it can). Probed once per grader process."""
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Give the worker (and nobody else) the scratch copy and its temporary folder."""
+
+    def inside(self) -> Layout:
+        """The layout's folders as the worker sees them."""
+        return self.layout
+
+    def site_path(self) -> list[str]:
+        """What the worker puts on sys.path for the allowed packages (inside paths)."""
+        raise NotImplementedError
+
+    def worker_config(self) -> dict:
+        """Tier-specific entries of the worker's configuration."""
+        return {"user": None, "parent_pid": os.getpid(), "cgroups": []}
+
+    # --- running -------------------------------------------------------------------------
+
+    def start(self, config: dict) -> Worker:
+        raise NotImplementedError
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """Kill the worker and everything it started; reap the worker.
+
+        The process group first, then every process of the leased uid until none is left (double-forked
+        daemons too), or, without a uid, the worker's descendants and whatever carries its marker.
+        """
+        from ..processes import kill_uid, kill_until_gone, processes_of_tree
+
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.uid is not None:
+            kill_uid(self.uid)
+        else:
+            marker = f"{MARKER_ENV}={self.marker}".encode()
+            kill_until_gone(lambda: processes_of_tree(process.pid, marker))
+        process.wait()
+
+    def exit_status(self, process: subprocess.Popen) -> int | None:
+        """The worker's status in Popen terms (negative: killed by that signal)."""
+        return process.returncode
+
+    def leftovers(self, pid: int) -> list[int]:
+        """Live processes this sandbox is responsible for (for tests and assertions).
+
+        While the uid is leased, everything running as it; otherwise the worker's tree and marker.
+        """
+        from ..processes import live, processes_of_tree, processes_of_uid
+
+        if self.uid is not None:
+            return live(processes_of_uid(self.uid))
+        return live(processes_of_tree(pid, f"{MARKER_ENV}={self.marker}".encode()))
+
+    def description(self, limits_summary: str) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the tier holds once every worker is dead: a leased uid is swept and freed."""
+        if self.lease is not None:
+            from ..processes import kill_uid
+
+            kill_uid(self.lease.uid)
+            self.lease.release()
+            self.lease = None
+
+    # --- shared by the tiers that pass the channel as inherited descriptors --------------------
+
+    def _popen_with_fds(self, command: list[str], config: dict, env: dict, **kwargs) -> Worker:
+        call_r, call_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        for fd in (call_w, reply_w):
+            _widen(fd)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        config = {**config, "call_fd": call_r, "reply_fd": reply_w}
+        try:
+            process = subprocess.Popen(
+                [*command, json.dumps(config)], stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
+                pass_fds=(call_r, reply_w), close_fds=True, start_new_session=True,
+                cwd=str(self.layout.scratch), env=env, **kwargs)
+        except BaseException:
+            for fd in (call_w, reply_r, out_r, err_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (call_r, reply_w, out_w, err_w):
+                os.close(fd)
+        return Worker(process, call_w, reply_r, out_r, err_r)
+
+    def _python(self) -> list[str]:
+        return [python_executable(), *PYTHON_FLAGS, os.path.join(str(self.inside().worker_dir), "worker.py")]
+
+
+
+CHANNEL_PIPE_BYTES = 1 << 20  # an m=100 parameter frame (~200 KB) in one write, not a dozen handshakes
+
+
+def _widen(fd: int) -> None:
+    """Grow a channel pipe's buffer where Linux allows it (the default is 64 KiB)."""
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CHANNEL_PIPE_BYTES)
+    except (AttributeError, OSError):
+        pass  # not Linux, or above /proc/sys/fs/pipe-max-size: the default buffer works, only slower
+
+
+PROBE_SECONDS = 20.0
+PROBE_EXIT = 3
+
+
+def probe_script(site: list[str], protected: tuple[str, ...]) -> str:
+    """Python code that fails unless numpy imports and neither the grader nor `protected` can be reached."""
+    return (
+        "import importlib.util, sys\n"
+        f"sys.path[:0] = {site!r}\n"
+        "import numpy\n"
+        # A folder it cannot enter still reads as an empty namespace package: only a real origin counts.
+        "seen = [n for n in ('grader', 'reference')\n"
+        "        if getattr(importlib.util.find_spec(n), 'origin', None) not in (None, 'namespace')]\n"
+        f"for path in {list(protected)!r}:\n"
+        "    try:\n"
+        "        open(path, 'rb').close()\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    seen.append(path)\n"
+        "if seen:\n"
+        "    print('the worker could still read ' + ', '.join(seen))\n"
+        f"    sys.exit({PROBE_EXIT})\n"
+    )
+
+
+def run_probe(command: list[str], **kwargs) -> str | None:
+    """None if `command` succeeds, else a short reason."""
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=PROBE_SECONDS,
+                              env=scrubbed_environment("/", "/tmp", "probe"), cwd="/", **kwargs)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if done.returncode != 0:
+        last = done.stdout.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        return f"exit status {done.returncode} ({last[0][:300]})"
+    return None

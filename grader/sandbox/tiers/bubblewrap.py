@@ -1,0 +1,207 @@
+"""The bubblewrap tier: a filesystem of its own holding Python, the allowed packages and the submission.
+
+The worker runs under `bwrap` with no network, its own PID/IPC/UTS namespaces, a private size-capped
+/tmp and read-only system folders. Every folder packages are installed in (of this interpreter, of its
+base installation when it is a venv, of Debian's dist-packages) is covered by an empty tmpfs, and the
+allowed packages are bound back side by side at /sandbox/site: whatever the install layout, the grader,
+the reference and every other package are out of sight. The probe checks exactly that before the tier
+is used. As root the worker also drops to a uid of its own (no groups, no capabilities).
+
+Killing: SIGKILL to bwrap takes down the PID namespace (and --die-with-parent does the same if the
+grader dies), which kills every process the submission started, daemons and setsid'd children included;
+the uid sweep mops up as a second line.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import site
+import subprocess
+import sys
+import sysconfig
+
+from ..packages import Exposed
+from ..processes import UidLease, kill_uid, uid_range
+from .base import PYTHON_FLAGS, Layout, Tier, Worker, probe_script, python_executable, run_probe, scrubbed_environment
+
+SANDBOX = "/sandbox"
+INSIDE_WORKER = f"{SANDBOX}/worker"
+INSIDE_SUBMISSION = f"{SANDBOX}/submission"
+INSIDE_SITE = f"{SANDBOX}/site"
+INSIDE_CGROUP = f"{SANDBOX}/cgroup"
+SYSTEM_TOPS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def python_roots() -> list[str]:
+    """The installation folders the interpreter needs, outermost only, outside /usr (bound whole)."""
+    candidates = {_real(p) for p in (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix)}
+    candidates.add(os.path.dirname(os.path.dirname(python_executable())))
+    roots: list[str] = []
+    for path in sorted(candidates):
+        if not _within(path, "/usr") and not any(_within(path, r) for r in roots):
+            roots.append(path)
+    return roots
+
+
+def _standard_library() -> set[str]:
+    paths = sysconfig.get_paths()
+    stdlib = {_real(paths["stdlib"]), _real(paths["platstdlib"])}
+    return stdlib | {os.path.join(p, "lib-dynload") for p in stdlib}
+
+
+def package_folders(protected: tuple[str, ...]) -> list[str]:
+    """Every folder that may hold installed packages or the grader's files, inside what the worker sees.
+
+    site-packages of this interpreter and of its base (a venv's base may hold the grader too), Debian's
+    dist-packages, the user site, every sys.path entry beyond the standard library, and the folders of
+    the protected files themselves.
+    """
+    prefixes = list({sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix})
+    found = {*site.getsitepackages(prefixes), site.getusersitepackages(), *filter(None, sys.path),
+             *(os.path.dirname(p) for p in protected)}
+    stdlib = _standard_library()
+    needed = stdlib | {os.path.dirname(python_executable())}
+    visible = ["/usr", *python_roots()]
+    folders = set()
+    for path in found:
+        path = _real(path)
+        if (os.path.isdir(path) and path not in stdlib and any(_within(path, v) for v in visible)
+                and not any(_within(n, path) for n in needed)):
+            folders.add(path)
+    return sorted(folders)
+
+
+def bwrap_arguments(root_mode: bool, user_namespace: bool, tmp_bytes: int, exposed: Exposed,
+                    protected: tuple[str, ...]) -> list[str]:
+    """The options shared by the probe and real workers; the caller appends its own binds."""
+    args = [
+        "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+        "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+        "--ro-bind", "/usr", "/usr",
+    ]
+    if root_mode:
+        # Only what dropping to the worker uid needs; setuid() then clears these too.
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    if user_namespace:
+        args.append("--unshare-user")
+    for top in SYSTEM_TOPS:
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for config in ("/etc/ld.so.cache", "/etc/fonts"):  # the loader's cache; fontconfig's (matplotlib)
+        if os.path.exists(config):
+            args += ["--ro-bind", config, config]
+    # /tmp first: an interpreter or venv installed under /tmp is bound on top of the private one.
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    made = {"/tmp"}
+    for root in python_roots():
+        # bwrap would create missing parents as 0700 root, unreadable for the worker uid.
+        parents, parent = [], os.path.dirname(root)
+        while parent not in ("/", "") and parent not in made:
+            parents.append(parent)
+            parent = os.path.dirname(parent)
+        for path in reversed(parents):
+            args += ["--perms", "0755", "--dir", path]
+            made.add(path)
+        args += ["--ro-bind", root, root]
+    for folder in package_folders(protected):
+        args += ["--perms", "0755", "--tmpfs", folder]
+    args += ["--perms", "0755", "--dir", SANDBOX, "--perms", "0755", "--dir", INSIDE_SITE]
+    for entry in exposed.entries:
+        args += ["--ro-bind", entry, f"{INSIDE_SITE}/{os.path.basename(entry)}"]
+    return args
+
+
+@functools.cache
+def _working_mode(protected: tuple[str, ...], exposed: Exposed) -> tuple[str | None, bool]:
+    """(why bwrap cannot be used, or None; whether it needs --unshare-user)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bwrap is not installed", False
+    check = probe_script([INSIDE_SITE], protected)
+    lease = UidLease(uid_range()) if is_root() else None
+    if lease is not None:
+        check = f"import os; os.setgroups([]); os.setgid({lease.gid}); os.setuid({lease.uid})\n" + check
+    reasons = []
+    try:
+        for user_namespace in ((False,) if is_root() else (True, False)):
+            command = [bwrap, *bwrap_arguments(is_root(), user_namespace, 1 << 20, exposed, protected),
+                       "--chdir", "/", python_executable(), *PYTHON_FLAGS, "-c", check]
+            reason = run_probe(command)
+            if reason is None:
+                return None, user_namespace
+            reasons.append(reason)
+    finally:
+        if lease is not None:
+            kill_uid(lease.uid)
+            lease.release()
+    return "bwrap does not work here: " + "; ".join(reasons), False
+
+
+class Bubblewrap(Tier):
+    name = "bubblewrap"
+    strong = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lease = UidLease(uid_range()) if is_root() else None
+
+    @classmethod
+    def unavailable(cls, protected, exposed):
+        return _working_mode(protected, exposed)[0]
+
+    def prepare(self) -> None:
+        if self.uid is not None:
+            for path in [self.layout.scratch, *self.layout.scratch.rglob("*")]:
+                os.lchown(path, self.uid, self.uid)
+
+    def inside(self) -> Layout:
+        return Layout(self.layout.root, INSIDE_WORKER, INSIDE_SUBMISSION, "/tmp", INSIDE_SITE)
+
+    def site_path(self) -> list[str]:
+        return [INSIDE_SITE]
+
+    def worker_config(self) -> dict:
+        # --die-with-parent stands in for the kernel's parent-death signal.
+        return {"user": None if self.lease is None else [self.lease.uid, self.lease.gid],
+                "parent_pid": None, "cgroups": []}
+
+    def start(self, config: dict) -> Worker:
+        _, user_namespace = _working_mode(self.protected, self.exposed)
+        command = [
+            shutil.which("bwrap"),
+            *bwrap_arguments(is_root(), user_namespace, self.limits.file_bytes, self.exposed, self.protected),
+            "--ro-bind", str(self.layout.worker_dir), INSIDE_WORKER,
+            "--bind", str(self.layout.scratch), INSIDE_SUBMISSION,
+            "--chdir", SANDBOX,  # the worker enters the submission once it runs as its uid (0700 folder)
+            *self._python(),
+        ]
+        return self._popen_with_fds(command, config, scrubbed_environment(INSIDE_SUBMISSION, "/tmp", self.marker))
+
+    def exit_status(self, process: subprocess.Popen) -> int | None:
+        """bwrap reports a signal death as 128 + the signal number, like a shell, so an os._exit(139) reads
+        as SIGSEGV; the worker itself never exits with such codes."""
+        code = process.returncode
+        if code is not None and 128 < code < 128 + 65:
+            return -(code - 128)
+        return code
+
+    def description(self, limits_summary: str) -> str:
+        who = f"as uid {self.uid}" if self.uid is not None else "in a user namespace"
+        return (f"Ran inside bubblewrap {who}, with no network, its own process namespace, a private /tmp, "
+                f"no files of the grader and no packages but the allowed ones visible; limits: {limits_summary}.")

@@ -1,0 +1,39 @@
+"""The plain-process tier: an ordinary child in a new session, with the rlimits that work.
+
+It can read and write whatever the grader can, use the network and signal the grader, so it is weak: the
+grader uses it only when the instructor passes --allow-weak-sandbox, and then every output says so.
+
+Killing: the process group, the worker's descendants and every process still carrying this sandbox's
+environment marker; a daemon that double-forks and then execs with a fresh environment can escape.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..packages import link_folder
+from .base import Tier, Worker, scrubbed_environment
+
+
+class PlainProcess(Tier):
+    name = "plain-process"
+    strong = False
+
+    @classmethod
+    def unavailable(cls, protected, exposed):
+        return None
+
+    def prepare(self) -> None:
+        link_folder(self.exposed, self.layout.site)
+
+    def site_path(self) -> list[str]:
+        return [str(self.layout.site)]
+
+    def start(self, config: dict) -> Worker:
+        environment = scrubbed_environment(str(self.layout.scratch), str(self.layout.tmp), self.marker)
+        return self._popen_with_fds(self._python(), config, environment)
+
+    def description(self, limits_summary: str) -> str:
+        return ("WEAK ISOLATION (accepted with --allow-weak-sandbox): ran as an ordinary process without "
+                "bubblewrap or a uid of its own, so it could use the network and read and write the grader's "
+                f"files; limits: {limits_summary}.")
