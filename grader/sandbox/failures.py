@@ -108,6 +108,13 @@ def death(what: str, sizes: str, returncode: int | None, cpu_seconds: int) -> Fa
     return Failure(FailureKind.exited, exited_message(call, f"exit status {returncode}"))
 
 
+def group_memory(what: str, sizes: str, memory_bytes: int) -> Failure:
+    """The worker was killed because the sandbox's processes together used more memory than allowed."""
+    return Failure(FailureKind.memory,
+                   f"{during(what, sizes)} ran out of memory: the program and the processes it started used more "
+                   f"than the {memory_bytes // 1024**2} MiB allowed together, and it was stopped.")
+
+
 def timeout(what: str, sizes: str, seconds: float) -> Failure:
     return Failure(FailureKind.timeout,
                    f"{during(what, sizes)} did not finish within {seconds:g} s and was stopped.")

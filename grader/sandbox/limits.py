@@ -13,13 +13,17 @@ class Limits:
     import_seconds: wall clock for importing the submission (matplotlib, pandas and scipy together take
         seconds to import on a loaded machine).
     total_seconds: wall clock for everything the submission does, over all calls.
-    memory_bytes: address space of the worker (numpy needs a few hundred MiB of it).
+    memory_bytes: address space of each process, and memory of the whole sandbox where a control group
+        is available (numpy needs a few hundred MiB of address space).
     cpu_seconds: CPU time of one worker process (it is restarted after a crash).
     output_bytes: how much of stdout and of stderr is kept for the report.
     file_bytes: largest file the submission may write; also the size of its private /tmp
         under bubblewrap.
     open_files: file descriptors.
-    processes: processes and threads, enforced only when the worker has a uid of its own.
+    processes: processes and threads: for the whole sandbox where a control group is available
+        (grader.sandbox.cgroups), else per uid when the worker has a uid of its own.
+    cpus: CPUs the whole sandbox may use at once (a control group's quota), so that a submission and
+        the children it starts (setsid or not) cannot starve a neighbour graded at the same time.
     reply_bytes: largest reply (or call) frame on the grader channel.
     """
 
@@ -33,6 +37,7 @@ class Limits:
     open_files: int = 64
     processes: int = 32
     reply_bytes: int = 64 * 1024**2
+    cpus: float = 1.0
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -57,10 +62,12 @@ class Limits:
             limits["RLIMIT_NPROC"] = int(self.processes)
         return limits
 
-    def summary(self) -> str:
+    def summary(self, group: str = "") -> str:
+        """The limits in words; `group` says how they apply to the sandbox as a whole, if it is known."""
         mib = 1024**2
         return (
             f"{self.call_seconds:g} s per call, {self.import_seconds:g} s for the import, {self.total_seconds:g} s in total, "
             f"{self.memory_bytes // mib} MiB of memory, {self.cpu_seconds} s of CPU, "
-            f"files up to {self.file_bytes // mib} MiB, {self.open_files} open files"
+            f"files up to {self.file_bytes // mib} MiB, {self.open_files} open files, {self.processes} processes"
+            + (f"; {group}" if group else "")
         )

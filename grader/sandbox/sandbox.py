@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.results import CapturedOutput
 
-from . import failures, protocol
+from . import cgroups, failures, protocol
 from .capture import CappedBuffer, PipeDrain
 from .channel import ChannelClosed, ChannelTimeout, SelectChannel, ThreadChannel
 from .failures import CallFailed, Failure, FailureKind
@@ -84,12 +84,16 @@ class Sandbox:
         for name in WORKER_FILES:
             shutil.copyfile(here / name, layout.worker_dir / name)
             os.chmod(layout.worker_dir / name, 0o644)
+        self._group, no_group = (None, "") if self.tier == "portable" else cgroups.create(limits, self._root.name)
         try:
             self._isolation = tier_type(layout, limits, self._exposed, secrets.token_hex(12), protected_files())
         except BaseException:
+            if self._group is not None:
+                self._group.close()
             _remove_tree(self._root)
             raise
-        self.tier_description = self._isolation.description(limits.summary())
+        self._isolation.group = self._group
+        self.tier_description = self._isolation.description(limits.summary(self._group_statement(no_group)))
         try:
             copy_submission(Path(submission_dir), layout.scratch)
         except Refused as exc:
@@ -182,7 +186,16 @@ class Sandbox:
         self._closed = True
         self._stop_worker()
         self._isolation.close()
+        if self._group is not None:
+            self._group.close()
         _remove_tree(self._root)
+
+    def _group_statement(self, no_group: str) -> str:
+        if self._group is not None:
+            return f"memory, processes and CPU limited for the whole sandbox (cgroup v{self._group.version})"
+        if self.tier == "portable":
+            return ""
+        return f"memory and processes limited per process only ({no_group})"
 
     # --- worker lifecycle ----------------------------------------------------------------
 
@@ -335,6 +348,8 @@ class Sandbox:
         except Exception:  # noqa: BLE001 - still running: the kill below settles it
             pass
         self._stop_worker()
+        if self._group is not None and self._group.new_out_of_memory():
+            return failures.group_memory(what, describe, self.limits.memory_bytes)
         status = self._isolation.exit_status(process)
         return failures.death(what, describe, status, self.limits.cpu_seconds)
 

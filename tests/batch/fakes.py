@@ -86,3 +86,4 @@ def tier_grade(path, assignment, *, policy=None, **options) -> SubmissionResult:
     weak = named is None and Policy(policy) is Policy.allow_weak
     tier = named.group(1) if named else ("plain-process" if weak else "bubblewrap")
     return dataclasses.replace(result, isolation_tier=tier, weak_isolation=weak)
+

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import CallFailed, FailureKind, Policy, Sandbox, SandboxUnavailable
+from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox, SandboxUnavailable
 from grader.sandbox import isolation
 from grader.sandbox.tiers import bubblewrap, unprivileged
 
@@ -108,3 +108,32 @@ def test_the_kit_never_refuses(no_bwrap):
         assert box.tier == "portable" and not box.weak
         with pytest.raises(CallFailed):
             box.call("forward")  # a wrong call fails like any other; the sandbox itself runs
+
+
+def test_children_share_one_memory_limit(open_box):
+    """Four setsid children of 600 MiB each, each under the 1 GiB per-process limit: 2.4 GiB together."""
+    box = open_box("group_memory", Limits(call_seconds=30.0, memory_bytes=1024**3))
+    if box._group is None:
+        pytest.skip("no control group here (the kit's tier, or not root): memory is limited per process only")
+    try:
+        holding = box.call("forward", 4, 600).value
+    except CallFailed as exc:  # the kernel chose the worker itself
+        assert exc.failure.kind is FailureKind.memory and "together" in exc.failure.message
+    else:
+        assert holding < 4
+    usage = [f for f in box._group.folders if (f / "memory.max_usage_in_bytes").exists()]
+    for folder in usage:
+        assert int((folder / "memory.max_usage_in_bytes").read_text()) <= 1024**3
+
+
+def test_children_that_call_setsid_stay_in_the_sandboxs_cpu_share(open_box):
+    box = open_box("setsid_hog", Limits(call_seconds=10.0, cpus=0.5))
+    if box._group is None:
+        pytest.skip("no control group here (the kit's tier, or not root)")
+    assert box.call("forward", 3).value == 3
+    assert len(box._group.pids()) >= 4  # the worker and its three setsid'd children, none outside
+    quota = [f for f in box._group.folders if (f / "cpu.cfs_quota_us").exists() or (f / "cpu.max").exists()]
+    text = (quota[0] / ("cpu.max" if box._group.version == 2 else "cpu.cfs_quota_us")).read_text()
+    assert text.split()[0] == "50000"  # half of each 100 ms period, for all of them together
+    box.close()
+    assert box.leftover_processes() == []

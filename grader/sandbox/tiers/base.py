@@ -92,6 +92,7 @@ class Tier:
         self.marker = marker
         self.protected = protected  # the grader's files: the probe made sure the worker cannot read them
         self.lease = None  # a uid of the worker's own, in the tiers that switch uid
+        self.group = None  # the sandbox's control group (cgroups.Group), set by the Sandbox if there is one
 
     @property
     def uid(self) -> int | None:
@@ -117,7 +118,11 @@ class Tier:
 
     def worker_config(self) -> dict:
         """Tier-specific entries of the worker's configuration."""
-        return {"user": None, "parent_pid": os.getpid(), "cgroups": []}
+        return {"user": None, "parent_pid": os.getpid(), "cgroups": self.group_files()}
+
+    def group_files(self) -> list[str]:
+        """The cgroup.procs files the worker writes itself into, as it sees them."""
+        return [] if self.group is None else self.group.procs_files
 
     # --- running -------------------------------------------------------------------------
 
@@ -142,6 +147,8 @@ class Tier:
         else:
             marker = f"{MARKER_ENV}={self.marker}".encode()
             kill_until_gone(lambda: processes_of_tree(process.pid, marker))
+        if self.group is not None:
+            kill_until_gone(self.group.pids)  # nothing leaves a control group, daemons included
         process.wait()
 
     def exit_status(self, process: subprocess.Popen) -> int | None:
@@ -155,9 +162,12 @@ class Tier:
         """
         from ..processes import live, processes_of_tree, processes_of_uid
 
+        found = set(self.group.pids()) if self.group is not None else set()
         if self.uid is not None:
-            return live(processes_of_uid(self.uid))
-        return live(processes_of_tree(pid, f"{MARKER_ENV}={self.marker}".encode()))
+            found.update(processes_of_uid(self.uid))
+        else:
+            found.update(processes_of_tree(pid, f"{MARKER_ENV}={self.marker}".encode()))
+        return live(sorted(found))
 
     def description(self, limits_summary: str) -> str:
         raise NotImplementedError

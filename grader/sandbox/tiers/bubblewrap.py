@@ -179,7 +179,18 @@ class Bubblewrap(Tier):
     def worker_config(self) -> dict:
         # --die-with-parent stands in for the kernel's parent-death signal.
         return {"user": None if self.lease is None else [self.lease.uid, self.lease.gid],
-                "parent_pid": None, "cgroups": []}
+                "parent_pid": None, "cgroups": self.group_files()}
+
+    def group_files(self) -> list[str]:
+        return [] if self.group is None else [f"{INSIDE_CGROUP}/{i}/cgroup.procs" for i in range(len(self.group.folders))]
+
+    def _group_binds(self) -> list[str]:
+        """Each group folder inside (the worker joins it as root, before it drops to its uid)."""
+        folders = [] if self.group is None else self.group.folders
+        binds = ["--perms", "0755", "--dir", INSIDE_CGROUP] if folders else []
+        for i, folder in enumerate(folders):
+            binds += ["--bind", str(folder), f"{INSIDE_CGROUP}/{i}"]
+        return binds
 
     def start(self, config: dict) -> Worker:
         _, user_namespace = _working_mode(self.protected, self.exposed)
@@ -188,6 +199,7 @@ class Bubblewrap(Tier):
             *bwrap_arguments(is_root(), user_namespace, self.limits.file_bytes, self.exposed, self.protected),
             "--ro-bind", str(self.layout.worker_dir), INSIDE_WORKER,
             "--bind", str(self.layout.scratch), INSIDE_SUBMISSION,
+            *self._group_binds(),
             "--chdir", SANDBOX,  # the worker enters the submission once it runs as its uid (0700 folder)
             *self._python(),
         ]

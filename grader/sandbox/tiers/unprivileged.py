@@ -59,12 +59,11 @@ class UnprivilegedUser(Tier):
                 os.lchown(path, self.uid, self.uid)
             os.chmod(folder, 0o700)
         link_folder(self.exposed, self.layout.site)
+        if self.group is not None:
+            self.group.allow_uid(self.uid)  # the worker already runs as its uid when it joins
 
     def site_path(self) -> list[str]:
         return [str(self.layout.site)]
-
-    def worker_config(self) -> dict:
-        return {"user": None, "parent_pid": os.getpid(), "cgroups": []}
 
     def start(self, config: dict) -> Worker:
         environment = scrubbed_environment(str(self.layout.scratch), str(self.layout.tmp), self.marker)
