@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from grader.assignment import load_assignment
 from grader.sandbox import Limits, Policy, Sandbox, SandboxUnavailable
 from grader.sandbox import isolation
 from grader.sandbox.tiers import bubblewrap
@@ -20,9 +21,11 @@ def main(argv):
     policy = Policy.allow_weak if "--allow-weak" in argv else Policy.strict
     found = {"reasons": isolation.reasons(), "grader": __import__("grader").__file__}
     limits = Limits(call_seconds=20.0, import_seconds=30.0)
+    assignment = load_assignment()
+    options = {"functions": assignment.functions, "packages": assignment.allowed_imports, "policy": policy}
     try:
-        with Sandbox(hostile / "common_imports", limits, policy=policy) as classmate, \
-                Sandbox(hostile / "read_installed", limits, policy=policy) as box:
+        with Sandbox(hostile / "common_imports", limits, **options) as classmate, \
+                Sandbox(hostile / "read_installed", limits, **options) as box:
             found["tier"] = box.tier
             found["weak"] = box.weak
             found["imports"] = classmate.load_failure is None and classmate.call("forward", [1.0]).value[3]

@@ -11,7 +11,7 @@ from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox, San
 from grader.sandbox import isolation
 from grader.sandbox.tiers import bubblewrap, unprivileged
 
-from .conftest import FAST, GOOD, HOSTILE
+from .conftest import FAST, FUNCTIONS, GOOD, HOSTILE, PACKAGES
 
 REPO = HOSTILE.parents[2]
 STRONG = ("bubblewrap", "unprivileged-user")
@@ -87,7 +87,7 @@ def test_without_a_strong_tier_the_grader_refuses_and_says_how_to_fix_it(no_bwra
     if reasons["unprivileged-user"] is None:
         pytest.skip("this machine has a working unprivileged-user tier")
     with pytest.raises(SandboxUnavailable) as raised:
-        Sandbox(GOOD, FAST)
+        Sandbox(GOOD, FAST, functions=FUNCTIONS, packages=PACKAGES)
     message = str(raised.value)
     assert "bwrap is not installed" in message and reasons["unprivileged-user"] in message
     assert "apt-get install bubblewrap" in message and "--allow-weak-sandbox" in message
@@ -96,15 +96,15 @@ def test_without_a_strong_tier_the_grader_refuses_and_says_how_to_fix_it(no_bwra
 def test_a_weak_tier_runs_only_when_accepted_and_says_so(no_bwrap):
     if isolation.reasons()["unprivileged-user"] is None:
         pytest.skip("this machine has a working unprivileged-user tier")
-    with Sandbox(GOOD, FAST, policy=Policy.allow_weak) as box:
+    with Sandbox(GOOD, FAST, functions=FUNCTIONS, packages=PACKAGES, policy=Policy.allow_weak) as box:
         assert box.tier == "plain-process" and box.weak
         assert box.tier_description.startswith("WEAK ISOLATION")
     with pytest.raises(SandboxUnavailable, match="weak"):
-        Sandbox(GOOD, FAST, tier="plain-process")
+        Sandbox(GOOD, FAST, functions=FUNCTIONS, tier="plain-process")
 
 
 def test_the_kit_never_refuses(no_bwrap):
-    with Sandbox(GOOD, FAST, policy=Policy.portable) as box:
+    with Sandbox(GOOD, FAST, functions=FUNCTIONS, packages=PACKAGES, policy=Policy.portable) as box:
         assert box.tier == "portable" and not box.weak
         with pytest.raises(CallFailed):
             box.call("forward")  # a wrong call fails like any other; the sandbox itself runs

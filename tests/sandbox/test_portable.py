@@ -14,7 +14,7 @@ import pytest
 from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox
 from grader.sandbox.tiers import portable
 
-from .conftest import GOOD, HOSTILE
+from .conftest import FUNCTIONS, GOOD, HOSTILE, PACKAGES
 
 MASKED_WORKER = (
     "import runpy, sys\n"
@@ -45,7 +45,8 @@ def windows_like(monkeypatch):
 
 
 def kit_box(case, limits=Limits(call_seconds=2.0, import_seconds=20.0, total_seconds=60.0)):
-    return Sandbox(case if not isinstance(case, str) else HOSTILE / case, limits, policy=Policy.portable)
+    return Sandbox(case if not isinstance(case, str) else HOSTILE / case, limits, functions=FUNCTIONS, packages=PACKAGES,
+                   policy=Policy.portable)
 
 
 def test_calls_output_and_timeouts_work_without_posix_facilities(windows_like, rnn_args):
