@@ -14,18 +14,19 @@ import importlib.util
 import os
 import threading
 from pathlib import Path
+from types import MappingProxyType
 
 from .packages import Exposed, resolve
 
 TIER_ENV = "RNN_GRADER_SANDBOX_TIER"
 # Best first; the first that works is chosen. Imported on demand: the kit's portable tier must load on
 # Windows, where the others' modules (fcntl, pwd) do not exist.
-TIER_MODULES = {
+TIER_MODULES = MappingProxyType({
     "bubblewrap": ("bubblewrap", "Bubblewrap"),
     "unprivileged-user": ("unprivileged", "UnprivilegedUser"),
     "plain-process": ("plain", "PlainProcess"),
     "portable": ("portable", "Portable"),
-}
+})
 TIERS = ("bubblewrap", "unprivileged-user", "plain-process")
 STRONG = ("bubblewrap", "unprivileged-user")
 
