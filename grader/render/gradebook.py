@@ -25,8 +25,8 @@ def render_grades_csv(result: ClassResult) -> str:
     columns += [c.name for c in result.checks if c.name not in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    header = ["name", "student", "student_id", "raw_score", "max_score", *columns,
-              "adjustments", "late_days", "late_percent", "final_score", "sandbox", "problem"]
+    header = ["name", "student", "student_id", "raw_score", "max_score", *columns, "sandbox",
+              "adjustments", "late_days", "late_percent", "final_score", "problem"]
     writer.writerow([safe_cell(text) for text in header])
     for entry in result.submissions:
         scores = [points(entry.check_scores[c]) if c in entry.check_scores else "" for c in columns]
@@ -34,9 +34,9 @@ def render_grades_csv(result: ClassResult) -> str:
         writer.writerow([
             safe_cell(entry.name), safe_cell(entry.student.name), safe_cell(entry.student.student_id),
             points(entry.score), points(entry.max_score), *scores,
+            safe_cell(f"WEAK {entry.sandbox}" if entry.weak_isolation else entry.sandbox),
             safe_cell("; ".join(adjustment_text(a) for a in entry.adjustments)),
             entry.late_days, points(entry.late_percent), points(final),
-            safe_cell(f"WEAK {entry.sandbox}" if entry.weak_isolation else entry.sandbox),
             safe_cell(f"{entry.problem}: {entry.problem_detail}" if entry.problem else ""),
         ])
     return buffer.getvalue()
