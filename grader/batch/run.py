@@ -74,8 +74,9 @@ def grade_class(
     ClassResult.regrade. `grade` is called as
     grade(submission_folder, assignment, limits=..., include_hidden=True) in worker processes (so it
     must be importable by name; it also gets policy=...). `policy` says which sandbox tiers are acceptable:
-    when none works here, nothing is graded (BatchError says why and how to fix it); the tier chosen is
-    part of every cache key, so a result from a weak sandbox is never reused by a strong run. Raises BatchError when the class cannot be graded as asked and
+    when none works here, nothing is graded (BatchError says why and how to fix it). The tier a stored
+    result was graded in is part of its key, and a result from a weak tier is reused only by a run that
+    accepts a weak tier: never by a strong one. Raises BatchError when the class cannot be graded as asked and
     ClassInterrupted on Ctrl-C (finished results stay complete on disk).
     """
     started = time.monotonic()
@@ -87,7 +88,7 @@ def grade_class(
         raise BatchError(f"--jobs must be at least 1, not {jobs}")
     limits = limits or assignment.grading.limits
     try:  # refuse once, before anything runs, rather than once per submission
-        tier = choose(Policy(policy), resolve(assignment.allowed_imports))
+        choose(Policy(policy), resolve(assignment.allowed_imports))
     except SandboxUnavailable as exc:
         raise BatchError(str(exc)) from None
     found = discover(folder, exclude=out_dir)
@@ -102,13 +103,26 @@ def grade_class(
     entries = {entry.name: entry for entry in found.entries}
     students = lms.identify(((e.name, e.path.name) for e in found.entries), mapping=workflow.mapping,
                             gradescope=workflow.gradescope)
-    keys: dict[str, str | None] = {}
+    accepts_weak = Policy(policy) is Policy.allow_weak
     contents: dict[str, str | None] = {}
     regrades: dict[str, _Regrade] = {}
     changes: dict[str, RegradeChange] = {}
     rows: dict[str, ClassSubmission] = {}
     results: dict[str, SubmissionResult] = {}
     tasks = []
+
+    def key_of(name: str, result: SubmissionResult) -> str | None:
+        # The tier the result was graded in, not the one this run chose: a cluster's workers may differ.
+        content = contents[name]
+        return None if content is None else grading_key(content, spec, limits, result.isolation_tier)
+
+    def reusable(where: Path, name: str) -> SubmissionResult | None:
+        """The result stored in where/<name>/ if its key is the one it would get now; a weak tier's result
+        only if this run accepts a weak tier."""
+        stored = previous_result(where, name)
+        if stored is None or (stored.weak_isolation and not accepts_weak) or key_of(name, stored) is None:
+            return None
+        return stored_result(where, name, key_of(name, stored))
 
     def keep(name: str, result: SubmissionResult, report: str, note: str = "", reused: bool = True) -> None:
         entry = entries[name]
@@ -129,7 +143,7 @@ def grade_class(
                 "(--accept-regrade applies it)")
         if not staged:
             try:
-                store_result(staging, result, keys[name], contents[name])
+                store_result(staging, result, key_of(name, result), contents[name])
             except OutputError as exc:
                 note += f"; the new result could not be kept: {exc}"
         keep(name, regrade.previous, f"{name}/{INSTRUCTOR_REPORT}", note, reused=staged)
@@ -137,7 +151,7 @@ def grade_class(
     def _store(name: str, result: SubmissionResult, reused: bool = False) -> None:
         note = ""
         try:
-            report_path = store_result(out_dir, result, keys[name], contents[name])
+            report_path = store_result(out_dir, result, key_of(name, result), contents[name])
             shutil.rmtree(staging / name, ignore_errors=True)
         except OutputError as exc:
             report_path, note = "", f"its results could not be written: {exc}"
@@ -147,10 +161,9 @@ def grade_class(
 
     for entry in found.entries:
         name = entry.name
-        task, keys[name], contents[name] = _task(entry, spec, assignment, limits, ship=dask_address is not None,
-                                                   tier=tier, policy=Policy(policy))
+        task, contents[name] = _task(entry, assignment, limits, ship=dask_address is not None, policy=Policy(policy))
         previous = previous_result(out_dir, name)
-        key_matches = keys[name] is not None and stored_result(out_dir, name, keys[name]) is not None
+        key_matches = reusable(out_dir, name) is not None
         if retry_failed and previous is not None and problem_of(previous)[0] not in RETRIED:
             keep(name, previous, f"{name}/{INSTRUCTOR_REPORT}",
                  "" if key_matches else "not regraded (--retry-failed), though it or the grader changed")
@@ -161,7 +174,7 @@ def grade_class(
         if previous is not None and contents[name] is not None and stored_content(out_dir, name) == contents[name]:
             cause = "--retry-failed" if retry_failed else "--force" if force else "the grader, the spec or the limits changed"
             regrades[name] = _Regrade(previous, cause)
-            held = stored_result(staging, name, keys[name]) if keys[name] is not None else None
+            held = reusable(staging, name)
             if held is not None:  # graded by an earlier run and held back: no need to grade it again
                 _finish_regrade(name, held, staged=True)
                 continue
@@ -252,18 +265,17 @@ def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> No
             raise BatchError(f"--out {out_dir} is inside the submission {printable_name(entry.path.name)}; give a folder outside it")
 
 
-def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship: bool, tier: str,
-          policy: Policy) -> tuple[Task, str | None, str | None]:
-    """The task for `entry`, its cache key and its content digest (None if it could not be read: it is
-    graded every time)."""
+def _task(entry: Entry, assignment: Assignment, limits: Limits, ship: bool,
+          policy: Policy) -> tuple[Task, str | None]:
+    """The task for `entry` and its content digest (None if it could not be read: it is graded every
+    time)."""
     base = Task(entry.name, entry.kind, str(entry.path), assignment=assignment, limits=limits, policy=policy.value)
     try:
         content = content_digest(entry.path)
     except OSError as exc:
-        return Task(**{**vars(base), "refused": f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"}), None, None
-    key = grading_key(content, spec, limits, tier)
+        return Task(**{**vars(base), "refused": f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"}), None
     if not ship:
-        return base, key, content
+        return base, content
     try:
         # A cluster's workers may not see this disk: the task carries the submission.
         if entry.kind == ZIP:
@@ -273,8 +285,8 @@ def _task(entry: Entry, spec: str, assignment: Assignment, limits: Limits, ship:
         else:
             payload = pack_folder(entry.path)
     except BrokenSubmission as exc:
-        return Task(**{**vars(base), "refused": str(exc)}), key, content
-    return Task(**{**vars(base), "payload": payload}), key, content
+        return Task(**{**vars(base), "refused": str(exc)}), content
+    return Task(**{**vars(base), "payload": payload}), content
 
 
 def _write_class_outputs(out_dir: Path, result: ClassResult, workflow: ClassWorkflow) -> ClassResult:

@@ -47,7 +47,6 @@ def test_feedback_from_a_notebook_names_the_cell_and_its_line(tmp_path):
     assert 'File "rnn.py"' not in feedback
 
 
-@pytest.mark.xfail(reason="the sandbox offers these packages once issue 16's sandbox half lands", strict=False)
 def test_alice_with_matplotlib_scipy_and_tqdm_imports_scores_100(tmp_path):
     text = ALICE.replace("import numpy as np\n", (
         "import numpy as np\nimport matplotlib\nimport matplotlib.pyplot as plt\nimport scipy\n"
