@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -62,6 +63,17 @@ class Failed(AssertionError):
         self.parts = frozenset(parts)
         self.carried_from = carried_from  # another function, whose fault alone this difference is
         self.case: Any = None
+
+
+class Raised(Failed):
+    """The submission's function raised an exception on the case (rather than answering it wrongly)."""
+
+    def raised_inside(self, function: str) -> bool:
+        """Whether the student traceback shows the exception passing through ``function`` below the
+        function that was called: the first frame is the called function's own, so a crash of its own
+        code (or an alias of another function) is never put down to ``function``."""
+        frames = re.findall(r'^ *File "[^"]*", line \d+, in (\S+)$', self.details, re.MULTILINE)
+        return function in frames[1:]
 
 
 class Aborted(BaseException):
@@ -182,7 +194,8 @@ class Ctx:
         except CallFailed as exc:
             failure = exc.failure
             if getattr(failure.kind, "value", failure.kind) in SHRINKABLE_FAILURES:
-                raise Failed(_one_line(failure.message), failure.detail) from None
+                kind = Raised if getattr(failure.kind, "value", failure.kind) == "exception" else Failed
+                raise kind(_one_line(failure.message), failure.detail) from None
             raise Aborted(failure.message, failure.detail, getattr(failure.kind, "value", failure.kind)) from None
         names = [a.name for a in self.contract.functions[function].args]
         try:

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.checks.compare import first_match
-from grader.checks.core import Aborted, Failed, check
+from grader.checks.core import Aborted, Failed, Raised, check
 from grader.checks.strategies import EDGES, Sequence, edge_sequences, onehot, sequences, softmax_columns
 from grader.contract import Conventions, LossReduction
 
@@ -224,6 +224,9 @@ def edge_check(function: str, compare):
         twin = typical_twin(case)
         try:
             compare(ctx, twin)  # first, and always: the student kit replays expected values in order
+        except Raised as crash:  # a crash everywhere is no bug "at every size" that another check owns
+            raise Failed(f"{function} raises at typical sizes too ({crash.reason}): it works at no size",
+                         crash.details) from None
         except Failed:
             return
         try:
@@ -236,7 +239,7 @@ def edge_check(function: str, compare):
 
     prop.__doc__ = (f"{function} gives the reference's results at the degenerate sizes m = 1, tau = 1 and K = 2 "
                     "(each alone or together). Counted only where the same draw at typical sizes is right, so "
-                    "that a bug at every size costs this check nothing.")
+                    "that a wrong answer at every size costs this check nothing; a crash at every size fails it.")
     return prop
 
 

@@ -17,7 +17,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from grader.checks.compare import mismatch
-from grader.checks.core import Aborted, Failed, check
+from grader.checks.core import Aborted, Failed, Raised, check
 from grader.checks.forward import other_reduction
 from grader.checks.strategies import Fixed, Text, copy_params, flat, texts
 from grader.contract import OPTIMIZERS, LossReduction
@@ -122,8 +122,9 @@ def _train(ctx, case: Text, *uses: str):
             DrivenLoop(functions, case.text, case.params, eta=case.eta, seq_length=case.seq_length,
                        rules=_rules(ctx)).run(case.n_updates)
         except (Failed, Aborted):
-            raise Failed(failure.reason, failure.details, f"fix your {functions.calling} first: it fails in the "
-                         "contract's loop too.", carried_from=functions.calling) from None
+            if isinstance(failure, Raised) and failure.raised_inside(functions.calling):
+                raise Failed(failure.reason, failure.details, f"fix your {functions.calling} first: it fails in "
+                             "the contract's loop too.", carried_from=functions.calling) from None
         raise
 
 
@@ -378,10 +379,13 @@ def _train_agrees(ctx, case: Text):
 def edge_sizes(ctx, case: Text):
     """train gives the contract's loop's results on degenerate runs: seq_length = 1, m = 1, a text over two
     characters, or a text of exactly one window (seq_length + 1 characters, so every update wraps). Counted
-    only where the same draw at typical sizes is right, so that a bug at every size costs nothing here."""
+    only where the same draw at typical sizes is right, so that a wrong answer at every size costs nothing here
+    (a crash at every size fails it: train works nowhere)."""
     twin = replace(case, **{d: TEXT_TYPICAL[d] for d, v in TEXT_EDGES.items() if getattr(case, d) == v})
     try:
         _train_agrees(ctx, twin)  # first, and always: the student kit replays expected values in order
+    except Raised as crash:
+        raise Failed(f"train raises at typical sizes too ({crash.reason}): it works at no size", crash.details) from None
     except Failed:
         return
     try:
