@@ -29,12 +29,11 @@ def run(*command, **kwargs) -> str:
     return done.stdout
 
 
-def make_venv(python: str, where: Path, system_site: bool, packages=()) -> Path:
+def make_venv(python: str, where: Path, system_site: bool, with_dependencies: bool = False) -> Path:
+    """A venv with the grader installed; its dependencies too, or (the default) those the base provides."""
     run(python, "-m", "venv", *(["--system-site-packages"] if system_site else []), str(where))
     venv_python = where / "bin" / "python"
-    if packages:
-        run(str(venv_python), "-m", "pip", "install", "-q", *packages)
-    run(str(venv_python), "-m", "pip", "install", "-q", "--no-deps", str(REPO))
+    run(str(venv_python), "-m", "pip", "install", "-q", *([] if with_dependencies else ["--no-deps"]), str(REPO))
     return venv_python
 
 
@@ -87,8 +86,7 @@ def test_venv_beside_a_base_install_hides_the_base_site_packages(outside_tmp):
 def test_debian_python_without_bwrap_refuses_until_the_grader_is_unreadable_then_runs_as_a_uid(outside_tmp):
     """Like the Gradescope container: no bwrap, root. setup.sh's chmod makes the unprivileged tier safe."""
     os.chmod(outside_tmp, 0o755)
-    python = make_venv(DEBIAN_PYTHON, outside_tmp / "venv", system_site=False,
-                       packages=("numpy", "pyyaml", "matplotlib", "scipy", "pandas", "tqdm"))
+    python = make_venv(DEBIAN_PYTHON, outside_tmp / "venv", system_site=False, with_dependencies=True)
     if bwrap_here():
         found = probe(python)
         assert found["tier"] == "bubblewrap", found
