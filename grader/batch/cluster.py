@@ -26,8 +26,10 @@ CONNECT_TIMEOUT = "20s"  # a scheduler that does not answer by then is reported 
 _one_at_a_time = threading.Lock()
 
 
-def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Callable[[Task, dict[str, Any]], None]) -> None:
-    """Grade every task on the cluster at `address`, calling on_result(task, result dict) here as each finishes.
+def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Callable[[Task, dict[str, Any]], None],
+             one_at_a_time: bool = False) -> None:
+    """Grade every task on the cluster at `address`, calling on_result(task, result dict) here as each finishes;
+    with `one_at_a_time`, each task is sent only when the one before it is done.
 
     A task whose worker keeps dying (Dask retries it on another) becomes a broken result saying so.
     KeyboardInterrupt cancels the tasks not yet started and propagates; Dask cannot stop a running task,
@@ -41,22 +43,26 @@ def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Ca
         client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise BatchError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
+    tasks = list(tasks)
     with client:
         run = secrets.token_hex(8)  # keys unique to this run: other graders may share the cluster
-        futures = {client.submit(_run_on_worker, task, grade, key=f"rnn-grader-{run}-{i}"): task
-                   for i, task in enumerate(tasks)}
-        try:
-            for future in as_completed(futures):
-                task = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: one submission, not the class
-                    reason = f"the Dask workers grading it failed ({type(exc).__name__}: {exc})"
-                    result = not_graded(task.name, reason, task.assignment).to_dict()
-                on_result(task, result)
-        except KeyboardInterrupt:
-            client.cancel(list(futures), force=True)
-            raise
+        size = 1 if one_at_a_time else max(1, len(tasks))
+        for first in range(0, len(tasks), size):
+            batch = tasks[first:first + size]
+            futures = {client.submit(_run_on_worker, task, grade, key=f"rnn-grader-{run}-{first + i}"): task
+                       for i, task in enumerate(batch)}
+            try:
+                for future in as_completed(futures):
+                    task = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: one submission, not the class
+                        reason = f"the Dask workers grading it failed ({type(exc).__name__}: {exc})"
+                        result = not_graded(task.name, reason, task.assignment).to_dict()
+                    on_result(task, result)
+            except KeyboardInterrupt:
+                client.cancel(list(futures), force=True)
+                raise
 
 
 def _run_on_worker(task: Task, grade: Callable) -> dict[str, Any]:

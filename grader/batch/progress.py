@@ -99,20 +99,39 @@ class ProgressReport:
         self._running[name] = self._clock()
         self.waiting = max(0, self.waiting - 1)
 
-    def finished(self, name: str, score: float, max_score: float, problem: str) -> None:
+    def finished(self, name: str, score: float, max_score: float, problem: str, note: str = "") -> None:
         self.done += 1
         self._finished.add(name)
+        self._stopped(name)
+        what = f"{score:g}/{max_score:g}" + (f" ({problem})" if problem else "") + (f", {note}" if note else "")
+        self._line(name, what, advance=True)
+
+    def again(self, name: str, why: str) -> None:
+        """`name`'s result is not kept: it will be graded once more (one more grading waits), for `why`."""
+        self._stopped(name)
+        self.waiting += 1
+        self._line(name, why, advance=False)
+
+    def alone(self, count: int) -> None:
+        """The gradings left now run one at a time."""
+        self.jobs = 1
+        if self.enabled:
+            self._print(f"grading {count} submission{'s' if count != 1 else ''} again, one at a time")
+
+    def _stopped(self, name: str) -> None:
         began = self._running.pop(name, None)
         if began is None:  # no start was reported (a Dask cluster): it was waiting until now
             self.waiting = max(0, self.waiting - 1)
         else:
             self._durations.append(self._clock() - began)
+
+    def _line(self, name: str, what: str, advance: bool) -> None:
         if not self.enabled:
             return
-        what = f"{score:g}/{max_score:g}" + (f" ({problem})" if problem else "")
         if self._bar is not None:
-            self._bar.console.print(f"{_shown(name)}: {what}", markup=False, highlight=False)
-            self._bar.advance(self._task)
+            self._print(f"{_shown(name)}: {what}")
+            if advance:
+                self._bar.advance(self._task)
         else:
             status = "; ".join(filter(None, [self.running_text(), describe(self.estimate()) if self.done < self.total else ""]))
             self._print(f"[{self.done}/{self.total}] {_shown(name)}: {what}" + (f" ({status})" if status else ""))
@@ -122,7 +141,10 @@ class ProgressReport:
             self._bar.stop()
 
     def _print(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        if self._bar is not None and self._bar.live.is_started:
+            self._bar.console.print(line, markup=False, highlight=False)
+        else:
+            print(line, file=self.stream, flush=True)
 
 
 def _shown(name: str) -> str:

@@ -71,7 +71,9 @@ def grade_class(
     out_dir/<name>/ is not graded again, unless `force`; with `retry_failed`, only the submissions whose
     results say they crashed or timed out are (and new ones). A submission graded again with the same
     content whose grade changes keeps its old result until `accept_regrade`: the change is listed in
-    ClassResult.regrade. `grade` is called as
+    ClassResult.regrade. A submission that times out while others are graded beside it (jobs > 1, or a Dask
+    cluster) is graded again alone once the others are done, and that result is the one kept; its note
+    says so. `grade` is called as
     grade(submission_folder, assignment, limits=..., include_hidden=True) in worker processes (so it
     must be importable by name; it also gets policy=...). `policy` says which sandbox tiers are acceptable:
     when none works here, nothing is graded (BatchError says why and how to fix it). The tier a stored
@@ -109,6 +111,7 @@ def grade_class(
     changes: dict[str, RegradeChange] = {}
     rows: dict[str, ClassSubmission] = {}
     results: dict[str, SubmissionResult] = {}
+    alone: dict[str, str] = {}  # name -> the note saying it was graded again alone, and why
     tasks = []
 
     def key_of(name: str, result: SubmissionResult) -> str | None:
@@ -128,7 +131,7 @@ def grade_class(
         entry = entries[name]
         results[name] = result
         rows[name] = row(result, source=printable_name(entry.path.name), reused=reused, report=report,
-                         note="; ".join(filter(None, [entry.note, note])), student=students[name])
+                         note="; ".join(filter(None, [entry.note, alone.get(name, ""), note])), student=students[name])
 
     def _finish_regrade(name: str, result: SubmissionResult, staged: bool = False) -> None:
         regrade = regrades[name]
@@ -180,29 +183,54 @@ def grade_class(
                 continue
         tasks.append(task)
 
+    if dask_address is None:
+        from grader.batch.local import default_jobs, run_local
+
+        jobs = jobs or default_jobs()
+        at_once = min(jobs, len(tasks))
+        crowd = f"the class was graded {at_once} at a time"
+
+        def run(batch: list[Task], one_at_a_time: bool = False) -> None:
+            run_local(batch, grade, 1 if one_at_a_time else jobs, finished, begun)
+    else:
+        from grader.batch.cluster import run_dask
+
+        at_once = len(tasks)  # as many as the cluster's workers take
+        crowd = "the class was graded in parallel on the Dask cluster"
+
+        def run(batch: list[Task], one_at_a_time: bool = False) -> None:
+            run_dask(dask_address, batch, grade, finished, one_at_a_time=one_at_a_time)
+
     report = ProgressReport(len(entries), len(rows), progress, jobs=jobs or 1)
 
     def finished(task: Task, data: dict[str, Any]) -> None:
         result = SubmissionResult.from_dict(data)
+        timed_out = problem_of(result)[0] is Problem.TIMED_OUT
+        # A neighbour may have starved it into the timeout: graded again alone, after the others, and only
+        # that result is kept (a timeout alone is its own).
+        if timed_out and at_once > 1 and task.name not in alone:
+            alone[task.name] = f"timed out while {crowd}; graded again alone"
+            again.append(task)
+            report.again(task.name, f"timed out while {crowd}; it is graded again alone after the others")
+            return
+        if timed_out and task.name in alone:
+            alone[task.name] += ", and timed out again"
         if task.name in regrades:
             _finish_regrade(task.name, result)
         else:
             _store(task.name, result)
-        report.finished(result.name, result.score, result.max_score, rows[task.name].problem)
+        report.finished(result.name, result.score, result.max_score, rows[task.name].problem,
+                        "graded again alone" if task.name in alone else "")
 
     def begun(task: Task) -> None:
         report.started(task.name)
 
+    again: list[Task] = []
     try:
-        if dask_address is not None:
-            from grader.batch.cluster import run_dask
-
-            run_dask(dask_address, tasks, grade, finished)
-        else:
-            from grader.batch.local import default_jobs, run_local
-
-            report.jobs = jobs or default_jobs()
-            run_local(tasks, grade, jobs or default_jobs(), finished, begun)
+        run(tasks)
+        if again:
+            report.alone(len(again))
+            run(again, one_at_a_time=True)
     except KeyboardInterrupt:
         raise ClassInterrupted(len(rows), len(entries), str(out_dir)) from None
     finally:
