@@ -18,7 +18,7 @@ from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
 from grader.intake import load, prepare
 from grader.results import CapturedOutput, CheckResult, FunctionTiming, Intake, LoadFailure, SubmissionResult
-from grader.sandbox import Limits, Policy, Sandbox
+from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
 from grader.scoring import PUBLIC, check_result, penalised, totals
 
 
@@ -35,6 +35,7 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     The visible checks run first, then the report's diagnostics, in one sandbox; the other checks (hidden,
     after the due date) run after them in a fresh sandbox, so nothing a hidden call showed the submission
     can reach what a student reads. Only the first sandbox's output and timings are the student's to see.
+    The checks share one time budget (``limits.total_seconds``); the diagnostics have one of their own.
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
     Expected values come from ``oracle``; by default the live reference under the assignment's
@@ -56,15 +57,16 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     # Other years' optimizer steps are looked up too, to name a submission written for another year.
     steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
     policy = Policy.portable if spec.self_check else Policy(policy)
+    # One budget for every sandbox of this grading: the hidden checks' fresh worker gets what is left, not more.
     sandbox = {"limits": limits, "functions": assignment.functions + steps, "policy": policy,
-               "packages": assignment.allowed_imports}
+               "packages": assignment.allowed_imports, "budget": TimeBudget(limits)}
 
-    def run_checks(box, checks, blocked: dict[str, str], relabel) -> list:
+    def run_checks(box, checks, blocked: dict[str, str], relabel, stopped_by: str = "") -> list:
         results = []
         for check in checks:
             entry = spec.checks[check.name]
             if check.function in blocked:  # said once, as the result's banner; each check only points there
-                outcome = Outcome.failed(f"not run: {blocked[check.function]}")
+                outcome = Outcome.failed(f"not run: {blocked[check.function]}", stopped_by=stopped_by)
             else:
                 outcome = run_check(check, Ctx(box, assignment, oracle, entry, case_salt), entry.examples)
             results.append(_relabelled(check_result(entry, outcome), relabel))
@@ -84,6 +86,7 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
             failure = box.load_failure
             load_failure = LoadFailure(failure.kind, submission.relabel(failure.message)) if failure is not None else None
             banner = "" if failure else submission.relabel("\n".join(dict.fromkeys(_problems(box, assignment.contract).values())))
+            box.budget = TimeBudget(limits)  # the diagnostics' own: they never take time from the hidden checks
             report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
         if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
             run = real_text_run(submission.folder, assignment, oracle, real_text, limits, policy)
@@ -94,7 +97,12 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         elif hidden:
             # The module the visible checks ran: rnn.py as it is, or its definitions alone after a fallback.
             with open_sandbox(submission.folder) as box:
-                results += run_checks(box, hidden, _blocked(box, assignment.contract), submission.relabel)
+                failure = box.load_failure
+                if failure is None:
+                    results += run_checks(box, hidden, _blocked(box, assignment.contract), submission.relabel)
+                else:  # it loaded for the visible checks: the budget ran out, or it does not load alike twice
+                    why = dict.fromkeys(assignment.contract.functions, submission.relabel(failure.message))
+                    results += run_checks(None, hidden, why, submission.relabel, stopped_by=failure.kind.value)
                 hidden_output = box.output()
         intake = Intake(
             file=submission.graded_file,

@@ -94,10 +94,13 @@ def _limits(spec: SpecFile, raw) -> Limits:
     """grading.yaml's ``limits``: any of Limits' fields, positive; the ones left out keep their defaults."""
     kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
     raw = spec.mapping(raw, "field 'limits'", (), tuple(kinds))
-    return dataclasses.replace(Limits(), **{
-        name: spec.whole(value, f"field 'limits.{name}'") if kinds[name] == "int" else spec.number(value, f"field 'limits.{name}'")
-        for name, value in raw.items()
-    })
+    try:
+        return dataclasses.replace(Limits(), **{
+            name: spec.whole(value, f"field 'limits.{name}'") if kinds[name] == "int" else spec.number(value, f"field 'limits.{name}'")
+            for name, value in raw.items()
+        })
+    except ValueError as exc:  # a value of the right type that Limits refuses (wall_factor below 1)
+        spec.fail("field 'limits'", str(exc))
 
 
 def _check_spec(spec: SpecFile, name: str, entry) -> CheckSpec:

@@ -5,6 +5,7 @@ See isolation.py for what each tier guarantees and protocol.py for the wire form
 
 from grader.results import CapturedOutput
 
+from .clock import TimeBudget
 from .failures import CallFailed, Failure, FailureKind
 from .isolation import TIERS, Policy, SandboxUnavailable, available_tiers
 from .limits import Limits
@@ -13,5 +14,6 @@ from .sandbox import Reply, Sandbox, SandboxError
 
 __all__ = [
     "TIERS", "CallFailed", "CapturedOutput", "Failure", "FailureKind",
-    "Limits", "Policy", "Reply", "RngSeed", "Sandbox", "SandboxError", "SandboxUnavailable", "available_tiers",
+    "Limits", "Policy", "Reply", "RngSeed", "Sandbox", "SandboxError", "SandboxUnavailable", "TimeBudget",
+    "available_tiers",
 ]

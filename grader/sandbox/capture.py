@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import threading
 
 from .protocol import printable
@@ -36,23 +37,60 @@ class CappedBuffer:
 
 
 class PipeDrain:
-    """A daemon thread copying one pipe into a CappedBuffer until end of file."""
+    """A daemon thread copying one pipe into a CappedBuffer until end of file.
+
+    ``settle()`` copies what is already in the pipe before returning, so output printed before a reply is
+    in the buffer once the reply has arrived (the worker's streams are unbuffered). Reads happen under a
+    lock, so nothing can be read by the thread but not yet added when settle() returns. Where pipes cannot
+    be made non-blocking or select()ed (Windows), settle() does nothing.
+    """
 
     def __init__(self, fd: int, buffer: CappedBuffer):
         self.fd = fd
         self.buffer = buffer
+        self._lock = threading.Lock()
+        self._open = True
+        try:
+            os.set_blocking(fd, False)
+            self._settles = True
+        except (OSError, AttributeError):  # Windows before Python 3.12
+            self._settles = False
         self.thread = threading.Thread(target=self._run, name="sandbox-output", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        try:
-            while True:
+        while self._open:
+            if self._settles:
+                try:
+                    select.select([self.fd], [], [])
+                except (OSError, ValueError):  # a platform whose select() takes sockets only
+                    with self._lock:
+                        self._settles = False
+                        os.set_blocking(self.fd, True)
+            with self._lock:
+                self._copy()
+
+    def _copy(self) -> None:
+        """Copy what the pipe holds (blocking: one read's worth); close it at end of file."""
+        while self._open:
+            try:
                 data = os.read(self.fd, 65536)
-                if not data:
-                    return
-                self.buffer.add(data)
-        finally:
-            os.close(self.fd)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._open = False
+                os.close(self.fd)
+                return
+            self.buffer.add(data)
+            if not self._settles:
+                return
+
+    def settle(self) -> None:
+        if self._settles:
+            with self._lock:
+                self._copy()
 
     def join(self, timeout: float) -> None:
         self.thread.join(timeout)

@@ -1,4 +1,8 @@
-"""The grader's end of a worker's channel: write a request, read reply bytes, both against a deadline.
+"""The grader's end of a worker's channel: write a request, read reply bytes, both within an allowance.
+
+An allowance is anything with ``left() -> float``, the seconds until the call may be stopped (0: now); it is
+asked again and again while the channel waits, so it may move on (grader.sandbox.clock.Allowance does, while
+the sandbox is starved of CPU).
 
 Two implementations, chosen by the tier: `SelectChannel` waits on the pipes with select() (POSIX), and
 `ThreadChannel` gives each direction a thread (pipes cannot be select()ed on Windows), for the kit's
@@ -10,8 +14,7 @@ from __future__ import annotations
 import os
 import select
 import threading
-import time
-from typing import Callable
+from typing import Callable, Protocol
 
 POLL_SECONDS = 0.05
 
@@ -24,12 +27,16 @@ class ChannelTimeout(Exception):
     pass
 
 
+class Allowance(Protocol):
+    def left(self) -> float: ...
+
+
 class SelectChannel:
     def __init__(self, call_fd: int, reply_fd: int):
         self.call_fd, self.reply_fd = call_fd, reply_fd
         os.set_blocking(call_fd, False)
 
-    def write(self, data: bytes, deadline: float) -> None:
+    def write(self, data: bytes, allowance: Allowance) -> None:
         view = memoryview(data)
         while view:
             try:
@@ -39,15 +46,15 @@ class SelectChannel:
                 pass
             except BrokenPipeError:
                 raise ChannelClosed() from None
-            if time.monotonic() >= deadline:
+            left = allowance.left()
+            if left <= 0:
                 raise ChannelTimeout()
-            select.select([], [self.call_fd], [], POLL_SECONDS)
+            select.select([], [self.call_fd], [], min(POLL_SECONDS, left))
 
-    def read(self, n: int, deadline: float, exited: Callable[[], bool]) -> bytes:
+    def read(self, n: int, allowance: Allowance, exited: Callable[[], bool]) -> bytes:
         chunks, missing = [], n
         while missing:
-            ready, _, _ = select.select([self.reply_fd], [], [],
-                                        max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+            ready, _, _ = select.select([self.reply_fd], [], [], min(POLL_SECONDS, allowance.left()))
             if ready:
                 chunk = os.read(self.reply_fd, min(missing, 1 << 20))
                 if not chunk:
@@ -58,7 +65,7 @@ class SelectChannel:
                 # Children the submission forked may hold the channel open after the worker itself
                 # died; the exit is what counts.
                 raise ChannelClosed()
-            elif time.monotonic() >= deadline:
+            elif allowance.left() <= 0:
                 raise ChannelTimeout()
         return b"".join(chunks)
 
@@ -74,7 +81,7 @@ class SelectChannel:
 
 class ThreadChannel:
     """A reader thread owns the reply pipe until end of file; each write runs in a thread of its own, so a
-    worker that stops reading costs the deadline, never a hang."""
+    worker that stops reading costs its allowance, never a hang."""
 
     def __init__(self, call_fd: int, reply_fd: int):
         self.call_fd, self.reply_fd = call_fd, reply_fd
@@ -100,7 +107,7 @@ class ThreadChannel:
         finally:
             os.close(self.reply_fd)
 
-    def write(self, data: bytes, deadline: float) -> None:
+    def write(self, data: bytes, allowance: Allowance) -> None:
         outcome: list[BaseException | None] = []
 
         def send():
@@ -115,18 +122,19 @@ class ThreadChannel:
 
         thread = threading.Thread(target=send, name="sandbox-call", daemon=True)
         thread.start()
-        thread.join(max(0.0, deadline - time.monotonic()))
+        while thread.is_alive() and (left := allowance.left()) > 0:
+            thread.join(min(POLL_SECONDS, left))
         if not outcome:
             raise ChannelTimeout()  # the kill that follows unblocks the thread
         if outcome[0] is not None:
             raise ChannelClosed()
 
-    def read(self, n: int, deadline: float, exited: Callable[[], bool]) -> bytes:
+    def read(self, n: int, allowance: Allowance, exited: Callable[[], bool]) -> bytes:
         with self._ready:
             while len(self._buffer) < n:
                 if self._eof or exited():
                     raise ChannelClosed()
-                left = deadline - time.monotonic()
+                left = allowance.left()
                 if left <= 0:
                     raise ChannelTimeout()
                 self._ready.wait(min(POLL_SECONDS, left))

@@ -120,6 +120,14 @@ def timeout(what: str, sizes: str, seconds: float) -> Failure:
                    f"{during(what, sizes)} did not finish within {seconds:g} s and was stopped.")
 
 
+def stalled(what: str, sizes: str, seconds: float, wall_factor: float) -> Failure:
+    """A call stopped by the wall-clock cap before it had used its CPU time (grader.sandbox.clock)."""
+    return Failure(FailureKind.timeout,
+                   f"{during(what, sizes)} was stopped after {seconds * wall_factor:g} s without finishing. It had "
+                   f"used less than its {seconds:g} s of CPU time, so it was mostly waiting (time.sleep, input(), "
+                   "a process it started) rather than computing, or the grading machine was far too busy.")
+
+
 def budget(what: str, sizes: str, total_seconds: float, ran_out_during: bool) -> Failure:
     if ran_out_during:
         text = f"The time budget of {total_seconds:g} s for the whole submission ran out during "

@@ -9,10 +9,14 @@ import dataclasses
 class Limits:
     """What one submission may use.
 
-    call_seconds: wall clock for one call.
-    import_seconds: wall clock for importing the submission (matplotlib, pandas and scipy together take
-        seconds to import on a loaded machine).
-    total_seconds: wall clock for everything the submission does, over all calls.
+    call_seconds: time for one call: it is stopped once it has had this much wall-clock time and this much
+        CPU time, or wall_factor times as much wall-clock time (grader.sandbox.clock), so that load from
+        other processes cannot time out a correct submission.
+    import_seconds: time for importing the submission, judged the same way (matplotlib, pandas and scipy
+        together take seconds to import on a loaded machine).
+    total_seconds: time for everything the submission does, over all calls of one grading, judged the same way.
+    wall_factor: how much longer than a limit a call (and the whole grading) may wait while it is starved of
+        CPU; a call that sleeps or blocks is stopped after that long.
     memory_bytes: address space of each process, and memory of the whole sandbox where a control group
         is available (numpy needs a few hundred MiB of address space).
     cpu_seconds: CPU time of one worker process (it is restarted after a crash).
@@ -38,12 +42,15 @@ class Limits:
     processes: int = 32
     reply_bytes: int = 64 * 1024**2
     cpus: float = 1.0
+    wall_factor: float = 4.0
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"Limits.{field.name} must be a positive number, not {value!r}")
+        if self.wall_factor < 1:
+            raise ValueError(f"Limits.wall_factor must be at least 1, not {self.wall_factor!r}")
 
     def rlimits(self, own_uid: bool) -> dict[str, int]:
         """The rlimits the worker applies to itself before importing the submission.
@@ -66,8 +73,8 @@ class Limits:
         """The limits in words; `group` says how they apply to the sandbox as a whole, if it is known."""
         mib = 1024**2
         return (
-            f"{self.call_seconds:g} s per call, {self.import_seconds:g} s for the import, {self.total_seconds:g} s in total, "
-            f"{self.memory_bytes // mib} MiB of memory, {self.cpu_seconds} s of CPU, "
+            f"{self.call_seconds:g} s per call, {self.import_seconds:g} s for the import, {self.total_seconds:g} s in total "
+            f"(CPU time, within {self.wall_factor:g} times as long on the clock), {self.memory_bytes // mib} MiB of memory, {self.cpu_seconds} s of CPU, "
             f"files up to {self.file_bytes // mib} MiB, {self.open_files} open files, {self.processes} processes"
             + (f"; {group}" if group else "")
         )

@@ -154,3 +154,33 @@ def processes_of_tree(root: int, marker: bytes) -> list[int]:
 def live(pids: list[int]) -> list[int]:
     """The processes among `pids` that still run (zombies excluded)."""
     return [pid for pid in pids if (process_stat(pid) or ("Z",))[0] not in ("Z", "X")]
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def tree_cpu_seconds(root: int) -> float | None:
+    """CPU time (user + system) of `root` and its live descendants, each with its reaped children's; None
+    when /proc cannot tell (not Linux, or `root` is gone).
+
+    It follows /proc/<pid>/task/<tid>/children rather than scanning all of /proc, so a look costs a few
+    file reads per process of the sandbox.
+    """
+    total, stack, seen = 0, [root], set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                data = f.read()
+            fields = data[data.rfind(b")") + 2:].split()
+            total += sum(int(field) for field in fields[11:15])  # utime stime cutime cstime
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                    stack.extend(int(child) for child in f.read().split())
+        except (OSError, ValueError, IndexError):
+            if pid == root:
+                return None
+    return total / CLOCK_TICKS

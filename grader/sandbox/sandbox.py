@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import stat
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from grader.results import CapturedOutput
 from . import cgroups, failures, protocol
 from .capture import CappedBuffer, PipeDrain
 from .channel import ChannelClosed, ChannelTimeout, SelectChannel, ThreadChannel
+from .clock import Allowance, TimeBudget
 from .failures import CallFailed, Failure, FailureKind
 from .isolation import Policy, choose, protected_files, tier_class
 from .limits import Limits
@@ -51,11 +51,15 @@ class Sandbox:
     """
 
     def __init__(self, submission_dir: Path, limits: Limits = Limits(), *, functions: tuple[str, ...],
-                 tier: str | None = None, policy: Policy = Policy.strict, packages: tuple[str, ...] = ("numpy",)):
+                 tier: str | None = None, policy: Policy = Policy.strict, packages: tuple[str, ...] = ("numpy",),
+                 budget: TimeBudget | None = None):
         """``functions``: the names the worker looks up in rnn.py (the caller's contract functions);
         ``policy``: which tiers are acceptable (SandboxUnavailable if none works here); ``tier``: one by
-        name; ``packages``: the distributions rnn.py may import (the contract's ``imports: allowed``)."""
+        name; ``packages``: the distributions rnn.py may import (the contract's ``imports: allowed``);
+        ``budget``: the submission's time budget, shared by the sandboxes of one grading (a new one if
+        None)."""
         self.limits = limits
+        self.budget = budget if budget is not None else TimeBudget(limits)
         self.function_names = tuple(functions)
         self.timings: dict[str, list[float]] = {}
         self._exposed = resolve(tuple(packages))
@@ -68,7 +72,7 @@ class Sandbox:
         self._process = None
         self._channel = None
         self._call_id = 0
-        self._spent = 0.0
+        self._cpu_mark: float | None = None  # the sandbox's CPU clock when the last call ended
         self._started = False
         self._closed = False
         self._load_failure: Failure | None = None
@@ -154,7 +158,7 @@ class Sandbox:
             if info is not None:
                 message = f"rnn.py defines {function}, but it is not a function."
             raise CallFailed(Failure(FailureKind.missing_function, message))
-        if self._remaining() <= 0:
+        if self.budget.remaining() <= 0:
             raise CallFailed(failures.budget(function, describe, self.limits.total_seconds, False))
         # Random, not sequential: a reply frame forged by student code must guess it.
         self._call_id = secrets.randbits(62)
@@ -170,6 +174,8 @@ class Sandbox:
         return self._accept(reply, function, describe, wanted)
 
     def output(self) -> CapturedOutput:
+        for drain in self._drains:
+            drain.settle()
         stdout, cut_out = self._stdout.text()
         stderr, cut_err = self._stderr.text()
         return CapturedOutput(stdout, stderr, cut_out or cut_err)
@@ -203,7 +209,7 @@ class Sandbox:
         if self._started:
             return
         self._started = True
-        if self._remaining() <= 0:
+        if self.budget.remaining() <= 0:
             self._load_failure = failures.budget(IMPORT, "", self.limits.total_seconds, False)
             return
         self._load_failure = self._spawn(describe_as=None)
@@ -228,6 +234,7 @@ class Sandbox:
         }
         worker = self._isolation.start(config)
         self._process = worker.process
+        self._cpu_mark = self._cpu_clock()
         channel = SelectChannel if self._isolation.fd_channel else ThreadChannel
         self._channel = channel(worker.call, worker.reply)
         if worker.stdout is not None:
@@ -235,7 +242,7 @@ class Sandbox:
         self._drains.append(PipeDrain(worker.stderr, self._stderr if worker.stdout is not None else self._stdout))
         what = IMPORT if describe_as is None else f"{IMPORT} again before {describe_as}"
         try:
-            reply = self._receive(what, "", self._deadline(self.limits.import_seconds))
+            reply = self._receive(what, "", self._allowance(self.limits.import_seconds))
         except CallFailed as exc:
             return exc.failure
         if reply.get("ok") is True and type(reply.get("functions")) is dict:
@@ -280,66 +287,68 @@ class Sandbox:
 
     # --- one exchange ---------------------------------------------------------------------
 
-    def _remaining(self) -> float:
-        return self.limits.total_seconds - self._spent
+    def _cpu_clock(self) -> float | None:
+        return None if self._process is None else self._isolation.cpu_seconds(self._process)
 
-    def _deadline(self, seconds: float) -> tuple[float, bool, float]:
-        """(monotonic deadline, whether the submission's budget is what sets it, the limit in seconds)."""
-        budget_first = self._remaining() < seconds
-        return time.monotonic() + min(self._remaining(), seconds), budget_first, seconds
+    def _allowance(self, seconds: float) -> Allowance:
+        return self.budget.allowance(seconds, self._cpu_clock, self._cpu_mark)
+
+    def _charge(self, allowance: Allowance) -> None:
+        """Charge the call to the budget while the worker still runs (its CPU clock goes with it)."""
+        self._cpu_mark = self.budget.charge(allowance)
 
     def _exchange(self, request: bytes, function: str, describe: str) -> dict:
-        deadline = self._deadline(self.limits.call_seconds)
-        started = time.monotonic()
+        allowance = self._allowance(self.limits.call_seconds)
         try:
-            self._channel.write(request, deadline[0])
+            self._channel.write(request, allowance)
         except ChannelTimeout:
-            self._spent += time.monotonic() - started
-            raise CallFailed(self._time_failure(function, describe, deadline)) from None
+            self._charge(allowance)
+            raise CallFailed(self._time_failure(function, describe, allowance)) from None
         except ChannelClosed:
-            self._spent += time.monotonic() - started
+            self._charge(allowance)
             raise CallFailed(self._death(function, describe)) from None
-        self._spent += time.monotonic() - started
-        return self._receive(function, describe, deadline)
+        return self._receive(function, describe, allowance)
 
-    def _receive(self, what: str, describe: str, deadline: tuple[float, bool, float]) -> dict:
+    def _receive(self, what: str, describe: str, allowance: Allowance) -> dict:
         """Read one reply frame; every way this can go wrong becomes a CallFailed."""
-        started = time.monotonic()
         try:
-            prefix = self._read(protocol.PREFIX.size, deadline[0])
-            header_len, payload_len = protocol.parse_prefix(prefix, self.limits.reply_bytes)
-            body = self._read(header_len + payload_len, deadline[0])
+            try:
+                prefix = self._read(protocol.PREFIX.size, allowance)
+                header_len, payload_len = protocol.parse_prefix(prefix, self.limits.reply_bytes)
+                body = self._read(header_len + payload_len, allowance)
+            finally:
+                self._charge(allowance)
             reply = protocol.decode(body[:header_len], body[header_len:])
             if type(reply) is not dict:
                 raise protocol.ProtocolError(f"a reply of type {type(reply).__name__}")
             self._check_no_extra_bytes()
         except ChannelTimeout:
-            failure = self._time_failure(what, describe, deadline)
+            failure = self._time_failure(what, describe, allowance)
         except ChannelClosed:
             failure = self._death(what, describe)
         except protocol.ProtocolError as exc:
             failure = Failure(FailureKind.malformed,
                               failures.malformed_frame_message(what, str(exc)))
         else:
-            self._spent += time.monotonic() - started
             return reply
-        self._spent += time.monotonic() - started
         self._stop_worker()
         raise CallFailed(failure)
 
-    def _read(self, n: int, deadline: float) -> bytes:
-        return self._channel.read(n, deadline, lambda: self._process.poll() is not None)
+    def _read(self, n: int, allowance: Allowance) -> bytes:
+        return self._channel.read(n, allowance, lambda: self._process.poll() is not None)
 
     def _check_no_extra_bytes(self) -> None:
         extra = self._channel.pending()
         if extra:
             raise protocol.ProtocolError(f"extra bytes after the reply ({extra[:16]!r}...)")
 
-    def _time_failure(self, what: str, describe: str, deadline: tuple[float, bool, float]) -> Failure:
+    def _time_failure(self, what: str, describe: str, allowance: Allowance) -> Failure:
         self._stop_worker()
-        if deadline[1]:
+        if allowance.budget_first:
             return failures.budget(what, describe, self.limits.total_seconds, True)
-        return failures.timeout(what, describe, deadline[2])
+        if allowance.starved:
+            return failures.stalled(what, describe, allowance.seconds, self.limits.wall_factor)
+        return failures.timeout(what, describe, allowance.seconds)
 
     def _death(self, what: str, describe: str) -> Failure:
         process = self._process

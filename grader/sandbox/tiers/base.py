@@ -169,6 +169,14 @@ class Tier:
             found.update(processes_of_tree(pid, f"{MARKER_ENV}={self.marker}".encode()))
         return live(sorted(found))
 
+    def cpu_seconds(self, process: subprocess.Popen) -> float | None:
+        """CPU time the worker and what it started have used so far; None where it cannot be measured."""
+        if not sys.platform.startswith("linux"):
+            return None
+        from ..processes import tree_cpu_seconds
+
+        return tree_cpu_seconds(process.pid)
+
     def description(self, limits_summary: str) -> str:
         raise NotImplementedError
 

@@ -1,0 +1,97 @@
+"""How long a submission's calls may run, judged on the CPU time they get rather than on the clock alone.
+
+On a quiet machine a call's CPU time and its wall-clock time are the same. On a loaded one (a class graded in
+parallel, a shared Gradescope host) a slow but correct submission gets less CPU per second, and a wall-clock
+limit would time it out because of its neighbours. So a call with a limit of L seconds is stopped once it has
+had L seconds of wall-clock time *and* L seconds of CPU time, or ``wall_factor * L`` seconds of wall-clock time
+whatever it used: a call that sleeps or waits for input uses no CPU, and only that second bound stops it. The
+submission's whole budget is charged the same way: min(wall, CPU) per call, with ``wall_factor`` times the
+budget of wall-clock time in all.
+
+The CPU time is the sandbox's: the worker and what it started (grader.sandbox.processes.tree_cpu_seconds). Where
+it cannot be measured (the kit's portable tier on macOS or Windows), the limits are plain wall-clock ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .limits import Limits
+
+CpuClock = Callable[[], float | None]
+MIN_STEP = 0.05  # never look again sooner: each look reads /proc
+
+
+class TimeBudget:
+    """What one submission has used of its time, over every call in every sandbox it is graded in."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.charged = 0.0  # min(wall, CPU) of each call, against total_seconds
+        self.wall = 0.0  # against wall_factor * total_seconds
+
+    def remaining(self) -> float:
+        """Seconds of the budget left, in the CPU-time sense (the wall-clock allowance scaled back)."""
+        return min(self.limits.total_seconds - self.charged,
+                   (self.limits.wall_factor * self.limits.total_seconds - self.wall) / self.limits.wall_factor)
+
+    def allowance(self, seconds: float, cpu: CpuClock, cpu_started: float | None) -> "Allowance":
+        """The allowance of one call whose own limit is `seconds`, started now; `cpu_started` is the sandbox's
+        CPU clock at its start (the previous call's last reading: the worker is idle between calls)."""
+        remaining = self.remaining()
+        return Allowance(min(seconds, remaining), seconds, remaining < seconds, self.limits.wall_factor, cpu,
+                         cpu_started)
+
+    def charge(self, allowance: "Allowance") -> float | None:
+        """Charge the call's time to the budget; return the CPU clock's reading now."""
+        wall, cpu = allowance.used()
+        self.wall += wall
+        self.charged += wall if cpu is None else min(wall, cpu)
+        return allowance.cpu_reading
+
+
+class Allowance:
+    """One call's time: `limit` seconds of wall-clock and of CPU time, within `factor * limit` of wall clock.
+
+    The channel asks ``left()`` while it waits; only once the wall-clock limit has passed does it cost a look
+    at the CPU clock.
+    """
+
+    def __init__(self, limit: float, seconds: float, budget_first: bool, factor: float, cpu: CpuClock,
+                 cpu_started: float | None):
+        self.limit = limit
+        self.seconds = seconds  # the call's own limit, for messages
+        self.budget_first = budget_first  # the submission's remaining budget, not the call's limit, sets it
+        self._cpu = cpu
+        self._started = time.monotonic()
+        self._cpu_started = self.cpu_reading = cpu_started
+        self._until = self._started + limit
+        self._cap = self._started + factor * limit
+        self.starved = False  # stopped by the wall-clock cap with CPU time to spare: it waited, or slept
+
+    def left(self) -> float:
+        """Seconds until the call may be stopped; 0 when it is to be stopped now."""
+        now = time.monotonic()
+        if now < self._until:
+            return self._until - now
+        used = self._cpu_used()
+        if used is None or used >= self.limit:
+            return 0.0
+        if now >= self._cap:
+            self.starved = True
+            return 0.0
+        self._until = min(self._cap, now + max(self.limit - used, MIN_STEP))
+        return self._until - now
+
+    def used(self) -> tuple[float, float | None]:
+        """(wall-clock seconds, CPU seconds or None) since the call started."""
+        return time.monotonic() - self._started, self._cpu_used()
+
+    def _cpu_used(self) -> float | None:
+        if self._cpu_started is None:
+            return None
+        now = self.cpu_reading = self._cpu()
+        # A child reaped outside the sandbox takes its CPU time with it: the sum is then an underestimate,
+        # which only lets the call run on to the wall-clock cap.
+        return None if now is None else max(0.0, now - self._cpu_started)

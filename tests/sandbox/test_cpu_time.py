@@ -1,0 +1,89 @@
+"""A call's time is judged on the CPU time it gets (grader.sandbox.clock), so load from other processes cannot
+time out a correct submission, while a busy loop and a sleep are still stopped.
+
+Starvation is made deterministic by stopping the sandbox's processes (SIGSTOP) in the middle of a call: a
+stopped process gets no CPU, however quiet or busy the machine is.
+"""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from grader.sandbox import CallFailed, FailureKind, Limits
+from grader.sandbox.clock import TimeBudget
+
+STOPPED_SECONDS = 2.5
+
+
+def starve(box, seconds: float) -> threading.Thread:
+    """Stop every process of the sandbox for `seconds`, from another thread, starting shortly."""
+
+    def run():
+        time.sleep(0.1)
+        pids = box.leftover_processes()
+        signal_all(pids, signal.SIGSTOP)
+        time.sleep(seconds)
+        signal_all(pids, signal.SIGCONT)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def signal_all(pids, number):
+    for pid in pids:
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:  # killed meanwhile, when its call timed out
+            pass
+
+
+def test_a_call_starved_longer_than_its_limit_still_gets_its_cpu_time(open_box):
+    box = open_box("cpu_work", Limits(call_seconds=1.0, wall_factor=20.0))
+    thread = starve(box, STOPPED_SECONDS)
+    try:
+        assert box.call("forward", 0.3).value == 0.3
+    finally:
+        thread.join()
+
+
+def test_the_same_starvation_times_out_a_call_judged_on_the_clock_alone(open_box):
+    box = open_box("cpu_work", Limits(call_seconds=1.0, wall_factor=1.0))
+    thread = starve(box, STOPPED_SECONDS)
+    try:
+        with pytest.raises(CallFailed) as raised:
+            box.call("forward", 0.3)
+    finally:
+        thread.join()
+    assert raised.value.failure.kind is FailureKind.timeout
+
+
+def test_a_busy_loop_is_stopped_when_its_cpu_time_is_used(open_box, rnn_args):
+    box = open_box("loop_in_call", Limits(call_seconds=0.5, wall_factor=20.0))
+    with pytest.raises(CallFailed) as raised:
+        box.call("forward", *rnn_args)
+    assert raised.value.failure.kind is FailureKind.timeout
+    assert "did not finish within 0.5 s" in raised.value.failure.message
+
+
+def test_a_sleeping_call_is_stopped_by_the_wall_clock_cap(open_box):
+    box = open_box("cpu_work", Limits(call_seconds=0.3, wall_factor=3.0))
+    with pytest.raises(CallFailed) as raised:
+        box.call("init_params", 60)
+    failure = raised.value.failure
+    assert failure.kind is FailureKind.timeout
+    assert "stopped after 0.9 s" in failure.message and "waiting" in failure.message
+
+
+def test_sandboxes_sharing_a_budget_share_its_seconds(open_box):
+    limits = Limits(call_seconds=10.0, total_seconds=0.5, wall_factor=20.0)
+    budget = TimeBudget(limits)
+    first = open_box("cpu_work", limits, budget=budget)
+    with pytest.raises(CallFailed) as raised:
+        first.call("forward", 2.0)
+    assert raised.value.failure.kind is FailureKind.budget
+    second = open_box("cpu_work", limits, budget=budget)
+    assert second.load_failure is not None and second.load_failure.kind is FailureKind.budget
