@@ -57,7 +57,8 @@ class Failed(AssertionError):
     def __init__(self, reason: str, details: str = "", hint: str | Callable[[], str] = "", parts=(),
                  carried_from: str = ""):
         super().__init__(reason)
-        self.reason = reason
+        # A clause, which the report ends or goes on with: the sandbox's failure messages come as sentences.
+        self.reason = reason[:-1] if reason.endswith(".") and not reason.endswith("..") else reason
         self.details = details
         self.hint = hint
         self.parts = frozenset(parts)

@@ -32,6 +32,11 @@ SIGNAL_HINTS = MappingProxyType({
 })
 
 
+def sentence(text: str) -> str:
+    """`text` ended with a full stop, unless it already ends a sentence (an exception's own message may)."""
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def during(what: str, sizes: str) -> str:
     return f"{what} ({sizes})" if sizes else what
 
@@ -44,12 +49,12 @@ def from_worker(reply: dict, what: str, sizes: str, memory_bytes: int) -> Failur
     call = during(what, sizes)
     if kind is FailureKind.import_error:
         if reply.get("error_type") in ("SyntaxError", "IndentationError", "TabError"):
-            message = f"rnn.py could not be loaded because of a syntax error: {name}."
+            message = sentence(f"rnn.py could not be loaded because of a syntax error: {name}")
         else:
-            message = f"Importing rnn.py failed with {name}."
+            message = sentence(f"Importing rnn.py failed with {name}")
         return Failure(kind, message, detail)
     if kind is FailureKind.exception:
-        return Failure(kind, f"{call} raised {name}.", detail)
+        return Failure(kind, sentence(f"{call} raised {name}"), detail)
     if kind is FailureKind.memory:
         return Failure(
             kind,
