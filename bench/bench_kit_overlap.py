@@ -8,9 +8,16 @@ arguments, and prints the share of the full grader's distinct call inputs that t
 the checks alone and with the report's diagnostics (whose calls never score). Target: at most 5 % for
 the checks. Baseline before per-course case seeds: 89 % (375 of 423 distinct inputs).
 
-    python bench/bench_kit_overlap.py
+With --students N it also grades the reference as N students under per-student cases (grading.yaml
+`cases: per_student`) and prints, for every ordered pair, the share of one student's distinct call
+inputs that the other student's grading also sent (what answers one student's feedback could give
+another); the per-course baseline is 100 %, every student being sent the same inputs. Target: at most 5 %.
+
+    python bench/bench_kit_overlap.py [--students N]
 """
 
+import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -18,22 +25,46 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.assignment import load_assignment  # noqa: E402
-from grader.kit.overlap import measure_overlap  # noqa: E402
+from grader.kit.overlap import measure_overlap, student_call_inputs  # noqa: E402
 
 TARGET = 0.05
 BASELINE = 0.89
 
 
 def main():
-    overlap = measure_overlap(load_assignment())
+    parser = argparse.ArgumentParser(description="share of call inputs the kit (and other students) also sent")
+    parser.add_argument("--students", type=int, default=0, metavar="N", help="also measure per-student cases for N students")
+    args = parser.parse_args()
+    assignment = load_assignment()
+    failures = kit_overlap(assignment)
+    if args.students >= 2:
+        failures += student_overlap(assignment, args.students)
+    if failures:
+        sys.exit("; ".join(failures))
+
+
+def kit_overlap(assignment) -> list[str]:
+    overlap = measure_overlap(assignment)
     print(f"share of the full grader's distinct call inputs the kit also sent; target <= {TARGET:.0%}, "
           f"baseline {BASELINE:.0%}")
     print(f"{'calls of':24} {'full grader':>12} {'also in kit':>12} {'share':>8}")
     for label, (shared, total) in overlap.items():
         print(f"{label:24} {total:12d} {shared:12d} {shared / total:8.1%}")
     shared, total = overlap["checks"]
-    if shared / total > TARGET:
-        sys.exit(f"{shared / total:.1%} is over the {TARGET:.0%} target")
+    return [f"kit: {shared / total:.1%} is over the {TARGET:.0%} target"] if shared / total > TARGET else []
+
+
+def student_overlap(assignment, count: int) -> list[str]:
+    students = tuple(f"student {i + 1}" for i in range(count))
+    sent = student_call_inputs(assignment, students)
+    shares = [len(sent[a] & sent[b]) / len(sent[a]) for a, b in itertools.permutations(students, 2)]
+    anyone = [len(sent[a] & set().union(*(sent[b] for b in students if b != a))) / len(sent[a]) for a in students]
+    print(f"\nper-student cases, {count} students: share of one student's distinct call inputs another's grading "
+          f"also sent; target <= {TARGET:.0%}, per-course baseline 100%")
+    print(f"distinct call inputs per student: {min(map(len, sent.values()))}-{max(map(len, sent.values()))}")
+    print(f"one other student: mean {sum(shares) / len(shares):.1%}, max {max(shares):.1%} over {len(shares)} ordered pairs")
+    print(f"any other student: mean {sum(anyone) / len(anyone):.1%}, max {max(anyone):.1%}")
+    return [f"per-student: {max(shares):.1%} is over the {TARGET:.0%} target"] if max(shares) > TARGET else []
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ A spec folder holds ``contract.yaml`` (what students implement and the course's 
 ``load_assignment`` once; the sandbox, the checks, the oracle, the diagnostics and the report read what
 they need from the ``Assignment`` they are given and never open a spec file themselves. The full
 grader's assignment also carries the course's secret (``course-secret`` beside the spec files, made on
-first use; see grader.secret), which decides the cases the checks draw.
+first use; see grader.secret), which decides the cases the checks draw. A course whose grading.yaml says
+``cases: per_student`` draws each student's own: the edge that knows who handed a submission in (the
+class run, the Gradescope autograder, ``--student``) grades it under ``assignment.for_student(identity)``.
 
 Nothing here imports Hypothesis or the suite: which checks exist is the suite's business
 (``grader.checks.suite_for`` matches the suite against ``grading``).
@@ -14,13 +16,14 @@ Nothing here imports Hypothesis or the suite: which checks exist is the suite's 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.contract import Contract, Conventions, load_contract
 from grader.diagnostics.spec import ReportSpec, load_report_spec
-from grader.scoring import GradingSpec, load_grading_spec
-from grader.secret import KIT_SALT, course_secret
+from grader.scoring import PER_STUDENT, GradingSpec, load_grading_spec
+from grader.secret import KIT_SALT, course_secret, student_salt
 from grader.specfile import SpecError, default_spec_dir
 from grader.texts import TextError, load_text
 
@@ -47,6 +50,8 @@ class Assignment:
     text: TrainingText  # the report's training text (also the longer training check's)
     # The per-course secret the full grader draws its cases under (grader.secret); the student kit has none.
     course_secret: str = ""
+    # Whose cases are drawn, under ``cases: per_student`` (see for_student); empty: the course's.
+    student: str = ""
 
     @property
     def conventions(self) -> Conventions:
@@ -64,12 +69,27 @@ class Assignment:
 
     @property
     def case_salt(self) -> str:
-        """What the checks draw their cases under: the kit's public salt, or the course's secret."""
+        """What the checks draw their cases under: the kit's public salt, the course's secret, or the
+        student's salt derived from it (per-student cases)."""
         if self.grading.self_check:
             return KIT_SALT
         if not self.course_secret:
             raise SpecError(f"the assignment from {self.spec_dir} has no course secret; load it with load_assignment")
-        return self.course_secret
+        return student_salt(self.course_secret, self.student) if self.student else self.course_secret
+
+    @property
+    def per_student(self) -> bool:
+        """Whether the course draws each student's own cases (grading.yaml ``cases: per_student``)."""
+        return self.grading.cases == PER_STUDENT and not self.grading.self_check
+
+    def for_student(self, identity: str) -> Assignment:
+        """The assignment as it grades the student known by ``identity``: under per-student cases, with
+        that student's salt; otherwise (or with no identity) unchanged, the course's cases.
+
+        The identity is compared without case and runs of white space, so "Alice  Smith" and "alice
+        smith" are one student."""
+        student = " ".join(identity.split()).casefold()
+        return dataclasses.replace(self, student=student) if self.per_student and student else self
 
     @property
     def allowed_imports(self) -> tuple[str, ...]:

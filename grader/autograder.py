@@ -7,6 +7,12 @@ two folders, or nothing: grader.intake finds the most plausible file and says wh
 nothing to grade gets 0 points and one line saying what to upload. If the grader itself fails, the
 student gets 0 points and a message saying it is not their fault, and the traceback goes to this
 program's stdout, which Gradescope shows to instructors only.
+
+Under per-student cases (grading.yaml ``cases: per_student``) the cases are the submitter's own, drawn for
+their Gradescope user ID as /autograder/submission_metadata.json gives it (``users[].id``, which stays
+the same for an account across uploads and "Regrade all submissions"; a group's IDs together, sorted, so
+the group keeps its cases whoever uploads). Without that file the course's cases are used, and the log
+says so.
 """
 
 from __future__ import annotations
@@ -16,13 +22,15 @@ import sys
 import traceback
 from pathlib import Path
 
-from grader.assignment import load_assignment
+from grader.assignment import Assignment, load_assignment
 from grader.grading import grade_submission
 from grader.intake import NotGradable
 from grader.outputs import RESULTS, write_atomically, write_outputs
 from grader.render.terminal import make_console, render_terminal
 from grader.scoring import not_graded
 
+METADATA = "submission_metadata.json"  # Gradescope's, beside the submission folder
+MAX_METADATA_BYTES = 16 * 1024 * 1024
 CRASHED = ("the autograder itself failed while grading it (not a fault in your code); your instructor "
            "can see the details in the autograder's log, and a resubmission is graded afresh")
 
@@ -36,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     console = make_console()
     try:
         assignment = load_assignment()  # the course's spec, shipped in the autograder bundle
+        if assignment.per_student:
+            assignment = _for_submitter(assignment, submission.parent / METADATA)
         try:
             result = grade_submission(submission, assignment)
         except NotGradable as exc:
@@ -46,6 +56,38 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc(file=sys.stdout)
         _answer_anyway(results)
     return 0
+
+
+def _for_submitter(assignment: Assignment, metadata: Path) -> Assignment:
+    """The assignment with the submitter's own cases; the course's when the metadata names nobody (said in
+    the log, which only instructors see)."""
+    try:
+        student = gradescope_submitters(metadata)
+    except ValueError as exc:
+        print(f"Per-student cases: {exc}; graded with the course's cases instead.")
+        return assignment
+    print(f"Per-student cases: grading with the cases of Gradescope user {student}.")
+    return assignment.for_student(student)
+
+
+def gradescope_submitters(metadata: Path) -> str:
+    """The submitters' Gradescope user IDs from Gradescope's submission metadata (``users``: a list of
+    {"id", "name", "email"}), sorted and joined by " & "; ValueError says why there are none."""
+    try:
+        with metadata.open("rb") as f:
+            raw = f.read(MAX_METADATA_BYTES + 1)
+        if len(raw) > MAX_METADATA_BYTES:
+            raise ValueError(f"{metadata} is larger than {MAX_METADATA_BYTES // 1024**2} MiB")
+        data = json.loads(raw)
+    except FileNotFoundError:
+        raise ValueError(f"there is no {metadata}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{metadata} cannot be read as Gradescope's metadata ({exc})") from None
+    users = data.get("users") if isinstance(data, dict) else None
+    ids = sorted({str(user["id"]).strip() for user in users or () if isinstance(user, dict) and user.get("id") is not None} - {""})
+    if not ids:
+        raise ValueError(f"{metadata} names no user (no users[].id)")
+    return " & ".join(ids)
 
 
 def _answer_anyway(results: Path) -> None:

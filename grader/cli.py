@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dask", metavar="ADDRESS", help="class: grade on this Dask cluster (pip install \".[dask]\")")
     parser.add_argument("--spec", help="the course's spec folder (contract.yaml, grading.yaml, report.yaml, texts/), "
                         "or the name of a shipped one: default, mean-adam (the 2025/26 mean loss with Adam)")
+    parser.add_argument("--student", metavar="ID", help="one submission, under per-student cases (grading.yaml "
+                        "cases: per_student): whose cases to draw; give the ID a class run uses (the LMS's student "
+                        "ID, else the SIS ID, the e-mail, or the folder's name) to get the same cases")
     parser.add_argument("--fail-under", type=float, metavar="SCORE", help="exit with status 1 when the score is lower "
                         "(class: when any submission's final score is)")
     real = parser.add_argument_group("the course reports' figures on a real text (one submission)")
@@ -185,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         for note in reading.notes:
             console.print(f"warning: {note}", markup=False, highlight=False, style="yellow")
         if reading.reading is Reading.CLASS:
-            if args.text:
-                raise UsageError("--text is for one submission; give a submission's folder or file")
+            if args.text or args.student:
+                option = "--text" if args.text else "--student"
+                raise UsageError(f"{option} is for one submission; give a submission's folder or file")
             return _grade_class(args, assignment, console)
         return _grade_one(args, assignment, console)
     except (UsageError, OutputError, SpecError, TextError, FixtureError, BatchError, SandboxUnavailable) as exc:
@@ -280,7 +284,7 @@ def _load(spec_dir: Path | None, console) -> Assignment:
     """The assignment, loaded once; says so when loading made the course's secret (the instructor keeps it)."""
     had_secret = secret_path(spec_dir).exists()
     assignment = load_assignment(spec_dir)
-    if assignment.course_secret and not had_secret:
+    if not had_secret and secret_path(spec_dir).exists():  # not when the environment gives the secret
         console.print(f"Made the course secret {secret_path(spec_dir)}: it decides the graded cases; keep it "
                       "with the course's spec.", markup=False, highlight=False)
     return assignment
@@ -288,6 +292,7 @@ def _load(spec_dir: Path | None, console) -> Assignment:
 
 def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int:
     real_text = _real_text(args, assignment)
+    assignment = _for_student(args.student, assignment, console)
     doing = f"Grading {args.path.name}" + (
         f", then {real_text.n_updates or assignment.report.real_text.n_updates} updates on {real_text.name}"
         if real_text else "")
@@ -302,6 +307,19 @@ def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int
     if args.fail_under is not None and result.score < args.fail_under:
         return 1
     return 0
+
+
+def _for_student(student: str | None, assignment: Assignment, console) -> Assignment:
+    """The assignment with the student's own cases under per-student cases; says when --student and the
+    course's setting do not go together (the course's cases are used then)."""
+    if assignment.per_student and not (student or "").strip():
+        console.print(f"warning: {assignment.grading.path} draws each student's own cases (cases: per_student), "
+                      "but no --student was given: graded with the course's cases.", markup=False,
+                      highlight=False, style="yellow")
+    elif student is not None and not assignment.per_student:
+        console.print(f"warning: --student changes nothing: {assignment.grading.path} draws the same cases for "
+                      "every student (cases: per_course).", markup=False, highlight=False, style="yellow")
+    return assignment.for_student(student or "")
 
 
 def _limits(args: argparse.Namespace, assignment) -> Limits:

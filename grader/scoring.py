@@ -25,6 +25,10 @@ PUBLIC = Visibility.VISIBLE
 NOT_RUN = "not run"  # the isolation tier of a submission that never reached the sandbox
 # What a difference that is another function's fault alone costs: nothing (forgive) or points (penalize).
 CARRIED_ERRORS = ("forgive", "penalize")
+# Which cases the full grader draws: the course's, the same for every student, or each student's own
+# (grader.secret.student_salt).
+PER_COURSE, PER_STUDENT = "per_course", "per_student"
+CASES = (PER_COURSE, PER_STUDENT)
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,14 @@ class GradingSpec:
     limits: Limits = field(default_factory=Limits)  # the sandbox's limits while the checks run
     carried_errors: str = CARRIED_ERRORS[0]  # error carried forward: forgive or penalize
     top_level_code_penalty: float = 0.0  # points off when rnn.py had to be graded without its top-level code
+    cases: str = PER_COURSE  # PER_COURSE or PER_STUDENT
 
 
 def load_grading_spec(path: Path) -> GradingSpec:
     """Read grading.yaml; raise SpecError naming the file, the check and the field for anything wrong."""
     spec = SpecFile(path, "grading spec")
     raw = spec.mapping(spec.raw, "top level", ("total", "relative_error_floor", "checks"),
-                       ("self_check", "limits", "carried_errors", "top_level_code_penalty"))
+                       ("self_check", "limits", "carried_errors", "top_level_code_penalty", "cases"))
     total = spec.number(raw["total"], "field 'total'")
     floor = spec.number(raw["relative_error_floor"], "field 'relative_error_floor'")
     entries = raw["checks"]
@@ -83,11 +88,12 @@ def load_grading_spec(path: Path) -> GradingSpec:
         spec.fail("field 'self_check'", "must be a mapping with hidden_checks (a whole number of at least 0) and "
                   "hypothesis (the version the kit was built with)")
     carried = spec.choice(raw.get("carried_errors", CARRIED_ERRORS[0]), "field 'carried_errors'", CARRIED_ERRORS)
+    cases = spec.choice(raw.get("cases", PER_COURSE), "field 'cases'", CASES)
     return GradingSpec(spec.path, total, floor, checks, spec.digest, self_check=self_check is not None,
                        hidden_checks=self_check["hidden_checks"] if self_check else 0,
                        hypothesis=self_check["hypothesis"] if self_check else "",
                        limits=_limits(spec, raw.get("limits", {})), carried_errors=carried,
-                       top_level_code_penalty=penalty)
+                       top_level_code_penalty=penalty, cases=cases)
 
 
 def _limits(spec: SpecFile, raw) -> Limits:

@@ -9,10 +9,16 @@ The secret is made once, on first use (or by ``python -m grader secret``), reada
 It is never copied into the kit. Keep it with the course's spec folder: a new secret means new cases.
 Where the spec folder is not the place for it (a grader installed read-only, a CI's or an autograder's
 secret store), the environment variable RNN_GRADER_COURSE_SECRET gives it instead, and wins over the file.
+
+A course may also draw each student's own cases (grading.yaml, ``cases: per_student``): the salt is then
+an HMAC of the student's identity keyed by the course secret, so it is fixed for a student, differs
+between students, and neither another student's salt nor the secret can be worked out from it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -24,6 +30,14 @@ SECRET_ENV = "RNN_GRADER_COURSE_SECRET"
 KIT_SALT = "student kit"  # public: the kit's cases are in the kit anyway
 SECRET_BYTES = 32
 MAX_SECRET_CHARS = 1024
+
+
+def student_salt(secret: str, student: str) -> str:
+    """The salt of one student's cases: HMAC-SHA256 of the student's identity, keyed by the course secret."""
+    if not secret or not student:
+        raise ValueError("a student's salt needs the course secret and the student's identity")
+    return hmac.new(secret.encode(), b"student cases\0" + student.encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()
 
 
 def secret_path(spec_dir: Path | None = None) -> Path:

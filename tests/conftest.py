@@ -5,8 +5,12 @@ tests/kit`): a run never ends with "no tests ran" because of the tiers. An expli
 """
 
 import os
+import shutil
 
-from grader.secret import SECRET_ENV
+import pytest
+
+from grader.secret import SECRET_ENV, SECRET_FILE
+from grader.specfile import default_spec_dir
 
 
 def pytest_configure(config):
@@ -27,3 +31,15 @@ def pytest_collection_modifyitems(config, items):
         return
     config.hook.pytest_deselected(items=slow)
     items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+@pytest.fixture
+def per_student_spec(tmp_path):
+    """A copy of the shipped spec folder whose grading.yaml draws each student's own cases."""
+    copy = tmp_path / "per-student-spec"
+    shutil.copytree(default_spec_dir(), copy, ignore=shutil.ignore_patterns("__pycache__", SECRET_FILE))
+    grading = copy / "grading.yaml"
+    text = grading.read_text()
+    assert "\ncases: per_course\n" in text
+    grading.write_text(text.replace("\ncases: per_course\n", "\ncases: per_student\n"))
+    return copy

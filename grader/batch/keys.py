@@ -45,7 +45,8 @@ def content_digest(path: Path) -> str:
 
 def spec_digest(assignment) -> str:
     """The digest of everything in the course's configuration that decides a grade: the spec folder's
-    files, the training text wherever it lives, and the cases' salt (hashed, so the key never reveals it)."""
+    files, the training text wherever it lives, and the cases' salt (hashed, so the key never reveals it;
+    under per-student cases the student's own, so each submission's key is taken with its task's assignment)."""
     folder = Path(assignment.spec_dir)
     digest = hashlib.sha256()
     for pattern in SPEC_PATTERNS:

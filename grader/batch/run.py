@@ -100,7 +100,7 @@ def grade_class(
     except OSError as exc:
         raise BatchError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
 
-    spec = spec_digest(assignment)
+    specs: dict[str, str] = {}  # per submission: with per-student cases the salt, so the key, is the student's own
     staging = out_dir / STAGING
     entries = {entry.name: entry for entry in found.entries}
     students = lms.identify(((e.name, e.path.name) for e in found.entries), mapping=workflow.mapping,
@@ -117,7 +117,7 @@ def grade_class(
     def key_of(name: str, result: SubmissionResult) -> str | None:
         # The tier the result was graded in, not the one this run chose: a cluster's workers may differ.
         content = contents[name]
-        return None if content is None else grading_key(content, spec, limits, result.isolation_tier)
+        return None if content is None else grading_key(content, specs[name], limits, result.isolation_tier)
 
     def reusable(where: Path, name: str) -> SubmissionResult | None:
         """The result stored in where/<name>/ if its key is the one it would get now; a weak tier's result
@@ -164,7 +164,9 @@ def grade_class(
 
     for entry in found.entries:
         name = entry.name
-        task, contents[name] = _task(entry, assignment, limits, ship=dask_address is not None, policy=Policy(policy))
+        task, contents[name] = _task(entry, assignment.for_student(lms.case_identity(students[name], name)), limits,
+                                     ship=dask_address is not None, policy=Policy(policy))
+        specs[name] = spec_digest(task.assignment)
         previous = previous_result(out_dir, name)
         key_matches = reusable(out_dir, name) is not None
         if retry_failed and previous is not None and problem_of(previous)[0] not in RETRIED:

@@ -2,11 +2,13 @@
 
 Both gradings run the reference; every call's function and arguments are digested as they go to the
 sandbox. The kit's side is the recording run its builder makes; the full grader's side is a grading
-with every check, under the course's case secret.
+with every check, under the course's case secret. Under per-student cases, ``student_call_inputs`` gives
+each student's side, for the share of one student's call inputs another student's grading also sent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from pathlib import Path
 from unittest import mock
 
 from grader.assignment import Assignment
+from grader.scoring import PER_STUDENT
 from grader.grading import grade_submission
 from grader.kit.record import record_expected_values, write_reference_submission
 from grader.sandbox import protocol
@@ -35,6 +38,21 @@ def measure_overlap(assignment: Assignment) -> dict[str, tuple[int, int]]:
             grade_submission(Path(tmp), assignment, diagnostics=diagnostics)
         figures[label] = (len(full & kit), len(full))
     return figures
+
+
+def student_call_inputs(assignment: Assignment, students: tuple[str, ...]) -> dict[str, set[str]]:
+    """student -> the distinct call inputs of grading the reference (checks only) with that student's
+    cases, under per-student cases whatever ``assignment``'s grading.yaml says."""
+    grading = dataclasses.replace(assignment.grading, cases=PER_STUDENT)
+    per_student = dataclasses.replace(assignment, grading=grading)
+    found = {}
+    with tempfile.TemporaryDirectory(prefix="rnn-grader-overlap-") as tmp:
+        write_reference_submission(Path(tmp), assignment)
+        for student in students:
+            with call_inputs() as sent:
+                grade_submission(Path(tmp), per_student.for_student(student), diagnostics=False)
+            found[student] = sent
+    return found
 
 
 @contextmanager

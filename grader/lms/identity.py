@@ -10,6 +10,8 @@
   `name`, `sis_id`, `email`, `submitted_at`) for everything else; its non-empty cells win over what the
   name says, its empty ones leave that as it is.
 A submission matched by none keeps its folder name as the student's name, with no ID.
+
+``case_identity`` picks, of all that, what names the student for per-student cases.
 """
 
 from __future__ import annotations
@@ -55,6 +57,22 @@ def identify(
         given = mapping.get(name) or mapping.get(source)
         found[name] = parsed if given is None else _merged(parsed, given)
     return found
+
+
+def case_identity(identity: StudentIdentity, entry_name: str) -> str:
+    """What a class run draws a student's own cases for (grading.yaml ``cases: per_student``).
+
+    It must stay the same when the student uploads again and when the class is regraded, or their cases
+    (so their grade) would change with nothing of theirs changed. The LMS's ID does: a Canvas user ID or a
+    Moodle participant number stays, while the download's file name carries the submission's own ID (and
+    "late") and Gradescope's export numbers each submission afresh. So: the LMS's (or the mapping file's)
+    student ID, else the SIS ID, else the e-mail, and only when none is known the entry's name as found
+    in the class folder. A group's members are sorted, so the group is one identity whoever uploaded.
+    """
+    for value in (identity.student_id, identity.sis_id, identity.email):
+        if members := sorted(filter(None, (m.strip() for m in value.split(" & ")))):
+            return " & ".join(members)
+    return entry_name
 
 
 def _merged(parsed: StudentIdentity, given: StudentIdentity) -> StudentIdentity:

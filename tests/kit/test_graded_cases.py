@@ -96,3 +96,17 @@ def test_a_spec_folder_where_the_secret_cannot_be_made_is_one_clear_error(spec_d
     monkeypatch.setattr("grader.secret.os.open", refuse)
     with pytest.raises(SpecError, match="cannot create the course secret .*Permission denied.*--spec"):
         load_assignment(spec_dir)
+
+
+def test_a_kit_built_for_per_student_cases_holds_neither_the_secret_nor_any_students_salt(per_student_spec, tmp_path):
+    from grader.kit import build_kit
+
+    assignment = load_assignment(per_student_spec)
+    assert assignment.per_student
+    kit = build_kit(tmp_path / "kit", assignment)
+    salts = [assignment.for_student(who).case_salt for who in ("alice", "bob", "1001")]
+    for path in (p for p in kit.path.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for secret in (assignment.course_secret, *salts):
+            assert secret.encode() not in data, path
+    assert "cases" not in (kit.path / "specs" / "grading.yaml").read_text()  # the kit draws the kit's cases
