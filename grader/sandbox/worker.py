@@ -2,13 +2,14 @@
 
 Runs as `python -S -P -u -B worker.py CONFIG_JSON` in a scrubbed environment, possibly
 inside bubblewrap, so it must stay self-contained: standard library, numpy and the
-sibling protocol.py (loaded by path under a private name), never the `grader` package.
+siblings protocol.py and netfilter.py (loaded by path under private names), never the
+`grader` package.
 It must also run on Windows for the student kit: POSIX-only modules (resource, ctypes'
 prctl) are used only where they exist, and with "stdio" the channel is the standard
 streams instead of inherited descriptors.
 
-Order matters: everything the worker itself needs is imported and the resource limits
-and privilege drop are applied before any student code runs; student code can then do
+Order matters: everything the worker itself needs is imported and the resource limits,
+privilege drop and network filter are applied before any student code runs; student code can then do
 anything inside this process, which is why the grader trusts nothing it sends back.
 """
 
@@ -35,8 +36,9 @@ MAX_TEXT = 4000
 MAX_FRAMES = 20
 
 
-def load_protocol(path):
-    spec = importlib.util.spec_from_file_location("_rnn_grader_sandbox_protocol", path)
+def load_sibling(path, name):
+    """One of the grader's files copied beside this one, under a private name (never `grader.*`)."""
+    spec = importlib.util.spec_from_file_location(f"_rnn_grader_sandbox_{name}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -324,7 +326,7 @@ def serve(channel, module, root):
 
 
 def setup(config):
-    """Everything before student code runs: limits, privileges, seeds, sys.path."""
+    """Everything before student code runs: limits, privileges, the network filter, seeds, sys.path."""
     site.setquit()  # exit() and quit() as students know them, without site's .pth hooks
     join_groups(config["cgroups"])
     apply_limits(config["rlimits"], config["strict_limits"])
@@ -332,6 +334,9 @@ def setup(config):
         drop_privileges(*config["user"])
     if config["parent_pid"] is not None:
         die_with_parent(config["parent_pid"])
+    if config["deny_network"]:
+        # Fail closed: the tier promised no network, so an error here stops the worker before rnn.py runs.
+        load_sibling(os.path.join(os.path.dirname(os.path.abspath(__file__)), "netfilter.py"), "netfilter").install()
     sys.dont_write_bytecode = True
     root = os.path.realpath(config["submission"])
     os.chdir(root)
@@ -363,7 +368,7 @@ def standard_stream_channel():
 
 def main():
     config = CONFIG
-    protocol = load_protocol(config["protocol"])
+    protocol = load_sibling(config["protocol"], "protocol")
     call_fd, reply_fd = standard_stream_channel() if config.get("stdio") else (config["call_fd"], config["reply_fd"])
     channel = Channel(protocol, call_fd, reply_fd, config["max_bytes"])
     try:

@@ -1,10 +1,11 @@
 """Run by the install-layout tests with another interpreter: which tier the grader installed there picks,
-and what a hostile submission reaches from it. Prints one JSON object.
+and what a hostile submission reaches from it (files, imports, a TCP port on 127.0.0.1). Prints one JSON object.
 
     python layout_probe.py HOSTILE_DIR [--no-bwrap] [--allow-weak] [TARGET ...]
 """
 
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -32,6 +33,10 @@ def main(argv):
             reachable = [*targets, str(classmate.scratch_dir / "rnn.py")]
             found["readable"] = box.call("forward", reachable).value
             found["imported"] = box.call("import_names", ["grader", "reference", "yaml", "hypothesis"]).value
+        with Sandbox(hostile / "network_ways", limits, **options) as box, socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)  # a connection would be queued; none is accepted
+            found["network"] = box.call("connect_tcp", listener.getsockname()[1]).value
     except SandboxUnavailable as exc:
         found["refused"] = str(exc)
     print(json.dumps(found))

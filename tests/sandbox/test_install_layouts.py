@@ -1,9 +1,10 @@
 """The grader installed as courses install it, each attacked by a submission that reads what it can reach.
 
 Each layout is a real interpreter with the grader pip-installed into it; the probe (layout_probe.py) runs
-there and reports the tier and what the hostile submission could read or import: the reference and the
-grader (installed in the venv), a package of the base installation's site-packages (yaml), and a
-classmate's scratch copy graded at the same time. Slow: each builds a venv and installs the grader.
+there and reports the tier and what the hostile submission could read, import or connect to: the reference
+and the grader (installed in the venv), a package of the base installation's site-packages (yaml), a
+classmate's scratch copy graded at the same time, and a TCP port on 127.0.0.1. Slow: each builds a venv and
+installs the grader.
 """
 
 import json
@@ -50,6 +51,7 @@ def probe(python: Path, *options: str) -> dict:
 def assert_nothing_reached(found: dict) -> None:
     assert str(found["imports"]).lower() == "agg", "the allowed packages must import"
     assert found["readable"] == [] and found["imported"] == []
+    assert found["network"] != "ok"
 
 
 @pytest.fixture
@@ -95,7 +97,9 @@ def test_debian_python_without_bwrap_refuses_until_the_grader_is_unreadable_then
     assert "can read the grader's files" in refused["refused"] and "chmod" in refused["refused"], refused
     weak = probe(python, "--no-bwrap", "--allow-weak")
     assert weak["tier"] == "plain-process" and weak["weak"] and weak["readable"], weak  # recorded: it reads all
+    assert weak["network"] == "PermissionError", weak  # but it has no network where seccomp works
     run("chmod", "-R", "o-rwx", *(f"{refused['site']}/{name}" for name in ("grader", "reference", "specs")))
     found = probe(python, "--no-bwrap")
     assert found["tier"] == "unprivileged-user", found
     assert_nothing_reached(found)
+    assert found["network"] == "PermissionError", found  # the seccomp filter: no network namespace here

@@ -5,7 +5,9 @@ The worker runs under `bwrap` with no network, its own PID/IPC/UTS namespaces, a
 base installation when it is a venv, of Debian's dist-packages) is covered by an empty tmpfs, and the
 allowed packages are bound back side by side at /sandbox/site: whatever the install layout, the grader,
 the reference and every other package are out of sight. The probe checks exactly that before the tier
-is used. As root the worker also drops to a uid of its own (no groups, no capabilities).
+is used. As root the worker also drops to a uid of its own (no groups, no capabilities). Where seccomp
+works the worker also installs the network filter of the other tiers (netfilter.py), a second line behind
+the network namespace.
 
 Killing: SIGKILL to bwrap takes down the PID namespace (and --die-with-parent does the same if the
 grader dies), which kills every process the submission started, daemons and setsid'd children included;
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import sysconfig
 
+from .. import netfilter
 from ..packages import Exposed
 from ..processes import UidLease, kill_uid, uid_range
 from .base import PYTHON_FLAGS, Layout, Tier, Worker, probe_script, python_executable, run_probe, scrubbed_environment
@@ -107,7 +110,9 @@ def bwrap_arguments(root_mode: bool, user_namespace: bool, tmp_bytes: int, expos
         if os.path.exists(config):
             args += ["--ro-bind", config, config]
     # /tmp first: an interpreter or venv installed under /tmp is bound on top of the private one.
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+             # POSIX semaphores (multiprocessing.Pool, Queue) live in /dev/shm, which --dev leaves root-only.
+             "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm"]
     made = {"/tmp"}
     for root in python_roots():
         # bwrap would create missing parents as 0700 root, unreadable for the worker uid.
@@ -179,7 +184,7 @@ class Bubblewrap(Tier):
     def worker_config(self) -> dict:
         # --die-with-parent stands in for the kernel's parent-death signal.
         return {"user": None if self.lease is None else [self.lease.uid, self.lease.gid],
-                "parent_pid": None, "cgroups": self.group_files()}
+                "parent_pid": None, "cgroups": self.group_files(), "deny_network": netfilter.unavailable() is None}
 
     def group_files(self) -> list[str]:
         return [] if self.group is None else [f"{INSIDE_CGROUP}/{i}/cgroup.procs" for i in range(len(self.group.folders))]
@@ -215,5 +220,8 @@ class Bubblewrap(Tier):
 
     def description(self, limits_summary: str) -> str:
         who = f"as uid {self.uid}" if self.uid is not None else "in a user namespace"
-        return (f"Ran inside bubblewrap {who}, with no network, its own process namespace, a private /tmp, "
+        network = "no network (a network namespace of its own" + (
+            ", and a seccomp filter denying every socket but Unix-domain ones)" if netfilter.unavailable() is None
+            else ")")
+        return (f"Ran inside bubblewrap {who}, with {network}, its own process namespace, a private /tmp, "
                 f"no files of the grader and no packages but the allowed ones visible; limits: {limits_summary}.")

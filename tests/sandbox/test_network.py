@@ -1,0 +1,175 @@
+"""No network in the sandbox: the seccomp filter the worker installs on itself (netfilter.py), in every tier
+that runs here, and the Unix-domain sockets and packages a submission may still use.
+
+The student kit's portable tier has the network (the code is the student's own, on their own machine): its
+results are recorded here so that a change is seen.
+"""
+
+import os
+import shutil
+import socket
+import threading
+
+import pytest
+
+from grader.sandbox import Policy, Sandbox, SandboxError, netfilter
+from grader.sandbox.tiers import unprivileged
+
+from .conftest import FAST, FUNCTIONS, HOSTILE, PACKAGES, TIERS_HERE
+
+FILTER = netfilter.unavailable() is None
+needs_filter = pytest.mark.skipif(not FILTER, reason=f"seccomp does not work here: {netfilter.unavailable()}")
+
+
+def filtered(tier: str) -> bool:
+    """Whether the worker of `tier` runs under the filter here (every tier but the kit's, where seccomp works)."""
+    return FILTER and tier != "portable"
+
+
+@pytest.fixture
+def tcp_listener():
+    """(port, what it received): a listener on 127.0.0.1 that accepts one connection for a few seconds."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(5.0)
+        got = []
+
+        def accept():
+            try:
+                connection, _ = listener.accept()
+                with connection:
+                    got.append(connection.recv(100))
+            except OSError:
+                pass
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        yield listener.getsockname()[1], got
+        thread.join()
+
+
+def test_a_tcp_connection_to_the_host_is_refused_with_a_permission_error(open_box, tier, tcp_listener):
+    port, got = tcp_listener
+    result = open_box("network_ways").call("connect_tcp", port).value
+    if filtered(tier):
+        assert result == "PermissionError"
+    elif tier == "bubblewrap":
+        assert result != "ok"  # its own network namespace: nothing listens on its loopback
+    else:
+        assert result == "ok"  # recorded: the kit has the network
+        return
+    assert got == []
+
+
+def test_a_udp_datagram_to_the_host_never_arrives(open_box, tier):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as receiver:
+        receiver.bind(("127.0.0.1", 0))
+        result = open_box("network_ways").call("send_udp", receiver.getsockname()[1]).value
+        receiver.settimeout(1.0)  # a datagram sent on loopback is queued before the call returns
+        try:
+            arrived = receiver.recv(100)
+        except TimeoutError:
+            arrived = None
+    if tier == "portable":
+        assert result == "ok" and arrived == b"stolen over udp"  # recorded: the kit has the network
+    else:
+        assert result == ("PermissionError" if filtered(tier) else "ok") and arrived is None
+
+
+def test_a_child_process_inherits_the_filter(open_box, tier, tcp_listener):
+    if not filtered(tier):
+        pytest.skip(f"no filter in tier {tier} here")
+    port, got = tcp_listener
+    assert open_box("network_ways").call("child_connects", port).value == "PermissionError"
+    assert got == []
+
+
+def test_every_address_family_but_unix_is_denied(open_box, tier):
+    if not filtered(tier):
+        pytest.skip(f"no filter in tier {tier} here")
+    families = open_box("network_ways").call("open_families").value
+    assert families == dict.fromkeys(("AF_INET", "AF_INET6", "AF_PACKET", "AF_NETLINK"), "PermissionError")
+
+
+def test_system_calls_that_get_around_socket_are_denied(open_box, tier):
+    if not filtered(tier):
+        pytest.skip(f"no filter in tier {tier} here")
+    box = open_box("network_ways")
+    assert box.call("io_uring").value == os.strerror(1)  # EPERM; allowed, it would fail with EFAULT
+    if os.uname().machine == "x86_64":
+        assert box.call("x32_socket").value == os.strerror(1)
+
+
+def test_the_filter_is_on_exactly_where_the_tier_says_so(open_box, tier):
+    box = open_box("network_ways")
+    assert box.call("seccomp_mode").value == ("2" if filtered(tier) else "0")
+    if tier in ("plain-process", "unprivileged-user", "bubblewrap"):
+        assert ("seccomp filter" in box.tier_description) is FILTER
+    if tier == "plain-process" and not FILTER:
+        assert "it could use the network" in box.tier_description
+    if tier == "unprivileged-user":
+        assert "no network" in box.tier_description
+
+
+def test_unix_domain_sockets_and_multiprocessing_still_work(open_box):
+    box = open_box("unix_sockets")
+    assert box.load_failure is None
+    assert box.call("socketpair_round_trip").value == "ping"
+    assert box.call("duplex_pipe_round_trip").value == [1, 2, 3]
+    assert box.call("pool_map").value == [1, 4, 9, 16]
+    assert box.call("listener_round_trip").value == "hello over AF_UNIX"
+
+
+def test_the_allowed_packages_work_under_the_filter(open_box):
+    assert open_box("unix_sockets").call("allowed_packages").value == [True, 6.0, 0.5, pytest.approx(8.0)]
+
+
+@needs_filter
+@pytest.mark.parametrize("tier", [t for t in TIERS_HERE if t != "portable"])
+def test_a_worker_that_cannot_install_the_filter_refuses_to_run_the_submission(tier, monkeypatch):
+    """As on a kernel without seccomp: the worker's copy of netfilter.py fails, the sandbox reports a setup
+    error and the submission (which would exit at import) never runs."""
+    copy = shutil.copyfile
+
+    def broken_filter(source, destination, **kwargs):
+        done = copy(source, destination, **kwargs)
+        if os.path.basename(destination) == "netfilter.py":
+            with open(destination, "a") as f:
+                f.write("\n\ndef install():\n    raise NetworkFilterError('seccomp is not supported here')\n")
+        return done
+
+    monkeypatch.setattr(shutil, "copyfile", broken_filter)
+    box = Sandbox(HOSTILE / "exit_at_import", FAST, tier=tier,
+                  policy=Policy.allow_weak, functions=FUNCTIONS, packages=PACKAGES)
+    try:
+        with pytest.raises(SandboxError, match="seccomp is not supported here"):
+            box.load_failure
+    finally:
+        box.close()
+    assert box.leftover_processes() == []
+
+
+def test_an_unknown_architecture_gets_no_filter_and_a_reason(monkeypatch):
+    uname = os.uname()
+    fake = type(uname)((uname.sysname, uname.nodename, uname.release, uname.version, "sparc64"))
+    monkeypatch.setattr(netfilter.os, "uname", lambda: fake)
+    with pytest.raises(netfilter.NetworkFilterError, match="no seccomp filter is written for sparc64"):
+        netfilter.install()  # refuses before anything is installed in this process
+    assert "sparc64" in netfilter.unavailable.__wrapped__()
+
+
+def test_without_seccomp_the_uid_tier_is_not_used_and_the_weak_tier_says_it_has_the_network(monkeypatch):
+    reason = "no seccomp filter is written for sparc64 with a 64-bit Python"
+    monkeypatch.setattr(netfilter, "unavailable", lambda: reason)
+    unprivileged._reason.cache_clear()
+    try:
+        found = unprivileged._reason((), None)
+    finally:
+        unprivileged._reason.cache_clear()
+    if os.geteuid() == 0:
+        assert "only a seccomp filter takes the network away" in found and reason in found
+    with Sandbox(HOSTILE / "network_ways", FAST, tier="plain-process", policy=Policy.allow_weak,
+                 functions=FUNCTIONS, packages=PACKAGES) as box:
+        assert f"it could use the network (no seccomp filter: {reason})" in box.tier_description
+        assert box.call("seccomp_mode").value == "0"  # the weak tier does not ask for what does not work
