@@ -1,9 +1,10 @@
 """Which isolation tier a sandbox gets: the strongest that works here, or a refusal that says why.
 
 The tiers, one module each under tiers/: bubblewrap and unprivileged-user are strong (the worker can
-reach neither the grader's files, nor other submissions, nor, under bubblewrap, any package but the
-allowed ones or the host). plain-process is weak and used only when the instructor accepts it with
---allow-weak-sandbox. portable is the student kit's: the code there is the student's own.
+reach neither the grader's files, nor other submissions, nor the network (a namespace of its own, or the
+seccomp filter of netfilter.py), nor, under bubblewrap, any package but the allowed ones or the host).
+plain-process is weak and used only when the instructor accepts it with --allow-weak-sandbox. portable is
+the student kit's: the code there is the student's own.
 """
 
 from __future__ import annotations
