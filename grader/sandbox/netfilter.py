@@ -36,6 +36,7 @@ import socket
 import struct
 import subprocess
 import sys
+from types import MappingProxyType
 
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_SET_MODE_FILTER = 1
@@ -66,19 +67,19 @@ class Abi:
     seccomp: int
     socket: int
     socketpair: int
-    denied: dict[str, int]  # denied whatever their arguments
+    denied: MappingProxyType  # name -> number: denied whatever their arguments
     foreign_from: int | None = None  # numbers from here on belong to another ABI on the same architecture
 
 
-ABIS = {
+ABIS = MappingProxyType({
     "x86_64": Abi(audit_arch=0xC000003E, seccomp=317, socket=41, socketpair=53,
-                  denied={"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-                          "pidfd_getfd": 438, "ptrace": 101, "process_vm_writev": 311},
+                  denied=MappingProxyType({"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                                           "pidfd_getfd": 438, "ptrace": 101, "process_vm_writev": 311}),
                   foreign_from=0x40000000),  # __X32_SYSCALL_BIT
     "aarch64": Abi(audit_arch=0xC00000B7, seccomp=277, socket=198, socketpair=199,
-                   denied={"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-                           "pidfd_getfd": 438, "ptrace": 117, "process_vm_writev": 271}),
-}
+                   denied=MappingProxyType({"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                                            "pidfd_getfd": 438, "ptrace": 117, "process_vm_writev": 271})),
+})
 
 
 class NetworkFilterError(OSError):
