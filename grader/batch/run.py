@@ -32,11 +32,12 @@ from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv
 from grader.results import ClassResult, ClassSubmission, Problem, RegradeChange, SimilaritySummary, SubmissionResult
 from grader.sandbox import Limits, Policy, SandboxUnavailable
-from grader.sandbox.isolation import choose
+from grader.sandbox.isolation import choose, open_to_others
 from grader.sandbox.packages import resolve
 
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
 RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)  # what --retry-failed grades again
+UID_TIER = "unprivileged-user"
 
 
 @dataclasses.dataclass
@@ -90,15 +91,18 @@ def grade_class(
         raise BatchError(f"--jobs must be at least 1, not {jobs}")
     limits = limits or assignment.grading.limits
     try:  # refuse once, before anything runs, rather than once per submission
-        choose(Policy(policy), resolve(assignment.allowed_imports))
+        tier = choose(Policy(policy), resolve(assignment.allowed_imports))
     except SandboxUnavailable as exc:
         raise BatchError(str(exc)) from None
     found = discover(folder, exclude=out_dir)
     _refuse_output_among_submissions(folder, out_dir, found.entries)
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BatchError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
+    if tier == UID_TIER and dask_address is None:
+        _keep_from_other_users(folder, out_dir, created)
 
     specs: dict[str, str] = {}  # per submission: with per-student cases the salt, so the key, is the student's own
     staging = out_dir / STAGING
@@ -283,6 +287,20 @@ def _similarity(out_dir: Path, entries: dict[str, Entry], workflow: ClassWorkflo
     summary = SimilaritySummary(SIMILARITY, len(found.flagged), found.pairs_compared, found.threshold, found.known_solutions)
     note = "" if workflow.template else "no template was given (--template), so code handed out to everyone counts as shared"
     return summary, note
+
+
+def _keep_from_other_users(folder: Path, out_dir: Path, created: bool) -> None:
+    """The unprivileged-user tier runs each submission as a uid of its own, to which the class folder and the
+    results are "other users'" files: it must not reach them (classmates' code, their reports' expected
+    values). An output folder the grader has just made is closed to others; anything else open is refused."""
+    if created and open_to_others(out_dir):
+        out_dir.chmod(out_dir.stat().st_mode & ~0o007)
+    open_ = [str(path) for path in (folder, out_dir) if open_to_others(path)]
+    if open_:
+        raise BatchError(
+            f"submissions run here as a user of their own (the unprivileged-user sandbox), and other users can "
+            f"enter {' and '.join(open_)}, so a submission could read its classmates' code or results. "
+            f"Fix: chmod o-rwx {' '.join(open_)}")
 
 
 def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> None:

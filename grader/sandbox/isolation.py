@@ -13,6 +13,7 @@ import enum
 import importlib
 import importlib.util
 import os
+import stat
 import threading
 from pathlib import Path
 from types import MappingProxyType
@@ -100,6 +101,16 @@ def choose(policy: Policy, exposed: Exposed, requested: str | None = None) -> st
         if found[name] is None:
             return name
     raise SandboxUnavailable(refusal(found))
+
+
+def open_to_others(path: Path) -> bool:
+    """Whether a user outside the owner's groups, as the unprivileged-user tier's worker is, can list or enter
+    `path`: every folder above it lets others through, and it lets them in. Mode bits only (no ACLs)."""
+    path = Path(path).resolve()
+    for folder in reversed(path.parents):
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return False
+    return bool(os.stat(path).st_mode & (stat.S_IROTH | stat.S_IXOTH))
 
 
 def refusal(found: dict[str, str | None]) -> str:
