@@ -6,6 +6,8 @@ tests/kit`): a run never ends with "no tests ran" because of the tiers. An expli
 
 import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +45,27 @@ def per_student_spec(tmp_path):
     assert "\ncases: per_course\n" in text
     grading.write_text(text.replace("\ncases: per_course\n", "\ncases: per_student\n"))
     return copy
+
+
+@pytest.fixture
+def nested():
+    """nested(top, names): folders `names`, each inside the one before, below `top`. Made by changing into
+    each, so the whole path may be longer than the system takes (PATH_MAX); removed after the test with rm,
+    since shutil.rmtree (and so pytest's own clean-up) recurses once per level and fails thousands deep."""
+    made = []
+
+    def make(top: Path, names: list) -> Path:
+        here = os.getcwd()
+        os.chdir(top)
+        try:
+            for name in names:
+                os.mkdir(name)
+                os.chdir(name)
+        finally:
+            os.chdir(here)
+        made.append(Path(top) / os.fsdecode(names[0]))
+        return made[-1]
+
+    yield make
+    for path in made:
+        subprocess.run(["rm", "-rf", "--", path], check=True)

@@ -15,21 +15,14 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from grader.batch.discover import is_junk
-from grader.sandbox.protocol import printable
-from grader.sandbox.scratch import (
-    MAX_BYTES as MAX_TOTAL_BYTES,  # no point unpacking more than the sandbox takes
-)
-from grader.sandbox.scratch import MAX_FILES
+# The bounds of every submission, folder or zip; no point unpacking more bytes than the sandbox takes.
+from grader.sandbox.scratch import MAX_BYTES as MAX_TOTAL_BYTES
+from grader.sandbox.scratch import MAX_FILES, MAX_FOLDERS, MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_PATH_DEPTH, shown
 
 MAX_ARCHIVE_BYTES = 50 * 1024**2
 # Entries of any kind, junk included: a zipped repository brings its .git (thousands of objects), which is
 # skipped, not refused; only what is unpacked is held to MAX_FILES and MAX_FOLDERS.
 MAX_ENTRIES = 100 * MAX_FILES
-MAX_FOLDERS = 200
-MAX_PATH_DEPTH = 16
-MAX_PATH_BYTES = 1024
-MAX_NAME_BYTES = 255  # one file or folder name, as Linux, macOS and Windows file systems allow
-SHOWN_NAME = 80  # characters of a name quoted in a message
 CHUNK = 1 << 20
 
 
@@ -50,13 +43,6 @@ def unpack(archive: Path, target: Path) -> None:
         raise BrokenSubmission(f"the zip file is corrupt or not a zip file ({shown(str(exc))})") from None
     except OSError as exc:  # what the checks above did not foresee must still be this submission's problem
         raise BrokenSubmission(f"the zip file could not be unpacked ({exc.strerror or exc})") from None
-
-
-def shown(name: str) -> str:
-    """A name from the submission as a message quotes it: printable, and cut short if long."""
-    cut = name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME] + f"... ({len(name)} characters)"
-    return printable(cut)
-
 
 
 def _checked_members(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:

@@ -8,14 +8,14 @@ told apart by a suffix, deterministically, and the renamed entry carries a note 
 
 from __future__ import annotations
 
-import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.intake.locate import is_junk, is_zip
 from grader.sandbox.protocol import printable
-from grader.sandbox.scratch import SKIPPED
+from grader.sandbox.scratch import walk
 
 FOLDER, ZIP = "folder", "zip"
 # The class-level outputs sit beside the per-submission folders; no submission may take their names.
@@ -86,13 +86,12 @@ def _name_uniquely(found: list[tuple[str, Path, str]]) -> tuple[Entry, ...]:
 
 
 def submission_files(folder: Path) -> Iterator[tuple[str, str]]:
-    """(relative path, full path) of every entry of a submission folder, in a stable order.
+    """(relative path, full path) of every entry of a submission folder but its folders, in a stable order.
 
     Folders the sandbox skips (caches, version control) are left out; a link to a folder is an entry of
-    its own, never followed.
+    its own, never followed. Raises scratch.Refused where the folder breaks a submission's bounds (depth,
+    names, files, folders, bytes) or cannot be read.
     """
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED)
-        for name in sorted(names + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
-            full = os.path.join(root, name)
-            yield os.path.relpath(full, folder), full
+    for relative, full, info in walk(folder):
+        if not stat.S_ISDIR(info.st_mode):
+            yield str(relative), full

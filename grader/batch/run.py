@@ -34,6 +34,7 @@ from grader.results import ClassResult, ClassSubmission, Problem, RegradeChange,
 from grader.sandbox import Limits, Policy, SandboxUnavailable
 from grader.sandbox.isolation import choose, open_to_others
 from grader.sandbox.packages import resolve
+from grader.sandbox.scratch import Refused
 
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
 RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)  # what --retry-failed grades again
@@ -320,6 +321,8 @@ def _task(entry: Entry, assignment: Assignment, limits: Limits, ship: bool,
     base = Task(entry.name, entry.kind, str(entry.path), assignment=assignment, limits=limits, policy=policy.value)
     try:
         content = content_digest(entry.path)
+    except Refused as exc:  # beyond a submission's bounds: the sandbox would refuse it in the same words
+        return Task(**{**vars(base), "refused": str(exc)}), None
     except OSError as exc:
         return Task(**{**vars(base), "refused": f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"}), None
     if not ship:

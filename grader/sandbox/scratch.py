@@ -1,20 +1,41 @@
-"""The scratch copy of a submission: regular files only, nothing leaving the folder."""
+"""The scratch copy of a submission: regular files only, nothing leaving the folder, within the bounds below.
+
+The bounds hold for a submission folder as for a zip file (grader.batch.archive checks a zip's table of
+contents against them before unpacking): a submission is code and the few files it reads, and a folder
+thousands deep, with thousands of folders or with names no file system takes is refused in words, before
+it can exhaust the grader's stack, time or disk.
+"""
 
 from __future__ import annotations
 
 import os
 import stat
 import tempfile
-from pathlib import Path
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from .protocol import printable
 
 MODULE = "rnn"
 SKIPPED = frozenset({"__pycache__", ".git"})
 MAX_FILES = 500
 MAX_BYTES = 50 * 1024**2
+MAX_FOLDERS = 200
+MAX_PATH_DEPTH = 16  # files and folders in a path, the file's own name included
+MAX_PATH_BYTES = 1024
+MAX_NAME_BYTES = 255  # one file or folder name, as Linux, macOS and Windows file systems allow
+SHOWN_NAME = 80  # characters of a name quoted in a message
+_ENOUGH = "submit your code and the files it needs only"
 
 
 class Refused(Exception):
     """The submission folder cannot be run; the message completes "was not run: ..."."""
+
+
+def shown(name: str) -> str:
+    """A name from the submission as a message quotes it: printable, and cut short if long."""
+    cut = name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME] + f"... ({len(name)} characters)"
+    return printable(cut)
 
 
 def copy_submission(source: Path, target: Path) -> None:
@@ -25,9 +46,9 @@ def copy_submission(source: Path, target: Path) -> None:
     """
     source = Path(source)
     if source.is_symlink():
-        raise Refused(f"{source.name} is a symbolic link, not a folder")
+        raise Refused(f"{shown(source.name)} is a symbolic link, not a folder")
     if not source.is_dir():
-        raise Refused(f"{source} is not a folder")
+        raise Refused(f"{shown(str(source))} is not a folder")
     if not (source / f"{MODULE}.py").is_file() or (source / f"{MODULE}.py").is_symlink():
         raise Refused(f"the folder has no file named {MODULE}.py")
     copy_tree_safely(source, target)
@@ -35,38 +56,87 @@ def copy_submission(source: Path, target: Path) -> None:
 
 def copy_tree_safely(source: Path, target: Path) -> None:
     """Copy the folder `source` into the existing empty folder `target`, with copy_submission's refusals."""
-    _copy_tree(Path(source), target, Path("."), {"files": 0, "bytes": 0})
-
-
-def _copy_tree(source: Path, target: Path, relative: Path, counts: dict) -> None:
-    with os.scandir(source) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            shown = relative / entry.name
-            if entry.name in SKIPPED:
-                continue
-            info = entry.stat(follow_symlinks=False)
-            if stat.S_ISLNK(info.st_mode):
-                raise Refused(
-                    f"{shown} is a symbolic link (to {os.readlink(entry.path)}); "
-                    "submit regular files only"
-                )
+    for relative, full, info in walk(source):
+        name = shown(str(relative))
+        destination = target.joinpath(*relative.parts)
+        if stat.S_ISLNK(info.st_mode):
+            raise Refused(f"{name} is a symbolic link (to {shown(_link_target(full))}); submit regular files only")
+        try:
             if stat.S_ISDIR(info.st_mode):
-                (target / entry.name).mkdir(mode=0o700)
-                _copy_tree(Path(entry.path), target / entry.name, shown, counts)
+                destination.mkdir(mode=0o700)
             elif stat.S_ISREG(info.st_mode):
                 if info.st_nlink > 1:
                     # A hard link may point at any file on the grading machine.
-                    raise Refused(f"{shown} is a hard link; submit regular files only")
-                counts["files"] += 1
-                counts["bytes"] += info.st_size
-                if counts["files"] > MAX_FILES or counts["bytes"] > MAX_BYTES:
-                    raise Refused(
-                        f"the folder holds more than {MAX_FILES} files or "
-                        f"{MAX_BYTES // 1024**2} MiB"
-                    )
-                _copy_file(Path(entry.path), target / entry.name)
+                    raise Refused(f"{name} is a hard link; submit regular files only")
+                _copy_file(Path(full), destination)
             else:
-                raise Refused(f"{shown} is not a regular file; submit regular files only")
+                raise Refused(f"{name} is not a regular file; submit regular files only")
+        except OSError as exc:  # e.g. a name the scratch folder's file system does not take
+            raise Refused(f"{name} could not be copied ({exc.strerror or exc})") from None
+
+
+def walk(folder: Path) -> Iterator[tuple[PurePosixPath, str, os.stat_result]]:
+    """(path relative to `folder`, full path, lstat) of every entry below `folder` but the SKIPPED ones; each
+    folder's entries in name order, before the entries of its sub-folders. Links are entries, never followed.
+
+    Raises Refused as soon as the folder is found to break a bound (depth, path and name length, files,
+    folders, bytes) or cannot be read: nothing deeper or further is read.
+    """
+    files = folders = size = 0
+    pending = [PurePosixPath()]
+    while pending:
+        here = pending.pop()
+        listed = []
+        try:
+            with os.scandir(Path(folder).joinpath(*here.parts)) as entries:
+                # Counted as read, so a folder of a million entries is refused after a few hundred.
+                for entry in entries:
+                    if entry.name in SKIPPED:
+                        continue
+                    is_folder = entry.is_dir(follow_symlinks=False)
+                    folders, files = folders + is_folder, files + (not is_folder)
+                    if folders > MAX_FOLDERS:
+                        raise Refused(f"the folder holds more than {MAX_FOLDERS} folders; {_ENOUGH}")
+                    if files > MAX_FILES:
+                        raise Refused(f"the folder holds more than {MAX_FILES} files; {_ENOUGH}")
+                    listed.append((entry.name, entry.path))
+        except OSError as exc:
+            where = shown(str(here)) if here.parts else "the folder"
+            raise Refused(f"{where} could not be read ({exc.strerror or exc})") from None
+        below = []
+        for name, full in sorted(listed):
+            relative = here / name
+            _check_path(relative)
+            try:
+                info = os.lstat(full)
+            except OSError as exc:
+                raise Refused(f"{shown(str(relative))} could not be read ({exc.strerror or exc})") from None
+            if stat.S_ISREG(info.st_mode):
+                size += info.st_size
+                if size > MAX_BYTES:
+                    raise Refused(f"the folder holds more than {MAX_BYTES // 1024**2} MiB; {_ENOUGH}")
+            elif stat.S_ISDIR(info.st_mode):
+                below.append(relative)
+            yield relative, full, info
+        pending.extend(reversed(below))
+
+
+def _check_path(relative: PurePosixPath) -> None:
+    if len(relative.parts) > MAX_PATH_DEPTH:
+        raise Refused(f"the folder holds a path more than {MAX_PATH_DEPTH} folders deep "
+                      f"({shown(str(relative))}); {_ENOUGH}")
+    if len(os.fsencode(str(relative))) > MAX_PATH_BYTES:
+        raise Refused(f"the folder holds a path longer than {MAX_PATH_BYTES} bytes ({shown(str(relative))})")
+    if len(os.fsencode(relative.name)) > MAX_NAME_BYTES:
+        raise Refused(f"the folder holds a file or folder name longer than {MAX_NAME_BYTES} bytes "
+                      f"({shown(str(relative))})")
+
+
+def _link_target(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
 
 
 def read_regular_file(source: Path, limit: int = MAX_BYTES) -> bytes:
@@ -74,7 +144,7 @@ def read_regular_file(source: Path, limit: int = MAX_BYTES) -> bytes:
     with os.fdopen(_open_regular(source, "is not a regular file"), "rb") as src:
         data = src.read(limit + 1)
     if len(data) > limit:
-        raise Refused(f"{source.name} is larger than {limit // 1024**2} MiB")
+        raise Refused(f"{shown(source.name)} is larger than {limit // 1024**2} MiB")
     return data
 
 
@@ -89,10 +159,10 @@ def _open_regular(source: Path, otherwise: str) -> int:
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        raise Refused(f"{source.name} could not be read ({exc.strerror})") from None
+        raise Refused(f"{shown(source.name)} could not be read ({exc.strerror})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise Refused(f"{source.name} {otherwise}")
+        raise Refused(f"{shown(source.name)} {otherwise}")
     return fd
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from grader.batch.discover import is_junk, submission_files
+from grader.sandbox.scratch import Refused
 
 CODE_SUFFIXES = (".py", ".ipynb")
 MAX_FILE_BYTES = 256 * 1024
@@ -44,6 +45,8 @@ def read_code(path: Path) -> str:
             parts.append(f"# file: {name}\n{text}")
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
         raise UnreadableCode(f"could not be read ({type(exc).__name__}: {exc})") from None
+    except Refused as exc:  # a folder beyond a submission's bounds: not graded, so not compared either
+        raise UnreadableCode(str(exc)) from None
     if not parts:
         raise UnreadableCode("holds no .py or .ipynb file")
     return "\n".join(parts)
