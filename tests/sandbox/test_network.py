@@ -8,6 +8,7 @@ results are recorded here so that a change is seen.
 import os
 import shutil
 import socket
+import struct
 import threading
 
 import pytest
@@ -178,3 +179,44 @@ def test_without_seccomp_the_uid_tier_is_not_used_and_the_weak_tier_says_it_has_
                  functions=FUNCTIONS, packages=PACKAGES) as box:
         assert f"it could use the network (no seccomp filter: {reason})" in box.tier_description
         assert box.call("seccomp_mode").value == "0"  # the weak tier does not ask for what does not work
+
+
+def decide(instructions, abi_arch, number, first_argument=0):
+    """What the filter returns for one system call: a classic-BPF interpreter for its three instructions,
+    run on a struct seccomp_data, so that the program of every ABI is checked on any machine."""
+    data = struct.pack("<IIQ6Q", number, abi_arch, 0, first_argument, 0, 0, 0, 0, 0)
+    accumulator, pc = 0, 0
+    while True:
+        code, if_true, if_false, k = instructions[pc]
+        if code == netfilter.RETURN:
+            return k
+        if code == netfilter.LOAD_WORD:
+            accumulator, pc = struct.unpack_from("<I", data, k)[0], pc + 1
+            continue
+        assert code in (netfilter.JUMP_IF_EQUAL, netfilter.JUMP_IF_AT_LEAST)
+        taken = accumulator == k if code == netfilter.JUMP_IF_EQUAL else accumulator >= k
+        pc += 1 + (if_true if taken else if_false)
+
+
+AUDIT_ARCH_I386 = 0x40000003
+I386_SOCKETCALL = 102
+
+
+@pytest.mark.parametrize("machine", sorted(netfilter.ABIS))
+def test_the_filter_program_of_each_abi_denies_what_it_says_and_lets_the_rest_through(machine):
+    abi = netfilter.ABIS[machine]
+    program = netfilter.program(abi)
+    allow, deny = netfilter.SECCOMP_RET_ALLOW, netfilter.DENY
+    for family in (socket.AF_INET, socket.AF_INET6, socket.AF_PACKET, socket.AF_NETLINK, (1 << 32) | socket.AF_INET):
+        assert decide(program, abi.audit_arch, abi.socket, family) == deny
+        assert decide(program, abi.audit_arch, abi.socketpair, family) == deny
+    for unix in (socket.AF_UNIX, (5 << 32) | socket.AF_UNIX):  # the kernel reads an int: the low half
+        assert decide(program, abi.audit_arch, abi.socket, unix) == allow
+        assert decide(program, abi.audit_arch, abi.socketpair, unix) == allow
+    for number in abi.denied.values():
+        assert decide(program, abi.audit_arch, number) == deny
+    others = set(range(500)) - {abi.socket, abi.socketpair, *abi.denied.values()}
+    assert all(decide(program, abi.audit_arch, number, socket.AF_INET) == allow for number in others)
+    assert decide(program, AUDIT_ARCH_I386, I386_SOCKETCALL) == deny  # another ABI's table: nothing passes
+    if abi.foreign_from is not None:
+        assert decide(program, abi.audit_arch, abi.foreign_from | abi.socket, socket.AF_INET) == deny
