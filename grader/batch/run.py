@@ -335,7 +335,7 @@ def _task(entry: Entry, assignment: Assignment, limits: Limits, ship: bool,
             payload = entry.path.read_bytes()
         else:
             payload = pack_folder(entry.path)
-    except BrokenSubmission as exc:
+    except (BrokenSubmission, Refused) as exc:
         return Task(**{**vars(base), "refused": str(exc)}), content
     return Task(**{**vars(base), "payload": payload}), content
 

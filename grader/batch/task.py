@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.batch.archive import MAX_FILES, MAX_TOTAL_BYTES, BrokenSubmission, unpack
+from grader.batch.archive import BrokenSubmission, unpack
 from grader.batch.discover import ZIP, submission_files
 from grader.intake import NotGradable
 from grader.results import SubmissionResult
 from grader.sandbox import Limits, Policy
+from grader.sandbox.scratch import shown
 from grader.scoring import not_graded
 
 @dataclass(frozen=True)
@@ -63,17 +64,15 @@ def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, An
 
 
 def pack_folder(folder: Path) -> bytes:
-    """A submission folder as zip bytes (regular files only), for a worker that cannot read it."""
-    buffer, files, size = io.BytesIO(), 0, 0
+    """A submission folder as zip bytes (regular files only), for a worker that cannot read it; within a
+    submission's bounds, which submission_files holds it to (scratch.Refused)."""
+    buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for relative, full in submission_files(folder):
             mode = os.lstat(full).st_mode
             if not stat.S_ISREG(mode):
                 what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-                raise BrokenSubmission(f"{relative} is {what}; submit regular files only")
-            files, size = files + 1, size + os.lstat(full).st_size
-            if files > MAX_FILES or size > MAX_TOTAL_BYTES:
-                raise BrokenSubmission(f"the folder holds more than {MAX_FILES} files or {MAX_TOTAL_BYTES // 1024**2} MiB")
+                raise BrokenSubmission(f"{shown(relative)} is {what}; submit regular files only")
             zf.write(full, relative)
     return buffer.getvalue()
 

@@ -4,10 +4,14 @@ and the class run goes on and writes every output."""
 
 import json
 
+import pytest
+
 from grader.assignment import load_assignment
 from grader.batch import grade_class
+from grader.batch.archive import BrokenSubmission
+from grader.batch.task import pack_folder
 from grader.grading import grade_submission
-from grader.sandbox.scratch import MAX_FOLDERS, MAX_PATH_BYTES, MAX_PATH_DEPTH
+from grader.sandbox.scratch import MAX_FILES, MAX_FOLDERS, MAX_PATH_BYTES, MAX_PATH_DEPTH, Refused
 
 from .conftest import make_folder
 from .fakes import fake_grade
@@ -61,3 +65,19 @@ def test_the_real_grader_refuses_a_deep_folder_and_a_hostile_link_name_in_words(
     assert "the grader itself failed" not in rows["mallory"].problem_detail + rows["deep"].problem_detail
     for name in ("grades.csv", "summary.json", "index.html", "mallory/results.json"):
         _harmless((out / name).read_text(encoding="utf-8"))
+
+
+def test_a_folder_packed_for_a_cluster_is_held_to_the_same_bounds_and_quoted_printably(class_dir, nested):
+    nested(make_folder(class_dir, "deep"), ["a"] * 3000)
+    with pytest.raises(Refused, match="folders deep"):
+        pack_folder(class_dir / "deep")
+    many = make_folder(class_dir, "many")
+    for i in range(MAX_FILES + 1):
+        (many / f"{i}.txt").touch()
+    with pytest.raises(Refused, match=f"more than {MAX_FILES} files"):
+        pack_folder(many)
+    mallory = make_folder(class_dir, "mallory")
+    (mallory / "\x1b]0;owned\x07\udcff").symlink_to("/etc/passwd")
+    with pytest.raises(BrokenSubmission, match="is a symbolic link") as caught:
+        pack_folder(mallory)
+    _harmless(str(caught.value))
