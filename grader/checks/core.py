@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, reject, seed, settings
 from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import providers
 from hypothesis.strategies import SearchStrategy
@@ -97,6 +97,9 @@ class Check:
     parts: tuple[str, ...] = ()  # names of independently scored parts, if any
     settings: tuple[str, ...] = ()  # numbers this check reads from grading.yaml (threshold, ...)
     applies: Callable[[Conventions], bool] | None = None  # None: under every course's conventions
+    # Cases tried after the drawn ones find nothing: each built so that a known mistake certainly shows, so
+    # that whether it loses points does not depend on the draw. Their seeds are salted like every case's.
+    triggers: tuple = ()
 
     @property
     def doc(self) -> str:
@@ -104,15 +107,17 @@ class Check:
 
 
 def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), settings: tuple[str, ...] = (),
-          applies: Callable[[Conventions], bool] | None = None):
+          applies: Callable[[Conventions], bool] | None = None, triggers: tuple = ()):
     """Make the decorated property the check ``name`` ("function: behaviour"); the name then holds the Check.
+
+    ``triggers`` are cases run whenever the drawn ones find no failure (see Check.triggers).
 
     Nothing is registered: a check module's checks are the Check objects it defines, and the suite is
     the explicit tuple of check modules in grader.checks.suite.
     """
 
     def make(prop) -> Check:
-        return Check(name, name.split(":", 1)[0], cases, prop, parts, settings, applies)
+        return Check(name, name.split(":", 1)[0], cases, prop, parts, settings, applies, triggers)
 
     return make
 
@@ -298,29 +303,42 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
             failure.case = case
             raise failure from None
 
+    searches = [_hypothesis(check, ctx, test, examples, (Phase.explicit, Phase.generate, Phase.shrink))]
+    if check.triggers:  # after the draws: a drawn failure shrinks to a smaller case than a trigger
+        searches.append(_hypothesis(check, ctx, test, 1, (Phase.explicit,), check.triggers))
+    for search in searches:
+        try:
+            with _suite_constants_only():
+                search()
+        except Failed as failure:
+            return failure, False
+        except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure: the failure did not repeat on rerun
+            failure = _first_failed(group)
+            if failure is None:
+                raise
+            return failure, True
+    return None, False
+
+
+def _hypothesis(check: Check, ctx: Ctx, test, examples: int, phases, explicit=()):
+    """``test`` as a Hypothesis test over the check's cases, seeded from the salt and the check's name; the
+    ``explicit`` cases run first. Every case's seeds are salted."""
+    salt = f"{ctx.salt}|{check.name}"
+    runner = given(check.cases.map(lambda case: salted(case, salt)))(test)
+    for case in reversed(explicit):  # decorators apply inside out: keep the given order
+        runner = example(salted(case, salt))(runner)
     runner = settings(
         max_examples=examples,
         derandomize=True,  # the seed below takes precedence
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        phases=phases,
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet,
         print_blob=False,
-    )(given(check.cases.map(lambda case: salted(case, f"{ctx.salt}|{check.name}")))(test))
-    runner = seed(_digest(ctx.salt, "hypothesis", check.name, size=16))(runner)
-    try:
-        with _suite_constants_only():
-            runner()
-    except Failed as failure:
-        return failure, False
-    except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure: the failure did not repeat on rerun
-        failure = _first_failed(group)
-        if failure is None:
-            raise
-        return failure, True
-    return None, False
+    )(runner)
+    return seed(_digest(ctx.salt, "hypothesis", check.name, size=16))(runner)
 
 
 def salted(case: Any, salt: str) -> Any:

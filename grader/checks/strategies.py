@@ -205,6 +205,7 @@ class Text:
     eta: float
     scale: float
     seed: int
+    repeats: bool = False  # after one of each character, one character repeated (see clipped_run)
 
     @cached_property
     def _built(self):
@@ -213,6 +214,8 @@ class Text:
         ids = rng.integers(0, self.K, length)
         present = min(self.K, length)
         ids[:present] = rng.permutation(self.K)[:present]
+        if self.repeats:
+            ids[present:] = ids[present - 1]
         text = "".join(ALPHABET[i] for i in ids)
         K = len(set(text))
         return text, random_params(rng, K, self.m, self.scale)
@@ -264,6 +267,15 @@ def texts(draw, seq_length=(2, 6), windows=(1, 4), passes=(0.2, 3.0), scale=scal
         extra=draw(st.integers(0, s - 1)), n_updates=draw(st.integers(low, high)),
         eta=draw(st.sampled_from([0.1, 0.3])), scale=draw(scale), seed=draw(seeds),
     )
+
+
+def clipped_run(n_updates: int = 3) -> Text:
+    """A run whose every update's gradients exceed the clip bound 5, whatever its (salted) seed: after one of
+    each of K = 3 characters the text repeats the last one, so at least 18 of a window's 20 targets are that
+    character, and with parameters of scale 0.1 the model gives it probability near 1/3; dL/dc for it,
+    sum_t p_t - (number of targets equal to it), is then about 20/3 - 18 < -5 at every update."""
+    return Text(K=3, m=4, seq_length=20, windows=2, extra=0, n_updates=n_updates, eta=0.1, scale=0.1, seed=0,
+                repeats=True)
 
 
 @dataclass(frozen=True)

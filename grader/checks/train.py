@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from grader.checks.compare import mismatch
 from grader.checks.core import Aborted, Failed, Raised, check
 from grader.checks.forward import other_reduction
-from grader.checks.strategies import Fixed, Text, copy_params, flat, texts
+from grader.checks.strategies import Fixed, Text, clipped_run, copy_params, flat, texts
 from grader.contract import OPTIMIZERS, LossReduction
 from grader.driven import DrivenLoop, Rules, SandboxFunctions
 from grader.oracle import NotRecorded
@@ -252,13 +252,14 @@ def _fail(verdict: Verdict, reason: str, details: str, owners: tuple[str, ...] =
 
 
 @check("train: smooth loss and params match the contract's loop", texts(), parts=("smooth_loss", "params"),
-       settings=("threshold",))
+       settings=("threshold",), triggers=(clipped_run(),))
 def matches_reference(ctx, case: Text):
     """From the same starting params, train returns the smooth loss after every update and the final params of
     the contract's loop: windows X = text[e:e+seq_length], Y = text[e+1:e+seq_length+1], gradients from
     hprev, clipped to [-5, 5], one AdaGrad step, smooth = 0.999 * smooth + 0.001 * loss (starting at the
     first loss), e += seq_length, wrapping to 0 (with hprev = zeros) when e > len(text) - seq_length - 1.
-    Texts include lengths where the last window ends exactly on the last character."""
+    Texts include lengths where the last window ends exactly on the last character, and always a run whose
+    gradients exceed the clip bound at every update."""
     params, smooth = _train(ctx, case)
     got = _run(params, smooth)
     verdict = judge(ctx, case, got)
@@ -366,10 +367,12 @@ def _edge_texts(draw):
     return replace(case, **{d: TEXT_EDGES[d] for d in edges}, **({"extra": 0} if "windows" in edges else {}))
 
 
-def _train_agrees(ctx, case: Text):
+def _train_agrees(ctx, case: Text, *, known_departures_pass: bool = False):
+    """Fail unless train's run is the reference's; with ``known_departures_pass``, also pass a run that differs
+    by a departure from the contract's loop the grader knows (those do not depend on the sizes)."""
     params, smooth = _train(ctx, case)
     verdict = judge(ctx, case, _run(params, smooth))
-    if verdict.problems:
+    if verdict.problems and not (known_departures_pass and verdict.cause is not None):
         _fail(verdict, f"the returned {' and '.join(p for p, _ in verdict.problems)} differ(s) from the reference",
               "\n".join(f.text for _, f in verdict.problems))
 
@@ -379,8 +382,9 @@ def _train_agrees(ctx, case: Text):
 def edge_sizes(ctx, case: Text):
     """train gives the contract's loop's results on degenerate runs: seq_length = 1, m = 1, a text over two
     characters, or a text of exactly one window (seq_length + 1 characters, so every update wraps). Counted
-    only where the same draw at typical sizes is right, so that a wrong answer at every size costs nothing here
-    (a crash at every size fails it: train works nowhere)."""
+    only where the same draw at typical sizes is right and no known departure from the loop explains the
+    answer, so that a wrong answer at every size costs nothing here (a crash at every size fails it: train
+    works nowhere)."""
     twin = replace(case, **{d: TEXT_TYPICAL[d] for d, v in TEXT_EDGES.items() if getattr(case, d) == v})
     try:
         _train_agrees(ctx, twin)  # first, and always: the student kit replays expected values in order
@@ -389,7 +393,9 @@ def edge_sizes(ctx, case: Text):
     except Failed:
         return
     try:
-        _train_agrees(ctx, case)
+        # A known departure (smoothing factor, AdaGrad memory of unclipped gradients, ...) is the main check's,
+        # at any size; whether the twin shows it too depends on the draw (a clip bound reached, a one-update run).
+        _train_agrees(ctx, case, known_departures_pass=True)
     except Failed as failure:
         if failure.carried_from:
             raise
