@@ -43,7 +43,8 @@ class FailureKind(enum.StrEnum):
     import_error = "import_error"
     missing_function = "missing_function"
     exception = "exception"
-    timeout = "timeout"
+    timeout = "timeout"  # it used its time limit in CPU time (or on the clock, where CPU time is not measured)
+    stalled = "stalled"  # the clock's cap stopped it with CPU time to spare: waiting, sleeping, or starved by load
     memory = "memory"
     signal = "signal"
     exited = "exited"

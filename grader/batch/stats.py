@@ -28,7 +28,7 @@ BINS = 10
 SLOWEST = 5
 DETAIL_CHARS = 200
 PROBLEMS = (  # the most telling problem first
-    (Problem.TIMED_OUT, frozenset({FailureKind.timeout, FailureKind.budget})),
+    (Problem.TIMED_OUT, frozenset({FailureKind.timeout, FailureKind.stalled, FailureKind.budget})),
     (Problem.CRASHED, frozenset({FailureKind.signal, FailureKind.memory, FailureKind.exited})),
 )
 

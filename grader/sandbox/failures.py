@@ -127,19 +127,22 @@ def timeout(what: str, sizes: str, seconds: float) -> Failure:
 
 def stalled(what: str, sizes: str, seconds: float, wall_factor: float) -> Failure:
     """A call stopped by the wall-clock cap before it had used its CPU time (grader.sandbox.clock)."""
-    return Failure(FailureKind.timeout,
+    return Failure(FailureKind.stalled,
                    f"{during(what, sizes)} was stopped after {seconds * wall_factor:g} s without finishing. It had "
                    f"used less than its {seconds:g} s of CPU time, so it was mostly waiting (time.sleep, input(), "
                    "a process it started) rather than computing, or the grading machine was far too busy.")
 
 
-def budget(what: str, sizes: str, total_seconds: float, ran_out_during: bool) -> Failure:
+def budget(what: str, sizes: str, total_seconds: float, ran_out_during: bool,
+           kind: FailureKind = FailureKind.budget) -> Failure:
+    """The budget's failure; `kind` is FailureKind.stalled when its wall-clock share ran out while the call
+    waited (grader.sandbox.clock)."""
     if ran_out_during:
         text = f"The time budget of {total_seconds:g} s for the whole submission ran out during "
     else:
         text = (f"The time budget of {total_seconds:g} s for the whole submission was used up "
                 "before ")
-    return Failure(FailureKind.budget, text + f"{during(what, sizes)}.")
+    return Failure(kind, text + f"{during(what, sizes)}.")
 
 
 def refused(reason: str) -> Failure:

@@ -345,7 +345,8 @@ class Sandbox:
     def _time_failure(self, what: str, describe: str, allowance: Allowance) -> Failure:
         self._stop_worker()
         if allowance.budget_first:
-            return failures.budget(what, describe, self.limits.total_seconds, True)
+            kind = FailureKind.stalled if allowance.starved else FailureKind.budget
+            return failures.budget(what, describe, self.limits.total_seconds, True, kind)
         if allowance.starved:
             return failures.stalled(what, describe, allowance.seconds, self.limits.wall_factor)
         return failures.timeout(what, describe, allowance.seconds)

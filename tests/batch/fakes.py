@@ -2,8 +2,9 @@
 
 A fake reads its instructions from the submission's rnn.py: `# score: N` sets the score of the first
 check (`# v2-score: N` sets it instead for fake_grade_v2, a changed grader), `# timeout` makes the first
-check time out, `# timeouts: N FILE` makes it time out the first N times the submission is graded (FILE,
-outside the class folder, gets one line per grading), `# interrupt` raises KeyboardInterrupt (as Ctrl-C in a worker would), `# signal-parent PID`
+check time out (having used its CPU time), `# timeouts: N FILE` makes it stall (stopped by the clock while it
+waited, as a starved call is) the first N times the submission is graded (FILE, outside the class folder, gets
+one line per grading), `# interrupt` raises KeyboardInterrupt (as Ctrl-C in a worker would), `# signal-parent PID`
 sends SIGINT to the grading process (as Ctrl-C there would) and then takes its time, having written the
 pid of the process grading it to grading.pid beside rnn.py.
 """
@@ -54,16 +55,18 @@ def fake_grade(path, assignment, *, limits=None, include_hidden=True, policy=Non
             time.sleep(0.05)
     first = float(re.search(r"# score: ([\d.]+)", text).group(1)) if "# score:" in text else CHECKS[0][2]
     timeout = re.search(r"^# timeout$", text, re.MULTILINE) is not None
+    kind = FailureKind.timeout
     if found := re.search(r"# timeouts: (\d+) (\S+)", text):
         with open(found.group(2), "a+") as counter:
             counter.seek(0)
             timeout = len(counter.readlines()) < int(found.group(1))
             counter.write(f"{'timed out' if timeout else 'passed'}\n")
+        kind = FailureKind.stalled
     first = 0.0 if timeout else first
     checks = (
         CheckResult(CHECKS[0][0], CHECKS[0][1], first, CHECKS[0][2], "visible",
                     reason="timed out" if timeout else "" if first == CHECKS[0][2] else "wrong",
-                    stopped_by=FailureKind.timeout if timeout else None),
+                    stopped_by=kind if timeout else None),
         CheckResult(CHECKS[1][0], CHECKS[1][1], CHECKS[1][2], CHECKS[1][2], "visible"),
     )
     return SubmissionResult(
