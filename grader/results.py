@@ -44,7 +44,7 @@ class FailureKind(enum.StrEnum):
     missing_function = "missing_function"
     exception = "exception"
     timeout = "timeout"  # it used its time limit in CPU time (or on the clock, where CPU time is not measured)
-    stalled = "stalled"  # the clock's cap stopped it with CPU time to spare: waiting, sleeping, or starved by load
+    stalled = "stalled"  # the clock's cap stopped it while other load left it too little CPU (not while it slept)
     memory = "memory"
     signal = "signal"
     exited = "exited"

@@ -74,10 +74,10 @@ def grade_class(
     out_dir/<name>/ is not graded again, unless `force`; with `retry_failed`, only the submissions whose
     results say they crashed or timed out are (and new ones). A submission graded again with the same
     content whose grade changes keeps its old result until `accept_regrade`: the change is listed in
-    ClassResult.regrade. A submission stopped by the clock while it waited for the CPU (FailureKind.stalled)
+    ClassResult.regrade. A submission stopped by the clock while it was starved of CPU (FailureKind.stalled)
     while others were graded beside it (jobs > 1, or a Dask cluster) is graded again alone once the others
-    are done, and that result is the one kept; its note says so. One that used its CPU time timed out on its
-    own and is not graded again. `grade` is called as
+    are done, and that result is the one kept; its note says so. One that used its CPU time, or slept, timed
+    out on its own and is not graded again. `grade` is called as
     grade(submission_folder, assignment, limits=..., include_hidden=True) in worker processes (so it
     must be importable by name; it also gets policy=...). `policy` says which sandbox tiers are acceptable:
     when none works here, nothing is graded (BatchError says why and how to fix it). The tier a stored
@@ -217,7 +217,7 @@ def grade_class(
         timed_out = problem_of(result)[0] is Problem.TIMED_OUT
         # A neighbour may have starved it into the timeout: graded again alone, after the others, and only
         # that result is kept (a timeout alone is its own).
-        if _waited(result) and at_once > 1 and task.name not in alone:
+        if _starved(result) and at_once > 1 and task.name not in alone:
             alone[task.name] = f"timed out while {crowd}; graded again alone"
             again.append(task)
             report.again(task.name, f"timed out while {crowd}; it is graded again alone after the others")
@@ -263,9 +263,9 @@ def grade_class(
     return _write_class_outputs(out_dir, class_result, workflow)
 
 
-def _waited(result: SubmissionResult) -> bool:
-    """Whether the clock stopped a call before it had used its CPU time: the one timeout load from other
-    processes can cause (grader.sandbox.clock). A call that used its CPU time timed out on its own."""
+def _starved(result: SubmissionResult) -> bool:
+    """Whether the clock stopped a call that other load left too little CPU: the one timeout a neighbour can
+    cause (grader.sandbox.clock). A call that used its CPU time, or slept, timed out on its own."""
     kinds = {check.stopped_by for check in result.checks}
     if result.load_failure is not None:
         kinds.add(result.load_failure.kind)

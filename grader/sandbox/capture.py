@@ -41,15 +41,16 @@ class PipeDrain:
 
     ``settle()`` copies what is already in the pipe before returning, so output printed before a reply is
     in the buffer once the reply has arrived (the worker's streams are unbuffered). Reads happen under a
-    lock, so nothing can be read by the thread but not yet added when settle() returns. Where pipes cannot
-    be made non-blocking or select()ed (Windows), settle() does nothing.
+    lock, so nothing can be read by the thread but not yet added when settle() returns; only the thread
+    closes the pipe, so it never waits on a closed descriptor. Where pipes cannot be made non-blocking or
+    select()ed (Windows), settle() does nothing.
     """
 
     def __init__(self, fd: int, buffer: CappedBuffer):
         self.fd = fd
         self.buffer = buffer
         self._lock = threading.Lock()
-        self._open = True
+        self._closed = False
         try:
             os.set_blocking(fd, False)
             self._settles = True
@@ -59,7 +60,8 @@ class PipeDrain:
         self.thread.start()
 
     def _run(self) -> None:
-        while self._open:
+        done = False
+        while not done:
             if self._settles:
                 try:
                     select.select([self.fd], [], [])
@@ -68,29 +70,36 @@ class PipeDrain:
                         self._settles = False
                         os.set_blocking(self.fd, True)
             with self._lock:
-                self._copy()
+                try:
+                    done = self._copy()
+                except BaseException:
+                    done = True
+                    raise
+                finally:
+                    if done:  # under the lock: settle() never reads a descriptor closed (and reused) meanwhile
+                        self._closed = True
+                        os.close(self.fd)
 
-    def _copy(self) -> None:
-        """Copy what the pipe holds (blocking: one read's worth); close it at end of file."""
-        while self._open:
+    def _copy(self) -> bool:
+        """Copy what the pipe holds (blocking: one read's worth); True at end of file."""
+        while True:
             try:
                 data = os.read(self.fd, 65536)
             except BlockingIOError:
-                return
+                return False
             except OSError:
-                data = b""
+                return True
             if not data:
-                self._open = False
-                os.close(self.fd)
-                return
+                return True
             self.buffer.add(data)
             if not self._settles:
-                return
+                return False
 
     def settle(self) -> None:
         if self._settles:
             with self._lock:
-                self._copy()
+                if not self._closed:
+                    self._copy()
 
     def join(self, timeout: float) -> None:
         self.thread.join(timeout)

@@ -21,6 +21,9 @@ from .limits import Limits
 
 CpuClock = Callable[[], float | None]
 MIN_STEP = 0.05  # never look again sooner: each look reads /proc
+# A call stopped by the cap that got less than this share of a CPU was waiting (sleep, input, a pipe), not
+# starved: starved by more than 1 / IDLE_SHARE times the load a core can take, it could not finish anyway.
+IDLE_SHARE = 0.05
 
 
 class TimeBudget:
@@ -68,7 +71,8 @@ class Allowance:
         self._cpu_started = self.cpu_reading = cpu_started
         self._until = self._started + limit
         self._cap = self._started + factor * limit
-        self.starved = False  # stopped by the wall-clock cap with CPU time to spare: it waited, or slept
+        self.stopped_by_cap = False  # stopped by the wall-clock cap with CPU time to spare
+        self.idle = False  # ... and it had used almost none of the CPU: it was waiting, not starved
 
     def left(self) -> float:
         """Seconds until the call may be stopped; 0 when it is to be stopped now."""
@@ -79,7 +83,8 @@ class Allowance:
         if used is None or used >= self.limit:
             return 0.0
         if now >= self._cap:
-            self.starved = True
+            self.stopped_by_cap = True
+            self.idle = used < IDLE_SHARE * (now - self._started)
             return 0.0
         self._until = min(self._cap, now + max(self.limit - used, MIN_STEP))
         return self._until - now
@@ -88,10 +93,17 @@ class Allowance:
         """(wall-clock seconds, CPU seconds or None) since the call started."""
         return time.monotonic() - self._started, self._cpu_used()
 
+    @property
+    def starved(self) -> bool:
+        """Stopped by the cap while it got some CPU, too little: the load of other processes may be the cause."""
+        return self.stopped_by_cap and not self.idle
+
     def _cpu_used(self) -> float | None:
         if self._cpu_started is None:
             return None
-        now = self.cpu_reading = self._cpu()
+        now = self._cpu()
+        if now is not None:  # a look that failed (a thread ending as /proc was read) keeps the last one
+            self.cpu_reading = now
         # A child reaped outside the sandbox takes its CPU time with it: the sum is then an underestimate,
         # which only lets the call run on to the wall-clock cap.
-        return None if now is None else max(0.0, now - self._cpu_started)
+        return max(0.0, self.cpu_reading - self._cpu_started)

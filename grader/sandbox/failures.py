@@ -126,11 +126,18 @@ def timeout(what: str, sizes: str, seconds: float) -> Failure:
 
 
 def stalled(what: str, sizes: str, seconds: float, wall_factor: float) -> Failure:
-    """A call stopped by the wall-clock cap before it had used its CPU time (grader.sandbox.clock)."""
+    """A call stopped by the wall-clock cap while other load left it too little CPU (grader.sandbox.clock)."""
     return Failure(FailureKind.stalled,
                    f"{during(what, sizes)} was stopped after {seconds * wall_factor:g} s without finishing. It had "
-                   f"used less than its {seconds:g} s of CPU time, so it was mostly waiting (time.sleep, input(), "
-                   "a process it started) rather than computing, or the grading machine was far too busy.")
+                   f"used less than its {seconds:g} s of CPU time, because other processes on the grading "
+                   "machine left it too little.")
+
+
+def waited(what: str, sizes: str, seconds: float) -> Failure:
+    """A call stopped by the wall-clock cap having used almost no CPU: it waited, it did not compute."""
+    return Failure(FailureKind.timeout,
+                   f"{during(what, sizes)} was stopped after {seconds:g} s without finishing, having used almost "
+                   "no CPU time: it was waiting (time.sleep, input(), a process it started) rather than computing.")
 
 
 def budget(what: str, sizes: str, total_seconds: float, ran_out_during: bool,

@@ -177,10 +177,15 @@ def tree_cpu_seconds(root: int) -> float | None:
                 data = f.read()
             fields = data[data.rfind(b")") + 2:].split()
             total += sum(int(field) for field in fields[11:15])  # utime stime cutime cstime
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
-                    stack.extend(int(child) for child in f.read().split())
+            tasks = os.listdir(f"/proc/{pid}/task")
         except (OSError, ValueError, IndexError):
             if pid == root:
                 return None
+            continue  # it ended meanwhile
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                    stack.extend(int(child) for child in f.read().split())
+            except (OSError, ValueError):
+                continue  # a thread that ended meanwhile: its children are its process's
     return total / CLOCK_TICKS

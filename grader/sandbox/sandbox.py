@@ -349,6 +349,8 @@ class Sandbox:
             return failures.budget(what, describe, self.limits.total_seconds, True, kind)
         if allowance.starved:
             return failures.stalled(what, describe, allowance.seconds, self.limits.wall_factor)
+        if allowance.idle:
+            return failures.waited(what, describe, allowance.seconds * self.limits.wall_factor)
         return failures.timeout(what, describe, allowance.seconds)
 
     def _death(self, what: str, describe: str) -> Failure:

@@ -56,12 +56,29 @@ def test_past_the_limit_a_starved_call_runs_on_for_the_cpu_time_it_still_has(clo
     assert call.left() == 0.0
 
 
-def test_a_call_that_waits_is_stopped_at_the_wall_clock_cap(clocks):
+def test_a_call_that_waits_is_stopped_at_the_wall_clock_cap_as_idle(clocks):
     _, call = allowance(clocks)
     clocks.wall += 39.0
     assert call.left() == pytest.approx(1.0)  # no CPU used: the cap, 4 x 10 s, is what is left
     clocks.wall += 1.0
-    assert call.left() == 0.0 and call.starved
+    assert call.left() == 0.0 and call.idle and not call.starved
+
+
+def test_a_call_that_got_some_cpu_but_too_little_is_stopped_at_the_cap_as_starved(clocks):
+    _, call = allowance(clocks)
+    clocks.wall += 40.0
+    clocks.cpu_time = 5.0  # an eighth of a CPU: other load took the rest
+    assert call.left() == 0.0 and call.starved and not call.idle
+
+
+def test_a_failed_look_at_the_cpu_clock_keeps_the_last_reading(clocks):
+    _, call = allowance(clocks)
+    clocks.wall += 10.0
+    clocks.cpu_time = 3.0
+    assert call.left() == pytest.approx(7.0)
+    clocks.wall += 7.0
+    clocks.cpu_time = None  # a thread ended while /proc was read
+    assert call.left() == pytest.approx(7.0)  # still 3 s used of 10: it runs on, towards the cap
 
 
 def test_without_a_cpu_clock_the_limit_is_the_wall_clocks(clocks):
