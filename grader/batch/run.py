@@ -18,7 +18,7 @@ from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
 from grader.batch.progress import ProgressReport
 from grader.batch.regrade import STAGING, change
-from grader.batch.stats import problem_of, row, summarize
+from grader.batch.stats import problem_of, row, stopped, summarize
 from grader.batch.store import previous_result, store_result, stored_content, stored_result
 from grader.batch.task import Task, pack_folder
 from grader.batch.workflow import CANVAS, MOODLE, SIMILARITY, ClassWorkflow
@@ -266,10 +266,7 @@ def grade_class(
 def _starved(result: SubmissionResult) -> bool:
     """Whether the clock stopped a call that other load left too little CPU: the one timeout a neighbour can
     cause (grader.sandbox.clock). A call that used its CPU time, or slept, timed out on its own."""
-    kinds = {check.stopped_by for check in result.checks}
-    if result.load_failure is not None:
-        kinds.add(result.load_failure.kind)
-    return FailureKind.stalled in kinds
+    return any(kind is FailureKind.stalled for kind, _ in stopped(result))
 
 
 def result_points(result: SubmissionResult) -> str:

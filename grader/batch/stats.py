@@ -38,15 +38,20 @@ def problem_of(result: SubmissionResult) -> tuple[Problem, str]:
     failure = result.load_failure
     if result.isolation_tier == NOT_RUN or (failure and failure.kind is FailureKind.refused):
         return Problem.NOT_GRADED, _line(failure.message if failure else "")
-    seen = ([(failure.kind, failure.message)] if failure else []) + [
-        (c.stopped_by, c.reason) for c in result.checks if c.stopped_by]
     for problem, kinds in PROBLEMS:
-        for kind, text in seen:
+        for kind, text in stopped(result):
             if kind in kinds:
                 return problem, _line(text)
     if failure:  # an import that raised, a syntax error: nothing could be checked
         return Problem.CRASHED, _line(failure.message)
     return Problem.NONE, ""
+
+
+def stopped(result: SubmissionResult) -> list[tuple[FailureKind, str]]:
+    """(kind, message) of each sandbox failure in the result: the import's first, then each check's."""
+    failure = result.load_failure
+    return ([(failure.kind, failure.message)] if failure else []) + [
+        (c.stopped_by, c.reason) for c in result.checks if c.stopped_by]
 
 
 def is_gradable(result: SubmissionResult) -> bool:

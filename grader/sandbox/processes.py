@@ -75,15 +75,20 @@ def _proc_entries():
             yield int(name)
 
 
-def process_stat(pid: int):
-    """(state, ppid, pgrp) of a live process, or None."""
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), or None once the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
         return None
-    fields = data[data.rfind(b")") + 2:].split()
-    return fields[0].decode(), int(fields[1]), int(fields[2])
+    return data[data.rfind(b")") + 2:].split()  # the name, in parentheses, may hold spaces and ")"
+
+
+def process_stat(pid: int):
+    """(state, ppid, pgrp) of a live process, or None."""
+    fields = _stat_fields(pid)
+    return None if fields is None else (fields[0].decode(), int(fields[1]), int(fields[2]))
 
 
 def _real_uid(pid: int):
@@ -172,10 +177,10 @@ def tree_cpu_seconds(root: int) -> float | None:
         if pid in seen:
             continue
         seen.add(pid)
+        fields = _stat_fields(pid)
         try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                data = f.read()
-            fields = data[data.rfind(b")") + 2:].split()
+            if fields is None:
+                raise ProcessLookupError(pid)
             total += sum(int(field) for field in fields[11:15])  # utime stime cutime cstime
             tasks = os.listdir(f"/proc/{pid}/task")
         except (OSError, ValueError, IndexError):
