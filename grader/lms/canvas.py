@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.render.gradebook import safe_cell
+from grader.render.gradebook import CSV_QUOTING, safe_cell
 from grader.render.summary import points
 from grader.lms.identity import GRADESCOPE, MOODLE
 from grader.results import ClassResult, ClassSubmission, StudentIdentity
@@ -84,7 +84,7 @@ def render_canvas_csv(result: ClassResult, *, assignment: str = DEFAULT_ASSIGNME
         matches = _match(gradebook.students, result.submissions, warnings)
         rows = [(student, matches.get(i)) for i, student in enumerate(gradebook.students)]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
     writer.writerow([*identity, column])
     writer.writerow([POINTS_POSSIBLE, *[""] * (len(identity) - 1), points(result.max_score)])
     for student, submission in rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from grader.render.gradebook import safe_cell
+from grader.render.gradebook import CSV_QUOTING, safe_cell
 from grader.render.summary import points
 from grader.lms.identity import CANVAS, GRADESCOPE
 from grader.results import ClassResult, ClassSubmission, StudentIdentity
@@ -21,7 +21,7 @@ COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade",
 def render_moodle_csv(result: ClassResult) -> tuple[str, tuple[str, ...]]:
     """The worksheet, and the submissions left out of it (no participant number known)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
     writer.writerow(COLUMNS)
     left_out = []
     for s in result.submissions:

@@ -2,21 +2,28 @@
 the ledger changed, the final score, and what went wrong (the problem and its reason).
 The sandbox column names the isolation tier, prefixed with WEAK when the instructor accepted a weak one.
 
-Written with the csv module, so names with commas, quotes or newlines stay one cell. Spreadsheets run a
-cell that starts with = + - @ (or a tab or carriage return) as a formula, and a submission's name is the
-student's folder or file name, so such text cells get a leading apostrophe (OWASP's CSV-injection
-advice); numbers are written as numbers.
+Every cell is quoted (``CSV_QUOTING``), so a separator inside a name stays in its cell. Spreadsheets run a
+cell that starts with = + - @, a tab or a carriage return (after spaces too) as a formula, and a
+submission's name is the student's folder or file name: ``safe_cell`` puts an apostrophe (OWASP's
+CSV-injection advice) before such a start, and not only at the text's start but after every comma,
+semicolon, tab and line break in it, because a spreadsheet whose list separator is not the comma (Excel
+in Swedish and most EU locales reads ";") splits the row there and starts a new cell.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from grader.render.summary import points
 from grader.results import Adjustment, ClassResult
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_QUOTING = csv.QUOTE_ALL
+# A cell starts at the text's start or after any character some spreadsheet splits a row at; it is a formula
+# when, after spaces (and quotes, which a spreadsheet strips), one of = + - @ tab CR follows. Linear: the
+# look-ahead only crosses spaces and quotes, and the runs it crosses do not overlap.
+_CELL_START = re.compile(r'(^|[,;\t\r\n])(?=[ "]*[=+\-@\t\r])')
 
 
 def render_grades_csv(result: ClassResult) -> str:
@@ -24,7 +31,7 @@ def render_grades_csv(result: ClassResult) -> str:
     columns = list(result.submissions[0].check_scores) if result.submissions else []
     columns += [c.name for c in result.checks if c.name not in columns]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
     header = ["name", "student", "student_id", "raw_score", "max_score", *columns, "sandbox",
               "adjustments", "late_days", "late_percent", "final_score", "problem"]
     writer.writerow([safe_cell(text) for text in header])
@@ -49,5 +56,5 @@ def adjustment_text(a: Adjustment) -> str:
 
 
 def safe_cell(text: str) -> str:
-    """`text` as a cell no spreadsheet will evaluate."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """`text` as a cell no spreadsheet evaluates, whichever separator it splits rows at."""
+    return _CELL_START.sub(lambda m: m.group(1) + "'", text)
