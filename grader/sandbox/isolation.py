@@ -2,7 +2,7 @@
 
 The tiers, one module each under tiers/: bubblewrap and unprivileged-user are strong (the worker can
 reach neither the grader's files, nor other submissions, nor the network (a namespace of its own, or the
-seccomp filter of netfilter.py), nor, under bubblewrap, any package but the allowed ones or the host).
+seccomp filter of syscall_filter.py), nor, under bubblewrap, any package but the allowed ones or the host).
 plain-process is weak and used only when the instructor accepts it with --allow-weak-sandbox. portable is
 the student kit's: the code there is the student's own.
 """

@@ -24,7 +24,7 @@ from .scratch import MODULE, Refused, copy_submission, new_sandbox_root
 from .tiers.base import Layout
 
 IMPORT = f"importing {MODULE}.py"
-WORKER_FILES = ("worker.py", "protocol.py", "netfilter.py")
+WORKER_FILES = ("worker.py", "protocol.py", "syscall_filter.py")
 WORKER_KINDS = frozenset({"exception", "memory", "exited", "malformed", "missing_function"})
 LOAD_KINDS = frozenset({"import_error", "memory", "exited"})
 TEXT_FIELDS = ("error_type", "error", "detail", "where", "problem")

@@ -2,14 +2,14 @@
 
 Runs as `python -S -P -u -B worker.py CONFIG_JSON` in a scrubbed environment, possibly
 inside bubblewrap, so it must stay self-contained: standard library, numpy and the
-siblings protocol.py and netfilter.py (loaded by path under private names), never the
+siblings protocol.py and syscall_filter.py (loaded by path under private names), never the
 `grader` package.
 It must also run on Windows for the student kit: POSIX-only modules (resource, ctypes'
 prctl) are used only where they exist, and with "stdio" the channel is the standard
 streams instead of inherited descriptors.
 
 Order matters: everything the worker itself needs is imported and the resource limits,
-privilege drop and network filter are applied before any student code runs; student code can then do
+privilege drop and system-call filter are applied before any student code runs; student code can then do
 anything inside this process, which is why the grader trusts nothing it sends back.
 """
 
@@ -326,7 +326,7 @@ def serve(channel, module, root):
 
 
 def setup(config):
-    """Everything before student code runs: limits, privileges, the network filter, seeds, sys.path."""
+    """Everything before student code runs: limits, privileges, the system-call filter, seeds, sys.path."""
     site.setquit()  # exit() and quit() as students know them, without site's .pth hooks
     join_groups(config["cgroups"])
     apply_limits(config["rlimits"], config["strict_limits"])
@@ -334,9 +334,10 @@ def setup(config):
         drop_privileges(*config["user"])
     if config["parent_pid"] is not None:
         die_with_parent(config["parent_pid"])
-    if config["deny_network"]:
-        # Fail closed: the tier promised no network, so an error here stops the worker before rnn.py runs.
-        load_sibling(os.path.join(os.path.dirname(os.path.abspath(__file__)), "netfilter.py"), "netfilter").install()
+    if config["syscall_filter"]:
+        # Fail closed: the tier promised no network and no keyring, so an error here stops the worker before
+        # rnn.py runs.
+        load_sibling(os.path.join(os.path.dirname(os.path.abspath(__file__)), "syscall_filter.py"), "syscall_filter").install()
     sys.dont_write_bytecode = True
     root = os.path.realpath(config["submission"])
     os.chdir(root)

@@ -1,4 +1,4 @@
-"""No network in the sandbox: the seccomp filter the worker installs on itself (netfilter.py), in every tier
+"""No network in the sandbox: the seccomp filter the worker installs on itself (syscall_filter.py), in every tier
 that runs here, and the Unix-domain sockets and packages a submission may still use.
 
 The student kit's portable tier has the network (the code is the student's own, on their own machine): its
@@ -13,13 +13,13 @@ import threading
 
 import pytest
 
-from grader.sandbox import Policy, Sandbox, SandboxError, netfilter
+from grader.sandbox import Policy, Sandbox, SandboxError, syscall_filter
 from grader.sandbox.tiers import unprivileged
 
 from .conftest import FAST, FUNCTIONS, HOSTILE, PACKAGES, TIERS_HERE
 
-FILTER = netfilter.unavailable() is None
-needs_filter = pytest.mark.skipif(not FILTER, reason=f"seccomp does not work here: {netfilter.unavailable()}")
+FILTER = syscall_filter.unavailable() is None
+needs_filter = pytest.mark.skipif(not FILTER, reason=f"seccomp does not work here: {syscall_filter.unavailable()}")
 
 
 def filtered(tier: str) -> bool:
@@ -129,15 +129,15 @@ def test_the_allowed_packages_work_under_the_filter(open_box):
 @needs_filter
 @pytest.mark.parametrize("tier", [t for t in TIERS_HERE if t != "portable"])
 def test_a_worker_that_cannot_install_the_filter_refuses_to_run_the_submission(tier, monkeypatch):
-    """As on a kernel without seccomp: the worker's copy of netfilter.py fails, the sandbox reports a setup
+    """As on a kernel without seccomp: the worker's copy of syscall_filter.py fails, the sandbox reports a setup
     error and the submission (which would exit at import) never runs."""
     copy = shutil.copyfile
 
     def broken_filter(source, destination, **kwargs):
         done = copy(source, destination, **kwargs)
-        if os.path.basename(destination) == "netfilter.py":
+        if os.path.basename(destination) == "syscall_filter.py":
             with open(destination, "a") as f:
-                f.write("\n\ndef install():\n    raise NetworkFilterError('seccomp is not supported here')\n")
+                f.write("\n\ndef install():\n    raise SyscallFilterError('seccomp is not supported here')\n")
         return done
 
     monkeypatch.setattr(shutil, "copyfile", broken_filter)
@@ -154,17 +154,17 @@ def test_a_worker_that_cannot_install_the_filter_refuses_to_run_the_submission(t
 def test_an_unknown_architecture_gets_no_filter_and_a_reason(monkeypatch):
     uname = os.uname()
     fake = type(uname)((uname.sysname, uname.nodename, uname.release, uname.version, "sparc64"))
-    monkeypatch.setattr(netfilter.os, "uname", lambda: fake)
-    with pytest.raises(netfilter.NetworkFilterError, match="no seccomp filter is written for sparc64"):
-        netfilter.install()  # refuses before anything is installed in this process
-    assert "sparc64" in netfilter.unavailable.__wrapped__()
+    monkeypatch.setattr(syscall_filter.os, "uname", lambda: fake)
+    with pytest.raises(syscall_filter.SyscallFilterError, match="no seccomp filter is written for sparc64"):
+        syscall_filter.install()  # refuses before anything is installed in this process
+    assert "sparc64" in syscall_filter.unavailable.__wrapped__()
 
 
 @pytest.fixture
 def no_seccomp(monkeypatch):
     """The grader as on a machine where the filter does not work; the uid tier's probe forgets it after."""
     reason = "no seccomp filter is written for sparc64 with a 64-bit Python"
-    monkeypatch.setattr(netfilter, "unavailable", lambda: reason)
+    monkeypatch.setattr(syscall_filter, "unavailable", lambda: reason)
     unprivileged._reason.cache_clear()
     yield reason
     unprivileged._reason.cache_clear()
@@ -188,13 +188,13 @@ def decide(instructions, abi_arch, number, first_argument=0):
     accumulator, pc = 0, 0
     while True:
         code, if_true, if_false, k = instructions[pc]
-        if code == netfilter.RETURN:
+        if code == syscall_filter.RETURN:
             return k
-        if code == netfilter.LOAD_WORD:
+        if code == syscall_filter.LOAD_WORD:
             accumulator, pc = struct.unpack_from("<I", data, k)[0], pc + 1
             continue
-        assert code in (netfilter.JUMP_IF_EQUAL, netfilter.JUMP_IF_AT_LEAST)
-        taken = accumulator == k if code == netfilter.JUMP_IF_EQUAL else accumulator >= k
+        assert code in (syscall_filter.JUMP_IF_EQUAL, syscall_filter.JUMP_IF_AT_LEAST)
+        taken = accumulator == k if code == syscall_filter.JUMP_IF_EQUAL else accumulator >= k
         pc += 1 + (if_true if taken else if_false)
 
 
@@ -202,11 +202,11 @@ AUDIT_ARCH_I386 = 0x40000003
 I386_SOCKETCALL = 102
 
 
-@pytest.mark.parametrize("machine", sorted(netfilter.ABIS))
+@pytest.mark.parametrize("machine", sorted(syscall_filter.ABIS))
 def test_the_filter_program_of_each_abi_denies_what_it_says_and_lets_the_rest_through(machine):
-    abi = netfilter.ABIS[machine]
-    program = netfilter.program(abi)
-    allow, deny = netfilter.SECCOMP_RET_ALLOW, netfilter.DENY
+    abi = syscall_filter.ABIS[machine]
+    program = syscall_filter.program(abi)
+    allow, deny = syscall_filter.SECCOMP_RET_ALLOW, syscall_filter.DENY
     for family in (socket.AF_INET, socket.AF_INET6, socket.AF_PACKET, socket.AF_NETLINK, (1 << 32) | socket.AF_INET):
         assert decide(program, abi.audit_arch, abi.socket, family) == deny
         assert decide(program, abi.audit_arch, abi.socketpair, family) == deny

@@ -6,8 +6,9 @@ base installation when it is a venv, of Debian's dist-packages) is covered by an
 allowed packages are bound back side by side at /sandbox/site: whatever the install layout, the grader,
 the reference and every other package are out of sight. The probe checks exactly that before the tier
 is used. As root the worker also drops to a uid of its own (no groups, no capabilities). Where seccomp
-works the worker also installs the network filter of the other tiers (netfilter.py), a second line behind
-the network namespace.
+works the worker also installs the system-call filter of the other tiers (syscall_filter.py): a second line behind
+the network namespace, and the only one in front of the kernel keyring, which no namespace of bwrap's separates
+as root.
 
 Killing: SIGKILL to bwrap takes down the PID namespace (and --die-with-parent does the same if the
 grader dies), which kills every process the submission started, daemons and setsid'd children included;
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import sysconfig
 
-from .. import netfilter
+from .. import syscall_filter
 from ..packages import Exposed
 from ..processes import UidLease, kill_uid, uid_range
 from .base import PYTHON_FLAGS, Layout, Tier, Worker, probe_script, python_executable, run_probe, scrubbed_environment
@@ -184,7 +185,7 @@ class Bubblewrap(Tier):
     def worker_config(self) -> dict:
         # --die-with-parent stands in for the kernel's parent-death signal.
         return {"user": None if self.lease is None else [self.lease.uid, self.lease.gid],
-                "parent_pid": None, "cgroups": self.group_files(), "deny_network": netfilter.unavailable() is None}
+                "parent_pid": None, "cgroups": self.group_files(), "syscall_filter": syscall_filter.unavailable() is None}
 
     def group_files(self) -> list[str]:
         return [] if self.group is None else [f"{INSIDE_CGROUP}/{i}/cgroup.procs" for i in range(len(self.group.folders))]
@@ -221,7 +222,7 @@ class Bubblewrap(Tier):
     def description(self, limits_summary: str) -> str:
         who = f"as uid {self.uid}" if self.uid is not None else "in a user namespace"
         network = "no network (a network namespace of its own" + (
-            ", and a seccomp filter denying every socket but Unix-domain ones)" if netfilter.unavailable() is None
-            else ")")
+            ", and a seccomp filter denying every socket but Unix-domain ones and the kernel keyring)"
+            if syscall_filter.unavailable() is None else ")")
         return (f"Ran inside bubblewrap {who}, with {network}, its own process namespace, a private /tmp, "
                 f"no files of the grader and no packages but the allowed ones visible; limits: {limits_summary}.")

@@ -2,7 +2,7 @@
 
 It can read and write whatever the grader can and signal the grader, so it is weak: the grader uses it only
 when the instructor passes --allow-weak-sandbox, and then every output says so. Where seccomp works
-(netfilter.py) the worker denies itself network sockets; it could still have code run outside the sandbox
+(syscall_filter.py) the worker denies itself network sockets and the kernel keyring; it could still have code run outside the sandbox
 by writing the grader's files.
 
 Killing: the process group, the worker's descendants and every process still carrying this sandbox's
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from .. import netfilter
+from .. import syscall_filter
 from ..packages import link_folder
 from .base import Tier, Worker, scrubbed_environment
 
@@ -33,15 +33,15 @@ class PlainProcess(Tier):
         return [str(self.layout.site)]
 
     def worker_config(self) -> dict:
-        return {**super().worker_config(), "deny_network": netfilter.unavailable() is None}
+        return {**super().worker_config(), "syscall_filter": syscall_filter.unavailable() is None}
 
     def start(self, config: dict) -> Worker:
         environment = scrubbed_environment(str(self.layout.scratch), str(self.layout.tmp), self.marker)
         return self._popen_with_fds(self._python(), config, environment)
 
     def description(self, limits_summary: str) -> str:
-        reason = netfilter.unavailable()
-        network = ("a seccomp filter denied it network sockets (Unix-domain ones aside)" if reason is None
+        reason = syscall_filter.unavailable()
+        network = ("a seccomp filter denied it network sockets (Unix-domain ones aside) and the kernel keyring" if reason is None
                    else f"it could use the network (no seccomp filter: {reason})")
         return ("WEAK ISOLATION (accepted with --allow-weak-sandbox): ran as an ordinary process without "
                 f"bubblewrap or a uid of its own, so it could read and write the grader's files; {network}; "

@@ -37,7 +37,7 @@ class Portable(Tier):
         return site_folders_of(self.exposed)
 
     def worker_config(self) -> dict:
-        return {"user": None, "parent_pid": None, "cgroups": [], "deny_network": False}
+        return {"user": None, "parent_pid": None, "cgroups": [], "syscall_filter": False}
 
     def start(self, config: dict) -> Worker:
         environment = scrubbed_environment(str(self.layout.scratch), str(self.layout.tmp), self.marker)

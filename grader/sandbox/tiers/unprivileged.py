@@ -3,8 +3,8 @@
 The uid has no supplementary groups and owns only the scratch copy and its temporary folder (mode 0700,
 inside a sandbox folder other uids cannot list), so it cannot read other submissions' copies, signal
 the grader or write the grader's files; RLIMIT_NPROC bounds fork bombs. The worker denies itself network
-sockets with a seccomp filter (netfilter.py) before the submission runs, and refuses to run it if the
-filter fails; where seccomp does not work the tier is not used. It can read world-readable files, so the
+sockets and the kernel keyring with a seccomp filter (syscall_filter.py) before the submission runs, and
+refuses to run it if the filter fails; where seccomp does not work the tier is not used. It can read world-readable files, so the
 tier is used only when the probe finds the grader's own files (the package, the reference, the spec folder)
 unreadable to it: gradescope/setup.sh arranges that with chmod.
 
@@ -17,7 +17,7 @@ import functools
 import os
 import subprocess
 
-from .. import netfilter
+from .. import syscall_filter
 from ..packages import Exposed, link_folder, site_folders_of
 from ..processes import UidLease, kill_uid, uid_range
 from .base import PYTHON_FLAGS, Tier, Worker, probe_script, python_executable, run_probe, scrubbed_environment
@@ -30,7 +30,7 @@ FIX = ("make them unreadable to other users (chmod -R o-rwx on the grader's inst
 def _reason(protected: tuple[str, ...], exposed: Exposed) -> str | None:
     if os.geteuid() != 0:
         return "the grader is not root, so it cannot switch uid"
-    no_filter = netfilter.unavailable()
+    no_filter = syscall_filter.unavailable()
     if no_filter is not None:
         return f"without bubblewrap only a seccomp filter takes the network away, and it cannot here ({no_filter})"
     lease = UidLease(uid_range())
@@ -72,7 +72,7 @@ class UnprivilegedUser(Tier):
         return [str(self.layout.site)]
 
     def worker_config(self) -> dict:
-        return {**super().worker_config(), "deny_network": True}  # the worker refuses to go on without it
+        return {**super().worker_config(), "syscall_filter": True}  # the worker refuses to go on without it
 
     def start(self, config: dict) -> Worker:
         environment = scrubbed_environment(str(self.layout.scratch), str(self.layout.tmp), self.marker)
@@ -81,5 +81,5 @@ class UnprivilegedUser(Tier):
 
     def description(self, limits_summary: str) -> str:
         return (f"Ran as unprivileged uid {self.uid} without bubblewrap, with no access to the grader's files "
-                f"or other submissions and no network (a seccomp filter denied every socket but Unix-domain "
+                f"or other submissions and no network or keyring (a seccomp filter denied every socket but Unix-domain "
                 f"ones), but with world-readable files; limits: {limits_summary}.")

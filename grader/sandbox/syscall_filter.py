@@ -1,17 +1,24 @@
-"""No network for the sandbox worker: a seccomp filter it installs on itself before any student code runs.
+"""What the sandbox worker may not ask the kernel for: a seccomp filter it installs on itself before any
+student code runs. One filter, one program builder (`program`), for everything below.
 
-Without a network namespace (the unprivileged-user and plain-process tiers) the only way to take the network
-away from an unprivileged process is to forbid the system calls that reach it. The filter returns EPERM for:
+The network. Without a network namespace (the unprivileged-user and plain-process tiers) the only way to take
+the network away from an unprivileged process is to forbid the system calls that reach it:
 
 - socket() and socketpair() of every address family but AF_UNIX: no TCP, UDP, raw, packet or netlink
   sockets. AF_UNIX stays, because multiprocessing and concurrent.futures talk over Unix-domain socket pairs
   and listeners (the forkserver, managers);
 - io_uring_setup, io_uring_enter and io_uring_register: io_uring opens and connects sockets without socket();
 - pidfd_getfd, ptrace and process_vm_writev: ways to borrow an open socket from another process or make one
-  act for the submission;
-- every system call made through another ABI than the interpreter's own: the numbers below are those of one
-  table (an x86_64 process can still enter the i386 table, whose socketcall() multiplexes the socket calls, or
-  the x32 one, whose numbers carry bit 30).
+  act for the submission.
+
+The kernel keyring. add_key, request_key and keyctl: a uid's user keyring is kernel state that outlives every
+process of the uid, and the worker uids are reused from one sandbox to the next (and as root without a user
+namespace nothing separates them), so a key one sandbox stored (the hidden checks' inputs) would be there for
+the next submission to read. No submission needs a keyring.
+
+Every system call made through another ABI than the interpreter's own is denied too: the numbers below are
+those of one table (an x86_64 process can still enter the i386 table, whose socketcall() multiplexes the socket
+calls, or the x32 one, whose numbers carry bit 30).
 
 EPERM and not a kill, so a submission that tries gets a PermissionError it can read. The filter is inherited
 by every child and cannot be removed; PR_SET_NO_NEW_PRIVS, which an unprivileged process needs to install it,
@@ -45,6 +52,8 @@ SECCOMP_FILTER_FLAG_TSYNC = 1
 SECCOMP_RET_ALLOW = 0x7FFF0000
 SECCOMP_RET_ERRNO = 0x00050000
 DENY = SECCOMP_RET_ERRNO | errno.EPERM
+KEYCTL_GET_KEYRING_ID = 0
+KEY_SPEC_USER_KEYRING = -4
 
 # struct seccomp_data { int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]; }, little-endian on both
 # ABIs below: the low half of args[0] (socket()'s int domain) is at offset 16.
@@ -74,25 +83,27 @@ class Abi:
 ABIS = MappingProxyType({
     "x86_64": Abi(audit_arch=0xC000003E, seccomp=317, socket=41, socketpair=53,
                   denied=MappingProxyType({"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-                                           "pidfd_getfd": 438, "ptrace": 101, "process_vm_writev": 311}),
+                                           "pidfd_getfd": 438, "ptrace": 101, "process_vm_writev": 311,
+                                           "add_key": 248, "request_key": 249, "keyctl": 250}),
                   foreign_from=0x40000000),  # __X32_SYSCALL_BIT
     "aarch64": Abi(audit_arch=0xC00000B7, seccomp=277, socket=198, socketpair=199,
                    denied=MappingProxyType({"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-                                            "pidfd_getfd": 438, "ptrace": 117, "process_vm_writev": 271})),
+                                            "pidfd_getfd": 438, "ptrace": 117, "process_vm_writev": 271,
+                                            "add_key": 217, "request_key": 218, "keyctl": 219})),
 })
 
 
-class NetworkFilterError(OSError):
+class SyscallFilterError(OSError):
     """The filter could not be installed here; the message says why."""
 
 
 def this_abi() -> Abi:
-    """The table this interpreter's system calls go through; NetworkFilterError if the filter has none."""
+    """The table this interpreter's system calls go through; SyscallFilterError if the filter has none."""
     if not sys.platform.startswith("linux"):
-        raise NetworkFilterError(f"seccomp exists only on Linux, not on {sys.platform}")
+        raise SyscallFilterError(f"seccomp exists only on Linux, not on {sys.platform}")
     machine = os.uname().machine
     if machine not in ABIS or struct.calcsize("P") != 8:
-        raise NetworkFilterError(f"no seccomp filter is written for {machine} with a "
+        raise SyscallFilterError(f"no seccomp filter is written for {machine} with a "
                                  f"{8 * struct.calcsize('P')}-bit Python (only for 64-bit {' and '.join(ABIS)})")
     return ABIS[machine]
 
@@ -147,8 +158,8 @@ class SockFprog(ctypes.Structure):
 
 
 def install() -> None:
-    """Deny this process and all it will start the network (see the module's docstring), then check that a
-    TCP socket is refused. Raises NetworkFilterError if either fails."""
+    """Deny this process and all it will start what the module's docstring lists, then check that a TCP socket
+    and the user keyring are refused. Raises SyscallFilterError if either fails."""
     abi = this_abi()
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
@@ -163,13 +174,18 @@ def install() -> None:
     try:
         socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
     except PermissionError:
-        return
-    raise NetworkFilterError("the seccomp filter was installed but a TCP socket could still be opened")
+        pass
+    else:
+        raise SyscallFilterError("the seccomp filter was installed but a TCP socket could still be opened")
+    keyring = libc.syscall(ctypes.c_long(abi.denied["keyctl"]), ctypes.c_long(KEYCTL_GET_KEYRING_ID),
+                           ctypes.c_long(KEY_SPEC_USER_KEYRING), ctypes.c_long(0))
+    if keyring != -1 or ctypes.get_errno() != errno.EPERM:
+        raise SyscallFilterError("the seccomp filter was installed but the user keyring could still be reached")
 
 
-def _last_error(call: str) -> NetworkFilterError:
+def _last_error(call: str) -> SyscallFilterError:
     number = ctypes.get_errno()
-    return NetworkFilterError(number, f"{call} failed: {os.strerror(number) if number else 'unknown error'}")
+    return SyscallFilterError(number, f"{call} failed: {os.strerror(number) if number else 'unknown error'}")
 
 
 @functools.cache
@@ -178,7 +194,7 @@ def unavailable() -> str | None:
     child process, since a filter cannot be removed. Once per grader process."""
     try:
         this_abi()
-    except NetworkFilterError as exc:
+    except SyscallFilterError as exc:
         return str(exc)
     try:
         done = subprocess.run([os.path.realpath(sys.executable), "-S", "-P", "-B", __file__],
@@ -194,6 +210,6 @@ def unavailable() -> str | None:
 if __name__ == "__main__":  # the probe: exit status 0 if the filter installs and works here
     try:
         install()
-    except NetworkFilterError as exc:
+    except SyscallFilterError as exc:
         print(exc)
         sys.exit(1)
