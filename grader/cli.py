@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
 from grader import __version__
 from grader.assignment import Assignment, load_assignment
-from grader.batch import BatchError, ClassInterrupted, grade_class
+from grader.batch import grade_class
 from grader.batch.workflow import LATE_POLICY, OVERRIDES, STUDENTS, load_workflow
 from grader.diagnostics.band import CACHE_ENV, default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest
-from grader.specfile import SpecError
+from grader.errors import ExitCode, GraderError, UsageError
 from grader.grading import grade_submission
-from grader.intake import NotFound, NotGradable, Reading
+from grader.intake import Reading
 from grader.intake.locate import PathReading, read_path
-from grader.oracle import FixtureError
-from grader.outputs import OutputError, default_out_dir, write_outputs
+from grader.outputs import default_out_dir, write_outputs
 from grader.lms.canvas import DEFAULT_ASSIGNMENT
-from grader.sandbox import Policy, SandboxUnavailable
+from grader.sandbox import Policy
 from grader.render.terminal import (
     final_score,
     make_console,
@@ -29,11 +29,11 @@ from grader.render.terminal import (
     render_terminal,
 )
 from grader.sandbox import Limits
+from grader.sandbox.isolation import requested_tier
+from grader.sandbox.scratch import sandboxes_folder
 from grader.secret import secret_path
-from grader.texts import TextError, read_text_file
+from grader.texts import read_text_file
 
-USAGE_ERROR = 2
-INTERRUPTED = 130
 DEFAULT_OUT = Path("grading-output")
 
 DESCRIPTION = """\
@@ -115,10 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class UsageError(Exception):
-    """The command line names something the grader cannot grade."""
-
-
 def _positive(kind):
     def parse(value: str):
         try:
@@ -172,43 +168,55 @@ def build_secret_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; a GraderError (anything the user can fix) is one line on stderr and its exit code."""
     argv = sys.argv[1:] if argv is None else argv
     console = make_console()
     try:
-        if argv[:1] == ["kit"]:
-            return _build_kit(build_kit_parser().parse_args(argv[1:]), console)
-        if argv[:1] == ["classroom"]:
-            return _build_classroom(build_classroom_parser().parse_args(argv[1:]), console)
-        if argv[:1] == ["secret"]:
-            return _make_secret(build_secret_parser().parse_args(argv[1:]), console)
-        args = build_parser().parse_args(argv)
-        assignment = _load(args.spec, console)
-        reading = _reading(args, assignment)
-        console.print(reading.summary, markup=False, highlight=False)
-        for note in reading.notes:
-            console.print(f"warning: {note}", markup=False, highlight=False, style="yellow")
-        if reading.reading is Reading.CLASS:
-            if args.text or args.student:
-                option = "--text" if args.text else "--student"
-                raise UsageError(f"{option} is for one submission; give a submission's folder or file")
-            return _grade_class(args, assignment, console)
-        return _grade_one(args, assignment, console)
-    except (UsageError, OutputError, SpecError, TextError, FixtureError, BatchError, SandboxUnavailable) as exc:
-        console.print(f"error: {exc}", markup=False, highlight=False)
-        return USAGE_ERROR
-    except ClassInterrupted as exc:
-        console.print(str(exc), markup=False, highlight=False)
-        return INTERRUPTED
+        return _run(argv, console)
+    except GraderError as exc:
+        print(f"error: {exc}" if exc.exit_code is ExitCode.USAGE else str(exc), file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
-        console.print("Interrupted: nothing was written.", markup=False, highlight=False)
-        return INTERRUPTED
+        print("Interrupted: nothing was written.", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+
+
+def _run(argv: list[str], console) -> int:
+    if argv[:1] == ["kit"]:
+        return _build_kit(build_kit_parser().parse_args(argv[1:]), console)
+    if argv[:1] == ["classroom"]:
+        return _build_classroom(build_classroom_parser().parse_args(argv[1:]), console)
+    if argv[:1] == ["secret"]:
+        return _make_secret(build_secret_parser().parse_args(argv[1:]), console)
+    args = build_parser().parse_args(argv)
+    _check_environment()
+    assignment = _load(args.spec, console)
+    reading = _reading(args, assignment)
+    console.print(reading.summary, markup=False, highlight=False)
+    for note in reading.notes:
+        console.print(f"warning: {note}", markup=False, highlight=False, style="yellow")
+    if reading.reading is Reading.CLASS:
+        if args.text or args.student:
+            option = "--text" if args.text else "--student"
+            raise UsageError(f"{option} is for one submission; give a submission's folder or file")
+        return _grade_class(args, assignment, console)
+    return _grade_one(args, assignment, console)
+
+
+def _check_environment() -> None:
+    """Read every environment setting the grading reads, before anything runs: a value it cannot use is a
+    SettingError naming the variable, as a bad option is a usage error."""
+    requested_tier()
+    sandboxes_folder()
+    default_cache_dir()
+    if os.name == "posix":  # the uid-leasing tiers exist there only (the kit runs on Windows too)
+        from grader.sandbox.processes import uid_range
+
+        uid_range()
 
 
 def _reading(args: argparse.Namespace, assignment: Assignment) -> PathReading:
-    try:
-        return read_path(args.path, tuple(assignment.functions), args.reading)
-    except NotFound as exc:
-        raise UsageError(str(exc)) from None
+    return read_path(args.path, tuple(assignment.functions), args.reading)
 
 
 def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> int:
@@ -225,40 +233,33 @@ def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> i
                          accept_regrade=args.accept_regrade, policy=_policy(args))
     render_class_terminal(result, console, out, fail_under=args.fail_under)
     if args.fail_under is not None and any(final_score(s) < args.fail_under for s in result.submissions):
-        return 1
-    return 0
+        return ExitCode.BELOW_FAIL_UNDER
+    return ExitCode.OK
 
 
 def _build_kit(args: argparse.Namespace, console) -> int:
     try:
-        from grader.kit import KitError, build_kit
+        from grader.kit import build_kit
     except ImportError:
         raise UsageError("this is the student kit; kits are built with the full grader") from None
-    try:
-        with progress(console, "Recording the public checks' expected values from the reference"):
-            kit = build_kit(args.out, load_assignment(args.spec), template=args.template)
-    except KitError as exc:
-        raise UsageError(str(exc)) from None
+    with progress(console, "Recording the public checks' expected values from the reference"):
+        kit = build_kit(args.out, load_assignment(args.spec), template=args.template)
     console.print(
         f"Student kit written to {kit.path}: {kit.public_checks} public checks ({kit.public_points:g} points), "
         f"{kit.hidden_checks} hidden checks left out, {kit.recorded_calls} recorded reference calls.\n"
         f"Students install it with `pip install {kit.path}` and run `python -m grader my_submission/`.",
         markup=False, highlight=False,
     )
-    return 0
+    return ExitCode.OK
 
 
 def _build_classroom(args: argparse.Namespace, console) -> int:
     try:
-        from grader.kit import KitError
         from grader.kit.classroom import build_classroom_template
     except ImportError:
         raise UsageError("this is the student kit; templates are built with the full grader") from None
-    try:
-        with progress(console, "Building the student kit for the template repository"):
-            built = build_classroom_template(args.out, load_assignment(args.spec), template=args.template)
-    except KitError as exc:
-        raise UsageError(str(exc)) from None
+    with progress(console, "Building the student kit for the template repository"):
+        built = build_classroom_template(args.out, load_assignment(args.spec), template=args.template)
     console.print(
         f"GitHub Classroom template written to {built.path}: {built.kit.public_checks} public checks "
         f"({built.kit.public_points:g} points), {built.shipped_files} grading files pinned by the manifest "
@@ -266,7 +267,7 @@ def _build_classroom(args: argparse.Namespace, console) -> int:
         "(README: GitHub Classroom).",
         markup=False, highlight=False,
     )
-    return 0
+    return ExitCode.OK
 
 
 def _make_secret(args: argparse.Namespace, console) -> int:
@@ -277,7 +278,7 @@ def _make_secret(args: argparse.Namespace, console) -> int:
     console.print(f"Course secret: {secret_path(args.spec)} ({state}). Keep it with the course's spec: another "
                   "secret means other graded cases. It is never put into the student kit.", markup=False,
                   highlight=False)
-    return 0
+    return ExitCode.OK
 
 
 def _load(spec_dir: Path | None, console) -> Assignment:
@@ -297,16 +298,13 @@ def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int
         f", then {real_text.n_updates or assignment.report.real_text.n_updates} updates on {real_text.name}"
         if real_text else "")
     with progress(console, doing):
-        try:
-            result = grade_submission(args.path, assignment, limits=_limits(args, assignment), real_text=real_text,
-                                      policy=_policy(args))
-        except NotGradable as exc:
-            raise UsageError(str(exc)) from None
+        result = grade_submission(args.path, assignment, limits=_limits(args, assignment), real_text=real_text,
+                                  policy=_policy(args))
     outputs = write_outputs(result, args.out or default_out_dir(Path(result.name), DEFAULT_OUT))
     render_terminal(result, console, outputs)
     if args.fail_under is not None and result.score < args.fail_under:
-        return 1
-    return 0
+        return ExitCode.BELOW_FAIL_UNDER
+    return ExitCode.OK
 
 
 def _for_student(student: str | None, assignment: Assignment, console) -> Assignment:

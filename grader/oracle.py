@@ -30,6 +30,7 @@ import numpy as np
 
 from grader.contract import Contract
 from grader.sandbox import protocol
+from grader.errors import GraderError
 
 FIXTURES = "fixtures.bin"
 MAX_FIXTURE_BYTES = 512 * 1024**2
@@ -40,7 +41,7 @@ class NotRecorded(Exception):
     """The kit has no recorded output for this call."""
 
 
-class FixtureError(Exception):
+class FixtureError(GraderError):
     """A fixtures file is missing or unreadable."""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from grader.render.gradescope import render_gradescope_json, results_owner
 from grader.render.html import render_html, report_owner
 from grader.results import SubmissionResult
+from grader.errors import GraderError
 
 RESULTS, REPORT, INSTRUCTOR_REPORT = "results.json", "report.html", "report-instructor.html"
 # Our files are small; anything bigger in their place is not ours, and need not be read to know it.
@@ -27,7 +28,7 @@ OWNED_FILE_LIMIT = 32 * 1024 * 1024
 REPORT_HEAD = 4096  # the <meta> tags that identify a report sit in the first few hundred bytes
 
 
-class OutputError(Exception):
+class OutputError(GraderError):
     """The outputs cannot be written where asked; the message says what is in the way."""
 
 

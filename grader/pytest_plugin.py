@@ -79,10 +79,10 @@ class GradingSession:
     def from_config(cls, config: pytest.Config) -> GradingSession:
         """Check the options and load the Assignment once, as the CLI does, before anything is collected:
         a usage error is one clear line."""
-        from grader.assignment import SpecError, load_assignment
+        from grader.assignment import load_assignment
         from grader.checks.suite import suite_for
-        from grader.cli import UsageError, submission_folder
-        from grader.texts import TextError
+        from grader.cli import submission_folder
+        from grader.errors import GraderError
 
         try:
             options = Options(submission_folder(config.getoption("rnn_submission")), config.getoption("rnn_spec"),
@@ -90,7 +90,7 @@ class GradingSession:
                               config.getoption("rnn_instructor"))
             assignment = load_assignment(options.spec)
             suite_for(assignment)  # grading.yaml and the suite agree, or SpecError says where not
-        except (UsageError, SpecError, TextError) as exc:
+        except GraderError as exc:
             raise pytest.UsageError(str(exc)) from None
         if config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = []  # no paths given: grade only, collect no test files
@@ -128,9 +128,9 @@ class GradingSession:
 
     def _grade(self, config: pytest.Config) -> None:
         from grader.classroom import append_github_output
+        from grader.errors import GraderError
         from grader.grading import grade_submission
-        from grader.oracle import FixtureError
-        from grader.outputs import OutputError, write_outputs
+        from grader.outputs import write_outputs
         from grader.render.classroom import runner_result
 
         options = self.options
@@ -143,7 +143,7 @@ class GradingSession:
                 self.outputs = write_outputs(self.result, options.out)
             if options.classroom is not None:
                 append_github_output(options.classroom, "result", runner_result(self.result))
-        except (FixtureError, OutputError) as exc:
+        except GraderError as exc:
             pytest.exit(f"rnn-grader: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
 
     def check_result(self, item: CheckItem):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
+from grader.errors import GraderError
 
 
 def default_spec_dir() -> Path:
@@ -21,7 +22,7 @@ def default_spec_dir() -> Path:
     return Path(str(resources.files("specs")))
 
 
-class SpecError(Exception):
+class SpecError(GraderError):
     """A spec file is missing or malformed."""
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.specfile import default_spec_dir
+from grader.errors import GraderError
 
 DEFAULT_TEXT = "prose"
 
 
-class TextError(Exception):
+class TextError(GraderError):
     """A training text cannot be used."""
 
 

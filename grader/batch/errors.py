@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from grader.errors import ExitCode, GraderError
 
-class BatchError(Exception):
+
+class BatchError(GraderError):
     """The class cannot be graded as asked (no such folder, bad --jobs, no Dask); the message says why."""
 
 
-class ClassInterrupted(Exception):
+class ClassInterrupted(GraderError):
     """Ctrl-C: the workers were stopped; every finished submission's results are complete on disk."""
+
+    exit_code = ExitCode.INTERRUPTED
 
     def __init__(self, finished: int, total: int, out_dir: str):
         self.finished, self.total = finished, total

@@ -31,6 +31,7 @@ import numpy as np
 
 from grader import __version__
 from grader.oracle import LiveOracle, Oracle
+from grader.settings import folder_setting
 
 DRIFT = (
     "Exact implementations drift apart: they round in a different order, and training amplifies a "
@@ -67,8 +68,8 @@ class ReferenceBand:
 
 def default_cache_dir() -> Path:
     """$RNN_GRADER_CACHE, else $XDG_CACHE_HOME/rnn-grader, else ~/.cache/rnn-grader."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
+    if configured := folder_setting(CACHE_ENV):
+        return configured
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "rnn-grader"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.results import SourceKind
+from grader.errors import GraderError
 
 MODULE_FILE = "rnn.py"
 MAX_DEPTH = 4  # folders inside an upload looked into
@@ -35,7 +36,7 @@ class Reading(enum.StrEnum):
     CLASS = "class"
 
 
-class NotFound(Exception):
+class NotFound(GraderError):
     """No file of the upload can be the submission; the message (one line) says what was there."""
 
 

@@ -25,13 +25,14 @@ from grader.intake.locate import MODULE_FILE, Located, NotFound, is_junk, is_zip
 from grader.intake.notebook import NotebookSource, read_notebook
 from grader.results import SourceKind
 from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
+from grader.errors import GraderError
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
 FRAME = re.compile(r'File "rnn\.py", line (\d+)')
 MODULE_NAME = re.compile(r"\brnn\.py\b")
 
 
-class NotGradable(Exception):
+class NotGradable(GraderError):
     """Nothing in the upload can be graded; the message (one line) says why and what to do."""
 
 

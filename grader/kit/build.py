@@ -28,6 +28,7 @@ from grader.assignment import Assignment
 from grader.kit.record import RecordingFailed, record_expected_values
 from grader.kit.strip import strip_checks
 from grader.scoring import PUBLIC
+from grader.errors import GraderError
 
 HARNESS = Path(grader.__file__).parent
 LEFT_OUT = (Path("kit"), Path("checks") / "variants.py")  # relative to the grader package
@@ -35,7 +36,7 @@ HARNESS_FILES = ("*.py", "*.j2")
 SPEC_FILES = ("contract.yaml", "contract.md")
 
 
-class KitError(Exception):
+class KitError(GraderError):
     """The kit cannot be built as asked."""
 
 

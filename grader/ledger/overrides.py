@@ -20,12 +20,13 @@ from pathlib import Path
 import yaml
 
 from grader.timestamps import aware_time
+from grader.errors import GraderError
 
 FIELDS = ("student", "check", "points", "reason", "by", "at")
 MAX_LEDGER_BYTES = 8 * 1024 * 1024
 
 
-class LedgerError(Exception):
+class LedgerError(GraderError):
     """A ledger file cannot be used as it is; the message names the file, the entry and the fix."""
 
 

@@ -20,6 +20,7 @@ from grader.render.gradebook import CSV_QUOTING, safe_cell
 from grader.render.summary import points
 from grader.lms.identity import GRADESCOPE, MOODLE
 from grader.results import ClassResult, ClassSubmission, StudentIdentity
+from grader.errors import GraderError
 
 IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"  # as Canvas writes it in its exports
@@ -28,7 +29,7 @@ MAX_EXPORT_BYTES = 64 * 1024 * 1024
 _ASSIGNMENT_ID = re.compile(r"\s*\((\d+)\)\s*$")
 
 
-class CanvasError(Exception):
+class CanvasError(GraderError):
     """The exported Canvas gradebook cannot be used; the message says why."""
 
 

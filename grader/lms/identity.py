@@ -27,6 +27,7 @@ import yaml
 
 from grader.results import StudentIdentity
 from grader.timestamps import aware_time
+from grader.errors import GraderError
 
 CANVAS, MOODLE, GRADESCOPE, MAPPING = "canvas", "moodle", "gradescope", "mapping file"
 GRADESCOPE_METADATA = "submission_metadata.yml"
@@ -38,7 +39,7 @@ _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_[a-z]+_?$", r
 _GRADESCOPE = re.compile(r"^submission_(?P<id>\d+)$")
 
 
-class IdentityError(Exception):
+class IdentityError(GraderError):
     """A mapping file or Gradescope's metadata cannot be read; the message says where and why."""
 
 

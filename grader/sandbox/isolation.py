@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .packages import Exposed, resolve
+from grader.errors import GraderError, SettingError
 
 TIER_ENV = "RNN_GRADER_SANDBOX_TIER"
 # Best first; the first that works is chosen. Imported on demand: the kit's portable tier must load on
@@ -44,7 +45,7 @@ class Policy(str, enum.Enum):
     portable = "portable"
 
 
-class SandboxUnavailable(Exception):
+class SandboxUnavailable(GraderError):
     """No tier the policy accepts works here; the message says why and how to fix it."""
 
 
@@ -81,20 +82,30 @@ def available_tiers(exposed: Exposed | None = None) -> list[str]:
     return [name for name in TIERS if found[name] is None]
 
 
+def requested_tier() -> str | None:
+    """The tier $RNN_GRADER_SANDBOX_TIER asks for, or None; SettingError when it names no tier."""
+    value = os.environ.get(TIER_ENV, "").strip()
+    if value and value not in TIERS:
+        raise SettingError(f"{TIER_ENV}={value!r} names no sandbox tier; set it to one of {', '.join(TIERS)}, "
+                           "or unset it to use the strongest that works")
+    return value or None
+
+
 def choose(policy: Policy, exposed: Exposed, requested: str | None = None) -> str:
-    """The tier's name; raises SandboxUnavailable or ValueError (an unknown or unusable requested tier)."""
+    """The tier's name: ``requested``, else $RNN_GRADER_SANDBOX_TIER's, else the strongest that works and the
+    policy accepts; raises SandboxUnavailable (ValueError for a requested name that is no tier)."""
     if policy is Policy.portable:
         return "portable"
-    requested = requested or os.environ.get(TIER_ENV) or None
+    if requested is not None and requested not in TIERS:
+        raise ValueError(f"unknown sandbox tier {requested!r}; choose from {', '.join(TIERS)}")
+    requested = requested or requested_tier()
     accepted = TIERS if policy is Policy.allow_weak else STRONG
     if requested is not None:
-        if requested not in TIERS:
-            raise ValueError(f"unknown sandbox tier {requested!r}; choose from {', '.join(TIERS)}")
         if requested not in accepted:
             raise SandboxUnavailable(f"sandbox tier {requested!r} is weak; pass --allow-weak-sandbox to accept it")
         reason = reasons(exposed)[requested]
         if reason is not None:
-            raise ValueError(f"sandbox tier {requested!r} is not available: {reason}")
+            raise SandboxUnavailable(f"sandbox tier {requested!r} is not available: {reason}")
         return requested
     found = reasons(exposed)
     for name in accepted:

@@ -10,16 +10,22 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.errors import SettingError
+
 UIDS_ENV = "RNN_GRADER_SANDBOX_UIDS"
 DEFAULT_UIDS = range(200000, 201000)
 
 
 def uid_range() -> range:
-    """Uids for workers; RNN_GRADER_SANDBOX_UIDS="START-END" gives parallel graders their own."""
-    text = os.environ.get(UIDS_ENV)
+    """Uids for workers; RNN_GRADER_SANDBOX_UIDS="START-END" gives parallel graders their own (SettingError
+    when it is not that, or names root's or a system's uids)."""
+    text = os.environ.get(UIDS_ENV, "").strip()
     if not text:
         return DEFAULT_UIDS
-    start, _, end = text.partition("-")
+    start, dash, end = (part.strip() for part in text.partition("-"))
+    if not (dash and start.isdigit() and end.isdigit() and 1000 <= int(start) <= int(end) < 2**32 - 1):
+        raise SettingError(f"{UIDS_ENV}={text!r} is not a range START-END of unused uids from 1000 up "
+                           f"(e.g. {DEFAULT_UIDS.start}-{DEFAULT_UIDS.stop - 1}, the default)")
     return range(int(start), int(end) + 1)
 
 

@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from grader.settings import folder_setting
+
 from .protocol import printable
 
 MODULE = "rnn"
@@ -169,6 +171,16 @@ def _open_regular(source: Path, otherwise: str) -> int:
 SANDBOX_DIR_ENV = "RNN_GRADER_SANDBOX_DIR"
 
 
+def sandboxes_folder() -> Path:
+    """Where sandboxes that share the host's /tmp are made: $RNN_GRADER_SANDBOX_DIR, else (root)
+    /var/lib/rnn-grader/sandboxes, else $XDG_CACHE_HOME/rnn-grader/sandboxes (~/.cache when unset)."""
+    if configured := folder_setting(SANDBOX_DIR_ENV):
+        return configured
+    if os.geteuid() == 0:
+        return Path("/var/lib/rnn-grader/sandboxes")
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnn-grader" / "sandboxes"
+
+
 def new_sandbox_root(shares_host_tmp: bool, traversable: bool) -> Path:
     """A new, private folder for one sandbox (worker files, scratch copy, temporary folder).
 
@@ -177,13 +189,7 @@ def new_sandbox_root(shares_host_tmp: bool, traversable: bool) -> Path:
     """
     base = None
     if shares_host_tmp:
-        configured = os.environ.get(SANDBOX_DIR_ENV)
-        if configured:
-            base = Path(configured)
-        elif os.geteuid() == 0:
-            base = Path("/var/lib/rnn-grader/sandboxes")
-        else:
-            base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnn-grader" / "sandboxes"
+        base = sandboxes_folder()
         base.mkdir(mode=0o711, parents=True, exist_ok=True)
         os.chmod(base, 0o711)
     root = Path(tempfile.mkdtemp(prefix="rnn-grader-sandbox-", dir=base))

@@ -9,9 +9,10 @@ from grader.batch.discover import is_junk
 from grader.similarity.detect import compare_class
 from grader.similarity.model import SimilarityReport
 from grader.similarity.sources import CODE_SUFFIXES, UnreadableCode, read_code
+from grader.errors import GraderError
 
 
-class KnownSolutionsError(Exception):
+class KnownSolutionsError(GraderError):
     """--against names something that holds no known solution; the message says why."""
 
 

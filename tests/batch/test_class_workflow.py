@@ -91,7 +91,7 @@ def test_a_bad_ledger_file_stops_before_any_grading(class_dir, tmp_path, fake_cl
     out.mkdir()
     (out / "overrides.yaml").write_text(OVERRIDES.replace("  by: Anna (TA)\n", ""))
     assert cli.main([str(class_dir), "--class", "--out", str(out)]) == 2  # one student: a class only if asked
-    assert "override 1: missing by" in " ".join(capsys.readouterr().out.split())
+    assert "override 1: missing by" in capsys.readouterr().err
     assert not (out / "alice").exists()
 
 

@@ -112,4 +112,4 @@ def test_ctrl_c_on_a_single_grading_exits_130_without_a_traceback(tmp_path, caps
     monkeypatch.setattr(cli, "grade_submission", interrupted)
     assert cli.main([str(alice_with(tmp_path / "alice", ALICE))]) == 130
     printed = capsys.readouterr()
-    assert "Traceback" not in printed.out + printed.err and printed.out.strip().endswith("nothing was written.")
+    assert "Traceback" not in printed.out + printed.err and printed.err.strip().endswith("nothing was written.")

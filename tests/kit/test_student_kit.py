@@ -147,7 +147,7 @@ def test_a_student_runs_the_same_command_and_gets_a_report_marked_as_self_check(
     assert failing.returncode == 1
     building = subprocess.run([str(kit_python), "-m", "grader", "kit", "--out", "kit2"], capture_output=True,
                               text=True, cwd=tmp_path)
-    assert building.returncode == 2 and "kits are built with the full grader" in building.stdout
+    assert building.returncode == 2 and "kits are built with the full grader" in building.stderr
 
 
 @pytest.mark.slow
@@ -161,5 +161,5 @@ def test_the_kit_refuses_to_grade_under_another_hypothesis_version(kit, kit_pyth
     done = subprocess.run([str(kit_python), "-m", "grader", str(SUBMISSIONS / "alice"), "--spec", "specs",
                            "--out", "out"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2
-    assert "built with Hypothesis 6.0.0" in done.stdout and "pip install hypothesis==6.0.0" in done.stdout
+    assert "built with Hypothesis 6.0.0" in done.stderr and "pip install hypothesis==6.0.0" in done.stderr
     assert not (tmp_path / "out").exists()

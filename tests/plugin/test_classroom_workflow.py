@@ -137,10 +137,11 @@ def test_the_template_pins_the_workflow_the_test_configuration_and_the_kit(templ
 
 
 def test_the_command_refuses_a_folder_that_is_not_empty_and_writes_nothing(tmp_path, capsys):
-    from grader.cli import USAGE_ERROR, main
+    from grader.cli import main
+    from grader.errors import ExitCode
 
     (tmp_path / "template").mkdir()
     (tmp_path / "template" / "notes.txt").write_text("mine")
-    assert main(["classroom", "--out", str(tmp_path / "template")]) == USAGE_ERROR
-    assert "not an empty folder; nothing was written" in capsys.readouterr().out
+    assert main(["classroom", "--out", str(tmp_path / "template")]) == ExitCode.USAGE
+    assert "not an empty folder; nothing was written" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.txt", "template"]
