@@ -34,7 +34,8 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
 
     The visible checks run first, then the report's diagnostics, in one sandbox; the other checks (hidden,
     after the due date) run after them in a fresh sandbox, so nothing a hidden call showed the submission
-    can reach what a student reads. Only the first sandbox's output and timings are the student's to see.
+    can reach what a student reads. That sandbox opens with the first visible check again, so its first calls
+    do not give it away. Only the first sandbox's output and timings are the student's to see.
     The checks share one time budget (``limits.total_seconds``); the diagnostics have one of their own.
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
@@ -99,7 +100,9 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
             with open_sandbox(submission.folder) as box:
                 failure = box.load_failure
                 if failure is None:
-                    results += run_checks(box, hidden, _blocked(box, assignment.contract), submission.relabel)
+                    hidden_blocked = _blocked(box, assignment.contract)
+                    run_checks(box, _opening(visible, hidden_blocked), hidden_blocked, submission.relabel)
+                    results += run_checks(box, hidden, hidden_blocked, submission.relabel)
                 else:  # it loaded for the visible checks: the budget ran out, or it does not load alike twice
                     why = dict.fromkeys(assignment.contract.functions, submission.relabel(failure.message))
                     results += run_checks(None, hidden, why, submission.relabel, stopped_by=failure.kind.value)
@@ -134,6 +137,13 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
         hidden_checks_not_run=spec.hidden_checks + len(suite) - len(visible) - len(hidden),
         intake=intake,
     )
+
+
+def _opening(visible: list, blocked: dict[str, str]) -> list:
+    """The check the visible checks' sandbox began with, run again (its outcome unused) before the hidden checks
+    in theirs: both sandboxes' first calls are the same, so a submission cannot tell which one it is in before
+    it holds a hidden check's input."""
+    return [c for c in visible if c.function not in blocked][:1]
 
 
 def _relabelled(check: CheckResult, relabel) -> CheckResult:

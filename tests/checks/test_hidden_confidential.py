@@ -128,3 +128,34 @@ def test_inputs_of_hidden_checks_never_reach_what_a_student_reads(tmp_path):
             assert shown <= sent[Visibility.VISIBLE]
     finally:
         STORE.unlink(missing_ok=True)
+
+
+# A correct submission that prints a token of each of its first calls: what it could decide on.
+FIRST_CALLS = TOKENS + '''
+CALLS = []
+
+def _watched(name, function):
+    def watched(*args):
+        if len(CALLS) < 12:
+            CALLS.append(token(name, args))
+            print("call", len(CALLS), name, CALLS[-1])
+        return function(*args)
+    return watched
+
+for _name in ("init_params", "forward", "compute_gradients", "clip_gradients", "adagrad_step", "synthesize", "train"):
+    globals()[_name] = _watched(_name, globals()[_name])
+'''
+
+
+@pytest.mark.slow  # a whole grading
+def test_the_hidden_checks_sandbox_begins_with_the_same_calls_as_the_visible_one(tmp_path):
+    alice = Path(__file__).parents[2] / "submissions" / "alice" / "rnn.py"
+    (tmp_path / "rnn.py").write_text(alice.read_text() + FIRST_CALLS)
+    result = grading.grade_submission(tmp_path, load_assignment(), diagnostics=False)
+    visible, hidden = (re.findall(r"^call \d+ .*$", o.stdout, re.MULTILINE) for o in (result.output, result.hidden_output))
+    assert len(visible) == len(hidden) == 12
+    tokens = [line.split()[-1] for line in visible]
+    # Up to the first call no visible check made, the hidden checks' sandbox saw what the visible one saw.
+    first_hidden = next(i for i, line in enumerate(hidden) if line.split()[-1] not in tokens)
+    assert first_hidden >= 5 and hidden[:first_hidden] == visible[:first_hidden]
+    assert result.score == result.max_score
