@@ -10,8 +10,11 @@ first use; see grader.secret), which decides the cases the checks draw. A course
 ``cases: per_student`` draws each student's own: the edge that knows who handed a submission in (the
 class run, the Gradescope autograder, ``--student``) grades it under ``assignment.for_student(identity)``.
 
-Nothing here imports Hypothesis or the suite: which checks exist is the suite's business
-(``grader.checks.suite_for`` matches the suite against ``grading``).
+The whole assignment is validated here, once, before anything is graded: each file's fields, the
+contract's functions against grading.yaml's, the training text against the report's settings, and
+grading.yaml's checks against the suite's (``grader.checks.suite_for``, which says which checks exist).
+A spec that fails raises SpecError naming the file and the field, so a class run with a misspelled check
+name stops before grading anyone instead of giving every student the same zero.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.checks.suite import suite_for
 from grader.contract import Contract, Conventions, load_contract
 from grader.diagnostics.spec import ReportSpec, load_report_spec
 from grader.scoring import PER_STUDENT, GradingSpec, load_grading_spec
@@ -140,4 +144,6 @@ def load_assignment(spec: Path | str | None = None) -> Assignment:
             f"seq_length + 1 = {report.training.seq_length + 1}"
         )
     secret = "" if grading.self_check else course_secret(folder)[0]
-    return Assignment(folder, contract, grading, report, TrainingText(name, text), secret)
+    assignment = Assignment(folder, contract, grading, report, TrainingText(name, text), secret)
+    suite_for(assignment)  # grading.yaml's entries against the suite's checks: here, not in the middle of a class
+    return assignment

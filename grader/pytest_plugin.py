@@ -80,7 +80,6 @@ class GradingSession:
         """Check the options and load the Assignment once, as the CLI does, before anything is collected:
         a usage error is one clear line."""
         from grader.assignment import load_assignment
-        from grader.checks.suite import suite_for
         from grader.cli import submission_folder
         from grader.errors import GraderError
 
@@ -89,7 +88,6 @@ class GradingSession:
                               config.getoption("rnn_out"), config.getoption("rnn_classroom"),
                               config.getoption("rnn_instructor"))
             assignment = load_assignment(options.spec)
-            suite_for(assignment)  # grading.yaml and the suite agree, or SpecError says where not
         except GraderError as exc:
             raise pytest.UsageError(str(exc)) from None
         if config.args_source is not pytest.Config.ArgsSource.ARGS:

@@ -1,9 +1,7 @@
 """Scores: specs/grading.yaml, loaded and validated, and the one place a check's outcome becomes points.
 
-Loading needs no check: an entry's own fields are validated here, and ``grader.checks.suite_for`` then
-matches the suite against the entries (a check per entry, its settings, its parts). So whatever only
-needs the configuration (class grading's parent process, a result for a submission that could not be
-graded) does not import Hypothesis.
+An entry's own fields are validated here; ``grader.checks.suite_for`` then matches the suite against the
+entries (a check per entry, its settings, its parts) when the assignment loads (grader.assignment).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ import io
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ import pytest
 from grader import cli
 from grader.batch import grade_class
 from grader.results import ClassResult
+from grader.secret import SECRET_FILE
+from grader.specfile import default_spec_dir
 
 from .conftest import make_folder
 from .fakes import fake_grade
@@ -118,3 +122,22 @@ def test_the_similarity_page_is_linked_from_the_overview_and_never_changes_a_sco
     assert 'href="similarity.html"' in (out / "index.html").read_text()
     page = (out / "similarity.html").read_text()
     assert "alice and copycat" in page and "template" in page  # shown as left out: too little code of its own
+
+
+def test_a_class_run_with_a_misspelled_check_in_grading_yaml_grades_no_one_and_exits_2(class_dir, tmp_path):
+    """The spec is validated whole at load: not each student's 0/100 with the grader's own failure, and exit 0."""
+    for name in ("alice", "bob"):
+        shutil.copytree(EXAMPLES / "alice", class_dir / name)
+    spec = tmp_path / "spec"
+    shutil.copytree(default_spec_dir(), spec, ignore=shutil.ignore_patterns("__pycache__", SECRET_FILE))
+    grading = spec / "grading.yaml"
+    text = grading.read_text()
+    assert '"forward: H matches reference":' in text
+    grading.write_text(text.replace('"forward: H matches reference":', '"forward: H matches referense":'))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "grader", str(class_dir), "--spec", str(spec), "--out", str(out)],
+                          capture_output=True, text=True, cwd=EXAMPLES.parent, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: {grading}: check 'forward: H matches referense': no such check in the suite (grader.checks)"]
+    assert not out.exists()

@@ -73,7 +73,7 @@ def edit(spec_dir, change):
 def test_a_malformed_spec_names_file_check_and_field(spec_dir, change, message):
     edit(spec_dir, change)
     with pytest.raises(SpecError) as raised:
-        suite_for(load_assignment(spec_dir))
+        load_assignment(spec_dir)
     assert str(raised.value).startswith(str(spec_dir / "grading.yaml"))
     assert message in str(raised.value)
 

@@ -58,3 +58,21 @@ def test_no_module_defines_a_mutable_container_at_module_level():
     done = subprocess.run([sys.executable, "-c", CONTAINERS], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+def test_grading_yaml_is_checked_against_the_suite_when_the_assignment_loads(tmp_path, capsys):
+    """A single run stops at load too, before the submission is read, with the same one line."""
+    import shutil
+
+    from grader.cli import main
+    from grader.secret import SECRET_FILE
+    from grader.specfile import default_spec_dir
+
+    spec = tmp_path / "spec"
+    shutil.copytree(default_spec_dir(), spec, ignore=shutil.ignore_patterns("__pycache__", SECRET_FILE))
+    grading = spec / "grading.yaml"
+    grading.write_text(grading.read_text().replace('"forward: H matches reference":', '"forward: H matches":'))
+    assert main([str(ROOT / "submissions" / "alice"), "--spec", str(spec), "--out", str(tmp_path / "out")]) == 2
+    printed = capsys.readouterr()
+    assert printed.err == f"error: {grading}: check 'forward: H matches': no such check in the suite (grader.checks)\n"
+    assert printed.out == "" and not (tmp_path / "out").exists()
