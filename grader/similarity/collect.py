@@ -21,19 +21,23 @@ def class_similarity(
 ) -> SimilarityReport:
     """The report for the submissions `entries` (name -> folder or zip file), each also against the
     `known` solutions (name -> code, from known_solutions), without the code of `template`."""
-    codes, unreadable = {}, {}
+    codes, unreadable, skipped = {}, {}, []
     for name, path in entries.items():
         try:
-            codes[name] = read_code(path)
+            code = read_code(path)
         except UnreadableCode as exc:
             unreadable[name] = str(exc)
-    template_code = read_code(template) if template is not None else None
+            continue
+        codes[name] = code.text
+        skipped += [f"{name}: {why}" for why in code.skipped]
+    template_code = read_code(template).text if template is not None else None
     return compare_class(
         codes,
         known=known,
         template_code=template_code,
         template_name=template.name if template is not None else "",
         unreadable=unreadable,
+        skipped_files=skipped,
     )
 
 
@@ -49,7 +53,7 @@ def known_solutions(folder: Path) -> dict[str, str]:
             continue
         if path.is_dir() or path.suffix.lower() in (".zip", *CODE_SUFFIXES):
             try:
-                found[f"{folder.name}/{path.name}"] = read_code(path)
+                found[f"{folder.name}/{path.name}"] = read_code(path).text
             except UnreadableCode:
                 continue
     if not found:

@@ -85,11 +85,14 @@ def compare_class(
     template_code: str | None = None,
     template_name: str = "",
     unreadable: Mapping[str, str] | None = None,
+    skipped_files: Sequence[str] = (),
 ) -> SimilarityReport:
-    """The report for `submissions` (name -> code), each also against `known` (name -> code)."""
+    """The report for `submissions` (name -> code), each also against `known` (name -> code). A document
+    the fingerprinting fails on is left out, with the reason among the report's unreadable ones."""
     boilerplate = boilerplate_hashes(template_code)
-    documents = [_Document(name, code, boilerplate) for name, code in submissions.items()]
-    references = [_Document(name, code, boilerplate) for name, code in (known or {}).items()]
+    unreadable = dict(unreadable or {})
+    documents = _fingerprinted(submissions, boilerplate, unreadable)
+    references = _fingerprinted(known or {}, boilerplate, unreadable)
     small = tuple(d.name for d in documents if len(d.hashes) < MIN_FINGERPRINTS)
     documents = [d for d in documents if len(d.hashes) >= MIN_FINGERPRINTS]
     references = [d for d in references if len(d.hashes) >= MIN_FINGERPRINTS]
@@ -114,9 +117,20 @@ def compare_class(
         threshold_rule=threshold.rule,
         flagged=tuple(flagged),
         too_little_code=small,
-        unreadable=tuple(f"{name}: {why}" for name, why in (unreadable or {}).items()),
+        unreadable=tuple(f"{name}: {why}" for name, why in unreadable.items()),
+        skipped_files=tuple(skipped_files),
         template=template_name,
     )
+
+
+def _fingerprinted(codes: Mapping[str, str], boilerplate: np.ndarray, unreadable: dict[str, str]) -> list[_Document]:
+    documents = []
+    for name, code in codes.items():
+        try:
+            documents.append(_Document(name, code, boilerplate))
+        except Exception as exc:  # noqa: BLE001 - copydetect and its lexer on a student's bytes: leave that one out
+            unreadable[name] = f"could not be fingerprinted ({type(exc).__name__}: {str(exc)[:200]})"
+    return documents
 
 
 @dataclass(frozen=True)

@@ -42,5 +42,6 @@ class SimilarityReport:
     threshold_rule: str  # how the threshold was set, in words
     flagged: tuple[SimilarPair, ...]  # the most similar first
     too_little_code: tuple[str, ...] = ()  # names with too little code of their own beyond the template
-    unreadable: tuple[str, ...] = ()  # "name: why" for submissions whose code could not be read
+    unreadable: tuple[str, ...] = ()  # "name: why" for submissions left out: their code could not be read
+    skipped_files: tuple[str, ...] = ()  # "name: file: why" for files left out of a compared submission
     template: str = ""  # the boilerplate file's name, if one was used

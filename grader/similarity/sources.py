@@ -1,96 +1,132 @@
 """A submission's code as one text, for fingerprinting: its .py files and notebooks' code cells.
 
 A submission may be a folder, a zip file (read in memory, never unpacked) or a single .py or .ipynb file
-(known solutions are often single files). Everything is the student's, so it is read with bounds: a
-file over MAX_FILE_BYTES or a whole over MAX_TOTAL_BYTES is cut there, and undecodable bytes are replaced.
+(known solutions are often single files). Everything is the student's, so it is read with bounds: a file
+whose code is over MAX_CODE_BYTES, or would take the whole past it, is left out (and named), undecodable
+bytes are replaced,
+and notebooks go through the grader's one notebook reader (grader.intake.notebook: its size cap, a JSON
+parser whose nesting is bounded by Python's recursion guard, each cell parsed on its own). A file that
+cannot be read (a notebook that is not one, a zip member whose data is corrupt) is left out and named in
+``Code.skipped``; the submission is compared on the rest, or left out of the report when nothing is left.
 """
 
 from __future__ import annotations
 
-import json
 import zipfile
+import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader.batch.discover import is_junk, submission_files
+from grader.intake.extract import SourceError
+from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.sandbox.scratch import Refused
 
 CODE_SUFFIXES = (".py", ".ipynb")
-MAX_FILE_BYTES = 256 * 1024
-MAX_TOTAL_BYTES = 1024 * 1024
+# Fingerprinting runs in the grader's process at some 25 µs a token (pygments' lexer): 128 KiB of
+# brackets, one token per byte, costs about 3 s, against about 4 KiB of code in a real rnn.py.
+MAX_CODE_BYTES = 128 * 1024
+# What reading one member of a zip can raise on corrupt data: a bad deflate stream, a CRC mismatch, a
+# truncated member, an unsupported compression method.
+MEMBER_ERRORS = (zlib.error, zipfile.BadZipFile, EOFError, NotImplementedError, OSError, ValueError)
 
 
 class UnreadableCode(Exception):
     """The submission's code cannot be read; the message says why."""
 
 
-def read_code(path: Path) -> str:
-    """Every code file of `path` in a stable order, each after a `# file: NAME` line."""
+@dataclass(frozen=True)
+class Code:
+    text: str  # every readable code file, each after a `# file: NAME` line
+    skipped: tuple[str, ...] = ()  # "NAME: why" for each code file left out
+
+
+class _Unreadable(Exception):
+    """One file cannot be read; the message says why."""
+
+
+def read_code(path: Path) -> Code:
+    """Every code file of `path` in a stable order; UnreadableCode when none can be read."""
     path = Path(path)
+    parts, skipped, total = [], [], 0
     try:
         if path.is_dir():
             files = _folder_files(path)
         elif path.suffix.lower() == ".zip":
             files = _zip_files(path)
         elif path.suffix.lower() in CODE_SUFFIXES:
-            files = iter([(path.name, _read_bounded(path))])
+            files = iter([(path.name, lambda: _read_bounded(path, _limit(path.name)))])
         else:
             raise UnreadableCode(f"{path.name} is neither a folder, a zip file nor a code file")
-        parts, total = [], 0
-        for name, data in files:
-            text = _as_code(name, data)
+        for name, read in files:
+            try:
+                text = _as_code(name, read())
+            except _Unreadable as exc:
+                skipped.append(f"{name}: {exc}")
+                continue
+            if total + len(text) > MAX_CODE_BYTES:
+                skipped.append(f"{name}: its code would take the submission past the {MAX_CODE_BYTES // 1024} KiB "
+                               "compared")
+                continue
             total += len(text)
-            if total > MAX_TOTAL_BYTES:
-                break
             parts.append(f"# file: {name}\n{text}")
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
         raise UnreadableCode(f"could not be read ({type(exc).__name__}: {exc})") from None
     except Refused as exc:  # a folder beyond a submission's bounds: not graded, so not compared either
         raise UnreadableCode(str(exc)) from None
     if not parts:
-        raise UnreadableCode("holds no .py or .ipynb file")
-    return "\n".join(parts)
+        why = "; ".join(skipped) if skipped else "holds no .py or .ipynb file"
+        raise UnreadableCode(why)
+    return Code("\n".join(parts), tuple(skipped))
 
 
-def _folder_files(folder: Path) -> Iterator[tuple[str, bytes]]:
+def _limit(name: str) -> int:
+    # A notebook carries its plots' images, so it may be far larger than the code in it.
+    return MAX_NOTEBOOK_BYTES if name.lower().endswith(".ipynb") else MAX_CODE_BYTES
+
+
+def _folder_files(folder: Path) -> Iterator[tuple[str, object]]:
     for relative, full in submission_files(folder):
         full_path = Path(full)
         if full_path.suffix.lower() in CODE_SUFFIXES and full_path.is_file() and not full_path.is_symlink():
             if not any(is_junk(part) for part in PurePosixPath(relative).parts):
-                yield relative, _read_bounded(full_path)
+                yield relative, lambda p=full_path, n=relative: _read_bounded(p, _limit(n))
 
 
-def _zip_files(archive: Path) -> Iterator[tuple[str, bytes]]:
+def _zip_files(archive: Path) -> Iterator[tuple[str, object]]:
     with zipfile.ZipFile(archive) as zf:
-        infos = sorted(zf.infolist(), key=lambda i: i.filename)
-        for info in infos:
+        for info in sorted(zf.infolist(), key=lambda i: i.filename):
             name = info.filename.replace("\\", "/")
             if info.is_dir() or not name.lower().endswith(CODE_SUFFIXES) or info.flag_bits & 0x1:
                 continue
             if any(is_junk(part) for part in PurePosixPath(name).parts):
                 continue
-            with zf.open(info) as f:
-                yield name, f.read(MAX_FILE_BYTES)  # the header's size may lie: read at most this much
+            yield name, lambda i=info: _read_member(zf, i)
 
 
-def _read_bounded(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(MAX_FILE_BYTES)
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    try:
+        with zf.open(info) as f:
+            return f.read(_limit(info.filename) + 1)  # the header's size may lie: read at most this much
+    except MEMBER_ERRORS as exc:
+        raise _Unreadable(f"its data in the zip file is corrupt ({type(exc).__name__}: {exc})") from None
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(limit + 1)
+    except OSError as exc:
+        raise _Unreadable(f"could not be read ({type(exc).__name__}: {exc.strerror or exc})") from None
 
 
 def _as_code(name: str, data: bytes) -> str:
-    text = data.decode("utf-8", errors="replace")
     if not name.lower().endswith(".ipynb"):
-        return text
+        if len(data) > MAX_CODE_BYTES:
+            raise _Unreadable(f"larger than the {MAX_CODE_BYTES // 1024} KiB of code compared")
+        return data.decode("utf-8", errors="replace")
     try:
-        cells = json.loads(text).get("cells", [])
-        return "\n\n".join(_cell_source(c) for c in cells if isinstance(c, dict) and c.get("cell_type") == "code")
-    except (ValueError, AttributeError):
-        return ""  # a truncated or malformed notebook: nothing to compare
-
-
-def _cell_source(cell: dict) -> str:
-    source = cell.get("source", "")
-    text = "".join(source) if isinstance(source, list) else str(source)
-    # Magics and shell lines are not Python; they would only confuse the tokenizer.
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("%", "!")))
+        return read_notebook(data, PurePosixPath(name).name).text
+    except SourceError as exc:  # its message names the file and ends with advice for the student
+        raise _Unreadable(str(exc).split("; ")[0].removeprefix(PurePosixPath(name).name + " ")) from None
