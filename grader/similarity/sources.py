@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -86,15 +86,15 @@ def _limit(name: str) -> int:
     return MAX_NOTEBOOK_BYTES if name.lower().endswith(".ipynb") else MAX_CODE_BYTES
 
 
-def _folder_files(folder: Path) -> Iterator[tuple[str, object]]:
+def _folder_files(folder: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
     for relative, full in submission_files(folder):
         full_path = Path(full)
-        if full_path.suffix.lower() in CODE_SUFFIXES and full_path.is_file() and not full_path.is_symlink():
-            if not any(is_junk(part) for part in PurePosixPath(relative).parts):
-                yield relative, lambda p=full_path, n=relative: _read_bounded(p, _limit(n))
+        if (full_path.suffix.lower() in CODE_SUFFIXES and full_path.is_file() and not full_path.is_symlink()
+                and not any(is_junk(part) for part in PurePosixPath(relative).parts)):
+            yield relative, lambda p=full_path, n=relative: _read_bounded(p, _limit(n))
 
 
-def _zip_files(archive: Path) -> Iterator[tuple[str, object]]:
+def _zip_files(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
     with zipfile.ZipFile(archive) as zf:
         for info in sorted(zf.infolist(), key=lambda i: i.filename):
             name = info.filename.replace("\\", "/")

@@ -96,6 +96,6 @@ def test_a_submission_the_fingerprinting_fails_on_is_left_out_and_the_others_com
 
     monkeypatch.setattr(detect._Document, "__init__", failing)
     report = class_similarity(classroom)
-    assert report.unreadable == ("vectorised: could not be fingerprinted (RecursionError: maximum recursion depth "
-                                 "exceeded)",)
+    why = "could not be fingerprinted (RecursionError: maximum recursion depth exceeded)"
+    assert report.unreadable == (f"vectorised: {why}",)
     assert frozenset(("alice", "copycat")) in flagged(report)
