@@ -12,6 +12,7 @@ cannot be read (a notebook that is not one, a zip member whose data is corrupt) 
 
 from __future__ import annotations
 
+import functools
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -56,7 +57,7 @@ def read_code(path: Path) -> Code:
         elif path.suffix.lower() == ".zip":
             files = _zip_files(path)
         elif path.suffix.lower() in CODE_SUFFIXES:
-            files = iter([(path.name, lambda: _read_bounded(path, _limit(path.name)))])
+            files = iter([(path.name, functools.partial(_read_bounded, path, _limit(path.name)))])
         else:
             raise UnreadableCode(f"{path.name} is neither a folder, a zip file nor a code file")
         for name, read in files:
@@ -91,7 +92,7 @@ def _folder_files(folder: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
         full_path = Path(full)
         if (full_path.suffix.lower() in CODE_SUFFIXES and full_path.is_file() and not full_path.is_symlink()
                 and not any(is_junk(part) for part in PurePosixPath(relative).parts)):
-            yield relative, lambda p=full_path, n=relative: _read_bounded(p, _limit(n))
+            yield relative, functools.partial(_read_bounded, full_path, _limit(relative))
 
 
 def _zip_files(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
@@ -102,7 +103,7 @@ def _zip_files(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
                 continue
             if any(is_junk(part) for part in PurePosixPath(name).parts):
                 continue
-            yield name, lambda i=info: _read_member(zf, i)
+            yield name, functools.partial(_read_member, zf, info)
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
