@@ -31,44 +31,53 @@ from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
 from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv
 from grader.results import (ClassResult, ClassSubmission, FailureKind, Problem, RegradeChange, SimilaritySummary,
-                            SubmissionResult)
+                            StudentIdentity, SubmissionResult)
 from grader.sandbox import Limits, Policy, SandboxUnavailable
 from grader.sandbox.isolation import choose, open_to_others
 from grader.sandbox.packages import resolve
-from grader.sandbox.scratch import Refused
+from grader.sandbox.scratch import Refused, shown
 
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
+SIMILARITY_PENDING = "not made yet: the class files are written first, then again with the similarity report"
 RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)  # what --retry-failed grades again
 UID_TIER = "unprivileged-user"
 
 
-@dataclasses.dataclass
-class _Regrade:
-    """A submission graded again with the same content: its previous result, and why."""
+@dataclasses.dataclass(frozen=True)
+class ClassSettings:
+    """How a class run grades, the command line's options in one object (checked here, once).
 
-    previous: SubmissionResult
-    cause: str
+    `jobs`: processes grading at once on this machine (None: one per core); `dask_address`: grade on that
+    Dask cluster instead. `limits`: the sandbox's (None: the spec's). `force`: grade everything again;
+    `retry_failed`: only what crashed or timed out (and what is new); `accept_regrade`: apply the grade
+    changes of a regrade instead of holding them back. `grade` is called as grade(submission_folder,
+    assignment, limits=..., include_hidden=True, policy=...) in worker processes, so it must be importable
+    by name. `policy`: which sandbox tiers are acceptable. `workflow`: the ledger, identities, similarity
+    and LMS settings (grader.batch.workflow).
+    """
+
+    jobs: int | None = None
+    force: bool = False
+    dask_address: str | None = None
+    limits: Limits | None = None
+    grade: Callable[..., SubmissionResult] = grade_submission
+    progress: bool = True
+    workflow: ClassWorkflow = dataclasses.field(default_factory=ClassWorkflow)
+    retry_failed: bool = False
+    accept_regrade: bool = False
+    policy: Policy = Policy.strict
+
+    def __post_init__(self) -> None:
+        if self.jobs is not None and self.jobs < 1:
+            raise BatchError(f"--jobs must be at least 1, not {self.jobs}")
+        object.__setattr__(self, "policy", Policy(self.policy))
 
 
-def grade_class(
-    folder: Path,
-    out_dir: Path,
-    assignment: Assignment,
-    *,
-    jobs: int | None = None,
-    force: bool = False,
-    dask_address: str | None = None,
-    limits: Limits | None = None,
-    grade: Callable[..., SubmissionResult] = grade_submission,
-    progress: bool = True,
-    workflow: ClassWorkflow | None = None,
-    retry_failed: bool = False,
-    accept_regrade: bool = False,
-    policy: Policy = Policy.strict,
-) -> ClassResult:
+def grade_class(folder: Path, out_dir: Path, assignment: Assignment, settings: ClassSettings | None = None,
+                **options: Any) -> ClassResult:
     """Grade every submission (sub-folder or zip file) of `folder` into out_dir/<name>/, then write
     out_dir/grades.csv, canvas.csv, moodle.csv, summary.json, index.html and similarity.html; return the
-    class result.
+    class result. `options` are ClassSettings' fields, when no `settings` are given.
 
     A submission whose content, grader version, spec and limits are those of the results already in
     out_dir/<name>/ is not graded again, unless `force`; with `retry_failed`, only the submissions whose
@@ -77,190 +86,243 @@ def grade_class(
     ClassResult.regrade. A submission stopped by the clock while it was starved of CPU (FailureKind.stalled)
     while others were graded beside it (jobs > 1, or a Dask cluster) is graded again alone once the others
     are done, and that result is the one kept; its note says so. One that used its CPU time, or slept, timed
-    out on its own and is not graded again. `grade` is called as
-    grade(submission_folder, assignment, limits=..., include_hidden=True) in worker processes (so it
-    must be importable by name; it also gets policy=...). `policy` says which sandbox tiers are acceptable:
-    when none works here, nothing is graded (BatchError says why and how to fix it). The tier a stored
-    result was graded in is part of its key, and a result from a weak tier is reused only by a run that
-    accepts a weak tier: never by a strong one. Raises BatchError when the class cannot be graded as asked and
-    ClassInterrupted on Ctrl-C (finished results stay complete on disk).
+    out on its own and is not graded again. When no sandbox tier the policy accepts works here, nothing is
+    graded (BatchError says why and how to fix it). The tier a stored result was graded in is part of its
+    key, and a result from a weak tier is reused only by a run that accepts a weak tier: never by a strong
+    one. Raises BatchError when the class cannot be graded as asked and ClassInterrupted on Ctrl-C
+    (finished results stay complete on disk).
     """
-    started = time.monotonic()
-    folder, out_dir = Path(folder), Path(out_dir)
-    workflow = workflow or ClassWorkflow()
-    if not folder.is_dir():
-        raise BatchError(f"{folder} is not a folder")
-    if jobs is not None and jobs < 1:
-        raise BatchError(f"--jobs must be at least 1, not {jobs}")
-    limits = limits or assignment.grading.limits
-    try:  # refuse once, before anything runs, rather than once per submission
-        tier = choose(Policy(policy), resolve(assignment.allowed_imports))
-    except SandboxUnavailable as exc:
-        raise BatchError(str(exc)) from None
-    found = discover(folder, exclude=out_dir)
-    _refuse_output_among_submissions(folder, out_dir, found.entries)
-    created = not out_dir.exists()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BatchError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
-    if tier == UID_TIER and dask_address is None:
-        _keep_from_other_users(folder, out_dir, created)
+    return ClassRun(Path(folder), Path(out_dir), assignment, settings or ClassSettings(**options)).run()
 
-    specs: dict[str, str] = {}  # per submission: with per-student cases the salt, so the key, is the student's own
-    staging = out_dir / STAGING
-    entries = {entry.name: entry for entry in found.entries}
-    students = lms.identify(((e.name, e.path.name) for e in found.entries), mapping=workflow.mapping,
-                            gradescope=workflow.gradescope)
-    accepts_weak = Policy(policy) is Policy.allow_weak
-    contents: dict[str, str | None] = {}
-    regrades: dict[str, _Regrade] = {}
-    changes: dict[str, RegradeChange] = {}
-    rows: dict[str, ClassSubmission] = {}
-    results: dict[str, SubmissionResult] = {}
-    alone: dict[str, str] = {}  # name -> the note saying it was graded again alone, and why
-    tasks = []
 
-    def key_of(name: str, result: SubmissionResult) -> str | None:
+@dataclasses.dataclass
+class _Submission:
+    """One entry of the class folder as the run goes: what to grade, and once known, its result and row."""
+
+    entry: Entry
+    student: StudentIdentity
+    task: Task
+    content: str | None  # its content digest; None if it could not be read (graded every time)
+    spec: str  # the spec digest its grading key takes (with per-student cases, the student's own salt)
+    regrade: _Regrade | None = None  # graded again with the same content: the result it had, and why
+    change: RegradeChange | None = None  # what that regrade changes
+    alone: str = ""  # why it was graded again alone, if it was
+    result: SubmissionResult | None = None
+    row: ClassSubmission | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Regrade:
+    """A submission graded again with the same content: its previous result, and why."""
+
+    previous: SubmissionResult
+    cause: str
+
+
+class ClassRun:
+    """One class run, in the order it happens: `plan` decides for each submission whether its stored
+    result stands, `grade` runs the rest (local processes or a Dask cluster) and hands each result to
+    `finished`, which `store`s it or, for a regrade, lets `regrade` hold back a changed grade; `finish`
+    applies the ledger and writes the class files, before the similarity report and again after it."""
+
+    def __init__(self, folder: Path, out_dir: Path, assignment: Assignment, settings: ClassSettings):
+        if not folder.is_dir():
+            raise BatchError(f"{folder} is not a folder")
+        self.folder, self.out_dir, self.assignment, self.settings = folder, out_dir, assignment, settings
+        self.limits = settings.limits or assignment.grading.limits
+        try:  # refuse once, before anything runs, rather than once per submission
+            tier = choose(settings.policy, resolve(assignment.allowed_imports))
+        except SandboxUnavailable as exc:
+            raise BatchError(str(exc)) from None
+        self.found = discover(folder, exclude=out_dir)
+        _refuse_output_among_submissions(folder, out_dir, self.found.entries)
+        created = not out_dir.exists()
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BatchError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
+        if tier == UID_TIER and settings.dask_address is None:
+            _keep_from_other_users(folder, out_dir, created)
+        self.staging = out_dir / STAGING
+        self.submissions: dict[str, _Submission] = {}
+        self.again: list[Task] = []  # starved by a neighbour: graded again alone after the others
+        self.report: ProgressReport | None = None
+
+    def run(self) -> ClassResult:
+        started = time.monotonic()
+        tasks = self.plan()
+        self.grade(tasks)
+        return self.finish(time.monotonic() - started)
+
+    # --- plan: what stands, what is graded ------------------------------------------------------------
+
+    def plan(self) -> list[Task]:
+        """Each submission's task; the ones whose stored result stands are kept now, the rest returned."""
+        settings, workflow = self.settings, self.settings.workflow
+        students = lms.identify(((e.name, e.path.name) for e in self.found.entries), mapping=workflow.mapping,
+                                gradescope=workflow.gradescope)
+        tasks = []
+        for entry in self.found.entries:
+            student = students[entry.name]
+            task, content = _task(entry, self.assignment.for_student(lms.case_identity(student, entry.name)),
+                                  self.limits, ship=settings.dask_address is not None, policy=settings.policy)
+            sub = self.submissions[entry.name] = _Submission(entry, student, task, content, spec_digest(task.assignment))
+            previous = previous_result(self.out_dir, entry.name)
+            key_matches = self._reusable(self.out_dir, sub) is not None
+            if settings.retry_failed and previous is not None and problem_of(previous)[0] not in RETRIED:
+                self._keep(sub, previous, f"{entry.name}/{INSTRUCTOR_REPORT}",
+                           "" if key_matches else "not regraded (--retry-failed), though it or the grader changed")
+                continue
+            if previous is not None and key_matches and not settings.force and not settings.retry_failed:
+                self._keep(sub, previous, f"{entry.name}/{INSTRUCTOR_REPORT}")
+                continue
+            if previous is not None and content is not None and stored_content(self.out_dir, entry.name) == content:
+                cause = ("--retry-failed" if settings.retry_failed else "--force" if settings.force
+                         else "the grader, the spec or the limits changed")
+                sub.regrade = _Regrade(previous, cause)
+                held = self._reusable(self.staging, sub)
+                if held is not None:  # graded by an earlier run and held back: no need to grade it again
+                    self.regrade(sub, held, staged=True)
+                    continue
+            tasks.append(task)
+        return tasks
+
+    def _key(self, sub: _Submission, result: SubmissionResult) -> str | None:
         # The tier the result was graded in, not the one this run chose: a cluster's workers may differ.
-        content = contents[name]
-        return None if content is None else grading_key(content, specs[name], limits, result.isolation_tier)
+        return None if sub.content is None else grading_key(sub.content, sub.spec, self.limits, result.isolation_tier)
 
-    def reusable(where: Path, name: str) -> SubmissionResult | None:
+    def _reusable(self, where: Path, sub: _Submission) -> SubmissionResult | None:
         """The result stored in where/<name>/ if its key is the one it would get now; a weak tier's result
         only if this run accepts a weak tier."""
-        stored = previous_result(where, name)
-        if stored is None or (stored.weak_isolation and not accepts_weak) or key_of(name, stored) is None:
+        stored = previous_result(where, sub.entry.name)
+        accepts_weak = self.settings.policy is Policy.allow_weak
+        if stored is None or (stored.weak_isolation and not accepts_weak) or self._key(sub, stored) is None:
             return None
-        return stored_result(where, name, key_of(name, stored))
+        return stored_result(where, sub.entry.name, self._key(sub, stored))
 
-    def keep(name: str, result: SubmissionResult, report: str, note: str = "", reused: bool = True) -> None:
-        entry = entries[name]
-        results[name] = result
-        rows[name] = row(result, source=printable_name(entry.path.name), reused=reused, report=report,
-                         note="; ".join(filter(None, [entry.note, alone.get(name, ""), note])), student=students[name])
+    # --- grade: run the tasks, take each result as it comes ----------------------------------------------
 
-    def _finish_regrade(name: str, result: SubmissionResult, staged: bool = False) -> None:
-        regrade = regrades[name]
-        difference = change(name, regrade.previous, result, cause=regrade.cause)
-        if difference is None or accept_regrade or retry_failed:
-            if difference is not None:
-                changes[name] = dataclasses.replace(difference, applied=True)
-            _store(name, result, reused=staged)
+    def grade(self, tasks: list[Task]) -> None:
+        """Grade `tasks`, then, alone, those a neighbour starved into a timeout; Ctrl-C is ClassInterrupted."""
+        local = self.settings.dask_address is None
+        self.at_once = min(self._jobs(), len(tasks)) if local else len(tasks)  # a cluster takes what it can
+        self.crowd = (f"the class was graded {self.at_once} at a time" if local
+                      else "the class was graded in parallel on the Dask cluster")
+        done = sum(sub.row is not None for sub in self.submissions.values())
+        self.report = ProgressReport(len(self.submissions), done, self.settings.progress, jobs=self._jobs() if local else 1)
+        try:
+            self._run(tasks)
+            if self.again:
+                self.report.alone(len(self.again))
+                self._run(self.again, one_at_a_time=True)
+        except KeyboardInterrupt:
+            done = sum(sub.row is not None for sub in self.submissions.values())
+            raise ClassInterrupted(done, len(self.submissions), str(self.out_dir)) from None
+        finally:
+            self.report.close()
+
+    def _jobs(self) -> int:
+        from grader.batch.local import default_jobs
+
+        return self.settings.jobs or default_jobs()
+
+    def _run(self, batch: list[Task], one_at_a_time: bool = False) -> None:
+        if self.settings.dask_address is None:
+            from grader.batch.local import run_local
+
+            run_local(batch, self.settings.grade, 1 if one_at_a_time else self._jobs(), self.finished, self.begun)
+        else:
+            from grader.batch.cluster import run_dask
+
+            run_dask(self.settings.dask_address, batch, self.settings.grade, self.finished, one_at_a_time=one_at_a_time)
+
+    def begun(self, task: Task) -> None:
+        self.report.started(task.name)
+
+    def finished(self, task: Task, data: dict[str, Any]) -> None:
+        """A task's result came back: graded again alone later if a neighbour starved it, else kept."""
+        sub = self.submissions[task.name]
+        result = SubmissionResult.from_dict(data)
+        # A neighbour may have starved it into the timeout: graded again alone, after the others, and only
+        # that result is kept (a timeout alone is its own).
+        if _starved(result) and self.at_once > 1 and not sub.alone:
+            sub.alone = f"timed out while {self.crowd}; graded again alone"
+            self.again.append(task)
+            self.report.again(task.name, f"timed out while {self.crowd}; it is graded again alone after the others")
             return
-        changes[name] = difference
-        note = (f"held back: regrading changes it from {result_points(regrade.previous)} to {result_points(result)} "
+        if sub.alone and problem_of(result)[0] is Problem.TIMED_OUT:
+            sub.alone += ", and timed out again"
+        if sub.regrade is not None:
+            self.regrade(sub, result)
+        else:
+            self.store(sub, result)
+        self.report.finished(result.name, result.score, result.max_score, sub.row.problem,
+                             "graded again alone" if sub.alone else "")
+
+    # --- regrade: a new result for the same content -------------------------------------------------------
+
+    def regrade(self, sub: _Submission, result: SubmissionResult, staged: bool = False) -> None:
+        """Store `result` if the grade is the same or the change is accepted; otherwise keep the previous
+        result, list the change and hold the new result back in the staging folder (`staged`: it is there)."""
+        settings, previous = self.settings, sub.regrade.previous
+        difference = change(sub.entry.name, previous, result, cause=sub.regrade.cause)
+        if difference is None or settings.accept_regrade or settings.retry_failed:
+            if difference is not None:
+                sub.change = dataclasses.replace(difference, applied=True)
+            self.store(sub, result, reused=staged)
+            return
+        sub.change = difference
+        note = (f"held back: regrading changes it from {result_points(previous)} to {result_points(result)} "
                 "(--accept-regrade applies it)")
         if not staged:
             try:
-                store_result(staging, result, key_of(name, result), contents[name])
+                store_result(self.staging, result, self._key(sub, result), sub.content)
             except OutputError as exc:
                 note += f"; the new result could not be kept: {exc}"
-        keep(name, regrade.previous, f"{name}/{INSTRUCTOR_REPORT}", note, reused=staged)
+        self._keep(sub, previous, f"{sub.entry.name}/{INSTRUCTOR_REPORT}", note, reused=staged)
 
-    def _store(name: str, result: SubmissionResult, reused: bool = False) -> None:
-        note = ""
+    # --- store: a submission's files ----------------------------------------------------------------------
+
+    def store(self, sub: _Submission, result: SubmissionResult, reused: bool = False) -> None:
+        name, note = sub.entry.name, ""
         try:
-            report_path = store_result(out_dir, result, key_of(name, result), contents[name])
-            shutil.rmtree(staging / name, ignore_errors=True)
+            report_path = store_result(self.out_dir, result, self._key(sub, result), sub.content)
+            shutil.rmtree(self.staging / name, ignore_errors=True)
         except OutputError as exc:
             report_path, note = "", f"its results could not be written: {exc}"
         except Exception as exc:  # a renderer's bug on one submission's odd values must not stop the class
             report_path, note = "", f"its report could not be rendered ({type(exc).__name__}); the grade stands, see grades.csv"
-        keep(name, result, report_path, note, reused=reused)
+        self._keep(sub, result, report_path, note, reused=reused)
 
-    for entry in found.entries:
-        name = entry.name
-        task, contents[name] = _task(entry, assignment.for_student(lms.case_identity(students[name], name)), limits,
-                                     ship=dask_address is not None, policy=Policy(policy))
-        specs[name] = spec_digest(task.assignment)
-        previous = previous_result(out_dir, name)
-        key_matches = reusable(out_dir, name) is not None
-        if retry_failed and previous is not None and problem_of(previous)[0] not in RETRIED:
-            keep(name, previous, f"{name}/{INSTRUCTOR_REPORT}",
-                 "" if key_matches else "not regraded (--retry-failed), though it or the grader changed")
-            continue
-        if previous is not None and key_matches and not force and not retry_failed:
-            keep(name, previous, f"{name}/{INSTRUCTOR_REPORT}")
-            continue
-        if previous is not None and contents[name] is not None and stored_content(out_dir, name) == contents[name]:
-            cause = "--retry-failed" if retry_failed else "--force" if force else "the grader, the spec or the limits changed"
-            regrades[name] = _Regrade(previous, cause)
-            held = reusable(staging, name)
-            if held is not None:  # graded by an earlier run and held back: no need to grade it again
-                _finish_regrade(name, held, staged=True)
-                continue
-        tasks.append(task)
+    def _keep(self, sub: _Submission, result: SubmissionResult, report: str, note: str = "", reused: bool = True) -> None:
+        sub.result = result
+        sub.row = row(result, source=printable_name(sub.entry.path.name), reused=reused, report=report,
+                      note="; ".join(filter(None, [sub.entry.note, sub.alone, note])), student=sub.student)
 
-    if dask_address is None:
-        from grader.batch.local import default_jobs, run_local
+    # --- finish: the class files ---------------------------------------------------------------------------
 
-        jobs = jobs or default_jobs()
-        at_once = min(jobs, len(tasks))
-        crowd = f"the class was graded {at_once} at a time"
-
-        def run(batch: list[Task], one_at_a_time: bool = False) -> None:
-            run_local(batch, grade, 1 if one_at_a_time else jobs, finished, begun)
-    else:
-        from grader.batch.cluster import run_dask
-
-        at_once = len(tasks)  # as many as the cluster's workers take
-        crowd = "the class was graded in parallel on the Dask cluster"
-
-        def run(batch: list[Task], one_at_a_time: bool = False) -> None:
-            run_dask(dask_address, batch, grade, finished, one_at_a_time=one_at_a_time)
-
-    report = ProgressReport(len(entries), len(rows), progress, jobs=jobs or 1)
-
-    def finished(task: Task, data: dict[str, Any]) -> None:
-        result = SubmissionResult.from_dict(data)
-        timed_out = problem_of(result)[0] is Problem.TIMED_OUT
-        # A neighbour may have starved it into the timeout: graded again alone, after the others, and only
-        # that result is kept (a timeout alone is its own).
-        if _starved(result) and at_once > 1 and task.name not in alone:
-            alone[task.name] = f"timed out while {crowd}; graded again alone"
-            again.append(task)
-            report.again(task.name, f"timed out while {crowd}; it is graded again alone after the others")
-            return
-        if timed_out and task.name in alone:
-            alone[task.name] += ", and timed out again"
-        if task.name in regrades:
-            _finish_regrade(task.name, result)
-        else:
-            _store(task.name, result)
-        report.finished(result.name, result.score, result.max_score, rows[task.name].problem,
-                        "graded again alone" if task.name in alone else "")
-
-    def begun(task: Task) -> None:
-        report.started(task.name)
-
-    again: list[Task] = []
-    try:
-        run(tasks)
-        if again:
-            report.alone(len(again))
-            run(again, one_at_a_time=True)
-    except KeyboardInterrupt:
-        raise ClassInterrupted(len(rows), len(entries), str(out_dir)) from None
-    finally:
-        report.close()
-
-    order = [entry.name for entry in found.entries]
-    graded = [rows[name] for name in order]
-    ledger = apply_ledger(graded, _check_maxima(results.values()), workflow.ledger)
-    similarity, similarity_note = _similarity(out_dir, entries, workflow)
-    class_result = summarize(
-        str(folder),
-        ledger.submissions,
-        [results[name] for name in order],
-        ignored=found.ignored,
-        seconds=time.monotonic() - started,
-        regrade=tuple(changes[name] for name in order if name in changes),
-        similarity=similarity,
-        similarity_note=similarity_note,
-        warnings=ledger.warnings,
-    )
-    return _write_class_outputs(out_dir, class_result, workflow)
+    def finish(self, seconds: float) -> ClassResult:
+        """Apply the ledger and write the class files; with the similarity report, write them again after
+        it, so whatever it meets, the grades are out first."""
+        workflow = self.settings.workflow
+        subs = list(self.submissions.values())
+        ledger = apply_ledger([sub.row for sub in subs], _check_maxima(sub.result for sub in subs), workflow.ledger)
+        graded = summarize(
+            str(self.folder),
+            ledger.submissions,
+            [sub.result for sub in subs],
+            ignored=self.found.ignored,
+            seconds=seconds,
+            regrade=tuple(sub.change for sub in subs if sub.change is not None),
+            similarity_note=SIMILARITY_PENDING if workflow.similarity else "turned off (--no-similarity)",
+            warnings=ledger.warnings,
+        )
+        written = _write_class_outputs(self.out_dir, graded, workflow)
+        if not workflow.similarity:
+            return written
+        similarity, note = _similarity(self.out_dir, {sub.entry.name: sub.entry for sub in subs}, workflow)
+        return _write_class_outputs(self.out_dir, dataclasses.replace(graded, similarity=similarity, similarity_note=note),
+                                    workflow)
 
 
 def _starved(result: SubmissionResult) -> bool:
@@ -279,8 +341,6 @@ def _check_maxima(results) -> dict[str, float]:
 
 def _similarity(out_dir: Path, entries: dict[str, Entry], workflow: ClassWorkflow) -> tuple[SimilaritySummary | None, str]:
     """The similarity page written to out_dir, or why there is none."""
-    if not workflow.similarity:
-        return None, "turned off (--no-similarity)"
     from grader.render.similarity_page import render_similarity_html
     from grader.similarity.collect import class_similarity
     from grader.similarity.detect import SimilarityUnavailable
@@ -289,6 +349,8 @@ def _similarity(out_dir: Path, entries: dict[str, Entry], workflow: ClassWorkflo
         found = class_similarity({n: e.path for n, e in entries.items()}, known=workflow.known, template=workflow.template)
     except SimilarityUnavailable as exc:
         return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - the grades are written already; an optional report must not undo that
+        return None, f"the similarity report failed ({type(exc).__name__}: {shown(str(exc))}); the grades are not affected, please report it"
     try:
         write_atomically(out_dir / SIMILARITY, render_similarity_html(found))
     except OutputError as exc:
