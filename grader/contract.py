@@ -7,7 +7,7 @@ check compares anything, ``conform`` turns them into exactly the contract's shap
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -139,7 +139,7 @@ class Contract:
     def param_shapes(self, dims: Dims) -> dict[str, tuple[int, ...]]:
         return {k: _resolve(shape, dims) for k, shape in self.params.items()}
 
-    def signature_problem(self, name: str, parameters: list[str] | None) -> str:
+    def signature_problem(self, name: str, parameters: Sequence[str] | None) -> str:
         """Why a submission's function cannot be called as the contract calls it ('' if it can).
 
         ``parameters`` are the submission's parameter names (``*args`` marked with its star), None when

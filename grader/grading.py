@@ -1,29 +1,41 @@
-"""Grade one submission end to end: the sandboxes, every check, the scores, the timings and the output."""
+"""Grade one submission end to end: the sandboxes, every check, the scores, the timings and the output.
+
+grade_submission reads as its stages: the plan (which checks run where, the sandboxes' settings), the visible
+phase (the visible checks and the report's diagnostics, in the sandbox whose output the student sees), the
+course reports' real-text run if asked, the hidden phase (the other checks, in a fresh sandbox) and the
+assembly of the one result.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import hypothesis
 
 from grader import __version__
 from grader.assignment import Assignment
-from grader.checks.core import Ctx, run_check
+from grader.checks.core import Check, Ctx, run_check
 from grader.checks.outcome import Outcome
 from grader.checks.suite import suite_for
 from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
+from grader.intake import Prepared, load, prepare
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
-from grader.intake import load, prepare
-from grader.results import CapturedOutput, CheckResult, FunctionTiming, Intake, LoadFailure, SubmissionResult
+from grader.results import (CapturedOutput, CheckResult, Diagnostics, FunctionTiming, Intake, LoadFailure,
+                            SubmissionResult)
 from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
 from grader.scoring import PUBLIC, check_result, penalised, totals
 
+Relabel = Callable[[str], str]  # rnn.py's lines named as the student knows them (Prepared.relabel)
 
-def grade_submission(path, assignment: Assignment, *, limits: Limits | None = None, include_hidden: bool = True,
-                     diagnostics: bool = True, oracle: Oracle | None = None,
+
+def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits | None = None,
+                     include_hidden: bool = True, diagnostics: bool = True, oracle: Oracle | None = None,
                      real_text: RealTextRequest | None = None, case_salt: str | None = None,
                      policy: Policy = Policy.strict) -> SubmissionResult:
     """Run the assignment's suite on the submission at ``path`` and score it.
@@ -49,104 +61,199 @@ def grade_submission(path, assignment: Assignment, *, limits: Limits | None = No
     ``policy`` says which sandbox tiers are acceptable (grader.sandbox.Policy; SandboxUnavailable when
     none works); the kit always uses its portable tier.
     """
-    spec = assignment.grading
-    suite = suite_for(assignment)
-    visible = [c for c in suite if spec.checks[c.name].visibility == PUBLIC]
-    hidden = [c for c in suite if include_hidden and spec.checks[c.name].visibility != PUBLIC]
-    oracle = oracle or default_oracle(assignment)
-    limits = limits or assignment.grading.limits
-    # Other years' optimizer steps are looked up too, to name a submission written for another year.
-    steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
-    policy = Policy.portable if spec.self_check else Policy(policy)
-    # One budget for every sandbox of this grading: the hidden checks' fresh worker gets what is left, not more.
-    sandbox = {"limits": limits, "functions": assignment.functions + steps, "policy": policy,
-               "packages": assignment.allowed_imports, "budget": TimeBudget(limits)}
+    plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle, case_salt=case_salt,
+                     policy=policy)
+    start = time.perf_counter()
+    with prepare(path, assignment.functions) as submission:
+        visible = visible_phase(plan, submission, diagnostics=diagnostics)
+        report = visible.diagnostics
+        if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
+            run = real_text_run(submission.folder, assignment, plan.oracle, real_text, plan.sandbox.limits,
+                                plan.sandbox.policy)
+            report = dataclasses.replace(report, real_text=run)
+        hidden = hidden_phase(plan, submission, visible)
+        intake = _intake(plan, submission, visible.top_level_warning)
+    return assemble(plan, submission.name, visible, hidden, report, intake, time.perf_counter() - start)
 
-    def run_checks(box, checks, blocked: dict[str, str], relabel, stopped_by: str = "") -> list:
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """What every sandbox of one grading opens with. One budget for all of them: the hidden checks' fresh
+    worker gets what the visible checks left, not more."""
+
+    limits: Limits
+    functions: tuple[str, ...]  # the contract's, and other years' optimizer steps (to name another year's work)
+    policy: Policy
+    packages: tuple[str, ...]
+    budget: TimeBudget
+
+    def open(self, folder: Path) -> Sandbox:
+        return Sandbox(folder, self.limits, functions=self.functions, policy=self.policy, packages=self.packages,
+                       budget=self.budget)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One grading's fixed inputs: the checks of each phase, where expected values come from, the sandboxes."""
+
+    assignment: Assignment
+    oracle: Oracle
+    case_salt: str | None
+    visible: tuple[Check, ...]
+    hidden: tuple[Check, ...]
+    not_run: int  # hidden checks left out: the kit's, or all of them with include_hidden=False
+    visible_only: bool  # the kit's self-check, or include_hidden=False: the result says so
+    sandbox: SandboxSettings
+
+    @classmethod
+    def make(cls, assignment: Assignment, *, limits: Limits | None, include_hidden: bool, oracle: Oracle | None,
+             case_salt: str | None, policy: Policy) -> Plan:
+        spec = assignment.grading
+        suite = suite_for(assignment)
+        visible = tuple(c for c in suite if spec.checks[c.name].visibility == PUBLIC)
+        hidden = tuple(c for c in suite if include_hidden and spec.checks[c.name].visibility != PUBLIC)
+        limits = limits or spec.limits
+        steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
+        sandbox = SandboxSettings(limits, assignment.functions + steps,
+                                  Policy.portable if spec.self_check else Policy(policy),
+                                  assignment.allowed_imports, TimeBudget(limits))
+        return cls(assignment, oracle or default_oracle(assignment), case_salt, visible, hidden,
+                   spec.hidden_checks + len(suite) - len(visible) - len(hidden),
+                   spec.self_check or not include_hidden, sandbox)
+
+    def run_checks(self, box: Sandbox | None, checks: tuple[Check, ...], blocked: dict[str, str], relabel: Relabel,
+                   stopped_by: str = "") -> tuple[CheckResult, ...]:
+        """Each check's result; a check of a blocked function fails without a call, pointing at the banner."""
         results = []
         for check in checks:
-            entry = spec.checks[check.name]
+            entry = self.assignment.grading.checks[check.name]
             if check.function in blocked:  # said once, as the result's banner; each check only points there
                 outcome = Outcome.failed(f"not run: {blocked[check.function]}", stopped_by=stopped_by)
             else:
-                outcome = run_check(check, Ctx(box, assignment, oracle, entry, case_salt), entry.examples)
+                outcome = run_check(check, Ctx(box, self.assignment, self.oracle, entry, self.case_salt),
+                                    entry.examples)
             results.append(_relabelled(check_result(entry, outcome), relabel))
-        return results
+        return tuple(results)
 
-    def open_sandbox(folder):
-        return Sandbox(folder, **sandbox)
 
-    start = time.perf_counter()
-    with prepare(path, tuple(assignment.functions)) as submission:
-        with load(submission, open_sandbox) as (box, top_level_warning):
-            blocked = _blocked(box, assignment.contract)
-            results = run_checks(box, visible, blocked, submission.relabel)
-            timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6)) for name, s in box.timings.items() if s}
-            captured = box.output()
-            tier, tier_description, weak = box.tier, box.tier_description, box.weak
-            failure = box.load_failure
-            load_failure = LoadFailure(failure.kind, submission.relabel(failure.message)) if failure is not None else None
-            banner = "" if failure else submission.relabel("\n".join(dict.fromkeys(_problems(box, assignment.contract).values())))
-            box.budget = TimeBudget(limits)  # the diagnostics' own: they never take time from the hidden checks
-            report = run_diagnostics(box, assignment, oracle) if diagnostics and load_failure is None else None
-        if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
-            run = real_text_run(submission.folder, assignment, oracle, real_text, limits, policy)
-            report = dataclasses.replace(report, real_text=run)
-        hidden_output = CapturedOutput()
-        if hidden and load_failure is not None:  # it would only fail to load again
-            results += run_checks(None, hidden, blocked, submission.relabel)
-        elif hidden:
-            # The module the visible checks ran: rnn.py as it is, or its definitions alone after a fallback.
-            with open_sandbox(submission.folder) as box:
-                failure = box.load_failure
-                if failure is None:
-                    hidden_blocked = _blocked(box, assignment.contract)
-                    run_checks(box, _opening(visible, hidden_blocked), hidden_blocked, submission.relabel)
-                    results += run_checks(box, hidden, hidden_blocked, submission.relabel)
-                else:  # it loaded for the visible checks: the budget ran out, or it does not load alike twice
-                    why = dict.fromkeys(assignment.contract.functions, submission.relabel(failure.message))
-                    results += run_checks(None, hidden, why, submission.relabel, stopped_by=failure.kind.value)
-                hidden_output = box.output()
-        intake = Intake(
-            file=submission.graded_file,
-            kind=submission.located.kind,
-            notes=submission.notes,
-            skipped=submission.skipped,
-            warning=top_level_warning,
-            penalty=spec.top_level_code_penalty if top_level_warning and submission.fallback.work else 0.0,
-        )
-    score, max_score = totals(tuple(results))
+@dataclass(frozen=True)
+class VisiblePhase:
+    """What the first sandbox gave; its output and timings are the student's to see."""
+
+    checks: tuple[CheckResult, ...]
+    blocked: dict[str, str]  # contract functions that could not be called, and why in a few words
+    timings: dict[str, FunctionTiming]
+    output: CapturedOutput
+    isolation_tier: str
+    isolation_description: str
+    weak_isolation: bool
+    load_failure: LoadFailure | None
+    banner: str  # why functions could not be called, said once for the result
+    top_level_warning: str  # rnn.py was graded from its definitions alone (grader.intake.load), or ""
+    diagnostics: Diagnostics | None
+
+
+@dataclass(frozen=True)
+class HiddenPhase:
+    """The hidden checks' results and the output of their sandbox (the instructor's only)."""
+
+    checks: tuple[CheckResult, ...] = ()
+    output: CapturedOutput = dataclasses.field(default_factory=CapturedOutput)
+
+
+def visible_phase(plan: Plan, submission: Prepared, *, diagnostics: bool) -> VisiblePhase:
+    """The visible checks, then the report's diagnostics (they never change the score), in one sandbox: rnn.py
+    as it is, or its definitions alone when its top-level code stops the import (grader.intake.load)."""
+    contract = plan.assignment.contract
+    with load(submission, plan.sandbox.open) as (box, top_level_warning):
+        blocked = _blocked(box, contract)
+        checks = plan.run_checks(box, plan.visible, blocked, submission.relabel)
+        # Taken before the diagnostics run: their calls are not the submission's time per function.
+        timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6))
+                   for name, s in box.timings.items() if s}
+        output = box.output()
+        failure = box.load_failure
+        load_failure = None if failure is None else LoadFailure(failure.kind, submission.relabel(failure.message))
+        banner = "" if failure else submission.relabel("\n".join(dict.fromkeys(_problems(box, contract).values())))
+        report = None
+        if diagnostics and failure is None:
+            box.budget = TimeBudget(plan.sandbox.limits)  # their own: they never take time from the hidden checks
+            report = run_diagnostics(box, plan.assignment, plan.oracle)
+        return VisiblePhase(checks, blocked, timings, output, box.tier, box.tier_description, box.weak,
+                            load_failure, banner, top_level_warning, report)
+
+
+def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase) -> HiddenPhase:
+    """The hidden checks, in a fresh sandbox of the module the visible checks ran, so nothing a hidden call
+    showed the submission can reach what a student reads. It opens with the first visible check again, so its
+    first calls do not give it away."""
+    if not plan.hidden:
+        return HiddenPhase()
+    relabel = submission.relabel
+    if visible.load_failure is not None:  # it would only fail to load again
+        return HiddenPhase(plan.run_checks(None, plan.hidden, visible.blocked, relabel))
+    contract = plan.assignment.contract
+    with plan.sandbox.open(submission.folder) as box:
+        failure = box.load_failure
+        if failure is None:
+            blocked = _blocked(box, contract)
+            plan.run_checks(box, _opening(plan.visible, blocked), blocked, relabel)
+            checks = plan.run_checks(box, plan.hidden, blocked, relabel)
+        else:  # it loaded for the visible checks: the budget ran out, or it does not load alike twice
+            why = dict.fromkeys(contract.functions, relabel(failure.message))
+            checks = plan.run_checks(None, plan.hidden, why, relabel, stopped_by=failure.kind.value)
+        return HiddenPhase(checks, box.output())
+
+
+def _intake(plan: Plan, submission: Prepared, top_level_warning: str) -> Intake:
+    """How the upload was read; top-level work that had to be left out costs the spec's penalty."""
+    work = top_level_warning and submission.fallback is not None and submission.fallback.work
+    return Intake(
+        file=submission.graded_file,
+        kind=submission.located.kind,
+        notes=submission.notes,
+        skipped=submission.skipped,
+        warning=top_level_warning,
+        penalty=plan.assignment.grading.top_level_code_penalty if work else 0.0,
+    )
+
+
+def assemble(plan: Plan, name: str, visible: VisiblePhase, hidden: HiddenPhase, report: Diagnostics | None,
+             intake: Intake, seconds: float) -> SubmissionResult:
+    """The one result: both phases' checks scored together, the student's sandbox's output and timings."""
+    checks = visible.checks + hidden.checks
+    score, max_score = totals(checks)
     return SubmissionResult(
-        name=submission.name,
-        checks=tuple(results),
+        name=name,
+        checks=checks,
         score=penalised(score, intake.penalty),
         max_score=max_score,
-        isolation_tier=tier,
-        isolation_description=tier_description,
-        weak_isolation=weak,
-        execution_time=round(time.perf_counter() - start, 3),
+        isolation_tier=visible.isolation_tier,
+        isolation_description=visible.isolation_description,
+        weak_isolation=visible.weak_isolation,
+        execution_time=round(seconds, 3),
         grader_version=__version__,
-        spec_digest=assignment.digest,
-        load_failure=load_failure,
-        banner=banner,
-        output=captured,
-        hidden_output=hidden_output,
-        timings=timings,
+        spec_digest=plan.assignment.digest,
+        load_failure=visible.load_failure,
+        banner=visible.banner,
+        output=visible.output,
+        hidden_output=hidden.output,
+        timings=visible.timings,
         diagnostics=report,
-        self_check=spec.self_check or not include_hidden,
-        hidden_checks_not_run=spec.hidden_checks + len(suite) - len(visible) - len(hidden),
+        self_check=plan.visible_only,
+        hidden_checks_not_run=plan.not_run,
         intake=intake,
     )
 
 
-def _opening(visible: list, blocked: dict[str, str]) -> list:
+def _opening(visible: tuple[Check, ...], blocked: dict[str, str]) -> tuple[Check, ...]:
     """The check the visible checks' sandbox began with, run again (its outcome unused) before the hidden checks
     in theirs: both sandboxes' first calls are the same, so a submission cannot tell which one it is in before
     it holds a hidden check's input."""
-    return [c for c in visible if c.function not in blocked][:1]
+    return tuple(c for c in visible if c.function not in blocked)[:1]
 
 
-def _relabelled(check: CheckResult, relabel) -> CheckResult:
+def _relabelled(check: CheckResult, relabel: Relabel) -> CheckResult:
     """The check's texts with rnn.py's lines named as the student knows them (the file's own name, cells)."""
     return dataclasses.replace(check, reason=relabel(check.reason), feedback=relabel(check.feedback))
 
@@ -165,7 +272,7 @@ def default_oracle(assignment: Assignment) -> Oracle:
     return ReplayingOracle(assignment.contract, load_fixtures(assignment.spec_dir / FIXTURES))
 
 
-def _blocked(box, contract: Contract) -> dict[str, str]:
+def _blocked(box: Sandbox, contract: Contract) -> dict[str, str]:
     """For each contract function that cannot be tested at all, a few words on why (the banner says more)."""
     if box.load_failure is not None:
         return dict.fromkeys(contract.functions, "rnn.py could not be loaded (the message at the top says why)")
@@ -173,26 +280,26 @@ def _blocked(box, contract: Contract) -> dict[str, str]:
             for name in _problems(box, contract)}
 
 
-def _problems(box, contract: Contract) -> dict[str, str]:
+def _problems(box: Sandbox, contract: Contract) -> dict[str, str]:
     """Why each contract function that rnn.py lacks, or defines with too few parameters, cannot be called."""
     blocked = {}
     for name in contract.functions:
         found = box.functions.get(name)
-        if found and found["callable"] and found["parameters"] is None:
+        if found and found.is_callable and found.parameters is None:
             continue  # a callable whose signature cannot be read: its calls will tell
-        if problem := contract.signature_problem(name, found["parameters"] if found and found["callable"] else None):
+        if problem := contract.signature_problem(name, found.parameters if found and found.is_callable else None):
             blocked[name] = problem + _other_year(box, contract, name)
     return blocked
 
 
-def _other_year(box, contract: Contract, missing: str) -> str:
+def _other_year(box: Sandbox, contract: Contract, missing: str) -> str:
     """When the missing function is this year's optimizer step and rnn.py has another year's, say so."""
     this = contract.conventions.optimizer
     if missing != this.function:
         return ""
     for kind in OPTIMIZERS.values():
         found = box.functions.get(kind.function)
-        if kind.function != missing and found and found["callable"]:
+        if kind.function != missing and found and found.is_callable:
             return (f" rnn.py defines {kind.function} ({kind.title}) instead: this assignment updates with {this.title}, "
                     f"as its contract says; your submission may be written for another year's version.")
     return ""

@@ -31,7 +31,7 @@ def load(prepared: Prepared, open_sandbox: Callable[[Path], Sandbox]) -> Iterato
         box.close()  # its load failure stays readable: the answer if the definitions fail too
         prepared.use_definitions_only()
         retry = stack.enter_context(open_sandbox(prepared.folder))
-        if retry.load_failure is not None or not any(f["callable"] for f in retry.functions.values()):
+        if retry.load_failure is not None or not any(f.is_callable for f in retry.functions.values()):
             prepared.skipped = ()
             yield box, ""
             return

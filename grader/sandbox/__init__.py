@@ -10,10 +10,10 @@ from .failures import CallFailed, Failure, FailureKind
 from .isolation import TIERS, Policy, SandboxUnavailable, available_tiers
 from .limits import Limits
 from .protocol import RngSeed
-from .sandbox import Reply, Sandbox, SandboxError
+from .sandbox import Defined, Reply, Sandbox, SandboxError
 
 __all__ = [
-    "TIERS", "CallFailed", "CapturedOutput", "Failure", "FailureKind",
+    "TIERS", "CallFailed", "CapturedOutput", "Defined", "Failure", "FailureKind",
     "Limits", "Policy", "Reply", "RngSeed", "Sandbox", "SandboxError", "SandboxUnavailable", "TimeBudget",
     "available_tiers",
 ]

@@ -38,6 +38,14 @@ class Reply:
     seconds: float
 
 
+@dataclasses.dataclass(frozen=True)
+class Defined:
+    """A name the caller asked for that rnn.py defines."""
+
+    is_callable: bool
+    parameters: tuple[str, ...] | None  # as inspect.signature gives them (``*args`` starred); None: unreadable
+
+
 class SandboxError(RuntimeError):
     """The sandbox itself failed (a grader-side problem, not the submission's)."""
 
@@ -76,7 +84,7 @@ class Sandbox:
         self._started = False
         self._closed = False
         self._load_failure: Failure | None = None
-        self._functions: dict[str, dict] = {}
+        self._functions: dict[str, Defined] = {}
         self._root = new_sandbox_root(shares_host_tmp=tier_type.name in ("unprivileged-user", "plain-process"),
                                       traversable=tier_type.name == "unprivileged-user")
         layout = Layout(self._root, self._root / "worker", self._root / "submission", self._root / "tmp",
@@ -124,11 +132,8 @@ class Sandbox:
         return self._load_failure
 
     @property
-    def functions(self) -> dict[str, dict]:
-        """For each asked name present in rnn.py: {"callable": bool, "parameters": [...]}.
-
-        "parameters" is None when inspect.signature could not read the callable.
-        """
+    def functions(self) -> dict[str, Defined]:
+        """For each asked name present in rnn.py: whether it is callable, and its parameters."""
         self._ensure_started()
         return self._functions
 
@@ -153,7 +158,7 @@ class Sandbox:
         if any(type(i) is not int or not 0 <= i < len(args) for i in wanted):
             raise ValueError(f"return_args {return_args!r} do not index the {len(args)} arguments")
         info = self._functions.get(function)
-        if function in self.function_names and (info is None or not info["callable"]):
+        if function in self.function_names and (info is None or not info.is_callable):
             message = failures.missing_message(function)
             if info is not None:
                 message = f"rnn.py defines {function}, but it is not a function."
@@ -260,7 +265,7 @@ class Sandbox:
         return Failure(FailureKind.malformed,
                        failures.malformed_frame_message(what, "an unexpected message"))
 
-    def _check_functions(self, found: dict) -> dict | None:
+    def _check_functions(self, found: dict) -> dict[str, Defined] | None:
         checked = {}
         for name, info in found.items():
             if name not in self.function_names or type(info) is not dict:
@@ -270,7 +275,7 @@ class Sandbox:
                     params is None or (type(params) is list
                                        and all(type(p) is str for p in params))):
                 return None
-            checked[name] = {"callable": info["callable"], "parameters": params}
+            checked[name] = Defined(info["callable"], None if params is None else tuple(params))
         return checked
 
     def _stop_worker(self) -> None:

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from grader.sandbox import CallFailed, FailureKind, Limits
+from grader.sandbox import CallFailed, Defined, FailureKind, Limits
 
 from .conftest import HOSTILE, SECRET_NAME, SECRET_VALUE
 
@@ -249,8 +249,8 @@ def test_import_error_traceback_is_trimmed(open_box):
 def test_missing_and_non_callable_functions(open_box):
     box = open_box("missing_function")
     assert box.functions == {
-        "forward": {"callable": True, "parameters": ["params", "X", "Y", "h0"]},
-        "init_params": {"callable": False, "parameters": []},
+        "forward": Defined(True, ("params", "X", "Y", "h0")),
+        "init_params": Defined(False, ()),
     }
     assert failure_of(box, "train").kind is FailureKind.missing_function
     assert "not a function" in failure_of(box, "init_params").message

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from grader.sandbox import (CallFailed, FailureKind, Limits, Policy, RngSeed, Sandbox, TIERS,
+from grader.sandbox import (CallFailed, Defined, FailureKind, Limits, Policy, RngSeed, Sandbox, TIERS,
                             available_tiers)
 
 from .conftest import FAST, FUNCTIONS, GOOD, HOSTILE
@@ -27,7 +27,7 @@ def test_root_with_bwrap_gets_bubblewrap():
 def test_happy_path(open_box, rnn_args):
     box = open_box(GOOD)
     assert box.load_failure is None
-    assert box.functions["forward"] == {"callable": True, "parameters": ["params", "X", "Y", "h0"]}
+    assert box.functions["forward"] == Defined(True, ("params", "X", "Y", "h0"))
     assert set(box.functions) == {"init_params", "forward", "compute_gradients", "clip_gradients",
                                   "adagrad_step", "synthesize", "train"}
     params = box.call("init_params", 4, 3, 0.01, RngSeed(1)).value
