@@ -5,8 +5,8 @@ A spec folder holds ``contract.yaml`` (what students implement and the course's 
 ``texts/``. The command line, class grading (in each worker), the kit builder and a Dask task each call
 ``load_assignment`` once; the sandbox, the checks, the oracle, the diagnostics and the report read what
 they need from the ``Assignment`` they are given and never open a spec file themselves. The full
-grader's assignment also carries the course's secret (``course-secret`` beside the spec files, made on
-first use; see grader.secret), which decides the cases the checks draw. A course whose grading.yaml says
+grader's assignment also carries the course's secret (made on first use, one per course spec; see
+grader.secret for where it lives), which decides the cases the checks draw. A course whose grading.yaml says
 ``cases: per_student`` draws each student's own: the edge that knows who handed a submission in (the
 class run, the Gradescope autograder, ``--student``) grades it under ``assignment.for_student(identity)``.
 
@@ -27,14 +27,11 @@ from grader.checks.suite import suite_for
 from grader.contract import Contract, Conventions, load_contract
 from grader.diagnostics.spec import ReportSpec, load_report_spec
 from grader.scoring import PER_STUDENT, GradingSpec, load_grading_spec
-from grader.secret import KIT_SALT, course_secret, student_salt
-from grader.specfile import SpecError, default_spec_dir
+from grader.secret import KIT_SALT, CourseSecret, course_secret, student_salt
+from grader.specfile import DEFAULT, VARIANTS, SpecError, default_spec_dir
 from grader.texts import TextError, load_text
 
 __all__ = ["Assignment", "SpecError", "default_spec_dir", "load_assignment", "shipped_specs"]
-
-VARIANTS = "variants"  # the shipped spec folder's sub-folder holding other years' spec folders
-DEFAULT = "default"
 
 
 @dataclass(frozen=True)
@@ -52,8 +49,9 @@ class Assignment:
     grading: GradingSpec
     report: ReportSpec
     text: TrainingText  # the report's training text (also the longer training check's)
-    # The per-course secret the full grader draws its cases under (grader.secret); the student kit has none.
-    course_secret: str = ""
+    # The per-course secret the full grader draws its cases under, and where it came from (grader.secret);
+    # the student kit has none.
+    secret: CourseSecret | None = None
     # Whose cases are drawn, under ``cases: per_student`` (see for_student); empty: the course's.
     student: str = ""
 
@@ -70,6 +68,10 @@ class Assignment:
     def template(self) -> Path:
         """The file students start from (the kit ships it); a spec folder keeps it in template/rnn.py."""
         return self.spec_dir / "template" / "rnn.py"
+
+    @property
+    def course_secret(self) -> str:
+        return self.secret.value if self.secret else ""
 
     @property
     def case_salt(self) -> str:
@@ -143,7 +145,7 @@ def load_assignment(spec: Path | str | None = None) -> Assignment:
             f"{folder / 'report.yaml'}: the training text {name!r} gives {usable} characters, fewer than "
             f"seq_length + 1 = {report.training.seq_length + 1}"
         )
-    secret = "" if grading.self_check else course_secret(folder)[0]
+    secret = None if grading.self_check else course_secret(folder)
     assignment = Assignment(folder, contract, grading, report, TrainingText(name, text), secret)
     suite_for(assignment)  # grading.yaml's entries against the suite's checks: here, not in the middle of a class
     return assignment

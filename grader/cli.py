@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from grader import __version__
-from grader.assignment import Assignment, load_assignment
+from grader.assignment import Assignment, load_assignment, spec_folder
 from grader.batch import grade_class
 from grader.batch.workflow import LATE_POLICY, OVERRIDES, STUDENTS, load_workflow
 from grader.diagnostics.band import CACHE_ENV, default_cache_dir
@@ -31,7 +31,8 @@ from grader.render.terminal import (
 from grader.sandbox import Limits
 from grader.sandbox.isolation import requested_tier
 from grader.sandbox.scratch import sandboxes_folder
-from grader.secret import secret_path
+from grader.scoring import load_grading_spec
+from grader.secret import course_secret
 from grader.texts import read_text_file
 
 DEFAULT_OUT = Path("grading-output")
@@ -163,7 +164,12 @@ def build_secret_parser() -> argparse.ArgumentParser:
         "gives the same cases (and grades) every run. It is made on first use anyway; make it ahead when "
         "every grading machine (e.g. a Gradescope image) must share it.",
     )
-    parser.add_argument("--spec", type=Path, help="the course's spec folder (default: the shipped spec)")
+    parser.add_argument("--spec", help="the course's spec folder, or the name of a shipped one (default: default)")
+    parser.add_argument("--from", dest="source", type=Path, metavar="FILE",
+                        help="use the secret in FILE (the course's, e.g. zipped for a Gradescope image) instead of "
+                        "making one; a different secret already in place is an error, never replaced")
+    parser.add_argument("--path", action="store_true",
+                        help="print only the secret file's path (anything else goes to stderr), e.g. to zip it")
     return parser
 
 
@@ -243,7 +249,7 @@ def _build_kit(args: argparse.Namespace, console) -> int:
     except ImportError:
         raise UsageError("this is the student kit; kits are built with the full grader") from None
     with progress(console, "Recording the public checks' expected values from the reference"):
-        kit = build_kit(args.out, load_assignment(args.spec), template=args.template)
+        kit = build_kit(args.out, _load(args.spec, console), template=args.template)
     console.print(
         f"Student kit written to {kit.path}: {kit.public_checks} public checks ({kit.public_points:g} points), "
         f"{kit.hidden_checks} hidden checks left out, {kit.recorded_calls} recorded reference calls.\n"
@@ -259,7 +265,7 @@ def _build_classroom(args: argparse.Namespace, console) -> int:
     except ImportError:
         raise UsageError("this is the student kit; templates are built with the full grader") from None
     with progress(console, "Building the student kit for the template repository"):
-        built = build_classroom_template(args.out, load_assignment(args.spec), template=args.template)
+        built = build_classroom_template(args.out, _load(args.spec, console), template=args.template)
     console.print(
         f"GitHub Classroom template written to {built.path}: {built.kit.public_checks} public checks "
         f"({built.kit.public_points:g} points), {built.shipped_files} grading files pinned by the manifest "
@@ -271,23 +277,28 @@ def _build_classroom(args: argparse.Namespace, console) -> int:
 
 
 def _make_secret(args: argparse.Namespace, console) -> int:
-    had_secret = secret_path(args.spec).exists()
-    if not load_assignment(args.spec).course_secret:
+    folder = spec_folder(args.spec)
+    if load_grading_spec(folder / "grading.yaml").self_check:
         raise UsageError("this is the student kit; the course secret belongs to the full grader")
-    state = "already there" if had_secret else "made now"
-    console.print(f"Course secret: {secret_path(args.spec)} ({state}). Keep it with the course's spec: another "
-                  "secret means other graded cases. It is never put into the student kit.", markup=False,
-                  highlight=False)
+    secret = course_secret(folder, source=args.source)
+    if args.path:
+        if secret.path is None:
+            raise UsageError(f"{secret.where} gives the course secret: there is no file to show")
+        if secret.made:
+            print(secret.made_now, file=sys.stderr)
+        print(secret.path)
+        return ExitCode.OK
+    console.print(secret.made_now or f"Course secret: {secret.where} (already there). Keep it: another secret "
+                  "means other graded cases. It is never put into the student kit.", markup=False, highlight=False,
+                  soft_wrap=True)  # a path the terminal would break is not one to copy
     return ExitCode.OK
 
 
 def _load(spec_dir: Path | None, console) -> Assignment:
     """The assignment, loaded once; says so when loading made the course's secret (the instructor keeps it)."""
-    had_secret = secret_path(spec_dir).exists()
     assignment = load_assignment(spec_dir)
-    if not had_secret and secret_path(spec_dir).exists():  # not when the environment gives the secret
-        console.print(f"Made the course secret {secret_path(spec_dir)}: it decides the graded cases; keep it "
-                      "with the course's spec.", markup=False, highlight=False)
+    if assignment.secret and assignment.secret.made:
+        console.print(assignment.secret.made_now, markup=False, highlight=False, soft_wrap=True)
     return assignment
 
 

@@ -104,7 +104,8 @@ class GradingSession:
             kind = "the student kit's public checks"
         else:
             kind = "every check" if self.options.instructor else "every check; only the visible ones are shown"
-        return f"rnn-grader: grading {self.options.submission} ({kind})"
+        made = self.assignment.secret.made_now if self.assignment.secret else ""
+        return f"rnn-grader: grading {self.options.submission} ({kind})" + (f"\nrnn-grader: {made}" if made else "")
 
     @pytest.hookimpl(tryfirst=True)  # before -k and -m deselect items
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:

@@ -2,13 +2,24 @@
 
 The kit records the reference's answers to the cases it tries. Were the full grader to try the same
 cases, those recordings would be an answer key. So the full grader draws its cases under a secret of the
-course (a random salt in the file ``course-secret`` beside the course's grading.yaml), and the kit under
-a public salt of its own. Grading stays deterministic for a course: same secret, same cases.
+course (a random salt), and the kit under a public salt of its own. Grading stays deterministic for a
+course: same secret, same cases.
 
-The secret is made once, on first use (or by ``python -m grader secret``), readable by its owner only.
-It is never copied into the kit. Keep it with the course's spec folder: a new secret means new cases.
-Where the spec folder is not the place for it (a grader installed read-only, a CI's or an autograder's
-secret store), the environment variable RNN_GRADER_COURSE_SECRET gives it instead, and wins over the file.
+One secret per course spec, wherever the grader runs from. Where it lives:
+
+- a spec that ships with the grader (``default``, ``mean-adam``; by name, by default or by the folder's
+  path): in the user's data folder, keyed by the spec's name,
+  ``$XDG_DATA_HOME/rnn-grader/<name>/course-secret`` (``~/.local/share/...`` without XDG_DATA_HOME). Run
+  from a checkout or from an installed package (the two have their own copy of the spec folder), the grader
+  finds the same secret; reinstalling or upgrading the grader keeps it. A secret an older grader made inside
+  the shipped folder (``specs/course-secret``) is taken over the first time, not replaced.
+- a course's own spec folder (``--spec PATH``): ``PATH/course-secret``, so it travels with the folder.
+- the environment variable RNN_GRADER_COURSE_SECRET, where set, wins over both (a CI's or an autograder's
+  secret store, a grader installed read-only).
+
+The secret is made once, on first use (or by ``python -m grader secret``), readable by its owner only, and
+never copied into the kit. ``course_secret`` returns where it found or made it, so every command that
+writes it can say where.
 
 A course may also draw each student's own cases (grading.yaml, ``cases: per_student``): the salt is then
 an HMAC of the student's identity keyed by the course secret, so it is fixed for a student, differs
@@ -21,14 +32,16 @@ import hashlib
 import hmac
 import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.specfile import SpecError, default_spec_dir
+from grader.specfile import DEFAULT, VARIANTS, SpecError, default_spec_dir
 
 SECRET_FILE = "course-secret"
 SECRET_ENV = "RNN_GRADER_COURSE_SECRET"
 KIT_SALT = "student kit"  # public: the kit's cases are in the kit anyway
 SECRET_BYTES = 32
+DATA_FOLDER = "rnn-grader"  # under XDG_DATA_HOME
 MAX_SECRET_CHARS = 1024
 
 
@@ -40,32 +53,104 @@ def student_salt(secret: str, student: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class CourseSecret:
+    """The course's secret and where it came from: a file (made now, or found) or the environment."""
+
+    value: str
+    path: Path | None  # None: the environment variable gives it
+    made: bool = field(default=False, compare=False)
+    # made from another file: the secret an older grader kept in the shipped spec folder, or one given
+    taken_over: Path | None = field(default=None, compare=False)
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path else f"the environment variable {SECRET_ENV}"
+
+    def __repr__(self) -> str:  # never in a log or a traceback
+        return f"CourseSecret(path={self.path!r}, made={self.made}, taken_over={self.taken_over!r})"
+
+    @property
+    def made_now(self) -> str:
+        """One line for the instructor when this secret was just written; empty otherwise."""
+        if not self.made:
+            return ""
+        origin = f"copied from {self.taken_over}" if self.taken_over else "new"
+        return (f"Made the course secret {self.path} ({origin}): it decides the graded cases; keep it (and give "
+                "the same one to every machine that grades this course).")
+
+
+def shipped_name(spec_dir: Path) -> str | None:
+    """The name of the shipped spec ``spec_dir`` is (``default`` or a variant's), None for a course's own."""
+    shipped = default_spec_dir().resolve()
+    folder = Path(spec_dir).resolve()
+    if folder == shipped:
+        return DEFAULT
+    return folder.name if folder.parent == shipped / VARIANTS else None
+
+
+def data_home() -> Path:
+    """The user's data folder of the grader (XDG base directories)."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "share") / DATA_FOLDER
+
+
 def secret_path(spec_dir: Path | None = None) -> Path:
-    return Path(spec_dir or default_spec_dir()) / SECRET_FILE
+    """Where the secret file of a spec folder lives (see the module's docstring)."""
+    folder = Path(spec_dir or default_spec_dir())
+    name = shipped_name(folder)
+    return data_home() / name / SECRET_FILE if name else folder / SECRET_FILE
 
 
-def course_secret(spec_dir: Path | None = None) -> tuple[str, bool]:
-    """The course's secret, made now if there is none yet; returns (secret, whether it was made now)."""
+def course_secret(spec_dir: Path | None = None, *, source: Path | None = None) -> CourseSecret:
+    """The course's secret for the spec folder, made now if there is none yet.
+
+    ``source``: a file holding the secret the course already uses (the one zipped for a Gradescope image):
+    it is written where the grader looks, or found there already; a different secret there is an error,
+    never replaced."""
     if given := os.environ.get(SECRET_ENV, "").strip():
-        return _checked(given, f"the environment variable {SECRET_ENV}"), False
-    path = secret_path(spec_dir)
+        if source is not None:
+            raise SpecError(f"the environment variable {SECRET_ENV} gives the course secret and wins over any "
+                            f"file; unset it to install {source}")
+        return CourseSecret(_checked(given, f"the environment variable {SECRET_ENV}"), None)
+    folder = Path(spec_dir or default_spec_dir())
+    path = secret_path(folder)
+    wanted = _read_given(source) if source is not None else None
     try:
-        return _read(path), False
+        return _matching(CourseSecret(_read(path), path), wanted, source)
     except FileNotFoundError:
         pass
+    legacy = folder / SECRET_FILE
+    taken_over = legacy if wanted is None and path != legacy and legacy.is_file() else None
+    value = wanted or (_read(legacy) if taken_over else secrets.token_hex(SECRET_BYTES))
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another grading made it a moment ago
-        return _read(path), False
+        return _matching(CourseSecret(_read(path), path), wanted, source)
     except OSError as exc:
         raise SpecError(
             f"cannot create the course secret {path} ({exc.strerror or exc}); it decides which cases the "
-            f"grader tries. Copy the spec folder where you can write and grade with --spec COPY, or make the "
-            f"secret once as the folder's owner: python -m grader secret --spec {path.parent}"
+            f"grader tries. Make it once where you can write (python -m grader secret --spec {folder}), or give "
+            f"it in the environment variable {SECRET_ENV}"
         ) from None
     with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secrets.token_hex(SECRET_BYTES) + "\n")
-    return _read(path), True
+        f.write(value + "\n")
+    return CourseSecret(_read(path), path, made=True, taken_over=taken_over or source)
+
+
+def _read_given(source: Path) -> str:
+    try:
+        return _read(source)
+    except FileNotFoundError:
+        raise SpecError(f"no course secret at {source}") from None
+
+
+def _matching(found: CourseSecret, wanted: str | None, source: Path | None) -> CourseSecret:
+    if wanted is not None and found.value != wanted:
+        raise SpecError(f"{found.path} already holds another course secret than {source}; nothing was replaced "
+                        "(the graded cases would change). Remove it first if the course's secret is the one to use")
+    return found
 
 
 def _read(path: Path) -> str:

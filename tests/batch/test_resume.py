@@ -5,6 +5,7 @@ import shutil
 from grader.batch import grade_class
 from grader.specfile import default_spec_dir
 from grader.sandbox import Limits
+from grader.secret import CourseSecret
 
 from .conftest import make_folder, make_zip
 from .fakes import fake_grade
@@ -76,7 +77,7 @@ def test_another_course_secret_or_training_text_regrades_everything(class_dir, t
     out = tmp_path / "out"
     _grade(class_dir, out)
     assert _grade(class_dir, out).graded_now == 0
-    assert _grade(class_dir, out, dataclasses.replace(ASSIGNMENT, course_secret="another course")).graded_now == 3
+    assert _grade(class_dir, out, dataclasses.replace(ASSIGNMENT, secret=CourseSecret("another course", None))).graded_now == 3
     text = dataclasses.replace(ASSIGNMENT.text, text=ASSIGNMENT.text.text + " one more sentence.")
     assert _grade(class_dir, out, dataclasses.replace(ASSIGNMENT, text=text)).graded_now == 3
 

@@ -48,11 +48,11 @@ def test_the_environment_gives_the_secret_instead_of_the_file(spec_dir, monkeypa
 
 
 def test_the_course_secret_is_made_once_readable_by_its_owner_only(spec_dir):
-    secret, made = course_secret(spec_dir)
-    again, made_again = course_secret(spec_dir)
-    assert made and not made_again and secret == again and len(secret) >= 32
+    first, again = course_secret(spec_dir), course_secret(spec_dir)
+    assert first.made and not again.made and first.value == again.value and len(first.value) >= 32
+    assert first.path == again.path == spec_dir / SECRET_FILE  # a course's own spec folder keeps its secret
     assert stat.S_IMODE((spec_dir / SECRET_FILE).stat().st_mode) == 0o600
-    assert load_assignment(spec_dir).case_salt == secret
+    assert load_assignment(spec_dir).case_salt == first.value
 
 
 def test_loading_the_assignment_makes_the_secret_on_first_use(spec_dir):

