@@ -104,5 +104,5 @@ def test_the_secret_command_installs_the_courses_secret_and_never_replaces_anoth
     assert f"copied from {given}" in path.stderr and written.read_text() == "the course's own secret\n"
     given.write_text("another secret\n")
     refused = run_grader(["secret", "--from", str(given)], data, tmp_path)
-    assert refused.returncode == 2 and "nothing was replaced" in refused.stdout
+    assert refused.returncode == 2 and "nothing was replaced" in refused.stderr
     assert written.read_text() == "the course's own secret\n"
