@@ -1,4 +1,5 @@
-"""Limits for a sandbox as a whole: memory, processes and CPU of every process it starts, together.
+"""Limits for a sandbox as a whole: memory, processes and CPU of every process it starts, together; and the
+CPU time they used, together.
 
 rlimits are per process (five children of 1.2 GB each pass a 2 GiB RLIMIT_AS), and a child that calls
 setsid() leaves the session's scheduling group. A control group holds the worker and everything it
@@ -6,9 +7,14 @@ starts, setsid or not; the worker enters it itself before any student code runs 
 so nothing is ever outside it.
 
 cgroup v2 (one unified hierarchy) is used where the grader may create groups in it; otherwise the v1
-memory, pids and cpu hierarchies (hybrid systems such as this project's CI machine). Neither works for a
+memory, pids and cpu hierarchies (hybrid systems such as this project's CI machine), with cpuacct where it is
+mounted (on its own or beside cpu). Neither works for a
 grader that is not root on a system without delegation: the sandbox then runs with the per-process
 rlimits only, and `Group.unavailable` says why (the tier's description repeats it).
+
+The group's CPU time (v2 cpu.stat usage_usec, v1 cpuacct.usage) is the kernel's count for every process that
+ever ran in it: a child reaped by the kernel (its parent ignores SIGCHLD) or by an init outside the sandbox
+takes its CPU time out of every parent's, never out of the group's. grader.sandbox.clock judges calls on it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ ROOT = Path("/sys/fs/cgroup")
 PARENT = "rnn-grader"
 CPU_PERIOD_US = 100_000
 V1_CONTROLLERS = ("memory", "pids", "cpu")
+V1_ACCOUNTING = "cpuacct"  # optional: a v1 group without it is timed by /proc (grader.sandbox.processes)
 
 
 @dataclasses.dataclass
@@ -52,6 +59,20 @@ class Group:
             except OSError:
                 pass
         return sorted(found)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time every process of the group has used, from the kernel's count; None where the group has no
+        CPU accounting (a v1 system without cpuacct) or it cannot be read."""
+        for folder in self.folders:
+            try:
+                if self.version == 2:
+                    fields = dict(line.split()[:2] for line in (folder / "cpu.stat").read_text().splitlines())
+                    return int(fields["usage_usec"]) / 1e6
+                if (folder / "cpuacct.usage").exists():
+                    return int((folder / "cpuacct.usage").read_text()) / 1e9
+            except (OSError, ValueError, KeyError):
+                return None
+        return None
 
     def new_out_of_memory(self) -> bool:
         """Whether the group hit its memory limit since the last time this was asked."""
@@ -131,16 +152,20 @@ def _create_v2(limits: Limits, name: str) -> Group | None:
 def _create_v1(limits: Limits, name: str) -> Group | None:
     if not all((ROOT / c / "cgroup.procs").exists() for c in V1_CONTROLLERS):
         return None
-    folders = []
+    hierarchies = list(V1_CONTROLLERS)
+    accounting = ROOT / V1_ACCOUNTING
+    if (accounting / "cgroup.procs").exists() and accounting.resolve() != (ROOT / "cpu").resolve():
+        hierarchies.append(V1_ACCOUNTING)  # mounted on its own; beside cpu, the cpu folder has cpuacct.usage
+    folders: list[Path] = []
     group = Group(folders, 1)
     try:
-        for controller in V1_CONTROLLERS:
+        for controller in hierarchies:
             parent = ROOT / controller / PARENT
             parent.mkdir(exist_ok=True)
             folder = parent / name
             folder.mkdir()
             folders.append(folder)
-        memory, pids, cpu = folders
+        memory, pids, cpu = folders[:3]
         _write(memory / "memory.limit_in_bytes", str(limits.memory_bytes))
         if (memory / "memory.memsw.limit_in_bytes").exists():  # memory and swap together: no swapping out
             _write(memory / "memory.memsw.limit_in_bytes", str(limits.memory_bytes))

@@ -8,8 +8,11 @@ whatever it used: a call that sleeps or waits for input uses no CPU, and only th
 submission's whole budget is charged the same way: min(wall, CPU) per call, with ``wall_factor`` times the
 budget of wall-clock time in all.
 
-The CPU time is the sandbox's: the worker and what it started (grader.sandbox.processes.tree_cpu_seconds). Where
-it cannot be measured (the kit's portable tier on macOS or Windows), the limits are plain wall-clock ones.
+The CPU time is the sandbox's: every process it started, by the count of its control group (grader.sandbox.
+cgroups), which keeps the time of children the kernel reaps; without one, the worker's process tree in /proc
+(grader.sandbox.processes.TreeClock), looked at every SAMPLE_SECONDS while a call runs so that a child reaped
+by the kernel loses at most what it used since the last look. Where it cannot be measured (the kit's portable
+tier on macOS or Windows), the limits are plain wall-clock ones.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .limits import Limits
 
 CpuClock = Callable[[], float | None]
 MIN_STEP = 0.05  # never look again sooner: each look reads /proc
+SAMPLE_SECONDS = 0.1  # how often a clock read from /proc is looked at while a call runs
 # A call stopped by the cap that got less than this share of a CPU was waiting (sleep, input, a pipe), not
 # starved: starved by more than 1 / IDLE_SHARE times the load a core can take, it could not finish anyway.
 IDLE_SHARE = 0.05
@@ -39,12 +43,14 @@ class TimeBudget:
         return min(self.limits.total_seconds - self.charged,
                    (self.limits.wall_factor * self.limits.total_seconds - self.wall) / self.limits.wall_factor)
 
-    def allowance(self, seconds: float, cpu: CpuClock, cpu_started: float | None) -> "Allowance":
+    def allowance(self, seconds: float, cpu: CpuClock, cpu_started: float | None,
+                  sample_every: float | None = None) -> "Allowance":
         """The allowance of one call whose own limit is `seconds`, started now; `cpu_started` is the sandbox's
-        CPU clock at its start (the previous call's last reading: the worker is idle between calls)."""
+        CPU clock at its start (the previous call's last reading: the worker is idle between calls);
+        `sample_every`: look at the clock that often while the call runs (a clock that forgets, see above)."""
         remaining = self.remaining()
         return Allowance(min(seconds, remaining), seconds, remaining < seconds, self.limits.wall_factor, cpu,
-                         cpu_started)
+                         cpu_started, sample_every)
 
     def charge(self, allowance: "Allowance") -> float | None:
         """Charge the call's time to the budget; return the CPU clock's reading now."""
@@ -58,11 +64,11 @@ class Allowance:
     """One call's time: `limit` seconds of wall-clock and of CPU time, within `factor * limit` of wall clock.
 
     The channel asks ``left()`` while it waits; only once the wall-clock limit has passed does it cost a look
-    at the CPU clock.
+    at the CPU clock, or every `sample_every` seconds for a clock that must be looked at while it runs.
     """
 
     def __init__(self, limit: float, seconds: float, budget_first: bool, factor: float, cpu: CpuClock,
-                 cpu_started: float | None):
+                 cpu_started: float | None, sample_every: float | None = None):
         self.limit = limit
         self.seconds = seconds  # the call's own limit, for messages
         self.budget_first = budget_first  # the submission's remaining budget, not the call's limit, sets it
@@ -71,12 +77,17 @@ class Allowance:
         self._cpu_started = self.cpu_reading = cpu_started
         self._until = self._started + limit
         self._cap = self._started + factor * limit
+        self._sample_every = sample_every
+        self._next_sample = self._started + (sample_every or 0.0)
         self.stopped_by_cap = False  # stopped by the wall-clock cap with CPU time to spare
         self.idle = False  # ... and it had used almost none of the CPU: it was waiting, not starved
 
     def left(self) -> float:
         """Seconds until the call may be stopped; 0 when it is to be stopped now."""
         now = time.monotonic()
+        if self._sample_every is not None and now >= self._next_sample and self._cpu_started is not None:
+            self._next_sample = now + self._sample_every
+            self._cpu_used()  # the reading is kept: the clock's own record of children it saw
         if now < self._until:
             return self._until - now
         used = self._cpu_used()
@@ -104,6 +115,6 @@ class Allowance:
         now = self._cpu()
         if now is not None:  # a look that failed (a thread ending as /proc was read) keeps the last one
             self.cpu_reading = now
-        # A child reaped outside the sandbox takes its CPU time with it: the sum is then an underestimate,
-        # which only lets the call run on to the wall-clock cap.
+        # Without a control group, a child that left the tree takes its CPU time with it (processes.TreeClock):
+        # the sum is then an underestimate, which only lets the call run on to the wall-clock cap.
         return max(0.0, self.cpu_reading - self._cpu_started)

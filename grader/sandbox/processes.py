@@ -170,33 +170,83 @@ def live(pids: list[int]) -> list[int]:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def tree_cpu_seconds(root: int) -> float | None:
-    """CPU time (user + system) of `root` and its live descendants, each with its reaped children's; None
-    when /proc cannot tell (not Linux, or `root` is gone).
+SIGCHLD_IGNORED = 1 << (signal.SIGCHLD - 1)  # its bit in /proc/<pid>/status SigIgn
+
+
+class TreeClock:
+    """CPU time of a worker's process tree, read from /proc, for sandboxes without a control group's count.
+
+    Each look adds up, for the root and its live descendants, their own time and that of the children they
+    waited for (utime stime cutime cstime), plus the time of children that ended while their parent ignored
+    SIGCHLD: the kernel reaps those at once and their time reaches no parent, so the clock keeps the own time
+    it last saw of every child of such a parent. What one of them used after the last look is lost, and so is
+    a child that left the tree (a double fork, its parent gone): grader.sandbox.clock looks every
+    SAMPLE_SECONDS while a call runs, and the process limit bounds how many there are.
 
     It follows /proc/<pid>/task/<tid>/children rather than scanning all of /proc, so a look costs a few
     file reads per process of the sandbox.
     """
-    total, stack, seen = 0, [root], set()
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        fields = _stat_fields(pid)
-        try:
-            if fields is None:
-                raise ProcessLookupError(pid)
-            total += sum(int(field) for field in fields[11:15])  # utime stime cutime cstime
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except (OSError, ValueError, IndexError):
-            if pid == root:
-                return None
-            continue  # it ended meanwhile
-        for task in tasks:
+
+    def __init__(self) -> None:
+        self._watched: dict[tuple[int, bytes], int] = {}  # (pid, start time) -> own ticks, parent ignoring SIGCHLD
+        self._reaped = 0  # ticks of such children that have ended
+
+    def seconds(self, root: int) -> float | None:
+        """CPU seconds so far; None when /proc cannot tell (not Linux, or `root` is gone)."""
+        total, stack, seen, unwaited, watched = 0, [root], set(), set(), {}
+        while stack:
+            pid = stack.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            fields = _stat_fields(pid)
             try:
-                with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
-                    stack.extend(int(child) for child in f.read().split())
-            except (OSError, ValueError):
-                continue  # a thread that ended meanwhile: its children are its process's
-    return total / CLOCK_TICKS
+                if fields is None:
+                    raise ProcessLookupError(pid)
+                ticks = [int(field) for field in fields[11:15]]  # utime stime cutime cstime
+                tasks = os.listdir(f"/proc/{pid}/task")
+            except (OSError, ValueError, IndexError):
+                if pid == root:
+                    return None
+                continue  # it ended meanwhile
+            total += sum(ticks)
+            if pid in unwaited:
+                watched[(pid, fields[19])] = ticks[0] + ticks[1]  # field 19 after the state: its start time
+            children = _children(pid, tasks)
+            if children and _ignores_sigchld(pid):
+                unwaited.update(children)
+            stack.extend(children)
+        for (pid, start), ticks in self._watched.items():
+            if (pid, start) not in watched and not _same_process(pid, start):
+                self._reaped += ticks
+        self._watched = watched
+        return (total + self._reaped) / CLOCK_TICKS
+
+
+def _children(pid: int, tasks: list[str]) -> list[int]:
+    found = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                found.extend(int(child) for child in f.read().split())
+        except (OSError, ValueError):
+            continue  # a thread that ended meanwhile: its children are its process's
+    return found
+
+
+def _ignores_sigchld(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"SigIgn:"):
+                    return bool(int(line.split()[1], 16) & SIGCHLD_IGNORED)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
+def _same_process(pid: int, start: bytes) -> bool:
+    """Whether `pid` still runs as the process that started at `start` (a look may miss a live child while a
+    thread ends)."""
+    fields = _stat_fields(pid)
+    return fields is not None and len(fields) > 19 and fields[19] == start

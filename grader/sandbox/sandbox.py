@@ -15,7 +15,7 @@ from grader.results import CapturedOutput
 from . import cgroups, failures, protocol
 from .capture import CappedBuffer, PipeDrain
 from .channel import ChannelClosed, ChannelTimeout, SelectChannel, ThreadChannel
-from .clock import Allowance, TimeBudget
+from .clock import SAMPLE_SECONDS, Allowance, TimeBudget
 from .failures import CallFailed, Failure, FailureKind
 from .isolation import Policy, choose, protected_files, tier_class
 from .limits import Limits
@@ -105,6 +105,7 @@ class Sandbox:
             _remove_tree(self._root)
             raise
         self._isolation.group = self._group
+        self._sample_every = SAMPLE_SECONDS if self._isolation.cpu_sampled else None
         self.tier_description = self._isolation.description(limits.summary(self._group_statement(no_group)))
         try:
             copy_submission(Path(submission_dir), layout.scratch)
@@ -296,7 +297,7 @@ class Sandbox:
         return None if self._process is None else self._isolation.cpu_seconds(self._process)
 
     def _allowance(self, seconds: float) -> Allowance:
-        return self.budget.allowance(seconds, self._cpu_clock, self._cpu_mark)
+        return self.budget.allowance(seconds, self._cpu_clock, self._cpu_mark, self._sample_every)
 
     def _charge(self, allowance: Allowance) -> None:
         """Charge the call to the budget while the worker still runs (its CPU clock goes with it)."""

@@ -61,6 +61,47 @@ def test_v2_without_the_memory_controller_falls_back_to_v1(root):
     assert (cpu / "cpu.cfs_quota_us").read_text() == "50000"
 
 
+def test_a_v2_group_counts_its_cpu_time_from_cpu_stat(root):
+    unified(root)
+    group, _ = cgroups.create(LIMITS, "box6")
+    (group.folders[0] / "cpu.stat").write_text("usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n")
+    assert group.cpu_seconds() == 2.5
+
+
+def v1_hierarchies(root, *names):
+    for controller in names:
+        (root / controller).mkdir()
+        (root / controller / "cgroup.procs").write_text("")
+
+
+def test_a_v1_group_joins_cpuacct_mounted_on_its_own_and_counts_from_it(root):
+    v1_hierarchies(root, *cgroups.V1_CONTROLLERS, "cpuacct")
+    group, _ = cgroups.create(LIMITS, "box7")
+    assert [f.parent.parent.name for f in group.folders] == ["memory", "pids", "cpu", "cpuacct"]
+    assert len(group.procs_files) == 4  # the worker enters it too, so every process it starts is counted
+    assert group.cpu_seconds() is None  # the kernel has not written the count yet
+    (group.folders[3] / "cpuacct.usage").write_text("1250000000\n")
+    assert group.cpu_seconds() == 1.25
+
+
+def test_a_v1_cpuacct_mounted_beside_cpu_is_one_folder(root):
+    (root / "cpu,cpuacct").mkdir()
+    (root / "cpu,cpuacct" / "cgroup.procs").write_text("")
+    for name in ("cpu", "cpuacct"):
+        (root / name).symlink_to(root / "cpu,cpuacct")
+    v1_hierarchies(root, "memory", "pids")
+    group, _ = cgroups.create(LIMITS, "box8")
+    assert len(group.folders) == 3
+    (group.folders[2] / "cpuacct.usage").write_text("500000000\n")
+    assert group.cpu_seconds() == 0.5
+
+
+def test_a_v1_system_without_cpuacct_has_no_group_count(root):
+    v1_hierarchies(root, *cgroups.V1_CONTROLLERS)
+    group, _ = cgroups.create(LIMITS, "box9")
+    assert len(group.folders) == 3 and group.cpu_seconds() is None
+
+
 def test_no_hierarchy_means_no_group_and_says_why(root):
     group, why = cgroups.create(LIMITS, "box4")
     assert group is None and "no writable cgroup hierarchy" in why

@@ -16,7 +16,7 @@ import pytest
 
 from grader.sandbox import CallFailed, FailureKind, Limits
 from grader.sandbox.clock import TimeBudget
-from grader.sandbox.processes import tree_cpu_seconds
+from grader.sandbox.processes import TreeClock
 
 STOPPED_SECONDS = 2.5
 
@@ -101,8 +101,21 @@ def test_the_cpu_clock_reads_a_process_whose_threads_come_and_go():
     process = subprocess.Popen([sys.executable, "-c", code])
     try:
         time.sleep(0.3)
-        readings = [tree_cpu_seconds(process.pid) for _ in range(3000)]
+        clock = TreeClock()
+        readings = [clock.seconds(process.pid) for _ in range(3000)]
     finally:
         process.kill()
         process.wait()
     assert None not in readings
+
+
+def test_cpu_time_burnt_in_children_the_kernel_reaps_is_counted(open_box):
+    """The submission ignores SIGCHLD and burns 3 s of CPU in children while its worker sleeps: the call is
+    stopped once they have used its 1 s of CPU time, a timeout of its own (before, it ran on to 3 s, and with
+    more children to its wall-clock cap, judged starved)."""
+    box = open_box("reaped_burners", Limits(call_seconds=1.0, wall_factor=30.0))
+    with pytest.raises(CallFailed) as raised:
+        box.call("forward", 12, 0.25)
+    failure = raised.value.failure
+    assert failure.kind is FailureKind.timeout and "did not finish within 1 s" in failure.message
+    assert 0.9 <= box.budget.charged <= 2.0

@@ -93,6 +93,7 @@ class Tier:
         self.protected = protected  # the grader's files: the probe made sure the worker cannot read them
         self.lease = None  # a uid of the worker's own, in the tiers that switch uid
         self.group = None  # the sandbox's control group (cgroups.Group), set by the Sandbox if there is one
+        self._tree_clock = None  # the CPU clock without a group's count (processes.TreeClock), made when needed
 
     @property
     def uid(self) -> int | None:
@@ -170,12 +171,23 @@ class Tier:
         return live(sorted(found))
 
     def cpu_seconds(self, process: subprocess.Popen) -> float | None:
-        """CPU time the worker and what it started have used so far; None where it cannot be measured."""
-        if not sys.platform.startswith("linux"):
-            return None
-        from ..processes import tree_cpu_seconds
+        """CPU time the worker and what it started have used so far; None where it cannot be measured.
 
-        return tree_cpu_seconds(process.pid)
+        The control group's count where it has one: it keeps the time of every process that ran in it. Else
+        the worker's process tree in /proc (grader.sandbox.processes.TreeClock)."""
+        counted = None if self.group is None else self.group.cpu_seconds()
+        if counted is not None or not sys.platform.startswith("linux"):
+            return counted
+        if self._tree_clock is None:
+            from ..processes import TreeClock
+
+            self._tree_clock = TreeClock()
+        return self._tree_clock.seconds(process.pid)
+
+    @property
+    def cpu_sampled(self) -> bool:
+        """Whether the CPU clock is /proc's, which must look often while a call runs (processes.TreeClock)."""
+        return self.group is None or self.group.cpu_seconds() is None
 
     def description(self, limits_summary: str) -> str:
         raise NotImplementedError
