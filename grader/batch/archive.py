@@ -4,8 +4,11 @@ A zip from an LMS is the student's file, so it is checked as a whole before anyt
 absolute paths or `..` (also with Windows backslashes), no links or device entries, no encryption, at most
 MAX_ENTRIES entries, MAX_FILES files, MAX_FOLDERS folders and MAX_TOTAL_BYTES when unpacked, no path
 deeper than MAX_PATH_DEPTH or longer than MAX_PATH_BYTES and no name longer than the file systems allow.
-The sizes in the zip's headers can lie, so the bytes actually unpacked are counted too. Any of these
-makes the submission broken, with the reason in words (names quoted short and printable).
+The sizes in the zip's headers can lie, so the bytes actually unpacked are counted too, and a member
+declaring more than MAX_RATIO times its compressed size (over RATIO_FLOOR) is refused before anything is
+unpacked. The central directory's size and entry count are read from its end record before zipfile opens
+it (grader.intake.zipsafe). Any of these, and any corrupt data (a broken deflate stream included), makes
+the submission broken, with the reason in words (names quoted short and printable).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from grader.batch.discover import is_junk
+from grader.intake.zipsafe import CORRUPT, MAX_DIRECTORY_BYTES, read_end
 # The bounds of every submission, folder or zip; no point unpacking more bytes than the sandbox takes.
 from grader.sandbox.scratch import MAX_BYTES as MAX_TOTAL_BYTES
 from grader.sandbox.scratch import MAX_FILES, MAX_FOLDERS, MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_PATH_DEPTH, shown
@@ -23,6 +27,8 @@ MAX_ARCHIVE_BYTES = 50 * 1024**2
 # Entries of any kind, junk included: a zipped repository brings its .git (thousands of objects), which is
 # skipped, not refused; only what is unpacked is held to MAX_FILES and MAX_FOLDERS.
 MAX_ENTRIES = 100 * MAX_FILES
+MAX_RATIO = 100  # text compresses 3-10 times; more, on a member of some size, is a bomb
+RATIO_FLOOR = 1024**2
 CHUNK = 1 << 20
 
 
@@ -36,13 +42,26 @@ def unpack(archive: Path, target: Path) -> None:
     if size > MAX_ARCHIVE_BYTES:
         raise BrokenSubmission(f"the zip file is {size / 1024**2:.0f} MiB, more than the {MAX_ARCHIVE_BYTES // 1024**2} MiB allowed")
     try:
+        _check_directory(archive)
         with zipfile.ZipFile(archive) as zf:
             members = _checked_members(zf)
             _extract(zf, members, target)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
-        raise BrokenSubmission(f"the zip file is corrupt or not a zip file ({shown(str(exc))})") from None
+    except CORRUPT as exc:
+        raise BrokenSubmission(f"the zip file is corrupt or not a zip file ({shown(str(exc) or type(exc).__name__)})") from None
     except OSError as exc:  # what the checks above did not foresee must still be this submission's problem
         raise BrokenSubmission(f"the zip file could not be unpacked ({exc.strerror or exc})") from None
+
+
+def _check_directory(archive: Path) -> None:
+    directory = read_end(archive)
+    if directory is None:
+        raise zipfile.BadZipFile("no end of central directory record")
+    if directory.entries > MAX_ENTRIES:
+        raise BrokenSubmission(f"the zip file holds {directory.entries} entries, more than the {MAX_ENTRIES} allowed; "
+                               "submit your code and the files it needs only")
+    if directory.size > MAX_DIRECTORY_BYTES:
+        raise BrokenSubmission(f"the zip file's list of entries takes {directory.size / 1024**2:.0f} MiB, more than "
+                               f"the {MAX_DIRECTORY_BYTES // 1024**2} MiB allowed; submit your code and the files it needs only")
 
 
 def _checked_members(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
@@ -75,6 +94,9 @@ def _checked_members(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, PurePos
             raise BrokenSubmission(f"the zip file holds more than {MAX_FOLDERS} folders")
         if declared > MAX_TOTAL_BYTES:
             raise BrokenSubmission(_too_big())
+        if info.file_size > max(RATIO_FLOOR, MAX_RATIO * info.compress_size):
+            raise BrokenSubmission(f"{name} in the zip file unpacks to {info.file_size / max(info.compress_size, 1):.0f} times "
+                                   f"its packed size, more than the {MAX_RATIO} allowed (a zip bomb)")
         members.append((info, path))
     if files == 0:
         raise BrokenSubmission("the zip file is empty (it holds no files)")

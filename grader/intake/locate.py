@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
+from grader.intake.zipsafe import CORRUPT, listable
 from grader.results import SourceKind
 from grader.errors import GraderError
 
@@ -28,7 +29,9 @@ MAX_PARSED_CHARS = 2_000_000  # code parsed to count the candidates' functions; 
 # What operating systems and LMS exports leave beside the real files; never a submission.
 JUNK_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"})
 ENVIRONMENTS = frozenset({"venv", "env", "site-packages"})  # a student's installed packages, never their code
-RNN_LIKE = re.compile(r"^rnn([\s_.-]*(\(\d+\)|copy|final|v?\d+))*$", re.IGNORECASE)  # rnn (1), RNN_final, rnn-2
+# rnn (1), RNN_final, rnn-2. Possessive (*+, ++): file names are the student's, and the same pattern with
+# backtracking takes exponential time on "rnn" and a run of digits (40 digits: days).
+RNN_LIKE = re.compile(r"^rnn(?:[\s_.-]*+(?:\(\d++\)|copy|final|v?\d++))*+$", re.IGNORECASE)
 
 
 class Reading(enum.StrEnum):
@@ -149,11 +152,14 @@ def holds_submission(path: Path, functions: tuple[str, ...]) -> bool:
         return True
     if not is_zip(path):
         return False
+    # A broken or oversized zip is still a student's entry: class grading reports why it cannot be graded.
     try:
+        if not listable(path):
+            return True
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()[:MAX_ENTRIES]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return True  # a broken zip is still a student's entry: class grading reports why it cannot be graded
+    except (*CORRUPT, OSError):
+        return True
     return any(n.lower().endswith((".py", ".ipynb")) for n in names)
 
 

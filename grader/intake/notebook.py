@@ -9,16 +9,18 @@ counted from the top of the notebook, markdown cells included, as they appear on
 from __future__ import annotations
 
 import ast
-import re
+import json
 import warnings
 from dataclasses import dataclass
 
 import nbformat
 
-from grader.intake.extract import MAX_SHOWN, SourceError, normalise
+from grader.intake.extract import MAX_SHOWN, MAX_SOURCE_CHARS, SourceError, normalise
 
+# The notebook is the student's: everything here runs in the grader's own process, so each step is bounded
+# before it runs. The JSON parser refuses nesting deeper than Python's recursion limit (RecursionError).
 MAX_NOTEBOOK_BYTES = 50 * 1024**2  # notebooks carry their plots' images; the code is a small part
-MAGIC = re.compile(r"^\s*(%|!)|^\s*[\w\s,]+=\s*[%!]")  # %matplotlib inline, !pip install, files = !ls
+MAX_CELLS = 3000  # a long assignment notebook has a few hundred
 
 
 @dataclass(frozen=True)
@@ -47,21 +49,31 @@ def read_notebook(data: bytes, filename: str) -> NotebookSource:
         raise SourceError(f"{filename} is {len(data) / 1024**2:.0f} MiB, more than the "
                           f"{MAX_NOTEBOOK_BYTES // 1024**2} MiB allowed; clear its outputs and submit again")
     try:
+        text = data.decode("utf-8")
+        _check_cell_count(json.loads(text), filename)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # missing cell ids and the like: harmless here
-            notebook = nbformat.reads(data.decode("utf-8"), as_version=4, capture_validation_error={})
+            notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
         cells = [(cell.get("cell_type"), cell.get("source", "")) for cell in notebook.cells]
+    except SourceError:
+        raise
     except UnicodeDecodeError:
         raise SourceError(f"{filename} is not UTF-8 text, so it is not a notebook; save it from Jupyter "
                           "and submit again") from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for many broken files
         raise SourceError(f"{filename} could not be read as a Jupyter notebook ({type(exc).__name__}); "
                           "save it from Jupyter and submit again") from None
-    text: list[str] = []
+    code = [(number, source) for number, (kind, source) in enumerate(cells, start=1)
+            if kind == "code" and isinstance(source, str)]
+    size = sum(len(source) for _, source in code)
+    if size > MAX_SOURCE_CHARS:
+        raise SourceError(f"{filename} holds {size:,} characters of code, more than the {MAX_SOURCE_CHARS:,} "
+                          "allowed; submit only your code")
+    lines_out: list[str] = []
     where: list[tuple[int, int]] = []
     skipped, magics = [], []
-    for number, (kind, source) in enumerate(cells, start=1):
-        if kind != "code" or not isinstance(source, str) or not source.strip():
+    for number, source in code:
+        if not source.strip():
             continue
         lines = normalise(source).split("\n")
         if lines[0].lstrip().startswith("%%"):
@@ -69,7 +81,7 @@ def read_notebook(data: bytes, filename: str) -> NotebookSource:
             continue
         cleaned = []
         for line_number, line in enumerate(lines, start=1):
-            if MAGIC.match(line):
+            if is_magic(line):
                 magics.append((number, line_number))
                 line = ""
             cleaned.append(line)
@@ -80,9 +92,34 @@ def read_notebook(data: bytes, filename: str) -> NotebookSource:
             at = f" at line {line}" if line else ""
             skipped.append(SkippedCell(number, f"it is not valid Python{at} ({getattr(exc, 'msg', type(exc).__name__)})"))
             continue
-        text += cleaned + [""]
+        lines_out += cleaned + [""]
         where += [(number, n) for n in range(1, len(cleaned) + 1)] + [(0, 0)]
-    return NotebookSource("\n".join(text), tuple(where), tuple(skipped), tuple(magics))
+    return NotebookSource("\n".join(lines_out), tuple(where), tuple(skipped), tuple(magics))
+
+
+def _check_cell_count(raw: object, filename: str) -> None:
+    """SourceError if the parsed JSON holds more than MAX_CELLS cells (nbformat 4's list or 3's worksheets)."""
+    if not isinstance(raw, dict):
+        return  # nbformat says what is wrong with it
+    lists = [raw.get("cells")] + [w.get("cells") for w in raw.get("worksheets") or () if isinstance(w, dict)]
+    count = sum(len(cells) for cells in lists if isinstance(cells, list))
+    if count > MAX_CELLS:
+        raise SourceError(f"{filename} holds {count:,} cells, more than the {MAX_CELLS:,} allowed; "
+                          "submit only your notebook")
+
+
+def is_magic(line: str) -> bool:
+    """Whether `line` is IPython's, not Python's: `%matplotlib inline`, `!pip install`, `files = !ls`.
+
+    One pass over the line, by hand: the regular expression this replaces backtracked quadratically on a
+    line of spaces (64k spaces cost 31 s of the grader's CPU).
+    """
+    stripped = line.lstrip()
+    if stripped[:1] in ("%", "!"):
+        return True
+    targets, equals, value = stripped.partition("=")
+    return (bool(equals) and bool(targets) and value.lstrip()[:1] in ("%", "!")
+            and all(c.isalnum() or c == "_" or c == "," or c.isspace() for c in targets))
 
 
 def _shorten(code: str) -> str:

@@ -7,10 +7,11 @@ import zipfile
 import pytest
 
 from grader.batch import grade_class
-from grader.batch.archive import MAX_ENTRIES, MAX_FILES, MAX_TOTAL_BYTES, BrokenSubmission, unpack
+from grader.batch.archive import MAX_ENTRIES, MAX_FILES, MAX_RATIO, MAX_TOTAL_BYTES, BrokenSubmission, unpack
+from grader.intake.zipsafe import MAX_DIRECTORY_BYTES
 from grader.results import Problem
 
-from .conftest import make_zip
+from .conftest import make_zip, zip_bytes
 from .fakes import fake_grade
 from grader.assignment import load_assignment
 
@@ -41,6 +42,28 @@ def _folders_zip(path, count=300):
             zf.writestr(zipfile.ZipInfo(f"d{i}/"), b"")
 
 
+def _broken_deflate_zip(path):
+    """A member whose deflate stream starts with the reserved block type: zlib.error when it is read."""
+    data = bytearray(zip_bytes({"rnn.py": "def f(x):\n    return x\n" * 50}))
+    data[30 + len("rnn.py")] = 0x07  # after the local header and the name: final block, type 11
+    path.write_bytes(bytes(data))
+
+
+def _dense_zip(path):
+    """2 MiB of one repeated line, which deflate packs about 500 times."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("rnn.py", "# score: 6\n")
+        zf.writestr("data.txt", "all work and no play\n" * (2 * 1024**2 // 21))
+
+
+def _long_directory_zip(path):
+    """A central directory over the bound, whatever its end record says of the number of entries."""
+    data = bytearray(zip_bytes({"rnn.py": "# score: 6\n"}))
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 12 : end + 16] = (MAX_DIRECTORY_BYTES + 1).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
 HOSTILE = {
     "traversal": (lambda p: make_zip(p.parent, p.name, {"rnn.py": "", "../../evil.py": "x"}), "leaves its folder"),
     "backslash": (lambda p: make_zip(p.parent, p.name, {"rnn.py": "", "..\\evil.py": "x"}), "leaves its folder"),
@@ -57,6 +80,9 @@ HOSTILE = {
     "entries": (lambda p: _folders_zip(p, MAX_ENTRIES), f"{MAX_ENTRIES + 1} entries, more than the {MAX_ENTRIES} allowed"),
     "escapes": (lambda p: make_zip(p.parent, p.name, {"rnn.py": "", "\x1b[2J\x1b]0;owned\x07/../x.py": ""}),
                 "leaves its folder (\\x1b[2J\\x1b]0;owned\\x07/../x.py)"),
+    "deflate": (_broken_deflate_zip, "corrupt or not a zip file (Error -3 while decompressing data: invalid block type)"),
+    "ratio": (_dense_zip, f"more than the {MAX_RATIO} allowed (a zip bomb)"),
+    "directory": (_long_directory_zip, f"more than the {MAX_DIRECTORY_BYTES // 1024**2} MiB allowed"),
 }
 
 

@@ -1,0 +1,108 @@
+"""Student bytes read in the grader's own process cost at most a bounded, linear amount of its time.
+
+Each input below took the code before this change quadratic or exponential time (minutes to days); the
+bounds asserted are generous wall times for work that now takes milliseconds, so a busy machine cannot
+change the verdict, while the old code could not come near them.
+"""
+
+import json
+import random
+import time
+import zipfile
+
+import pytest
+from nbformat.v4 import new_code_cell
+
+from grader.batch.archive import BrokenSubmission, unpack
+from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, extract
+from grader.intake.locate import NotFound, holds_submission, locate
+from grader.intake.notebook import MAX_CELLS, is_magic, read_notebook
+
+from .conftest import ALICE, FUNCTIONS, write_notebook
+
+FAST = 20.0  # seconds of wall time: each case below takes under a second on an idle machine, and the old code 20x or more
+
+
+class Clock:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def test_a_cell_holding_a_long_line_of_spaces_is_read_in_linear_time(tmp_path):
+    """64k spaces cost the old magic-line pattern 31 s of CPU; 400k would have taken about 20 minutes."""
+    path = write_notebook(tmp_path / "rnn.ipynb", [new_code_cell(ALICE), new_code_cell("seed = 1\n" + " " * 400_000)])
+    with Clock() as clock:
+        notebook = read_notebook(path.read_bytes(), "rnn.ipynb")
+    assert clock.seconds < FAST
+    assert "def forward" in notebook.text
+
+
+@pytest.mark.parametrize(("line", "magic"), [
+    ("%matplotlib inline", True), ("  !pip install tqdm", True), ("files = !ls", True), ("a, b = %time f()", True),
+    ("x = 1", False), ("y = 100 % 3", False), ("x == !y", False), (" " * 1000, False), ("", False),
+])
+def test_magic_and_shell_lines_are_told_from_python(line, magic):
+    assert is_magic(line) is magic
+
+
+def test_thousands_of_statements_on_one_line_are_extracted_in_linear_time():
+    """ast.get_source_segment split the whole source once per kept statement: 4,000 of them took 32 s,
+    these 14,000 about 7 minutes (and 28,000, the most a file may hold, half an hour)."""
+    source = "import numpy as np\n" + "a = 1; print(a); " * 14_000 + "\n"
+    with Clock() as clock:
+        extraction = extract(source, "rnn.py")
+    assert clock.seconds < FAST
+    assert len(extraction.work) == 14_000 and extraction.text.split("\n")[1].startswith("a = 1; a = 1; ")
+
+
+def test_a_file_name_of_rnn_and_many_digits_is_ranked_in_linear_time(tmp_path):
+    """The old name pattern backtracked exponentially on digits: 40 of them would take days."""
+    (tmp_path / ("rnn" + "1" * 200 + "x.py")).write_text("x = 1\n")
+    with Clock() as clock, pytest.raises(NotFound):
+        locate(tmp_path, FUNCTIONS)
+    assert clock.seconds < FAST
+
+
+def test_a_notebook_with_more_cells_than_allowed_is_refused_before_nbformat_reads_it():
+    cell = {"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": None}
+    data = json.dumps({"cells": [cell] * (MAX_CELLS + 1), "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    with pytest.raises(SourceError, match=f"holds {MAX_CELLS + 1:,} cells, more than the {MAX_CELLS:,} allowed"):
+        read_notebook(data.encode(), "rnn.ipynb")
+
+
+def test_a_notebook_with_more_code_than_a_module_may_hold_is_refused_before_it_is_parsed(tmp_path):
+    path = write_notebook(tmp_path / "rnn.ipynb", [new_code_cell("x = 1\n" * (MAX_SOURCE_CHARS // 6 + 1))])
+    with pytest.raises(SourceError, match=f"characters of code, more than the {MAX_SOURCE_CHARS:,} allowed"):
+        read_notebook(path.read_bytes(), "rnn.ipynb")
+
+
+@pytest.mark.parametrize("data", [b"[" * 200_000, b'{"cells": [], "metadata": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001])
+def test_deeply_nested_json_is_one_clear_message(data):
+    with pytest.raises(SourceError, match="could not be read as a Jupyter notebook"):
+        read_notebook(data, "rnn.ipynb")
+
+
+def test_corrupted_zips_are_broken_submissions_or_entries_never_a_crash(tmp_path):
+    """Bytes of a good zip changed at random: each unpacks, or is refused in words; none raises anything else."""
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("rnn.py", "import numpy as np\n" + "def f(x):\n    return x\n" * 200)
+        zf.writestr("data/a.txt", "hello " * 500)
+    original = good.read_bytes()
+    rng = random.Random(0)
+    for i in range(300):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        path = tmp_path / f"s{i}.zip"
+        path.write_bytes(bytes(data))
+        (tmp_path / f"o{i}").mkdir()
+        try:
+            unpack(path, tmp_path / f"o{i}")
+        except BrokenSubmission:
+            pass
+        holds_submission(path, FUNCTIONS)
