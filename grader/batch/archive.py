@@ -19,9 +19,17 @@ from pathlib import Path, PurePosixPath
 
 from grader.batch.discover import is_junk
 from grader.intake.zipsafe import CORRUPT, MAX_DIRECTORY_BYTES, read_end
+
 # The bounds of every submission, folder or zip; no point unpacking more bytes than the sandbox takes.
 from grader.sandbox.scratch import MAX_BYTES as MAX_TOTAL_BYTES
-from grader.sandbox.scratch import MAX_FILES, MAX_FOLDERS, MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_PATH_DEPTH, shown
+from grader.sandbox.scratch import (
+    MAX_FILES,
+    MAX_FOLDERS,
+    MAX_NAME_BYTES,
+    MAX_PATH_BYTES,
+    MAX_PATH_DEPTH,
+    shown,
+)
 
 MAX_ARCHIVE_BYTES = 50 * 1024**2
 # Entries of any kind, junk included: a zipped repository brings its .git (thousands of objects), which is

@@ -16,11 +16,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import GraderError
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.intake.zipsafe import CORRUPT, listable
 from grader.results import SourceKind
-from grader.errors import GraderError
 
 MODULE_FILE = "rnn.py"
 MAX_DEPTH = 4  # folders inside an upload looked into

@@ -6,14 +6,21 @@ import zipfile
 
 import pytest
 
+from grader.assignment import load_assignment
 from grader.batch import grade_class
-from grader.batch.archive import MAX_ENTRIES, MAX_FILES, MAX_RATIO, MAX_TOTAL_BYTES, BrokenSubmission, unpack
+from grader.batch.archive import (
+    MAX_ENTRIES,
+    MAX_FILES,
+    MAX_RATIO,
+    MAX_TOTAL_BYTES,
+    BrokenSubmission,
+    unpack,
+)
 from grader.intake.zipsafe import MAX_DIRECTORY_BYTES
 from grader.results import Problem
 
 from .conftest import make_zip, zip_bytes
 from .fakes import fake_grade
-from grader.assignment import load_assignment
 
 ASSIGNMENT = load_assignment()
 
