@@ -8,14 +8,10 @@ told apart by a suffix, deterministically, and the renamed entry carries a note 
 
 from __future__ import annotations
 
-import stat
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.intake.locate import is_junk, is_zip
-from grader.sandbox.protocol import printable
-from grader.sandbox.scratch import walk
+from grader.files.listing import is_junk, is_zip, printable_name
 
 FOLDER, ZIP = "folder", "zip"
 # The class-level outputs sit beside the per-submission folders; no submission may take their names.
@@ -59,13 +55,6 @@ def discover(folder: Path, exclude: Path | None = None) -> Discovery:
     return Discovery(_name_uniquely(found), tuple(ignored))
 
 
-def printable_name(name: str) -> str:
-    """A file name that is not valid UTF-8 (Python keeps its bytes as surrogates) with those bytes spelled
-    out as \\xNN, and control characters (terminal escapes) too, so it can be written to JSON, CSV, HTML
-    and the terminal."""
-    return printable(name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
-
-
 def _name_uniquely(found: list[tuple[str, Path, str]]) -> tuple[Entry, ...]:
     # Compared case-insensitively: the output folder may be on a case-insensitive file system.
     reserved = {n.casefold(): "a class-level output" for n in RESERVED_NAMES}
@@ -83,15 +72,3 @@ def _name_uniquely(found: list[tuple[str, Path, str]]) -> tuple[Entry, ...]:
         taken[given.casefold()] = f"the name of {printable_name(path.name)}"
         entries.append(Entry(given, path, kind, note))
     return tuple(entries)
-
-
-def submission_files(folder: Path) -> Iterator[tuple[str, str]]:
-    """(relative path, full path) of every entry of a submission folder but its folders, in a stable order.
-
-    Folders the sandbox skips (caches, version control) are left out; a link to a folder is an entry of
-    its own, never followed. Raises scratch.Refused where the folder breaks a submission's bounds (depth,
-    names, files, folders, bytes) or cannot be read.
-    """
-    for relative, full, info in walk(folder):
-        if not stat.S_ISDIR(info.st_mode):
-            yield str(relative), full

@@ -20,7 +20,7 @@ import numpy
 
 import grader
 from grader import __version__
-from grader.batch.discover import submission_files
+from grader.files.listing import submission_files
 
 CHUNK = 1 << 20
 # Everything the grader reads from a spec folder: contract.yaml, grading.yaml, report.yaml and the texts.

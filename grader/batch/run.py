@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.batch.archive import MAX_ARCHIVE_BYTES, BrokenSubmission
-from grader.batch.discover import ZIP, Entry, discover, printable_name
+from grader.batch.discover import ZIP, Entry, discover
+from grader.files.archive import MAX_ARCHIVE_BYTES, BrokenSubmission
+from grader.files.listing import printable_name
 from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
 from grader.batch.progress import ProgressReport

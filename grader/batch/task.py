@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.batch.archive import BrokenSubmission, unpack
-from grader.batch.discover import ZIP, submission_files
+from grader.batch.discover import ZIP
+from grader.files.archive import BrokenSubmission, unpack
+from grader.files.listing import submission_files
 from grader.intake import NotGradable
 from grader.results import SubmissionResult
 from grader.sandbox import Limits, Policy

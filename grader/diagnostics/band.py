@@ -88,7 +88,7 @@ def perturbed(params: dict[str, np.ndarray], run: int, seed: int) -> dict[str, n
 
 class BandRun:
     """The band for `text` from the initial params `start`: read from the cache, or computed by a child
-    process (``python -m grader.diagnostics.band``) while the submission trains on the other core.
+    process (``python -m grader.bandjob``) while the submission trains on the other core.
 
     ``result()`` waits for it; None when there is no reference (the student kit) or the child failed, with
     the reason in ``problem``. Use as a context manager: leaving it stops a child still running.
@@ -115,7 +115,7 @@ class BandRun:
                                    "settings": asdict(settings), "spec_dir": str(spec_dir),
                                    "out": str(self._scratch / "band.json")}), encoding="utf-8")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "grader.diagnostics.band", str(job)], stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "grader.bandjob", str(job)], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": _import_path()},
         )
 
@@ -129,7 +129,7 @@ class BandRun:
                 self._found = dataclasses.replace(_read(self._scratch / "band.json", self.settings), cached=False)
                 if self._cached is not None:
                     try:
-                        _write(self._cached, self._found, self.settings)
+                        write_band(self._cached, self._found, self.settings)
                     except OSError:
                         pass  # no cache there: the next report computes the band again
             self._process = None
@@ -163,16 +163,6 @@ def _import_path() -> str:
     return os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
-def _child(job_file: str) -> None:
-    from grader.assignment import load_assignment  # the child's own edge: the same spec folder as its parent
-
-    job = json.loads(Path(job_file).read_text(encoding="utf-8"))
-    settings = BandSettings(**job["settings"])
-    start = {k: np.array(v, dtype=np.float64) for k, v in job["start"].items()}
-    oracle = LiveOracle(load_assignment(job["spec_dir"]))
-    _write(Path(job["out"]), compute_band(oracle, job["text"], start, settings), settings)
-
-
 def band_key(text: str, start: dict[str, np.ndarray], settings: BandSettings) -> str:
     digest = hashlib.sha256()
     for part in (text.encode("utf-8"), json.dumps(asdict(settings), sort_keys=True).encode(),
@@ -202,7 +192,7 @@ def _read(path: Path, settings: BandSettings) -> ReferenceBand | None:
     return band
 
 
-def _write(path: Path, band: ReferenceBand, settings: BandSettings) -> None:
+def write_band(path: Path, band: ReferenceBand, settings: BandSettings) -> None:
     """Atomically: a reader sees a whole band or none."""
     data = {"format": FORMAT, "grader": __version__, "settings": asdict(settings),
             "runs": band.runs, "center": band.center, "lo": band.lo, "hi": band.hi}
@@ -256,7 +246,3 @@ def judge(curve, band: ReferenceBand, who: str) -> BandJudgement:
         f"{who}: leaves the reference's spread, {abs(signed):.3g} nats {side} it at update {worst + 1} "
         f"(band {lo[worst]:.4g}-{hi[worst]:.4g}); {at_end}. Exact implementations do not differ this much: "
         "something in the training differs from the contract.")
-
-
-if __name__ == "__main__":
-    _child(sys.argv[1])

@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.files.listing import is_junk, is_zip
+from grader.files.zipsafe import CORRUPT, listable
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
-from grader.intake.zipsafe import CORRUPT, listable
 from grader.results import SourceKind
 
 MODULE_FILE = "rnn.py"
 MAX_DEPTH = 4  # folders inside an upload looked into
 MAX_ENTRIES = 2000  # files and folders looked at, at most: an upload is small
 MAX_PARSED_CHARS = 2_000_000  # code parsed to count the candidates' functions; beyond it, they count none
-# What operating systems and LMS exports leave beside the real files; never a submission.
-JUNK_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini", "__pycache__"})
 ENVIRONMENTS = frozenset({"venv", "env", "site-packages"})  # a student's installed packages, never their code
 # rnn (1), RNN_final, rnn-2. Possessive (*+, ++): file names are the student's, and the same pattern with
 # backtracking takes exponential time on "rnn" and a run of digits (40 digits: days).
@@ -64,10 +63,6 @@ class Located:
     kind: SourceKind
     notes: tuple[str, ...] = ()  # one line each: which file was chosen, when that was a choice
     alone: bool = False  # the file was named on its own: nothing beside it belongs to the submission
-
-
-def is_junk(name: str) -> bool:
-    return name.startswith(".") or name in JUNK_NAMES
 
 
 def locate(folder: Path, functions: tuple[str, ...]) -> Located:
@@ -161,10 +156,6 @@ def holds_submission(path: Path, functions: tuple[str, ...]) -> bool:
     except (*CORRUPT, OSError):
         return True
     return any(n.lower().endswith((".py", ".ipynb")) for n in names)
-
-
-def is_zip(path: Path) -> bool:
-    return path.is_file() and path.name.lower().endswith(".zip") and len(path.name) > len(".zip")
 
 
 def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> list[Path]:

@@ -20,8 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.files.archive import BrokenSubmission, unpack
 from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract
-from grader.intake.locate import MODULE_FILE, Located, NotFound, is_junk, is_zip, locate, locate_file
+from grader.files.listing import is_junk, is_zip
+from grader.intake.locate import MODULE_FILE, Located, NotFound, locate, locate_file
 from grader.intake.notebook import NotebookSource, read_notebook
 from grader.results import SourceKind
 from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
@@ -105,9 +107,6 @@ def prepare(path: Path, functions: tuple[str, ...]) -> Iterator[Prepared]:
 
 def _find(path: Path, temp: Path, functions: tuple[str, ...]) -> tuple[Located, str]:
     """The graded file and the submission's name; a zip (or a folder holding only a zip) is unpacked in `temp`."""
-    # Here, not at the top: grader.batch imports grading, which imports this module.
-    from grader.batch.archive import BrokenSubmission, unpack
-
     try:
         if is_zip(path):
             (temp / "unpacked").mkdir()

@@ -1,6 +1,6 @@
 """The scratch copy of a submission: regular files only, nothing leaving the folder, within the bounds below.
 
-The bounds hold for a submission folder as for a zip file (grader.batch.archive checks a zip's table of
+The bounds hold for a submission folder as for a zip file (grader.files.archive checks a zip's table of
 contents against them before unpacking): a submission is code and the few files it reads, and a folder
 thousands deep, with thousands of folders or with names no file system takes is refused in words, before
 it can exhaust the grader's stack, time or disk.

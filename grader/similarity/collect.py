@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from grader.batch.discover import is_junk
+from grader.files.listing import is_junk
 from grader.similarity.detect import compare_class
 from grader.similarity.model import SimilarityReport
 from grader.similarity.sources import CODE_SUFFIXES, UnreadableCode, read_code

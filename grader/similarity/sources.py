@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.batch.discover import is_junk, submission_files
+from grader.files.listing import is_junk, submission_files
 from grader.intake.extract import SourceError
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.sandbox.scratch import Refused

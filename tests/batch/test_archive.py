@@ -8,7 +8,7 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.batch import grade_class
-from grader.batch.archive import (
+from grader.files.archive import (
     MAX_ENTRIES,
     MAX_FILES,
     MAX_RATIO,
@@ -16,7 +16,7 @@ from grader.batch.archive import (
     BrokenSubmission,
     unpack,
 )
-from grader.intake.zipsafe import MAX_DIRECTORY_BYTES
+from grader.files.zipsafe import MAX_DIRECTORY_BYTES
 from grader.results import Problem
 
 from .conftest import make_zip, zip_bytes

@@ -8,7 +8,7 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.batch import grade_class
-from grader.batch.archive import BrokenSubmission
+from grader.files.archive import BrokenSubmission
 from grader.batch.task import pack_folder
 from grader.grading import grade_submission
 from grader.sandbox.scratch import MAX_FILES, MAX_FOLDERS, MAX_PATH_BYTES, MAX_PATH_DEPTH, Refused

@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from nbformat.v4 import new_code_cell
 
-from grader.batch.archive import BrokenSubmission, unpack
+from grader.files.archive import BrokenSubmission, unpack
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, extract
 from grader.intake.locate import NotFound, holds_submission, locate
 from grader.intake.notebook import MAX_CELLS, is_magic, read_notebook

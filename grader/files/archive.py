@@ -7,7 +7,7 @@ deeper than MAX_PATH_DEPTH or longer than MAX_PATH_BYTES and no name longer than
 The sizes in the zip's headers can lie, so the bytes actually unpacked are counted too, and a member
 declaring more than MAX_RATIO times its compressed size (over RATIO_FLOOR) is refused before anything is
 unpacked. The central directory's size and entry count are read from its end record before zipfile opens
-it (grader.intake.zipsafe). Any of these, and any corrupt data (a broken deflate stream included), makes
+it (grader.files.zipsafe). Any of these, and any corrupt data (a broken deflate stream included), makes
 the submission broken, with the reason in words (names quoted short and printable).
 """
 
@@ -17,8 +17,8 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from grader.batch.discover import is_junk
-from grader.intake.zipsafe import CORRUPT, MAX_DIRECTORY_BYTES, read_end
+from grader.files.listing import is_junk
+from grader.files.zipsafe import CORRUPT, MAX_DIRECTORY_BYTES, read_end
 
 # The bounds of every submission, folder or zip; no point unpacking more bytes than the sandbox takes.
 from grader.sandbox.scratch import MAX_BYTES as MAX_TOTAL_BYTES

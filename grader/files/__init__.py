@@ -1,0 +1,8 @@
+"""A submission's files, handled without trusting them: below everything that reads them.
+
+``listing`` says which entries of an upload count (junk and zips by name, names made printable, a folder's
+files within a submission's bounds); ``zipsafe`` opens a zip only after reading what its end declares;
+``archive`` unpacks a zip within the same bounds. Intake, class
+grading and the similarity report all read submissions through these, and through the sandbox's
+scratch copy (grader.sandbox.scratch), which holds the bounds themselves; nothing here imports from them.
+"""
