@@ -22,7 +22,6 @@ from grader.outputs import default_out_dir, write_outputs
 from grader.lms.canvas import DEFAULT_ASSIGNMENT
 from grader.sandbox import Policy
 from grader.render.terminal import (
-    final_score,
     make_console,
     progress,
     render_class_terminal,
@@ -238,7 +237,7 @@ def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> i
                          retry_failed=args.retry_failed,
                          accept_regrade=args.accept_regrade, policy=_policy(args))
     render_class_terminal(result, console, out, fail_under=args.fail_under)
-    if args.fail_under is not None and any(final_score(s) < args.fail_under for s in result.submissions):
+    if args.fail_under is not None and any(s.final < args.fail_under for s in result.submissions):
         return ExitCode.BELOW_FAIL_UNDER
     return ExitCode.OK
 

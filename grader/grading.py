@@ -26,10 +26,10 @@ from grader.diagnostics import run_diagnostics
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.intake import Prepared, load, prepare
 from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
-from grader.results import (CapturedOutput, CheckResult, Diagnostics, FunctionTiming, Intake, LoadFailure,
+from grader.results import (PUBLIC, CapturedOutput, CheckResult, Diagnostics, FunctionTiming, Intake, LoadFailure,
                             SubmissionResult)
 from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
-from grader.scoring import PUBLIC, check_result, penalised, totals
+from grader.scoring import check_result, penalised, totals
 
 Relabel = Callable[[str], str]  # rnn.py's lines named as the student knows them (Prepared.relabel)
 

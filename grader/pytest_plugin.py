@@ -95,7 +95,7 @@ class GradingSession:
         return cls(options, assignment)
 
     def shown(self, visibility: str) -> bool:
-        from grader.scoring import PUBLIC
+        from grader.results import PUBLIC
 
         return self.options.instructor or visibility == PUBLIC
 

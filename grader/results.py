@@ -25,6 +25,11 @@ class Visibility(enum.StrEnum):
     AFTER_PUBLISHED = "after_published"
 
 
+# The visibility of the checks a student sees as soon as the grade does (and the student kit ships); the others
+# are hidden from students, in a sandbox of their own (grader.grading).
+PUBLIC = Visibility.VISIBLE
+
+
 class Status(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"
@@ -343,6 +348,11 @@ class ClassSubmission:
     late_percent: float = 0.0
     sandbox: str = ""  # the isolation tier it ran in
     weak_isolation: bool = False  # that tier was a weak one (--allow-weak-sandbox)
+
+    @property
+    def final(self) -> float:
+        """The score that counts: the ledger's final score when there is one, else the grader's."""
+        return self.score if self.final_score is None else self.final_score
 
 
 @dataclass(frozen=True)

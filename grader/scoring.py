@@ -19,7 +19,6 @@ from grader.specfile import SpecFile
 
 VISIBILITIES = tuple(v.value for v in Visibility)
 FIELDS = ("points", "examples", "visibility", "parts")
-PUBLIC = Visibility.VISIBLE
 NOT_RUN = "not run"  # the isolation tier of a submission that never reached the sandbox
 # What a difference that is another function's fault alone costs: nothing (forgive) or points (penalize).
 CARRIED_ERRORS = ("forgive", "penalize")

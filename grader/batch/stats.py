@@ -72,7 +72,7 @@ def summarize(
     same order; `extra` are ClassResult's fields that come from elsewhere (similarity, regrade, warnings)."""
     max_score = max((r.max_score for r in results), default=0.0)
     scores = [s.score for s in submissions]
-    finals = [s.score if s.final_score is None else s.final_score for s in submissions]
+    finals = [s.final for s in submissions]
     return ClassResult(
         folder=folder,
         submissions=tuple(submissions),

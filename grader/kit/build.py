@@ -27,7 +27,7 @@ from grader import oracle
 from grader.assignment import Assignment
 from grader.kit.record import RecordingFailed, record_expected_values
 from grader.kit.strip import strip_checks
-from grader.scoring import PUBLIC
+from grader.results import PUBLIC
 from grader.errors import GraderError
 
 HARNESS = Path(grader.__file__).parent

@@ -89,7 +89,7 @@ def render_canvas_csv(result: ClassResult, *, assignment: str = DEFAULT_ASSIGNME
     writer.writerow([*identity, column])
     writer.writerow([POINTS_POSSIBLE, *[""] * (len(identity) - 1), points(result.max_score)])
     for student, submission in rows:
-        grade = "" if submission is None else points(_final(submission))
+        grade = "" if submission is None else points(submission.final)
         writer.writerow([safe_cell(student.get(c, "")) for c in identity] + [grade])
     return CanvasExport(buffer.getvalue(), tuple(warnings))
 
@@ -108,10 +108,6 @@ def lastfirst(student: str) -> str:
     """Canvas's download name for "Quist, Rita": quistrita."""
     last, _, first = student.partition(",")
     return re.sub(r"[^a-z0-9]", "", (last + first).casefold())
-
-
-def _final(s: ClassSubmission) -> float:
-    return s.score if s.final_score is None else s.final_score
 
 
 def _assignment_column(header: tuple[str, ...], wanted: str) -> str:

@@ -28,9 +28,8 @@ def render_moodle_csv(result: ClassResult) -> tuple[str, tuple[str, ...]]:
         if not participant(s.student):
             left_out.append(f"{s.name}: no Moodle participant number is known (from the folder name or the mapping file)")
             continue
-        final = s.score if s.final_score is None else s.final_score
         writer.writerow([f"Participant {participant(s.student)}", safe_cell(s.student.name or s.name), safe_cell(s.student.email),
-                         points(final), points(s.max_score), safe_cell(feedback(s))])
+                         points(s.final), points(s.max_score), safe_cell(feedback(s))])
     return buffer.getvalue(), tuple(left_out)
 
 

@@ -37,13 +37,12 @@ def render_grades_csv(result: ClassResult) -> str:
     writer.writerow([safe_cell(text) for text in header])
     for entry in result.submissions:
         scores = [points(entry.check_scores[c]) if c in entry.check_scores else "" for c in columns]
-        final = entry.score if entry.final_score is None else entry.final_score
         writer.writerow([
             safe_cell(entry.name), safe_cell(entry.student.name), safe_cell(entry.student.student_id),
             points(entry.score), points(entry.max_score), *scores,
             safe_cell(f"WEAK {entry.sandbox}" if entry.weak_isolation else entry.sandbox),
             safe_cell("; ".join(adjustment_text(a) for a in entry.adjustments)),
-            entry.late_days, points(entry.late_percent), points(final),
+            entry.late_days, points(entry.late_percent), points(entry.final),
             safe_cell(f"{entry.problem}: {entry.problem_detail}" if entry.problem else ""),
         ])
     return buffer.getvalue()

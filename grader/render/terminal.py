@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.summary import by_function, intake_summary, points
-from grader.results import WEAK_SANDBOX, ClassResult, ClassSubmission, Status, SubmissionResult, student_copy
+from grader.results import WEAK_SANDBOX, ClassResult, Status, SubmissionResult, student_copy
 
 OUTPUT_LABELS = (("results", "Results"), ("report", "Report"), ("instructor", "Instructor's report"))
 
@@ -123,10 +123,6 @@ def _table(result: SubmissionResult) -> Table:
     return table
 
 
-def final_score(row: ClassSubmission) -> float:
-    return row.score if row.final_score is None else row.final_score
-
-
 def render_class_terminal(result: ClassResult, console: Console, out_dir: Path, fail_under: float | None = None) -> None:
     """One line per submission (score, final score, what went wrong), what a regrade changes, the warnings,
     then the class in numbers and where the files are."""
@@ -145,7 +141,7 @@ def render_class_terminal(result: ClassResult, console: Console, out_dir: Path, 
             status.append(" (unchanged since the last run)" if status else "unchanged since the last run", style="dim")
         if row.note:
             status.append((" " if status else "") + row.note, style="yellow")
-        final = [Text(points(final_score(row)))] if ledger else []
+        final = [Text(points(row.final))] if ledger else []
         table.add_row(Text(row.name), Text(f"{points(row.score)} / {points(row.max_score)}"), *final, status)
     console.print(table)
     if result.regrade:
@@ -176,7 +172,7 @@ def render_class_terminal(result: ClassResult, console: Console, out_dir: Path, 
     elif result.similarity_note:
         console.print(Text(f"Similarity report not made: {result.similarity_note}", style="dim"))
     if fail_under is not None:
-        below = [r.name for r in result.submissions if final_score(r) < fail_under]
+        below = [r.name for r in result.submissions if r.final < fail_under]
         if below:
             console.print(Text(f"{len(below)} below --fail-under {fail_under:g}: {', '.join(below)}", style="bold red"))
     files = [("Overview", "index.html"), ("Gradebook", "grades.csv"), ("Canvas", "canvas.csv"), ("Moodle", "moodle.csv"),

@@ -15,7 +15,7 @@ from grader import oracle
 from grader.assignment import load_assignment
 from grader.grading import grade_submission
 from grader.kit import KitError, build_kit
-from grader.scoring import PUBLIC
+from grader.results import PUBLIC
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"

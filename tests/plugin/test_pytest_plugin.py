@@ -12,7 +12,7 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.checks.suite import suite_for
-from grader.scoring import PUBLIC
+from grader.results import PUBLIC
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
