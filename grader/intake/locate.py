@@ -27,6 +27,7 @@ MODULE_FILE = "rnn.py"
 MAX_DEPTH = 4  # folders inside an upload looked into
 MAX_ENTRIES = 2000  # files and folders looked at, at most: an upload is small
 MAX_PARSED_CHARS = 2_000_000  # code parsed to count the candidates' functions; beyond it, they count none
+MAX_READ_BYTES = 64 * 1024**2  # files read to find that code (notebooks carry images); beyond it, none either
 ENVIRONMENTS = frozenset({"venv", "env", "site-packages"})  # a student's installed packages, never their code
 # rnn (1), RNN_final, rnn-2. Possessive (*+, ++): file names are the student's, and the same pattern with
 # backtracking takes exponential time on "rnn" and a run of digits (40 digits: days).
@@ -49,10 +50,20 @@ class Candidate:
     kind: SourceKind
     defined: int  # how many of the contract's functions it defines at the top level
     name_rank: int  # 0 rnn.py, 1 another case, 2 rnn (1).py and kin, 3 an rnn notebook, 4 a notebook, 5 a .py
+    broken: bool = False  # a .py file that does not parse: graded (so that its SyntaxError is reported) if
+    # nothing else can be
 
     @property
     def depth(self) -> int:
         return self.relative.count("/")
+
+
+@dataclass
+class Budget:
+    """What is left to read and parse while ranking an upload's candidates (each read costs the grader's time)."""
+
+    chars: int = MAX_PARSED_CHARS
+    bytes: int = MAX_READ_BYTES
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,9 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
     if top.is_file() and not top.is_symlink():
         return Located(folder, top, MODULE_FILE, SourceKind.MODULE)
     candidates = find_candidates(folder, functions)
-    plausible = [c for c in candidates if _plausible(c)]
+    # A file that does not parse, when nothing else can be graded: its SyntaxError, whatever its name, is
+    # what the student needs to hear (grading it reports it, with the file and the line).
+    plausible = [c for c in candidates if _plausible(c)] or [c for c in candidates if c.broken]
     if not plausible:
         raise NotFound(_nothing_found(folder, candidates))
     best = min(plausible, key=lambda c: (-c.defined, c.name_rank, c.depth, c.relative))
@@ -109,7 +122,7 @@ def find_candidates(folder: Path, functions: tuple[str, ...]) -> list[Candidate]
     """Every .py file and notebook in `folder`, down to MAX_DEPTH folders, with what makes it plausible."""
     found = []
     seen = 0
-    budget = [MAX_PARSED_CHARS]
+    budget = Budget()
     for root, dirs, files in os.walk(folder):
         depth = len(Path(root).relative_to(folder).parts)
         dirs[:] = sorted(d for d in dirs if not is_junk(d) and d not in ENVIRONMENTS and depth < MAX_DEPTH
@@ -124,13 +137,14 @@ def find_candidates(folder: Path, functions: tuple[str, ...]) -> list[Candidate]
     return found
 
 
-def _candidate(path: Path, relative: str, functions: tuple[str, ...], budget: list[int]) -> Candidate | None:
+def _candidate(path: Path, relative: str, functions: tuple[str, ...], budget: Budget) -> Candidate | None:
     """`path` as a candidate, or None if it cannot be one; `budget` is the code left to parse for all of them."""
     suffix = path.suffix.lower()
     if is_junk(path.name) or suffix not in (".py", ".ipynb") or path.is_symlink() or not path.is_file():
         return None
     kind = SourceKind.NOTEBOOK if suffix == ".ipynb" else SourceKind.MODULE
-    return Candidate(path, relative, kind, _defined(path, kind, functions, budget), _name_rank(path, kind))
+    defined, broken = _defined(path, kind, functions, budget)
+    return Candidate(path, relative, kind, defined, _name_rank(path, kind), broken)
 
 
 def _plausible(candidate: Candidate | None) -> bool:
@@ -165,21 +179,26 @@ def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> lis
             if holds_submission(p, functions)]
 
 
-def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: list[int]) -> int:
-    """How many contract functions the file binds at its top level (0 if it cannot be read, or the budget
-    of code to parse is spent)."""
+def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: Budget) -> tuple[int, bool]:
+    """How many contract functions the file binds at its top level, and whether it is Python that does not
+    parse (its `def` lines are counted then). 0 if it cannot be read, or the budget is spent."""
     limit = MAX_NOTEBOOK_BYTES if kind is SourceKind.NOTEBOOK else MAX_SOURCE_CHARS
     try:
-        if path.stat().st_size > limit:
-            return 0
+        size = path.stat().st_size
+        if size > min(limit, budget.bytes):
+            return 0, False
+        budget.bytes -= size
         data = path.read_bytes()
         text = read_notebook(data, path.name).text if kind is SourceKind.NOTEBOOK else data.decode("utf-8", "replace")
-        if len(text) > min(budget[0], MAX_SOURCE_CHARS):
-            return 0
-        budget[0] -= len(text)
-        tree = ast.parse(normalise(text))
-    except (OSError, SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return 0
+        if len(text) > min(budget.chars, MAX_SOURCE_CHARS):
+            return 0, False
+        budget.chars -= len(text)
+        text = normalise(text)
+        tree = ast.parse(text)
+    except SyntaxError:
+        return _defined_by_lines(text, functions), kind is SourceKind.MODULE
+    except (OSError, SourceError, ValueError, RecursionError, MemoryError):
+        return 0, False
     names = set()
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -189,6 +208,16 @@ def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: l
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return len(names & set(functions)), False
+
+
+def _defined_by_lines(text: str, functions: tuple[str, ...]) -> int:
+    """How many contract functions a file that does not parse starts a `def` of at the start of a line."""
+    names = set()
+    for line in text.split("\n"):
+        for keyword in ("def ", "async def "):
+            if line.startswith(keyword):
+                names.add(line[len(keyword):].partition("(")[0].strip())
     return len(names & set(functions))
 
 
@@ -252,6 +281,6 @@ def read_path(path: Path, functions: tuple[str, ...], force: Reading | None = No
 
 def find_candidates_at_top(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:
     """The plausible submission files directly in `folder` (not in its sub-folders)."""
-    budget = [MAX_PARSED_CHARS]
+    budget = Budget()
     found = (_candidate(p, p.name, functions, budget) for p in sorted(folder.iterdir(), key=lambda p: p.name))
     return [c for c in found if _plausible(c)]

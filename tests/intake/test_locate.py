@@ -112,3 +112,36 @@ def test_a_link_or_a_fifo_named_as_the_submission_is_refused(tmp_path):
         with pytest.raises(NotGradable):
             with prepare(tmp_path / name, FUNCTIONS):
                 pass
+
+
+BROKEN_ALICE = ALICE.replace("def forward(params, X, Y, h0):", "def forward(params, X, Y, h0)", 1)
+
+
+@pytest.mark.parametrize("name", ["my_rnn.py", "parkpeter_1016_54336_rnn.py", "assignment4.py"])
+def test_a_syntax_error_in_a_file_of_any_name_is_reported_as_its_syntax_error(tmp_path, name):
+    """It used to be "no rnn.py or notebook defining the assignment's functions was found"."""
+    from grader.grading import grade_submission
+
+    from .conftest import ASSIGNMENT
+
+    assert BROKEN_ALICE != ALICE
+    put(tmp_path / "s", name, BROKEN_ALICE)
+    put(tmp_path / "s", "helpers.py", "import numpy as np\n")
+    result = grade_submission(tmp_path / "s", ASSIGNMENT, diagnostics=False, include_hidden=False)
+    assert result.score == 0 and result.intake.file == name
+    assert f"SyntaxError: expected ':' ({name}, line " in result.load_failure.message
+
+
+def test_a_file_that_does_not_parse_is_graded_only_when_nothing_else_can_be(tmp_path):
+    put(tmp_path, "scratch.py", "x = (\n")
+    assert locate(tmp_path, FUNCTIONS).relative == "scratch.py"  # its SyntaxError is the only thing to say
+    put(tmp_path, "my_rnn.py", BROKEN_ALICE)
+    assert locate(tmp_path, FUNCTIONS).relative == "my_rnn.py"  # its `def` lines count when it does not parse
+    put(tmp_path, "rnn_v2.py")
+    assert locate(tmp_path, FUNCTIONS).relative == "rnn_v2.py"  # a copy that parses and defines as much wins
+
+
+def test_a_class_member_whose_only_file_does_not_parse_is_a_submission_of_the_class(tmp_path):
+    put(tmp_path / "alice", "rnn.py")
+    put(tmp_path / "bob", "bob_rnn.py", "def forward(params, X, Y, h0)\n    pass\n")
+    assert read_path(tmp_path, FUNCTIONS).reading is Reading.CLASS
