@@ -31,7 +31,9 @@ PARTIAL = "partial"
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("rnn-grader", "grading a character-level RNN submission (rnn-grader)")
     group.addoption("--rnn-submission", metavar="PATH", type=Path,
-                    help="grade the submission folder PATH (its rnn.py): one test per check")
+                    help="grade the submission folder PATH (its rnn.py): one test per check. Write "
+                    "--rnn-submission=PATH for someone else's code: as a separate word, pytest looks for its "
+                    "configuration in PATH")
     group.addoption("--rnn-out", metavar="DIR", type=Path,
                     help="also write results.json and the reports to DIR, as `python -m grader --out DIR` does")
     group.addoption("--rnn-spec", metavar="SPEC",
@@ -42,6 +44,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rnn-instructor", action="store_true",
                     help="one test per check, hidden ones included, with their feedback (default: the visible "
                     "checks only, since whoever reads the session's output may be a student)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Before any conftest.py is loaded: refuse a session configured from inside the submission."""
+    submission = early_config.known_args_namespace.rnn_submission
+    if submission is not None:
+        from grader.pytest_guard import refuse_foreign_configuration
+
+        refuse_foreign_configuration(early_config, Path(submission))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -94,6 +106,12 @@ class GradingSession:
             config.args = []  # no paths given: grade only, collect no test files
         return cls(options, assignment)
 
+    def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
+        """Nothing inside the submission is collected, so none of its conftest.py files is ever loaded."""
+        from grader.pytest_guard import inside
+
+        return True if inside(collection_path, self.options.submission.resolve()) else None
+
     def shown(self, visibility: str) -> bool:
         from grader.results import PUBLIC
 
@@ -130,9 +148,14 @@ class GradingSession:
         from grader.errors import GraderError
         from grader.grading import grade_submission
         from grader.outputs import write_outputs
+        from grader.pytest_guard import refuse_plugins_from
         from grader.render.classroom import runner_result
 
         options = self.options
+        try:
+            refuse_plugins_from(config, options.submission)
+        except pytest.UsageError as exc:
+            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"rnn-grader: grading {options.submission.resolve().name} in the sandbox...")

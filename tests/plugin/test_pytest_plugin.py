@@ -49,7 +49,7 @@ def classroom_document(github_output: Path) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize("name, spec", [("alice", "default"), ("mean_adam", "mean-adam")])
 def test_a_correct_submission_passes_every_check_and_the_session_reports_100_points(tmp_path, name, spec):
-    done = run_pytest("--rnn-submission", SUBMISSIONS / name, "--rnn-spec", spec, "--rnn-instructor",
+    done = run_pytest(f"--rnn-submission={SUBMISSIONS / name}", "--rnn-spec", spec, "--rnn-instructor",
                       "--junitxml", "junit.xml", "--rnn-classroom", "github-output", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     checks = load_assignment(spec).grading.checks
@@ -71,7 +71,7 @@ def test_a_buggy_submission_fails_exactly_the_checks_the_cli_fails_with_the_same
                          cwd=ROOT, capture_output=True, text=True)
     assert cli.returncode == 0, cli.stdout + cli.stderr
     expected = json.loads((tmp_path / "cli" / "results.json").read_text())
-    done = run_pytest("--rnn-submission", SUBMISSIONS / name, "--rnn-instructor", "--rnn-out", "plugin",
+    done = run_pytest(f"--rnn-submission={SUBMISSIONS / name}", "--rnn-instructor", "--rnn-out", "plugin",
                       "--junitxml", "junit.xml", "-v", cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
 
@@ -110,7 +110,7 @@ def test_collect_only_lists_one_item_per_visible_check_without_grading(tmp_path)
     (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
 
     def listed(*options):
-        done = run_pytest("--rnn-submission", SUBMISSIONS / "alice", "--collect-only", "-q", *options, cwd=tmp_path)
+        done = run_pytest(f"--rnn-submission={SUBMISSIONS / 'alice'}", "--collect-only", "-q", *options, cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "in the sandbox" not in done.stdout
         return [line.split("::", 1)[1] for line in done.stdout.splitlines() if "::" in line]
@@ -122,7 +122,7 @@ def test_collect_only_lists_one_item_per_visible_check_without_grading(tmp_path)
 
 @pytest.mark.slow
 def test_by_default_a_session_names_no_hidden_check_and_shows_the_visible_points(tmp_path):
-    done = run_pytest("--rnn-submission", SUBMISSIONS / "bug_eps_outside", "--junitxml", "junit.xml", cwd=tmp_path)
+    done = run_pytest(f"--rnn-submission={SUBMISSIONS / 'bug_eps_outside'}", "--junitxml", "junit.xml", cwd=tmp_path)
     hidden = set(SPEC.checks) - set(VISIBLE)
     assert not [name for name in hidden if name in done.stdout + done.stderr]
     cases = junit_cases(tmp_path / "junit.xml")
