@@ -34,14 +34,13 @@ from grader.render.gradebook import render_grades_csv
 from grader.results import (ClassResult, ClassSubmission, FailureKind, Problem, RegradeChange, SimilaritySummary,
                             StudentIdentity, SubmissionResult)
 from grader.sandbox import Limits, Policy, SandboxUnavailable
-from grader.sandbox.isolation import choose, open_to_others
+from grader.sandbox.isolation import choose, open_to_others, tier_class
 from grader.sandbox.packages import resolve
 from grader.sandbox.scratch import Refused, shown
 
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
 SIMILARITY_PENDING = "not made yet: the class files are written first, then again with the similarity report"
 RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)  # what --retry-failed grades again
-UID_TIER = "unprivileged-user"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +141,7 @@ class ClassRun:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BatchError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
-        if tier == UID_TIER and settings.dask_address is None:
+        if tier_class(tier).other_user_on_host and settings.dask_address is None:
             _keep_from_other_users(folder, out_dir, created)
         self.staging = out_dir / STAGING
         self.submissions: dict[str, _Submission] = {}

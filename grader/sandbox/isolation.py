@@ -31,7 +31,6 @@ TIER_MODULES = MappingProxyType({
     "portable": ("portable", "Portable"),
 })
 TIERS = ("bubblewrap", "unprivileged-user", "plain-process")
-STRONG = ("bubblewrap", "unprivileged-user")
 
 _probe_lock = threading.Lock()
 
@@ -99,7 +98,7 @@ def choose(policy: Policy, exposed: Exposed, requested: str | None = None) -> st
     if requested is not None and requested not in TIERS:
         raise ValueError(f"unknown sandbox tier {requested!r}; choose from {', '.join(TIERS)}")
     requested = requested or requested_tier()
-    accepted = TIERS if policy is Policy.allow_weak else STRONG
+    accepted = TIERS if policy is Policy.allow_weak else tuple(name for name in TIERS if tier_class(name).strong)
     if requested is not None:
         if requested not in accepted:
             raise SandboxUnavailable(f"sandbox tier {requested!r} is weak; pass --allow-weak-sandbox to accept it")

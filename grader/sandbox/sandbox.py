@@ -73,7 +73,7 @@ class Sandbox:
         self._exposed = resolve(tuple(packages))
         self.tier = choose(Policy(policy), self._exposed, tier)
         tier_type = tier_class(self.tier)
-        self.weak = not tier_type.strong and tier_type.name != "portable"
+        self.weak = tier_type.weak
         self._stdout = CappedBuffer(limits.output_bytes)
         self._stderr = CappedBuffer(limits.output_bytes)
         self._drains: list[PipeDrain] = []  # the running worker's; drained to the end when it stops
@@ -85,8 +85,8 @@ class Sandbox:
         self._closed = False
         self._load_failure: Failure | None = None
         self._functions: dict[str, Defined] = {}
-        self._root = new_sandbox_root(shares_host_tmp=tier_type.name in ("unprivileged-user", "plain-process"),
-                                      traversable=tier_type.name == "unprivileged-user")
+        self._root = new_sandbox_root(shares_host_tmp=tier_type.shares_host_tmp,
+                                      traversable=tier_type.other_user_on_host)
         layout = Layout(self._root, self._root / "worker", self._root / "submission", self._root / "tmp",
                         self._root / "site")
         for folder in (layout.worker_dir, layout.scratch, layout.tmp):
@@ -96,7 +96,7 @@ class Sandbox:
         for name in WORKER_FILES:
             shutil.copyfile(here / name, layout.worker_dir / name)
             os.chmod(layout.worker_dir / name, 0o644)
-        self._group, no_group = (None, "") if self.tier == "portable" else cgroups.create(limits, self._root.name)
+        self._group, no_group = (None, "") if tier_type.on_students_machine else cgroups.create(limits, self._root.name)
         try:
             self._isolation = tier_type(layout, limits, self._exposed, secrets.token_hex(12), protected_files())
         except BaseException:
@@ -205,7 +205,7 @@ class Sandbox:
     def _group_statement(self, no_group: str) -> str:
         if self._group is not None:
             return f"memory, processes and CPU limited for the whole sandbox (cgroup v{self._group.version})"
-        if self.tier == "portable":
+        if self._isolation.on_students_machine:
             return ""
         return f"memory and processes limited per process only ({no_group})"
 
@@ -230,7 +230,7 @@ class Sandbox:
             "protocol": f"{inside.worker_dir}/protocol.py",
             "max_bytes": self.limits.reply_bytes,
             "rlimits": self.limits.rlimits(self._isolation.uid is not None),
-            "strict_limits": self.tier != "portable",  # the kit applies what the student's platform has
+            "strict_limits": not self._isolation.on_students_machine,  # the kit applies what its platform has
             "submission": str(inside.scratch),
             "module": MODULE,
             "functions": list(self.function_names),

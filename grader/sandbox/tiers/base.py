@@ -82,6 +82,16 @@ class Tier:
 
     name: ClassVar[str]
     strong: ClassVar[bool] = False
+    # Runs untrusted code without strong isolation (--allow-weak-sandbox): every output says so.
+    weak: ClassVar[bool] = False
+    # The student kit's: the student's own code on their machine, with the limits its platform has (no
+    # control group, limits not enforced strictly).
+    on_students_machine: ClassVar[bool] = False
+    # The worker sees the host's /tmp: its sandbox's folder is made elsewhere (scratch.new_sandbox_root).
+    shares_host_tmp: ClassVar[bool] = False
+    # The worker runs as another user on the host's own file system: it may read what every user may (a
+    # class folder must be closed to others), and the sandbox's folder must let that user through.
+    other_user_on_host: ClassVar[bool] = False
     fd_channel: ClassVar[bool] = True  # channel on inherited descriptors; else on standard streams
 
     def __init__(self, layout: Layout, limits: Limits, exposed: Exposed, marker: str,

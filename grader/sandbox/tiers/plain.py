@@ -21,6 +21,8 @@ from .base import Tier, Worker, scrubbed_environment
 class PlainProcess(Tier):
     name = "plain-process"
     strong = False
+    weak = True
+    shares_host_tmp = True
 
     @classmethod
     def unavailable(cls, protected, exposed):

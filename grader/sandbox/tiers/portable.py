@@ -26,6 +26,7 @@ LINUX = sys.platform.startswith("linux")  # /proc lets the kill sweep find doubl
 class Portable(Tier):
     name = "portable"
     strong = False
+    on_students_machine = True
     fd_channel = False
 
     @classmethod

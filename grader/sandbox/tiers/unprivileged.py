@@ -50,6 +50,8 @@ def _reason(protected: tuple[str, ...], exposed: Exposed) -> str | None:
 class UnprivilegedUser(Tier):
     name = "unprivileged-user"
     strong = True
+    shares_host_tmp = True
+    other_user_on_host = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
