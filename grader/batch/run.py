@@ -26,11 +26,11 @@ from grader.batch.workflow import CANVAS, MOODLE, SIMILARITY, ClassWorkflow
 from grader.grading import grade_submission
 from grader.ledger import apply_ledger
 from grader.lms import identity as lms
-from grader.lms.canvas import render_canvas_csv
-from grader.lms.moodle import render_moodle_csv
 from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
 from grader.render.class_overview import render_class_html
+from grader.render.canvas_csv import render_canvas_csv
 from grader.render.gradebook import render_grades_csv
+from grader.render.moodle_csv import render_moodle_csv
 from grader.results import (ClassResult, ClassSubmission, FailureKind, Problem, RegradeChange, SimilaritySummary,
                             StudentIdentity, SubmissionResult)
 from grader.sandbox import Limits, Policy, SandboxUnavailable
@@ -414,17 +414,17 @@ def _write_class_outputs(out_dir: Path, result: ClassResult, workflow: ClassWork
     """Write the class files; return `result` with what the LMS exports had to leave out among its warnings."""
     sources = {s.student.source for s in result.submissions}
     canvas = render_canvas_csv(result, assignment=workflow.canvas_assignment, gradebook=workflow.canvas_gradebook)
-    moodle, left_out = render_moodle_csv(result)
+    moodle = render_moodle_csv(result)
     warnings = list(result.warnings)
     if workflow.canvas_gradebook is not None or any(lms.CANVAS in source for source in sources):
-        warnings += [f"canvas.csv: {w}" for w in canvas.warnings]
+        warnings += [f"canvas.csv: {w}" for w in canvas.left_out]
     if any(lms.MOODLE in source for source in sources):
-        warnings += [f"moodle.csv: {w}" for w in left_out]
+        warnings += [f"moodle.csv: {w}" for w in moodle.left_out]
     result = dataclasses.replace(result, warnings=tuple(warnings))
     try:
         write_atomically(out_dir / GRADES, render_grades_csv(result))
         write_atomically(out_dir / CANVAS, canvas.text)
-        write_atomically(out_dir / MOODLE, moodle)
+        write_atomically(out_dir / MOODLE, moodle.text)
         write_atomically(out_dir / SUMMARY, json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         write_atomically(out_dir / INDEX, render_class_html(result))
     except OutputError as exc:

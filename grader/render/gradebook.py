@@ -15,11 +15,21 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 
 from grader.render.summary import points
 from grader.results import Adjustment, ClassResult
 
 CSV_QUOTING = csv.QUOTE_ALL
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    """An LMS import file (canvas.csv, moodle.csv), and one line for each submission it could not hold."""
+
+    text: str
+    left_out: tuple[str, ...]
+
 # A cell starts at the text's start or after any character some spreadsheet splits a row at; it is a formula
 # when, after spaces (and quotes, which a spreadsheet strips), one of = + - @ tab CR follows. Linear: the
 # look-ahead only crosses spaces and quotes, and the runs it crosses do not overlap.

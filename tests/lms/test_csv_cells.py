@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from grader.lms.canvas import render_canvas_csv
 from grader.lms.identity import parse_name
-from grader.lms.moodle import render_moodle_csv
+from grader.render.canvas_csv import render_canvas_csv
 from grader.render.gradebook import render_grades_csv, safe_cell
+from grader.render.moodle_csv import render_moodle_csv
 from grader.results import Adjustment, AdjustmentKind, ClassResult, ClassSubmission, StudentIdentity
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -40,7 +40,7 @@ def _class() -> ClassResult:
 def _files() -> dict[str, str]:
     result = _class()
     return {"grades.csv": render_grades_csv(result), "canvas.csv": render_canvas_csv(result).text,
-            "moodle.csv": render_moodle_csv(result)[0]}
+            "moodle.csv": render_moodle_csv(result).text}
 
 
 @pytest.mark.parametrize("separator", [";", ",", "\t"])

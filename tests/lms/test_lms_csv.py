@@ -5,9 +5,10 @@ import io
 
 import pytest
 
-from grader.lms.canvas import CanvasError, read_canvas_gradebook, render_canvas_csv
+from grader.lms.canvas import CanvasError, read_canvas_gradebook
 from grader.lms.identity import parse_name
-from grader.lms.moodle import render_moodle_csv
+from grader.render.canvas_csv import render_canvas_csv
+from grader.render.moodle_csv import render_moodle_csv
 from grader.results import Adjustment, AdjustmentKind, ClassResult, ClassSubmission, StudentIdentity
 
 # An export as Canvas writes it: a points-possible row, then the students; one assignment column exists.
@@ -51,7 +52,7 @@ def test_canvas_csv_fills_the_exported_gradebooks_assignment_column(tmp_path):
     assert by_id["1001"][-1] == "85.5" and by_id["1002"][-1] == "70"
     assert by_id["1003"][-1] == "" and by_id["1003"][0] == "'=Evil, Eve"  # no submission: unchanged on import
     assert [r[1] for r in rows[2:]] == ["1001", "1002", "1003"]  # the export's students, in its order
-    assert out.warnings == ("stranger_4242_1_rnn: no student of the Canvas gradebook matches; not in canvas.csv",)
+    assert out.left_out == ("stranger_4242_1_rnn: no student of the Canvas gradebook matches; not in canvas.csv",)
 
 
 def test_canvas_csv_matches_by_sis_id_or_canvas_name_and_can_add_a_new_assignment(tmp_path):
@@ -74,7 +75,7 @@ def test_canvas_csv_without_an_export_uses_the_ids_the_file_names_carry():
     rows = parsed(out.text)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "RNN assignment"]
     assert rows[2][:2] == ["quistrita", "1001"] and rows[2][-1] == "95" and len(rows) == 3
-    assert "alice: no Canvas ID or SIS ID" in out.warnings[0]
+    assert "alice: no Canvas ID or SIS ID" in out.left_out[0]
 
 
 def test_a_file_that_is_no_canvas_export_is_refused(tmp_path):
@@ -89,9 +90,9 @@ def test_moodle_csv_is_a_grading_worksheet_keyed_by_participant():
                         parse_name("Rita Quist_1001_assignsubmission_file_"),
                         adjustments=(Adjustment(AdjustmentKind.LATE, -9.5, "1 day late"),)),
                     row("alice", 70.0, 70.0, StudentIdentity(name="alice")))
-    text, left_out = render_moodle_csv(graded)
-    rows = parsed(text)
+    out = render_moodle_csv(graded)
+    rows = parsed(out.text)
     assert rows[0] == ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Feedback comments"]
     assert rows[1][:5] == ["Participant 1001", "Rita Quist", "", "85.5", "100"]
     assert "95 / 100" in rows[1][5] and "late: -9.5 (1 day late)" in rows[1][5]
-    assert len(rows) == 2 and left_out[0].startswith("alice:")
+    assert len(rows) == 2 and out.left_out[0].startswith("alice:")

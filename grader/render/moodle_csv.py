@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from grader.render.gradebook import CSV_QUOTING, safe_cell
+from grader.render.gradebook import CSV_QUOTING, CsvExport, safe_cell
 from grader.render.summary import points
 from grader.lms.identity import CANVAS, GRADESCOPE
 from grader.results import ClassResult, ClassSubmission, StudentIdentity
@@ -18,7 +18,7 @@ from grader.results import ClassResult, ClassSubmission, StudentIdentity
 COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Feedback comments")
 
 
-def render_moodle_csv(result: ClassResult) -> tuple[str, tuple[str, ...]]:
+def render_moodle_csv(result: ClassResult) -> CsvExport:
     """The worksheet, and the submissions left out of it (no participant number known)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
@@ -30,7 +30,7 @@ def render_moodle_csv(result: ClassResult) -> tuple[str, tuple[str, ...]]:
             continue
         writer.writerow([f"Participant {participant(s.student)}", safe_cell(s.student.name or s.name), safe_cell(s.student.email),
                          points(s.final), points(s.max_score), safe_cell(feedback(s))])
-    return buffer.getvalue(), tuple(left_out)
+    return CsvExport(buffer.getvalue(), tuple(left_out))
 
 
 def participant(student: StudentIdentity) -> str:
