@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import signal
 from types import MappingProxyType
 
 from grader.results import FailureKind  # part of the results model: results name what stopped a check
+
+from .limits import Limits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,8 +44,9 @@ def during(what: str, sizes: str) -> str:
     return f"{what} ({sizes})" if sizes else what
 
 
-def from_worker(reply: dict, what: str, sizes: str, memory_bytes: int) -> Failure:
-    """The failure the worker reported for a call or for the import (already validated)."""
+def from_worker(reply: dict, what: str, sizes: str, limits: Limits, disk_capped: bool = False) -> Failure:
+    """The failure the worker reported for a call or for the import (already validated); `disk_capped`: the
+    sandbox's writable space is limited as a whole (grader.sandbox.space), which a full disk is then put down to."""
     kind = FailureKind(reply["kind"])
     name = f"{reply.get('error_type', '')}: {reply.get('error', '')}".strip(": ")
     detail = reply.get("detail", "")
@@ -54,11 +58,15 @@ def from_worker(reply: dict, what: str, sizes: str, memory_bytes: int) -> Failur
             message = sentence(f"Importing rnn.py failed with {name}")
         return Failure(kind, message, detail)
     if kind is FailureKind.exception:
-        return Failure(kind, sentence(f"{call} raised {name}"), detail)
+        message = sentence(f"{call} raised {name}")
+        if disk_capped and reply.get("error", "").startswith(f"[Errno {errno.ENOSPC}]"):
+            message += (f" The sandbox lets a submission write {limits.disk_bytes // 1024**2} MiB in all, beyond its "
+                        "own files, and this write went past it.")
+        return Failure(kind, message, detail)
     if kind is FailureKind.memory:
         return Failure(
             kind,
-            f"{call} ran out of memory (MemoryError; the limit is {memory_bytes // 1024**2} MiB).",
+            f"{call} ran out of memory (MemoryError; the limit is {limits.memory_bytes // 1024**2} MiB).",
             detail,
         )
     if kind is FailureKind.exited:

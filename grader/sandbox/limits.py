@@ -21,8 +21,10 @@ class Limits:
         is available (numpy needs a few hundred MiB of address space).
     cpu_seconds: CPU time of one worker process (it is restarted after a crash).
     output_bytes: how much of stdout and of stderr is kept for the report.
-    file_bytes: largest file the submission may write; also the size of its private /tmp
+    file_bytes: largest file the submission may write; also the size of its private /tmp and /dev/shm
         under bubblewrap.
+    disk_bytes: what the submission may write in all, beyond its own files, in its folder and its temporary
+        folder together, where the grader can mount a size-limited folder (grader.sandbox.space).
     open_files: file descriptors.
     processes: processes and threads: for the whole sandbox where a control group is available
         (grader.sandbox.cgroups), else per uid when the worker has a uid of its own.
@@ -38,6 +40,7 @@ class Limits:
     cpu_seconds: int = 150
     output_bytes: int = 64 * 1024
     file_bytes: int = 16 * 1024**2
+    disk_bytes: int = 64 * 1024**2
     open_files: int = 64
     processes: int = 32
     reply_bytes: int = 64 * 1024**2

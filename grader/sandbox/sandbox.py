@@ -21,6 +21,7 @@ from .isolation import Policy, choose, protected_files, tier_class
 from .limits import Limits
 from .packages import resolve
 from .scratch import MODULE, Refused, copy_submission, new_sandbox_root
+from .space import Space
 from .tiers.base import Layout
 
 IMPORT = f"importing {MODULE}.py"
@@ -87,6 +88,9 @@ class Sandbox:
         self._functions: dict[str, Defined] = {}
         self._root = new_sandbox_root(shares_host_tmp=tier_type.shares_host_tmp,
                                       traversable=tier_type.other_user_on_host)
+        # The kit runs on the student's own machine: nothing is mounted there.
+        self._space = None if tier_type.on_students_machine else Space(
+            self._root, limits.disk_bytes, 0o711 if tier_type.other_user_on_host else 0o700)
         layout = Layout(self._root, self._root / "worker", self._root / "submission", self._root / "tmp",
                         self._root / "site")
         for folder in (layout.worker_dir, layout.scratch, layout.tmp):
@@ -100,18 +104,19 @@ class Sandbox:
         try:
             self._isolation = tier_type(layout, limits, self._exposed, secrets.token_hex(12), protected_files())
         except BaseException:
-            if self._group is not None:
-                self._group.close()
-            _remove_tree(self._root)
+            self._release()
             raise
         self._isolation.group = self._group
+        self._isolation.space_mounted = self._space is not None and self._space.mounted
         self._sample_every = SAMPLE_SECONDS if self._isolation.cpu_sampled else None
-        self.tier_description = self._isolation.description(limits.summary(self._group_statement(no_group)))
+        self.tier_description = self._isolation.description(limits.summary(self._statement(no_group)))
         try:
             copy_submission(Path(submission_dir), layout.scratch)
         except Refused as exc:
             self._load_failure = failures.refused(str(exc))
             self._started = True
+        if self._space is not None:
+            self._space.fit()
         self._isolation.prepare()
 
     # --- public API ------------------------------------------------------------------
@@ -198,16 +203,25 @@ class Sandbox:
         self._closed = True
         self._stop_worker()
         self._isolation.close()
+        self._release()
+
+    def _release(self) -> None:
+        """Free the control group, the writable space and the sandbox's folder, once its processes are gone."""
         if self._group is not None:
             self._group.close()
+        if self._space is not None:
+            self._space.close()
         _remove_tree(self._root)
 
-    def _group_statement(self, no_group: str) -> str:
-        if self._group is not None:
-            return f"memory, processes and CPU limited for the whole sandbox (cgroup v{self._group.version})"
+    def _statement(self, no_group: str) -> str:
+        """How the limits apply to the sandbox as a whole, in words."""
         if self._isolation.on_students_machine:
             return ""
-        return f"memory and processes limited per process only ({no_group})"
+        if self._group is not None:
+            group = f"memory, processes and CPU limited for the whole sandbox (cgroup v{self._group.version})"
+        else:
+            group = f"memory and processes limited per process only ({no_group})"
+        return f"{group}; {self._space.statement()}"
 
     # --- worker lifecycle ----------------------------------------------------------------
 
@@ -261,7 +275,7 @@ class Sandbox:
             raise SandboxError(f"the sandbox worker could not start: {reply.get('detail')}")
         elif reply.get("ok") is False and reply.get("kind") in LOAD_KINDS and _text_ok(reply):
             self._stop_worker()
-            return failures.from_worker(reply, what, "", self.limits.memory_bytes)
+            return failures.from_worker(reply, what, "", self.limits, self._isolation.space_mounted)
         self._stop_worker()
         return Failure(FailureKind.malformed,
                        failures.malformed_frame_message(what, "an unexpected message"))
@@ -385,8 +399,8 @@ class Sandbox:
                 self.timings.setdefault(function, []).append(seconds)
                 return Reply(reply["value"], {int(k): v for k, v in args.items()}, seconds)
         elif reply.get("ok") is False and reply.get("kind") in WORKER_KINDS and _text_ok(reply):
-            raise CallFailed(failures.from_worker(reply, function, describe,
-                                                  self.limits.memory_bytes))
+            raise CallFailed(failures.from_worker(reply, function, describe, self.limits,
+                                                  self._isolation.space_mounted))
         self._stop_worker()
         raise CallFailed(Failure(FailureKind.malformed, failures.malformed_frame_message(
             function, "fields that do not form a valid reply")))

@@ -292,3 +292,18 @@ def test_arguments_mutated_into_non_plain_data(open_box):
     failure = failure_of(box, "adagrad_step", params, params, {"b": np.zeros(2)}, 0.1,
                          return_args=(0, 2))
     assert failure.kind is FailureKind.malformed and "argument 2" in failure.message
+
+
+@pytest.mark.parametrize("where", ["folder", "tmp"])
+def test_many_files_under_the_file_size_limit_stop_at_the_total_cap(open_box, tier, where, rnn_args):
+    """24 files of 512 KiB (12 MiB) against 1 MiB per file and 4 MiB in all; the kit (the student's own
+    machine) has no total cap."""
+    box = open_box("many_files", Limits(call_seconds=10.0, file_bytes=1024**2, disk_bytes=4 * 1024**2))
+    if tier == "portable":
+        assert box.call("forward", 24, 512, where).value == 24 * 512
+        return
+    failure = failure_of(box, "forward", 24, 512, where)
+    assert failure.kind is FailureKind.exception and "No space left on device" in failure.message
+    assert "write 4 MiB in all" in failure.message
+    written = sum(p.stat().st_size for p in box.scratch_dir.parent.rglob("part*.bin"))
+    assert written <= 4 * 1024**2

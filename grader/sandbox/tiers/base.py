@@ -104,6 +104,7 @@ class Tier:
         self.lease = None  # a uid of the worker's own, in the tiers that switch uid
         self.group = None  # the sandbox's control group (cgroups.Group), set by the Sandbox if there is one
         self._tree_clock = None  # the CPU clock without a group's count (processes.TreeClock), made when needed
+        self.space_mounted = False  # whether the sandbox's root is a size-limited space (grader.sandbox.space)
 
     @property
     def uid(self) -> int | None:

@@ -30,6 +30,7 @@ import site
 import subprocess
 import sys
 import sysconfig
+from pathlib import Path
 from dataclasses import dataclass
 
 from .. import syscall_filter
@@ -106,8 +107,11 @@ def package_folders(protected: tuple[str, ...]) -> list[str]:
 
 
 def bwrap_arguments(root_mode: bool, user_namespace: bool, tmp_bytes: int, exposed: Exposed,
-                    protected: tuple[str, ...]) -> list[str]:
-    """The options shared by the probe and real workers; the caller appends its own binds."""
+                    protected: tuple[str, ...], private: tuple[str, str] | None = None) -> list[str]:
+    """The options shared by the probe and real workers; the caller appends its own binds.
+
+    `private`: host folders (in the sandbox's size-limited space, grader.sandbox.space) bound at /tmp and
+    /dev/shm, so that they share its cap; without, each is a tmpfs of `tmp_bytes`."""
     args = [
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--die-with-parent", "--new-session",
@@ -127,9 +131,13 @@ def bwrap_arguments(root_mode: bool, user_namespace: bool, tmp_bytes: int, expos
         if os.path.exists(config):
             args += ["--ro-bind", config, config]
     # /tmp first: an interpreter or venv installed under /tmp is bound on top of the private one.
-    args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
-             # POSIX semaphores (multiprocessing.Pool, Queue) live in /dev/shm, which --dev leaves root-only.
-             "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm"]
+    # POSIX semaphores (multiprocessing.Pool, Queue) live in /dev/shm, which --dev leaves root-only.
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    for index, inside in enumerate(("/tmp", "/dev/shm")):
+        if private is None:
+            args += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", inside]
+        else:
+            args += ["--bind", private[index], inside]
     made = {"/tmp"}
     for root in python_roots():
         # bwrap would create missing parents as 0700 root, unreadable for the worker uid.
@@ -211,9 +219,18 @@ class Bubblewrap(Tier):
         return _working_mode(protected, exposed).unavailable
 
     def prepare(self) -> None:
+        if self.space_mounted:
+            self._shm.mkdir(mode=0o700)
         if self.uid is not None:
             for path in [self.layout.scratch, *self.layout.scratch.rglob("*")]:
                 os.lchown(path, self.uid, self.uid)
+            if self.space_mounted:
+                for folder in (self.layout.tmp, self._shm):
+                    os.chown(folder, self.uid, self.uid)
+
+    @property
+    def _shm(self) -> Path:
+        return Path(self.layout.root) / "shm"
 
     def inside(self) -> Layout:
         return Layout(self.layout.root, INSIDE_WORKER, INSIDE_SUBMISSION, "/tmp", INSIDE_SITE)
@@ -241,7 +258,8 @@ class Bubblewrap(Tier):
         mode = _working_mode(self.protected, self.exposed)
         command = [
             mode.bwrap,
-            *bwrap_arguments(is_root(), mode.user_namespace, self.limits.file_bytes, self.exposed, self.protected),
+            *bwrap_arguments(is_root(), mode.user_namespace, self.limits.file_bytes, self.exposed, self.protected,
+                             (str(self.layout.tmp), str(self._shm)) if self.space_mounted else None),
             "--ro-bind", str(self.layout.worker_dir), INSIDE_WORKER,
             "--bind", str(self.layout.scratch), INSIDE_SUBMISSION,
             *self._group_binds(),
