@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.errors import BatchError
-from grader.ledger import Ledger, LedgerError, load_late_policy, load_overrides
-from grader.lms.canvas import DEFAULT_ASSIGNMENT, CanvasError, CanvasGradebook, read_canvas_gradebook
-from grader.lms.identity import IdentityError, read_gradescope_metadata, read_mapping
+from grader.ledger import Ledger, load_late_policy, load_overrides
+from grader.lms.canvas import DEFAULT_ASSIGNMENT, CanvasGradebook, read_canvas_gradebook
+from grader.lms.identity import read_gradescope_metadata, read_mapping
 from grader.results import StudentIdentity
+from grader.similarity.collect import known_solutions
+from grader.similarity.detect import INSTALL_HINT, similarity_available
 
 OVERRIDES, LATE_POLICY, STUDENTS = "overrides.yaml", "late-policy.yaml", "students.csv"
 SIMILARITY, CANVAS, MOODLE = "similarity.html", "canvas.csv", "moodle.csv"
@@ -49,9 +51,6 @@ def load_workflow(
     canvas_assignment: str = DEFAULT_ASSIGNMENT,
 ) -> ClassWorkflow:
     """Read and check every file the workflow needs; raise BatchError naming the file and what is wrong."""
-    # Imported here: grader.similarity reads submissions with grader.batch's helpers.
-    from grader.similarity.collect import KnownSolutionsError, known_solutions
-    from grader.similarity.detect import INSTALL_HINT, similarity_available
 
     mapping = _given_or_kept(mapping, out_dir / STUDENTS)
     overrides = _given_or_kept(overrides, out_dir / OVERRIDES)
@@ -63,21 +62,18 @@ def load_workflow(
             raise BatchError("--against compares with known solutions in the similarity report, which --no-similarity turns off")
         if not similarity_available():
             raise BatchError(f"--against: {INSTALL_HINT}")
-    try:
-        return ClassWorkflow(
-            mapping=read_mapping(mapping) if mapping else {},
-            gradescope=read_gradescope_metadata(folder),
-            ledger=Ledger(load_overrides(overrides) if overrides else (),
-                          load_late_policy(late_policy) if late_policy else None),
-            similarity=similarity,
-            known=known_solutions(against) if against is not None else {},
-            template=template,
-            canvas_gradebook=read_canvas_gradebook(canvas_gradebook) if canvas_gradebook else None,
-            canvas_assignment=canvas_assignment,
-            sources=tuple(str(p) for p in (mapping, overrides, late_policy, canvas_gradebook) if p),
-        )
-    except (IdentityError, LedgerError, CanvasError, KnownSolutionsError) as exc:
-        raise BatchError(str(exc)) from None
+    return ClassWorkflow(
+        mapping=read_mapping(mapping) if mapping else {},
+        gradescope=read_gradescope_metadata(folder),
+        ledger=Ledger(load_overrides(overrides) if overrides else (),
+                      load_late_policy(late_policy) if late_policy else None),
+        similarity=similarity,
+        known=known_solutions(against) if against is not None else {},
+        template=template,
+        canvas_gradebook=read_canvas_gradebook(canvas_gradebook) if canvas_gradebook else None,
+        canvas_assignment=canvas_assignment,
+        sources=tuple(str(p) for p in (mapping, overrides, late_policy, canvas_gradebook) if p),
+    )
 
 
 def _given_or_kept(given: Path | None, kept: Path) -> Path | None:
