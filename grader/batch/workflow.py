@@ -50,8 +50,8 @@ def load_workflow(
     canvas_gradebook: Path | None = None,
     canvas_assignment: str = DEFAULT_ASSIGNMENT,
 ) -> ClassWorkflow:
-    """Read and check every file the workflow needs; raise BatchError naming the file and what is wrong."""
-
+    """Read and check every file the workflow needs; a GraderError (BatchError, or the file's own) names the file
+    and what is wrong."""
     mapping = _given_or_kept(mapping, out_dir / STUDENTS)
     overrides = _given_or_kept(overrides, out_dir / OVERRIDES)
     late_policy = _given_or_kept(late_policy, out_dir / LATE_POLICY)
