@@ -18,16 +18,15 @@ from grader.errors import ExitCode, GraderError, UsageError
 from grader.grading import grade_submission
 from grader.intake import Reading
 from grader.intake.locate import PathReading, read_path
-from grader.outputs import default_out_dir, write_outputs
 from grader.lms.canvas import DEFAULT_ASSIGNMENT
-from grader.sandbox import Policy
+from grader.outputs import default_out_dir, write_outputs
 from grader.render.terminal import (
     make_console,
     progress,
     render_class_terminal,
     render_terminal,
 )
-from grader.sandbox import Limits
+from grader.sandbox import Limits, Policy
 from grader.sandbox.isolation import requested_tier
 from grader.sandbox.scratch import sandboxes_folder
 from grader.scoring import load_grading_spec
@@ -304,9 +303,9 @@ def _load(spec_dir: Path | None, console) -> Assignment:
 def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int:
     real_text = _real_text(args, assignment)
     assignment = _for_student(args.student, assignment, console)
-    doing = f"Grading {args.path.name}" + (
-        f", then {real_text.n_updates or assignment.report.real_text.n_updates} updates on {real_text.name}"
-        if real_text else "")
+    doing = f"Grading {args.path.name}"
+    if real_text is not None and assignment.report.real_text is not None:  # _real_text checked the section is there
+        doing += f", then {real_text.n_updates or assignment.report.real_text.n_updates} updates on {real_text.name}"
     with progress(console, doing):
         result = grade_submission(args.path, assignment, limits=_limits(args, assignment), real_text=real_text,
                                   policy=_policy(args))
@@ -330,13 +329,13 @@ def _for_student(student: str | None, assignment: Assignment, console) -> Assign
     return assignment.for_student(student or "")
 
 
-def _limits(args: argparse.Namespace, assignment) -> Limits:
+def _limits(args: argparse.Namespace, assignment: Assignment) -> Limits:
     """The checks' limits: grading.yaml's, with the command line's overrides."""
     overrides = {k: v for k, v in (("call_seconds", args.call_seconds), ("total_seconds", args.total_seconds)) if v}
     return dataclasses.replace(assignment.grading.limits, **overrides)
 
 
-def _real_text(args: argparse.Namespace, assignment) -> RealTextRequest | None:
+def _real_text(args: argparse.Namespace, assignment: Assignment) -> RealTextRequest | None:
     """The --text request, with the text read and checked here, before any grading starts."""
     if args.text is None:
         if args.updates or args.run_seconds:

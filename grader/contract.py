@@ -7,7 +7,7 @@ check compares anything, ``conform`` turns them into exactly the contract's shap
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -54,7 +54,7 @@ class Adam:
 
 
 Optimizer = AdaGrad | Adam
-OPTIMIZERS = MappingProxyType({"adagrad": AdaGrad, "adam": Adam})
+OPTIMIZERS: Mapping[str, type[AdaGrad] | type[Adam]] = MappingProxyType({"adagrad": AdaGrad, "adam": Adam})
 
 
 @dataclass(frozen=True)

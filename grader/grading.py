@@ -25,9 +25,24 @@ from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.intake import Prepared, load, prepare
-from grader.oracle import FIXTURES, FixtureError, LiveOracle, Oracle, ReplayingOracle, load_fixtures
-from grader.results import (PUBLIC, CapturedOutput, CheckResult, Diagnostics, FunctionTiming, Intake, LoadFailure,
-                            SubmissionResult)
+from grader.oracle import (
+    FIXTURES,
+    FixtureError,
+    LiveOracle,
+    Oracle,
+    ReplayingOracle,
+    load_fixtures,
+)
+from grader.results import (
+    PUBLIC,
+    CapturedOutput,
+    CheckResult,
+    Diagnostics,
+    FunctionTiming,
+    Intake,
+    LoadFailure,
+    SubmissionResult,
+)
 from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
 from grader.scoring import check_result, penalised, totals
 
@@ -64,7 +79,7 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle, case_salt=case_salt,
                      policy=policy)
     start = time.perf_counter()
-    with prepare(path, assignment.functions) as submission:
+    with prepare(Path(path), assignment.functions) as submission:
         visible = visible_phase(plan, submission, diagnostics=diagnostics)
         report = visible.diagnostics
         if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
@@ -101,7 +116,7 @@ class Plan:
     case_salt: str | None
     visible: tuple[Check, ...]
     hidden: tuple[Check, ...]
-    not_run: int  # hidden checks left out: the kit's, or all of them with include_hidden=False
+    hidden_not_run: int  # hidden checks left out: the kit's, or all of them with include_hidden=False
     visible_only: bool  # the kit's self-check, or include_hidden=False: the result says so
     sandbox: SandboxSettings
 
@@ -121,19 +136,27 @@ class Plan:
                    spec.hidden_checks + len(suite) - len(visible) - len(hidden),
                    spec.self_check or not include_hidden, sandbox)
 
-    def run_checks(self, box: Sandbox | None, checks: tuple[Check, ...], blocked: dict[str, str], relabel: Relabel,
-                   stopped_by: str = "") -> tuple[CheckResult, ...]:
+    def run_checks(self, box: Sandbox, checks: tuple[Check, ...], blocked: dict[str, str],
+                   relabel: Relabel) -> tuple[CheckResult, ...]:
         """Each check's result; a check of a blocked function fails without a call, pointing at the banner."""
         results = []
         for check in checks:
             entry = self.assignment.grading.checks[check.name]
-            if check.function in blocked:  # said once, as the result's banner; each check only points there
-                outcome = Outcome.failed(f"not run: {blocked[check.function]}", stopped_by=stopped_by)
+            if check.function in blocked:
+                results.append(self.not_run((check,), blocked, relabel)[0])
             else:
                 outcome = run_check(check, Ctx(box, self.assignment, self.oracle, entry, self.case_salt),
                                     entry.examples)
-            results.append(_relabelled(check_result(entry, outcome), relabel))
+                results.append(_relabelled(check_result(entry, outcome), relabel))
         return tuple(results)
+
+    def not_run(self, checks: tuple[Check, ...], why: dict[str, str], relabel: Relabel,
+                stopped_by: str = "") -> tuple[CheckResult, ...]:
+        """The checks failed without a call: ``why`` says, for each function, what the result's banner explains
+        (said once there; each check only points to it)."""
+        return tuple(_relabelled(check_result(self.assignment.grading.checks[check.name],
+                                              Outcome.failed(f"not run: {why[check.function]}", stopped_by=stopped_by)),
+                                 relabel) for check in checks)
 
 
 @dataclass(frozen=True)
@@ -191,7 +214,7 @@ def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase) -> Hid
         return HiddenPhase()
     relabel = submission.relabel
     if visible.load_failure is not None:  # it would only fail to load again
-        return HiddenPhase(plan.run_checks(None, plan.hidden, visible.blocked, relabel))
+        return HiddenPhase(plan.not_run(plan.hidden, visible.blocked, relabel))
     contract = plan.assignment.contract
     with plan.sandbox.open(submission.folder) as box:
         failure = box.load_failure
@@ -201,7 +224,7 @@ def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase) -> Hid
             checks = plan.run_checks(box, plan.hidden, blocked, relabel)
         else:  # it loaded for the visible checks: the budget ran out, or it does not load alike twice
             why = dict.fromkeys(contract.functions, relabel(failure.message))
-            checks = plan.run_checks(None, plan.hidden, why, relabel, stopped_by=failure.kind.value)
+            checks = plan.not_run(plan.hidden, why, relabel, stopped_by=failure.kind.value)
         return HiddenPhase(checks, box.output())
 
 
@@ -241,7 +264,7 @@ def assemble(plan: Plan, name: str, visible: VisiblePhase, hidden: HiddenPhase, 
         timings=visible.timings,
         diagnostics=report,
         self_check=plan.visible_only,
-        hidden_checks_not_run=plan.not_run,
+        hidden_checks_not_run=plan.hidden_not_run,
         intake=intake,
     )
 

@@ -24,13 +24,16 @@ import hashlib
 import importlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from grader.contract import Contract
-from grader.sandbox import protocol
 from grader.errors import GraderError
+from grader.sandbox import protocol
+
+if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
+    from grader.assignment import Assignment
 
 FIXTURES = "fixtures.bin"
 MAX_FIXTURE_BYTES = 512 * 1024**2
@@ -119,7 +122,7 @@ class Oracle:
 class LiveOracle(Oracle):
     """Runs the reference bound to the assignment's conventions, and the hints' variants of it."""
 
-    def __init__(self, assignment):
+    def __init__(self, assignment: Assignment):
         super().__init__(assignment.contract)
         rnn = importlib.import_module("reference.rnn")
         variants = importlib.import_module("grader.checks.variants")
@@ -134,7 +137,7 @@ class LiveOracle(Oracle):
 class RecordingOracle(LiveOracle):
     """Live, keeping a plain-data copy of every scoped answer (and of the arguments it updated in place)."""
 
-    def __init__(self, assignment):
+    def __init__(self, assignment: Assignment):
         super().__init__(assignment)
         self.recorded: dict[str, Any] = {}
 

@@ -10,12 +10,23 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader import __version__
 from grader.checks.outcome import WHOLE, Outcome
-from grader.results import CheckResult, FailureKind, LoadFailure, SubmissionResult, Visibility, totals
+from grader.results import (
+    CheckResult,
+    FailureKind,
+    LoadFailure,
+    SubmissionResult,
+    Visibility,
+    totals,
+)
 from grader.sandbox.limits import Limits
 from grader.specfile import SpecFile
+
+if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
+    from grader.assignment import Assignment
 
 VISIBILITIES = tuple(v.value for v in Visibility)
 FIELDS = ("points", "examples", "visibility", "parts")
@@ -146,7 +157,7 @@ def check_result(spec: CheckSpec, outcome: Outcome) -> CheckResult:
     )
 
 
-def not_graded(name: str, reason: str, assignment) -> SubmissionResult:
+def not_graded(name: str, reason: str, assignment: Assignment) -> SubmissionResult:
     """The result of a submission that never reached the sandbox: every check failed, for ``reason``."""
     message = f"The submission could not be graded: {reason}."
     checks = tuple(check_result(entry, Outcome.failed(message)) for entry in assignment.grading.checks.values())

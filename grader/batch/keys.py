@@ -20,6 +20,7 @@ import numpy
 
 import grader
 from grader import __version__
+from grader.assignment import Assignment
 from grader.files.listing import submission_files
 
 CHUNK = 1 << 20
@@ -43,7 +44,7 @@ def content_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def spec_digest(assignment) -> str:
+def spec_digest(assignment: Assignment) -> str:
     """The digest of everything in the course's configuration that decides a grade: the spec folder's
     files, the training text wherever it lives, and the cases' salt (hashed, so the key never reveals it;
     under per-student cases the student's own, so each submission's key is taken with its task's assignment)."""

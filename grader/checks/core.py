@@ -26,18 +26,37 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, reject, seed, settings
+from hypothesis import (
+    HealthCheck,
+    Phase,
+    Verbosity,
+    example,
+    given,
+    reject,
+    seed,
+    settings,
+)
 from hypothesis.errors import HypothesisException
 from hypothesis.internal.conjecture import providers
 from hypothesis.strategies import SearchStrategy
 
 from grader.checks.compare import Mismatch, formula, mismatch
 from grader.checks.outcome import WHOLE, Outcome
-from grader.contract import Contract, Conventions, ContractViolation, conform, conform_params
+from grader.contract import (
+    Contract,
+    ContractViolation,
+    Conventions,
+    conform,
+    conform_params,
+)
 from grader.oracle import NotRecorded, Oracle, case_scope
-from grader.sandbox import CallFailed, RngSeed
+from grader.sandbox import CallFailed, RngSeed, Sandbox
+
+if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
+    from grader.assignment import Assignment
+    from grader.scoring import CheckSpec
 
 # A student's exception or a malformed reply is cheap and deterministic, so shrinking it is worth it.
 SHRINKABLE_FAILURES = frozenset({"exception", "malformed"})
@@ -139,7 +158,7 @@ class Ctx:
     for its noise.
     """
 
-    def __init__(self, box, assignment, oracle: Oracle, spec, salt: str | None = None):
+    def __init__(self, box: Sandbox, assignment: Assignment, oracle: Oracle, spec: CheckSpec, salt: str | None = None):
         self.box = box
         self.assignment = assignment
         self.oracle = oracle

@@ -9,10 +9,23 @@ an entry and every entry a check, with the settings and parts the check reads.
 from __future__ import annotations
 
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from grader.checks import adagrad, adam, clipping, forward, gradients, init_params, synthesize, train
+from grader.checks import (
+    adagrad,
+    adam,
+    clipping,
+    forward,
+    gradients,
+    init_params,
+    synthesize,
+    train,
+)
 from grader.checks.core import Check
 from grader.specfile import SpecError
+
+if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
+    from grader.assignment import Assignment
 
 MODULES: tuple[ModuleType, ...] = (init_params, forward, gradients, clipping, adagrad, adam, synthesize, train)
 
@@ -24,7 +37,7 @@ def checks_of(module: ModuleType) -> tuple[Check, ...]:
 ALL: tuple[Check, ...] = tuple(c for module in MODULES for c in checks_of(module))
 
 
-def suite_for(assignment) -> tuple[Check, ...]:
+def suite_for(assignment: Assignment) -> tuple[Check, ...]:
     """The assignment's checks in contract order; SpecError when grading.yaml and the suite disagree."""
     order = assignment.functions
     ours = [c for c in ALL if c.function in order]

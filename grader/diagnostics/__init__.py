@@ -10,13 +10,19 @@ The grading wires it in as::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grader.diagnostics.gradients import gradient_table
 from grader.diagnostics.training import training_run
 from grader.oracle import Oracle
 from grader.results import Diagnostics
+from grader.sandbox import Sandbox
+
+if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
+    from grader.assignment import Assignment
 
 
-def run_diagnostics(box, assignment, oracle: Oracle) -> Diagnostics:
+def run_diagnostics(box: Sandbox, assignment: Assignment, oracle: Oracle) -> Diagnostics:
     """Compute the report's diagnostics with the submission loaded in ``box`` (a running Sandbox).
 
     The assignment's report settings and training text were validated when it was loaded.

@@ -21,6 +21,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,11 +29,14 @@ from grader.contract import Contract, ContractViolation, conform, wraps
 from grader.diagnostics.band import DRIFT, BandRun, BandSettings, judge
 from grader.diagnostics.gradients import contract_init, course_gradient_table
 from grader.diagnostics.spec import RealTextSpec
-from grader.oracle import Oracle
 from grader.diagnostics.training import synthesize_text
 from grader.driven import DrivenLoop, Rules, SandboxFunctions, box_caller
+from grader.oracle import Oracle
 from grader.results import RealTextRun, Sample
 from grader.sandbox import CallFailed, Limits, Policy, RngSeed, Sandbox
+
+if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
+    from grader.assignment import Assignment
 
 STORED_POINTS = 2000
 
@@ -54,7 +58,7 @@ def run_limits(checks: Limits, budget: float) -> Limits:
                                cpu_seconds=max(checks.cpu_seconds, math.ceil(budget)))
 
 
-def real_text_run(submission: Path, assignment, oracle: Oracle, request: RealTextRequest,
+def real_text_run(submission: Path, assignment: Assignment, oracle: Oracle, request: RealTextRequest,
                   checks_limits: Limits, policy: Policy = Policy.strict) -> RealTextRun:
     started = time.perf_counter()
     contract, spec = assignment.contract, assignment.report.real_text
