@@ -40,6 +40,7 @@ class Group:
     folders: list[Path]
     version: int
     ooms_seen: int = 0
+    cpu_usage: Path | None = None  # the kernel's CPU count: v2 cpu.stat, v1 cpuacct.usage (None: not kept)
 
     @property
     def procs_files(self) -> list[str]:
@@ -63,16 +64,15 @@ class Group:
     def cpu_seconds(self) -> float | None:
         """CPU time every process of the group has used, from the kernel's count; None where the group has no
         CPU accounting (a v1 system without cpuacct) or it cannot be read."""
-        for folder in self.folders:
-            try:
-                if self.version == 2:
-                    fields = dict(line.split()[:2] for line in (folder / "cpu.stat").read_text().splitlines())
-                    return int(fields["usage_usec"]) / 1e6
-                if (folder / "cpuacct.usage").exists():
-                    return int((folder / "cpuacct.usage").read_text()) / 1e9
-            except (OSError, ValueError, KeyError):
-                return None
-        return None
+        if self.cpu_usage is None:
+            return None
+        try:
+            text = self.cpu_usage.read_text()
+            if self.version == 2:
+                return int(dict(line.split()[:2] for line in text.splitlines())["usage_usec"]) / 1e6
+            return int(text) / 1e9
+        except (OSError, ValueError, KeyError):
+            return None
 
     def new_out_of_memory(self) -> bool:
         """Whether the group hit its memory limit since the last time this was asked."""
@@ -137,7 +137,7 @@ def _create_v2(limits: Limits, name: str) -> Group | None:
     _write(parent / "cgroup.subtree_control", " ".join(f"+{c}" for c in sorted(wanted)))
     folder = parent / name
     folder.mkdir()
-    group = Group([folder], 2)
+    group = Group([folder], 2, cpu_usage=folder / "cpu.stat")
     try:
         _write(folder / "memory.max", str(limits.memory_bytes))
         _write(folder / "memory.swap.max", "0")
@@ -154,7 +154,9 @@ def _create_v1(limits: Limits, name: str) -> Group | None:
         return None
     hierarchies = list(V1_CONTROLLERS)
     accounting = ROOT / V1_ACCOUNTING
-    if (accounting / "cgroup.procs").exists() and accounting.resolve() != (ROOT / "cpu").resolve():
+    counted = (accounting / "cgroup.procs").exists()
+    beside_cpu = counted and accounting.resolve() == (ROOT / "cpu").resolve()
+    if counted and not beside_cpu:
         hierarchies.append(V1_ACCOUNTING)  # mounted on its own; beside cpu, the cpu folder has cpuacct.usage
     folders: list[Path] = []
     group = Group(folders, 1)
@@ -172,6 +174,8 @@ def _create_v1(limits: Limits, name: str) -> Group | None:
         _write(pids / "pids.max", str(limits.processes))
         _write(cpu / "cpu.cfs_period_us", str(CPU_PERIOD_US))
         _write(cpu / "cpu.cfs_quota_us", str(int(limits.cpus * CPU_PERIOD_US)))
+        if counted:
+            group.cpu_usage = folders[-1] / "cpuacct.usage"
     except OSError:
         group.close()
         raise
