@@ -16,6 +16,11 @@ process of the uid, and the worker uids are reused from one sandbox to the next 
 namespace nothing separates them), so a key one sandbox stored (the hidden checks' inputs) would be there for
 the next submission to read. No submission needs a keyring.
 
+System V IPC and POSIX message queues. shmget, semget, msgget, mq_open and the calls that use what they make:
+a System V segment or queue, or a message queue, outlives its processes too, and outside bubblewrap (whose IPC
+namespace is the sandbox's own) the next sandbox of the same uid could open it. multiprocessing and
+shared_memory use POSIX semaphores and shared memory, which are files in /dev/shm, not these.
+
 Every system call made through another ABI than the interpreter's own is denied too: the numbers below are
 those of one table (an x86_64 process can still enter the i386 table, whose socketcall() multiplexes the socket
 calls, or the x32 one, whose numbers carry bit 30).
@@ -80,16 +85,30 @@ class Abi:
     foreign_from: int | None = None  # numbers from here on belong to another ABI on the same architecture
 
 
+# System V shared memory, semaphores and message queues, and POSIX message queues.
+IPC_CALLS = ("shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget", "msgsnd",
+             "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+             "mq_getsetattr")
+
+
+def _numbered(names: tuple[str, ...], numbers: tuple[int, ...]) -> dict[str, int]:
+    return dict(zip(names, numbers, strict=True))
+
+
 ABIS = MappingProxyType({
     "x86_64": Abi(audit_arch=0xC000003E, seccomp=317, socket=41, socketpair=53,
                   denied=MappingProxyType({"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
                                            "pidfd_getfd": 438, "ptrace": 101, "process_vm_writev": 311,
-                                           "add_key": 248, "request_key": 249, "keyctl": 250}),
+                                           "add_key": 248, "request_key": 249, "keyctl": 250,
+                                           **_numbered(IPC_CALLS, (29, 30, 31, 67, 64, 65, 66, 220, 68, 69, 70, 71,
+                                                                   240, 241, 242, 243, 244, 245))}),
                   foreign_from=0x40000000),  # __X32_SYSCALL_BIT
     "aarch64": Abi(audit_arch=0xC00000B7, seccomp=277, socket=198, socketpair=199,
                    denied=MappingProxyType({"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
                                             "pidfd_getfd": 438, "ptrace": 117, "process_vm_writev": 271,
-                                            "add_key": 217, "request_key": 218, "keyctl": 219})),
+                                            "add_key": 217, "request_key": 218, "keyctl": 219,
+                                            **_numbered(IPC_CALLS, (194, 196, 195, 197, 190, 193, 191, 192, 186, 189,
+                                                                    188, 187, 180, 181, 182, 183, 184, 185))})),
 })
 
 
