@@ -39,8 +39,9 @@ DESCRIPTION = """\
 Grade character-level vanilla RNN submissions against the reference.
 
 PATH is one submission (a folder, a zip file, or the path of its rnn.py or notebook), or a class folder
-whose sub-folders and zip files are submissions (two or more of them; --single and --class decide
-otherwise). Each submission runs in a sandbox; its results go to --out as results.json (Gradescope's
+whose sub-folders, zip files and students' flat files (as Canvas and Moodle name them) are submissions
+(two or more students' of them; --single and --class decide otherwise). Each submission runs in a
+sandbox; its results go to --out as results.json (Gradescope's
 format) and report.html, and a summary is printed. For a class, --out also gets grades.csv (raw and
 final scores), canvas.csv and moodle.csv (for the LMS), summary.json, index.html and similarity.html;
 a rerun grades only what changed, and a regrade that changes grades is shown before it is applied.
@@ -104,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--no-similarity", action="store_true", help="skip the similarity report")
     group.add_argument("--canvas-gradebook", type=Path, metavar="CSV", help="a gradebook exported from Canvas: canvas.csv "
                        "then keeps its students and fills the assignment's column")
-    group.add_argument("--canvas-assignment", default=DEFAULT_ASSIGNMENT, metavar="NAME",
-                       help=f"the assignment's column in canvas.csv (default: {DEFAULT_ASSIGNMENT!r})")
+    group.add_argument("--canvas-assignment", metavar="NAME",
+                       help="the assignment's column in canvas.csv (default: the gradebook's only assignment; "
+                       f"without --canvas-gradebook, {DEFAULT_ASSIGNMENT!r})")
     parser.add_argument("--allow-weak-sandbox", action="store_true",
                         help="where no strong sandbox (bubblewrap, or root with an unprivileged uid) works, run "
                         "submissions as plain processes that can read the reference and other students' files; "

@@ -1,19 +1,31 @@
 """Finding the submissions in a class folder, and naming each one.
 
-A class folder holds one entry per student, as an LMS exports them: a sub-folder or a zip file. Each is
-named by its folder name or the zip's stem; the name is also the folder its results go to, so two entries
-that would share a name (alice/ and alice.zip, or Alice.zip and alice.ZIP on a case-insensitive disk) are
-told apart by a suffix, deterministically, and the renamed entry carries a note saying so.
+A class folder holds one entry per student, as an LMS exports them: a sub-folder, a zip file, or the flat
+files an LMS named for one student (Canvas's download: `lastfirst_USERID_ATTACHMENTID_name`, every file of
+every student in one folder; Moodle's without folders), grouped by the LMS's ID (grader.files.lms_names).
+Folders and zips are named by their folder name or the zip's stem, a student's flat files by the student
+(`quistrita_1001`, so a resubmission keeps its results folder); the name is also the folder its results go
+to, so two entries that would share a name (alice/ and alice.zip, or Alice.zip and alice.ZIP on a
+case-insensitive disk) are told apart by a suffix, deterministically, and the renamed entry carries a note
+saying so. Moodle gives a student one folder per submission plugin: the files' folder is the entry, and
+an online text's folder beside it is named in its note.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.files.listing import is_junk, is_zip, printable_name
+from grader.files.lms_names import (
+    MOODLE,
+    StudentFiles,
+    group_by_student,
+    read_upload_name,
+)
 
-FOLDER, ZIP = "folder", "zip"
+FOLDER, ZIP, FILES = "folder", "zip", "files"
 # The class-level outputs sit beside the per-submission folders; no submission may take their names.
 RESERVED_NAMES = frozenset({"grades.csv", "summary.json", "index.html", "canvas.csv", "moodle.csv", "similarity.html",
                             "overrides.yaml", "late-policy.yaml", "students.csv"})
@@ -22,9 +34,15 @@ RESERVED_NAMES = frozenset({"grades.csv", "summary.json", "index.html", "canvas.
 @dataclass(frozen=True)
 class Entry:
     name: str  # the submission's name: also its output folder's name
-    path: Path  # the folder or zip file in the class folder
-    kind: str  # FOLDER or ZIP
+    path: Path  # the folder or zip file in the class folder (FILES: the student's first file)
+    kind: str  # FOLDER, ZIP or FILES
     note: str = ""  # why the name differs from the folder name or zip stem, if it does
+    files: tuple[tuple[str, Path], ...] = ()  # FILES: (the name the student gave it, the file in the class folder)
+
+    @property
+    def sources(self) -> Path | tuple[Path, ...]:
+        """What in the class folder this submission is: its folder or zip file, or the student's flat files."""
+        return tuple(path for _, path in self.files) if self.kind == FILES else self.path
 
 
 @dataclass(frozen=True)
@@ -40,35 +58,59 @@ def discover(folder: Path, exclude: Path | None = None) -> Discovery:
     """
     folder = Path(folder)
     skip = exclude.resolve() if exclude is not None else None
-    found: list[tuple[str, Path, str]] = []
-    ignored = []
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if is_junk(path.name) or (skip is not None and path.resolve() == skip):
-            continue
-        if path.is_dir():
-            found.append((printable_name(path.name), path, FOLDER))
-        elif is_zip(path):
-            found.append((printable_name(path.name[: -len(".zip")]), path, ZIP))
-        else:
-            ignored.append(printable_name(path.name))
-    found.sort(key=lambda item: (item[2] != FOLDER, item[1].name))
+    paths = [p for p in sorted(folder.iterdir(), key=lambda p: p.name)
+             if not is_junk(p.name) and (skip is None or p.resolve() != skip)]
+    found = _folders([p for p in paths if p.is_dir()])
+    groups, others = group_by_student(p for p in paths if not p.is_dir())
+    found += [Entry(printable_name(g.name), g.files[0][1], FILES, _renamed(g), g.files) for g in groups]
+    found += [Entry(printable_name(p.name[: -len(".zip")]), p, ZIP) for p in others if is_zip(p)]
+    ignored = [printable_name(p.name) for p in others if not is_zip(p)]
+    found.sort(key=lambda e: ((FOLDER, FILES, ZIP).index(e.kind), e.path.name))
     return Discovery(_name_uniquely(found), tuple(ignored))
 
 
-def _name_uniquely(found: list[tuple[str, Path, str]]) -> tuple[Entry, ...]:
+def _renamed(student: StudentFiles) -> str:
+    """The note on a student's files put in under another name than the LMS's for the file (its resubmission
+    suffix taken off, or a number added so that two names do not coincide)."""
+    renamed = [f"{printable_name(u.original)} as {printable_name(name)}"
+               for u, (name, _) in zip(student.uploads, student.files) if u.original != name]
+    return f"graded {', '.join(renamed)}" if renamed else ""
+
+
+def _folders(folders: list[Path]) -> list[Entry]:
+    """An entry per folder, but one per Moodle participant: the files' folder, with the others in its note."""
+    by_participant: dict[str, list[Path]] = {}
+    entries = []
+    for path in folders:
+        upload = read_upload_name(path.name, is_file=False)
+        if upload is not None and upload.lms == MOODLE:
+            by_participant.setdefault(upload.student_id, []).append(path)
+        else:
+            entries.append(Entry(printable_name(path.name), path, FOLDER))
+    for paths in by_participant.values():
+        chosen = min(paths, key=lambda p: (read_upload_name(p.name, is_file=False).plugin != "file", p.name))
+        others = [printable_name(p.name) for p in paths if p != chosen]
+        note = f"also downloaded for this student, not graded: {', '.join(others)}" if others else ""
+        entries.append(Entry(printable_name(chosen.name), chosen, FOLDER, note))
+    return entries
+
+
+def _name_uniquely(found: list[Entry]) -> tuple[Entry, ...]:
     # Compared case-insensitively: the output folder may be on a case-insensitive file system.
     reserved = {n.casefold(): "a class-level output" for n in RESERVED_NAMES}
-    wanted = {name.casefold() for name, _, _ in found}
+    wanted = {entry.name.casefold() for entry in found}
     taken = dict(reserved)  # casefolded name -> what holds it, for the note
     entries = []
-    for name, path, kind in found:
-        given, number = name, 2
+    for entry in found:
+        name, given, number = entry.name, entry.name, 2
         # A suffixed name must not take the plain name of another entry either.
         while given.casefold() in taken or (given != name and given.casefold() in wanted):
             given, number = f"{name}-{number}", number + 1
-        note = ""
+        note = entry.note
         if given != name:
-            note = f"{printable_name(path.name)} was graded as {given!r} because {name!r} is already {taken[name.casefold()]}"
-        taken[given.casefold()] = f"the name of {printable_name(path.name)}"
-        entries.append(Entry(given, path, kind, note))
+            renamed = (f"{printable_name(entry.path.name)} was graded as {given!r} because {name!r} is already "
+                       f"{taken[name.casefold()]}")
+            note = "; ".join(filter(None, [renamed, note]))
+        taken[given.casefold()] = f"the name of {printable_name(entry.path.name)}"
+        entries.append(dataclasses.replace(entry, name=given, note=note))
     return tuple(entries)

@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import json
 import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -29,14 +30,15 @@ SPEC_PATTERNS = ("*.yaml", "texts/*.txt")
 CODE_PATTERNS = ("*.py", "*.j2")
 
 
-def content_digest(path: Path) -> str:
-    """The digest of a submission folder (paths and bytes, links by their target) or of a zip file's bytes."""
+def content_digest(path: Path, files: Sequence[tuple[str, Path]] = ()) -> str:
+    """The digest of a submission folder (paths and bytes, links by their target), of a zip file's bytes, or of
+    a student's flat `files` (the student's names for them and their bytes; discover.Entry.files)."""
     digest = hashlib.sha256()
-    if path.is_file():
+    if path.is_file() and not files:
         _add_file(digest, path)
         return digest.hexdigest()
-    for relative, full in submission_files(path):
-        _add_bytes(digest, relative.encode("utf-8", "surrogateescape"))
+    for relative, full in files or submission_files(path):
+        _add_bytes(digest, str(relative).encode("utf-8", "surrogateescape"))
         if os.path.islink(full):
             _add_bytes(digest, b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
         elif os.path.isfile(full):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.batch.discover import ZIP, Entry, discover
+from grader.batch.discover import FILES, ZIP, Entry, discover
 from grader.files.archive import MAX_ARCHIVE_BYTES, BrokenSubmission
 from grader.files.listing import printable_name
 from grader.batch.errors import BatchError, ClassInterrupted
@@ -21,11 +21,12 @@ from grader.batch.progress import ProgressReport
 from grader.batch.regrade import STAGING, change
 from grader.batch.stats import problem_of, row, stopped, summarize
 from grader.batch.store import previous_result, store_result, stored_content, stored_result
-from grader.batch.task import Task, pack_folder
+from grader.batch.task import Task, pack_files, pack_folder
 from grader.batch.workflow import CANVAS, MOODLE, SIMILARITY, ClassWorkflow
 from grader.grading import grade_submission
 from grader.ledger import apply_ledger
 from grader.lms import identity as lms
+from grader.lms.canvas import with_gradebook_names
 from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
 from grader.render.class_overview import render_class_html
 from grader.render.canvas_csv import render_canvas_csv
@@ -159,8 +160,9 @@ class ClassRun:
     def plan(self) -> list[Task]:
         """Each submission's task; the ones whose stored result stands are kept now, the rest returned."""
         settings, workflow = self.settings, self.settings.workflow
-        students = lms.identify(((e.name, e.path.name) for e in self.found.entries), mapping=workflow.mapping,
-                                gradescope=workflow.gradescope)
+        students = with_gradebook_names(lms.identify(((e.name, e.path.name) for e in self.found.entries),
+                                                     mapping=workflow.mapping, gradescope=workflow.gradescope),
+                                        workflow.canvas_gradebook)
         tasks = []
         for entry in self.found.entries:
             student = students[entry.name]
@@ -346,7 +348,7 @@ def _similarity(out_dir: Path, entries: dict[str, Entry], workflow: ClassWorkflo
     from grader.similarity.detect import SimilarityUnavailable
 
     try:
-        found = class_similarity({n: e.path for n, e in entries.items()}, known=workflow.known, template=workflow.template)
+        found = class_similarity({n: e.sources for n, e in entries.items()}, known=workflow.known, template=workflow.template)
     except SimilarityUnavailable as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - the grades are written already; an optional report must not undo that
@@ -388,9 +390,10 @@ def _task(entry: Entry, assignment: Assignment, limits: Limits, ship: bool,
           policy: Policy) -> tuple[Task, str | None]:
     """The task for `entry` and its content digest (None if it could not be read: it is graded every
     time)."""
-    base = Task(entry.name, entry.kind, str(entry.path), assignment=assignment, limits=limits, policy=policy.value)
+    base = Task(entry.name, entry.kind, str(entry.path), assignment=assignment, limits=limits, policy=policy.value,
+                files=tuple((name, str(path)) for name, path in entry.files))
     try:
-        content = content_digest(entry.path)
+        content = content_digest(entry.path, entry.files)
     except Refused as exc:  # beyond a submission's bounds: the sandbox would refuse it in the same words
         return Task(**{**vars(base), "refused": str(exc)}), None
     except OSError as exc:
@@ -403,6 +406,8 @@ def _task(entry: Entry, assignment: Assignment, limits: Limits, ship: bool,
             if entry.path.stat().st_size > MAX_ARCHIVE_BYTES:
                 raise BrokenSubmission(f"the zip file is more than the {MAX_ARCHIVE_BYTES // 1024**2} MiB allowed")
             payload = entry.path.read_bytes()
+        elif entry.kind == FILES:
+            payload = pack_files(entry.files)
         else:
             payload = pack_folder(entry.path)
     except (BrokenSubmission, Refused) as exc:

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.batch.discover import ZIP
+from grader.batch.discover import FILES, ZIP
 from grader.files.archive import BrokenSubmission, unpack
+from grader.files.flat import stage
 from grader.files.listing import submission_files
 from grader.intake import NotGradable
 from grader.results import SubmissionResult
@@ -29,11 +30,13 @@ from grader.sandbox import Limits, Policy
 from grader.sandbox.scratch import shown
 from grader.scoring import not_graded
 
+
 @dataclass(frozen=True)
 class Task:
     name: str
-    kind: str  # discover.FOLDER or discover.ZIP
+    kind: str  # discover.FOLDER, ZIP or FILES
     path: str  # the folder or zip file, as the submitting machine sees it
+    files: tuple[tuple[str, str], ...] = ()  # FILES: (the student's name for it, the file as that machine sees it)
     payload: bytes | None = None  # the submission as zip bytes, for workers that cannot read `path`
     refused: str = ""  # why it cannot be graded, found before it was sent (e.g. it could not be read)
     assignment: Assignment | None = None  # loaded once by the class run; travels with the task to any worker
@@ -78,14 +81,27 @@ def pack_folder(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
+def pack_files(files) -> bytes:
+    """A student's flat files (discover.Entry.files) as zip bytes of the folder they make (flat.stage)."""
+    with tempfile.TemporaryDirectory(prefix="rnn-grader-pack-") as scratch:
+        folder = Path(scratch) / "files"
+        folder.mkdir()
+        stage(files, folder)
+        return pack_folder(folder)
+
+
 def _materialize(task: Task, scratch: Path) -> Path:
-    """The submission's folder, unpacking the zip (or payload) into `scratch` if needed; grading finds rnn.py
-    (or the notebook) in it."""
+    """The submission's folder, unpacking the zip (or payload) or putting a student's flat files together in
+    `scratch` if needed; grading finds rnn.py (or the notebook) in it."""
     if task.payload is not None:
         archive = scratch / "submission.zip"
         archive.write_bytes(task.payload)
     elif task.kind == ZIP:
         archive = Path(task.path)
+    elif task.kind == FILES:
+        (scratch / "files").mkdir()
+        stage([(name, Path(path)) for name, path in task.files], scratch / "files")
+        return scratch / "files"
     else:
         return Path(task.path)
     (scratch / "unpacked").mkdir()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader.batch.errors import BatchError
 from grader.ledger import Ledger, load_late_policy, load_overrides
-from grader.lms.canvas import DEFAULT_ASSIGNMENT, CanvasGradebook, read_canvas_gradebook
+from grader.lms.canvas import CanvasGradebook, assignment_column, read_canvas_gradebook
 from grader.lms.identity import read_gradescope_metadata, read_mapping
 from grader.results import StudentIdentity
 from grader.similarity.collect import known_solutions
@@ -33,7 +33,7 @@ class ClassWorkflow:
     known: Mapping[str, str] = field(default_factory=dict)  # the known solutions (--against): name -> code
     template: Path | None = None  # the handed-out template: boilerplate for the similarity report
     canvas_gradebook: CanvasGradebook | None = None
-    canvas_assignment: str = DEFAULT_ASSIGNMENT
+    canvas_assignment: str | None = None  # the column canvas.csv fills; None: the default title (no gradebook)
     sources: tuple[str, ...] = ()  # the files read, for the record
 
 
@@ -48,7 +48,7 @@ def load_workflow(
     against: Path | None = None,
     template: Path | None = None,
     canvas_gradebook: Path | None = None,
-    canvas_assignment: str = DEFAULT_ASSIGNMENT,
+    canvas_assignment: str | None = None,
 ) -> ClassWorkflow:
     """Read and check every file the workflow needs; a GraderError (BatchError, or the file's own) names the file
     and what is wrong."""
@@ -62,6 +62,9 @@ def load_workflow(
             raise BatchError("--against compares with known solutions in the similarity report, which --no-similarity turns off")
         if not similarity_available():
             raise BatchError(f"--against: {INSTALL_HINT}")
+    gradebook = read_canvas_gradebook(canvas_gradebook) if canvas_gradebook else None
+    if gradebook is not None:  # which column, decided before anyone is graded
+        canvas_assignment = assignment_column(gradebook, canvas_assignment)
     return ClassWorkflow(
         mapping=read_mapping(mapping) if mapping else {},
         gradescope=read_gradescope_metadata(folder),
@@ -70,7 +73,7 @@ def load_workflow(
         similarity=similarity,
         known=known_solutions(against) if against is not None else {},
         template=template,
-        canvas_gradebook=read_canvas_gradebook(canvas_gradebook) if canvas_gradebook else None,
+        canvas_gradebook=gradebook,
         canvas_assignment=canvas_assignment,
         sources=tuple(str(p) for p in (mapping, overrides, late_policy, canvas_gradebook) if p),
     )

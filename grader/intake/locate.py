@@ -3,7 +3,9 @@
 Students hand in rnn.py, RNN.py, "rnn (1).py", a notebook, a zip of the folder that holds them, or all of
 these twice. The file graded is the most plausible candidate: the one defining most of the contract's
 functions, then the one named most like rnn.py, then the shallowest. A folder is a class when two or more
-of its entries (sub-folders or zip files) hold a submission; with one, that one is the submission.
+students' submissions are in it: sub-folders or zip files that hold one, or files an LMS named for a
+student (Canvas's flat download, grader.files.lms_names), several files of one student being one; with one,
+that one is the submission.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from grader.errors import GraderError
 from grader.files.listing import is_junk, is_zip
+from grader.files.lms_names import StudentFiles, group_by_student, read_upload_name
 from grader.files.zipsafe import CORRUPT, listable
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
@@ -263,20 +266,38 @@ def read_path(path: Path, functions: tuple[str, ...], force: Reading | None = No
             raise NotFound(f"{path} is a file, so it cannot be a class; --class needs a folder of submissions")
         what = "a zip file" if is_zip(path) else "a notebook" if path.suffix.lower() == ".ipynb" else "a file"
         return PathReading(Reading.SINGLE, f"Grading {path.name} ({what}) as one submission.")
-    entries = entries_holding_submissions(path, functions)
-    own = [c.relative for c in find_candidates_at_top(path, functions)]
+    students = lms_students(path)
+    entries = [e for e in entries_holding_submissions(path, functions) if e.is_dir() or read_upload_name(e.name) is None]
+    own = [c.relative for c in find_candidates_at_top(path, functions) if read_upload_name(c.relative) is None]
     if force is Reading.SINGLE:
         return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission (--single).")
-    if force is Reading.CLASS or len(entries) >= 2:
-        why = "--class" if force is Reading.CLASS and len(entries) < 2 else f"{len(entries)} sub-folders or zip files hold submissions"
+    if force is Reading.CLASS or len(entries) + len(students) >= 2:
+        parts = [f"{len(entries)} sub-folders or zip files hold submissions" if entries else "",
+                 f"{len(students)} students' files named by {students[0].upload.lms.capitalize()}" if students else ""]
+        why = "--class" if force is Reading.CLASS and len(entries) + len(students) < 2 else ", ".join(filter(None, parts))
         notes = tuple(f"{name} at the top of the class folder is not graded: it is in no student's folder "
                       "(use --single to grade the folder as one submission)" for name in own)
         return PathReading(Reading.CLASS, f"Grading {path.name}/ as a class ({why}; --single reads it as one "
                            "submission).", notes)
+    if students and not entries:
+        who = students[0]
+        return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission: the {len(who.files)} file(s) "
+                           f"{who.upload.lms.capitalize()} named for {who.name} (--class reads it as a class).")
     if entries and not own:
         return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission, the one in "
                            f"{entries[0].name} (--class reads it as a class).")
     return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission.")
+
+
+def lms_students(folder: Path) -> list[StudentFiles]:
+    """The students whose files an LMS download put flat at the top of `folder` (at most MAX_ENTRIES looked at)."""
+    files = []
+    for count, path in enumerate(sorted(folder.iterdir(), key=lambda p: p.name)):
+        if count >= MAX_ENTRIES:
+            break
+        if not is_junk(path.name) and path.is_file() and not path.is_symlink():
+            files.append(path)
+    return group_by_student(files)[0]
 
 
 def find_candidates_at_top(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:

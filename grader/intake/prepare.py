@@ -20,14 +20,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.errors import GraderError
 from grader.files.archive import BrokenSubmission, unpack
-from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract
+from grader.files.flat import stage
 from grader.files.listing import is_junk, is_zip
-from grader.intake.locate import MODULE_FILE, Located, NotFound, locate, locate_file
+from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract
+from grader.intake.locate import (
+    MODULE_FILE,
+    Located,
+    NotFound,
+    lms_students,
+    locate,
+    locate_file,
+)
 from grader.intake.notebook import NotebookSource, read_notebook
 from grader.results import SourceKind
 from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
-from grader.errors import GraderError
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
 FRAME = re.compile(r'File "rnn\.py", line (\d+)')
@@ -113,6 +121,8 @@ def _find(path: Path, temp: Path, functions: tuple[str, ...]) -> tuple[Located, 
             unpack(path, temp / "unpacked")
             return locate(temp / "unpacked", functions), path.name[: -len(".zip")]
         if path.is_dir():
+            if (staged := _lms_files(path, temp)) is not None:
+                return locate(staged, functions), path.name
             try:
                 located = locate(path, functions)
             except NotFound:
@@ -126,6 +136,19 @@ def _find(path: Path, temp: Path, functions: tuple[str, ...]) -> tuple[Located, 
     except (NotFound, BrokenSubmission) as exc:
         raise NotGradable(str(exc)) from None
     raise NotGradable(f"no such file or folder: {path}")
+
+
+def _lms_files(folder: Path, temp: Path) -> Path | None:
+    """One student's flat files from an LMS download (Canvas: `quistrita_1001_54336_model.py`), put together
+    in `temp` under the names the student gave them, so that `import model` finds model.py; None when
+    `folder` is not that."""
+    students = lms_students(folder)
+    # Only when every file is that student's: a folder of the student's own may hold one named like Canvas's.
+    if len(students) != 1 or len([p for p in folder.iterdir() if not is_junk(p.name)]) != len(students[0].files):
+        return None
+    (temp / "files").mkdir()
+    stage(students[0].files, temp / "files")
+    return temp / "files"
 
 
 def _prepare_module(prepared: Prepared, data: bytes) -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from grader.files.lms_names import CANVAS
 from grader.ledger.late import POSSIBLE, LatePolicy
 from grader.ledger.overrides import Override
 from grader.results import Adjustment, AdjustmentKind, ClassSubmission
@@ -34,7 +36,10 @@ class LedgerOutcome:
 def student_keys(row: ClassSubmission) -> set[str]:
     """What a ledger entry may call this submission's student by (compared casefolded)."""
     s = row.student
-    return {k.strip().casefold() for k in (row.name, s.student_id, s.sis_id, s.email, s.name) if k.strip()}
+    keys = {k.strip().casefold() for k in (row.name, s.student_id, s.sis_id, s.email, s.name) if k.strip()}
+    # "Quist, Rita" from a gradebook is also Canvas's download name for her, quistrita.
+    squashed = re.sub(r"[\W_]", "", s.name.casefold())
+    return keys | {squashed} if squashed else keys
 
 
 def apply_ledger(rows: Sequence[ClassSubmission], check_max: Mapping[str, float], ledger: Ledger) -> LedgerOutcome:
@@ -71,29 +76,35 @@ def apply_ledger(rows: Sequence[ClassSubmission], check_max: Mapping[str, float]
         adjustments[i].append(Adjustment(AdjustmentKind.OVERRIDE, round(delta, 6), override.reason, override.check, override.by, override.at))
 
     deadlines = {i: ledger.late_policy.deadline for i in range(len(rows))} if ledger.late_policy else {}
+    extended = set()
     for student, deadline in (ledger.late_policy.extensions.items() if ledger.late_policy else ()):
         i = matched(student, f"the extension for {student!r}")
         if i is not None:
             deadlines[i] = deadline
+            extended.add(i)
 
     updated, untimed = [], []
     for i, row in enumerate(rows):
         subtotal = row.score + sum(a.points for a in adjustments[i])
-        days, percent = 0, 0.0
+        days, why = 0, ""
         policy = ledger.late_policy
-        if policy is not None:
-            if not row.student.submitted_at:
-                untimed.append(row.name + (" (marked late by the LMS)" if row.student.late_marked else ""))
-            else:
-                submitted = dt.datetime.fromisoformat(row.student.submitted_at)
-                days = policy.days_late(submitted, deadlines[i])
-                percent = policy.percent(days)
-                if percent > 0:
-                    base = row.max_score if policy.deduct_from == POSSIBLE else subtotal
-                    deduction = min(subtotal, percent / 100 * base)
-                    reason = (f"{days} day{'s' * (days != 1)} late (submitted {row.student.submitted_at}, due "
-                              f"{deadlines[i].isoformat()}): {percent:g}% of the points {policy.deduct_from}")
-                    adjustments[i].append(Adjustment(AdjustmentKind.LATE, -round(deduction, 6), reason))
+        if policy is None:
+            pass
+        elif row.student.submitted_at:
+            days = policy.days_late(dt.datetime.fromisoformat(row.student.submitted_at), deadlines[i])
+            why = f"submitted {row.student.submitted_at}, due {deadlines[i].isoformat()}"
+        elif row.student.late_marked and i not in extended:
+            days = policy.late_marker_days
+            why = (f"marked late by the LMS, no time known: counted as {days} day{'s' * (days != 1)} "
+                   "(late_marker_days)")
+        elif i in extended or CANVAS not in row.student.source:  # Canvas marks what is late; others say nothing
+            untimed.append(row.name + (" (marked late by the LMS, but extended here)" if row.student.late_marked else ""))
+        percent = policy.percent(days) if policy is not None else 0.0
+        if policy is not None and percent > 0:
+            base = row.max_score if policy.deduct_from == POSSIBLE else subtotal
+            deduction = min(subtotal, percent / 100 * base)
+            reason = f"{days} day{'s' * (days != 1)} late ({why}): {percent:g}% of the points {policy.deduct_from}"
+            adjustments[i].append(Adjustment(AdjustmentKind.LATE, -round(deduction, 6), reason))
         final = max(0.0, row.score + sum(a.points for a in adjustments[i]))
         updated.append(dataclasses.replace(row, final_score=round(final, 6), adjustments=tuple(adjustments[i]),
                                            late_days=days, late_percent=percent))

@@ -8,8 +8,14 @@
     extensions:                # per student (ID, SIS ID, e-mail, name or submission name)
       "1001": 2026-03-04T23:59:00+01:00   # a new deadline
       "quistrita": 2                      # or days added to the deadline
+    late_marker_days: 1        # a submission the LMS marked late, with no time known, counts as this many
+                               # days late (default 1, the least a late one is; 0: such a mark costs nothing)
 
-When each submission came in is read from the LMS export (Gradescope's metadata) or the mapping file.
+When each submission came in is read from the LMS export (Gradescope's metadata) or the mapping file. A
+Canvas download says no time, only which submissions Canvas marked late against its own due date (LATE in
+the file names): without a time, a marked one counts as late_marker_days days late and an unmarked one as on
+time, unless the student has an extension here, which Canvas's mark does not know of (then nothing is
+applied, and the warnings say so). A time, when known, always decides.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 from grader.ledger.overrides import LedgerError, checked_time, read_yaml
 
 POSSIBLE, EARNED = "possible", "earned"
-FIELDS = ("deadline", "grace_minutes", "percent_per_day", "cap_percent", "deduct_from", "extensions")
+FIELDS = ("deadline", "grace_minutes", "percent_per_day", "cap_percent", "deduct_from", "extensions", "late_marker_days")
 DAY = dt.timedelta(days=1)
 
 
@@ -35,6 +41,7 @@ class LatePolicy:
     cap_percent: float = 100.0
     deduct_from: str = POSSIBLE
     extensions: Mapping[str, dt.datetime] = field(default_factory=dict)  # student key -> their deadline
+    late_marker_days: int = 1  # days late of a submission the LMS marked late whose time is not known
 
     def days_late(self, submitted: dt.datetime, deadline: dt.datetime) -> int:
         """Started days after deadline + grace (0 when on time)."""
@@ -61,6 +68,9 @@ def load_late_policy(path: Path) -> LatePolicy:
         numbers[name] = float(value)
     if numbers["cap_percent"] > 100:
         raise LedgerError(f"{path}: cap_percent is at most 100, not {numbers['cap_percent']:g}")
+    marker_days = data.get("late_marker_days", 1)
+    if isinstance(marker_days, bool) or not isinstance(marker_days, int) or marker_days < 0:
+        raise LedgerError(f"{path}: late_marker_days must be a whole number of days, at least 0, not {marker_days!r}")
     deduct_from = data.get("deduct_from", POSSIBLE)
     if deduct_from not in (POSSIBLE, EARNED):
         raise LedgerError(f"{path}: deduct_from is {POSSIBLE!r} or {EARNED!r}, not {deduct_from!r}")
@@ -78,4 +88,5 @@ def load_late_policy(path: Path) -> LatePolicy:
         cap_percent=numbers["cap_percent"],
         deduct_from=deduct_from,
         extensions=extensions,
+        late_marker_days=marker_days,
     )

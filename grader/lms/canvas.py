@@ -1,22 +1,32 @@
 """What the grader reads from Canvas: an exported gradebook, and the IDs and names Canvas knows a student by.
 
+An export's columns: Student, ID, SIS User ID, SIS Login ID, Section, then one column per assignment
+titled `Name (assignment id)`, then computed ones (Current Score...). The grades go to one assignment's
+column: the export's only one, or the one named (by its title, or with its ID); a column the export lacks
+makes Canvas create a new assignment on import, so it is used only when named (and a warning says so). A
+submission is matched to its student by Canvas user ID, then SIS user ID, then the `lastfirst` name
+Canvas's download file names carry; the export's Student column then names the student in every output.
 grader.render.canvas_csv writes canvas.csv from them.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import GraderError
 from grader.lms.identity import GRADESCOPE, MOODLE
 from grader.results import StudentIdentity
-from grader.errors import GraderError
 
+IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 DEFAULT_ASSIGNMENT = "RNN assignment"
 MAX_EXPORT_BYTES = 64 * 1024 * 1024
+_ASSIGNMENT_ID = re.compile(r"\s*\((\d+)\)\s*$")
 
 
 class CanvasError(GraderError):
@@ -55,6 +65,8 @@ def canvas_ids(student: StudentIdentity) -> tuple[str, str]:
         return "", student.sis_id
     if GRADESCOPE in student.source:
         return "", student.sis_id or student.student_id
+    if student.student_id.lower().startswith("anon_"):  # an anonymous assignment's download: no user ID
+        return "", student.sis_id
     return student.student_id, student.sis_id
 
 
@@ -62,3 +74,79 @@ def lastfirst(student: str) -> str:
     """Canvas's download name for "Quist, Rita": quistrita."""
     last, _, first = student.partition(",")
     return re.sub(r"[^a-z0-9]", "", (last + first).casefold())
+
+
+def assignment_columns(gradebook: CanvasGradebook) -> list[str]:
+    """The export's assignment columns (`Name (id)`), not its identity or computed ones (Current Score...)."""
+    return [c for c in gradebook.header if _ASSIGNMENT_ID.search(c) and c not in IDENTITY_COLUMNS]
+
+
+def assignment_column(gradebook: CanvasGradebook, wanted: str | None) -> str:
+    """The column canvas.csv fills: `wanted` (a title, or the column with its ID), else the export's only
+    assignment. Raises CanvasError when the export has several (or none) and none was named."""
+    columns = assignment_columns(gradebook)
+    if wanted is None:
+        if len(columns) == 1:
+            return columns[0]
+        listed = "; ".join(repr(c) for c in columns)
+        raise CanvasError(
+            f"the Canvas gradebook has {len(columns)} assignment columns ({listed}); say which one the grades go to "
+            "with --canvas-assignment NAME" if columns else
+            "the Canvas gradebook has no assignment column; export it after creating the assignment in Canvas, or "
+            "name a new one with --canvas-assignment NAME (Canvas creates it on import)")
+    exact = [c for c in gradebook.header if c == wanted]
+    named = [c for c in columns if _ASSIGNMENT_ID.sub("", c) == wanted]
+    if exact or len(named) == 1:
+        return (exact or named)[0]
+    if len(named) > 1:
+        raise CanvasError(f"the Canvas gradebook has {len(named)} assignments named {wanted!r}; give the column with "
+                          f"its ID, e.g. {named[0]!r}")
+    return wanted
+
+
+def with_gradebook_names(students: Mapping[str, StudentIdentity], gradebook: CanvasGradebook | None) -> dict[str, StudentIdentity]:
+    """`students` (entry name -> identity), each one the gradebook matches named as the gradebook names them
+    ("Anderson, Alice" rather than the download's "andersonalice")."""
+    named = dict(students)
+    if gradebook is None:
+        return named
+    entries = list(named.items())
+    for row, index in match_students(gradebook, entries, []).items():
+        name, who = entries[index]
+        if display := gradebook.students[row].get("Student", "").strip():
+            named[name] = dataclasses.replace(who, name=display)
+    return named
+
+
+def match_students(gradebook: CanvasGradebook, submissions: list[tuple[str, StudentIdentity]],
+                   warnings: list[str]) -> dict[int, int]:
+    """export row index -> the index in `submissions` (entry name, identity) of that student's; what matches
+    no one, or several, is a warning."""
+    by: dict[str, dict[str, list[int]]] = {"ID": {}, "SIS User ID": {}, "lastfirst": {}}
+    for i, student in enumerate(gradebook.students):
+        for column in ("ID", "SIS User ID"):
+            if student.get(column, "").strip():
+                by[column].setdefault(student[column].strip(), []).append(i)
+        by["lastfirst"].setdefault(lastfirst(student.get("Student", "")), []).append(i)
+    matches: dict[int, int | None] = {}
+    for index, (entry, student) in enumerate(submissions):
+        name = student.name or entry
+        canvas_id, sis_id = canvas_ids(student)
+        candidates = (
+            (canvas_id and by["ID"].get(canvas_id))
+            or (sis_id and by["SIS User ID"].get(sis_id))
+            or by["lastfirst"].get(lastfirst(name) if "," in name else re.sub(r"[^a-z0-9]", "", name.casefold()))
+        )
+        if not candidates:
+            warnings.append(f"{entry}: no student of the Canvas gradebook matches; not in canvas.csv")
+        elif len(candidates) > 1:
+            warnings.append(f"{entry}: matches {len(candidates)} students of the Canvas gradebook; not in canvas.csv")
+        elif candidates[0] in matches:
+            other = matches[candidates[0]]
+            if other is not None:
+                warnings.append(f"{entry} and {submissions[other][0]} both belong to the same Canvas student; neither "
+                                "is in canvas.csv")
+            matches[candidates[0]] = None
+        else:
+            matches[candidates[0]] = index
+    return {i: s for i, s in matches.items() if s is not None}

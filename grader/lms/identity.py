@@ -1,9 +1,10 @@
 """Who handed in each submission, read from the names LMS exports give them, or from a mapping file.
 
-- Canvas's "Download submissions": `lastfirst_[late_]USERID_SUBMISSIONID_file` (e.g.
-  `quistrita_late_1001_54321_rnn.zip`); the first number is the Canvas user ID its gradebook import uses.
-- The `Full Name_ID_assignsubmission_file_` folders of Moodle's download (also seen with `Last, First`),
-  where ID is the participant number of Moodle's grading worksheet.
+- Canvas's "Download submissions": `lastfirst_[LATE_]USERID_ATTACHMENTID_file` (e.g.
+  `quistrita_LATE_1001_54321_rnn.py`); the first number is the Canvas user ID its gradebook import uses
+  (grader.files.lms_names reads these names).
+- The `Full Name_ID_assignsubmission_file_` folders (or flat files) of Moodle's download (also seen with
+  `Last, First`), where ID is the participant number of Moodle's grading worksheet.
 - Gradescope's "Export submissions": `submission_NNN` folders described by `submission_metadata.yml`
   beside them (submitters' names, SIDs and e-mails, and when it was submitted).
 - A mapping file (CSV with a `submission` column, the entry's name or file name, and any of `student_id`,
@@ -25,17 +26,17 @@ from pathlib import Path
 
 import yaml
 
+from grader.errors import GraderError
+from grader.files import lms_names
 from grader.results import StudentIdentity
 from grader.timestamps import aware_time
-from grader.errors import GraderError
 
-CANVAS, MOODLE, GRADESCOPE, MAPPING = "canvas", "moodle", "gradescope", "mapping file"
+CANVAS, MOODLE = lms_names.CANVAS, lms_names.MOODLE
+GRADESCOPE, MAPPING = "gradescope", "mapping file"
 GRADESCOPE_METADATA = "submission_metadata.yml"
 MAPPING_COLUMNS = ("student_id", "name", "sis_id", "email", "submitted_at")
 MAX_MAPPING_BYTES = 16 * 1024 * 1024
 
-_CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9-]*?)_(?:(?P<late>late)_)?(?P<id>\d+)_(?P<sub>\d+)(?:_(?P<file>.*))?$", re.I)
-_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_[a-z]+_?$", re.I)
 _GRADESCOPE = re.compile(r"^submission_(?P<id>\d+)$")
 
 
@@ -83,11 +84,11 @@ def _merged(parsed: StudentIdentity, given: StudentIdentity) -> StudentIdentity:
 
 def parse_name(name: str) -> StudentIdentity:
     """The identity an LMS export's entry name carries, or just the name."""
-    if match := _MOODLE.match(name):
-        return StudentIdentity(name=match["name"].strip(), student_id=match["id"], source=MOODLE)
-    if match := _CANVAS.match(name):
-        return StudentIdentity(name=match["name"], student_id=match["id"], source=CANVAS, late_marked=bool(match["late"]))
-    return StudentIdentity(name=name)
+    upload = lms_names.read_upload_name(name, is_file=False)
+    if upload is None:
+        return StudentIdentity(name=name)
+    return StudentIdentity(name=upload.name or upload.student_id, student_id=upload.student_id, source=upload.lms,
+                           late_marked=upload.late)
 
 
 def read_gradescope_metadata(class_folder: Path) -> dict[str, StudentIdentity]:
@@ -154,7 +155,7 @@ def read_mapping(path: Path) -> dict[str, StudentIdentity]:
 
 def _iso(value: object) -> str:
     if isinstance(value, dt.datetime):
-        return value.isoformat() if value.tzinfo else value.replace(tzinfo=dt.timezone.utc).isoformat()
+        return value.isoformat() if value.tzinfo else value.replace(tzinfo=dt.UTC).isoformat()
     if isinstance(value, str) and value.strip():
         # Gradescope: "2026-03-01 12:00:00.123456789 -0800"; Python reads microseconds and "-08:00".
         text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip())

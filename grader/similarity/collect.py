@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from grader.files.listing import is_junk
@@ -17,10 +17,11 @@ class KnownSolutionsError(GraderError):
 
 
 def class_similarity(
-    entries: Mapping[str, Path], *, known: Mapping[str, str] | None = None, template: Path | None = None
+    entries: Mapping[str, Path | Sequence[Path]], *, known: Mapping[str, str] | None = None,
+    template: Path | None = None,
 ) -> SimilarityReport:
-    """The report for the submissions `entries` (name -> folder or zip file), each also against the
-    `known` solutions (name -> code, from known_solutions), without the code of `template`."""
+    """The report for the submissions `entries` (name -> folder, zip file or a student's flat files), each
+    also against the `known` solutions (name -> code, from known_solutions), without the code of `template`."""
     codes, unreadable, skipped = {}, {}, []
     for name, path in entries.items():
         try:

@@ -1,7 +1,8 @@
 """A submission's code as one text, for fingerprinting: its .py files and notebooks' code cells.
 
-A submission may be a folder, a zip file (read in memory, never unpacked) or a single .py or .ipynb file
-(known solutions are often single files). Everything is the student's, so it is read with bounds: a file
+A submission may be a folder, a zip file (read in memory, never unpacked), a single .py or .ipynb file
+(known solutions are often single files) or a student's flat files from an LMS download (grader.files.lms_names:
+their code files and the code in their zip files). Everything is the student's, so it is read with bounds: a file
 whose code is over MAX_CODE_BYTES, or would take the whole past it, is left out (and named), undecodable
 bytes are replaced,
 and notebooks go through the grader's one notebook reader (grader.intake.notebook: its size cap, a JSON
@@ -15,7 +16,7 @@ from __future__ import annotations
 import functools
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -47,12 +48,14 @@ class _Unreadable(Exception):
     """One file cannot be read; the message says why."""
 
 
-def read_code(path: Path) -> Code:
-    """Every code file of `path` in a stable order; UnreadableCode when none can be read."""
-    path = Path(path)
+def read_code(path: Path | Sequence[Path]) -> Code:
+    """Every code file of `path` (or of a student's flat files) in a stable order; UnreadableCode when none
+    can be read."""
     parts, skipped, total = [], [], 0
     try:
-        if path.is_dir():
+        if not isinstance(path, (str, Path)):
+            files = _flat_files(path)
+        elif (path := Path(path)).is_dir():
             files = _folder_files(path)
         elif path.suffix.lower() == ".zip":
             files = _zip_files(path)
@@ -93,6 +96,14 @@ def _folder_files(folder: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
         if (full_path.suffix.lower() in CODE_SUFFIXES and full_path.is_file() and not full_path.is_symlink()
                 and not any(is_junk(part) for part in PurePosixPath(relative).parts)):
             yield relative, functools.partial(_read_bounded, full_path, _limit(relative))
+
+
+def _flat_files(paths: Sequence[Path]) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    for path in sorted(paths, key=lambda p: p.name):
+        if path.suffix.lower() == ".zip":
+            yield from _zip_files(path)
+        elif path.suffix.lower() in CODE_SUFFIXES and path.is_file() and not path.is_symlink():
+            yield path.name, functools.partial(_read_bounded, path, _limit(path.name))
 
 
 def _zip_files(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:

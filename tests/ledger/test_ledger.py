@@ -4,7 +4,13 @@ import datetime as dt
 
 import pytest
 
-from grader.ledger import Ledger, LedgerError, apply_ledger, load_late_policy, load_overrides
+from grader.ledger import (
+    Ledger,
+    LedgerError,
+    apply_ledger,
+    load_late_policy,
+    load_overrides,
+)
 from grader.results import AdjustmentKind, ClassSubmission, StudentIdentity
 
 CHECKS = {"forward: loss": 40.0, "train: smooth loss": 60.0}
@@ -128,3 +134,28 @@ def test_days_late_counts_started_days_after_the_grace(tmp_path):
     assert policy.days_late(due + dt.timedelta(minutes=16), due) == 1
     assert policy.days_late(due + dt.timedelta(days=1, minutes=15), due) == 1
     assert policy.days_late(due + dt.timedelta(days=1, minutes=16), due) == 2
+
+
+def test_a_canvas_late_mark_without_a_time_counts_as_the_policys_days(tmp_path):
+    policy = load_late_policy(write(tmp_path, "l.yaml", POLICY))
+    rows = [
+        submission("quistrita_1002", 40.0, 60.0, name="quistrita", student_id="1002", source="canvas", late_marked=True),
+        submission("andersonalice_1001", 40.0, 60.0, name="andersonalice", student_id="1001", source="canvas"),
+        submission("bob", 40.0, 60.0, name="bob", student_id="1003", source="canvas", late_marked=True),
+        submission("carol", 40.0, 60.0, name="carol"),
+    ]
+    outcome = apply_ledger(rows, CHECKS, Ledger((), policy))
+    rita, alice, bob, carol = outcome.submissions
+    # Marked late by Canvas, no time: one day late by default, 10% of the points possible.
+    assert (rita.final_score, rita.late_days, rita.late_percent) == (90.0, 1, 10.0)
+    assert "marked late by the LMS, no time known: counted as 1 day (late_marker_days)" in rita.adjustments[0].reason
+    assert (alice.final_score, alice.adjustments) == (100.0, ())  # Canvas did not mark it: on time
+    # An extension Canvas does not know of makes its mark meaningless; a folder says nothing at all.
+    assert (bob.final_score, carol.final_score) == (100.0, 100.0)
+    assert outcome.warnings == ("no submission time is known for 2 submission(s), so no late penalty was applied to "
+                                "them (give submitted_at in the mapping file): bob (marked late by the LMS, but "
+                                "extended here), carol",)
+    two_days = load_late_policy(write(tmp_path, "l2.yaml", POLICY + "late_marker_days: 2\n"))
+    assert apply_ledger(rows[:1], CHECKS, Ledger((), two_days)).submissions[0].final_score == 80.0
+    with pytest.raises(LedgerError, match="late_marker_days must be a whole number"):
+        load_late_policy(write(tmp_path, "l3.yaml", POLICY + "late_marker_days: -1\n"))

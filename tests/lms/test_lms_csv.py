@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from grader.lms.canvas import CanvasError, read_canvas_gradebook
+from grader.lms.canvas import CanvasError, assignment_column, read_canvas_gradebook, with_gradebook_names
 from grader.lms.identity import parse_name
 from grader.render.canvas_csv import render_canvas_csv
 from grader.render.moodle_csv import render_moodle_csv
@@ -96,3 +96,54 @@ def test_moodle_csv_is_a_grading_worksheet_keyed_by_participant():
     assert rows[1][:5] == ["Participant 1001", "Rita Quist", "", "85.5", "100"]
     assert "95 / 100" in rows[1][5] and "late: -9.5 (1 day late)" in rows[1][5]
     assert len(rows) == 2 and out.left_out[0].startswith("alice:")
+
+
+ONE_ASSIGNMENT = (
+    "Student,ID,SIS User ID,SIS Login ID,Section,RNN (4411),Current Score,Final Score\r\n"
+    "    Points Possible,,,,,100.00,(read only),(read only)\r\n"
+    '"Anderson, Alice",1001,u1alice,alice@kth.se,DD2424 VT26,,,\r\n'
+    '"Quist, Rita",1002,u1rita,rita@kth.se,DD2424 VT26,,,\r\n'
+)
+
+
+def test_a_gradebook_with_one_assignment_is_filled_without_naming_it(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text(ONE_ASSIGNMENT)
+    gradebook = read_canvas_gradebook(export)
+    graded = result(row("andersonalice_1001", 90.0, 90.0, parse_name("andersonalice_1001_54321_rnn.py")))
+    out = render_canvas_csv(graded, gradebook=gradebook)
+    rows = parsed(out.text)
+    assert rows[0][-1] == "RNN (4411)" and {r[1]: r[-1] for r in rows[2:]} == {"1001": "90", "1002": ""}
+    assert out.left_out == ()
+
+
+def test_a_gradebook_with_several_assignments_stops_the_run_and_lists_them(tmp_path, capsys):
+    from grader import cli
+
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT)
+    with pytest.raises(CanvasError, match=r"2 assignment columns \('Assignment 3 \(4410\)'; 'Assignment 4 \(4411\)'\)"):
+        assignment_column(read_canvas_gradebook(export), None)
+    class_dir, out = tmp_path / "class", tmp_path / "out"
+    for name in ("alice", "bob"):
+        (class_dir / name).mkdir(parents=True)
+        (class_dir / name / "rnn.py").write_text("x = 1\n")
+    assert cli.main([str(class_dir), "--out", str(out), "--canvas-gradebook", str(export), "--no-similarity"]) == 2
+    printed = " ".join("".join(capsys.readouterr()).split())
+    assert "'Assignment 3 (4410)'; 'Assignment 4 (4411)'" in printed and "--canvas-assignment" in printed
+    assert not (out / "alice").exists()  # stopped before grading anyone
+    # Named, it is used; a name the export lacks is a new Canvas assignment, and the warning says so.
+    assert assignment_column(read_canvas_gradebook(export), "Assignment 3") == "Assignment 3 (4410)"
+    new = render_canvas_csv(result(), assignment="RNN", gradebook=read_canvas_gradebook(export))
+    assert "Canvas creates a new assignment" in new.left_out[0]
+
+
+def test_the_gradebooks_names_replace_the_download_names(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text(ONE_ASSIGNMENT)
+    students = {"andersonalice_1001": parse_name("andersonalice_1001_54321_rnn.py"),
+                "quistrita": StudentIdentity(name="quistrita"), "stranger": StudentIdentity(name="stranger")}
+    named = with_gradebook_names(students, read_canvas_gradebook(export))
+    assert {k: v.name for k, v in named.items()} == {"andersonalice_1001": "Anderson, Alice", "quistrita": "Quist, Rita",
+                                                     "stranger": "stranger"}
+    assert named["andersonalice_1001"].student_id == "1001"

@@ -1,0 +1,133 @@
+"""The files of an LMS download, read as the LMS names them: whose each one is, and what the student called it.
+
+Canvas's "Download Submissions" puts every file of every student flat in one folder, each named
+`lastfirst[_LATE]_USERID_ATTACHMENTID_original` (Canvas's ContentZipper: the sortable name squashed to its
+word characters and lower-cased, "late" or "LATE" when Canvas marked the submission late, the Canvas user
+ID, the file's own attachment ID, then the name the student gave it). A multi-file upload is several such
+files with one user ID and different attachment IDs; an anonymous assignment has `anon_XXXXX` for name and
+ID; a text entry is `lastfirst_USERID_text.html`. A file uploaded again under a name the student already
+used in Canvas gets a suffix before its extension: rnn.py, then rnn-1.py.
+
+Moodle's "Download all submissions" gives one folder per student and plugin,
+`Full Name_PARTICIPANT_assignsubmission_file_` (also `Participant_N_...` under blind marking, a group's
+name before the full name, and no trailing underscore since Moodle 4.2), or, with "download submissions in
+folders" off, flat files `Full Name_PARTICIPANT_assignsubmission_file_original`.
+
+Everything here reads names only (bounded: a file name is at most 255 bytes) and never a file's bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+CANVAS, MOODLE = "canvas", "moodle"
+
+# \w is Unicode's word characters, as Ruby's [[:word:]] that Canvas keeps: "Öberg, Åsa" is "öbergåsa".
+_CANVAS = re.compile(
+    r"^(?:(?P<name>\w+?)_)??(?:(?P<late>late)_)?(?P<id>\d+|anon_[0-9a-z]+)"
+    r"(?:_(?P<attachment>\d+)_(?P<file>.+)|_(?P<entry>text|link)\.html|_(?P<rest>\d+))$",
+    re.IGNORECASE,
+)
+_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<file>.*))?$",
+                     re.IGNORECASE)
+# Canvas's suffix for a name already used: -1 to -7, then a random UUID.
+_RESUBMITTED = re.compile(r"^(?P<stem>.+)-(?:[1-9]|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+CODE_SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class UploadName:
+    """What an LMS download's file or folder name says."""
+
+    lms: str  # CANVAS or MOODLE
+    name: str  # Canvas's lastfirst or Moodle's full name; "" when anonymous
+    student_id: str  # the Canvas user ID (or anon_XXXXX), or the Moodle participant number
+    late: bool = False  # Canvas marked the submission late
+    original: str = ""  # the file's name as the student uploaded it ("" for a folder)
+    plugin: str = ""  # Moodle's submission plugin: file, onlinetext, ...
+
+    @property
+    def student(self) -> str:
+        """The submission's name in a class: the student's, whatever they uploaded and whenever."""
+        return "_".join(filter(None, (self.name, self.student_id)))
+
+
+def read_upload_name(name: str, *, is_file: bool = True) -> UploadName | None:
+    """The LMS's reading of a name in its download, or None if no LMS names things so."""
+    name = unicodedata.normalize("NFC", name)  # macOS's unzip may hand over decomposed letters
+    if match := _MOODLE.match(name):
+        original = match["file"] or ""
+        if is_file and not original:
+            return None
+        return UploadName(MOODLE, match["name"].strip(), match["id"], original=original if is_file else "",
+                          plugin=match["plugin"].lower())
+    if match := _CANVAS.match(name):
+        student, late, student_id = match["name"] or "", bool(match["late"]), match["id"]
+        if not student and not late and not student_id.lower().startswith("anon_"):
+            return None  # Canvas always names the student, unless the assignment is anonymous
+        if match["rest"] is not None and is_file:
+            return None  # lastfirst_ID_ATTACHMENT with no file name: a folder's name, not a file's
+        original = match["file"] or (f"{match['entry']}.html" if match["entry"] else "")
+        return UploadName(CANVAS, student.lower(), student_id, late, original if is_file else "")
+    return None
+
+
+@dataclass(frozen=True)
+class StudentFiles:
+    """One student's flat files in an LMS download: one submission."""
+
+    uploads: tuple[UploadName, ...]  # what each file's name says (of the student, every file says the same)
+    files: tuple[tuple[str, Path], ...]  # (the name the student gave it, the file in the download)
+
+    @property
+    def upload(self) -> UploadName:
+        return self.uploads[0]
+
+    @property
+    def name(self) -> str:
+        return self.upload.student
+
+
+def group_by_student(paths: Iterable[Path]) -> tuple[list[StudentFiles], list[Path]]:
+    """The files among `paths` that an LMS named for a student, one group per student (by the LMS's ID, so a
+    renamed student or a resubmission stays one), and the files no LMS named."""
+    by_student: dict[tuple[str, str], list[tuple[UploadName, Path]]] = {}
+    others = []
+    for path in sorted(paths, key=lambda p: p.name):
+        upload = read_upload_name(path.name)
+        if upload is None:
+            others.append(path)
+        else:
+            by_student.setdefault((upload.lms, upload.student_id.lower()), []).append((upload, path))
+    groups = []
+    for files in by_student.values():
+        names = original_names([u.original for u, _ in files])
+        groups.append(StudentFiles(tuple(u for u, _ in files), tuple(zip(names, (p for _, p in files)))))
+    return sorted(groups, key=lambda g: g.name), others
+
+
+def original_names(uploaded: list[str]) -> list[str]:
+    """The names a student's files had when the student uploaded them: Canvas's resubmission suffix taken
+    off a code file (rnn-1.py is rnn.py: `import model` must find model-1.py, and a module name holds no
+    "-") when no other file has that name; names that still coincide keep a number, so no file hides another."""
+    wanted = []
+    for name in uploaded:
+        path = PurePosixPath(name)
+        match = _RESUBMITTED.match(path.stem) if path.suffix.lower() in CODE_SUFFIXES else None
+        wanted.append(match["stem"] + path.suffix if match else name)
+    taken: set[str] = set()
+    names = []
+    for given, name in zip(uploaded, wanted):
+        if name.casefold() in taken or (name != given and any(name.casefold() == u.casefold() for u in uploaded)):
+            name = given
+        number = 2
+        while name.casefold() in taken:
+            path = PurePosixPath(given)
+            name, number = f"{path.stem} ({number}){path.suffix}", number + 1
+        taken.add(name.casefold())
+        names.append(name)
+    return names

@@ -1,0 +1,227 @@
+"""Canvas and Moodle downloads as they really come: every student a row and an LMS cell, each student's files
+put together under the names the student gave them, whatever the LMS did to those names."""
+
+import csv
+import dataclasses
+import io
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import load_assignment
+from grader.batch import grade_class
+from grader.batch.workflow import ClassWorkflow
+from grader.files.lms_names import read_upload_name
+from grader.intake import Reading, prepare
+from grader.intake.locate import read_path
+from grader.results import CheckResult, SubmissionResult
+
+from .fakes import CHECKS
+from .lms_downloads import (
+    CanvasStudent,
+    canvas_download,
+    canvas_file_name,
+    moodle_folder_name,
+    notebook,
+    zip_of,
+)
+
+ASSIGNMENT = load_assignment()
+FUNCTIONS = tuple(ASSIGNMENT.functions)
+
+
+def listing_grade(path, assignment, **options) -> SubmissionResult:
+    """Intake as the grader runs it (the submission prepared for the sandbox), the sandbox left out: the first
+    check's feedback lists the prepared folder, the graded file and intake's notes."""
+    with prepare(path, tuple(assignment.functions)) as prepared:
+        listing = sorted(p.relative_to(prepared.folder).as_posix() for p in prepared.folder.rglob("*") if p.is_file())
+        feedback = f"{prepared.graded_file} | {' '.join(listing)} | {' / '.join(prepared.notes)}"
+    checks = (CheckResult(CHECKS[0][0], CHECKS[0][1], CHECKS[0][2], CHECKS[0][2], "visible", feedback=feedback),
+              CheckResult(CHECKS[1][0], CHECKS[1][1], CHECKS[1][2], CHECKS[1][2], "visible"))
+    return SubmissionResult(name=Path(path).name, checks=checks, score=10.0, max_score=10.0, isolation_tier="fake",
+                            isolation_description="not run", execution_time=0.1, grader_version="test", spec_digest="test")
+
+
+RNN = "def init_params(m, K, sigma, rng):\n    return {}\n"
+STUDENTS = [
+    CanvasStudent("Anderson, Alice", 1001, {"rnn.py": RNN}),
+    # A multi-file upload: each file prefixed on its own, with its own attachment ID.
+    CanvasStudent("Park, Peter", 1016, {"rnn.py": "import model\n" + RNN, "model.py": "X = 1\n", "report.pdf": b"%PDF"}),
+    # Uploaded again under names Canvas had seen: rnn-1.py, model-1.py; and marked late.
+    CanvasStudent("Quist, Rita", 1002, {"rnn-1.py": "from model import X\n" + RNN, "model-1.py": "X = 2\n"}, late=True),
+    CanvasStudent("Öberg, Åsa", 1003, {"RNN assignment.ipynb": notebook(RNN)}),
+    CanvasStudent("Smith, Bob", 1004, {"rnn.zip": zip_of({"bob/rnn.py": RNN, "bob/model.py": "X = 3\n"})}),
+    CanvasStudent("Lind, Carl", 1005, {"rnn.py": "def init_params(m, K, sigma, rng)\n    return {}\n"}),
+    CanvasStudent("", 0, {"rnn.py": RNN}, anonymous_id="Xy12z"),
+]
+
+
+def _feedback(out, name) -> tuple[str, str, str]:
+    from grader.batch.store import previous_result
+
+    return tuple(previous_result(out, name).checks[0].feedback.split(" | "))
+
+
+def test_canvas_names_are_read_as_canvas_writes_them():
+    name = canvas_file_name("Quist, Rita", 1002, 54400, "rnn-1.py", late=True)
+    assert name == "quistrita_LATE_1002_54400_rnn-1.py"
+    upload = read_upload_name(name)
+    assert (upload.name, upload.student_id, upload.late, upload.original) == ("quistrita", "1002", True, "rnn-1.py")
+    assert read_upload_name(canvas_file_name("Öberg, Åsa", 7, 8, "a: b?.py")).original == "a_ b_.py"
+    assert read_upload_name(canvas_file_name("Öberg, Åsa", 7, 8, "x.py")).name == "öbergåsa"
+    anonymous = read_upload_name(canvas_file_name("", 0, 9, "rnn.py", anonymous_id="Xy12z", late=True))
+    assert (anonymous.name, anonymous.student_id, anonymous.late) == ("", "anon_Xy12z", True)
+    old_style = read_upload_name("quistrita_late_1002_54400_rnn.py")  # Canvas before 2019 lower-cased "late" too
+    assert (old_style.student_id, old_style.late) == ("1002", True)
+    assert read_upload_name("lindcarl_1005_text.html").original == "text.html"  # a text entry
+    for other in ("rnn.py", "notes_2024.txt", "hw_3.py", "Rita Quist_77_assignsubmission_file_"):
+        assert read_upload_name(other) is None
+
+
+def test_a_flat_canvas_download_is_a_class_of_one_row_per_student(tmp_path):
+    folder, out = tmp_path / "download", tmp_path / "out"
+    canvas_download(folder, STUDENTS)
+    (folder / "grading notes.txt").write_text("the TA's own file")
+    reading = read_path(folder, FUNCTIONS)
+    assert reading.reading is Reading.CLASS and "7 students' files named by Canvas" in reading.summary
+    assert reading.notes == ()  # no advice to grade it as one submission
+    result = grade_class(folder, out, ASSIGNMENT, jobs=2, grade=listing_grade, progress=False,
+                         workflow=ClassWorkflow(similarity=False))
+    rows = {s.name: s for s in result.submissions}
+    assert sorted(rows) == ["andersonalice_1001", "anon_Xy12z", "lindcarl_1005", "parkpeter_1016", "quistrita_1002",
+                            "smithbob_1004", "öbergåsa_1003"]
+    assert result.ignored == ("grading notes.txt",)
+    assert _feedback(out, "parkpeter_1016")[:2] == ("rnn.py", "model.py report.pdf rnn.py")
+    graded, listing, notes = _feedback(out, "quistrita_1002")
+    assert (graded, listing) == ("rnn.py", "model.py rnn.py") and "name your file" not in notes
+    assert rows["quistrita_1002"].note == "graded rnn-1.py as rnn.py, model-1.py as model.py"
+    assert _feedback(out, "öbergåsa_1003")[0] == "RNN assignment.ipynb"
+    assert _feedback(out, "smithbob_1004")[:2] == ("bob/rnn.py", "model.py rnn.py")  # bob/ holds it
+    assert rows["quistrita_1002"].student.late_marked and not rows["andersonalice_1001"].student.late_marked
+    canvas = list(csv.DictReader(io.StringIO((out / "canvas.csv").read_text(), newline="")))
+    cells = {r["ID"]: r["RNN assignment"] for r in canvas[1:]}
+    assert cells == {"1001": "10", "1016": "10", "1002": "10", "1003": "10", "1004": "10", "1005": "10"}
+    assert any("anon_Xy12z: no Canvas ID" in w for w in result.warnings)  # anonymous: Canvas matches no one
+
+
+def test_a_rerun_after_a_resubmission_regrades_only_that_student_in_the_same_folder(tmp_path):
+    folder, out = tmp_path / "download", tmp_path / "out"
+    canvas_download(folder, STUDENTS[:2])
+    options = {"jobs": 2, "grade": listing_grade, "progress": False, "workflow": ClassWorkflow(similarity=False)}
+    grade_class(folder, out, ASSIGNMENT, **options)
+    for path in folder.glob("andersonalice_*"):
+        path.unlink()
+    canvas_download(folder, [CanvasStudent("Anderson, Alice", 1001, {"rnn-1.py": RNN + "# again\n"}, late=True)])
+    again = grade_class(folder, out, ASSIGNMENT, **options)
+    assert [(s.name, s.reused) for s in again.submissions] == [("andersonalice_1001", False), ("parkpeter_1016", True)]
+
+
+def test_a_students_flat_files_travel_to_a_cluster_worker_as_the_folder_they_make(tmp_path):
+    from grader.batch.discover import FILES, discover
+    from grader.batch.task import Task, _materialize, pack_files
+
+    canvas_download(tmp_path / "download", [STUDENTS[1], STUDENTS[4]])
+    peter, bob = discover(tmp_path / "download").entries
+    for entry, expected in ((peter, ["model.py", "report.pdf", "rnn.py"]), (bob, ["bob"])):
+        assert entry.kind == FILES
+        scratch = tmp_path / entry.name
+        scratch.mkdir()
+        folder = _materialize(Task(entry.name, FILES, str(entry.path), payload=pack_files(entry.files)), scratch)
+        assert sorted(p.name for p in folder.iterdir()) == expected
+
+
+def test_one_students_flat_files_are_one_submission_with_canvas_names_taken_off(tmp_path):
+    folder = tmp_path / "peter"
+    canvas_download(folder, [STUDENTS[1]])
+    reading = read_path(folder, FUNCTIONS)
+    assert reading.reading is Reading.SINGLE and "named for parkpeter" in reading.summary
+    with prepare(folder, FUNCTIONS) as prepared:
+        assert prepared.graded_file == "rnn.py" and prepared.name == "peter"
+        assert sorted(p.name for p in prepared.folder.iterdir()) == ["model.py", "report.pdf", "rnn.py"]
+        assert not prepared.notes
+
+
+def test_two_students_flat_files_are_never_one_submission(tmp_path):
+    folder = tmp_path / "two"
+    canvas_download(folder, [STUDENTS[0], dataclasses.replace(STUDENTS[0], sortable_name="Berg, Bo", user_id=1009)])
+    assert read_path(folder, FUNCTIONS).reading is Reading.CLASS
+
+
+@pytest.mark.parametrize("moodle4", [False, True])
+def test_a_moodle_download_gives_each_participant_one_row_and_a_worksheet_line(tmp_path, moodle4):
+    folder, out = tmp_path / "download", tmp_path / "out"
+    for full_name, participant in (("Rita Quist", 1001), ("Group A-Bo Ek", 1002), ("Participant", 1003)):
+        files = folder / moodle_folder_name(full_name, participant, moodle4=moodle4)
+        files.mkdir(parents=True)
+        (files / "rnn.py").write_text(RNN)
+    text = folder / moodle_folder_name("Rita Quist", 1001, "onlinetext", moodle4=moodle4)
+    text.mkdir()
+    (text / "onlinetext.html").write_text("<p>see my files</p>")
+    # With "download submissions in folders" off: flat files, prefixed.
+    (folder / "Åsa Öberg_1004_assignsubmission_file_rnn.py").write_text("import helpers\n" + RNN)
+    (folder / "Åsa Öberg_1004_assignsubmission_file_helpers.py").write_text("X = 1\n")
+    (folder / "Åsa Öberg_1004_assignsubmission_onlinetext_onlinetext.html").write_text("<p>hi</p>")
+    result = grade_class(folder, out, ASSIGNMENT, jobs=2, grade=listing_grade, progress=False,
+                         workflow=ClassWorkflow(similarity=False))
+    rows = {s.name: s for s in result.submissions}
+    assert len(rows) == 4
+    rita = rows[moodle_folder_name("Rita Quist", 1001, moodle4=moodle4)]
+    assert "not graded: " + text.name in rita.note
+    assert _feedback(out, "Åsa Öberg_1004")[:2] == ("rnn.py", "helpers.py onlinetext.html rnn.py")
+    worksheet = list(csv.DictReader(io.StringIO((out / "moodle.csv").read_text(), newline="")))
+    assert {r["Identifier"]: r["Full name"] for r in worksheet} == {
+        "Participant 1001": "Rita Quist", "Participant 1002": "Group A-Bo Ek", "Participant 1003": "Participant",
+        "Participant 1004": "Åsa Öberg"}
+
+
+SUBMISSIONS = Path(__file__).resolve().parents[2] / "submissions"
+SOFTMAX = "def softmax(o):\n    e = np.exp(o - np.max(o))\n    return e / np.sum(e)\n"
+
+
+@pytest.mark.slow
+def test_a_canvas_download_is_graded_for_real_as_the_readme_says(tmp_path, capsys):
+    """`python -m grader download/ --out out` on Canvas's own names: a helper module imported by its own name
+    (also after a resubmission renamed it), a notebook, a zip, a syntax error, a late mark."""
+    from grader import cli
+
+    alice = (SUBMISSIONS / "alice" / "rnn.py").read_text()
+    assert SOFTMAX in alice
+    split = alice.replace(SOFTMAX, "")
+    folder, out = tmp_path / "download", tmp_path / "out"
+    canvas_download(folder, [
+        CanvasStudent("Park, Peter", 1016, {"rnn.py": "from model import softmax\n" + split,
+                                            "model.py": "import numpy as np\n\n\n" + SOFTMAX}),
+        CanvasStudent("Quist, Rita", 1002, {"rnn-1.py": "from helpers import softmax\n" + split,
+                                            "helpers-1.py": "import numpy as np\n\n\n" + SOFTMAX}, late=True),
+        CanvasStudent("Öberg, Åsa", 1003, {"RNN assignment.ipynb": notebook(alice, "print(train)")}),
+        CanvasStudent("Smith, Bob", 1004, {"rnn.zip": zip_of({"bob/rnn.py": alice})}),
+        CanvasStudent("Lind, Carl", 1005, {"rnn.py": alice.replace("def forward(params, X, Y, h0):",
+                                                                     "def forward(params, X, Y, h0)")}),
+    ])
+    out.mkdir()
+    (out / "late-policy.yaml").write_text("deadline: 2026-03-01T23:59:00+01:00\npercent_per_day: 10\n")
+    assert cli.main([str(folder), "--out", str(out), "--jobs", "2", "--no-similarity"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "as a class (5 students' files named by Canvas" in printed
+    grades = {r["name"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text(), newline=""))}
+    full = grades["parkpeter_1016"]["max_score"]
+    for name in ("parkpeter_1016", "quistrita_1002", "öbergåsa_1003", "smithbob_1004"):
+        assert grades[name]["raw_score"] == full, (name, grades[name]["problem"])
+    assert grades["quistrita_1002"]["late_days"] == "1" and float(grades["quistrita_1002"]["final_score"]) == 0.9 * float(full)
+    carl = grades["lindcarl_1005"]
+    assert carl["raw_score"] == "0" and "syntax error" in carl["problem"].lower()
+    canvas = {r["ID"]: r["RNN assignment"] for r in csv.DictReader(io.StringIO((out / "canvas.csv").read_text(), newline=""))}
+    assert canvas["1005"] == "0" and canvas["1016"] == full and set(canvas) >= {"1002", "1003", "1004", "1005", "1016"}
+    report = (out / "quistrita_1002" / "report.html").read_text()
+    assert "name your file" not in report and "quistrita_LATE" not in report
+
+
+def test_the_similarity_report_reads_a_students_flat_files_and_zips(tmp_path):
+    from grader.batch.discover import discover
+    from grader.similarity.sources import read_code
+
+    canvas_download(tmp_path / "download", [STUDENTS[1], STUDENTS[4]])
+    peter, bob = discover(tmp_path / "download").entries
+    peters = read_code(peter.sources).text
+    assert "import model" in peters and "X = 1" in peters and "%PDF" not in peters
+    assert "# file: bob/model.py" in read_code(bob.sources).text
