@@ -5,7 +5,9 @@ from __future__ import annotations
 import fcntl
 import os
 import pwd
+import shutil
 import signal
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -55,13 +57,48 @@ class UidLease:
             self.uid = self.gid = uid
             self._fd = fd
             kill_uid(uid)  # leftovers of a grader that crashed while holding this uid
+            remove_files_of_uid(uid)
             return
         raise RuntimeError(f"no free sandbox uid in {uids.start}-{uids.stop - 1} ({UIDS_ENV})")
 
     def release(self) -> None:
+        """Free the uid, once its processes are gone, with nothing it wrote where every user may write."""
         if self._fd is not None:
+            remove_files_of_uid(self.uid)
             os.close(self._fd)
             self._fd = None
+
+
+# Folders every user may write to (with the world-writable folders inside them): in the unprivileged-user tier
+# a worker may leave files there, for the next sandbox of the same uid to read, on the host's disk.
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+MAX_SHARED_ENTRIES = 100_000  # entries looked at in one sweep
+
+
+def remove_files_of_uid(uid: int, folders: tuple[str, ...] = SHARED_FOLDERS) -> None:
+    """Remove every file and folder `uid` owns in `folders` and their world-writable sub-folders (what else it
+    could write to, it owns). Links are never followed."""
+    pending, looked = [Path(f) for f in folders], 0
+    while pending and looked < MAX_SHARED_ENTRIES:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                found = list(entries)
+        except OSError:
+            continue
+        for entry in found:
+            looked += 1
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            is_folder = stat.S_ISDIR(info.st_mode)
+            if info.st_uid == uid:
+                try:
+                    shutil.rmtree(entry.path) if is_folder else os.unlink(entry.path)
+                except OSError:
+                    pass
+            elif is_folder and info.st_mode & stat.S_IWOTH:
+                pending.append(Path(entry.path))
 
 
 def _uid_exists(uid: int) -> bool:

@@ -8,6 +8,8 @@ The student kit's portable tier has no filter (the code is the student's own, on
 result is recorded so that a change is seen.
 """
 
+import os
+
 import pytest
 
 from grader.sandbox import processes
@@ -56,3 +58,32 @@ def test_ipc_objects_stored_by_one_sandbox_cannot_be_read_by_the_next(open_box, 
         assert found == {"shm": "not found: Operation not permitted", "mqueue": "not found: Operation not permitted"}
     else:  # the kit: the student's own machine
         assert stored == {"shm": "stored", "mqueue": "stored"} and found == {"shm": SECRET, "mqueue": SECRET}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root gives files to another uid")
+def test_what_a_uid_left_where_everyone_may_write_is_removed_before_the_uid_is_used_again(tmp_path):
+    """A worker of the unprivileged-user tier may write in /tmp, /var/tmp and /dev/shm, for the next sandbox of its
+    uid to read: the lease removes what the uid owns there, and touches nothing else."""
+    uid, other = 200_950, 200_951
+    shared = tmp_path / "tmp"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o1777)
+    open_to_all = shared / "open"  # another user's world-writable folder
+    open_to_all.mkdir()
+    os.chmod(open_to_all, 0o777)
+    outside = tmp_path / "grader-file"
+    outside.write_text("kept")
+    planted = [shared / "hidden-inputs.txt", open_to_all / "more.txt", shared / "link"]
+    planted[0].write_text(SECRET)
+    planted[1].write_text(SECRET)
+    planted[2].symlink_to(outside)
+    (shared / "its-folder").mkdir()
+    (shared / "its-folder" / "deep.txt").write_text(SECRET)
+    others = shared / "classmate.txt"
+    others.write_text("not the uid's")
+    for path in [*planted, shared / "its-folder", shared / "its-folder" / "deep.txt"]:
+        os.lchown(path, uid, uid)
+    os.chown(others, other, other)
+    processes.remove_files_of_uid(uid, (str(shared),))
+    assert sorted(p.name for p in shared.rglob("*")) == ["classmate.txt", "open"]
+    assert outside.read_text() == "kept"
