@@ -24,7 +24,7 @@ from grader.checks.suite import suite_for
 from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
-from grader.intake import Prepared, load, prepare
+from grader.intake import Offered, Prepared, load, prepare
 from grader.oracle import (
     FIXTURES,
     FixtureError,
@@ -79,7 +79,7 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle, case_salt=case_salt,
                      policy=policy)
     start = time.perf_counter()
-    with prepare(Path(path), assignment.functions) as submission:
+    with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission:
         visible = visible_phase(plan, submission, diagnostics=diagnostics)
         report = visible.diagnostics
         if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone

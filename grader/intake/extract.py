@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_SOURCE_CHARS = 500_000  # ten thousand lines: far more than any submission; parsing it takes a second
@@ -83,15 +84,20 @@ def parse(source: str, filename: str) -> ast.Module:
                           "submit a plain Python file") from None
 
 
-def extract(source: str, filename: str, drop_unused_imports: bool = True) -> Extraction:
+Offers = Callable[[str | None, int], bool]  # whether `import module` (relative: level > 0) works in the sandbox
+
+
+def extract(source: str, filename: str, drop_unused_imports: bool = True, offers: Offers | None = None) -> Extraction:
     """Keep the definitions of `source`, blank out the rest; raise SourceError if it is not Python.
 
     `drop_unused_imports` also leaves out imports nothing kept refers to (a plotting or progress-bar
     import used only by the skipped work), so a module the grader does not offer cannot stop the import.
+    A call into a module that `offers` says the sandbox lacks (`grader = otter.Notebook(...)`) is work,
+    not a constant: it could only fail.
     """
     source = normalise(source)
     tree = parse(source, filename)
-    kept, skipped = _classify(tree.body)
+    kept, skipped = _classify(tree.body, offers or _everything)
     if drop_unused_imports:
         used = _names_used(kept)
         unused = [s for s in kept if isinstance(s, (ast.Import, ast.ImportFrom)) and not _import_used(s, used)]
@@ -102,7 +108,11 @@ def extract(source: str, filename: str, drop_unused_imports: bool = True) -> Ext
     return Extraction(_render(lines, tree.body, kept), described)
 
 
-def _classify(body: list[ast.stmt]) -> tuple[list[ast.stmt], list[tuple[ast.stmt, str]]]:
+def _everything(module: str | None, level: int) -> bool:
+    return True
+
+
+def _classify(body: list[ast.stmt], offers: Offers) -> tuple[list[ast.stmt], list[tuple[ast.stmt, str]]]:
     """Which top-level statements define something (kept) and which do work (skipped), in order."""
     bound: set[str] = set()
     modules: set[str] = set()  # names bound by imports: calls into them may build constants
@@ -110,15 +120,15 @@ def _classify(body: list[ast.stmt]) -> tuple[list[ast.stmt], list[tuple[ast.stmt
     for stmt in body:
         if _is_main_guard(stmt):
             continue  # guarded already: it would not run on import, so it is no concern of the grader's
-        if _defines(stmt, bound, modules):
+        if _defines(stmt, bound, modules, offers):
             kept.append(stmt)
-            _bind(stmt, bound, modules)
+            _bind(stmt, bound, modules, offers)
         else:
             skipped.append((stmt, WORK))
     return kept, skipped
 
 
-def _defines(stmt: ast.stmt, bound: set[str], modules: set[str]) -> bool:
+def _defines(stmt: ast.stmt, bound: set[str], modules: set[str], offers: Offers) -> bool:
     if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
         return True
     if isinstance(stmt, ast.Expr):
@@ -140,9 +150,9 @@ def _defines(stmt: ast.stmt, bound: set[str], modules: set[str]) -> bool:
                                                if isinstance(stmt, ast.Try) else [])
         for branch in branches:
             for inner in branch:
-                if _is_main_guard(inner) or not _defines(inner, inner_bound, inner_modules):
+                if _is_main_guard(inner) or not _defines(inner, inner_bound, inner_modules, offers):
                     return False
-                _bind(inner, inner_bound, inner_modules)
+                _bind(inner, inner_bound, inner_modules, offers)
         return True
     return False
 
@@ -181,20 +191,23 @@ def _harmless_call(func: ast.expr, modules: set[str]) -> bool:
     return not any(SIDE_EFFECT.match(part) for part in chain)
 
 
-def _bind(stmt: ast.stmt, bound: set[str], modules: set[str]) -> None:
+def _bind(stmt: ast.stmt, bound: set[str], modules: set[str], offers: Offers) -> None:
     if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         names = {(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"}
         bound |= names
-        modules |= names
+        if isinstance(stmt, ast.ImportFrom):
+            modules |= names if offers(stmt.module, stmt.level) else set()
+        else:
+            modules |= {(a.asname or a.name).split(".")[0] for a in stmt.names if offers(a.name, 0)}
     elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         bound.add(stmt.name)
     elif isinstance(stmt, (ast.If, ast.Try)):
         for field in ("body", "orelse", "finalbody"):
             for inner in getattr(stmt, field, ()):
-                _bind(inner, bound, modules)
+                _bind(inner, bound, modules, offers)
         for handler in getattr(stmt, "handlers", ()):
             for inner in handler.body:
-                _bind(inner, bound, modules)
+                _bind(inner, bound, modules, offers)
     else:
         bound |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 

@@ -5,6 +5,8 @@
   if importing the file as it is fails or runs too long (`use_definitions_only`).
 - a notebook: always its definitions alone (notebooks are made of top-level work), with the cells and
   statements left out listed, and line numbers in feedback mapped back to cells.
+- in each of them and in every other module of the submission, an import of a package the grader does not
+  offer becomes a stand-in that fails only where it is used (grader.intake.imports), and a note says so.
 
 Everything here reads the student's files without running them; what runs, runs later in the sandbox.
 """
@@ -12,6 +14,7 @@ Everything here reads the student's files without running them; what runs, runs 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import re
 import tempfile
@@ -24,20 +27,15 @@ from grader.errors import GraderError
 from grader.files.archive import BrokenSubmission, unpack
 from grader.files.flat import stage
 from grader.files.listing import is_junk, is_zip
-from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract
-from grader.intake.locate import (
-    MODULE_FILE,
-    Located,
-    NotFound,
-    lms_students,
-    locate,
-    locate_file,
-)
+from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract, normalise, parse
+from grader.intake.imports import STAND_IN_FILE, STAND_IN_MODULE, Offered, StoodIn, stand_in
+from grader.intake.locate import MODULE_FILE, Located, NotFound, lms_students, locate, locate_file
 from grader.intake.notebook import NotebookSource, read_notebook
 from grader.results import SourceKind
 from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
+MAX_HELPER_CHARS = 2_000_000  # code of the helper modules read for imports to stand in for; the rest as it is
 FRAME = re.compile(r'File "rnn\.py", line (\d+)')
 MODULE_NAME = re.compile(r"\brnn\.py\b")
 
@@ -86,9 +84,10 @@ class Prepared:
 
 
 @contextlib.contextmanager
-def prepare(path: Path, functions: tuple[str, ...]) -> Iterator[Prepared]:
+def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = None) -> Iterator[Prepared]:
     """The submission at `path` (a folder, a zip file, rnn.py's or a notebook's path), ready for the sandbox.
 
+    With `offered` (what the sandbox lets a submission import), imports of anything else become stand-ins.
     Raises NotGradable when there is nothing to grade. The temporary folders are removed on exit.
     """
     path = Path(path)
@@ -106,10 +105,14 @@ def prepare(path: Path, functions: tuple[str, ...]) -> Iterator[Prepared]:
         except Refused as exc:
             raise NotGradable(str(exc)) from None
         prepared = Prepared(folder, located, name, notes=located.notes)
+        (folder / MODULE_FILE).write_bytes(data)  # as it is, until made otherwise below
+        offered = offered.with_own(_own_modules(folder)) if offered is not None else None
         if located.kind is SourceKind.NOTEBOOK:
-            _prepare_notebook(prepared, data)
+            _prepare_notebook(prepared, data, offered)
         else:
-            _prepare_module(prepared, data)
+            _prepare_module(prepared, data, offered)
+        if offered is not None:
+            _stand_in_helpers(prepared, offered)
         yield prepared
 
 
@@ -151,27 +154,39 @@ def _lms_files(folder: Path, temp: Path) -> Path | None:
     return temp / "files"
 
 
-def _prepare_module(prepared: Prepared, data: bytes) -> None:
-    (prepared.folder / MODULE_FILE).write_bytes(data)  # as it is: the sandbox reports its own failures
+def _prepare_module(prepared: Prepared, data: bytes, offered: Offered | None) -> None:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         source = data.decode(encoding)
-        extraction = extract(source, prepared.graded_file)
+        extraction = extract(source, prepared.graded_file, offers=offered.offers if offered else None)
     except (SyntaxError, LookupError, UnicodeDecodeError, SourceError):
         return  # importing it as it is will say what is wrong, with the file and the line
+    if offered is not None:
+        def where(line: int) -> str:
+            return f"{prepared.graded_file}, line {line}"
+
+        text, stood_in = _stood_in(normalise(source), offered, where)
+        if stood_in:
+            (prepared.folder / MODULE_FILE).write_bytes(text.encode(encoding))
+            _note(prepared, stood_in)
+        extraction = dataclasses.replace(extraction, text=_stood_in(extraction.text, offered, where)[0])
     if extraction.skipped:  # top-level work, or imports the functions do not use (a module the grader may lack)
         prepared.fallback = extraction
         prepared.encoding = encoding
 
 
-def _prepare_notebook(prepared: Prepared, data: bytes) -> None:
+def _prepare_notebook(prepared: Prepared, data: bytes, offered: Offered | None) -> None:
     try:
         notebook = read_notebook(data, prepared.graded_file)
-        extraction = extract(notebook.text, prepared.graded_file)
+        extraction = extract(notebook.text, prepared.graded_file, offers=offered.offers if offered else None)
     except SourceError as exc:
         raise NotGradable(str(exc)) from None
     prepared.notebook = notebook
-    (prepared.folder / MODULE_FILE).write_text(extraction.text, encoding="utf-8")
+    text = extraction.text
+    if offered is not None:
+        text, stood_in = _stood_in(text, offered, lambda line: f"{prepared.graded_file}, {prepared.where(line)}")
+        _note(prepared, stood_in)
+    (prepared.folder / MODULE_FILE).write_text(text, encoding="utf-8")
     cells = [(c.cell, f"cell {c.cell}: left out, {c.why}") for c in notebook.skipped_cells]
     cells += _describe_cells(extraction.skipped, notebook, extraction.text)
     lines = [line for _, line in sorted(cells, key=lambda item: item[0])]
@@ -180,6 +195,47 @@ def _prepare_notebook(prepared: Prepared, data: bytes) -> None:
         lines.append(f"magic and shell lines (% and !) left out in cell{'s' if len(magics) > 1 else ''} "
                      + ", ".join(map(str, magics)))
     prepared.skipped = _capped(lines)
+
+
+def _stood_in(source: str, offered: Offered, where) -> tuple[str, tuple[StoodIn, ...]]:
+    """`source` with stand-ins for the imports the grader does not offer (as it is if it does not parse)."""
+    try:
+        return stand_in(source, parse(source, "rnn.py"), offered, where)
+    except SourceError:
+        return source, ()
+
+
+def _note(prepared: Prepared, stood_in: tuple[StoodIn, ...]) -> None:
+    if stood_in:
+        prepared.notes += _capped([s.note() for s in stood_in])
+        (prepared.folder / f"{STAND_IN_MODULE}.py").write_text(STAND_IN_FILE, encoding="utf-8")
+
+
+def _own_modules(folder: Path) -> set[str]:
+    """The top-level names the submission's own files and folders can be imported by."""
+    return {p.stem if p.suffix == ".py" else p.name for p in folder.iterdir() if p.suffix == ".py" or p.is_dir()}
+
+
+def _stand_in_helpers(prepared: Prepared, offered: Offered) -> None:
+    """Stand-ins in every other module of the submission (the copied folder is bounded; so is what is read)."""
+    budget = MAX_HELPER_CHARS
+    for path in sorted(prepared.folder.rglob("*.py")):
+        relative = path.relative_to(prepared.folder).as_posix()
+        if relative in (MODULE_FILE, f"{STAND_IN_MODULE}.py") or path.is_symlink() or not path.is_file():
+            continue
+        try:
+            data = path.read_bytes()
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            source = normalise(data.decode(encoding))
+        except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
+            continue  # importing it will say what is wrong
+        budget -= len(source)
+        if budget < 0:
+            break
+        text, stood_in = _stood_in(source, offered, lambda line, name=relative: f"{name}, line {line}")
+        if stood_in:
+            path.write_bytes(text.encode(encoding))
+            _note(prepared, stood_in)
 
 
 def describe_statements(skipped: tuple[Skipped, ...]) -> tuple[str, ...]:

@@ -1,0 +1,178 @@
+"""Imports the grader cannot offer cost only what uses them: stand-ins in every module, notebook set-up cells
+(Otter-Grader's, nbgrader's) left out, and each failing function says which import."""
+
+import ast
+import re
+
+import nbformat
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grader.assignment import load_assignment, shipped_specs, spec_folder
+from grader.grading import grade_submission
+from grader.intake import Offered, prepare
+from grader.intake.imports import STAND_IN_SOURCE, stand_in
+
+from .conftest import ALICE, ASSIGNMENT, FUNCTIONS, alice_functions
+
+OFFERED = Offered.of(ASSIGNMENT.allowed_imports).with_own({"helpers"})
+NOT_OFFERED = "which the grader does not offer; a submission may import numpy, scipy, matplotlib, pandas, tqdm"
+
+
+def rewrite(source: str) -> str:
+    text, _ = stand_in(source, ast.parse(source), OFFERED, lambda line: f"rnn.py, line {line}")
+    assert text.count("\n") == source.count("\n")  # every line stays where it was
+    ast.parse(text)
+    return text
+
+
+def test_imports_of_packages_not_offered_become_stand_ins_and_the_rest_is_left_as_written():
+    source = (
+        "import numpy as np, torch\n"
+        "from torch import (nn,\n    optim)\n"
+        "import torch.nn.functional as F\n"
+        "from helpers import shout\n"
+        "from . import sibling\n"
+        "try:\n    import jax\nexcept ImportError:\n    jax = None\n"
+        "def f(x):\n    import seaborn as sns\n    return sns.heatmap(x)\n"
+        "x = 1; import otter; y = 2\n"
+    )
+    lines = rewrite(source).split("\n")
+    assert lines[0].startswith("import numpy as np; (torch, ) = (") and "absent('torch', " in lines[0]
+    assert "(nn, optim, ) = (" in lines[1] and "absent('torch.optim', " in lines[1] and lines[2] == ")"
+    assert "(F, ) = (" in lines[3] and "absent('torch.nn.functional', " in lines[3]
+    assert lines[4:10] == ["from helpers import shout", "from . import sibling", "try:", "    import jax",
+                           "except ImportError:", "    jax = None"]
+    assert lines[11].startswith("    (sns, ) = (") and "rnn.py, line 12 imports seaborn, " + NOT_OFFERED in lines[11]
+    assert lines[13].startswith("x = 1; (otter, ) = (") and lines[13].endswith("); y = 2")
+
+
+def test_a_stand_in_fails_where_it_is_used_and_nowhere_else():
+    namespace: dict = {}
+    exec(compile(STAND_IN_SOURCE, "<stand-in>", "exec"), namespace)  # noqa: S102 - the grader's own stand-in
+    torch = namespace["absent"]("torch", "rnn.py, line 2 imports torch, which the grader does not offer")
+
+    def annotated(x: torch.Tensor, dtype=torch.float32) -> torch.Tensor:  # definitions only name it
+        return x
+
+    class Net(torch.nn.Module):  # a base class it stands in for is left out
+        pass
+
+    assert annotated(3) == 3 and Net.__mro__[1:] == (object,) and "not offered" in repr(torch.nn)
+    for use in (lambda: torch.tensor([1.0]), lambda: torch.nn.Linear(2, 2), lambda: isinstance(1, torch.Tensor),
+                lambda: torch + 1, lambda: list(torch), lambda: torch[0]):
+        with pytest.raises(ModuleNotFoundError, match="^rnn.py, line 2 imports torch, which the grader does not offer$"):
+            use()
+
+
+def _graded(folder):
+    return grade_submission(folder, ASSIGNMENT, diagnostics=False, include_hidden=False)
+
+
+def test_a_package_used_inside_one_function_costs_that_function_only(tmp_path):
+    """It cost 0/100 for all seven: `import torch` stopped rnn.py from loading."""
+    text = ALICE.replace("import numpy as np\n", "import numpy as np\nimport torch\n", 1)
+    text = re.sub(r"(def clip_gradients\(.*\):\n)", r"\1    torch.manual_seed(0)\n", text)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(text)
+    result = _graded(tmp_path / "s")
+    failed = {c.name.partition(":")[0] for c in result.checks if c.score < c.max_score}
+    assert "clip_gradients" in failed and failed <= {"clip_gradients", "train"}  # train calls clip_gradients
+    assert all(f"rnn.py, line 4 imports torch, {NOT_OFFERED}" in c.reason
+               for c in result.checks if c.score < c.max_score)
+    assert result.intake.notes == (
+        "rnn.py, line 4: the grader does not offer torch, so its import was left out; what uses it fails, saying so",)
+
+
+def test_an_unused_import_in_a_helper_module_the_functions_use_costs_nothing(tmp_path):
+    """It cost 0/100: importing the helper failed, and rnn.py with it, definitions alone or not."""
+    softmax = re.search(r"\ndef softmax\(o\):\n(    .*\n)+", ALICE).group(0)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(ALICE.replace(softmax, "\n").replace(
+        "import numpy as np\n", "import numpy as np\n\nfrom helpers import softmax\n", 1))
+    (tmp_path / "s" / "helpers.py").write_text("import numpy as np\nimport seaborn as sns\n\n" + softmax)
+    result = _graded(tmp_path / "s")
+    assert result.load_failure is None and result.score == result.max_score
+    assert result.intake.notes == (
+        "helpers.py, line 2: the grader does not offer seaborn, so its import was left out; what uses it fails, saying so",)
+
+
+def _locked(cell):
+    cell.metadata.update({"deletable": False, "editable": False})
+    return cell
+
+
+def otter_student_notebook() -> list:
+    """The shape Otter Assign gives students: a locked init cell, a check cell after each answer, check_all, export."""
+    cells = [_locked(new_code_cell('# Initialize Otter\nimport otter\ngrader = otter.Notebook("rnn.ipynb")')),
+             new_markdown_cell("# Assignment 4: a vanilla RNN")]
+    for number, piece in enumerate(alice_functions(), start=1):
+        cells += [new_markdown_cell(f"**Question {number}.**"), new_code_cell(piece),
+                  _locked(new_code_cell(f'grader.check("q{number}")'))]
+    return cells + [
+        _locked(new_markdown_cell("---\n\nTo double-check your work, the cell below will rerun all of the autograder tests.")),
+        _locked(new_code_cell("grader.check_all()")),
+        _locked(new_markdown_cell("## Submission\n\nThe cell below will generate a zip file for you to submit.")),
+        _locked(new_code_cell("# Save your notebook first, then run this cell to export your submission.\n"
+                              "grader.export(pdf=False)")),
+    ]
+
+
+def nbgrader_student_notebook() -> list:
+    """nbgrader's released shape, answered: solution cells, locked test cells using nose, a stub left unanswered."""
+    def meta(cell, grade_id, solution, points=0):
+        cell.metadata["nbgrader"] = {"grade": bool(points), "grade_id": grade_id, "locked": not solution,
+                                     "points": points, "schema_version": 3, "solution": solution, "task": False}
+        return cell
+
+    cells = [new_code_cell('NAME = ""\nCOLLABORATORS = ""'), new_markdown_cell("---")]
+    for number, piece in enumerate(alice_functions(), start=1):
+        cells.append(meta(new_code_cell(piece), f"answer-{number}", True))
+        cells.append(meta(new_code_cell('"""Check the answer above."""\nfrom nose.tools import assert_equal\n'
+                                        "assert_equal(init_params(3, 2, 0.01, np.random.default_rng(0))['b'].shape, (2, 1))"),
+                          f"test-{number}", False, points=1))
+    cells.append(meta(new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()"), "bonus", True))
+    return cells
+
+
+@pytest.mark.parametrize("cells", [otter_student_notebook, nbgrader_student_notebook], ids=["otter", "nbgrader"])
+def test_notebooks_made_from_otter_and_nbgrader_student_templates_score_full_marks(tmp_path, cells):
+    """Otter's used to score 0: `grader = otter.Notebook(...)` passed for a constant, so `import otter` was kept."""
+    (tmp_path / "s").mkdir()
+    nbformat.write(new_notebook(cells=cells()), tmp_path / "s" / "rnn.ipynb")
+    result = _graded(tmp_path / "s")
+    assert result.load_failure is None and result.score == result.max_score
+
+
+def test_otter_set_up_cells_are_listed_as_left_out(tmp_path):
+    (tmp_path / "s").mkdir()
+    nbformat.write(new_notebook(cells=otter_student_notebook()), tmp_path / "s" / "rnn.ipynb")
+    with prepare(tmp_path / "s", FUNCTIONS, Offered.of(ASSIGNMENT.allowed_imports)) as prepared:
+        module = (prepared.folder / "rnn.py").read_text()
+    assert "otter" not in module and "grader." not in module
+    assert prepared.skipped[:3] == (
+        "cell 1, line 2: import otter (imports a module the functions do not use)",
+        'cell 1, line 3: grader = otter.Notebook("rnn.ipynb") (runs at import)',
+        'cell 5: left out, it runs at import (grader.check("q1"))',
+    )
+
+
+def test_an_import_the_student_guarded_is_left_to_fail_as_it_expects(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(ALICE.replace(
+        "import numpy as np\n", "import numpy as np\ntry:\n    import torch\nexcept ImportError:\n    torch = None\n", 1))
+    with prepare(tmp_path / "s", FUNCTIONS, OFFERED) as prepared:
+        assert prepared.notes == () and "absent" not in (prepared.folder / "rnn.py").read_text()
+
+
+@pytest.mark.parametrize("spec", shipped_specs())
+def test_every_shipped_spec_declares_its_imports_and_its_contract_md_states_them(spec):
+    """The 2025/26 variant declared none, so only numpy was offered there, and its contract.md said nothing."""
+    folder = spec_folder(spec)
+    assert "allowed" in yaml.safe_load((folder / "contract.yaml").read_text())["imports"]
+    allowed = load_assignment(spec).allowed_imports
+    words = " ".join((folder / "contract.md").read_text().split())
+    stated = re.search(r"these packages: \*\*([^*]+)\*\* \(the list is `imports: allowed`", words)
+    assert stated and re.split(r", | and ", stated.group(1)) == list(allowed)
+    assert "only what uses it fails" in words
