@@ -27,9 +27,30 @@ from grader.errors import GraderError
 from grader.files.archive import BrokenSubmission, unpack
 from grader.files.flat import stage
 from grader.files.listing import is_junk, is_zip
-from grader.intake.extract import WORK, Extraction, Skipped, SourceError, extract, normalise, parse
-from grader.intake.imports import STAND_IN_FILE, STAND_IN_MODULE, Offered, StoodIn, stand_in
-from grader.intake.locate import MODULE_FILE, Located, NotFound, lms_students, locate, locate_file
+from grader.intake.extract import (
+    WORK,
+    Extraction,
+    Skipped,
+    SourceError,
+    extract,
+    normalise,
+    parse,
+)
+from grader.intake.imports import (
+    STAND_IN_FILE,
+    STAND_IN_MODULE,
+    Offered,
+    StoodIn,
+    stand_in,
+)
+from grader.intake.locate import (
+    MODULE_FILE,
+    Located,
+    NotFound,
+    lms_students,
+    locate,
+    locate_file,
+)
 from grader.intake.notebook import NotebookSource, read_notebook
 from grader.results import SourceKind
 from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
