@@ -9,6 +9,7 @@ result is recorded so that a change is seen.
 """
 
 import os
+import zlib
 
 import pytest
 
@@ -21,9 +22,10 @@ SECRET = "hidden inputs: X[:, 3] = e_17"
 
 
 @pytest.fixture
-def one_uid(tier, monkeypatch):
+def one_uid(request, tier, monkeypatch):
     """Every sandbox of the test gets the same worker uid, as sandboxes one after another do on a quiet grader."""
-    uid = 200_900 + TIERS_HERE.index(tier)  # one per tier: tiers may run in parallel test processes
+    # One per test and tier: they may run at once in parallel test processes.
+    uid = 200_900 + 10 * TIERS_HERE.index(tier) + zlib.crc32(request.node.originalname.encode()) % 10
     monkeypatch.setenv(processes.UIDS_ENV, f"{uid}-{uid}")
     return uid
 
