@@ -176,3 +176,17 @@ def test_every_shipped_spec_declares_its_imports_and_its_contract_md_states_them
     stated = re.search(r"these packages: \*\*([^*]+)\*\* \(the list is `imports: allowed`", words)
     assert stated and re.split(r", | and ", stated.group(1)) == list(allowed)
     assert "only what uses it fails" in words
+
+
+def test_in_a_notebook_the_stand_in_names_the_cell_and_its_line(tmp_path):
+    cells = [new_markdown_cell("# RNN"), new_code_cell("import numpy as np\nimport torch"),
+             *(new_code_cell(piece) for piece in alice_functions()),
+             new_code_cell("def on_gpu(x):\n    return torch.tensor(x).cuda()")]
+    (tmp_path / "s").mkdir()
+    nbformat.write(new_notebook(cells=cells), tmp_path / "s" / "hw.ipynb")
+    with prepare(tmp_path / "s", FUNCTIONS, Offered.of(ASSIGNMENT.allowed_imports)) as prepared:
+        module = (prepared.folder / "rnn.py").read_text()
+        assert (prepared.folder / "_rnn_grader_absent.py").is_file()
+    assert f"hw.ipynb, cell 2, line 2 imports torch, {NOT_OFFERED}" in module
+    assert prepared.notes[-1] == ("hw.ipynb, cell 2, line 2: the grader does not offer torch, so its import was left "
+                                  "out; what uses it fails, saying so")
