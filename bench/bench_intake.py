@@ -22,8 +22,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.assignment import load_assignment  # noqa: E402
-from grader.intake import NotGradable, Offered, prepare  # noqa: E402
+from grader.assignment import load_assignment
+from grader.intake import NotGradable, Offered, prepare
 
 ALICE = (ROOT / "submissions" / "alice" / "rnn.py").read_text()
 
