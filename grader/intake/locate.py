@@ -264,6 +264,9 @@ def read_path(path: Path, functions: tuple[str, ...], force: Reading | None = No
     if not path.is_dir():
         if force is Reading.CLASS:
             raise NotFound(f"{path} is a file, so it cannot be a class; --class needs a folder of submissions")
+        if is_zip(path) and len(students := _lms_students_in_zip(path)) >= 2:
+            raise NotFound(f"{path.name} is {students[0].upload.lms.capitalize()}'s download of {len(students)} "
+                           "students' submissions: unzip it and give the folder (python -m grader FOLDER/)")
         what = "a zip file" if is_zip(path) else "a notebook" if path.suffix.lower() == ".ipynb" else "a file"
         return PathReading(Reading.SINGLE, f"Grading {path.name} ({what}) as one submission.")
     students = lms_students(path)
@@ -284,6 +287,9 @@ def read_path(path: Path, functions: tuple[str, ...], force: Reading | None = No
         return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission: the {len(who.files)} file(s) "
                            f"{who.upload.lms.capitalize()} named for {who.name} (--class reads it as a class).")
     if entries and not own:
+        if entries[0].is_dir() and len(inner := lms_students(entries[0])) >= 2:
+            raise NotFound(f"{path.name}/ holds only {entries[0].name}/, {inner[0].upload.lms.capitalize()}'s download "
+                           f"of {len(inner)} students' submissions: give that folder")
         return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission, the one in "
                            f"{entries[0].name} (--class reads it as a class).")
     return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission.")
@@ -298,6 +304,18 @@ def lms_students(folder: Path) -> list[StudentFiles]:
         if not is_junk(path.name) and path.is_file() and not path.is_symlink():
             files.append(path)
     return group_by_student(files)[0]
+
+
+def _lms_students_in_zip(path: Path) -> list[StudentFiles]:
+    """The students whose files an LMS download zip holds at its top (names only; none if it cannot be listed)."""
+    try:
+        if not listable(path):
+            return []
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()[:MAX_ENTRIES]
+    except (*CORRUPT, OSError):
+        return []
+    return group_by_student(Path(n) for n in names if "/" not in n.rstrip("/") and not is_junk(n))[0]
 
 
 def find_candidates_at_top(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:

@@ -225,3 +225,18 @@ def test_the_similarity_report_reads_a_students_flat_files_and_zips(tmp_path):
     peters = read_code(peter.sources).text
     assert "import model" in peters and "X = 1" in peters and "%PDF" not in peters
     assert "# file: bob/model.py" in read_code(bob.sources).text
+
+
+def test_canvas_download_zip_or_its_folder_one_level_down_is_never_graded_as_one_submission(tmp_path):
+    from grader.intake import NotFound
+
+    canvas_download(tmp_path / "class" / "submissions", STUDENTS[:3])
+    with pytest.raises(NotFound, match=r"holds only submissions/, Canvas's download of 3 students' submissions"):
+        read_path(tmp_path / "class", FUNCTIONS)
+    archive = tmp_path / "dd2424-a4 submissions.zip"
+    archive.write_bytes(zip_of({p.name: p.read_text() for p in (tmp_path / "class" / "submissions").iterdir()}))
+    with pytest.raises(NotFound, match=r"is Canvas's download of 3 students' submissions: unzip it"):
+        read_path(archive, FUNCTIONS)
+    one = tmp_path / "one.zip"
+    one.write_bytes(zip_of({"rnn.py": RNN}))
+    assert read_path(one, FUNCTIONS).reading is Reading.SINGLE
