@@ -2,6 +2,10 @@
 
 Tests marked slow are deselected by default, unless the run selects nothing else (e.g. `python -m pytest
 tests/kit`): a run never ends with "no tests ran" because of the tiers. An explicit `-m` decides alone.
+
+The suite runs in parallel (pytest-xdist, from the test extra) unless `-n` says otherwise (`-n 0`: in this
+process, as for `--pdb`). Tests that share an expensive module fixture or cache (a kit, a venv, one grading
+read by several tests) are one `xdist_group`, so that one worker builds it.
 """
 
 import os
@@ -19,6 +23,24 @@ def pytest_configure(config):
     # One course secret for every run of the suite: a fresh clone would otherwise make its own, and the
     # cases drawn (so the smallest failing case a test may quote) would differ from clone to clone.
     os.environ.setdefault(SECRET_ENV, "the test suite's course secret")
+
+
+# Twice the cores: most of a test's time is spent waiting for a sandbox's worker to start, import or be
+# stopped, so more workers than cores pay; more than 8 would only add collection and memory.
+WORKERS = min(8, 2 * (os.cpu_count() or 1))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """`-n WORKERS --dist loadgroup` unless the command line chose; never in an xdist worker, under --pdb, or
+    in a session of the grader's own plugin (`--rnn-submission`, which grades once in this process)."""
+    if (not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput")
+            or config.option.numprocesses is not None or config.getoption("usepdb")
+            or config.getoption("rnn_submission", None) is not None):
+        return
+    config.option.numprocesses = WORKERS
+    if config.option.dist == "no":
+        config.option.dist = "loadgroup"
 
 
 def pytest_addoption(parser):

@@ -65,6 +65,12 @@ def graded(name: str):
     return grade_submission(SUBMISSIONS / name, ASSIGNMENT, diagnostics=False)
 
 
+def each_example(names):
+    """The names as parameters, each in the xdist group of its grading: one worker grades an example once for
+    every test that reads it."""
+    return [pytest.param(name, marks=pytest.mark.xdist_group(f"graded-{name}")) for name in sorted(names)]
+
+
 def losses(result) -> dict[str, float]:
     return {c.name: c.score for c in result.checks if c.score < c.max_score}
 
@@ -77,7 +83,7 @@ def reference_submission(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXPECTED_LOSSES))
+@pytest.mark.parametrize("name", each_example(EXPECTED_LOSSES))
 def test_each_bug_loses_exactly_its_checks(name):
     result = graded(name)
     assert losses(result) == pytest.approx(EXPECTED_LOSSES[name])
@@ -87,7 +93,7 @@ def test_each_bug_loses_exactly_its_checks(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(BUGS))
+@pytest.mark.parametrize("name", each_example(BUGS))
 def test_each_bug_costs_at_most_two_checks_of_its_own_function_with_a_hint_naming_it(name):
     function, _, named = BUGS[name]
     failed = [c for c in graded(name).checks if c.score < c.max_score]
@@ -97,7 +103,7 @@ def test_each_bug_costs_at_most_two_checks_of_its_own_function_with_a_hint_namin
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", CORRECT)
+@pytest.mark.parametrize("name", each_example(CORRECT))
 def test_correct_submissions_get_full_marks(name):
     result = graded(name)
     assert losses(result) == {}
@@ -135,6 +141,7 @@ def test_grading_is_deterministic():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("graded-bug_softmax_wrong_axis")
 def test_a_function_that_is_right_given_a_wrong_one_keeps_its_points_and_says_which_to_fix():
     checks = {c.name: c for c in graded("bug_softmax_wrong_axis").checks}
     for name, culprit in (("compute_gradients: gradients match reference", "forward"),

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.xdist_group("installed-grader")  # one worker builds the module's fixtures
 
 
 @pytest.fixture(scope="module")

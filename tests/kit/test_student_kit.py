@@ -18,6 +18,7 @@ from grader.kit import KitError, build_kit
 from grader.results import PUBLIC
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.xdist_group("student-kit")  # one worker builds the module's fixtures
 SUBMISSIONS = ROOT / "submissions"
 ASSIGNMENT = load_assignment()
 SPEC = ASSIGNMENT.grading

@@ -23,6 +23,7 @@ from grader.grading import grade_submission
 from grader.kit.classroom import MANIFEST, SUBMISSION, WORKFLOW, build_classroom_template
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.xdist_group("classroom-template")  # one worker builds the module's fixtures
 BUGGY = ROOT / "submissions" / "bug_no_bptt"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 
