@@ -16,6 +16,10 @@ SECRET_VALUE = "canary-8d1f-hunter2"
 # Limits no correct call comes near even on a loaded machine (a test that wants a timeout sets its own, far
 # below what its hostile code takes), so no result depends on how busy the machine is.
 FAST = Limits(call_seconds=30.0, total_seconds=120.0, cpu_seconds=60)
+# A wall-clock cap (Limits.wall_factor) no test reaches, for calls that compute: a busy loop is then stopped
+# by the CPU time it used alone (a timeout or the budget's, never 'stalled'), and a crash or a memory error
+# comes whatever share of a CPU the call gets. Only a call that waits (sleep, a pipe) needs the cap.
+CPU_ONLY = 1000.0
 ASSIGNMENT = load_assignment()
 FUNCTIONS = ASSIGNMENT.functions  # what the worker looks up in rnn.py
 PACKAGES = ASSIGNMENT.allowed_imports  # what rnn.py may import

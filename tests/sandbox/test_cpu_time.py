@@ -18,6 +18,8 @@ from grader.sandbox import CallFailed, FailureKind, Limits
 from grader.sandbox.clock import TimeBudget
 from grader.sandbox.processes import TreeClock
 
+from .conftest import CPU_ONLY
+
 STOPPED_SECONDS = 2.5
 
 
@@ -45,7 +47,7 @@ def signal_all(pids, number):
 
 
 def test_a_call_starved_longer_than_its_limit_still_gets_its_cpu_time(open_box):
-    box = open_box("cpu_work", Limits(call_seconds=1.0, wall_factor=20.0))
+    box = open_box("cpu_work", Limits(call_seconds=1.0, wall_factor=CPU_ONLY))
     thread = starve(box, STOPPED_SECONDS)
     try:
         assert box.call("forward", 0.3).value == 0.3
@@ -65,7 +67,7 @@ def test_the_same_starvation_times_out_a_call_judged_on_the_clock_alone(open_box
 
 
 def test_a_busy_loop_is_stopped_when_its_cpu_time_is_used(open_box, rnn_args):
-    box = open_box("loop_in_call", Limits(call_seconds=0.5, wall_factor=20.0))
+    box = open_box("loop_in_call", Limits(call_seconds=0.5, wall_factor=CPU_ONLY))
     with pytest.raises(CallFailed) as raised:
         box.call("forward", *rnn_args)
     assert raised.value.failure.kind is FailureKind.timeout
@@ -82,7 +84,7 @@ def test_a_sleeping_call_is_stopped_by_the_wall_clock_cap(open_box):
 
 
 def test_sandboxes_sharing_a_budget_share_its_seconds(open_box):
-    limits = Limits(call_seconds=10.0, total_seconds=0.5, wall_factor=20.0)
+    limits = Limits(call_seconds=10.0, total_seconds=0.5, wall_factor=CPU_ONLY)
     budget = TimeBudget(limits)
     first = open_box("cpu_work", limits, budget=budget)
     with pytest.raises(CallFailed) as raised:

@@ -8,7 +8,7 @@ import pytest
 
 from grader.sandbox import CallFailed, Defined, FailureKind, Limits
 
-from .conftest import HOSTILE, SECRET_NAME, SECRET_VALUE
+from .conftest import CPU_ONLY, HOSTILE, SECRET_NAME, SECRET_VALUE
 
 REPO = HOSTILE.parents[2]
 ISOLATED = ("bubblewrap", "unprivileged-user")
@@ -79,30 +79,30 @@ def test_killing_its_process_group_kills_only_itself(open_box, rnn_args):
 
 
 def test_infinite_loop_at_import(open_box):
-    box = open_box("loop_at_import", Limits(import_seconds=1.0, total_seconds=10.0))
+    box = open_box("loop_at_import", Limits(import_seconds=0.5, total_seconds=10.0, wall_factor=CPU_ONLY))
     assert box.load_failure.kind is FailureKind.timeout
-    assert "importing rnn.py did not finish within 1 s" in box.load_failure.message
+    assert "importing rnn.py did not finish within 0.5 s" in box.load_failure.message
 
 
 @pytest.mark.parametrize("case", ["loop_in_call", "ignore_sigterm"])
 def test_infinite_loop_in_call_then_restart(open_box, case, rnn_args):
-    box = open_box(case, Limits(call_seconds=1.0, total_seconds=20.0))
+    box = open_box(case, Limits(call_seconds=0.5, total_seconds=20.0, wall_factor=CPU_ONLY))
     failure = failure_of(box, "forward", *rnn_args, describe="K=4, m=3, tau=5")
     assert failure.kind is FailureKind.timeout
-    assert failure.message == "forward (K=4, m=3, tau=5) did not finish within 1 s and was stopped."
+    assert failure.message == "forward (K=4, m=3, tau=5) did not finish within 0.5 s and was stopped."
     if case == "loop_in_call":
         assert box.call("init_params", 1, 1, 0.1, None).value == {"ok": 1}
 
 
 def test_memory_bomb(open_box, rnn_args):
-    box = open_box("memory_bomb", Limits(call_seconds=10.0, memory_bytes=1024**3))
+    box = open_box("memory_bomb", Limits(call_seconds=10.0, memory_bytes=1024**3, wall_factor=CPU_ONLY))
     failure = failure_of(box, "forward", *rnn_args)
     assert failure.kind is FailureKind.memory and "1024 MiB" in failure.message
     assert box.call("init_params", 1, 1, 0.1, None).value == {"ok": 1}
 
 
 def test_fork_bomb_is_bounded(open_box, tier, rnn_args):
-    box = open_box("fork_bomb", Limits(call_seconds=10.0, processes=16))
+    box = open_box("fork_bomb", Limits(call_seconds=10.0, processes=16, wall_factor=CPU_ONLY))
     started = box.call("forward", *rnn_args).value
     if tier in ISOLATED:
         assert started < 16
@@ -122,7 +122,7 @@ def test_double_forked_daemon_dies_with_the_sandbox(open_box, tier, tmp_path):
 
 
 def test_stdout_flood_is_capped(open_box, rnn_args):
-    box = open_box("stdout_flood", Limits(call_seconds=20.0, output_bytes=10_000))
+    box = open_box("stdout_flood", Limits(call_seconds=20.0, output_bytes=10_000, wall_factor=CPU_ONLY))
     assert box.call("forward", *rnn_args).value == 1.0
     output = box.output()
     assert output.truncated and len(output.stdout) < 10_200 and len(output.stderr) < 10_200
@@ -130,7 +130,7 @@ def test_stdout_flood_is_capped(open_box, rnn_args):
 
 
 def test_disk_filling_hits_the_file_size_limit(open_box, rnn_args):
-    box = open_box("disk_fill", Limits(call_seconds=10.0, file_bytes=4 * 1024**2))
+    box = open_box("disk_fill", Limits(call_seconds=10.0, file_bytes=4 * 1024**2, wall_factor=CPU_ONLY))
     failure = failure_of(box, "forward", *rnn_args)
     assert failure.kind is FailureKind.exception and "File too large" in failure.message
     assert (box.scratch_dir / "filler.bin").stat().st_size <= 4 * 1024**2
@@ -205,7 +205,7 @@ def test_segfault_names_the_signal(open_box, rnn_args):
 
 
 def test_deep_recursion(open_box, rnn_args):
-    box = open_box("deep_recursion", Limits(call_seconds=10.0))
+    box = open_box("deep_recursion", Limits(call_seconds=10.0, wall_factor=CPU_ONLY))
     failure = failure_of(box, "forward", *rnn_args)
     assert failure.kind in (FailureKind.signal, FailureKind.memory)
     failure = failure_of(box, "compute_gradients", *rnn_args)
@@ -214,7 +214,7 @@ def test_deep_recursion(open_box, rnn_args):
 
 
 def test_exception_whose_str_hangs_or_raises(open_box, rnn_args):
-    box = open_box("hanging_str", Limits(call_seconds=1.0, total_seconds=10.0))
+    box = open_box("hanging_str", Limits(call_seconds=0.5, total_seconds=10.0, wall_factor=CPU_ONLY))
     assert failure_of(box, "forward", *rnn_args).kind is FailureKind.timeout
     failure = failure_of(box, "compute_gradients", *rnn_args)
     assert failure.kind is FailureKind.exception
@@ -275,7 +275,7 @@ def test_values_that_are_not_plain_data(open_box, function, message):
 
 
 def test_cpu_limit(open_box, rnn_args):
-    box = open_box("cpu_burn", Limits(call_seconds=10.0, cpu_seconds=1))
+    box = open_box("cpu_burn", Limits(call_seconds=10.0, cpu_seconds=1, wall_factor=CPU_ONLY))
     failure = failure_of(box, "forward", *rnn_args)
     assert failure.kind is FailureKind.timeout and "CPU time" in failure.message
 

@@ -12,7 +12,7 @@ from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox, San
 from grader.sandbox import isolation
 from grader.sandbox.tiers import bubblewrap, unprivileged
 
-from .conftest import FAST, FUNCTIONS, GOOD, HOSTILE, PACKAGES
+from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE, PACKAGES
 
 REPO = HOSTILE.parents[2]
 STRONG = ("bubblewrap", "unprivileged-user")
@@ -118,7 +118,7 @@ def test_the_kit_never_refuses(no_bwrap):
 
 def test_children_share_one_memory_limit(open_box):
     """Four setsid children of 600 MiB each, each under the 1 GiB per-process limit: 2.4 GiB together."""
-    box = open_box("group_memory", Limits(call_seconds=30.0, memory_bytes=1024**3))
+    box = open_box("group_memory", Limits(call_seconds=30.0, memory_bytes=1024**3, wall_factor=CPU_ONLY))
     if box._group is None:
         pytest.skip("no control group here (the kit's tier, or not root): memory is limited per process only")
     try:
@@ -133,7 +133,7 @@ def test_children_share_one_memory_limit(open_box):
 
 
 def test_children_that_call_setsid_stay_in_the_sandboxs_cpu_share(open_box):
-    box = open_box("setsid_hog", Limits(call_seconds=10.0, cpus=0.5))
+    box = open_box("setsid_hog", Limits(call_seconds=10.0, cpus=0.5, wall_factor=CPU_ONLY))
     if box._group is None:
         pytest.skip("no control group here (the kit's tier, or not root)")
     assert box.call("forward", 3).value == 3

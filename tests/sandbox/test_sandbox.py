@@ -8,7 +8,7 @@ import pytest
 from grader.sandbox import (CallFailed, Defined, FailureKind, Limits, Policy, RngSeed, Sandbox, TIERS,
                             available_tiers)
 
-from .conftest import FAST, FUNCTIONS, GOOD, HOSTILE
+from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE
 
 
 def test_tier_is_recorded_and_described(open_box, tier):
@@ -77,7 +77,7 @@ def test_refusals(open_box, tmp_path, make, message):
 
 
 def test_budget_makes_later_calls_fail_fast(open_box):
-    box = open_box("loop_in_call", Limits(call_seconds=5.0, total_seconds=1.0))
+    box = open_box("loop_in_call", Limits(call_seconds=5.0, total_seconds=0.5, wall_factor=CPU_ONLY))
     with pytest.raises(CallFailed) as raised:
         box.call("forward", 0, 0, 0, 0, describe="K=4")
     assert raised.value.failure.kind is FailureKind.budget
