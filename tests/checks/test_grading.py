@@ -206,7 +206,9 @@ def test_a_timeout_stops_the_check_at_once_and_names_the_case(tmp_path):
     (tmp_path / "rnn.py").write_text(source)
     spec, oracle = ASSIGNMENT.grading, LiveOracle(ASSIGNMENT)
     check = next(c for c in CHECKS if c.name == "forward: loss matches reference")
-    with Sandbox(tmp_path, limits=Limits(call_seconds=5.0), functions=ASSIGNMENT.functions) as box:
+    # The sleeping call is stopped by the wall-clock cap, call_seconds * wall_factor = 2 s; every other call
+    # needs milliseconds of CPU time.
+    with Sandbox(tmp_path, limits=Limits(call_seconds=1.0, wall_factor=2.0), functions=ASSIGNMENT.functions) as box:
         outcome = run_check(check, Ctx(box, ASSIGNMENT, oracle, spec.checks[check.name]), 25)
         assert box.output().stdout.count("slow call") == 1  # one timeout, no shrinking through more of them
         assert outcome.failed_parts and "tau=" in outcome.reason
