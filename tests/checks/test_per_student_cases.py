@@ -61,6 +61,7 @@ def _graded(submission: Path, assignment) -> tuple[set[str], list[tuple]]:
     return sent, [(c.name, c.score, c.reason, c.feedback, c.hint) for c in result.checks]
 
 
+@pytest.mark.slow  # three whole gradings
 def test_two_students_get_different_cases_and_one_student_the_same_cases_and_messages_every_time(per_student_spec):
     assignment = load_assignment(per_student_spec)
     submission = ROOT / "submissions" / "bug_no_bptt"  # fails checks, so the messages quote the cases
@@ -73,6 +74,7 @@ def test_two_students_get_different_cases_and_one_student_the_same_cases_and_mes
     assert [t[1] for t in alice_told] == [t[1] for t in bob_told]  # the same bug loses the same points
 
 
+@pytest.mark.slow  # three whole gradings
 def test_with_the_default_setting_alice_scores_100_whoever_she_is_said_to_be():
     assignment = load_assignment()
     for who in ("", "alice", "bob"):

@@ -98,6 +98,7 @@ def test_a_spec_folder_where_the_secret_cannot_be_made_is_one_clear_error(spec_d
         load_assignment(spec_dir)
 
 
+@pytest.mark.slow  # builds a kit
 def test_a_kit_built_for_per_student_cases_holds_neither_the_secret_nor_any_students_salt(per_student_spec, tmp_path):
     from grader.kit import build_kit
 
