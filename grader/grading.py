@@ -52,7 +52,7 @@ Relabel = Callable[[str], str]  # rnn.py's lines named as the student knows them
 def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits | None = None,
                      include_hidden: bool = True, diagnostics: bool = True, oracle: Oracle | None = None,
                      real_text: RealTextRequest | None = None, case_salt: str | None = None,
-                     policy: Policy = Policy.strict) -> SubmissionResult:
+                     policy: Policy = Policy.strict, kit_policy: Policy = Policy.portable) -> SubmissionResult:
     """Run the assignment's suite on the submission at ``path`` and score it.
 
     ``path`` is what the student handed in: a folder (rnn.py, a misnamed .py or a notebook in it, or one
@@ -74,10 +74,11 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     (grader.diagnostics.real_text).
     The cases are drawn under ``case_salt``, by default the assignment's (Assignment.case_salt).
     ``policy`` says which sandbox tiers are acceptable (grader.sandbox.Policy; SandboxUnavailable when
-    none works); the kit always uses its portable tier.
+    none works); under the student kit's spec ``kit_policy`` does: its portable tier on the student's own
+    machine, a strong one where the kit grades for the record (the GitHub Classroom run).
     """
     plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle, case_salt=case_salt,
-                     policy=policy)
+                     policy=kit_policy if assignment.grading.self_check else policy)
     start = time.perf_counter()
     with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission:
         visible = visible_phase(plan, submission, diagnostics=diagnostics)
@@ -130,7 +131,7 @@ class Plan:
         limits = limits or spec.limits
         steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
         sandbox = SandboxSettings(limits, assignment.functions + steps,
-                                  Policy.portable if spec.self_check else Policy(policy),
+                                  Policy(policy),
                                   assignment.allowed_imports, TimeBudget(limits))
         return cls(assignment, oracle or default_oracle(assignment), case_salt, visible, hidden,
                    spec.hidden_checks + len(suite) - len(visible) - len(hidden),

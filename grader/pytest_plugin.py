@@ -11,7 +11,9 @@ before the first item runs; each item then reports its check's result: passed, f
 feedback (smallest failing case, hint) as the failure message, or PARTIAL when it earned some of its
 points. Points go into the JUnit XML as each test case's properties, and a points summary ends the
 session. ``--rnn-out`` writes the CLI's results.json and report.html; ``--rnn-classroom`` appends the
-result in the format GitHub Classroom's autograding reporter reads (grader.classroom).
+result in the format GitHub Classroom's autograding reporter reads (grader.classroom), grading in a strong
+sandbox even in the student kit. Nothing is written until every process the grading started is dead
+(grader.leftovers), and no file of the submission configures the session (grader.pytest_guard).
 
 Without test paths on the command line only the checks run (a course repository's own tests, or this
 project's, are not collected); with paths, their tests run too.
@@ -19,6 +21,7 @@ project's, are not collected); with paths, their tests run too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the course's spec folder, or the name of a shipped one (default: default)")
     group.addoption("--rnn-classroom", metavar="FILE", type=Path,
                     help="append the result for GitHub Classroom's autograding reporter to FILE "
-                    "(in a workflow: $GITHUB_OUTPUT; the step's output is then `result`)")
+                    "(in a workflow: $GITHUB_OUTPUT; the step's output is then `result`). Grades for the record: "
+                    "in a strong sandbox even in the student kit (zero points with the reason where none works)")
     group.addoption("--rnn-instructor", action="store_true",
                     help="one test per check, hidden ones included, with their feedback (default: the visible "
                     "checks only, since whoever reads the session's output may be a student)")
@@ -149,7 +153,8 @@ class GradingSession:
         from grader.grading import grade_submission
         from grader.outputs import write_outputs
         from grader.pytest_guard import refuse_plugins_from
-        from grader.render.classroom import runner_result
+        from grader.render.classroom import not_graded_result, runner_result
+        from grader.sandbox import Policy
 
         options = self.options
         try:
@@ -160,13 +165,28 @@ class GradingSession:
         if reporter is not None:
             reporter.write_line(f"rnn-grader: grading {options.submission.resolve().name} in the sandbox...")
         try:
-            self.result = grade_submission(options.submission, self.assignment)
-            if options.out is not None:
-                self.outputs = write_outputs(self.result, options.out)
+            with self._no_leftovers():  # every process of the submission's is dead before any output is written
+                # For the record (Classroom) the kit grades in a strong sandbox, as the grader does.
+                result = grade_submission(options.submission, self.assignment, kit_policy=(
+                    Policy.strict if options.classroom is not None else Policy.portable))
+            self.result = result
             if options.classroom is not None:
                 append_github_output(options.classroom, "result", runner_result(self.result))
+            if options.out is not None:
+                self.outputs = write_outputs(self.result, options.out)
         except GraderError as exc:
+            if options.classroom is not None and self.result is None:
+                append_github_output(options.classroom, "result",
+                                     not_graded_result(str(exc), self.assignment.grading.total))
             pytest.exit(f"rnn-grader: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+    def _no_leftovers(self):
+        """Adopt and end what the grading leaves running: required for the record, done wherever it can be."""
+        from grader.leftovers import no_leftovers, subreaper_available
+
+        if self.options.classroom is not None or subreaper_available():
+            return no_leftovers()
+        return contextlib.nullcontext()
 
     def check_result(self, item: CheckItem):
         if self.result is None:

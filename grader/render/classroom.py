@@ -36,3 +36,13 @@ def runner_result(result: SubmissionResult) -> dict:
         tests.insert(0, runner_test("rnn.py loads", "error", 0, f"rnn.py could not be loaded: {result.load_failure.message}"))
     status = "pass" if result.score >= result.max_score else "fail"
     return runner_document(tests, result.max_score, status)
+
+
+NOT_GRADED = "rnn.py graded"
+
+
+def not_graded_result(why: str, max_score: float) -> dict:
+    """Zero points with the reason, for a run that could not grade (no strong sandbox on the runner, a
+    process of the submission's that would not end): the reporter prints an erroring test's message."""
+    return runner_document([runner_test(NOT_GRADED, "error", 0, f"This push was not graded: {why}")], max_score,
+                           "error")

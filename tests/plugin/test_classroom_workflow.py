@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,106 @@ def test_the_command_refuses_a_folder_that_is_not_empty_and_writes_nothing(tmp_p
     assert main(["classroom", "--out", str(tmp_path / "template")]) == ExitCode.USAGE
     assert "not an empty folder; nothing was written" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["notes.txt", "template"]
+
+
+# The red team's Classroom stub: at import it tries to write a full-points result into the runner's output
+# file (by $GITHUB_OUTPUT, by every process's environment in /proc, by the path itself, which an attacker
+# can learn), and leaves a daemon (a session of its own, its environment cleared, so no marker names it)
+# that does the same once the test says go: after the grade was written, as the real attack waited.
+DAEMON = """
+import os, sys, time
+tag, go, output, forged = sys.argv[1:5]
+deadline = time.monotonic() + 120
+while not os.path.exists(go) and time.monotonic() < deadline:
+    time.sleep(0.02)
+targets = {output}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\\0")
+    except OSError:
+        continue
+    targets.update(e[len(b"GITHUB_OUTPUT="):].decode() for e in environ if e.startswith(b"GITHUB_OUTPUT="))
+for target in targets:
+    try:
+        with open(target, "w") as f:
+            f.write(forged)
+    except OSError:
+        pass
+"""
+ATTACK = """
+import os as _os, sys as _sys
+
+def _forge_now():
+    targets = {_os.environ.get("GITHUB_OUTPUT") or OUTPUT}
+    for pid in filter(str.isdigit, _os.listdir("/proc")):
+        try:
+            environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\\0")
+        except OSError:
+            continue
+        targets.update(e[len(b"GITHUB_OUTPUT="):].decode() for e in environ if e.startswith(b"GITHUB_OUTPUT="))
+    for target in targets:
+        try:
+            with open(target, "a") as f:
+                f.write(FORGED)
+        except OSError:
+            pass
+
+def _daemonise():
+    try:
+        if _os.fork() == 0:
+            _os.setsid()
+            if _os.fork() == 0:
+                _os.execve(_sys.executable, [_sys.executable, "-c", DAEMON, TAG, GO, OUTPUT, FORGED], {})
+            _os._exit(0)
+        _os.wait()
+    except OSError:
+        pass
+
+_forge_now()
+_daemonise()
+"""
+
+
+def tagged_processes(tag: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if tag.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_a_daemon_left_by_the_student_code_cannot_rewrite_the_grade_after_it_is_written(template, runner_python,
+                                                                                         tmp_path):
+    repo = student_repository(template, tmp_path, "daemon")
+    output, go, tag = tmp_path / f"github-output-{repo.name}", tmp_path / "go", f"rnn-daemon-{os.getpid()}"
+    full = {"version": 1, "status": "pass", "max_score": template.kit.public_points,
+            "tests": [{"name": "forged", "status": "pass", "score": template.kit.public_points}]}
+    forged = "result=" + base64.b64encode(json.dumps(full).encode()).decode() + "\n"
+    stub = (ROOT / "submissions" / "template" / "rnn.py").read_text()
+    names = {"DAEMON": DAEMON, "TAG": tag, "GO": str(go), "OUTPUT": str(output), "FORGED": forged}
+    (repo / SUBMISSION / "rnn.py").write_text(
+        stub + "".join(f"\n{name} = {value!r}" for name, value in names.items()) + "\n" + ATTACK)
+
+    returncode, _ = run_steps(repo, runner_python, tmp_path)
+    survivors = tagged_processes(tag)
+    go.write_text("go")  # the delay ends: anything of the submission's still running writes now
+    for pid in survivors:
+        deadline = time.monotonic() + 120
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert returncode == 1  # the stub fails its checks
+    (line,) = output.read_text().splitlines()  # one result: the grader's, written once
+    name, encoded = line.split("=", 1)
+    assert name == "result"
+    document = json.loads(base64.b64decode(encoded))
+    expected = grade_submission(repo / SUBMISSION, load_assignment(), include_hidden=False, diagnostics=False)
+    assert {t["name"]: t["score"] for t in document["tests"]} == {c.name: c.score for c in expected.checks}
+    assert sum(t["score"] for t in document["tests"]) < template.kit.public_points
+    assert survivors == []  # nothing of the submission's outlived the grading
+    results = json.loads((repo / "grading-output" / "results.json").read_text())
+    assert results["extra_data"]["isolation_tier"] == "bubblewrap"  # the strongest tier here, not the kit's own

@@ -147,3 +147,17 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["entry-points"]["pytest11"] == {"rnn_grader": "grader.pytest_plugin"}
     assert any(r.startswith("pytest") for r in project["dependencies"])
+
+
+def test_a_classroom_run_without_a_strong_sandbox_reports_zero_points_with_the_reason(tmp_path):
+    env_tier = {"RNN_GRADER_SANDBOX_TIER": "plain-process"}  # asked for a weak tier: the strict policy refuses it
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "grader.pytest_plugin", "-p", "no:cacheprovider",
+                           f"--rnn-submission={SUBMISSIONS / 'alice'}", "--rnn-classroom", "github-output"],
+                          cwd=tmp_path, capture_output=True, text=True, check=False,
+                          env={**os.environ, **env_tier, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+                               "PYTHONPATH": str(ROOT)})
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    document = classroom_document(tmp_path / "github-output")
+    (test,) = document["tests"]
+    assert (document["status"], test["status"], test["score"]) == ("error", "error", 0)
+    assert document["max_score"] == 100 and "not graded" in test["message"] and "weak" in test["message"]
