@@ -26,9 +26,9 @@ from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.sandbox.scratch import Refused
 
 CODE_SUFFIXES = (".py", ".ipynb")
-# Fingerprinting runs in the grader's process at some 25 µs a token (pygments' lexer): 128 KiB of
-# brackets, one token per byte, costs about 3 s, against about 4 KiB of code in a real rnn.py.
-MAX_CODE_BYTES = 128 * 1024
+# Fingerprinting runs in the grader's process, one pygments token at a time: 64 KiB of brackets (a token a
+# byte) took 2.1-2.5 s on a two-core machine at load 23, a real rnn.py (about 4 KiB) 0.06 s.
+MAX_CODE_BYTES = 64 * 1024
 # What reading one member of a zip can raise on corrupt data: a bad deflate stream, a CRC mismatch, a
 # truncated member, an unsupported compression method.
 MEMBER_ERRORS = (zlib.error, zipfile.BadZipFile, EOFError, NotImplementedError, OSError, ValueError)
