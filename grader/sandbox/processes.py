@@ -7,10 +7,10 @@ import os
 import pwd
 import shutil
 import signal
-import stat
 import tempfile
 import time
 from pathlib import Path
+from stat import S_IWOTH
 
 from grader.errors import SettingError
 
@@ -91,13 +91,13 @@ def remove_files_of_uid(uid: int, folders: tuple[str, ...] = SHARED_FOLDERS) -> 
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            is_folder = stat.S_ISDIR(info.st_mode)
+            is_folder = entry.is_dir(follow_symlinks=False)
             if info.st_uid == uid:
                 try:
                     shutil.rmtree(entry.path) if is_folder else os.unlink(entry.path)
                 except OSError:
                     pass
-            elif is_folder and info.st_mode & stat.S_IWOTH:
+            elif is_folder and info.st_mode & S_IWOTH:
                 pending.append(Path(entry.path))
 
 
@@ -253,15 +253,15 @@ class TreeClock:
             if children and _ignores_sigchld(pid):
                 unwaited.update(children)
             stack.extend(children)
-        for (pid, start), ticks in self._watched.items():
+        for (pid, start), own in self._watched.items():
             if (pid, start) not in watched and not _same_process(pid, start):
-                self._reaped += ticks
+                self._reaped += own
         self._watched = watched
         return (total + self._reaped) / CLOCK_TICKS
 
 
 def _children(pid: int, tasks: list[str]) -> list[int]:
-    found = []
+    found: list[int] = []
     for task in tasks:
         try:
             with open(f"/proc/{pid}/task/{task}/children", "rb") as f:

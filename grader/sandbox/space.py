@@ -28,7 +28,9 @@ import os
 import shutil
 from pathlib import Path
 
-from .scratch import MAX_BYTES, MAX_FILES as SUBMISSION_FILES, MAX_FOLDERS as SUBMISSION_FOLDERS
+from .scratch import MAX_BYTES
+from .scratch import MAX_FILES as SUBMISSION_FILES
+from .scratch import MAX_FOLDERS as SUBMISSION_FOLDERS
 
 MS_REMOUNT = 32
 MNT_DETACH = 2
