@@ -8,6 +8,7 @@ assignment of a stand-in to the same names: the module loads, and whatever uses 
 attribute's call, arithmetic, `isinstance`) raises ModuleNotFoundError with the sandbox's own message,
 naming the file, the line and the module. Only the functions that need the package fail.
 
+A decorator from such a module is left out (numba's `@jit` would fail as the function is defined).
 Left as written: imports inside a `try` whose handlers catch ImportError (the student planned for a
 missing package), relative imports and imports of the submission's own modules. The rewritten text keeps
 every line where it was, so tracebacks keep pointing at the student's lines.
@@ -60,6 +61,7 @@ def absent(name, message):
     return Absent(name, message)
 '''
 STAND_IN_FILE = f'exec(compile({STAND_IN_SOURCE!r}, "<rnn-grader: an import the grader does not offer>", "exec"))\n'
+MAX_SHOWN = 40  # characters of a decorator quoted in a note
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
@@ -95,8 +97,12 @@ class StoodIn:
     line: int
     module: str  # the top-level module the grader does not offer
     where: str  # "rnn.py, line 3", "hw.ipynb, cell 2, line 1"
+    decorator: str = ""  # "@jit": a decorator from that module, left out (the function is kept without it)
 
     def note(self) -> str:
+        if self.decorator:
+            return (f"{self.where}: the grader does not offer {self.module}, so the decorator {self.decorator} "
+                    "was left out; the function is graded without it")
         return (f"{self.where}: the grader does not offer {self.module}, so its import was left out; "
                 "what uses it fails, saying so")
 
@@ -104,9 +110,13 @@ class StoodIn:
 def stand_in(source: str, tree: ast.Module, offered: Offered, where: Callable[[int], str]) -> tuple[str, tuple[StoodIn, ...]]:
     """`source` (whose syntax tree is `tree`) with every import of a module not offered made a stand-in.
 
+    A decorator taken from such a module (numba's `@jit`, `@torch.no_grad()`) would fail as the function is
+    defined, taking the whole module with it; it is left out instead, so the function is graded as written.
     `where(line)` names a line for the student ("rnn.py, line 3"). Returns the new text and what changed.
     """
-    edits, changed = [], []
+    edits: list[tuple[ast.stmt | ast.expr, str]] = []
+    changed = []
+    names: dict[str, str] = {}  # name bound to a stand-in -> its module
     for stmt in _unguarded_imports(tree.body, guarded=False):
         absent = _absent_names(stmt, offered)
         if not absent:
@@ -117,11 +127,29 @@ def stand_in(source: str, tree: ast.Module, offered: Offered, where: Callable[[i
                    f"{offered.sentence}")
         edits.append((stmt, _rewritten(stmt, offered, absent, message)))
         changed.append(StoodIn(stmt.lineno, module, place))
+        names.update((name, module) for name, _ in absent if name != "*")
+    for node in ast.walk(tree) if names else ():
+        for decorator in getattr(node, "decorator_list", ()):
+            root = _root_name(decorator)
+            if root in names:
+                newlines = "\n" * ((decorator.end_lineno or decorator.lineno) - decorator.lineno)
+                edits.append((decorator, f"(lambda function: function{newlines})"))
+                shown = ast.unparse(decorator)
+                shown = shown if len(shown) <= MAX_SHOWN else shown[: MAX_SHOWN - 3] + "..."
+                changed.append(StoodIn(decorator.lineno, names[root], where(decorator.lineno), f"@{shown}"))
+    changed.sort(key=lambda stood_in: stood_in.line)
     return (_edited(source, edits) if edits else source), tuple(changed)
 
 
-def _edited(source: str, edits: list[tuple[ast.stmt, str]]) -> str:
-    """`source` with each statement's text replaced, in one pass (ast's columns count UTF-8 bytes)."""
+def _root_name(expr: ast.expr) -> str | None:
+    """`jit` for `jit`, `jit(nopython=True)`, `numba.jit` or `torch.no_grad()`'s `torch`."""
+    while isinstance(expr, (ast.Call, ast.Attribute, ast.Subscript)):
+        expr = expr.func if isinstance(expr, ast.Call) else expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def _edited(source: str, edits: list[tuple[ast.stmt | ast.expr, str]]) -> str:
+    """`source` with each node's text replaced, in one pass (ast's columns count UTF-8 bytes)."""
     data = source.encode("utf-8")
     starts = [0]
     for line in source.split("\n"):

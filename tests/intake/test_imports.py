@@ -3,6 +3,8 @@
 
 import ast
 import re
+import sys
+import types
 
 import nbformat
 import pytest
@@ -12,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from grader.assignment import load_assignment, shipped_specs, spec_folder
 from grader.grading import grade_submission
 from grader.intake import Offered, prepare
-from grader.intake.imports import STAND_IN_SOURCE, stand_in
+from grader.intake.imports import STAND_IN_MODULE, STAND_IN_SOURCE, stand_in
 
 from .conftest import ALICE, ASSIGNMENT, FUNCTIONS, alice_functions
 
@@ -190,3 +192,22 @@ def test_in_a_notebook_the_stand_in_names_the_cell_and_its_line(tmp_path):
     assert f"hw.ipynb, cell 2, line 2 imports torch, {NOT_OFFERED}" in module
     assert prepared.notes[-1] == ("hw.ipynb, cell 2, line 2: the grader does not offer torch, so its import was left "
                                   "out; what uses it fails, saying so")
+
+
+def test_a_decorator_from_a_package_not_offered_is_left_out_and_the_function_kept(monkeypatch):
+    """numba's @jit would fail as the function is defined, and every function of the module with it."""
+    source = ("import numpy as np\nfrom numba import jit\nimport torch\n\n"
+              "@jit(nopython=True,\n     cache=True)\ndef f(x):\n    return np.sum(x)\n\n"
+              "class Model:\n    @torch.no_grad()\n    def h(self):\n        return 1\n")
+    text, stood_in = stand_in(source, ast.parse(source), OFFERED, lambda line: f"rnn.py, line {line}")
+    stand_ins = types.ModuleType(STAND_IN_MODULE)
+    exec(compile(STAND_IN_SOURCE, "<stand-in>", "exec"), stand_ins.__dict__)  # noqa: S102 - the grader's own
+    monkeypatch.setitem(sys.modules, STAND_IN_MODULE, stand_ins)
+    module: dict = {}
+    exec(compile(text, "rnn.py", "exec"), module)  # noqa: S102 - the test's own source, as the sandbox runs it
+    assert module["f"]([1, 2]) == 3 and module["Model"]().h() == 1
+    without = "was left out; the function is graded without it"
+    assert [s.note() for s in stood_in][2:] == [
+        f"rnn.py, line 5: the grader does not offer numba, so the decorator @jit(nopython=True, cache=True) {without}",
+        f"rnn.py, line 11: the grader does not offer torch, so the decorator @torch.no_grad() {without}",
+    ]
