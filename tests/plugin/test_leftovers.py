@@ -1,6 +1,7 @@
 """A process the grading leaves behind, however it detached, is adopted and dead once the block ends."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -59,3 +60,33 @@ def test_children_the_process_had_before_the_block_are_left_alone():
     finally:
         before.kill()
         before.wait()
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bwrap")
+def test_a_pid_namespace_whose_bwrap_was_killed_is_gone_whole_when_the_block_ends():
+    tag = f"600.{os.getpid()}"  # sleep's argument: names the namespace's daemon among all processes
+    user = [] if os.geteuid() == 0 else ["--unshare-user"]
+    command = ["bwrap", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+               *user, "--unshare-pid", "--die-with-parent", "sh", "-c",
+               f"setsid sleep {tag} & sleep {tag}"]
+    with no_leftovers():
+        bwrap = subprocess.Popen(command)
+        deadline = time.monotonic() + 60
+        while len(tagged(tag)) < 2 and time.monotonic() < deadline:  # both have exec'd sleep
+            time.sleep(0.01)
+        assert len(tagged(tag)) == 2  # the shell's sleep, and the one in a session of its own
+        bwrap.kill()  # as a sandbox's kill does: the namespace's first process is left to die on its own
+        bwrap.wait()
+    assert tagged(tag) == []
+
+
+def tagged(tag: str) -> list[int]:
+    """The processes running `sleep TAG`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", tag.encode()]:
+                found.append(int(pid))
+        except OSError:
+            continue
+    return found
