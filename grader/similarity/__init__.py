@@ -7,4 +7,4 @@
 
 from grader.similarity.model import SimilarityReport, SimilarPair
 
-__all__ = ["SimilarityReport", "SimilarPair"]
+__all__ = ["SimilarPair", "SimilarityReport"]

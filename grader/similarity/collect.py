@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from grader.errors import GraderError
 from grader.files.listing import is_junk
 from grader.similarity.detect import compare_class
 from grader.similarity.model import SimilarityReport
 from grader.similarity.sources import CODE_SUFFIXES, UnreadableCode, read_code
-from grader.errors import GraderError
 
 
 class KnownSolutionsError(GraderError):

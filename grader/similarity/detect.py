@@ -27,7 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.similarity.model import CLASSMATE, KNOWN, SimilarityReport, SimilarPair, Span
+from grader.similarity.model import (
+    CLASSMATE,
+    KNOWN,
+    SimilarityReport,
+    SimilarPair,
+    Span,
+)
 
 NOISE_CHARS = 25  # k: the k-gram length in filtered code; copydetect's default noise threshold
 SPREADS = 4.0

@@ -3,10 +3,11 @@
 A submission may be a folder, a zip file (read in memory, never unpacked), a single .py or .ipynb file
 (known solutions are often single files) or a student's flat files from an LMS download (grader.files.lms_names:
 their code files and the code in their zip files). Everything is the student's, so it is read with bounds: a file
-whose code is over MAX_CODE_BYTES, or would take the whole past it, is left out (and named), undecodable
-bytes are replaced,
-and notebooks go through the grader's one notebook reader (grader.intake.notebook: its size cap, a JSON
-parser whose nesting is bounded by Python's recursion guard, each cell parsed on its own). A file that
+whose code is over MAX_CODE_BYTES, or would take the whole past it, is left out (and named), files after
+MAX_READ_BYTES read are left out, undecodable bytes are replaced, a zip is opened only once its declared
+central directory is known to be small (grader.files.zipsafe), and notebooks go through the grader's one
+notebook reader (grader.intake.notebook: its size, cell and code caps, a JSON parser whose nesting is
+bounded by Python's recursion guard, each cell parsed on its own). A file that
 cannot be read (a notebook that is not one, a zip member whose data is corrupt) is left out and named in
 ``Code.skipped``; the submission is compared on the rest, or left out of the report when nothing is left.
 """
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import functools
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader.files.listing import is_junk, submission_files
+from grader.files.zipsafe import CORRUPT, MAX_DIRECTORY_BYTES, listable
 from grader.intake.extract import SourceError
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.sandbox.scratch import Refused
@@ -29,9 +30,7 @@ CODE_SUFFIXES = (".py", ".ipynb")
 # Fingerprinting runs in the grader's process, one pygments token at a time: 64 KiB of brackets (a token a
 # byte) took 2.1-2.5 s on a two-core machine at load 23, a real rnn.py (about 4 KiB) 0.06 s.
 MAX_CODE_BYTES = 64 * 1024
-# What reading one member of a zip can raise on corrupt data: a bad deflate stream, a CRC mismatch, a
-# truncated member, an unsupported compression method.
-MEMBER_ERRORS = (zlib.error, zipfile.BadZipFile, EOFError, NotImplementedError, OSError, ValueError)
+MAX_READ_BYTES = 64 * 1024**2  # files read (notebooks carry images); the rest of a submission is left out
 
 
 class UnreadableCode(Exception):
@@ -51,7 +50,7 @@ class _Unreadable(Exception):
 def read_code(path: Path | Sequence[Path]) -> Code:
     """Every code file of `path` (or of a student's flat files) in a stable order; UnreadableCode when none
     can be read."""
-    parts, skipped, total = [], [], 0
+    parts, skipped, total, read_bytes = [], [], 0, 0
     try:
         if not isinstance(path, (str, Path)):
             files = _flat_files(path)
@@ -64,8 +63,13 @@ def read_code(path: Path | Sequence[Path]) -> Code:
         else:
             raise UnreadableCode(f"{path.name} is neither a folder, a zip file nor a code file")
         for name, read in files:
+            if read_bytes > MAX_READ_BYTES:
+                skipped.append(f"{name} and the files after it: past the {MAX_READ_BYTES // 1024**2} MiB read")
+                break
             try:
-                text = _as_code(name, read())
+                data = read()
+                read_bytes += len(data)
+                text = _as_code(name, data)
             except _Unreadable as exc:
                 skipped.append(f"{name}: {exc}")
                 continue
@@ -75,7 +79,7 @@ def read_code(path: Path | Sequence[Path]) -> Code:
                 continue
             total += len(text)
             parts.append(f"# file: {name}\n{text}")
-    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
+    except (OSError, *CORRUPT) as exc:
         raise UnreadableCode(f"could not be read ({type(exc).__name__}: {exc})") from None
     except Refused as exc:  # a folder beyond a submission's bounds: not graded, so not compared either
         raise UnreadableCode(str(exc)) from None
@@ -107,6 +111,8 @@ def _flat_files(paths: Sequence[Path]) -> Iterator[tuple[str, Callable[[], bytes
 
 
 def _zip_files(archive: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:
+    if not listable(archive):  # zipfile would read a directory of any size into memory
+        raise zipfile.BadZipFile(f"no end record, or a central directory over {MAX_DIRECTORY_BYTES // 1024**2} MiB")
     with zipfile.ZipFile(archive) as zf:
         for info in sorted(zf.infolist(), key=lambda i: i.filename):
             name = info.filename.replace("\\", "/")
@@ -121,7 +127,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with zf.open(info) as f:
             return f.read(_limit(info.filename) + 1)  # the header's size may lie: read at most this much
-    except MEMBER_ERRORS as exc:
+    except (*CORRUPT, OSError) as exc:
         raise _Unreadable(f"its data in the zip file is corrupt ({type(exc).__name__}: {exc})") from None
 
 

@@ -99,3 +99,17 @@ def test_a_submission_the_fingerprinting_fails_on_is_left_out_and_the_others_com
     why = "could not be fingerprinted (RecursionError: maximum recursion depth exceeded)"
     assert report.unreadable == (f"vectorised: {why}",)
     assert frozenset(("alice", "copycat")) in flagged(report)
+
+
+def test_a_zip_declaring_an_oversized_central_directory_is_left_out_unopened(classroom, tmp_path):
+    path = tmp_path / "huge.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("huge/rnn.py", (EXAMPLES / "alice" / "rnn.py").read_text())
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    data[end + 12:end + 16] = (9 * 1024**2).to_bytes(4, "little")  # the directory's declared size: 9 MiB
+    path.write_bytes(bytes(data))
+    classroom["huge"] = path
+    report = class_similarity(classroom)
+    (note,) = report.unreadable
+    assert note.startswith("huge: could not be read (BadZipFile: no end record, or a central directory over 8 MiB")
