@@ -1,6 +1,6 @@
 """No file of the submission configures the pytest session that grades it.
 
-pytest looks for its configuration (pytest.ini, .pytest.ini, pyproject.toml, tox.ini, setup.cfg) from the
+pytest looks for its configuration (pytest.toml, pytest.ini, pyproject.toml, tox.ini, setup.cfg...) from the
 paths on its command line upwards, and loads the conftest.py files of those paths and their parents.
 ``pytest --rnn-submission DIR`` gives DIR as a separate word, which pytest's first look at the command
 line, made before any plugin's option is known, takes for a test path: a pytest.ini in DIR becomes the

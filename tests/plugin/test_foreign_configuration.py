@@ -39,6 +39,7 @@ CONFIG_FILES = {
     "tox.ini": f"[pytest]\n{TAKEOVER}",
     "setup.cfg": f"[tool:pytest]\n{TAKEOVER}",
     "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p no:rnn_grader -p evil"\npythonpath = ["."]\n',
+    "pytest.toml": '[pytest]\naddopts = ["-p", "no:rnn_grader", "-p", "evil"]\npythonpath = ["."]\n',
 }
 HARMLESS = {
     "pytest.ini": "[pytest]\naddopts = -q\n",
@@ -46,7 +47,9 @@ HARMLESS = {
     "tox.ini": "[pytest]\naddopts = -q\n",
     "setup.cfg": "[tool:pytest]\naddopts = -q\n",
     "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-q"\n',
+    "pytest.toml": '[pytest]\naddopts = ["-q"]\n',  # read from pytest 9 on
 }
+PYTEST_9 = int(pytest.__version__.split(".")[0]) >= 9
 
 
 def instructor_pytest(*args, cwd: Path) -> subprocess.CompletedProcess:
@@ -92,7 +95,8 @@ def test_the_documented_command_grades_a_stub_with_hostile_configuration_as_the_
     assert re.search(r"\d+ failed", done.stdout)
 
 
-@pytest.mark.parametrize("name", sorted(HARMLESS))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.skipif(
+    name == "pytest.toml" and not PYTEST_9, reason="pytest reads pytest.toml from version 9 on")) for name in sorted(HARMLESS)])
 def test_the_submission_as_a_separate_word_is_refused_when_its_configuration_was_read(tmp_path, name):
     stub = stub_class(tmp_path, {name: HARMLESS[name]})
     done = instructor_pytest("--rnn-submission", stub, "--collect-only", cwd=tmp_path / "instructor")
@@ -105,7 +109,7 @@ def test_the_submission_as_a_separate_word_is_refused_when_its_configuration_was
 
 def test_configuration_found_in_a_folder_above_the_submission_through_its_path_is_refused(tmp_path):
     """The student's upload holds the configuration and, one folder down, the code the instructor named."""
-    upload = hostile(tmp_path / "class" / "upload", HARMLESS)
+    upload = hostile(tmp_path / "class" / "upload", {"pytest.ini": HARMLESS["pytest.ini"]})
     inner = upload / "inner"
     inner.mkdir()
     (inner / "rnn.py").write_text((SUBMISSIONS / "template" / "rnn.py").read_text())
