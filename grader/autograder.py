@@ -2,11 +2,16 @@
 
     python -m grader.autograder SUBMISSION_DIR RESULTS_DIR
 
-run_autograder calls this. Students upload rnn.py, RNN.py, "rnn (1).py", a notebook, a zip, two copies in
+run_autograder calls this (``python -I``: the grader installed in the image's venv, never a folder
+of the current directory). Students upload rnn.py, RNN.py, "rnn (1).py", a notebook, a zip, two copies in
 two folders, or nothing: grader.intake finds the most plausible file and says which; an upload with
 nothing to grade gets 0 points and one line saying what to upload. If the grader itself fails, the
 student gets 0 points and a message saying it is not their fault, and the traceback goes to this
 program's stdout, which Gradescope shows to instructors only.
+
+What students can read (results.json's output and tests) holds the visible checks' feedback only; the
+hidden checks' feedback goes to this program's stdout, the instructor's log, since Gradescope hands every
+earlier results.json back to later uploads (submission_metadata.json's previous_submissions).
 
 Under per-student cases (grading.yaml ``cases: per_student``) the cases are the submitter's own, drawn for
 their Gradescope user ID as /autograder/submission_metadata.json gives it (``users[].id``, which stays
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import traceback
 from pathlib import Path
 
@@ -26,7 +32,10 @@ from grader.assignment import Assignment, load_assignment
 from grader.grading import grade_submission
 from grader.intake import NotGradable
 from grader.outputs import RESULTS, write_atomically, write_outputs
+from grader.render.gradescope import check_output
+from grader.render.summary import points
 from grader.render.terminal import make_console, render_terminal
+from grader.results import Status, SubmissionResult, Visibility
 from grader.scoring import not_graded
 
 METADATA = "submission_metadata.json"  # Gradescope's, beside the submission folder
@@ -52,10 +61,24 @@ def main(argv: list[str] | None = None) -> int:
             result = not_graded("submission", str(exc), assignment)
         outputs = write_outputs(result, results)
         render_terminal(result, console, outputs)
+        print_other_checks(result, console)
     except Exception:  # noqa: BLE001 - Gradescope must get an answer whatever went wrong
         traceback.print_exc(file=sys.stdout)
         _answer_anyway(results)
     return 0
+
+
+def print_other_checks(result: SubmissionResult, console) -> None:
+    """The checks students do not see (hidden, after the due date), with their feedback, for the log."""
+    others = [c for c in result.checks if c.visibility is not Visibility.VISIBLE]
+    if not others or result.load_failure:
+        return
+    console.print("Checks not shown to students (this log is the instructor's):", markup=False, highlight=False)
+    for check in others:
+        console.print(f"  {check.status.value.upper():6} {points(check.score)} / {points(check.max_score)}  "
+                      f"{check.name} [{check.visibility.value}]", markup=False, highlight=False, soft_wrap=True)
+        if check.status is not Status.PASSED and (feedback := check_output(check)):
+            console.print(textwrap.indent(feedback, "      "), markup=False, highlight=False, soft_wrap=True)
 
 
 def _for_submitter(assignment: Assignment, metadata: Path) -> Assignment:
@@ -98,7 +121,7 @@ def _answer_anyway(results: Path) -> None:
     except Exception:  # noqa: BLE001 - the spec or the renderers may be what failed
         traceback.print_exc(file=sys.stdout)
     results.mkdir(parents=True, exist_ok=True)
-    document = {"score": 0, "output": f"The submission could not be graded: {CRASHED}.",
+    document = {"score": 0, "output": f"The submission could not be graded: {CRASHED}.", "output_format": "text",
                 "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
     write_atomically(results / RESULTS, json.dumps(document, indent=2) + "\n")
 

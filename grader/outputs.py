@@ -1,8 +1,11 @@
-"""Writing one graded submission's files (results.json, report.html, report-instructor.html) into a folder.
+"""Writing one graded submission's files (results.json, report.html, report-instructor.html,
+results-instructor.json) into a folder.
 
-report.html is the student's copy (visible checks only); report-instructor.html has every check, what
-the submission printed while the hidden ones ran and how it was run. The student kit runs no hidden
-check, so it writes no instructor's copy.
+results.json (Gradescope's) and report.html are the student's: visible checks only (results.json gives the
+hidden checks' points, never their feedback). report-instructor.html has every check, what the submission
+printed while the hidden ones ran and how it was run; results-instructor.json is the whole result as data,
+which a class run reads back instead of grading again. The student kit runs no hidden check, so it writes
+no instructor's copies.
 
 Each file is written to a temporary file beside it and moved into place with os.replace, so a reader
 never sees half a file. A file may be replaced only if the grader wrote it for the same submission
@@ -17,12 +20,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from grader.render.gradescope import render_gradescope_json, results_owner
+from grader.render import GENERATOR
+from grader.render.gradescope import finite, render_gradescope_json, results_owner
 from grader.render.html import render_html, report_owner
 from grader.results import SubmissionResult
 from grader.errors import GraderError
 
 RESULTS, REPORT, INSTRUCTOR_REPORT = "results.json", "report.html", "report-instructor.html"
+INSTRUCTOR_RESULTS = "results-instructor.json"
 # Our files are small; anything bigger in their place is not ours, and need not be read to know it.
 OWNED_FILE_LIMIT = 32 * 1024 * 1024
 REPORT_HEAD = 4096  # the <meta> tags that identify a report sit in the first few hundred bytes
@@ -38,18 +43,20 @@ def default_out_dir(submission: Path, base: Path = Path("grading-output")) -> Pa
 
 
 def write_outputs(result: SubmissionResult, out_dir: Path) -> dict[str, Path]:
-    """Write results.json, report.html and (unless a self-check) report-instructor.html for `result` into
-    out_dir; return {"results": path, "report": path, "instructor": path}."""
+    """Write results.json, report.html and (unless a self-check) report-instructor.html and
+    results-instructor.json for `result` into out_dir; return {"results": path, "report": path,
+    "instructor": path, "instructor_results": path}."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} exists and is not a directory; choose another output directory.")
     targets = {"results": out_dir / RESULTS, "report": out_dir / REPORT}
     if not result.self_check:
         targets["instructor"] = out_dir / INSTRUCTOR_REPORT
+        targets["instructor_results"] = out_dir / INSTRUCTOR_RESULTS
     for path in targets.values():
         _check_replaceable(path, result.name)
     contents = {"results": render_gradescope_json(result), "report": render_html(result),
-                "instructor": render_html(result, instructor=True)}
+                "instructor": render_html(result, instructor=True), "instructor_results": render_instructor_json(result)}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -57,6 +64,26 @@ def write_outputs(result: SubmissionResult, out_dir: Path) -> dict[str, Path]:
     for key, path in targets.items():
         write_atomically(path, contents[key])
     return targets
+
+
+def render_instructor_json(result: SubmissionResult) -> str:
+    """The whole result as data, hidden checks included (read back by ``read_instructor_json``)."""
+    document = {"generator": GENERATOR, "submission": result.name, "result": result.to_dict()}
+    return json.dumps(finite(document), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def read_instructor_json(path: Path) -> SubmissionResult:
+    """The result results-instructor.json holds; ValueError, KeyError or TypeError if it holds none."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if document.get("generator") != GENERATOR:
+        raise ValueError(f"{path} was not written by the grader")
+    return SubmissionResult.from_dict(document["result"])
+
+
+def _instructor_owner(document: object) -> str | None:
+    if isinstance(document, dict) and document.get("generator") == GENERATOR and isinstance(document.get("submission"), str):
+        return document["submission"]
+    return None
 
 
 def _check_replaceable(path: Path, submission: str) -> None:
@@ -85,6 +112,8 @@ def _owner(path: Path) -> str | None:
             return None
         if path.name == RESULTS:
             return results_owner(json.loads(path.read_text(encoding="utf-8")))
+        if path.name == INSTRUCTOR_RESULTS:
+            return _instructor_owner(json.loads(path.read_text(encoding="utf-8")))
         with path.open(encoding="utf-8", errors="replace") as f:
             return report_owner(f.read(REPORT_HEAD))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):

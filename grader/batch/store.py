@@ -9,10 +9,18 @@ which content the results are of, so that a regrade of the same content can be t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from grader.outputs import INSTRUCTOR_REPORT, REPORT, RESULTS, OutputError, write_atomically, write_outputs
+from grader.outputs import (
+    INSTRUCTOR_REPORT,
+    INSTRUCTOR_RESULTS,
+    REPORT,
+    RESULTS,
+    OutputError,
+    read_instructor_json,
+    write_atomically,
+    write_outputs,
+)
 from grader.results import SubmissionResult
 
 KEY_FILE = ".grading-key"
@@ -33,10 +41,9 @@ def previous_result(out_dir: Path, name: str) -> SubmissionResult | None:
     """The result in DIR/<name>/, whatever graded it, if it reads back whole; else None."""
     folder = out_dir / name
     try:
-        if not all((folder / report).is_file() for report in (REPORT, INSTRUCTOR_REPORT)):
+        if not all((folder / report).is_file() for report in (RESULTS, REPORT, INSTRUCTOR_REPORT)):
             return None
-        document = json.loads((folder / RESULTS).read_text(encoding="utf-8"))
-        result = SubmissionResult.from_dict(document["extra_data"]["result"])
+        result = read_instructor_json(folder / INSTRUCTOR_RESULTS)
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, from another grader version, or damaged: grade it again
     return result if result.name == name else None

@@ -1,9 +1,16 @@
 """results.json in the Gradescope autograder format.
 
-Format (Gradescope autograder specifications): top-level score, execution_time, output, visibility,
-stdout_visibility, extra_data and tests[]; each test has name, number, score, max_score, status
-("passed"/"failed"), output, visibility, tags. Anything of ours goes under extra_data, including the
-whole result, so class grading can read it back with SubmissionResult.from_dict.
+Format (Gradescope autograder specifications): top-level score, execution_time, output (with its
+output_format), visibility, stdout_visibility, extra_data and tests[]; each test has name, number, score,
+max_score, status ("passed"/"failed"), output, visibility, tags.
+
+Nothing hidden goes in: Gradescope hands a submission's earlier results.json back to later ones (in
+submission_metadata.json, beside the upload), so whatever is here may reach a student's code. The top-level
+output is the student's report in brief (visible checks only, rendered as HTML, which Gradescope shows);
+a check that is not visible carries its score and no feedback; extra_data carries the student's copy of
+the result. The whole result, hidden checks' feedback and output included, is written only to the
+instructor's files (grader.outputs: results-instructor.json and report-instructor.html) and the
+autograder's log.
 """
 
 from __future__ import annotations
@@ -13,10 +20,16 @@ import math
 from typing import Any
 
 from grader.render import GENERATOR
+from grader.render.jinja import environment
 from grader.render.summary import by_function, intake_summary, points
-from grader.results import CheckResult, Status, SubmissionResult, Visibility, student_copy
+from grader.results import WEAK_SANDBOX, CheckResult, Status, SubmissionResult, TrainingRun, Visibility, student_copy
 
 VISIBILITIES = tuple(Visibility)
+HTML = "html"  # Gradescope renders it (sanitised); everything from the submission is escaped by jinja2
+TEXT = "text"
+SAMPLE_CHARS = 2000  # of each sampled text shown (the passage is 1000 characters by default)
+
+_env = environment(relerr=lambda v: "not computed" if v is None else f"{v:.2e}")
 
 
 def to_gradescope(result: SubmissionResult, visibility: str = "visible", stdout_visibility: str = "hidden") -> dict:
@@ -25,14 +38,19 @@ def to_gradescope(result: SubmissionResult, visibility: str = "visible", stdout_
     for value in (visibility, stdout_visibility):
         if value not in VISIBILITIES:
             raise ValueError(f"visibility {value!r} is not one of {', '.join(VISIBILITIES)}")
-    return _finite(
+    shown = student_copy(result)
+    return finite(
         {
             "score": result.score,
             "execution_time": result.execution_time,
-            "output": summary_text(result),
+            "output": summary_html(result),
+            "output_format": HTML,
+            "test_output_format": TEXT,
+            "test_name_format": TEXT,
             "visibility": visibility,
             "stdout_visibility": stdout_visibility,
-            "tests": _tests(result),
+            # Nothing could be checked: one message at the top, not the same one in every test.
+            "tests": [] if result.load_failure else _tests(result),
             "extra_data": {
                 "generator": GENERATOR,
                 "submission": result.name,
@@ -43,7 +61,7 @@ def to_gradescope(result: SubmissionResult, visibility: str = "visible", stdout_
                 "weak_isolation": result.weak_isolation,
                 "timings": {k: vars(v) for k, v in result.timings.items()},
                 "self_check": result.self_check,
-                "result": result.to_dict(),
+                "result": shown.to_dict(),  # the student's copy: no hidden check, nothing printed while they ran
             },
         }
     )
@@ -61,29 +79,34 @@ def results_owner(document: Any) -> str | None:
     return None
 
 
-def summary_text(result: SubmissionResult) -> str:
-    """The submission-wide message Gradescope shows students above the tests: the visible checks only (the
-    hidden ones are Gradescope's to show, with their own visibility) and nothing on how the code was run."""
+def summary_html(result: SubmissionResult) -> str:
+    """The submission-wide message Gradescope shows students above the tests: the report's essentials (score
+    per function, the gradient table, the training run beside the reference's, sampled text) for the visible
+    checks only, and nothing on how the code was run."""
     shown = student_copy(result)
-    not_shown = len(result.checks) - len(shown.checks)
-    label = "Score on the visible checks" if not_shown else "Score"
-    lines = [f"{label}: {points(shown.score)} / {points(shown.max_score)}."]
-    if result.self_check:
-        lines.append(f"Self-check: public checks only; {result.hidden_checks_not_run} hidden checks not run.")
-    reading = intake_summary(result)
-    lines += [*reading.notes, *(f"Warning: {w}" for w in reading.warnings)]
-    if reading.skipped:
-        lines.append("\n".join([reading.skipped_title, *(f"  {s}" for s in reading.skipped)]))
-    if result.load_failure:
-        lines.append(f"No function could be checked:\n{result.load_failure.message}")
-    if result.banner:
-        lines.append(f"Some functions could not be checked:\n{result.banner}")
-    failed = [c for c in shown.checks if c.status is not Status.PASSED]
-    if shown.checks:
-        lines.append(f"{len(shown.checks) - len(failed)} of {len(shown.checks)} visible checks passed.")
-    if not_shown:
-        lines.append(f"{not_shown} more checks count towards your grade; their results are not shown here.")
-    return "\n".join(lines)
+    diagnostics = result.diagnostics
+    return _env.get_template("gradescope.html.j2").render(
+        result=shown,
+        not_shown=len(result.checks) - len(shown.checks),
+        functions=by_function(shown),
+        reading=intake_summary(result),
+        passed=Status.PASSED,
+        weak_sandbox=WEAK_SANDBOX if result.weak_isolation else "",
+        gradients=diagnostics.gradients if diagnostics else None,
+        training=training_summary(diagnostics.training) if diagnostics else None,
+        sample_chars=SAMPLE_CHARS,
+    )
+
+
+def training_summary(run: TrainingRun) -> dict[str, Any]:
+    """The run and its smooth loss at the start, at the end and at its lowest, the submission's beside the
+    reference's (read off the curves the diagnostics recorded)."""
+    rows = []
+    for label, pick in (("after the first update", lambda c: c[0]), ("after the last update", lambda c: c[-1]),
+                        ("lowest", min)):
+        mine, ref = run.submission_smooth_loss, run.reference_smooth_loss
+        rows.append((label, pick(mine) if mine else None, pick(ref) if ref else None))
+    return {"run": run, "rows": rows if run.submission_smooth_loss or run.reference_smooth_loss else []}
 
 
 def _tests(result: SubmissionResult) -> list[dict]:
@@ -97,7 +120,9 @@ def _tests(result: SubmissionResult) -> list[dict]:
                     "score": check.score,
                     "max_score": check.max_score,
                     "status": check.status.value,
-                    "output": check_output(check),
+                    # A check that is not visible keeps its feedback (its inputs, the code's answers and
+                    # output) in the instructor's files: this file reaches later uploads.
+                    "output": check_output(check) if check.visibility is Visibility.VISIBLE else "",
                     "visibility": check.visibility.value,
                     "tags": [check.function, *([check.stopped_by.value] if check.stopped_by else [])],
                 }
@@ -118,12 +143,12 @@ def check_output(check: CheckResult) -> str:
     return "\n\n".join(parts)
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
     """JSON has no NaN or infinity: such numbers (e.g. a relative error of a diverged run) become null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value

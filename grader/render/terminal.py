@@ -22,7 +22,8 @@ from rich.text import Text
 from grader.render.summary import by_function, intake_summary, points
 from grader.results import WEAK_SANDBOX, ClassResult, Status, SubmissionResult, student_copy
 
-OUTPUT_LABELS = (("results", "Results"), ("report", "Report"), ("instructor", "Instructor's report"))
+OUTPUT_LABELS = (("results", "Results"), ("report", "Report"), ("instructor", "Instructor's report"),
+                 ("instructor_results", "Instructor's results"))
 
 
 def make_console(file: TextIO | None = None) -> Console:

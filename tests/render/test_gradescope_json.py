@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from grader.render.gradescope import render_gradescope_json, results_owner, to_gradescope
-from grader.results import GradientRow, SubmissionResult
+from grader.results import CapturedOutput, CheckResult, GradientRow, Sample, SubmissionResult, Visibility, student_copy
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 
@@ -52,13 +52,54 @@ def test_top_level_score_is_the_results_not_a_sum(result):
     assert document["stdout_visibility"] == "hidden"
 
 
-def test_extra_data_carries_the_whole_result_back(result):
+def test_extra_data_carries_the_students_copy_of_the_result(result):
     extra = _validated(result)["extra_data"]
     assert extra["isolation_tier"] == "bubblewrap"
     assert extra["spec_digest"] == result.spec_digest
     assert extra["grader_version"] == result.grader_version
     assert extra["timings"]["train"]["calls"] == 5
-    assert SubmissionResult.from_dict(extra["result"]) == result
+    assert SubmissionResult.from_dict(extra["result"]) == student_copy(result)
+
+
+def test_results_json_holds_nothing_of_the_hidden_checks_but_their_points(make_result):
+    """Gradescope hands earlier results.json back to later uploads: no hidden feedback, case or output."""
+    secret_case = "Smallest failing case: K=4, m=3, tau=5 with h0 = [[0.271828]]"
+    hidden = CheckResult("compute_gradients: gradients are not clipped", "compute_gradients", 0.0, 2.0,
+                         Visibility.HIDDEN, reason="dW was clipped", feedback=f"dW was clipped.\n{secret_case}",
+                         hint="clip in train, not in compute_gradients")
+    after = CheckResult("synthesize: draws from the given rng", "synthesize", 0.0, 2.0, Visibility.AFTER_DUE_DATE,
+                        reason="used np.random", feedback="Expected [3, 1, 4] from seed 1729, got [2, 7, 1]")
+    result = make_result(checks=(*make_result().checks, hidden, after),
+                         hidden_output=CapturedOutput(stdout="printed while hidden checks ran: h0=0.271828"))
+    document = _validated(result)
+    text = json.dumps(document)
+    for leak in ("0.271828", "K=4, m=3, tau=5", "clip in train", "seed 1729", "printed while hidden"):
+        assert leak not in text
+    by_name = {t["name"]: t for t in document["tests"]}
+    assert by_name[hidden.name]["score"] == 0.0 and by_name[hidden.name]["max_score"] == 2.0
+    assert by_name[hidden.name]["output"] == by_name[after.name]["output"] == ""
+    assert by_name["compute_gradients: dW matches reference"]["output"].startswith("dW differs")
+
+
+def test_an_upload_with_nothing_to_check_is_one_message_not_one_per_check(make_result):
+    document = _validated(make_result(load_failure="The submission could not be graded: the upload is empty."))
+    assert document["tests"] == [] and document["score"] == 6.0
+    assert document["output"].count("the upload is empty") == 1
+
+
+def test_the_summary_is_html_gradescope_renders_with_the_reports_essentials(result):
+    document = _validated(result)
+    assert document["output_format"] == "html" and document["test_output_format"] == "text"
+    html = document["output"]
+    assert "<td><code>compute_gradients</code></td><td>0 / 3</td><td>0 of 1</td>" in html  # visible checks only
+    assert "<td>W</td><td>9.30e-01</td><td>9.10e-01</td>" in html and "<td>V</td><td>5.00e-16</td><td>not computed</td>" in html
+    assert "<tr><td>after the last update</td>" in html and "K=5, m=6, tau=4 (seed 2424)" in html
+    assert "sample after 1500: the old door opened" in html and "Yusuf drifted past" in html
+
+
+def test_the_summary_escapes_what_the_submission_wrote(make_result, hostile):
+    html = _validated(make_result(banner=hostile, training={"samples": (Sample(1, hostile),)}))["output"]
+    assert "<script>" not in html and "&lt;script&gt;" in html
 
 
 def test_non_finite_numbers_become_null(make_result):
@@ -95,7 +136,7 @@ def test_owner_is_none_for_foreign_documents():
 def test_the_summary_students_read_has_the_visible_checks_only_and_no_isolation_details(result):
     document = to_gradescope(result)
     assert document["score"] == 6.0  # Gradescope's grade: every check
-    assert "Score on the visible checks: 3 / 6." in document["output"]
+    assert "Score on the visible checks: 3 / 6</h2>" in document["output"]
     assert "6 / 9" not in document["output"] and "2 more checks count towards your grade" in document["output"]
     assert "bubblewrap" not in document["output"] and "sandbox" not in document["output"]
     assert document["extra_data"]["isolation_tier"] == "bubblewrap"  # instructors read extra_data

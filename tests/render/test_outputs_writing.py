@@ -3,25 +3,29 @@ import os
 
 import pytest
 
-from grader.outputs import OutputError, default_out_dir, write_outputs
-from grader.results import SubmissionResult
+from grader.outputs import OutputError, default_out_dir, read_instructor_json, write_outputs
+from grader.results import SubmissionResult, student_copy
 
 
 def test_writes_the_results_and_both_copies_of_the_report_and_says_where(tmp_path, result):
     paths = write_outputs(result, tmp_path / "out" / "alice")
     assert paths == {"results": tmp_path / "out/alice/results.json", "report": tmp_path / "out/alice/report.html",
-                     "instructor": tmp_path / "out/alice/report-instructor.html"}
-    assert SubmissionResult.from_dict(json.loads(paths["results"].read_text())["extra_data"]["result"]) == result
+                     "instructor": tmp_path / "out/alice/report-instructor.html",
+                     "instructor_results": tmp_path / "out/alice/results-instructor.json"}
+    assert read_instructor_json(paths["instructor_results"]) == result  # the whole result, hidden checks too
+    assert SubmissionResult.from_dict(json.loads(paths["results"].read_text())["extra_data"]["result"]) == student_copy(result)
     assert paths["report"].read_text().startswith("<!DOCTYPE html>")
     assert paths["instructor"].read_text().startswith("<!DOCTYPE html>")
     # no temp files left
-    assert sorted(os.listdir(tmp_path / "out/alice")) == ["report-instructor.html", "report.html", "results.json"]
+    assert sorted(os.listdir(tmp_path / "out/alice")) == ["report-instructor.html", "report.html", "results-instructor.json",
+                                                          "results.json"]
     assert oct(paths["report"].stat().st_mode & 0o777) == "0o644"
 
 
 def test_a_self_check_writes_no_instructors_copy(tmp_path, make_result):
     paths = write_outputs(make_result(self_check=True), tmp_path)
     assert set(paths) == {"results", "report"} and not (tmp_path / "report-instructor.html").exists()
+    assert not (tmp_path / "results-instructor.json").exists()
 
 
 def test_regrading_the_same_submission_replaces_its_files(tmp_path, make_result):

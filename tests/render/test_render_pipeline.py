@@ -15,9 +15,9 @@ from grader.assignment import load_assignment
 from grader.diagnostics import run_diagnostics
 from grader.grading import grade_submission
 from grader.oracle import LiveOracle
-from grader.outputs import write_outputs
+from grader.outputs import read_instructor_json, write_outputs
 from grader.render.terminal import make_console, render_terminal
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, student_copy
 from grader.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +61,8 @@ def test_a_broken_submission_through_every_output(tmp_path, broken, short_run_sp
     schema = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
     jsonschema.validate(document, schema)
     assert document["score"] == result.score
-    assert SubmissionResult.from_dict(document["extra_data"]["result"]) == result
+    assert SubmissionResult.from_dict(document["extra_data"]["result"]) == student_copy(result)
+    assert read_instructor_json(paths["instructor_results"]) == result
     failed = [t for t in document["tests"] if t["status"] == "failed"]
     assert any(t["name"] == "compute_gradients: gradients match reference" and "dW" in t["output"] for t in failed)
 
