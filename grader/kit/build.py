@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,17 +86,29 @@ def refuse_unless_empty(out_dir: Path) -> Path:
 @contextmanager
 def staged(out_dir: Path) -> Iterator[Path]:
     """A folder beside ``out_dir`` to write into; it becomes ``out_dir`` when the block completes and is
-    removed when it does not, so a half-built folder is never left where the user asked for one."""
+    removed when it does not, so a half-built folder is never left where the user asked for one. What it
+    becomes is readable by everyone (folders 0755, files 0644): it is handed out, often from a shared
+    course folder, and holds nothing private."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
         yield staging
+        _readable_by_all(staging)
         if out_dir.exists():
             out_dir.rmdir()
         staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _readable_by_all(folder: Path) -> None:
+    """Folders 0755, files 0644 (0755 where the owner may execute it), whatever the umask and mkdtemp's 0700."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        executable = path.is_dir() or path.stat().st_mode & stat.S_IXUSR
+        path.chmod(0o755 if executable else 0o644)
 
 
 def _copy_harness(target: Path, hidden: set[str]) -> None:

@@ -3,6 +3,7 @@
 import ast
 import json
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,9 @@ def test_the_kit_refuses_to_grade_under_another_hypothesis_version(kit, kit_pyth
     assert done.returncode == 2
     assert "built with Hypothesis 6.0.0" in done.stderr and "pip install hypothesis==6.0.0" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_the_built_kit_is_readable_by_everyone(kit):
+    for path in [kit.path, *kit.path.rglob("*")]:
+        assert stat.S_IMODE(path.stat().st_mode) == (0o755 if path.is_dir() else 0o644), path
