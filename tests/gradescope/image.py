@@ -30,6 +30,10 @@ from grader.secret import SECRET_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 AUTOGRADER = "/autograder"
+# PATH in Gradescope's (Ubuntu's, Docker's) image: python3 is the distribution's, which setup.sh's apt line
+# provides with its venv module. Where this machine's has no venv module, its own PATH stands in.
+IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SYSTEM_PYTHON = "/usr/bin/python3"
 # A grader/ package where setup.sh and run_autograder run (/autograder): imported only by a Python that
 # takes the current folder for a source of modules.
 DECOY = "raise SystemExit('the grader/ folder of the current directory was imported instead of the installed grader')\n"
@@ -126,13 +130,18 @@ def build_image(workdir: Path) -> Image:
     (shim / "apt-get").write_text(f'#!/bin/sh\necho "apt-get $*" >> {workdir / "apt-calls"}\n')
     (shim / "apt-get").chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
-    env["PATH"] = os.pathsep.join([str(shim), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([str(shim), IMAGE_PATH if system_python_makes_venvs() else env.get("PATH", "")])
     started = time.monotonic()
     done = container(root, ["bash", f"{AUTOGRADER}/source/setup.sh"], env=env)
     seconds = time.monotonic() - started
     assert done.returncode == 0, f"setup.sh failed after {seconds:.0f} s:\n{done.stdout}\n{done.stderr}"
     return Image(root, workdir / "instructor-data" / "rnn-grader" / "default" / "course-secret", seconds,
                  done.stdout + done.stderr, (workdir / "apt-calls").read_text())
+
+
+def system_python_makes_venvs() -> bool:
+    check = "import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))"
+    return os.path.exists(SYSTEM_PYTHON) and subprocess.run([SYSTEM_PYTHON, "-c", check], check=False).returncode == 0
 
 
 def shared_image(base: Path) -> Image:
