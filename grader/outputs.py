@@ -20,11 +20,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from grader.errors import GraderError
 from grader.render import GENERATOR
 from grader.render.gradescope import finite, render_gradescope_json, results_owner
 from grader.render.html import render_html, report_owner
 from grader.results import SubmissionResult
-from grader.errors import GraderError
 
 RESULTS, REPORT, INSTRUCTOR_REPORT = "results.json", "report.html", "report-instructor.html"
 INSTRUCTOR_RESULTS = "results-instructor.json"

@@ -26,10 +26,10 @@ import yaml
 import grader
 from grader import oracle
 from grader.assignment import Assignment
+from grader.errors import GraderError
 from grader.kit.record import RecordingFailed, record_expected_values
 from grader.kit.strip import strip_checks
 from grader.results import PUBLIC
-from grader.errors import GraderError
 
 HARNESS = Path(grader.__file__).parent
 LEFT_OUT = (Path("kit"), Path("checks") / "variants.py")  # relative to the grader package

@@ -21,8 +21,16 @@ from typing import Any
 
 from grader.render import GENERATOR
 from grader.render.jinja import environment
-from grader.render.summary import by_function, intake_summary, points
-from grader.results import WEAK_SANDBOX, CheckResult, Status, SubmissionResult, TrainingRun, Visibility, student_copy
+from grader.render.summary import by_function, intake_summary
+from grader.results import (
+    WEAK_SANDBOX,
+    CheckResult,
+    Status,
+    SubmissionResult,
+    TrainingRun,
+    Visibility,
+    student_copy,
+)
 
 VISIBILITIES = tuple(Visibility)
 HTML = "html"  # Gradescope renders it (sanitised); everything from the submission is escaped by jinja2

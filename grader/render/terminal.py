@@ -20,7 +20,13 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.summary import by_function, intake_summary, points
-from grader.results import WEAK_SANDBOX, ClassResult, Status, SubmissionResult, student_copy
+from grader.results import (
+    WEAK_SANDBOX,
+    ClassResult,
+    Status,
+    SubmissionResult,
+    student_copy,
+)
 
 OUTPUT_LABELS = (("results", "Results"), ("report", "Report"), ("instructor", "Instructor's report"),
                  ("instructor_results", "Instructor's results"))

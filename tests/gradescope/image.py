@@ -41,7 +41,7 @@ DECOY = "raise SystemExit('the grader/ folder of the current directory was impor
 
 def readme_build_commands() -> list[str]:
     """The zip-building commands of gradescope/README.md, one shell line each."""
-    block = re.search(r"```bash\n(.+?)\n```", (REPO / "gradescope" / "README.md").read_text(), re.S)
+    block = re.search(r"```bash\n(.+?)\n```", (REPO / "gradescope" / "README.md").read_text(), re.DOTALL)
     return block.group(1).splitlines()
 
 

@@ -6,8 +6,20 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.render.gradescope import render_gradescope_json, results_owner, to_gradescope
-from grader.results import CapturedOutput, CheckResult, GradientRow, Sample, SubmissionResult, Visibility, student_copy
+from grader.render.gradescope import (
+    render_gradescope_json,
+    results_owner,
+    to_gradescope,
+)
+from grader.results import (
+    CapturedOutput,
+    CheckResult,
+    GradientRow,
+    Sample,
+    SubmissionResult,
+    Visibility,
+    student_copy,
+)
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 

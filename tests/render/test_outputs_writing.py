@@ -3,7 +3,12 @@ import os
 
 import pytest
 
-from grader.outputs import OutputError, default_out_dir, read_instructor_json, write_outputs
+from grader.outputs import (
+    OutputError,
+    default_out_dir,
+    read_instructor_json,
+    write_outputs,
+)
 from grader.results import SubmissionResult, student_copy
 
 

@@ -1,9 +1,9 @@
 """The real pipeline, end to end: grade a broken submission, add the diagnostics, write and print everything."""
 
 import dataclasses
-import shutil
 import io
 import json
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
