@@ -35,6 +35,7 @@ HARNESS = Path(grader.__file__).parent
 LEFT_OUT = (Path("kit"), Path("checks") / "variants.py")  # relative to the grader package
 HARNESS_FILES = ("*.py", "*.j2")
 SPEC_FILES = ("contract.yaml", "contract.md")
+INSTALLED_UNDER = "rnn_grader_kit"  # the kit's install folder in site-packages (its setup.py says why)
 
 
 class KitError(GraderError):
@@ -161,8 +162,11 @@ def _render(staging: Path, kit: Kit) -> None:
     env = jinja2.Environment(loader=jinja2.PackageLoader("grader.kit", "templates"), keep_trailing_newline=True)
     requirements = [_kit_requirement(r) for r in importlib.metadata.requires("rnn-grader") or ()
                     if "extra ==" not in r]
-    for name in ("pyproject.toml", "README.md"):
-        text = env.get_template(f"{name}.j2").render(kit=kit, version=grader.__version__, requirements=requirements)
+    packages = sorted(".".join(init.parent.relative_to(staging).parts)
+                      for top in ("grader", "specs") for init in (staging / top).rglob("__init__.py"))
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        text = env.get_template(f"{name}.j2").render(kit=kit, version=grader.__version__, requirements=requirements,
+                                                     packages=packages, prefix=INSTALLED_UNDER)
         (staging / name).write_text(text)
 
 

@@ -170,7 +170,7 @@ def grade(image: Image, workdir: Path, upload, *, metadata: dict | None = None, 
           tier: str | None = None) -> Graded:
     """Run /autograder/run_autograder in the image on what `upload(folder)` writes into submission/."""
     submission, results, meta = workdir / "submission", workdir / "results", workdir / "submission_metadata.json"
-    submission.mkdir()
+    submission.mkdir(parents=True)
     results.mkdir()
     upload(submission)
     meta.write_text(json.dumps(metadata or {"users": [{"id": 1234, "name": "Student User", "email": "s@example.com"}],

@@ -51,3 +51,25 @@ def test_the_installed_grader_builds_the_kit_with_the_specs_template(installed_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "kit" / "template" / "rnn.py").read_text() == (ROOT / "specs" / "template" / "rnn.py").read_text()
     assert (tmp_path / "kit" / "specs" / "texts" / "prose.txt").is_file()
+
+
+@pytest.mark.slow
+def test_installing_and_uninstalling_the_kit_leaves_an_installed_grader_whole(installed_python, tmp_path):
+    """The kit installs under rnn_grader_kit/ (found through a .pth where no grader is installed): it shares
+    no file with the full grader, so pip uninstalling it removes none of the grader's."""
+    built = _run(installed_python, "-m", "grader", "kit", "--out", "kit", cwd=tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    subprocess.run([str(installed_python), "-m", "pip", "install", "-q", "--no-deps", str(tmp_path / "kit")],
+                   check=True, cwd=tmp_path, capture_output=True)
+    files = _run(installed_python, "-c", (
+        "import importlib.metadata as m\n"
+        "kit, full = ({str(f) for f in m.files(d)} for d in ('rnn-grader-kit', 'rnn-grader'))\n"
+        "print(sorted(kit & full), sorted({f.split('/')[0] for f in kit}))\n"), cwd=tmp_path)
+    assert files.stdout.startswith("[] "), files.stdout + files.stderr  # no file in common
+    assert {"'grader'", "'specs'"}.isdisjoint(files.stdout.split("] [", 1)[1].strip("]\n").split(", "))
+    assert "'rnn_grader_kit.pth'" in files.stdout
+    subprocess.run([str(installed_python), "-m", "pip", "uninstall", "-y", "-q", "rnn-grader-kit"], check=True,
+                   capture_output=True)
+    after = _run(installed_python, "-m", "grader", "kit", "--out", "kit-again", cwd=tmp_path)  # the full grader's
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert (tmp_path / "kit-again" / "setup.py").is_file()
