@@ -79,16 +79,17 @@ def _renamed(student: StudentFiles) -> str:
 
 def _folders(folders: list[Path]) -> list[Entry]:
     """An entry per folder, but one per Moodle participant: the files' folder, with the others in its note."""
-    by_participant: dict[str, list[Path]] = {}
+    by_participant: dict[str, list[tuple[str, Path]]] = {}  # participant -> (submission plugin, folder)
     entries = []
     for path in folders:
         upload = read_upload_name(path.name, is_file=False)
         if upload is not None and upload.lms == MOODLE:
-            by_participant.setdefault(upload.student_id, []).append(path)
+            by_participant.setdefault(upload.student_id, []).append((upload.plugin, path))
         else:
             entries.append(Entry(printable_name(path.name), path, FOLDER))
-    for paths in by_participant.values():
-        chosen = min(paths, key=lambda p: (read_upload_name(p.name, is_file=False).plugin != "file", p.name))
+    for plugins in by_participant.values():
+        chosen = min(plugins, key=lambda item: (item[0] != "file", item[1].name))[1]
+        paths = [path for _, path in plugins]
         others = [printable_name(p.name) for p in paths if p != chosen]
         note = f"also downloaded for this student, not graded: {', '.join(others)}" if others else ""
         entries.append(Entry(printable_name(chosen.name), chosen, FOLDER, note))

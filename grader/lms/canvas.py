@@ -129,9 +129,9 @@ def match_students(gradebook: CanvasGradebook, submissions: list[tuple[str, Stud
                 by[column].setdefault(student[column].strip(), []).append(i)
         by["lastfirst"].setdefault(lastfirst(student.get("Student", "")), []).append(i)
     matches: dict[int, int | None] = {}
-    for index, (entry, student) in enumerate(submissions):
-        name = student.name or entry
-        canvas_id, sis_id = canvas_ids(student)
+    for index, (entry, who) in enumerate(submissions):
+        name = who.name or entry
+        canvas_id, sis_id = canvas_ids(who)
         candidates = (
             (canvas_id and by["ID"].get(canvas_id))
             or (sis_id and by["SIS User ID"].get(sis_id))

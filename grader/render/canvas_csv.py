@@ -10,11 +10,18 @@ from __future__ import annotations
 import csv
 import io
 
-from grader.lms.canvas import (DEFAULT_ASSIGNMENT, IDENTITY_COLUMNS, CanvasGradebook, assignment_column,
-                               assignment_columns, canvas_ids, match_students)
+from grader.lms.canvas import (
+    DEFAULT_ASSIGNMENT,
+    IDENTITY_COLUMNS,
+    CanvasGradebook,
+    assignment_column,
+    assignment_columns,
+    canvas_ids,
+    match_students,
+)
 from grader.render.gradebook import CSV_QUOTING, CsvExport, safe_cell
 from grader.render.summary import points
-from grader.results import ClassResult
+from grader.results import ClassResult, ClassSubmission
 
 POINTS_POSSIBLE = "    Points Possible"  # as Canvas writes it in its exports
 
@@ -26,7 +33,7 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
     if gradebook is None:
         assignment = assignment or DEFAULT_ASSIGNMENT
         identity = list(IDENTITY_COLUMNS)
-        rows = []
+        rows: list[tuple[dict[str, str], ClassSubmission | None]] = []
         for s in result.submissions:
             canvas_id, sis_id = canvas_ids(s.student)
             if not (canvas_id or sis_id):

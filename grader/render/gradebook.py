@@ -16,11 +16,12 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from grader.render.summary import points
 from grader.results import Adjustment, ClassResult
 
-CSV_QUOTING = csv.QUOTE_ALL
+CSV_QUOTING: Final = csv.QUOTE_ALL
 
 
 @dataclass(frozen=True)
