@@ -92,7 +92,7 @@ class Offered:
 
 @dataclass(frozen=True)
 class StoodIn:
-    """An import rewritten into a stand-in."""
+    """An import rewritten into a stand-in, or a decorator from such an import left out."""
 
     line: int
     module: str  # the top-level module the grader does not offer
