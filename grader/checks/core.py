@@ -23,7 +23,7 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,7 +52,7 @@ from grader.contract import (
     conform_params,
 )
 from grader.oracle import NotRecorded, Oracle, case_scope
-from grader.sandbox import CallFailed, RngSeed, Sandbox
+from grader.sandbox import CallFailed, RngSeed, Sandbox, Trace, TraceSpec
 
 if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
     from grader.assignment import Assignment
@@ -83,6 +83,7 @@ class Failed(AssertionError):
         self.parts = frozenset(parts)
         self.carried_from = carried_from  # another function, whose fault alone this difference is
         self.case: Any = None
+        self.trace: Trace | None = None  # a traced call's record up to this failure (Ctx.call_traced)
 
 
 class Raised(Failed):
@@ -208,19 +209,30 @@ class Ctx:
         ``uses`` names the return values the check reads; the others come back as None, unchecked.
         ``repair`` may undo, before conforming, a known deviation that another check counts (x0 included).
         """
-        return self.call_keeping(function, *args, keep=(), dims=dims, describe=describe, uses=uses, repair=repair)[0]
+        return self._exchange(function, args, (), dims, describe, uses, repair)[0]
 
     def call_keeping(self, function: str, *args, keep: tuple[int, ...], dims: dict[str, int], describe: str,
                      uses: tuple[str, ...] | None = None, repair: Callable[[Any], Any] | None = None):
         """Like ``call``, plus the params-dict arguments at positions ``keep`` as the call left them (for an
         RngSeed argument: the generator's next draw, rng.integers(2**53), after the call)."""
+        return self._exchange(function, args, keep, dims, describe, uses, repair)[:2]
+
+    def call_traced(self, function: str, *args, trace: Mapping[str, TraceSpec], dims: dict[str, int], describe: str,
+                    uses: tuple[str, ...] | None = None) -> tuple[Any, Trace | None]:
+        """Like ``call``, plus what the call's own calls to the functions in ``trace`` were (the submission's
+        claim: grader.sandbox.trace). A Failed it raises carries the trace up to the failure as ``.trace``."""
+        values, _, recorded = self._exchange(function, args, (), dims, describe, uses, None, trace)
+        return values, recorded
+
+    def _exchange(self, function, args, keep, dims, describe, uses, repair, trace=None):
         try:
-            reply = self.box.call(function, *args, return_args=keep, describe=describe)
+            reply = self.box.call(function, *args, return_args=keep, describe=describe,
+                                  **({} if trace is None else {"trace": trace}))
         except CallFailed as exc:
             failure = exc.failure
             if getattr(failure.kind, "value", failure.kind) in SHRINKABLE_FAILURES:
                 kind = Raised if getattr(failure.kind, "value", failure.kind) == "exception" else Failed
-                raise kind(_one_line(failure.message), failure.detail) from None
+                raise _traced(kind(_one_line(failure.message), failure.detail), exc.trace) from None
             raise Aborted(failure.message, failure.detail, getattr(failure.kind, "value", failure.kind)) from None
         names = [a.name for a in self.contract.functions[function].args]
         try:
@@ -232,8 +244,8 @@ class Ctx:
                 for i in keep
             )
         except ContractViolation as exc:
-            raise Failed(str(exc)) from None
-        return values, after
+            raise _traced(Failed(str(exc)), reply.trace) from None
+        return values, after, reply.trace
 
     def mismatch(self, label: str, got, expected) -> Mismatch | None:
         return mismatch(label, got, expected, self.threshold, self.floor)
@@ -436,6 +448,11 @@ def _first_failed(group: BaseExceptionGroup) -> Failed | None:
         if isinstance(found, Failed) and found.case is not None:
             return found
     return None
+
+
+def _traced(failure: Failed, trace: Trace | None) -> Failed:
+    failure.trace = trace
+    return failure
 
 
 def _one_line(text: str) -> str:

@@ -66,12 +66,50 @@ def _order_hint(ctx, case: Init, params) -> str:
     ] + [
         ("each matrix is drawn with its shape reversed and then transposed; draw U with shape (m, K) directly.",
          lambda: flat(_draws(case, DRAWN, transposed=True), DRAWN)),
-        ("the entries are sigma**2 * N(0, 1); scale the standard normal draws by sigma.",
-         lambda: case.sigma * flat(_draws(case, DRAWN), DRAWN)),
     ]
-    return first_match(got, variants, ctx.threshold, ctx.floor) or (
-        "draw from the rng argument (not np.random.*), as sigma * rng.standard_normal(shape), U then W then V."
-    )
+    return (first_match(got, variants, ctx.threshold, ctx.floor) or _scale_hint(ctx, case, got)
+            or _source_hint(ctx, case) or _shape_hint(ctx, case) or
+            "draw from the rng argument (not np.random.*), as sigma * rng.standard_normal(shape), U then W then V.")
+
+
+def _scale_hint(ctx, case: Init, got: np.ndarray) -> str:
+    """The contract's standard normal draws times a scale that is not sigma: the scale, estimated, and how it
+    moves when sigma does (drawn again with 4 * sigma)."""
+    normal = flat(_draws(case, DRAWN), DRAWN) / case.sigma
+    scale = float(np.median(got / normal)) if np.all(normal != 0) else 0.0
+    if scale == 0.0 or ctx.mismatch("U, W, V", got, scale * normal) is not None:
+        return ""
+    other = 4 * case.sigma
+    again = flat(ctx.call("init_params", case.K, case.m, other, RngSeed(case.seed), dims=case.dims,
+                          describe=f"{case.summary()} with sigma = {other:g}")[0], DRAWN)
+    if ctx.mismatch("U, W, V", again, got) is None:
+        return (f"the draws are rng.standard_normal(shape) * {scale:.3g} whatever sigma is (sigma = {case.sigma:g} and "
+                f"{other:g} give the same parameters): init_params ignores its sigma argument; multiply by sigma.")
+    if np.isclose(scale, case.sigma**2, rtol=1e-6):
+        return "the entries are sigma**2 * N(0, 1); scale the standard normal draws by sigma."
+    return f"the draws are rng.standard_normal(shape) * {scale:.3g}; the contract scales them by sigma = {case.sigma:g}."
+
+
+def _shape_hint(ctx, case: Init) -> str:
+    """Whether the draws look uniform rather than normal, on a draw of 30 x 30 entries or more."""
+    large = Init(K=max(case.K, 30), m=max(case.m, 30), sigma=case.sigma, seed=case.seed)
+    entries = flat(_init(ctx, large), DRAWN)
+    if not _uniform(entries):
+        return ""
+    bound = float(np.max(np.abs(entries)))
+    return (f"the draws look uniform on [-{bound:.3g}, {bound:.3g}] (their excess kurtosis is {_kurtosis(entries):.2f}; "
+            "a normal draw's is about 0, a uniform one's -1.2): the contract draws sigma * rng.standard_normal(shape).")
+
+
+def _source_hint(ctx, case: Init) -> str:
+    """Whether the draws come from the rng argument at all: the caller's generator must move on."""
+    _, (next_draw,) = ctx.call_keeping("init_params", case.K, case.m, case.sigma, RngSeed(case.seed), keep=(3,),
+                                       dims=case.dims, describe=case.summary())
+    if next_draw == int(np.random.default_rng(case.seed).integers(2**53)):
+        return ("init_params drew nothing from the rng it was given (the generator is where it started after the "
+                "call): draw from it, not from np.random or a generator of its own, as sigma * rng.standard_normal"
+                "(shape), U then W then V.")
+    return ""
 
 
 @check("init_params: spread matches sigma", inits(K=(20, 40), m=(20, 40)), settings=("tolerance",))
@@ -86,16 +124,39 @@ def spread(ctx, case: Init):
         raise Failed(
             f"the entries of U, W, V have standard deviation {std:.4g} and mean {mean:.3g}; expected about {case.sigma:g} and 0",
             f"allowed: standard deviation within {tolerance:.0%} of sigma, |mean| below {tolerance:g} * sigma",
-            _spread_hint(std, case.sigma),
+            lambda: _spread_hint(ctx, case, entries),
         )
 
 
-def _spread_hint(std: float, sigma: float) -> str:
-    if np.isclose(std, sigma**2, rtol=0.2):
-        return "the spread is sigma**2: scale standard normal draws by sigma, not sigma squared."
-    if np.isclose(std, 1.0, rtol=0.2):
-        return "the draws are not scaled by sigma."
-    if np.isclose(std, sigma / np.sqrt(3), rtol=0.2):
-        return "the draws look uniform on [-sigma, sigma]; the contract uses a normal distribution."
-    return ""
+def _kurtosis(entries: np.ndarray) -> float:
+    centred = entries - entries.mean()
+    return float(np.mean(centred**4) / np.mean(centred**2) ** 2 - 3)
 
+
+def _uniform(entries: np.ndarray) -> bool:
+    """A uniform draw's excess kurtosis is -1.2, a normal one's 0 with standard error sqrt(24 / n) (at most
+    0.15 for the >= 1200 entries drawn here): -0.8 tells them apart, for a hint only."""
+    return _kurtosis(entries) < -0.8
+
+
+def _spread_hint(ctx, case: Init, entries: np.ndarray) -> str:
+    """The scale the draws were made with, as a function of sigma: found by drawing again with another sigma."""
+    std, sigma = float(np.std(entries)), case.sigma
+    shape = "uniform" if _uniform(entries) else "normal"
+    other = sigma * 4
+    again = flat(ctx.call("init_params", case.K, case.m, other, RngSeed(case.seed), dims=case.dims,
+                          describe=f"{case.summary()} with sigma = {other:g}")[0], DRAWN)
+    ratio = float(np.std(again)) / std if std > 0 else float("nan")
+    if np.isclose(ratio, 1.0, rtol=0.2):
+        return (f"the draws have standard deviation {std:.3g} whatever sigma is (sigma = {sigma:g} and {other:g} give "
+                "the same spread): init_params ignores its sigma argument, perhaps a hard-coded scale; use "
+                "sigma * rng.standard_normal(shape).")
+    if np.isclose(ratio, 16.0, rtol=0.2) and np.isclose(std, sigma**2, rtol=0.2):
+        return "the spread is sigma**2: scale standard normal draws by sigma, not sigma squared."
+    if shape == "uniform":
+        return (f"the draws look uniform on [-{std * np.sqrt(3):.3g}, {std * np.sqrt(3):.3g}]; the contract uses a "
+                "normal distribution, sigma * rng.standard_normal(shape).")
+    if np.isclose(ratio, 4.0, rtol=0.2):
+        return (f"the draws scale with sigma but have standard deviation {std / sigma:.3g} * sigma; the entries are "
+                "sigma * N(0, 1).")
+    return f"the draws have standard deviation {std:.3g} for sigma = {sigma:g} and {std * ratio:.3g} for sigma = {other:g}."

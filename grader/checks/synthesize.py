@@ -85,7 +85,8 @@ def coincidence(case: Sampling) -> float:
 def uses_rng(ctx, case: Sampling):
     """The rng argument drives the sampling: its state advances during the call (the caller's generator moves
     on, so two calls with it give different text), and generators with different seeds give different
-    samples (not a generator re-seeded or copied inside synthesize, nor argmax). The models (W = 0, so p_t
+    samples (not a generator re-seeded or copied inside synthesize, nor argmax); samples from a call that
+    never moved the rng come from elsewhere (np.random), so they are not driven by it either. The models (W = 0, so p_t
     depends on the previous index only) are those where two correct samples of 100 characters coincide with
     probability below 1e-15, computed exactly; a model that nearly always picks one character is not one."""
     assume(coincidence(case) < COINCIDENCE)
@@ -102,6 +103,11 @@ def uses_rng(ctx, case: Sampling):
         problems.append(("drives", f"rng seeds {case.rng_seed} and {case.rng_seed + 1} gave the same {case.n} indices",
                          "synthesize must draw from the rng it is given; picking the most likely character (argmax) "
                          "or creating a generator with a fixed seed inside synthesize ignores it."))
+    elif problems:
+        # samples that differ between seeds while the given rng never moved come from another source of randomness
+        problems.append(("drives", "the samples cannot come from the rng it was given, which never moved",
+                         "synthesize drew nothing from the rng it was given, so its samples come from somewhere else "
+                         "(np.random, a generator of its own); draw with rng.choice(K, p=p) or rng.random()."))
     if problems:
         raise Failed("; ".join(p[1] for p in problems), f"first call: {first.tolist()}", problems[-1][2],
                      parts=[p[0] for p in problems])

@@ -20,9 +20,10 @@ class Failure:
 
 
 class CallFailed(Exception):
-    def __init__(self, failure: Failure):
+    def __init__(self, failure: Failure, trace=None):
         super().__init__(failure.message)
         self.failure = failure
+        self.trace = trace  # a traced call's Trace up to the failure (grader.sandbox.trace), else None
 
 
 SIGNAL_HINTS = MappingProxyType({

@@ -8,6 +8,7 @@ import secrets
 import shutil
 import stat
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from grader.results import CapturedOutput
@@ -23,6 +24,7 @@ from .packages import resolve
 from .scratch import MODULE, Refused, copy_submission, new_sandbox_root
 from .space import Space
 from .tiers.base import Layout
+from .trace import Trace, TraceSpec
 
 IMPORT = f"importing {MODULE}.py"
 WORKER_FILES = ("worker.py", "protocol.py", "syscall_filter.py")
@@ -37,6 +39,7 @@ class Reply:
     value: Any
     args_after: dict[int, Any]
     seconds: float
+    trace: Trace | None = None  # the calls a traced call made to the traced functions (see Sandbox.call)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,13 +152,16 @@ class Sandbox:
         return Path(self._isolation.layout.scratch)
 
     def call(self, function: str, *args, return_args: tuple[int, ...] = (),
-             describe: str = "") -> Reply:
+             describe: str = "", trace: Mapping[str, TraceSpec] | None = None) -> Reply:
         """Call `function(*args)` in the worker; raise CallFailed on any failure.
 
         `args` are plain data (dict/list/tuple/str/int/float/bool/None, numpy arrays of
         an allowed dtype) and RngSeed. `return_args` lists argument indices whose values
         after the call come back in Reply.args_after. `describe` (e.g. "K=4, m=3, tau=5")
-        goes into failure messages.
+        goes into failure messages. `trace` maps names of the submission's functions to what to record
+        of their calls: while the call runs, each call it makes to one of them (module-level, or a method
+        of the submission's classes of that name) is recorded in Reply.trace (or CallFailed.trace when the
+        call fails), as grader.sandbox.trace describes. What it holds is the submission's claim.
         """
         self._ensure_started()
         if self._load_failure is not None:
@@ -173,16 +179,16 @@ class Sandbox:
             raise CallFailed(failures.budget(function, describe, self.limits.total_seconds, False))
         # Random, not sequential: a reply frame forged by student code must guess it.
         self._call_id = secrets.randbits(62)
-        request = protocol.encode(
-            {"id": self._call_id, "function": function, "args": list(args), "return_args": wanted},
-            self.limits.reply_bytes, allow_rng=True,
-        )
+        message = {"id": self._call_id, "function": function, "args": list(args), "return_args": wanted}
+        if trace is not None:
+            message["trace"] = {name: spec.request() for name, spec in trace.items()}
+        request = protocol.encode(message, self.limits.reply_bytes, allow_rng=True)
         if self._process is None:
             failure = self._spawn(describe_as=function)
             if failure is not None:
                 raise CallFailed(failure)
         reply = self._exchange(request, function, describe)
-        return self._accept(reply, function, describe, wanted)
+        return self._accept(reply, function, describe, wanted, traced=trace is not None)
 
     def output(self) -> CapturedOutput:
         for drain in self._drains:
@@ -385,11 +391,12 @@ class Sandbox:
         status = self._isolation.exit_status(process)
         return failures.death(what, describe, status, self.limits.cpu_seconds)
 
-    def _accept(self, reply: dict, function: str, describe: str, wanted: list[int]) -> Reply:
+    def _accept(self, reply: dict, function: str, describe: str, wanted: list[int], traced: bool = False) -> Reply:
         if reply.get("id") != self._call_id:
             self._stop_worker()
             raise CallFailed(Failure(FailureKind.malformed, failures.malformed_frame_message(
                 function, "a reply to a different call")))
+        trace = Trace.read(reply.pop("trace", None)) if traced else None
         if reply.get("ok") is True:
             args = reply.get("args")
             seconds = reply.get("seconds")
@@ -397,10 +404,10 @@ class Sandbox:
                     and type(args) is dict and set(args) == {str(i) for i in wanted}
                     and type(seconds) is float and seconds >= 0):
                 self.timings.setdefault(function, []).append(seconds)
-                return Reply(reply["value"], {int(k): v for k, v in args.items()}, seconds)
+                return Reply(reply["value"], {int(k): v for k, v in args.items()}, seconds, trace)
         elif reply.get("ok") is False and reply.get("kind") in WORKER_KINDS and _text_ok(reply):
             raise CallFailed(failures.from_worker(reply, function, describe, self.limits,
-                                                  self._isolation.space_mounted))
+                                                  self._isolation.space_mounted), trace)
         self._stop_worker()
         raise CallFailed(Failure(FailureKind.malformed, failures.malformed_frame_message(
             function, "fields that do not form a valid reply")))

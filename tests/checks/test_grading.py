@@ -31,7 +31,7 @@ BUGS = {
                       "2.22045e-16"),
     "bug_argmax_sampling": ("synthesize", {"synthesize: draws from the given rng": 0,
                                            "synthesize: samples follow the model's distribution": 0}, "argmax"),
-    "bug_global_rng": ("synthesize", {"synthesize: same seed, same output": 0, "synthesize: draws from the given rng": 1},
+    "bug_global_rng": ("synthesize", {"synthesize: same seed, same output": 0, "synthesize: draws from the given rng": 0},
                        "rng"),
     "bug_x0_included": ("synthesize", {"synthesize: length and range": 0}, "x0"),
     "bug_hprev_not_carried": ("train", {"train: smooth loss and params match the contract's loop": 0,
