@@ -301,13 +301,30 @@ def conform(contract: Contract, function: str, value: Any, dims: Dims, uses: Col
 
 
 def _upcast(value: Any, where: str, seen: list[str]) -> Any:
-    """float32 arrays (also inside a params dict) as float64, each one's place noted in ``seen``."""
+    """float32 arrays (also inside a params dict) as float64, each one's place noted in ``seen``; so is a
+    float64 array that holds float32 numbers only (computed in float32, then converted)."""
     if isinstance(value, np.ndarray) and value.dtype == np.float32:
-        seen.append(where)
+        seen.append(f"{where} is a float32 array")
         return value.astype(np.float64)
+    if isinstance(value, np.ndarray) and value.dtype == np.float64 and float32_valued(value):
+        seen.append(f"{where} holds float32 numbers")
+        return value
     if isinstance(value, dict):
         return {k: _upcast(v, f"{where}['{k}']", seen) for k, v in value.items()}
     return value
+
+
+def float32_valued(values: np.ndarray) -> bool:
+    """Whether every entry is a float32 number and at least three have more significant bits than float16
+    holds: a float64 computation gives such entries with probability about 2**-29 each, so these were
+    computed in float32 (and converted), not merely round numbers such as 0, 0.5 or 1."""
+    flat = values.ravel()
+    if flat.size < 3 or not np.all(np.isfinite(flat)):
+        return False
+    with np.errstate(over="ignore"):
+        if not np.array_equal(flat.astype(np.float32).astype(np.float64), flat):
+            return False
+        return int(np.count_nonzero(flat.astype(np.float16).astype(np.float64) != flat)) >= 3
 
 
 def _conform_one(contract: Contract, function: str, spec: Returned, value: Any, dims: Dims) -> Any:

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from hypothesis import (
     HealthCheck,
     Phase,
@@ -144,6 +145,7 @@ def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), sett
 
 FORGIVE = "forgive"  # grading.yaml's carried_errors default (grader.scoring.CARRIED_ERRORS)
 # float32 carries about 7 significant digits; sums over a few dozen terms lose one or two more.
+FLOAT32_SCALE = 1e-2  # with float32 values, an entry is compared relative to at least this share of the largest
 FLOAT32_THRESHOLD = 1e-4
 # What a comparison's hint says when none of the known mistakes reproduces the answer: no guess as a fact.
 UNKNOWN_CAUSE = ("cause unknown: none of the mistakes the grader knows for this check reproduces your answer; "
@@ -248,7 +250,13 @@ class Ctx:
         return values, after, reply.trace
 
     def mismatch(self, label: str, got, expected) -> Mismatch | None:
-        return mismatch(label, got, expected, self.threshold, self.floor)
+        """With float32 values in the case, entries far below an array's largest are judged against the
+        rounding of the largest ones (a sum of float32 terms is off by their scale times float32's epsilon)."""
+        floor = self.floor
+        if self.float32:
+            scale = max(float(np.max(np.abs(got), initial=0.0)), float(np.max(np.abs(expected), initial=0.0)))
+            floor = max(floor, FLOAT32_SCALE * scale)
+        return mismatch(label, got, expected, self.threshold, floor)
 
     def expect_close(self, label: str, got, expected, *, reason: str, hint: str | Callable[[], str] = "", parts=()):
         """Fail with ``reason`` unless ``got`` is within the check's threshold of ``expected``."""

@@ -174,12 +174,13 @@ def _indices(case: Sequence):
 
 @check("forward: float64 arithmetic", sequences())
 def float64(ctx, case: Sequence):
-    """forward computes and returns float64, as the whole contract does. (float32 rounds after about 7
+    """forward computes and returns float64, as the whole contract does: no float32 array, and no float64
+    array holding only float32 numbers (computed in float32, then converted). (float32 rounds after about 7
     digits, which finite differences and the course's 1e-7 gradient checks cannot work with. Other checks
     allow for float32 rounding, so that it is counted here only.)"""
     _forward(ctx, case)
     if ctx.float32:
-        raise Failed(f"{', '.join(ctx.float32)} came back as float32",
+        raise Failed(f"forward computes in float32: {'; '.join(ctx.float32)}",
                      hint="forward works in float32 (e.g. np.zeros(..., dtype=np.float32) or .astype(np.float32)); "
                           "keep numpy's default float64 throughout.")
 

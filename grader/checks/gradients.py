@@ -145,6 +145,11 @@ def finite_differences(ctx, case: Sequence):
     except NotRecorded:  # the student kit: nothing but your own forward to judge by
         expected = None
     explained = [e for e in (expected, _composed(ctx, case)) if e is not None]
+    if _forward_in_float32(ctx) and explained and all(any(ctx.mismatch(k, grads[k], e[k]) is None for e in explained)
+                                                      for k in keys):
+        # finite differences of a float32 loss are its rounding noise divided by the step; forward's float64
+        # check counts the float32, and the gradients are those of the contract's backward pass
+        return
     if explained and all(any(_cut_at_bound(ctx, grads[k], e[k]) for e in explained) for k in keys):
         return  # clipped inside compute_gradients: counted by "gradients are not clipped", whatever the draw
     if explained and all(any(ctx.mismatch(k, grads[k], e[k]) is None for e in explained) for k in keys):
@@ -159,6 +164,23 @@ def finite_differences(ctx, case: Sequence):
             f"through tanh or {LINKS}."),
         parts=keys,
     )
+
+
+def _forward_in_float32(ctx) -> bool:
+    return any(place.startswith("forward's") for place in ctx.float32)
+
+
+@check("compute_gradients: float64 arithmetic", sequences())
+def float64(ctx, case: Sequence):
+    """compute_gradients computes its gradients in float64: no float32 array, and no float64 array holding
+    only float32 numbers. (float32 here is counted once, in this check; the other gradient checks allow for
+    its rounding. float32 that comes from forward is forward's.)"""
+    _gradients(ctx, case, "grads")
+    mine = [place for place in ctx.float32 if place.startswith("compute_gradients's grads")]
+    if mine:
+        raise Failed(f"compute_gradients computes in float32: {'; '.join(mine)}",
+                     hint="the gradients are computed in float32 (e.g. buffers made with dtype=np.float32); keep "
+                          "numpy's default float64 throughout.")
 
 
 @check("compute_gradients: returned loss and h_last", sequences(), parts=("loss", "h_last"), settings=("threshold",))
