@@ -58,6 +58,10 @@ class FailureKind(enum.StrEnum):
     refused = "refused"
 
 
+# A check's reason when the function it tests is still the template's stub; outputs say it once per function.
+NOT_WRITTEN = "{} is not written yet (it raises NotImplementedError)"
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One named check, e.g. ``compute_gradients: dW matches reference``."""

@@ -45,13 +45,7 @@ from hypothesis.strategies import SearchStrategy
 
 from grader.checks.compare import Mismatch, formula, mismatch
 from grader.checks.outcome import WHOLE, Outcome
-from grader.contract import (
-    Contract,
-    ContractViolation,
-    Conventions,
-    conform,
-    conform_params,
-)
+from grader.results import NOT_WRITTEN
 from grader.oracle import NotRecorded, Oracle, case_scope
 from grader.sandbox import CallFailed, RngSeed, Sandbox, Trace, TraceSpec
 
@@ -285,6 +279,8 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
                            abort.kind)
         if final is None:
             break
+        if (unwritten := not_written(final, check.function)) is not None:
+            return Outcome(frozenset({WHOLE}), unwritten, unwritten, "", time.perf_counter() - start)
         failed |= final.parts or set(check.parts) or {WHOLE}
         hint = _resolve_hint(final.hint) or (UNKNOWN_CAUSE if "threshold" in check.settings else "")
         reasons.append(f"{final.reason} (smallest failing case: {final.case.summary()})")
@@ -305,6 +301,16 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
         reports.append(f"Compared by {formula(ctx.floor)}; allowed: {ctx.threshold:g}.")
     return Outcome(frozenset(failed), reasons[0], "\n\n".join(reports), " ".join(dict.fromkeys(h for h in hints if h)),
                    time.perf_counter() - start)
+
+
+def not_written(failure: Failed, function: str) -> str | None:
+    """The one line for a check of a function that is still the template's stub: a call of it raised
+    NotImplementedError (not one carried from another function it calls); None otherwise. Its hints,
+    which guess at a wrong computation, would mislead."""
+    if failure.carried_from or not re.search(rf"\b{re.escape(function)} \(.*\) raised NotImplementedError\b",
+                                             failure.reason):
+        return None
+    return NOT_WRITTEN.format(function)
 
 
 def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from grader.render.summary import by_function, intake_summary, points
 from grader.results import (
+    NOT_WRITTEN,
     WEAK_SANDBOX,
     ClassResult,
     Status,
@@ -114,6 +115,11 @@ def _table(result: SubmissionResult) -> Table:
             Text.assemble((fn.name, "bold"), (f"  {fn.passed}/{len(fn.checks)} passed", "dim")),
             Text(f"{points(fn.score)} / {points(fn.max_score)}", style="bold"),
         )
+        unwritten = NOT_WRITTEN.format(fn.name)
+        if fn.checks and all(c.status is Status.FAILED and c.reason == unwritten for c in fn.checks):
+            table.add_row(Text("FAIL", style="bold red"), Padding(Text(f"{unwritten}: its {len(fn.checks)} checks "
+                                                                       "fail", style="red"), (0, 0, 0, 2)), Text(""))
+            continue
         for check in fn.checks:
             ok = check.status is Status.PASSED
             name = Padding(Text(check.name), (0, 0, 0, 2))
