@@ -182,7 +182,8 @@ def _starts(seen: list[Update], loop: Loop) -> list[int | None]:
         if window is None:
             starts.append(None)
             continue
-        fits = [e for e in range(len(ids) - len(window) + 1) if np.array_equal(ids[e:e + len(window)], window)]
+        fits = [e for e in range(len(ids) - len(window) + 1) if np.array_equal(ids[e:e + len(window)], window)
+                and (len(window) == loop.seq_length or e + len(window) == len(ids))]  # a short one: the text's end
         previous = starts[-1] if starts else None
         order = [expected[i] if i < len(expected) else None, None if previous is None else previous + loop.seq_length, 0]
         starts.append(next((e for e in order if e in fits), fits[0] if fits else None))
