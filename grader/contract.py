@@ -70,12 +70,6 @@ class Conventions:
     seq_length: int
     sigma: float
 
-    @property
-    def clipping_matters(self) -> bool:
-        """Whether ordinary cases have gradients beyond the clip bound. With the summed loss they grow with the
-        sequence; the mean loss keeps dc and dV within [-1, 1], so clipping hardly ever changes anything."""
-        return self.loss is LossReduction.SUM
-
     def reference_options(self) -> dict[str, Any]:
         """The reference model's keyword arguments (reference.rnn.RNN), as plain values."""
         optimizer = self.optimizer

@@ -71,12 +71,14 @@ class Sequence:
     seed: int
     same_target: bool = False  # every y_t the same character, so that dL/dc piles up past the clip bound
     logit_offset: float = 0.0  # added to every entry of c: every logit this far from 0, differences unchanged
+    v_scale: float = 1.0  # V multiplied by this: with the mean loss, large V takes db, dU, dW past the clip bound
 
     @cached_property
     def _arrays(self):
         rng = np.random.default_rng(self.seed)
         params = random_params(rng, self.K, self.m, self.scale)
         params["c"] += self.logit_offset
+        params["V"] *= self.v_scale
         h0 = np.tanh(rng.standard_normal((self.m, 1)))
         xs = rng.integers(0, self.K, self.tau)
         ys = np.full(self.tau, int(rng.integers(self.K))) if self.same_target else rng.integers(0, self.K, self.tau)
@@ -123,6 +125,7 @@ class Sequence:
 
     def describe(self) -> str:
         offset = f" (c plus {self.logit_offset:g}, so every logit is about {self.logit_offset:g})" if self.logit_offset else ""
+        offset += f" (V then times {self.v_scale:g})" if self.v_scale != 1 else ""
         lines = [
             f"{self.summary()}; every entry of b, c, U, W, V is {self.scale:g} * N(0, 1){offset}, h0 = tanh(N(0, 1)) "
             f"(numpy seed {self.seed}); X = one-hot of {self.xs.tolist()}, Y = one-hot of {self.ys.tolist()}"
@@ -139,10 +142,10 @@ EDGES = MappingProxyType({"K": 2, "m": 1, "tau": 1})
 
 
 def sequences(K=TYPICAL["K"], m=TYPICAL["m"], tau=TYPICAL["tau"], scale=scales, same_target=False,
-              logit_offset=st.just(0.0)):
+              logit_offset=st.just(0.0), v_scale=st.just(1.0)):
     return st.builds(
         Sequence, K=st.integers(*K), m=st.integers(*m), tau=st.integers(*tau), scale=scale, seed=seeds,
-        same_target=st.just(same_target), logit_offset=logit_offset,
+        same_target=st.just(same_target), logit_offset=logit_offset, v_scale=v_scale,
     )
 
 
@@ -206,6 +209,7 @@ class Text:
     scale: float
     seed: int
     repeats: bool = False  # after one of each character, one character repeated (see clipped_run)
+    v_scale: float = 1.0  # V multiplied by this (see Sequence.v_scale)
 
     @cached_property
     def _built(self):
@@ -218,7 +222,9 @@ class Text:
             ids[present:] = ids[present - 1]
         text = "".join(ALPHABET[i] for i in ids)
         K = len(set(text))
-        return text, random_params(rng, K, self.m, self.scale)
+        params = random_params(rng, K, self.m, self.scale)
+        params["V"] *= self.v_scale
+        return text, params
 
     @property
     def text(self) -> str:
@@ -251,13 +257,14 @@ class Text:
         wraps = self.wraps
         return (
             f"{self.summary()}; text = {self.text!r}; every entry of the starting b, c, U, W, V is "
-            f"{self.scale:g} * N(0, 1) (numpy seed {self.seed}); the position wraps to 0 "
+            f"{self.scale:g} * N(0, 1){f' (V then times {self.v_scale:g})' if self.v_scale != 1 else ''} "
+            f"(numpy seed {self.seed}); the position wraps to 0 "
             + (f"after update(s) {wraps}" if wraps else "never in this run")
         )
 
 
 @st.composite
-def texts(draw, seq_length=(2, 6), windows=(1, 4), passes=(0.2, 3.0), scale=scales, K=(3, 5), m=(2, 5)):
+def texts(draw, seq_length=(2, 6), windows=(1, 4), passes=(0.2, 3.0), scale=scales, K=(3, 5), m=(2, 5), v_scale=1.0):
     """Runs of about ``passes`` times the text, so that most of them wrap at least once."""
     s = draw(st.integers(*seq_length))
     w = draw(st.integers(*windows))
@@ -265,7 +272,7 @@ def texts(draw, seq_length=(2, 6), windows=(1, 4), passes=(0.2, 3.0), scale=scal
     return Text(
         K=draw(st.integers(*K)), m=draw(st.integers(*m)), seq_length=s, windows=w,
         extra=draw(st.integers(0, s - 1)), n_updates=draw(st.integers(low, high)),
-        eta=draw(st.sampled_from([0.1, 0.3])), scale=draw(scale), seed=draw(seeds),
+        eta=draw(st.sampled_from([0.1, 0.3])), scale=draw(scale), seed=draw(seeds), v_scale=v_scale,
     )
 
 

@@ -132,3 +132,26 @@ def test_the_reference_follows_the_conventions_it_is_given():
     assert (model.loss, model.optimizer, model.eta) == ("mean", "adam", VARIANT.conventions.eta)
     grads = {"b": np.array([[9.0], [-9.0]])}
     assert model.clip_gradients(grads)["b"].tolist() == [[5.0], [-5.0]]
+
+
+@pytest.mark.slow
+def test_the_variant_sees_clipping_in_the_wrong_place_and_none_in_train(tmp_path):
+    """The mean loss keeps dc and dV within [-1, 1]; the clipping checks scale V up so that db, dU and dW pass
+    the bound, and both years charge the same mistakes."""
+    source = (SUBMISSIONS / "mean_adam" / "rnn.py").read_text()
+    inside, unclipped = tmp_path / "inside", tmp_path / "unclipped"
+    inside.mkdir()
+    unclipped.mkdir()
+    assert source.count("        adam_step(params, clip_gradients(grads), first, second, t, eta)") == 1
+    (unclipped / "rnn.py").write_text(source.replace("adam_step(params, clip_gradients(grads), first, second, t, eta)",
+                                                     "adam_step(params, grads, first, second, t, eta)"))
+    (inside / "rnn.py").write_text(source.replace("def compute_gradients(params, X, Y, h0):",
+                                                  "def compute_gradients(params, X, Y, h0):\n"
+                                                  "    grads, loss, h = _compute_gradients(params, X, Y, h0)\n"
+                                                  "    return clip_gradients(grads), loss, h\n\n\n"
+                                                  "def _compute_gradients(params, X, Y, h0):"))
+    lost = losses(grade_submission(inside, VARIANT, diagnostics=False))
+    assert "compute_gradients: gradients are not clipped" in lost
+    assert all(name.startswith("compute_gradients: ") for name in lost)
+    lost = losses(grade_submission(unclipped, VARIANT, diagnostics=False))
+    assert "train: clipping applied" in lost and all(name.startswith("train: ") for name in lost)
