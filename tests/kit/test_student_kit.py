@@ -134,6 +134,38 @@ def test_the_installed_kit_gives_the_full_graders_public_score_on_every_example(
     assert sum(answer["scores"]["bug_no_bptt"].values()) < sum(answer["scores"]["alice"].values())
 
 
+# Bugs whose cause the grader finds from the submission's own behaviour (a trace of train's calls,
+# init_params' draws under two sigmas, float32 numbers, the rng), with the
+# words both graders' hints must contain; the kit, which holds no reference, names them as the grader does.
+NAMED_WITHOUT_REFERENCE = {"bug_hprev_reset_early": "reset before the wrap", "bug_wrap_early": "one window early",
+                           "bug_smooth_start_zero": "smooth loss starts at 0", "bug_early_stop": "stopped early",
+                           "bug_init_sigma_hardcoded": "ignores its sigma argument", "bug_global_rng": "np.random",
+                           "bug_float32_hidden": "float32"}
+KIT_HINTS = """
+import json, sys
+sys.modules["reference"] = None
+from pathlib import Path
+from grader.assignment import load_assignment
+from grader.grading import grade_submission
+assignment = load_assignment()
+print(json.dumps({Path(p).name: {c.name: f"{c.reason} {c.hint}" for c in grade_submission(
+    Path(p), assignment, diagnostics=False).checks if c.score < c.max_score} for p in sys.argv[1:]}))
+"""
+
+
+@pytest.mark.slow
+def test_the_kit_names_the_causes_the_grader_finds_from_the_submissions_own_behaviour(kit_python, tmp_path):
+    done = subprocess.run([str(kit_python), "-c", KIT_HINTS, *(str(SUBMISSIONS / n) for n in NAMED_WITHOUT_REFERENCE)],
+                          capture_output=True, text=True, cwd=tmp_path, check=True)
+    kit_hints = json.loads(done.stdout)
+    for name, words in NAMED_WITHOUT_REFERENCE.items():
+        full = grade_submission(SUBMISSIONS / name, ASSIGNMENT, include_hidden=False, diagnostics=False)
+        full_hints = {c.name: f"{c.reason} {c.hint}" for c in full.checks if c.score < c.max_score}
+        assert set(kit_hints[name]) == set(full_hints), name
+        assert any(words in hint for hint in full_hints.values()), name
+        assert any(words in hint for hint in kit_hints[name].values()), name
+
+
 @pytest.mark.slow
 def test_a_student_runs_the_same_command_and_gets_a_report_marked_as_self_check(kit_python, tmp_path):
     command = [str(kit_python), "-m", "grader", str(SUBMISSIONS / "bug_no_bptt"), "--out", "out"]
