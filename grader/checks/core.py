@@ -141,6 +141,9 @@ FORGIVE = "forgive"  # grading.yaml's carried_errors default (grader.scoring.CAR
 # float32 carries about 7 significant digits; sums over a few dozen terms lose one or two more.
 FLOAT32_SCALE = 1e-2  # with float32 values, an entry is compared relative to at least this share of the largest
 FLOAT32_THRESHOLD = 1e-4
+# What the student kit says where the hint needs the reference's variants, which it does not hold.
+KIT_CANNOT_TELL = ("the student kit cannot try the mistakes the grader knows for this check (that needs the reference, "
+                   "which it does not hold); the full grader names the likely cause.")
 # What a comparison's hint says when none of the known mistakes reproduces the answer: no guess as a fact.
 UNKNOWN_CAUSE = ("cause unknown: none of the mistakes the grader knows for this check reproduces your answer; "
                  "the smallest failing case above shows what differs.")
@@ -453,7 +456,7 @@ def _resolve_hint(hint: str | Callable[[], str]) -> str:
     except (Failed, Aborted):  # a probe that itself fails tells us nothing more
         return ""
     except NotRecorded:  # the student kit cannot compute this hint
-        return ""
+        return KIT_CANNOT_TELL
 
 
 def _first_failed(group: BaseExceptionGroup) -> Failed | None:
