@@ -79,6 +79,13 @@ def main():
             print(f"{'':30}- {f['check']} ({f['lost']:g}): {f['hint'] or '(no cause named)'}")
         if row["forgiven"]:
             print(f"{'':30}  forgiven (carried from another function): {', '.join(row['forgiven'])}")
+    bugs = [row for row in rows if row["name"].startswith("bug_")]
+    if bugs:
+        worst = max(bugs, key=lambda row: len(row["failing"]))
+        unnamed = [row["name"] for row in bugs if any(not f["hint"] or f["hint"].startswith("cause unknown")
+                                                         for f in row["failing"])]
+        print(f"\nworst single bug: {worst['name']}, {len(worst['failing'])} failing checks (goal: at most 4); "
+              f"single bugs with a failing check that names no cause: {', '.join(unnamed) or 'none'}")
     figures = {"examples": rows}
     if args.repeats:
         with tempfile.TemporaryDirectory() as tmp:
