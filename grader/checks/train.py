@@ -404,8 +404,14 @@ def _hprev_runs(draw):
     return draw(texts(windows=(1, 1), passes=(2.0, 4.0)))
 
 
+# Runs that show every hprev fact whatever the draw: three windows, the last ending on the last character, run
+# once through (an early wrap or a reset before the wrap shows at update 3), and one window run three times.
+HPREV_TRIGGERS = (Text(K=3, m=3, seq_length=3, windows=3, extra=0, n_updates=3, eta=0.1, scale=0.5, seed=0),
+                  Text(K=3, m=3, seq_length=3, windows=1, extra=0, n_updates=3, eta=0.1, scale=0.5, seed=0))
+
+
 @check("train: hprev carried between updates and reset at the wrap", _hprev_runs(), parts=("carried", "reset"),
-       settings=("threshold",))
+       settings=("threshold",), triggers=HPREV_TRIGGERS)
 def hprev(ctx, case: Text):
     """Each update's gradients start from hprev = the previous update's h_last, and hprev returns to zeros
     whenever the position wraps to 0. Compared on the returned params, on runs that never wrap (carried) and
