@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -32,9 +33,10 @@ from grader.sandbox import Trace, TraceSpec
 
 # compute_gradients(params, X, Y, h0) -> (grads, loss, h_last); clip_gradients(grads, bound) -> grads;
 # the optimizer step's gradients are its second argument (adagrad_step and adam_step alike).
-TRACED = {"compute_gradients": TraceSpec(args=(1, 2, 3)), "clip_gradients": TraceSpec(args=(0,)),
-          "adagrad_step": TraceSpec(args=(1,), returns=()), "adam_step": TraceSpec(args=(1,), returns=())}
-LOSSES_ONLY = {"compute_gradients": TraceSpec(args=(), returns=(1,))}
+TRACED = MappingProxyType({"compute_gradients": TraceSpec(args=(1, 2, 3)), "clip_gradients": TraceSpec(args=(0,)),
+                           "adagrad_step": TraceSpec(args=(1,), returns=()),
+                           "adam_step": TraceSpec(args=(1,), returns=())})
+LOSSES_ONLY = MappingProxyType({"compute_gradients": TraceSpec(args=(), returns=(1,))})
 CLOSE = 1e-9  # relative: the same numbers passed on (copies in float64 are exact)
 KEYS = ("b", "c", "U", "W", "V")
 

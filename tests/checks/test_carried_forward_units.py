@@ -20,7 +20,21 @@ def test_float32_is_refused_unless_the_caller_notes_it_and_then_comes_back_as_fl
         conform(contract, "forward", value, CASE.dims)
     seen = []
     loss, P, H = conform(contract, "forward", value, CASE.dims, float32=seen)
-    assert seen == ["forward's loss", "forward's P"] and P.dtype == np.float64 and loss == 2.5
+    assert seen == ["forward's loss is a float32 array", "forward's P is a float32 array"]
+    assert P.dtype == np.float64 and loss == 2.5
+
+
+def test_a_float64_array_of_float32_numbers_is_noted_as_float32_and_round_numbers_are_not():
+    rng = np.random.default_rng(0)
+    computed_in_float32 = rng.standard_normal((3, 5)).astype(np.float32).astype(np.float64)
+    value = [2.5, np.full((4, 5), 0.25), computed_in_float32]
+    seen = []
+    conform(ASSIGNMENT.contract, "forward", value, CASE.dims, float32=seen)
+    assert seen == ["forward's H holds float32 numbers"]
+    seen.clear()
+    conform(ASSIGNMENT.contract, "forward", [2.5, np.full((4, 5), 0.25), rng.standard_normal((3, 5))], CASE.dims,
+            float32=seen)
+    assert seen == []
 
 
 def test_calls_made_aside_are_not_recorded_and_do_not_move_the_numbering():
