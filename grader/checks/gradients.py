@@ -177,10 +177,17 @@ def float64(ctx, case: Sequence):
     its rounding. float32 that comes from forward is forward's.)"""
     _gradients(ctx, case, "grads")
     mine = [place for place in ctx.float32 if place.startswith("compute_gradients's grads")]
-    if mine:
-        raise Failed(f"compute_gradients computes in float32: {'; '.join(mine)}",
-                     hint="the gradients are computed in float32 (e.g. buffers made with dtype=np.float32); keep "
-                          "numpy's default float64 throughout.")
+    if not mine:
+        return
+    reason = f"compute_gradients computes in float32: {'; '.join(mine)}"
+    try:
+        ctx.call("forward", *case.args, dims=case.dims, describe=case.summary())
+    except (Failed, Aborted):
+        pass
+    if _forward_in_float32(ctx):
+        raise Failed(reason, carried_from="forward")  # float32 numbers from forward's P and H: forward's to fix
+    raise Failed(reason, hint="the gradients are computed in float32 (e.g. buffers made with dtype=np.float32); keep "
+                              "numpy's default float64 throughout.")
 
 
 @check("compute_gradients: returned loss and h_last", sequences(), parts=("loss", "h_last"), settings=("threshold",))

@@ -302,7 +302,7 @@ def smoothing(loss: Sequence[float], smooth: Sequence[float], loop: Loop) -> Fin
     """The smoothing factor and start that the returned curve ``smooth`` implies for the updates' losses
     (None: the curve is no smoothing of these losses, as when another loss is smoothed)."""
     n = min(len(loss), len(smooth))
-    if n == 0:
+    if n < 2:  # one update cannot tell a smoothing from another start from a smoothing of another loss
         return Finding("", None)
     s, ell = np.asarray(smooth[:n], dtype=np.float64), np.asarray(loss[:n], dtype=np.float64)
     scale = np.maximum(np.abs(s), 1e-12)
