@@ -45,8 +45,15 @@ from hypothesis.strategies import SearchStrategy
 
 from grader.checks.compare import Mismatch, formula, mismatch
 from grader.checks.outcome import WHOLE, Outcome
-from grader.results import NOT_WRITTEN
+from grader.contract import (
+    Contract,
+    ContractViolation,
+    Conventions,
+    conform,
+    conform_params,
+)
 from grader.oracle import NotRecorded, Oracle, case_scope
+from grader.results import NOT_WRITTEN
 from grader.sandbox import CallFailed, RngSeed, Sandbox, Trace, TraceSpec
 
 if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle

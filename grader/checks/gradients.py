@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 
 from grader.checks.compare import first_match, show
 from grader.checks.core import Aborted, Failed, check
-from grader.checks.forward import LINKS, edge_check, other_reduction, reduction_hint, sequence_hint
+from grader.checks.forward import (
+    LINKS,
+    edge_check,
+    other_reduction,
+    reduction_hint,
+    sequence_hint,
+)
 from grader.checks.strategies import PARAM_NAMES, Sequence, edge_sequences, sequences
 from grader.oracle import NotRecorded
 

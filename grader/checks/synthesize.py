@@ -18,7 +18,6 @@ from grader.checks.core import Failed, check
 from grader.checks.strategies import Chain, Sampling, chains, samplings
 from grader.sandbox import RngSeed
 
-
 X0_INCLUDED = "the output starts with x0: return the n sampled indices only, without the first input x0."
 
 

@@ -16,10 +16,10 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from grader.checks import train_trace
 from grader.checks.compare import mismatch
 from grader.checks.core import Aborted, Failed, Raised, check
 from grader.checks.forward import other_reduction
-from grader.checks import train_trace
 from grader.checks.strategies import Fixed, Text, clipped_run, copy_params, flat, texts
 from grader.checks.train_trace import Finding
 from grader.contract import OPTIMIZERS, LossReduction
