@@ -14,7 +14,7 @@ import pytest
 from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox
 from grader.sandbox.tiers import portable
 
-from .conftest import FUNCTIONS, GOOD, HOSTILE, PACKAGES
+from .conftest import CPU_ONLY, FUNCTIONS, GOOD, HOSTILE, PACKAGES
 
 MASKED_WORKER = (
     "import runpy, sys\n"
@@ -54,7 +54,7 @@ def test_calls_output_and_timeouts_work_without_posix_facilities(windows_like, r
         assert box.tier == "portable" and box.load_failure is None
         loss, P, H = box.call("forward", *rnn_args).value
         assert P.shape == (4, 5)
-    with kit_box("loop_in_call") as box:
+    with kit_box("loop_in_call", Limits(call_seconds=0.5, import_seconds=20.0, wall_factor=CPU_ONLY)) as box:
         with pytest.raises(CallFailed) as raised:
             box.call("forward", *rnn_args)
         assert raised.value.failure.kind is FailureKind.timeout
@@ -68,7 +68,7 @@ def test_crashes_exits_and_floods_are_reported(windows_like, rnn_args):
                 box.call("forward", *rnn_args)
             assert raised.value.failure.kind is FailureKind.exited
             assert box.call("init_params", 1, 1, 0.1, None).value == {"ok": 1}
-    with kit_box("stdout_flood", Limits(call_seconds=20.0, output_bytes=10_000)) as box:
+    with kit_box("stdout_flood", Limits(call_seconds=20.0, output_bytes=10_000, wall_factor=CPU_ONLY)) as box:
         assert box.call("forward", *rnn_args).value == 1.0
         assert box.output().truncated and "flood" in box.output().stdout
 
@@ -79,7 +79,7 @@ def test_the_import_rule_holds_in_the_kit_too(windows_like):
 
 
 def test_a_large_request_does_not_block_on_a_worker_that_stops_reading(windows_like):
-    with kit_box("stop_reading") as box:
+    with kit_box("stop_reading", Limits(call_seconds=0.5, import_seconds=20.0, wall_factor=2.0)) as box:  # 1 s
         with pytest.raises(CallFailed) as raised:
             box.call("forward", "x" * (8 << 20), 0, 0, 0)  # far more than a pipe holds
         assert raised.value.failure.kind is FailureKind.timeout  # it waits: its own doing, not a neighbour's
