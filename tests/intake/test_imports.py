@@ -77,6 +77,7 @@ def _lost(result) -> list:
     return [c for c in result.checks if c.score < c.max_score and c.stopped_by is None]
 
 
+@pytest.mark.slow  # a whole grading
 def test_a_package_used_inside_one_function_costs_that_function_only(tmp_path):
     """It cost 0/100 for all seven: `import torch` stopped rnn.py from loading."""
     text = ALICE.replace("import numpy as np\n", "import numpy as np\nimport torch\n", 1)
@@ -91,6 +92,7 @@ def test_a_package_used_inside_one_function_costs_that_function_only(tmp_path):
         "rnn.py, line 4: the grader does not offer torch, so its import was left out; what uses it fails, saying so",)
 
 
+@pytest.mark.slow  # a whole grading
 def test_an_unused_import_in_a_helper_module_the_functions_use_costs_nothing(tmp_path):
     """It cost 0/100: importing the helper failed, and rnn.py with it, definitions alone or not."""
     softmax = re.search(r"\ndef softmax\(o\):\n(    .*\n)+", ALICE).group(0)
@@ -142,6 +144,7 @@ def nbgrader_student_notebook() -> list:
     return cells
 
 
+@pytest.mark.slow  # a whole grading each
 @pytest.mark.parametrize("cells", [otter_student_notebook, nbgrader_student_notebook], ids=["otter", "nbgrader"])
 def test_notebooks_made_from_otter_and_nbgrader_student_templates_score_full_marks(tmp_path, cells):
     """Otter's used to score 0: `grader = otter.Notebook(...)` passed for a constant, so `import otter` was kept."""
