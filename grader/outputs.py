@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from grader.results import SubmissionResult
 
 RESULTS, REPORT, INSTRUCTOR_REPORT = "results.json", "report.html", "report-instructor.html"
 INSTRUCTOR_RESULTS = "results-instructor.json"
+TEMP_SUFFIX = ".tmp"
+UNFINISHED = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")  # write_atomically's temporary files (tempfile.mkstemp's names)
 # Our files are small; anything bigger in their place is not ours, and need not be read to know it.
 OWNED_FILE_LIMIT = 32 * 1024 * 1024
 REPORT_HEAD = 4096  # the <meta> tags that identify a report sit in the first few hundred bytes
@@ -121,10 +124,11 @@ def _owner(path: Path) -> str | None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path` and move it into place: readers see all or nothing."""
+    """Write `text` to a temporary file beside `path` and move it into place: readers see all or nothing,
+    whenever the writer is killed (the temporary file it may leave, remove_unfinished removes)."""
     temp = None
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:  # newline="": CSV writes its own
             f.write(text)
             f.flush()
@@ -138,3 +142,17 @@ def write_atomically(path: Path, text: str) -> None:
     finally:
         if temp is not None and os.path.lexists(temp):
             os.unlink(temp)
+
+
+def remove_unfinished(folder: Path, depth: int = 2) -> list[Path]:
+    """Remove the temporary files of writes that a killed process left in `folder` and the folders below it,
+    `depth` levels down; return them. Only for a folder no other process writes to."""
+    removed = []
+    for root, folders, files in os.walk(folder):
+        if len(Path(root).relative_to(folder).parts) >= depth:
+            folders.clear()
+        for name in files:
+            if UNFINISHED.fullmatch(name):
+                Path(root, name).unlink(missing_ok=True)
+                removed.append(Path(root, name))
+    return removed

@@ -3,9 +3,10 @@
     grade_class(folder, out_dir, jobs=..., force=..., dask_address=...) -> ClassResult
 
 writes out_dir/<name>/{results.json, report.html} per submission and out_dir/{grades.csv, summary.json,
-index.html}. Modules: discover (which entries, what names), archive (unpacking zips safely), keys (what
-makes a result reusable), task (one submission in a worker), local / cluster (running tasks), store (the
-output folder), stats (the class numbers), progress, run (all of it together).
+index.html}. Modules: discover (which entries, what names), keys (what makes a result reusable), task (one
+submission in a worker), grading_process (the process a task runs in, which dies with the grader), local /
+cluster (running tasks), store (the output folder), stats (the class numbers), progress, run (ClassRun: all
+of it together, stage by stage).
 """
 
 from grader.batch.errors import BatchError, ClassInterrupted

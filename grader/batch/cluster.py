@@ -7,6 +7,12 @@ strongest isolation). Results come back to this process, which writes every file
 A Dask worker runs tasks in threads, but a grading process runs one sandbox and one Hypothesis run at a
 time, so tasks in one worker process take turns; start workers with `--nthreads 1` and as many
 processes as there are cores.
+
+On the worker, each task grades in a grading process of its own (grader.batch.grading_process), which dies
+with the worker however it dies, and is killed as soon as the task is cancelled (this process interrupted,
+or killed: the scheduler then drops its tasks) or runs past its limit per submission. A task whose worker
+is lost is graded again by another worker (Dask's retry); the first grading process that worker starts
+sweeps what the lost one left on that machine.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from grader.batch.errors import BatchError
-from grader.batch.task import Task, run_task
+from grader.batch.local import run_local
+from grader.batch.task import Task
 from grader.scoring import not_graded
 
 INSTALL_HINT = 'grading on a Dask cluster needs the dask extra: pip install "rnn-grader[dask]" (or: pip install "dask[distributed]")'
@@ -59,12 +66,31 @@ def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Ca
                     except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: one submission, not the class
                         reason = f"the Dask workers grading it failed ({type(exc).__name__}: {exc})"
                         result = not_graded(task.name, reason, task.assignment).to_dict()
-                    on_result(task, result)
+                    if result is not None:  # None: cancelled on its worker, which only this process does
+                        on_result(task, result)
             except KeyboardInterrupt:
                 client.cancel(list(futures), force=True)
                 raise
 
 
-def _run_on_worker(task: Task, grade: Callable) -> dict[str, Any]:
+def _run_on_worker(task: Task, grade: Callable) -> dict[str, Any] | None:
+    """The task's result; None when the task was cancelled while it ran (no one waits for it)."""
+    cancelled = _cancelled()
+    results: list[dict[str, Any]] = []
     with _one_at_a_time:
-        return run_task(task, grade)
+        run_local([task], grade, 1, lambda task, result: results.append(result), stop=cancelled)
+    return results[0] if results else None
+
+
+def _cancelled() -> Callable[[], bool]:
+    """Whether the scheduler has dropped the task this thread runs (its client cancelled it, or is gone)."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    key = worker.get_current_task()
+
+    def cancelled() -> bool:
+        state = worker.state.tasks.get(key)
+        return state is None or state.state not in ("executing", "long-running", "resumed")
+
+    return cancelled

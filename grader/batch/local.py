@@ -1,37 +1,34 @@
-"""Grading tasks in parallel on this machine: a pool of worker processes, each running one sandbox at a time.
+"""Grading tasks in parallel on this machine: a few grading processes, each running one sandbox at a time.
 
 Processes, not threads: the grader's own work (Hypothesis drawing and shrinking cases, comparing with the
-reference) is Python-bound. The workers start by 'forkserver' (or 'spawn'), never by forking this possibly
-threaded process.
+reference) is Python-bound. Each is a grader.batch.grading_process, which dies with this process however
+it dies and can be stopped from here whatever it is doing: a task that runs past the class run's limit per
+submission (Limits.task_wall_seconds) has its process killed and becomes that submission's result.
 
-Interruption: Ctrl-C reaches the workers too (they share the terminal's process group), and a worker
-may also be told to stop by the parent. Either way the worker's grading unwinds through the Sandbox's
-context manager, which kills the submission's process tree; each worker turns only the first interrupt
-into KeyboardInterrupt so that a second one cannot cut that cleanup short.
+Interruption: Ctrl-C reaches the grading processes too (they share the terminal's process group), and
+this process interrupts them as well when it is interrupted itself. Either way a process's task unwinds
+through the Sandbox's context manager, which kills the submission's process tree; each process turns only
+the first interrupt into KeyboardInterrupt so that a second one cannot cut that cleanup short.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import resource
 import signal
-import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import wait
 from typing import Any
 
-from grader.batch.task import Task, run_task
+from grader.batch.grading_process import INTERRUPTED, RESULT, STARTED, GradingProcess
+from grader.batch.task import Task, over_time
 from grader.scoring import not_graded
-
-# Address space of a grading process (the grader's side; the submission's own limit is in Limits), so a
-# runaway in the grader on one submission fails that submission instead of the machine.
-GRADER_MEMORY_BYTES = 4 * 1024**3
 
 OnResult = Callable[[Task, dict[str, Any]], None]
 OnStart = Callable[[Task], None]
-POLL_SECONDS = 0.2  # how often the parent looks for tasks the workers started
+POLL_SECONDS = 0.2  # how often the parent looks at the clock between messages
+STOP_SECONDS = 10.0  # how long an interrupted process has to unwind its sandbox before it is killed
 
 
 def default_jobs() -> int:
@@ -41,128 +38,118 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_local(tasks: Iterable[Task], grade: Callable, jobs: int, on_result: OnResult, on_start: OnStart | None = None) -> None:
-    """Grade every task with up to `jobs` processes, calling on_start(task) when a worker starts it and
+def run_local(tasks: Iterable[Task], grade: Callable, jobs: int, on_result: OnResult, on_start: OnStart | None = None,
+              *, stop: Callable[[], bool] = lambda: False, clock: Callable[[], float] = time.monotonic) -> None:
+    """Grade every task with up to `jobs` processes, calling on_start(task) when a process starts it and
     on_result(task, result dict) when it is done, both in this process.
 
-    A worker process that dies (killed from outside, or out of memory in the grader) takes down the pool;
-    the tasks it held are then retried alone, and a task that kills its worker again is reported as such.
-    KeyboardInterrupt (here, or raised by a worker) stops the workers and propagates.
+    A task whose process dies (killed from outside, or out of memory in the grader) is graded again alone
+    once the others are done, and one that kills its process again is reported as such. A task that runs
+    past its limit (task.limits.task_wall_seconds() on `clock`) is stopped, and that is its result.
+    KeyboardInterrupt (here, or raised in a grading process) stops the processes and propagates. Once
+    `stop()` says so (asked between messages), every process is killed and the rest is dropped.
     """
-    on_start = on_start or (lambda task: None)
-    suspects = _run_pool(list(tasks), grade, jobs, on_result, on_start)
-    for task in suspects:
-        if _run_pool([task], grade, 1, on_result, on_start):
+    pool = _Pool(grade, on_result, on_start or (lambda task: None), stop, clock)
+    lost = pool.run(list(tasks), jobs)
+    for task in lost:
+        if pool.run([task], 1) and not stop():
             on_result(task, _died(task))
 
 
-def _run_pool(tasks: list[Task], grade: Callable, jobs: int, on_result: OnResult, on_start: OnStart) -> list[Task]:
-    """Run `tasks`; return those lost because a worker process died."""
-    if not tasks:
-        return []
-    context = _context()
-    stop = context.Event()
-    started = context.SimpleQueue()  # the workers put the index of each task they start
-    pool = ProcessPoolExecutor(
-        max_workers=max(1, min(jobs, len(tasks))),
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(stop, started),
-    )
-    lost = []
-    try:
-        pending = {pool.submit(_run_in_worker, task, grade, i): task for i, task in enumerate(tasks)}
-        while pending:
-            done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            while not started.empty():
-                on_start(tasks[started.get()])
-            interrupted = False
-            # Every result that arrived is kept, even when another worker reports an interrupt.
-            for future in sorted(done, key=lambda f: tasks.index(pending[f])):
-                task = pending.pop(future)
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    lost.append(task)
-                    continue
-                except KeyboardInterrupt:  # Ctrl-C reached that worker
-                    interrupted = True
-                    continue
-                on_result(task, result)
-            if interrupted:
-                raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        _stop_workers(pool, stop)
-        raise
-    pool.shutdown(wait=True)
-    return lost
+class _Pool:
+    def __init__(self, grade: Callable, on_result: OnResult, on_start: OnStart, stop: Callable[[], bool],
+                 clock: Callable[[], float]):
+        self.grade, self.on_result, self.on_start, self.stop, self.clock = grade, on_result, on_start, stop, clock
+        self.processes: list[GradingProcess] = []
+        self.jobs = 1
+        self.lost: list[Task] = []
 
+    def run(self, tasks: list[Task], jobs: int) -> list[Task]:
+        """Grade `tasks` with up to `jobs` processes; return those whose process died."""
+        waiting, self.jobs, self.lost = deque(enumerate(tasks)), jobs, []
+        try:
+            while waiting or self._busy():
+                if self.stop():
+                    while self.processes:
+                        self._retire(self.processes[0], kill=True)
+                    return []
+                self._hand_out(waiting)
+                interrupted = False
+                for process in wait([p.replies for p in self._busy()], timeout=POLL_SECONDS):
+                    interrupted |= self._read(next(p for p in self.processes if p.replies is process))
+                self._stop_overdue()
+                if interrupted:
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            self._interrupt()
+            raise
+        finally:
+            for process in self.processes:
+                process.close()
+            self.processes = []
+        return self.lost
 
-def _stop_workers(pool: ProcessPoolExecutor, stop) -> None:
-    """Cancel what has not started and make the running workers unwind (killing their sandboxes)."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
-    try:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    def _busy(self) -> list[GradingProcess]:
+        return [p for p in self.processes if p.task is not None]
+
+    def _hand_out(self, waiting: deque) -> None:
+        idle = [p for p in self.processes if p.task is None]
+        while waiting and (idle or len(self.processes) < self.jobs):
+            if not idle:
+                self.processes.append(GradingProcess())
+                idle.append(self.processes[-1])
+            index, task = waiting.popleft()
+            idle.pop().send(task, self.grade, index)
+
+    def _read(self, process: GradingProcess) -> bool:
+        """Take the process's message; True if it reports an interrupt."""
+        task = process.task
+        try:
+            message = process.receive()
+        except EOFError:  # it died: its task is graded again alone
+            self._retire(process, kill=True)
+            self.lost.append(task)
+            return False
+        if message[0] == STARTED:
+            process.since = self.clock()
+            self.on_start(task)
+        elif message[0] == RESULT:
+            process.task = process.since = None
+            self.on_result(task, message[2])
+        elif message[0] == INTERRUPTED:  # Ctrl-C reached that process
+            self._retire(process)
+            return True
+        return False
+
+    def _stop_overdue(self) -> None:
+        now = self.clock()
+        for process in self._busy():
+            limit = process.task.limits.task_wall_seconds() if process.task.limits is not None else None
+            if process.since is not None and limit is not None and now - process.since > limit:
+                task = process.task
+                self._retire(process, kill=True)
+                self.on_result(task, over_time(task, limit))
+
+    def _retire(self, process: GradingProcess, kill: bool = False) -> None:
+        self.processes.remove(process)
+        if kill:
+            process.kill()
+        else:
+            process.close()
+
+    def _interrupt(self) -> None:
+        """Make the running processes unwind (killing their sandboxes), then end every process."""
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+        try:
+            for process in self.processes:
+                process.interrupt()
+            for process in self.processes:
+                process.close(wait=STOP_SECONDS)
+            self.processes = []
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _died(task: Task) -> dict[str, Any]:
     reason = "the grading process died while grading it (killed from outside, or out of memory), twice"
     return not_graded(task.name, reason, task.assignment).to_dict()
-
-
-def _context():
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-# --- in the worker processes ---------------------------------------------------------------------
-
-_interrupted = threading.Event()  # this worker was told to stop: it starts no more tasks
-_busy = threading.Event()  # a task is running: an interrupt unwinds it
-_started = None  # the queue on which this worker announces each task it starts
-
-
-def _start_worker(stop, started) -> None:
-    global _started
-    _started = started
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = GRADER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(GRADER_MEMORY_BYTES, hard)
-    if soft == resource.RLIM_INFINITY or soft > cap:
-        # Only the soft limit: the sandbox's worker, a child of this process, sets its own limit.
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    signal.signal(signal.SIGINT, _on_interrupt)
-    threading.Thread(target=_watch, args=(stop,), daemon=True).start()
-
-
-def _on_interrupt(signum, frame) -> None:
-    # Only the first interrupt, and only during a task, raises: an idle worker waits for the pool to
-    # shut it down (no traceback on the terminal), and a second Ctrl-C cannot cut the sandbox's cleanup short.
-    first = not _interrupted.is_set()
-    _interrupted.set()
-    if first and _busy.is_set():
-        raise KeyboardInterrupt
-
-
-def _watch(stop) -> None:
-    # A signal sent to the process may be taken by any thread that does not block it, and then the main
-    # thread would notice only when its current blocking call returns: aim at the main thread.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    stop.wait()
-    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
-
-
-def _run_in_worker(task: Task, grade: Callable, index: int) -> dict[str, Any]:
-    if _interrupted.is_set():  # queued before the stop; the parent no longer waits for it
-        raise KeyboardInterrupt
-    _started.put(index)
-    _busy.set()
-    try:
-        return run_task(task, grade)
-    except KeyboardInterrupt:
-        _interrupted.set()
-        raise
-    finally:
-        _busy.clear()

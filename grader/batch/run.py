@@ -3,11 +3,14 @@ regrades that change a grade, apply the ledger, compare the submissions, summari
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,7 @@ from grader.grading import grade_submission
 from grader.ledger import apply_ledger
 from grader.lms import identity as lms
 from grader.lms.canvas import with_gradebook_names
-from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
+from grader.outputs import INSTRUCTOR_REPORT, OutputError, remove_unfinished, write_atomically
 from grader.render.class_overview import render_class_html
 from grader.render.canvas_csv import render_canvas_csv
 from grader.render.gradebook import render_grades_csv
@@ -36,10 +39,12 @@ from grader.results import (ClassResult, ClassSubmission, FailureKind, Problem, 
                             StudentIdentity, SubmissionResult)
 from grader.sandbox import Limits, Policy, SandboxUnavailable
 from grader.sandbox.isolation import choose, open_to_others, tier_class
+from grader.sandbox.sweep import sweep
 from grader.sandbox.packages import resolve
 from grader.sandbox.scratch import Refused, shown
 
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
+LOCK = ".class-run.lock"
 SIMILARITY_PENDING = "not made yet: the class files are written first, then again with the similarity report"
 RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)  # what --retry-failed grades again
 
@@ -151,9 +156,14 @@ class ClassRun:
 
     def run(self) -> ClassResult:
         started = time.monotonic()
-        tasks = self.plan()
-        self.grade(tasks)
-        return self.finish(time.monotonic() - started)
+        with _only_run_in(self.out_dir):
+            # What a run killed before this one left: half-written files here, scratch folders and the
+            # sandboxes' processes of its grading processes on this machine (grader.sandbox.sweep).
+            remove_unfinished(self.out_dir)
+            sweep()
+            tasks = self.plan()
+            self.grade(tasks)
+            return self.finish(time.monotonic() - started)
 
     # --- plan: what stands, what is graded ------------------------------------------------------------
 
@@ -325,6 +335,24 @@ class ClassRun:
         similarity, note = _similarity(self.out_dir, {sub.entry.name: sub.entry for sub in subs}, workflow)
         return _write_class_outputs(self.out_dir, dataclasses.replace(graded, similarity=similarity, similarity_note=note),
                                     workflow)
+
+
+@contextlib.contextmanager
+def _only_run_in(out_dir: Path) -> Iterator[None]:
+    """Hold the output folder's lock for the run: a second run writing there at the same time is refused
+    (a killed run's lock goes with its process)."""
+    try:
+        fd = os.open(out_dir / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise BatchError(f"cannot lock the output folder {out_dir}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchError(f"another class run is writing to {out_dir}; wait until it ends, or give another --out") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def _starved(result: SubmissionResult) -> bool:

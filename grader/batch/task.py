@@ -12,7 +12,6 @@ import dataclasses
 import io
 import os
 import stat
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from grader.files.listing import submission_files
 from grader.intake import NotGradable
 from grader.results import SubmissionResult
 from grader.sandbox import Limits, Policy
+from grader.sandbox.claims import claimed_scratch
 from grader.sandbox.scratch import shown
 from grader.scoring import not_graded
 
@@ -48,9 +48,9 @@ def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, An
     """Grade one submission with `grade` (grade_submission or a stand-in); return the result's dict."""
     if task.refused:
         return not_graded(task.name, task.refused, task.assignment).to_dict()
-    with tempfile.TemporaryDirectory(prefix="rnn-grader-class-") as scratch:
+    with claimed_scratch("class-") as scratch:  # swept by a later run if this process is killed meanwhile
         try:
-            folder = _materialize(task, Path(scratch))
+            folder = _materialize(task, scratch)
         except BrokenSubmission as exc:
             return not_graded(task.name, str(exc), task.assignment).to_dict()
         except OSError as exc:  # e.g. a folder that vanished or cannot be read
@@ -65,6 +65,13 @@ def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, An
             return not_graded(task.name, reason, task.assignment).to_dict()
     # grade names a result by its folder, which for a zip is a temporary one.
     return dataclasses.replace(result, name=task.name).to_dict()
+
+
+def over_time(task: Task, seconds: float) -> dict[str, Any]:
+    """The result of a task stopped after `seconds` on the clock (the class run's limit per submission)."""
+    reason = (f"grading it took longer than the {seconds:g} s a class run allows one submission "
+              "(grading.yaml limits: task_seconds), so it was stopped")
+    return not_graded(task.name, reason, task.assignment).to_dict()
 
 
 def pack_folder(folder: Path) -> bytes:
@@ -83,8 +90,8 @@ def pack_folder(folder: Path) -> bytes:
 
 def pack_files(files) -> bytes:
     """A student's flat files (discover.Entry.files) as zip bytes of the folder they make (flat.stage)."""
-    with tempfile.TemporaryDirectory(prefix="rnn-grader-pack-") as scratch:
-        folder = Path(scratch) / "files"
+    with claimed_scratch("pack-") as scratch:
+        folder = scratch / "files"
         folder.mkdir()
         stage(files, folder)
         return pack_folder(folder)

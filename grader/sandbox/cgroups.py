@@ -121,6 +121,16 @@ def create(limits: Limits, name: str) -> tuple[Group | None, str]:
     return None, "no writable cgroup hierarchy with memory, pids and cpu" + (f": {'; '.join(errors)}" if errors else "")
 
 
+def existing(name: str) -> Group | None:
+    """The group(s) `create` made under `name`, if they are still there (a sandbox whose grader was killed)."""
+    v2 = ROOT / PARENT / name
+    if v2.is_dir():
+        return Group([v2], 2)
+    folders = [ROOT / controller / PARENT / name for controller in V1_CONTROLLERS]
+    folders = [folder for folder in folders if folder.is_dir()]
+    return Group(folders, 1) if folders else None
+
+
 def _write(path: Path, value: str) -> None:
     path.write_text(value)
 

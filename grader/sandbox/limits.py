@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 
+GRADER_SECONDS = 300.0  # the grader's own work on one submission (drawing cases, the reference), under load
+
+
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """What one submission may use.
@@ -31,6 +34,10 @@ class Limits:
     cpus: CPUs the whole sandbox may use at once (a control group's quota), so that a submission and
         the children it starts (setsid or not) cannot starve a neighbour graded at the same time.
     reply_bytes: largest reply (or call) frame on the grader channel.
+    task_seconds: wall-clock time for one submission's whole grading in a class run, the grader's own work
+        included: the last line of defence behind the limits above (a grader-side parse that never ends, a
+        hung sandbox). A task past it is stopped, and that is the submission's result. None: derived from
+        the limits above (task_wall_seconds).
     """
 
     call_seconds: float = 10.0
@@ -46,14 +53,25 @@ class Limits:
     reply_bytes: int = 64 * 1024**2
     cpus: float = 1.0
     wall_factor: float = 4.0
+    task_seconds: float | None = None
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
+            if value is None and field.name == "task_seconds":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"Limits.{field.name} must be a positive number, not {value!r}")
         if self.wall_factor < 1:
             raise ValueError(f"Limits.wall_factor must be at least 1, not {self.wall_factor!r}")
+
+    def task_wall_seconds(self) -> float:
+        """task_seconds, or all a grading may take on the clock: the checks' and the diagnostics' budgets
+        (total_seconds each) and a few imports, each within wall_factor times as long, and time for the
+        grader's own work."""
+        if self.task_seconds is not None:
+            return self.task_seconds
+        return self.wall_factor * (2 * self.total_seconds + 4 * self.import_seconds) + GRADER_SECONDS
 
     def rlimits(self, own_uid: bool) -> dict[str, int]:
         """The rlimits the worker applies to itself before importing the submission.

@@ -6,7 +6,6 @@ import dataclasses
 import os
 import secrets
 import shutil
-import stat
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from grader.results import CapturedOutput
 
 from . import cgroups, failures, protocol
 from .capture import CappedBuffer, PipeDrain
+from .claims import remove_tree
 from .channel import ChannelClosed, ChannelTimeout, SelectChannel, ThreadChannel
 from .clock import SAMPLE_SECONDS, Allowance, TimeBudget
 from .failures import CallFailed, Failure, FailureKind
@@ -23,7 +23,7 @@ from .limits import Limits
 from .packages import resolve
 from .scratch import MODULE, Refused, copy_submission, new_sandbox_root
 from .space import Space
-from .tiers.base import Layout
+from .tiers.base import MARKER_ENV, Layout
 from .trace import Trace, TraceSpec
 
 IMPORT = f"importing {MODULE}.py"
@@ -89,8 +89,9 @@ class Sandbox:
         self._closed = False
         self._load_failure: Failure | None = None
         self._functions: dict[str, Defined] = {}
-        self._root = new_sandbox_root(shares_host_tmp=tier_type.shares_host_tmp,
-                                      traversable=tier_type.other_user_on_host)
+        self._claim = new_sandbox_root(shares_host_tmp=tier_type.shares_host_tmp,
+                                       traversable=tier_type.other_user_on_host)
+        self._root = self._claim.path
         # The kit runs on the student's own machine: nothing is mounted there.
         self._space = None if tier_type.on_students_machine else Space(
             self._root, limits.disk_bytes, 0o711 if tier_type.other_user_on_host else 0o700)
@@ -103,9 +104,12 @@ class Sandbox:
         for name in WORKER_FILES:
             shutil.copyfile(here / name, layout.worker_dir / name)
             os.chmod(layout.worker_dir / name, 0o644)
+        marker = secrets.token_hex(12)
+        # What a sweep must stop should this process be killed before close() (grader.sandbox.claims).
+        self._claim.note(marker=f"{MARKER_ENV}={marker}", group=self._root.name)
         self._group, no_group = (None, "") if tier_type.on_students_machine else cgroups.create(limits, self._root.name)
         try:
-            self._isolation = tier_type(layout, limits, self._exposed, secrets.token_hex(12), protected_files())
+            self._isolation = tier_type(layout, limits, self._exposed, marker, protected_files())
         except BaseException:
             self._release()
             raise
@@ -217,7 +221,8 @@ class Sandbox:
             self._group.close()
         if self._space is not None:
             self._space.close()
-        _remove_tree(self._root)
+        remove_tree(self._root)
+        self._claim.release()
 
     def _statement(self, no_group: str) -> str:
         """How the limits apply to the sandbox as a whole, in words."""
@@ -417,16 +422,3 @@ def _text_ok(reply: dict) -> bool:
     return all(type(reply.get(f, "")) is str and len(reply.get(f, "")) <= MAX_FIELD
                for f in TEXT_FIELDS) and (reply.get("code") is None
                                           or type(reply.get("code")) in (int, str))
-
-
-def _remove_tree(root: Path) -> None:
-    def make_writable(function, path, _exc_info):
-        # The submission may have made its folders read-only; we own them, so undo it.
-        parent = os.path.dirname(path)
-        os.chmod(parent, stat.S_IRWXU)
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, stat.S_IRWXU)
-        function(path)
-
-    if root.exists():
-        shutil.rmtree(root, onerror=make_writable)

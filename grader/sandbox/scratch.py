@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from grader.settings import folder_setting
 
+from .claims import Claim, claimed_folder
 from .protocol import printable
 
 MODULE = "rnn"
@@ -181,8 +181,9 @@ def sandboxes_folder() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rnn-grader" / "sandboxes"
 
 
-def new_sandbox_root(shares_host_tmp: bool, traversable: bool) -> Path:
-    """A new, private folder for one sandbox (worker files, scratch copy, temporary folder).
+def new_sandbox_root(shares_host_tmp: bool, traversable: bool) -> Claim:
+    """A new, private folder for one sandbox (worker files, scratch copy, temporary folder), claimed by this
+    process (grader.sandbox.claims: a sweep removes it if this process is killed).
 
     Tiers whose worker shares the host's /tmp get it outside /tmp, under a folder only the grader's user
     can list; `traversable` (mode 0711) lets a worker uid reach the sub-folders it owns, and nothing else.
@@ -192,6 +193,6 @@ def new_sandbox_root(shares_host_tmp: bool, traversable: bool) -> Path:
         base = sandboxes_folder()
         base.mkdir(mode=0o711, parents=True, exist_ok=True)
         os.chmod(base, 0o711)
-    root = Path(tempfile.mkdtemp(prefix="rnn-grader-sandbox-", dir=base))
-    os.chmod(root, 0o711 if traversable else 0o700)
-    return root
+    claim = claimed_folder("sandbox-", base)
+    os.chmod(claim.path, 0o711 if traversable else 0o700)
+    return claim

@@ -6,7 +6,8 @@ check time out (having used its CPU time), `# timeouts: N FILE` makes it stall (
 waited, as a starved call is) the first N times the submission is graded (FILE, outside the class folder, gets
 one line per grading), `# interrupt` raises KeyboardInterrupt (as Ctrl-C in a worker would), `# signal-parent PID`
 sends SIGINT to the grading process (as Ctrl-C there would) and then takes its time, having written the
-pid of the process grading it to grading.pid beside rnn.py.
+pid of the process grading it to grading.pid beside rnn.py; `# hang FILE` writes that pid to FILE (outside
+the class folder) and then takes SLOW_SECONDS deaf to SIGINT and SIGTERM.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def fake_grade(path, assignment, *, limits=None, include_hidden=True, policy=Non
     text = module.read_text() if _text is None else _text
     if "# interrupt" in text:
         raise KeyboardInterrupt
+    if found := re.search(r"# hang (\S+)", text):  # as a grader-side parse that never ends: only a kill stops it
+        Path(found.group(1)).write_text(str(os.getpid()))
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        time.sleep(SLOW_SECONDS)
     if found := re.search(r"# signal-parent (\d+)", text):
         (module.parent / "grading.pid").write_text(str(os.getpid()))
         os.kill(int(found.group(1)), signal.SIGINT)
@@ -96,3 +101,29 @@ def tier_grade(path, assignment, *, policy=None, **options) -> SubmissionResult:
     tier = named.group(1) if named else ("plain-process" if weak else "bubblewrap")
     return dataclasses.replace(result, isolation_tier=tier, weak_isolation=weak)
 
+
+
+def held_grade(path, assignment, *, limits=None, include_hidden=True, policy=None) -> SubmissionResult:
+    """fake_grade's result, given once the test lets it go: rnn.py's `# control: DIR` names a folder where
+    the fake writes started-NAME (`# name: NAME`) (holding the pid of the process grading it) and waits for release-NAME
+    or release-all. With `# sandbox`, it holds a real sandbox open meanwhile (its worker imports rnn.py, and
+    whatever that starts keeps running), as a grading holds one while the checks run; started-NAME is
+    written once the sandbox is up."""
+    module = _module(path)
+    text = module.read_text()
+    control = Path(re.search(r"# control: (\S+)", text).group(1))
+    name = re.search(r"# name: (\S+)", text).group(1)  # a cluster's worker grades an unpacked copy
+    box = None
+    if "# sandbox" in text:
+        from grader.sandbox import Sandbox
+
+        box = Sandbox(module.parent, functions=("init_params",), policy=Policy(policy or Policy.strict)).__enter__()
+    (control / f"started-{name}.tmp").write_text(str(os.getpid()))
+    os.replace(control / f"started-{name}.tmp", control / f"started-{name}")
+    try:
+        while not ((control / f"release-{name}").exists() or (control / "release-all").exists()):
+            time.sleep(0.02)
+    finally:
+        if box is not None:
+            box.close()
+    return fake_grade(path, assignment, limits=limits, include_hidden=include_hidden, policy=policy)

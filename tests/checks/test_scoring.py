@@ -81,10 +81,11 @@ def test_a_malformed_spec_names_file_check_and_field(spec_dir, change, message):
 def test_the_checks_limits_come_from_grading_yaml_and_the_command_line_overrides_them(spec_dir):
     from grader.cli import _limits, build_parser
 
-    edit(spec_dir, lambda raw: raw["limits"].update(call_seconds=3, memory_bytes=2**30))
+    edit(spec_dir, lambda raw: raw["limits"].update(call_seconds=3, memory_bytes=2**30, task_seconds=600))
     assignment = load_assignment(spec_dir)
     limits = assignment.grading.limits
     assert (limits.call_seconds, limits.total_seconds, limits.memory_bytes) == (3, 120, 2**30)
+    assert limits.task_wall_seconds() == 600  # a class run's limit per submission
     args = build_parser().parse_args(["x", "--total-seconds", "30"])
     assert (_limits(args, assignment).call_seconds, _limits(args, assignment).total_seconds) == (3, 30)
     edit(spec_dir, lambda raw: raw.pop("limits"))
