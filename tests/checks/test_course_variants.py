@@ -155,3 +155,17 @@ def test_the_variant_sees_clipping_in_the_wrong_place_and_none_in_train(tmp_path
     assert all(name.startswith("compute_gradients: ") for name in lost)
     lost = losses(grade_submission(unclipped, VARIANT, diagnostics=False))
     assert "train: clipping applied" in lost and all(name.startswith("train: ") for name in lost)
+
+
+@pytest.mark.slow
+def test_a_smooth_loss_started_at_zero_costs_the_smooth_loss_part_only_in_both_years(tmp_path):
+    """Its curve rises from 0, but the losses train's compute_gradients returned (watched while it ran) drop as
+    the reference's do: 'smooth loss decreases' judges those, and the start is counted once, where it is."""
+    source = (SUBMISSIONS / "mean_adam" / "rnn.py").read_text()
+    old = "        smooth = loss if smooth is None else 0.999 * smooth + 0.001 * loss"
+    assert source.count(old) == 1
+    (tmp_path / "rnn.py").write_text(source.replace(old, "        smooth = 0.999 * (smooth or 0.0) + 0.001 * loss"))
+    result = grade_submission(tmp_path, VARIANT, diagnostics=False)
+    assert losses(result) == {"train: smooth loss and params match the contract's loop": 1.5}
+    (hint,) = [c.hint for c in result.checks if c.score < c.max_score]
+    assert "the smooth loss starts at 0" in hint
