@@ -299,15 +299,15 @@ def _probe(ctx, case: Text, keep_extra: bool = False) -> tuple[Text, list[Findin
     return probe, train_trace.facts(trace, _loop(ctx, probe), smooth)
 
 
-def _evidence(ctx, case: Text, seen: list[Finding], owners: tuple[str, ...] | None):
+def _evidence(ctx, case: Text, seen: list[Finding], owners: tuple[str, ...] | None, otherwise: str = ""):
     """A hint (evaluated for the smallest failing case only): the broken facts of ``owners`` as a longer run
-    of the same draw shows them, else as the failing case showed them."""
+    of the same draw shows them, else as the failing case showed them, else ``otherwise``."""
     def hint() -> str:
         probe, facts = _probe(ctx, case)
         found = train_trace.broken(facts, owners)
         if found:
             return f"Watched on a longer run ({probe.summary()}): " + " ".join(f.evidence for f in found)
-        return " ".join(f.evidence for f in seen)
+        return " ".join(f.evidence for f in seen) or otherwise
     return hint
 
 
@@ -332,6 +332,13 @@ def _fail(ctx, case: Text, verdict: Verdict, reason: str, details: str, owners: 
             raise Failed(reason, details, verdict.cause.text, parts=parts)
         if verdict.broken or verdict.cause is not None or train_trace.held(verdict.facts, owners):
             return
+        if verdict.facts is not None:  # the failing case shows no fact broken: a longer run of it may
+            probe, probed = _probe(ctx, case)
+            if mine := train_trace.broken(probed, owners):
+                raise Failed(reason, details, f"Watched on a longer run ({probe.summary()}): "
+                             + " ".join(f.evidence for f in mine), parts=sorted({f.owner for f in mine}) if parts else ())
+            if train_trace.broken(probed):
+                return
         if not verdict.diagnosed and verdict.facts is None:
             raise Failed(reason, details, "the student kit cannot name the cause (it holds no reference) and your train "
                          "does not call your compute_gradients, so its loop could not be watched; the full grader "
@@ -345,7 +352,10 @@ def _fail(ctx, case: Text, verdict: Verdict, reason: str, details: str, owners: 
     if not verdict.diagnosed and verdict.facts is None:
         raise Failed(reason, details, "the student kit cannot name the cause (it holds no reference); the full grader "
                      "does.", parts=parts)
-    raise Failed(reason, details, UNKNOWN + ("" if verdict.facts is not None else f" Also, {UNWATCHED}."), parts=parts)
+    if verdict.facts is None:
+        raise Failed(reason, details, f"{UNKNOWN} Also, {UNWATCHED}.", parts=parts)
+    # the failing case may be too short to show it (one update shows no smoothing): watch a longer one
+    raise Failed(reason, details, _evidence(ctx, case, [], None, otherwise=UNKNOWN), parts=parts)
 
 
 @check("train: smooth loss and params match the contract's loop", texts(), parts=("smooth_loss", "params"),
