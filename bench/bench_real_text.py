@@ -57,7 +57,7 @@ def main():
                             "--updates", str(n), "--out", str(out), "--cache-dir", str(Path(folder) / "cache")],
                            cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             wall = time.perf_counter() - start
-            result = json.loads((out / "results.json").read_text())["extra_data"]["result"]
+            result = json.loads((out / "results-instructor.json").read_text())["result"]  # every check's score
             run = result["diagnostics"]["real_text"]
             print(f"alice, {label}: {wall:6.1f} s in all (target about {TARGET_SECONDS} s); the text run "
                   f"{run['seconds']:.1f} s; score {result['score']:g}; {len(run['samples'])} samples; best model "
