@@ -1,8 +1,8 @@
 """The assignment as one object: a spec folder, loaded and validated once at the edge, then passed down.
 
 A spec folder holds ``contract.yaml`` (what students implement and the course's conventions),
-``grading.yaml`` (points, thresholds, budgets, visibility), ``report.yaml`` (the report's diagnostics) and
-``texts/``. The command line, class grading (in each worker), the kit builder and a Dask task each call
+``grading.yaml`` (points, thresholds, budgets, visibility), ``report.yaml`` (the report's diagnostics),
+``mistakes.yaml`` (the explanation of each mistake the grader names) and ``texts/``. The command line, class grading (in each worker), the kit builder and a Dask task each call
 ``load_assignment`` once; the sandbox, the checks, the oracle, the diagnostics and the report read what
 they need from the ``Assignment`` they are given and never open a spec file themselves. The full
 grader's assignment also carries the course's secret (made on first use, one per course spec; see
@@ -20,12 +20,15 @@ name stops before grading anyone instead of giving every student the same zero.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checks.suite import suite_for
 from grader.contract import Contract, Conventions, load_contract
 from grader.diagnostics.spec import ReportSpec, load_report_spec
+from grader.mistakes import load_explanations
+from grader.results import Explanation
 from grader.scoring import PER_STUDENT, GradingSpec, load_grading_spec
 from grader.secret import KIT_SALT, CourseSecret, course_secret, student_salt
 from grader.specfile import DEFAULT, VARIANTS, SpecError, default_spec_dir
@@ -54,6 +57,8 @@ class Assignment:
     secret: CourseSecret | None = None
     # Whose cases are drawn, under ``cases: per_student`` (see for_student); empty: the course's.
     student: str = ""
+    # mistakes.yaml: the course's explanation of each mistake the grader can name, by id (grader.mistakes).
+    mistakes: Mapping[str, Explanation] = dataclasses.field(default_factory=dict)
 
     @property
     def conventions(self) -> Conventions:
@@ -146,6 +151,7 @@ def load_assignment(spec: Path | str | None = None) -> Assignment:
             f"seq_length + 1 = {report.training.seq_length + 1}"
         )
     secret = None if grading.self_check else course_secret(folder)
-    assignment = Assignment(folder, contract, grading, report, TrainingText(name, text), secret)
+    mistakes = load_explanations(folder, tuple(contract.functions))
+    assignment = Assignment(folder, contract, grading, report, TrainingText(name, text), secret, mistakes=mistakes)
     suite_for(assignment)  # grading.yaml's entries against the suite's checks: here, not in the middle of a class
     return assignment

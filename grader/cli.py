@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--template", type=Path, metavar="FILE", help="the template handed out, not counted as shared code "
                        "(default: the shipped template)")
     group.add_argument("--no-similarity", action="store_true", help="skip the similarity report")
+    group.add_argument("--compare", type=Path, metavar="OLD_SUMMARY", help="another run's summary.json (last year's "
+                       "class, or before a lab): the overview shows how each mistake's share changed since")
     group.add_argument("--canvas-gradebook", type=Path, metavar="CSV", help="a gradebook exported from Canvas: canvas.csv "
                        "then keeps its students and fills the assignment's column")
     group.add_argument("--canvas-assignment", metavar="NAME",
@@ -231,7 +233,7 @@ def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> i
         args.path, out, mapping=args.students, overrides=args.overrides, late_policy=args.late_policy,
         similarity=not args.no_similarity, against=args.against,
         template=args.template if args.template is not None else assignment.template if assignment.template.is_file() else None,
-        canvas_gradebook=args.canvas_gradebook, canvas_assignment=args.canvas_assignment,
+        canvas_gradebook=args.canvas_gradebook, canvas_assignment=args.canvas_assignment, compare=args.compare,
     )
     result = grade_class(args.path, out, assignment, jobs=args.jobs, force=args.force,
                          dask_address=args.dask, limits=_limits(args, assignment), workflow=workflow,

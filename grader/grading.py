@@ -148,7 +148,7 @@ class Plan:
             else:
                 outcome = run_check(check, Ctx(box, self.assignment, self.oracle, entry, self.case_salt),
                                     entry.examples)
-                results.append(_relabelled(check_result(entry, outcome), relabel))
+                results.append(_relabelled(check_result(entry, outcome, self.assignment.mistakes), relabel))
         return tuple(results)
 
     def not_run(self, checks: tuple[Check, ...], why: dict[str, str], relabel: Relabel,

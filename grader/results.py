@@ -63,6 +63,16 @@ NOT_WRITTEN = "{} is not written yet (it raises NotImplementedError)"
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """A named mistake as the course's mistakes.yaml explains it (grader.mistakes)."""
+
+    title: str  # a few words: "no backpropagation through time"
+    contract: str  # what the contract asks, formulas as text
+    instead: str  # what the mistake computes instead
+    find: str  # how to find it in one's own code
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """One named check, e.g. ``compute_gradients: dW matches reference``."""
 
@@ -77,6 +87,8 @@ class CheckResult:
     stopped_by: FailureKind | None = None  # the sandbox failure (timeout, signal, memory, ...) that stopped it
     seconds: float = 0.0
     carried_from: str = ""  # passed although it differs from the reference, by that function's fault alone
+    cause: str = ""  # the id of the mistake the hint names (grader.mistakes), when it names one
+    explanation: Explanation | None = None  # the course's explanation of that mistake
 
     @property
     def status(self) -> Status:
@@ -352,6 +364,10 @@ class ClassSubmission:
     late_percent: float = 0.0
     sandbox: str = ""  # the isolation tier it ran in
     weak_isolation: bool = False  # that tier was a weak one (--allow-weak-sandbox)
+    # The ids of the mistakes its failed checks named (hidden checks' too: the class outputs are the
+    # instructor's), and the functions with a failed check that names none ("look at these by hand").
+    mistakes: tuple[str, ...] = ()
+    unexplained: tuple[str, ...] = ()
 
     @property
     def final(self) -> float:
@@ -370,6 +386,28 @@ class CheckPassRate:
     @property
     def failure_rate(self) -> float:
         return 1.0 - self.passed / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class MistakeCount:
+    """One named mistake over a class: who made it, and one smallest failing case that shows it."""
+
+    id: str
+    function: str
+    title: str
+    students: tuple[str, ...]  # submission names, in the class folder's order
+    share: float  # of the submissions whose checks ran
+    example: str = ""  # a failed check's reason naming this mistake, with its smallest failing case
+    example_check: str = ""
+    share_before: float | None = None  # in the run given with --compare (None: not compared, or not seen there)
+
+
+@dataclass(frozen=True)
+class Unexplained:
+    """The submissions whose failed checks of ``function`` name no known mistake: to look at by hand."""
+
+    function: str
+    students: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -437,6 +475,10 @@ class ClassResult:
     similarity_note: str = ""  # why there is no similarity report, when there is none
     warnings: tuple[str, ...] = ()  # ledger entries not applied, submissions left out of an LMS file, ...
     weak_isolation: tuple[str, ...] = ()  # names of the submissions graded in a weak sandbox
+    mistakes: tuple[MistakeCount, ...] = ()  # the most frequent first
+    unexplained: tuple[Unexplained, ...] = ()  # in contract order
+    compared_with: str = ""  # the summary.json given with --compare
+    mistakes_gone: tuple[MistakeCount, ...] = ()  # made in that run, not in this one (share: that run's)
 
     def to_dict(self) -> dict[str, Any]:
         return _converter().unstructure(self)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from grader import __version__
 from grader.checks.outcome import WHOLE, Outcome
 from grader.results import (
     CheckResult,
+    Explanation,
     FailureKind,
     LoadFailure,
     SubmissionResult,
@@ -135,9 +137,9 @@ def _check_spec(spec: SpecFile, name: str, entry) -> CheckSpec:
     return CheckSpec(name, points, examples, visibility, parts, settings)
 
 
-def check_result(spec: CheckSpec, outcome: Outcome) -> CheckResult:
+def check_result(spec: CheckSpec, outcome: Outcome, explanations: Mapping[str, Explanation] | None = None) -> CheckResult:
     """The points for one outcome: all of them if it passed, those of the parts it passed if it failed in
-    parts only, else none."""
+    parts only, else none; with the course's explanation of the mistake it names, if it names one."""
     failed = outcome.failed_parts
     if not failed:
         score = spec.points
@@ -153,7 +155,8 @@ def check_result(spec: CheckSpec, outcome: Outcome) -> CheckResult:
         name=spec.name, function=spec.function, score=round(score, 6), max_score=spec.points,
         visibility=spec.visibility, reason=outcome.reason, feedback=feedback, hint=outcome.hint,
         stopped_by=FailureKind(outcome.stopped_by) if outcome.stopped_by else None, seconds=round(outcome.seconds, 4),
-        carried_from=outcome.carried_from,
+        carried_from=outcome.carried_from, cause=outcome.cause,
+        explanation=(explanations or {}).get(outcome.cause) if outcome.cause else None,
     )
 
 

@@ -22,7 +22,7 @@ from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
 from grader.batch.progress import ProgressReport
 from grader.batch.regrade import STAGING, change
-from grader.batch.stats import problem_of, row, stopped, summarize
+from grader.batch.stats import compared, problem_of, row, stopped, summarize
 from grader.batch.store import previous_result, store_result, stored_content, stored_result
 from grader.batch.task import Task, pack_files, pack_folder
 from grader.batch.workflow import CANVAS, MOODLE, SIMILARITY, ClassWorkflow
@@ -325,10 +325,13 @@ class ClassRun:
             [sub.result for sub in subs],
             ignored=self.found.ignored,
             seconds=seconds,
+            explanations=self.assignment.mistakes,
             regrade=tuple(sub.change for sub in subs if sub.change is not None),
             similarity_note=SIMILARITY_PENDING if workflow.similarity else "turned off (--no-similarity)",
             warnings=ledger.warnings,
         )
+        if workflow.compare is not None:
+            graded = compared(graded, workflow.compare, workflow.compare_name)
         written = _write_class_outputs(self.out_dir, graded, workflow)
         if not workflow.similarity:
             return written

@@ -8,19 +8,26 @@ its score, but the pass rate of a check counts only the submissions on which the
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from grader.mistakes import CAUSES, function_of
 from grader.results import (
+    NOT_WRITTEN,
     CheckPassRate,
+    CheckResult,
     ClassResult,
     ClassSubmission,
+    Explanation,
     FailureKind,
+    MistakeCount,
     Problem,
     ScoreBin,
     Status,
     StudentIdentity,
     SubmissionResult,
+    Unexplained,
 )
 from grader.scoring import NOT_RUN
 
@@ -66,17 +73,22 @@ def summarize(
     *,
     ignored: Sequence[str] = (),
     seconds: float = 0.0,
+    explanations: Mapping[str, Explanation] | None = None,
     **extra,
 ) -> ClassResult:
     """The ClassResult of `submissions` (rows made by `row`, the ledger applied) and their `results`, in the
-    same order; `extra` are ClassResult's fields that come from elsewhere (similarity, regrade, warnings)."""
+    same order; `extra` are ClassResult's fields that come from elsewhere (similarity, regrade, warnings).
+    ``explanations`` (the assignment's mistakes.yaml) give the named mistakes their titles."""
+    gradable = [(s, r) for s, r in zip(submissions, results) if is_gradable(r)]
     max_score = max((r.max_score for r in results), default=0.0)
     scores = [s.score for s in submissions]
     finals = [s.final for s in submissions]
     return ClassResult(
         folder=folder,
         submissions=tuple(submissions),
-        checks=_pass_rates([r for r in results if is_gradable(r)]),
+        checks=_pass_rates([r for _, r in gradable]),
+        mistakes=_mistakes(gradable, explanations or {}),
+        unexplained=_unexplained([s for s, _ in gradable]),
         histogram=_histogram(scores, max_score),
         max_score=max_score,
         mean_score=round(statistics.fmean(scores), 6) if scores else 0.0,
@@ -115,7 +127,67 @@ def row(result: SubmissionResult, *, source: str, reused: bool, report: str, not
         student=student or StudentIdentity(name=result.name),
         sandbox=result.isolation_tier,
         weak_isolation=result.weak_isolation,
+        mistakes=tuple(dict.fromkeys(c.cause for c in _failed(result) if c.cause)),
+        unexplained=unexplained(result),
     )
+
+
+def _failed(result: SubmissionResult) -> list[CheckResult]:
+    """The checks that failed by a fault of their own function: not carried from another, not unwritten or not
+    run (the banner says why), on a submission whose checks ran."""
+    if not is_gradable(result):
+        return []
+    unwritten = {NOT_WRITTEN.format(c.function) for c in result.checks}
+    return [c for c in result.checks if c.status is Status.FAILED and not c.carried_from
+            and c.reason not in unwritten and not c.reason.startswith("not run:")]
+
+
+def unexplained(result: SubmissionResult) -> tuple[str, ...]:
+    """The functions whose failed checks name no known mistake, in the suite's order."""
+    failed = _failed(result)
+    named = {c.function for c in failed if c.cause}
+    return tuple(dict.fromkeys(c.function for c in failed if c.function not in named))
+
+
+def _mistakes(gradable: Sequence[tuple[ClassSubmission, SubmissionResult]],
+              explanations: Mapping[str, Explanation]) -> tuple[MistakeCount, ...]:
+    """Each named mistake with its students (the class folder's order), the most frequent first; its example
+    is the shortest failure reason naming it (the reason holds the check's smallest failing case)."""
+    students: dict[str, list[str]] = {}
+    examples: dict[str, CheckResult] = {}
+    for sub, result in gradable:
+        for cause in sub.mistakes:
+            students.setdefault(cause, []).append(sub.name)
+        for check in _failed(result):
+            if check.cause and (check.cause not in examples or len(check.reason) < len(examples[check.cause].reason)):
+                examples[check.cause] = check
+    order = sorted(students, key=lambda c: (-len(students[c]), CAUSES.index(c) if c in CAUSES else len(CAUSES), c))
+    return tuple(MistakeCount(
+        id=cause, function=function_of(cause),
+        title=explanations[cause].title if cause in explanations else cause,
+        students=tuple(students[cause]), share=round(len(students[cause]) / len(gradable), 6),
+        example=examples[cause].reason if cause in examples else "",
+        example_check=examples[cause].name if cause in examples else "",
+    ) for cause in order)
+
+
+def compared(result: ClassResult, before: ClassResult, name: str) -> ClassResult:
+    """``result`` with each mistake's share in ``before`` (another run's summary.json, called ``name``) and the
+    mistakes only ``before`` shows."""
+    shares = {m.id: m.share for m in before.mistakes}
+    now = {m.id for m in result.mistakes}
+    return dataclasses.replace(
+        result, compared_with=name,
+        mistakes=tuple(dataclasses.replace(m, share_before=shares.get(m.id)) for m in result.mistakes),
+        mistakes_gone=tuple(m for m in before.mistakes if m.id not in now))
+
+
+def _unexplained(submissions: Sequence[ClassSubmission]) -> tuple[Unexplained, ...]:
+    functions: dict[str, list[str]] = {}
+    for sub in submissions:
+        for function in sub.unexplained:
+            functions.setdefault(function, []).append(sub.name)
+    return tuple(Unexplained(f, tuple(names)) for f, names in functions.items())
 
 
 def _pass_rates(results: Sequence[SubmissionResult]) -> tuple[CheckPassRate, ...]:

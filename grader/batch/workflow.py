@@ -8,6 +8,7 @@ when not given, so that every later run (a regrade too) applies them again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from grader.batch.errors import BatchError
 from grader.ledger import Ledger, load_late_policy, load_overrides
 from grader.lms.canvas import CanvasGradebook, assignment_column, read_canvas_gradebook
 from grader.lms.identity import read_gradescope_metadata, read_mapping
-from grader.results import StudentIdentity
+from grader.results import ClassResult, StudentIdentity
 from grader.similarity.collect import known_solutions
 from grader.similarity.detect import INSTALL_HINT, similarity_available
 
@@ -35,6 +36,8 @@ class ClassWorkflow:
     canvas_gradebook: CanvasGradebook | None = None
     canvas_assignment: str | None = None  # the column canvas.csv fills; None: the default title (no gradebook)
     sources: tuple[str, ...] = ()  # the files read, for the record
+    compare: ClassResult | None = None  # another run's summary.json (--compare): its mistakes' shares
+    compare_name: str = ""
 
 
 def load_workflow(
@@ -49,6 +52,7 @@ def load_workflow(
     template: Path | None = None,
     canvas_gradebook: Path | None = None,
     canvas_assignment: str | None = None,
+    compare: Path | None = None,
 ) -> ClassWorkflow:
     """Read and check every file the workflow needs; a GraderError (BatchError, or the file's own) names the file
     and what is wrong."""
@@ -75,8 +79,32 @@ def load_workflow(
         template=template,
         canvas_gradebook=gradebook,
         canvas_assignment=canvas_assignment,
-        sources=tuple(str(p) for p in (mapping, overrides, late_policy, canvas_gradebook) if p),
+        sources=tuple(str(p) for p in (mapping, overrides, late_policy, canvas_gradebook, compare) if p),
+        compare=read_summary(compare) if compare is not None else None,
+        compare_name=str(compare) if compare is not None else "",
     )
+
+
+MAX_SUMMARY_BYTES = 64 * 1024**2
+
+
+def read_summary(path: Path) -> ClassResult:
+    """Another class run's summary.json (for --compare); BatchError naming the file when it is not one."""
+    try:
+        if Path(path).stat().st_size > MAX_SUMMARY_BYTES:
+            raise BatchError(f"--compare {path}: larger than {MAX_SUMMARY_BYTES // 1024**2} MiB; not a summary.json")
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BatchError(f"--compare {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BatchError(f"--compare {path}: not a readable summary.json ({exc})") from None
+    if not isinstance(data, dict) or "mistakes" not in data:
+        raise BatchError(f"--compare {path}: not a summary.json with mistakes (one written by a class run of this "
+                         "grader, e.g. grading-output/summary.json)")
+    try:
+        return ClassResult.from_dict(data)
+    except Exception as exc:  # noqa: BLE001 - cattrs raises several kinds for a malformed file
+        raise BatchError(f"--compare {path}: its content is not a class summary ({type(exc).__name__})") from None
 
 
 def _given_or_kept(given: Path | None, kept: Path) -> Path | None:

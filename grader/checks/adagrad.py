@@ -17,6 +17,7 @@ from grader.checks.strategies import (
     flat,
     param_sets,
 )
+from grader.mistakes import named
 
 STEPS = 3
 
@@ -97,15 +98,15 @@ def _mistakes(grads, memory, eta, eps, bound) -> list:
                                        for k in PARAM_NAMES])
 
     return [
-        ("eps is added outside the square root; the contract divides by sqrt(memory + eps).",
+        (named("adagrad_step.eps_outside", "eps is added outside the square root; the contract divides by sqrt(memory + eps)."),
          stepped(lambda new, old: np.sqrt(new) + eps)),
-        ("the gradients are clipped inside adagrad_step; it uses them as given (train clips them before, with "
-         "clip_gradients).", lambda: np.concatenate([
+        (named("adagrad_step.clips_inside", "the gradients are clipped inside adagrad_step; it uses them as given (train "
+               "clips them before, with clip_gradients)."), lambda: np.concatenate([
              (-eta * np.clip(grads[k], -bound, bound) / np.sqrt(memory[k] + np.clip(grads[k], -bound, bound) ** 2 + eps)).ravel()
              for k in PARAM_NAMES])),
-        ("the step divides by the memory from before this step's g**2 was added; add g**2 first.",
+        (named("adagrad_step.old_memory", "the step divides by the memory from before this step's g**2 was added; add g**2 first."),
          stepped(lambda new, old: np.sqrt(old + eps))),
-        ("the step divides by memory + eps without the square root.", stepped(lambda new, old: new + eps)),
+        (named("adagrad_step.no_sqrt", "the step divides by memory + eps without the square root."), stepped(lambda new, old: new + eps)),
     ]
 
 
@@ -136,9 +137,9 @@ def memory_accumulates(ctx, case: Updates):
     _, memory = _step(ctx, case, case.params, grads, case.memory, 0)
     expected = {k: memory_before[k] + grads[k] ** 2 for k in PARAM_NAMES}
     known = [
-        ("memory is replaced by g**2 instead of accumulating: use memory[k] += g**2.", lambda: flat(grads) ** 2),
-        ("memory accumulates g, not g**2.", lambda: flat(memory_before) + flat(grads)),
-        ("memory accumulates |g|, not g**2.", lambda: flat(memory_before) + np.abs(flat(grads))),
+        (named("adagrad_step.memory_replaced", "memory is replaced by g**2 instead of accumulating: use memory[k] += g**2."), lambda: flat(grads) ** 2),
+        (named("adagrad_step.memory_of_g", "memory accumulates g, not g**2."), lambda: flat(memory_before) + flat(grads)),
+        (named("adagrad_step.memory_of_abs_g", "memory accumulates |g|, not g**2."), lambda: flat(memory_before) + np.abs(flat(grads))),
     ]
     ctx.expect_close("memory", flat(memory), flat(expected), reason="memory is not memory + g**2",
                      hint=first_match(flat(memory), known, ctx.threshold, ctx.floor))
@@ -153,8 +154,8 @@ def in_place(ctx, case: Updates):
     if unchanged:
         raise Failed(
             f"after the call the caller's {' and '.join(unchanged)} are unchanged",
-            hint="update the dicts you are given, e.g. params[k] -= ... and memory[k] += ...; "
-            "building new dicts (or rebinding the names) leaves the caller's unchanged.",
+            hint=named("adagrad_step.not_in_place", "update the dicts you are given, e.g. params[k] -= ... and memory[k] += ...; "
+                       "building new dicts (or rebinding the names) leaves the caller's unchanged."),
             parts=unchanged,
         )
 
@@ -213,24 +214,26 @@ def _eps_diagnosis(ctx, case: Updates, got, grads) -> tuple[set[str], str]:
         return ctx.mismatch("params step", got, step(eps, inside)) is None
 
     if fits(contract_eps, False):
-        return {"inside"}, f"eps ({contract_eps:g}) is added outside the square root; the contract divides by sqrt(memory + eps)."
+        return {"inside"}, named("adagrad_step.eps_outside", f"eps ({contract_eps:g}) is added outside the square root; the contract divides by sqrt(memory + eps).")
     estimated = _estimated_eps(got, grads, memory, eta)
     if estimated is not None:
         eps, inside = estimated
         if fits(eps, inside):
-            named = f"eps is {eps:.3g}{_known_as(eps)} (estimated from your step), not the contract's {contract_eps:g}"
+            found = f"eps is {eps:.3g}{_known_as(eps)} (estimated from your step), not the contract's {contract_eps:g}"
             if inside:
-                return {"value"}, f"{named}; it is inside the square root, as it should be."
-            return {"inside", "value"}, f"{named}, and it is added outside the square root."
+                return {"value"}, named("adagrad_step.eps_value", f"{found}; it is inside the square root, as it should be.")
+            return {"inside", "value"}, named("adagrad_step.eps_value_outside", f"{found}, and it is added outside the square root.")
     for eps in (e for e in EPS_SEEN if e != contract_eps):
         inside, outside = fits(eps, True), fits(eps, False)
         if inside and outside:
-            return {"value"}, (f"eps is {eps:g} (or smaller), not the contract's {contract_eps:g}; that small, inside "
-                               "and outside the square root give the same step.")
+            return {"value"}, named("adagrad_step.eps_value", f"eps is {eps:g} (or smaller), not the contract's "
+                                    f"{contract_eps:g}; that small, inside and outside the square root give the same step.")
         if inside:
-            return {"value"}, f"eps is {eps:g}, not the contract's {contract_eps:g} (it is inside the square root, as it should be)."
+            return {"value"}, named("adagrad_step.eps_value", f"eps is {eps:g}, not the contract's {contract_eps:g} (it is inside "
+                                    "the square root, as it should be).")
         if outside:
-            return {"inside", "value"}, f"eps is {eps:g}, not {contract_eps:g}, and added outside the square root."
+            return {"inside", "value"}, named("adagrad_step.eps_value_outside", f"eps is {eps:g}, not {contract_eps:g}, and "
+                                              "added outside the square root.")
     return {"inside", "value"}, ("cause unknown: the step is neither the contract's nor that of eps inside or outside "
                                  "the square root with a common value; see the smallest case above.")
 
@@ -259,5 +262,5 @@ def zero_gradient(ctx, case: Updates):
     memory is zero)."""
     params, memory = _step(ctx, case, case.params, case.grads(0), case.memory, 0)
     ctx.expect_close("params", flat(params), flat(case.params), reason="params changed although every gradient is zero",
-                     hint="dividing by sqrt(memory) without eps gives 0/0 = nan when memory is zero.")
+                     hint=named("adagrad_step.no_eps", "dividing by sqrt(memory) without eps gives 0/0 = nan when memory is zero."))
     ctx.expect_close("memory", flat(memory), flat(case.memory), reason="memory changed although every gradient is zero")

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
-from grader.checks.strategies import PARAM_NAMES, ParamSets, copy_params, flat, param_sets
+from grader.checks.strategies import (
+    PARAM_NAMES,
+    ParamSets,
+    copy_params,
+    flat,
+    param_sets,
+)
+from grader.mistakes import named
 
 
 @dataclass(frozen=True)
@@ -84,13 +91,13 @@ def _mistakes(ctx, case: AdamSteps, grads, first, second, t: int) -> list:
         return run
 
     return [
-        ("there is no bias correction: divide the moments by (1 - beta1**t) and (1 - beta2**t).",
+        (named("adam_step.no_bias_correction", "there is no bias correction: divide the moments by (1 - beta1**t) and (1 - beta2**t)."),
          stepped(lambda m: m, lambda v: v)),
-        (f"the bias correction uses step count t + 1; use t as given (the first step has t = 1, here t = {t}).",
+        (named("adam_step.step_count_off", f"the bias correction uses step count t + 1; use t as given (the first step has t = 1, here t = {t})."),
          stepped(lambda m: m / (1 - b1 ** (t + 1)), lambda v: v / (1 - b2 ** (t + 1)))),
-        ("eps is added inside the square root; Adam divides by sqrt(v_hat) + eps.",
+        (named("adam_step.eps_inside", "eps is added inside the square root; Adam divides by sqrt(v_hat) + eps."),
          stepped(lambda m: m / (1 - b1**t), lambda v: v / (1 - b2**t), lambda v: np.sqrt(v + eps))),
-        ("the step divides by v_hat instead of its square root.",
+        (named("adam_step.no_sqrt", "the step divides by v_hat instead of its square root."),
          stepped(lambda m: m / (1 - b1**t), lambda v: v / (1 - b2**t), lambda v: v + eps)),
     ]
 
@@ -131,15 +138,15 @@ def moments(ctx, case: AdamSteps):
     g, f0, s0 = flat(grads), flat(first0), flat(second0)
     ctx.expect_close("first", flat(first), adam.beta1 * f0 + (1 - adam.beta1) * g, reason="the first moment is not beta1 * first + (1 - beta1) * g",
                      hint=first_match(flat(first), [
-                         ("beta1 and beta2 are swapped.", lambda: adam.beta2 * f0 + (1 - adam.beta2) * g),
-                         ("the first moment is not decayed: it must be multiplied by beta1 before g is added.",
+                         (named("adam_step.betas_swapped", "beta1 and beta2 are swapped."), lambda: adam.beta2 * f0 + (1 - adam.beta2) * g),
+                         (named("adam_step.first_not_decayed", "the first moment is not decayed: it must be multiplied by beta1 before g is added."),
                           lambda: f0 + (1 - adam.beta1) * g),
                      ], ctx.threshold, ctx.floor))
     ctx.expect_close("second", flat(second), adam.beta2 * s0 + (1 - adam.beta2) * g**2,
                      reason="the second moment is not beta2 * second + (1 - beta2) * g**2",
                      hint=first_match(flat(second), [
-                         ("the second moment averages g, not g**2.", lambda: adam.beta2 * s0 + (1 - adam.beta2) * g),
-                         ("beta1 and beta2 are swapped.", lambda: adam.beta1 * s0 + (1 - adam.beta1) * g**2),
+                         (named("adam_step.second_of_g", "the second moment averages g, not g**2."), lambda: adam.beta2 * s0 + (1 - adam.beta2) * g),
+                         (named("adam_step.betas_swapped", "beta1 and beta2 are swapped."), lambda: adam.beta1 * s0 + (1 - adam.beta1) * g**2),
                      ], ctx.threshold, ctx.floor))
 
 
@@ -166,8 +173,8 @@ def in_place(ctx, case: AdamSteps):
     if unchanged:
         raise Failed(
             f"after the call the caller's {' and '.join(unchanged)} are unchanged",
-            hint="update the dicts you are given, e.g. params[k] -= ..., first[k] *= beta1 and first[k] += ...; "
-            "building new dicts (or rebinding the names) leaves the caller's unchanged.",
+            hint=named("adam_step.not_in_place", "update the dicts you are given, e.g. params[k] -= ..., first[k] *= beta1 "
+                       "and first[k] += ...; building new dicts (or rebinding the names) leaves the caller's unchanged."),
             parts=unchanged,
         )
 
@@ -180,6 +187,6 @@ def zero_gradient(ctx, case: AdamSteps):
     zero = {k: np.zeros_like(v) for k, v in case.params.items()}
     params, first, second = _step(ctx, case, case.params, zero, case.first, case.second, case.t, 0)
     ctx.expect_close("params", flat(params), flat(case.params), reason="params changed although every gradient is zero",
-                     hint="dividing by sqrt(v_hat) without eps gives 0/0 = nan when the second moment is zero.")
+                     hint=named("adam_step.no_eps", "dividing by sqrt(v_hat) without eps gives 0/0 = nan when the second moment is zero."))
     ctx.expect_close("moments", np.concatenate([flat(first), flat(second)]), np.zeros(2 * flat(zero).size),
                      reason="the moments changed although every gradient is zero")

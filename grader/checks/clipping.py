@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from grader.checks.core import Failed, check
 from grader.checks.strategies import PARAM_NAMES, ParamSets, param_sets
+from grader.mistakes import named
 
 # Entries of 3 * N(0, 1) and 8 * N(0, 1) times the bound / 5: some inside the default bound, some beyond it on
 # either side.
@@ -73,7 +74,8 @@ def inside_untouched(ctx, case: ParamSets):
             scaled = np.allclose(clipped[k][inside], grads[k][inside] * (clipped[k][i] / grads[k][i]))
             raise Failed(
                 f"{k}{list(i)} = {grads[k][i]:.6g} is inside the bound but came back as {clipped[k][i]:.6g}",
-                hint="the gradient is rescaled as a whole (norm clipping); the contract clips each entry separately."
+                hint=named("clip_gradients.norm_clipping",
+                           "the gradient is rescaled as a whole (norm clipping); the contract clips each entry separately.")
                 if scaled else "",
             )
 
@@ -87,8 +89,8 @@ def input_untouched(ctx, case: ParamSets):
     if changed:
         raise Failed(
             f"the input gradients {', '.join(changed)} were modified",
-            hint="np.clip(g, -bound, bound, out=g) or g[g > bound] = bound change the caller's array; "
-            "return np.clip(g, -bound, bound), a new array.",
+            hint=named("clip_gradients.in_place", "np.clip(g, -bound, bound, out=g) or g[g > bound] = bound change the "
+                       "caller's array; return np.clip(g, -bound, bound), a new array."),
         )
 
 
@@ -114,5 +116,5 @@ def custom_bound(ctx, case: Bounded):
     grads = _gradients(ctx, case.grads)
     for k in PARAM_NAMES:
         ctx.expect_close(k, clipped[k], np.clip(grads[k], -bound, bound), reason=f"{k} is not clipped to [-{bound:g}, {bound:g}]",
-                         hint=f"the bound argument is ignored ({default:g} is used instead)."
+                         hint=named("clip_gradients.bound_ignored", f"the bound argument is ignored ({default:g} is used instead).")
                          if np.array_equal(clipped[k], np.clip(grads[k], -default, default)) else "")

@@ -52,6 +52,7 @@ from grader.contract import (
     conform,
     conform_params,
 )
+from grader.mistakes import cause_of, joined
 from grader.oracle import NotRecorded, Oracle, case_scope
 from grader.results import NOT_WRITTEN
 from grader.sandbox import CallFailed, RngSeed, Sandbox, Trace, TraceSpec
@@ -309,8 +310,8 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
         return Outcome(frozenset(), seconds=time.perf_counter() - start)
     if "threshold" in check.settings:
         reports.append(f"Compared by {formula(ctx.floor)}; allowed: {ctx.threshold:g}.")
-    return Outcome(frozenset(failed), reasons[0], "\n\n".join(reports), " ".join(dict.fromkeys(h for h in hints if h)),
-                   time.perf_counter() - start)
+    return Outcome(frozenset(failed), reasons[0], "\n\n".join(reports), str(joined(hints)),
+                   time.perf_counter() - start, cause=cause_of(*hints))
 
 
 def not_written(failure: Failed, function: str) -> str | None:

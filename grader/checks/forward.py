@@ -10,8 +10,16 @@ from hypothesis import strategies as st
 
 from grader.checks.compare import first_match
 from grader.checks.core import Aborted, Failed, Raised, check
-from grader.checks.strategies import EDGES, Sequence, edge_sequences, onehot, sequences, softmax_columns
+from grader.checks.strategies import (
+    EDGES,
+    Sequence,
+    edge_sequences,
+    onehot,
+    sequences,
+    softmax_columns,
+)
 from grader.contract import Conventions, LossReduction
+from grader.mistakes import named
 
 LINKS = "what links the time steps: h_{t-1} in the forward pass, dL/da_{t+1} in the backward pass"
 
@@ -21,12 +29,12 @@ def other_reduction(conventions: Conventions) -> str:
     return "mean" if conventions.loss is LossReduction.SUM else "sum"
 
 
-def reduction_hint(conventions: Conventions, what: str = "loss") -> str:
+def reduction_hint(conventions: Conventions, what: str = "loss", cause: str = "forward.loss_reduction") -> str:
     """The hint for a submission written for the other variant's loss reduction."""
     if conventions.loss is LossReduction.SUM:
-        return (f"your {what} is the mean over the sequence (divided by tau); this assignment sums the loss "
+        return named(cause, f"your {what} is the mean over the sequence (divided by tau); this assignment sums the loss "
                 "over the sequence, as in its contract.")
-    return (f"your {what} is the sum over the sequence; this assignment takes the mean over the sequence "
+    return named(cause, f"your {what} is the sum over the sequence; this assignment takes the mean over the sequence "
             "(divide by tau), as in its contract.")
 
 
@@ -64,10 +72,11 @@ def _variant(ctx, case: Sequence, **switches):
 
 def _hidden_state_mistakes(ctx, case: Sequence, index: int) -> list:
     return [
-        ("h0 is not used: the first step starts from zeros instead of h0.", lambda: _variant(ctx, case, use_h0=False)[index]),
-        ("the hidden state is not carried: every step starts from h0 instead of h_{t-1}.",
+        (named("forward.h0_unused", "h0 is not used: the first step starts from zeros instead of h0."), lambda: _variant(ctx, case, use_h0=False)[index]),
+        (named("forward.state_not_carried", "the hidden state is not carried: every step starts from h0 instead of h_{t-1}."),
          lambda: _variant(ctx, case, carry=False)[index]),
-        ("b is inside the matrix product, W (h_{t-1} + b); the contract adds it after: W h_{t-1} + U x_t + b.",
+        (named("forward.bias_inside", "b is inside the matrix product, W (h_{t-1} + b); the contract adds it after: "
+                 "W h_{t-1} + U x_t + b."),
          lambda: _variant(ctx, case, bias_inside=True)[index]),
     ]
 
@@ -108,9 +117,9 @@ def loss_matches(ctx, case: Sequence):
     known = [
         (reduction_hint(ctx.conventions),
          lambda: _variant(ctx, case, loss=other_reduction(ctx.conventions))[0] if case.tau > 1 else np.nan),
-        ("the loss uses the probability of the input x_t instead of the target y_t.",
+        (named("forward.loss_of_input", "the loss uses the probability of the input x_t instead of the target y_t."),
          lambda: ctx.variants.forward(case.params, case.xs, case.xs, case.h0)[0]),
-        ("P is normalised over time instead of over characters: softmax over the wrong axis.",
+        (named("forward.softmax_axis", "P is normalised over time instead of over characters: softmax over the wrong axis."),
          lambda: -np.sum(np.log(ctx.variants.softmax_over_time(*_indices(case))[case.ys, np.arange(case.tau)]))
          / (case.tau if ctx.conventions.loss is LossReduction.MEAN else 1)),
         *_hidden_state_mistakes(ctx, case, 0),
@@ -125,7 +134,7 @@ def p_matches(ctx, case: Sequence):
     A P that is exactly the softmax of your own (wrong) H is H's error (forgiven here)."""
     _, P, _ = _forward(ctx, case, "P")
     known = [
-        ("P is normalised over time instead of over characters: softmax over the wrong axis.",
+        (named("forward.softmax_axis", "P is normalised over time instead of over characters: softmax over the wrong axis."),
          lambda: ctx.variants.softmax_over_time(*_indices(case))),
         *_hidden_state_mistakes(ctx, case, 1),
     ]
@@ -163,7 +172,7 @@ def p_distributions(ctx, case: Sequence):
     if np.max(off) > ctx.threshold:
         t = int(np.argmax(off))
         rows = P.sum(axis=1)
-        hint = ("the rows of P sum to 1, not the columns: softmax over the wrong axis."
+        hint = (named("forward.softmax_axis", "the rows of P sum to 1, not the columns: softmax over the wrong axis.")
                 if np.allclose(rows, 1, atol=ctx.threshold) else "")
         raise Failed(f"column {t} of P sums to {sums[t]:.10g}, not 1", f"column sums: {np.round(sums, 10).tolist()}", hint)
 
@@ -181,8 +190,8 @@ def float64(ctx, case: Sequence):
     _forward(ctx, case)
     if ctx.float32:
         raise Failed(f"forward computes in float32: {'; '.join(ctx.float32)}",
-                     hint="forward works in float32 (e.g. np.zeros(..., dtype=np.float32) or .astype(np.float32)); "
-                          "keep numpy's default float64 throughout.")
+                     hint=named("forward.float32", "forward works in float32 (e.g. np.zeros(..., dtype=np.float32) or "
+                                ".astype(np.float32)); keep numpy's default float64 throughout."))
 
 
 @check("forward: stable with large logits", sequences(logit_offset=st.sampled_from([1000.0, -1000.0])),
@@ -192,7 +201,7 @@ def large_logits(ctx, case: Sequence):
     forward returns what it returns without the shift: softmax(o + s) = softmax(o), and only the form
     exp(o - max(o)) / sum(exp(o - max(o))) computes it without overflow (exp(1000) is inf in float64) or
     0/0. Judged against your own forward on the unshifted case, so that other errors are not counted here."""
-    hint = ("softmax without subtracting the maximum: exp(o) overflows for large logits (or 0/0 for very negative "
+    hint = named("forward.unstable_softmax", "softmax without subtracting the maximum: exp(o) overflows for large logits (or 0/0 for very negative "
             "ones); compute exp(o - max(o)) / sum(exp(o - max(o))).")
     try:
         loss, P, _ = _forward(ctx, case, "loss", "P")

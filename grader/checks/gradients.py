@@ -16,6 +16,7 @@ from grader.checks.forward import (
     sequence_hint,
 )
 from grader.checks.strategies import PARAM_NAMES, Sequence, edge_sequences, sequences
+from grader.mistakes import joined, named
 from grader.oracle import NotRecorded
 
 
@@ -29,7 +30,7 @@ def _reference(ctx, case: Sequence):
 
 def _clipped_hint(ctx, what: str) -> str:
     bound = ctx.conventions.clip_bound
-    return (f"{what} clipped to [-{bound:g}, {bound:g}]; compute_gradients returns it unclipped "
+    return named("compute_gradients.clipped", f"{what} clipped to [-{bound:g}, {bound:g}]; compute_gradients returns it unclipped "
             "and train clips it with clip_gradients.")
 
 
@@ -38,18 +39,18 @@ def _known_mistakes(ctx, case: Sequence, key: str) -> list:
         return lambda: ctx.variants.gradients(case.params, case.xs, case.ys, case.h0, **switches)[key]
 
     known = [
-        ("the gradient does not flow back through h_{t-1}: dL/dh_t must include W^T dL/da_{t+1} "
-         "(backpropagation through time).", variant(through_time=False)),
-        ("tanh'(a_t) is written as 1 - h_t; it is 1 - h_t**2.", variant(tanh_grad="1 - h")),
-        ("tanh'(a_t) is written as 1 - a_t**2; it is 1 - tanh(a_t)**2 = 1 - h_t**2.", variant(tanh_grad="1 - a^2")),
-        ("dW multiplies dL/da_t by h_t; it needs h_{t-1} (with h0 for t = 1).", variant(w_input="h_t")),
-        (reduction_hint(ctx.conventions, "gradient"),
+        (named("compute_gradients.no_bptt", "the gradient does not flow back through h_{t-1}: dL/dh_t must include "
+               "W^T dL/da_{t+1} (backpropagation through time)."), variant(through_time=False)),
+        (named("compute_gradients.tanh_grad_h", "tanh'(a_t) is written as 1 - h_t; it is 1 - h_t**2."), variant(tanh_grad="1 - h")),
+        (named("compute_gradients.tanh_grad_a", "tanh'(a_t) is written as 1 - a_t**2; it is 1 - tanh(a_t)**2 = 1 - h_t**2."), variant(tanh_grad="1 - a^2")),
+        (named("compute_gradients.dw_uses_h_t", "dW multiplies dL/da_t by h_t; it needs h_{t-1} (with h0 for t = 1)."), variant(w_input="h_t")),
+        (reduction_hint(ctx.conventions, "gradient", "compute_gradients.loss_reduction"),
          variant(loss=other_reduction(ctx.conventions)) if case.tau > 1 else lambda: np.nan),
         (_clipped_hint(ctx, "the gradient is"),
          lambda: np.clip(_reference(ctx, case)[0][key], -ctx.conventions.clip_bound, ctx.conventions.clip_bound)),
     ]
     if case.K == case.m or key == "W":
-        known.append((f"d{key} is transposed.", lambda: _reference(ctx, case)[0][key].T))
+        known.append((named("compute_gradients.transposed", f"d{key} is transposed."), lambda: _reference(ctx, case)[0][key].T))
     return known
 
 
@@ -192,8 +193,8 @@ def float64(ctx, case: Sequence):
         pass
     if _forward_in_float32(ctx):
         raise Failed(reason, carried_from="forward")  # float32 numbers from forward's P and H: forward's to fix
-    raise Failed(reason, hint="the gradients are computed in float32 (e.g. buffers made with dtype=np.float32); keep "
-                              "numpy's default float64 throughout.")
+    raise Failed(reason, hint=named("compute_gradients.float32", "the gradients are computed in float32 (e.g. buffers made "
+                                    "with dtype=np.float32); keep numpy's default float64 throughout."))
 
 
 @check("compute_gradients: returned loss and h_last", sequences(), parts=("loss", "h_last"), settings=("threshold",))
@@ -206,14 +207,14 @@ def loss_and_h_last(ctx, case: Sequence):
     found = ctx.mismatch("loss", loss, expected_loss)
     if found is not None:
         other = other_reduction(ctx.conventions)
-        hint = first_match(loss, [(reduction_hint(ctx.conventions),
+        hint = first_match(loss, [(reduction_hint(ctx.conventions, cause="compute_gradients.loss_reduction"),
                                    lambda: ctx.variants.forward(case.params, case.xs, case.ys, case.h0, loss=other)[0]
                                    if case.tau > 1 else np.nan)], ctx.threshold, ctx.floor)
         problems.append(("loss", found.text, hint))
     found = ctx.mismatch("h_last", h_last, H[:, -1:])
     if found is not None:
-        hint = first_match(h_last, [("h_last is h0; return h_tau, the last hidden state.", lambda: case.h0),
-                                    ("h_last is h_{tau-1}, one step early; return h_tau.",
+        hint = first_match(h_last, [(named("compute_gradients.h_last_is_h0", "h_last is h0; return h_tau, the last hidden state."), lambda: case.h0),
+                                    (named("compute_gradients.h_last_early", "h_last is h_{tau-1}, one step early; return h_tau."),
                                      lambda: (case.h0 if case.tau == 1 else H[:, -2:-1]))], ctx.threshold, ctx.floor)
         problems.append(("h_last", found.text, hint))
     if problems and all(_own_forward_gives(ctx, case, part, value) for part, value in
@@ -223,7 +224,7 @@ def loss_and_h_last(ctx, case: Sequence):
     if problems:
         raise Failed(
             f"the returned {' and '.join(p for p, _, _ in problems)} differ(s) from the reference",
-            "\n".join(text for _, text, _ in problems), " ".join(h for _, _, h in problems if h),
+            "\n".join(text for _, text, _ in problems), joined(h for _, _, h in problems),
             parts=[p for p, _, _ in problems],
         )
 

@@ -7,6 +7,7 @@ import numpy as np
 from grader.checks.compare import first_match
 from grader.checks.core import Failed, check
 from grader.checks.strategies import Init, flat, inits
+from grader.mistakes import named
 from grader.sandbox import RngSeed
 
 DRAWN = ("U", "W", "V")  # drawn from rng, in this order; b and c are zeros
@@ -60,11 +61,13 @@ def draw_order(ctx, case: Init):
 def _order_hint(ctx, case: Init, params) -> str:
     got = flat(params, DRAWN)
     variants = [
-        (f"the draws are right but in the order {', '.join(order)}; the contract draws U, then W, then V.",
+        (named("init_params.draw_order", f"the draws are right but in the order {', '.join(order)}; the contract draws U, "
+               "then W, then V."),
          lambda order=order: flat(_draws(case, order), DRAWN))
         for order in (("U", "V", "W"), ("W", "U", "V"), ("W", "V", "U"), ("V", "U", "W"), ("V", "W", "U"))
     ] + [
-        ("each matrix is drawn with its shape reversed and then transposed; draw U with shape (m, K) directly.",
+        (named("init_params.transposed_draws", "each matrix is drawn with its shape reversed and then transposed; draw U "
+               "with shape (m, K) directly."),
          lambda: flat(_draws(case, DRAWN, transposed=True), DRAWN)),
     ]
     return (first_match(got, variants, ctx.threshold, ctx.floor) or _scale_hint(ctx, case, got)
@@ -83,11 +86,12 @@ def _scale_hint(ctx, case: Init, got: np.ndarray) -> str:
     again = flat(ctx.call("init_params", case.K, case.m, other, RngSeed(case.seed), dims=case.dims,
                           describe=f"{case.summary()} with sigma = {other:g}")[0], DRAWN)
     if ctx.mismatch("U, W, V", again, got) is None:
-        return (f"the draws are rng.standard_normal(shape) * {scale:.3g} whatever sigma is (sigma = {case.sigma:g} and "
+        return named("init_params.sigma_ignored", f"the draws are rng.standard_normal(shape) * {scale:.3g} whatever sigma is (sigma = {case.sigma:g} and "
                 f"{other:g} give the same parameters): init_params ignores its sigma argument; multiply by sigma.")
     if np.isclose(scale, case.sigma**2, rtol=1e-6):
-        return "the entries are sigma**2 * N(0, 1); scale the standard normal draws by sigma."
-    return f"the draws are rng.standard_normal(shape) * {scale:.3g}; the contract scales them by sigma = {case.sigma:g}."
+        return named("init_params.sigma_squared", "the entries are sigma**2 * N(0, 1); scale the standard normal draws by sigma.")
+    return named("init_params.wrong_scale", f"the draws are rng.standard_normal(shape) * {scale:.3g}; the contract scales "
+                 f"them by sigma = {case.sigma:g}.")
 
 
 def _shape_hint(ctx, case: Init) -> str:
@@ -97,7 +101,7 @@ def _shape_hint(ctx, case: Init) -> str:
     if not _uniform(entries):
         return ""
     bound = float(np.max(np.abs(entries)))
-    return (f"the draws look uniform on [-{bound:.3g}, {bound:.3g}] (their excess kurtosis is {_kurtosis(entries):.2f}; "
+    return named("init_params.uniform", f"the draws look uniform on [-{bound:.3g}, {bound:.3g}] (their excess kurtosis is {_kurtosis(entries):.2f}; "
             "a normal draw's is about 0, a uniform one's -1.2): the contract draws sigma * rng.standard_normal(shape).")
 
 
@@ -106,7 +110,7 @@ def _source_hint(ctx, case: Init) -> str:
     _, (next_draw,) = ctx.call_keeping("init_params", case.K, case.m, case.sigma, RngSeed(case.seed), keep=(3,),
                                        dims=case.dims, describe=case.summary())
     if next_draw == int(np.random.default_rng(case.seed).integers(2**53)):
-        return ("init_params drew nothing from the rng it was given (the generator is where it started after the "
+        return named("init_params.not_from_rng", "init_params drew nothing from the rng it was given (the generator is where it started after the "
                 "call): draw from it, not from np.random or a generator of its own, as sigma * rng.standard_normal"
                 "(shape), U then W then V.")
     return ""
@@ -148,15 +152,15 @@ def _spread_hint(ctx, case: Init, entries: np.ndarray) -> str:
                           describe=f"{case.summary()} with sigma = {other:g}")[0], DRAWN)
     ratio = float(np.std(again)) / std if std > 0 else float("nan")
     if np.isclose(ratio, 1.0, rtol=0.2):
-        return (f"the draws have standard deviation {std:.3g} whatever sigma is (sigma = {sigma:g} and {other:g} give "
+        return named("init_params.sigma_ignored", f"the draws have standard deviation {std:.3g} whatever sigma is (sigma = {sigma:g} and {other:g} give "
                 "the same spread): init_params ignores its sigma argument, perhaps a hard-coded scale; use "
                 "sigma * rng.standard_normal(shape).")
     if np.isclose(ratio, 16.0, rtol=0.2) and np.isclose(std, sigma**2, rtol=0.2):
-        return "the spread is sigma**2: scale standard normal draws by sigma, not sigma squared."
+        return named("init_params.sigma_squared", "the spread is sigma**2: scale standard normal draws by sigma, not sigma squared.")
     if shape == "uniform":
-        return (f"the draws look uniform on [-{std * np.sqrt(3):.3g}, {std * np.sqrt(3):.3g}]; the contract uses a "
+        return named("init_params.uniform", f"the draws look uniform on [-{std * np.sqrt(3):.3g}, {std * np.sqrt(3):.3g}]; the contract uses a "
                 "normal distribution, sigma * rng.standard_normal(shape).")
     if np.isclose(ratio, 4.0, rtol=0.2):
-        return (f"the draws scale with sigma but have standard deviation {std / sigma:.3g} * sigma; the entries are "
+        return named("init_params.wrong_scale", f"the draws scale with sigma but have standard deviation {std / sigma:.3g} * sigma; the entries are "
                 "sigma * N(0, 1).")
     return f"the draws have standard deviation {std:.3g} for sigma = {sigma:g} and {std * ratio:.3g} for sigma = {other:g}."

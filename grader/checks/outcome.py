@@ -16,6 +16,7 @@ class Outcome:
     seconds: float = 0.0
     stopped_by: str = ""  # the sandbox failure kind that stopped the check, if one did
     carried_from: str = ""  # the function whose fault a forgiven difference was (the check passed)
+    cause: str = ""  # the id of the mistake the hint names (grader.mistakes), if it names one
 
     @classmethod
     def failed(cls, reason: str, feedback: str = "", stopped_by: str = "") -> Outcome:

@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 
 from grader.checks.core import Failed, check
 from grader.checks.strategies import Chain, Sampling, chains, samplings
+from grader.mistakes import named
 from grader.sandbox import RngSeed
 
-X0_INCLUDED = "the output starts with x0: return the n sampled indices only, without the first input x0."
+X0_INCLUDED = named("synthesize.x0_included",
+                    "the output starts with x0: return the n sampled indices only, without the first input x0.")
 
 
 def _starts_with_x0(case, value) -> bool:
@@ -65,7 +67,8 @@ def same_seed(ctx, case: Sampling):
         raise Failed(
             "two calls with the same rng seed gave different indices",
             f"first call:  {first.tolist()}\nsecond call: {second.tolist()}",
-            "sample with the rng argument (rng.choice(K, p=p) or rng.random()), not np.random.choice or np.random.rand.",
+            named("synthesize.global_rng", "sample with the rng argument (rng.choice(K, p=p) or rng.random()), not "
+                  "np.random.choice or np.random.rand."),
         )
 
 
@@ -96,17 +99,20 @@ def uses_rng(ctx, case: Sampling):
     problems = []
     if next_draw == int(np.random.default_rng(case.rng_seed).integers(2**53)):
         problems.append(("advances", "after the call the rng is where it started: synthesize did not draw from it",
-                         "synthesize drew nothing from the rng it was given (a copy of it, a new generator, np.random "
-                         "or argmax leave the caller's generator where it was); draw with rng.choice or rng.random()."))
+                         named("synthesize.global_rng", "synthesize drew nothing from the rng it was given (a copy of it, a "
+                               "new generator, np.random or argmax leave the caller's generator where it was); draw "
+                               "with rng.choice or rng.random().")))
     if np.array_equal(first, second):
         problems.append(("drives", f"rng seeds {case.rng_seed} and {case.rng_seed + 1} gave the same {case.n} indices",
-                         "synthesize must draw from the rng it is given; picking the most likely character (argmax) "
-                         "or creating a generator with a fixed seed inside synthesize ignores it."))
+                         named("synthesize.rng_ignored", "synthesize must draw from the rng it is given; picking the most "
+                               "likely character (argmax) or creating a generator with a fixed seed inside synthesize "
+                               "ignores it.")))
     elif problems:
         # samples that differ between seeds while the given rng never moved come from another source of randomness
         problems.append(("drives", "the samples cannot come from the rng it was given, which never moved",
-                         "synthesize drew nothing from the rng it was given, so its samples come from somewhere else "
-                         "(np.random, a generator of its own); draw with rng.choice(K, p=p) or rng.random()."))
+                         named("synthesize.global_rng", "synthesize drew nothing from the rng it was given, so its samples "
+                               "come from somewhere else (np.random, a generator of its own); draw with rng.choice(K, p=p) "
+                               "or rng.random().")))
     if problems:
         raise Failed("; ".join(p[1] for p in problems), f"first call: {first.tolist()}", problems[-1][2],
                      parts=[p[0] for p in problems])
@@ -127,8 +133,9 @@ def feedback(ctx, case: Chain):
         raise Failed(
             f"the indices do not follow the model's only likely path: {what}",
             f"expected {expected}\ngot      {got.tolist()}",
-            ("every step uses x0 as input: feed the sampled index back." if part == "input" else
-             "every step starts from h0: keep h from the previous step.") if stuck else "",
+            (named("synthesize.input_not_fed_back", "every step uses x0 as input: feed the sampled index back.")
+             if part == "input" else named("synthesize.hidden_not_carried", "every step starts from h0: keep h from the "
+                                           "previous step.")) if stuck else "",
             parts=(part,),
         )
 
@@ -159,5 +166,6 @@ def distribution(ctx, case: Sampling):
             f"{int(visits[x])} samples followed character {x}; a correct sampler stays within +-{slack[x]:.3f} "
             f"of the model's probability. Model's T[{x}] = {np.round(T[x], 3).tolist()}, "
             f"observed {np.round(freq[x], 3).tolist()}",
-            "the most likely character is always picked (argmax); sample from p_t instead." if argmax_like else "",
+            named("synthesize.argmax", "the most likely character is always picked (argmax); sample from p_t instead.")
+            if argmax_like else "",
         )

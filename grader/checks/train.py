@@ -24,6 +24,7 @@ from grader.checks.strategies import Fixed, Text, clipped_run, copy_params, flat
 from grader.checks.train_trace import Finding
 from grader.contract import OPTIMIZERS, LossReduction
 from grader.driven import DrivenLoop, Rules, SandboxFunctions
+from grader.mistakes import named
 from grader.oracle import NotRecorded
 
 FUNCTION_THRESHOLD = 1e-6  # a function's answer in the loop against the reference's, where a check sets none
@@ -39,10 +40,15 @@ UNVERIFIED = ("this run differs from the contract's loop, and the grader can tel
 class Cause:
     """A known departure from the contract's loop: what it is, which check owns it, and how to run it."""
 
+    id: str  # the mistake (grader.mistakes)
     text: str
     owner: str  # "clipping", "carried", "reset" or "" (only the main check counts it)
     switches: dict
     eta: float | None = None  # a fixed step size instead of the eta argument
+
+    @property
+    def hint(self) -> str:
+        return named(self.id, self.text)
 
 
 def _other_years(ctx) -> list[Cause]:
@@ -60,7 +66,8 @@ def _other_years(ctx) -> list[Cause]:
         if optimizer:
             yours.append(f"updates with {OPTIMIZERS[optimizer].title}")
             ours.append(f"updates with {this.title}")
-        found.append(Cause(f"your train {' and '.join(yours)}, as another year's version of the assignment did; "
+        cause = "train.other_year" if loss and optimizer else "train.other_year_loss" if loss else "train.other_year_optimizer"
+        found.append(Cause(cause, f"your train {' and '.join(yours)}, as another year's version of the assignment did; "
                            f"this assignment {' and '.join(ours)}.", "", {"loss": loss, "optimizer": optimizer}))
     return found
 
@@ -70,29 +77,29 @@ def _causes(ctx) -> list[Cause]:
     step, eps = conventions.optimizer.function, conventions.optimizer.eps
     causes = [
         *_other_years(ctx),
-        Cause(f"the gradients are not clipped: train passes clip_gradients(grads) (bound {conventions.clip_bound:g}) "
+        Cause("train.not_clipped", f"the gradients are not clipped: train passes clip_gradients(grads) (bound {conventions.clip_bound:g}) "
               f"to {step}.", "clipping", {"clip": False}),
-        Cause("hprev is not carried between updates: each update must start from the previous update's h_last.",
+        Cause("train.hprev_not_carried", "hprev is not carried between updates: each update must start from the previous update's h_last.",
               "carried", {"carry": False}),
-        Cause("hprev is not reset when the position wraps to 0: set hprev back to zeros there.", "reset",
+        Cause("train.hprev_not_reset", "hprev is not reset when the position wraps to 0: set hprev back to zeros there.", "reset",
               {"reset": False}),
-        Cause("the position wraps one window too early: wrap when e > len(text) - seq_length - 1 (a window may end on "
+        Cause("train.wrap_early", "the position wraps one window too early: wrap when e > len(text) - seq_length - 1 (a window may end on "
               "the last character).", "reset", {"early_wrap": True}),
-        Cause("the smooth loss starts at -log(1/K) * seq_length (as in min-char-rnn); the contract starts it at the "
+        Cause("train.smooth_start", "the smooth loss starts at -log(1/K) * seq_length (as in min-char-rnn); the contract starts it at the "
               "first update's loss.", "", {"uniform_start": True}),
-        Cause(f"the smooth loss uses the factor 0.99 (smooth = 0.99 * smooth + 0.01 * loss); the contract's is "
+        Cause("train.smooth_decay", f"the smooth loss uses the factor 0.99 (smooth = 0.99 * smooth + 0.01 * loss); the contract's is "
               f"{conventions.smooth_decay:g}.", "", {"smooth_decay": 0.99}),
-        Cause(f"the loss in the smooth loss is taken after the update (a second forward pass); the contract uses the "
+        Cause("train.loss_after_update", f"the loss in the smooth loss is taken after the update (a second forward pass); the contract uses the "
               f"loss compute_gradients returns, before the {step}.", "", {"loss_after_update": True}),
-        Cause("Y is the same window as X; the targets are the next characters, text[e+1:e+seq_length+1].", "",
+        Cause("train.targets_not_shifted", "Y is the same window as X; the targets are the next characters, text[e+1:e+seq_length+1].", "",
               {"target_offset": 0}),
-        *(Cause(f"the optimizer step in train uses eps = {other:g}; the contract's is {eps:g}.", "", {"eps": other})
+        *(Cause("train.optimizer_eps", f"the optimizer step in train uses eps = {other:g}; the contract's is {eps:g}.", "", {"eps": other})
           for other in (np.finfo(np.float64).eps, 1e-12, 1e-10, 1e-6, 1e-4) if other != eps),
-        Cause(f"the step size is always {conventions.eta:g}: train ignores its eta argument.", "", {},
+        Cause("train.eta_ignored", f"the step size is always {conventions.eta:g}: train ignores its eta argument.", "", {},
               eta=conventions.eta),
     ]
     if conventions.optimizer.function == "adagrad_step":
-        causes.append(Cause("AdaGrad's memory accumulates the squares of the gradients before clipping; it takes the "
+        causes.append(Cause("train.memory_of_unclipped", "AdaGrad's memory accumulates the squares of the gradients before clipping; it takes the "
                             "clipped ones.", "", {"memory_of_unclipped": True}))
     return causes
 
@@ -306,9 +313,15 @@ def _evidence(ctx, case: Text, seen: list[Finding], owners: tuple[str, ...] | No
         probe, facts = _probe(ctx, case)
         found = train_trace.broken(facts, owners)
         if found:
-            return f"Watched on a longer run ({probe.summary()}): " + " ".join(f.evidence for f in found)
-        return " ".join(f.evidence for f in seen) or otherwise
+            return _named_by(found, f"Watched on a longer run ({probe.summary()}): " + " ".join(f.evidence for f in found))
+        return _named_by(seen, " ".join(f.evidence for f in seen)) or otherwise
     return hint
+
+
+def _named_by(found: list[Finding], text: str) -> str:
+    """``text`` naming the mistake of the first of the broken facts ``found`` that is a known one."""
+    cause = next((f.cause for f in found if f.cause), "")
+    return named(cause, text) if cause else text
 
 
 def _fail(ctx, case: Text, verdict: Verdict, reason: str, details: str, owners: tuple[str, ...] = (), parts=(),
@@ -329,14 +342,14 @@ def _fail(ctx, case: Text, verdict: Verdict, reason: str, details: str, owners: 
             raise Failed(reason, details, _evidence(ctx, case, mine, owners),
                          parts=sorted({f.owner for f in mine}) if parts else ())
         if verdict.cause is not None and verdict.cause.owner in owners:
-            raise Failed(reason, details, verdict.cause.text, parts=parts)
+            raise Failed(reason, details, verdict.cause.hint, parts=parts)
         if verdict.broken or verdict.cause is not None or train_trace.held(verdict.facts, owners):
             return
         if verdict.facts is not None:  # the failing case shows no fact broken: a longer run of it may
             probe, probed = _probe(ctx, case)
             if mine := train_trace.broken(probed, owners):
-                raise Failed(reason, details, f"Watched on a longer run ({probe.summary()}): "
-                             + " ".join(f.evidence for f in mine), parts=sorted({f.owner for f in mine}) if parts else ())
+                raise Failed(reason, details, _named_by(mine, f"Watched on a longer run ({probe.summary()}): "
+                                                        + " ".join(f.evidence for f in mine)), parts=sorted({f.owner for f in mine}) if parts else ())
             if train_trace.broken(probed):
                 return
         if not verdict.diagnosed and verdict.facts is None:
@@ -348,7 +361,7 @@ def _fail(ctx, case: Text, verdict: Verdict, reason: str, details: str, owners: 
     if verdict.broken:
         raise Failed(reason, details, _evidence(ctx, case, verdict.broken, None), parts=parts)
     if verdict.cause is not None:
-        raise Failed(reason, details, verdict.cause.text, parts=parts)
+        raise Failed(reason, details, verdict.cause.hint, parts=parts)
     if not verdict.diagnosed and verdict.facts is None:
         raise Failed(reason, details, "the student kit cannot name the cause (it holds no reference); the full grader "
                      "does.", parts=parts)
@@ -380,7 +393,7 @@ def matches_reference(ctx, case: Text):
         details.insert(0, f"the smooth loss first differs after update {first + 1}: expected "
                           f"{expected_smooth[first]:.8g}, got {smooth[first]:.8g}")
     if verdict.cause is None and not verdict.carried_from and (hint := _reduction_hint(ctx, got, expected_smooth, case)):
-        verdict.cause = Cause(hint, "", {})
+        verdict.cause = Cause("train.loss_reduction", hint, "", {})
     _fail(ctx, case, verdict, f"the returned {' and '.join(p for p, _ in verdict.problems)} differ(s) from the reference",
           "\n".join(details), parts=[p for p, _ in verdict.problems])
 

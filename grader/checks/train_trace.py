@@ -49,6 +49,7 @@ class Finding:
     owner: str
     holds: bool | None
     evidence: str = ""
+    cause: str = ""  # the mistake a broken fact is (grader.mistakes), when it is a known one
 
 
 @dataclass
@@ -141,7 +142,7 @@ def facts(trace: Trace | None, loop: Loop, smooth: Sequence[float] | None = None
     if len(seen) < loop.n_updates:
         found.append(Finding("", False, f"train made {len(seen)} of the {loop.n_updates} updates: it stopped early"
                                         + (f" (the smooth loss was then {smooth[len(seen) - 1]:.6g})"
-                                           if smooth is not None and len(smooth) >= len(seen) else "") + "."))
+                                           if smooth is not None and len(smooth) >= len(seen) else "") + ".", "train.stopped_early"))
     return found
 
 
@@ -199,13 +200,13 @@ def _windows(seen: list[Update], starts: list[int | None], loop: Loop) -> list[F
     for i, (update, start) in enumerate(zip(seen, starts)):
         tau = update.X.shape[1]
         if start is None:
-            window = Finding("", False, f"update {i + 1} read an X that is not a window of the text.")
+            window = Finding("", False, f"update {i + 1} read an X that is not a window of the text.", "train.window_wrong")
             break
         if start + loop.seq_length + 1 > text_length:
             read = f"only {tau} characters, {_chars(start, tau)}" if tau < loop.seq_length else _chars(start, tau)
             window = Finding("reset", False, f"update {i + 1} read {read} of {text_length}, whose targets run past the "
                                              "end of the text: the position did not wrap to 0 in time; wrap when "
-                                             "e > len(text) - seq_length - 1.")
+                                             "e > len(text) - seq_length - 1.", "train.wrap_late")
             break
         if start != expected[i]:
             due = expected[i]
@@ -213,10 +214,11 @@ def _windows(seen: list[Update], starts: list[int | None], loop: Loop) -> list[F
                 window = Finding("reset", False, f"update {i + 1} read {_chars(0, tau)}, back at the start, but the "
                                                  f"window at {_chars(due, tau)} (of {text_length}), which ends on the "
                                                  "last character, was still due: the position wraps one window early "
-                                                 "(wrap when e > len(text) - seq_length - 1).")
+                                                 "(wrap when e > len(text) - seq_length - 1).", "train.wrap_early")
             else:
                 window = Finding("", False, f"update {i + 1} read {_chars(start, tau)}; the contract's loop reads "
-                                            f"{_chars(due, tau)} there (e += seq_length after each update).")
+                                            f"{_chars(due, tau)} there (e += seq_length after each update).",
+                                  "train.window_wrong")
             break
         if any(e == 0 for e in expected[1:i + 1]):
             window = Finding("reset", True)
@@ -230,7 +232,8 @@ def _windows(seen: list[Update], starts: list[int | None], loop: Loop) -> list[F
             same = np.array_equal(targets, ids[start:start + len(targets)])
             found.append(Finding("", False, f"update {i + 1}'s Y is "
                                  + ("the same window as X" if same else "not the characters after X's")
-                                 + f"; the targets are the next characters, {_chars(start + 1, len(targets))}."))
+                                 + f"; the targets are the next characters, {_chars(start + 1, len(targets))}.",
+                                 "train.targets_not_shifted"))
             break
     return found
 
@@ -240,7 +243,7 @@ def _hprev(seen: list[Update], starts: list[int | None]) -> list[Finding]:
     carried, reset = Finding("carried", None), Finding("reset", None)
     tau = seen[0].X.shape[1]
     if _is_zero(seen[0].h0) is False:
-        reset = Finding("reset", False, "update 1 did not start from h0 = zeros.")
+        reset = Finding("reset", False, "update 1 did not start from h0 = zeros.", "train.hprev_not_zero_at_start")
     for i in range(1, len(seen)):
         update, before, start = seen[i], seen[i - 1], starts[i]
         if start is None or before.h_last is None:
@@ -252,7 +255,7 @@ def _hprev(seen: list[Update], starts: list[int | None]) -> list[Finding]:
             if continued and not zeros:
                 reset = Finding("reset", False, f"update {i + 1} read {_chars(0, tau)} (the position wrapped to 0) "
                                                 f"but started from update {i}'s h_last: hprev is not reset to zeros "
-                                                "at the wrap.")
+                                                "at the wrap.", "train.hprev_not_reset")
             elif zeros:
                 reset = Finding("reset", True)
             continue
@@ -268,10 +271,11 @@ def _hprev(seen: list[Update], starts: list[int | None]) -> list[Finding]:
                 "every update started from h0 = zeros: hprev is never carried over (each update must start from the "
                 "previous update's h_last)." if never else
                 f"update {i + 1} read {_chars(start, tau)}, continuing from update {i}, but h0 was zeros"
-                + (": hprev was reset before the wrap." if some else f" instead of update {i}'s h_last.")))
+                + (": hprev was reset before the wrap." if some else f" instead of update {i}'s h_last.")),
+                "train.hprev_reset_early" if some and not never else "train.hprev_not_carried")
         else:
             carried = Finding("carried", False, f"update {i + 1} started from an h0 that is neither zeros nor update "
-                                                f"{i}'s h_last.")
+                                                f"{i}'s h_last.", "train.hprev_not_carried")
     return [carried, reset]
 
 
@@ -292,9 +296,9 @@ def _clipping(seen: list[Update], loop: Loop) -> Finding:
             value = float(update.grads[key][index])
             return Finding("clipping", False, f"update {i + 1}: compute_gradients returned d{key}{list(index)} = "
                                               f"{value:.4g}, and {loop.step} received {value:.4g}, not clipped to "
-                                              f"[-{loop.clip_bound:g}, {loop.clip_bound:g}].")
+                                              f"[-{loop.clip_bound:g}, {loop.clip_bound:g}].", "train.not_clipped")
         return Finding("", False, f"update {i + 1}: the gradients {loop.step} received are neither compute_gradients' "
-                                  "nor the clipped ones.")
+                                  "nor the clipped ones.", "train.gradients_altered")
     return Finding("clipping", None)
 
 
@@ -314,7 +318,8 @@ def smoothing(loss: Sequence[float], smooth: Sequence[float], loop: Loop) -> Fin
             return Finding("", None)  # the curve is not a smoothing of these losses (another loss is smoothed)
         decay = float(np.median(estimates))
         return Finding("", False, f"the smooth loss follows smooth = {decay:.6g} * smooth + {1 - decay:.6g} * loss "
-                                  f"(estimated from updates 2-{n}); the contract's factor is {loop.smooth_decay:g}.")
+                                  f"(estimated from updates 2-{n}); the contract's factor is {loop.smooth_decay:g}.",
+                       "train.smooth_decay")
     if abs(s[0] - ell[0]) <= 1e-6 * scale[0]:
         return Finding("", True)
     start = (s[0] - (1 - decay) * ell[0]) / decay
@@ -323,7 +328,7 @@ def smoothing(loss: Sequence[float], smooth: Sequence[float], loop: Loop) -> Fin
              f"-log(1/K) * seq_length = {uniform:.6g} (as in min-char-rnn)" if abs(start - uniform) <= 1e-6 * uniform
              else f"{start:.6g}")
     return Finding("", False, f"the smooth loss starts at {named}: update 1 returned {s[0]:.8g}, where the contract's "
-                              f"loop returns the first update's loss, {ell[0]:.8g}.")
+                              f"loop returns the first update's loss, {ell[0]:.8g}.", "train.smooth_start")
 
 
 def _triple(value):

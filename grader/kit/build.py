@@ -34,7 +34,7 @@ from grader.results import PUBLIC
 HARNESS = Path(grader.__file__).parent
 LEFT_OUT = (Path("kit"), Path("checks") / "variants.py")  # relative to the grader package
 HARNESS_FILES = ("*.py", "*.j2")
-SPEC_FILES = ("contract.yaml", "contract.md")
+SPEC_FILES = ("contract.yaml", "contract.md", "mistakes.yaml")
 INSTALLED_UNDER = "rnn_grader_kit"  # the kit's install folder in site-packages (its setup.py says why)
 
 

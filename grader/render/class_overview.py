@@ -1,7 +1,7 @@
 """index.html for a graded class: one self-contained page (inline CSS and SVG, no scripts, no network).
 
-It shows what grader.batch computed into the ClassResult (score histogram, pass rate per check over the
-gradable submissions, what a regrade changed, the similarity report's link, the ledger's warnings, the
+It shows what grader.batch computed into the ClassResult (score histogram, the named mistakes and who
+made them, pass rate per check over the gradable submissions, what a regrade changed, the similarity report's link, the ledger's warnings, the
 submissions that crashed, timed out or could not be graded, the slowest ones) and links to each report.
 Rendered with jinja2 and autoescape on: submission names and failure texts come from students.
 """
@@ -31,6 +31,7 @@ def render_class_html(result: ClassResult) -> str:
     by_name = {s.name: s for s in result.submissions}
     return _env.get_template("class_index.html.j2").render(
         result=result,
+        by_name=by_name,
         bars=histogram_bars(result.histogram),
         chart={"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": LEFT, "bottom": BOTTOM, "top": TOP},
         troubled=[by_name[name] for name in result.troubled],

@@ -1,5 +1,6 @@
 """grades.csv: one row per submission: who (as far as known), the grader's raw score and each check's, what
-the ledger changed, the final score, and what went wrong (the problem and its reason).
+the ledger changed, the final score, what went wrong (the problem and its reason) and the ids of the mistakes
+its failed checks named (grader.mistakes), separated by spaces.
 The sandbox column names the isolation tier, prefixed with WEAK when the instructor accepted a weak one.
 
 Every cell is quoted (``CSV_QUOTING``), so a separator inside a name stays in its cell. Spreadsheets run a
@@ -44,7 +45,7 @@ def render_grades_csv(result: ClassResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
     header = ["name", "student", "student_id", "raw_score", "max_score", *columns, "sandbox",
-              "adjustments", "late_days", "late_percent", "final_score", "problem"]
+              "adjustments", "late_days", "late_percent", "final_score", "problem", "mistakes"]
     writer.writerow([safe_cell(text) for text in header])
     for entry in result.submissions:
         scores = [points(entry.check_scores[c]) if c in entry.check_scores else "" for c in columns]
@@ -55,6 +56,7 @@ def render_grades_csv(result: ClassResult) -> str:
             safe_cell("; ".join(adjustment_text(a) for a in entry.adjustments)),
             entry.late_days, points(entry.late_percent), points(entry.final),
             safe_cell(f"{entry.problem}: {entry.problem_detail}" if entry.problem else ""),
+            " ".join(entry.mistakes),
         ])
     return buffer.getvalue()
 

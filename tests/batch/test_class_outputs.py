@@ -31,13 +31,13 @@ def test_grades_csv_has_one_row_per_submission_and_no_formulas(class_dir, tmp_pa
     result, out = _graded(class_dir, tmp_path)
     rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text(), newline="")))
     assert rows[0][:5] == ["name", "student", "student_id", "raw_score", "max_score"]
-    assert rows[0][5:7] == [c[0] for c in CHECKS] and rows[0][-2:] == ["final_score", "problem"]
+    assert rows[0][5:7] == [c[0] for c in CHECKS] and rows[0][-3:] == ["final_score", "problem", "mistakes"]
     by_name = {r[0]: r for r in rows[1:]}
     assert len(rows) == 1 + len(result.submissions)
-    assert by_name["alice"][3:7] == ["10", "10", "6", "4"] and by_name["alice"][-2] == "10"
+    assert by_name["alice"][3:7] == ["10", "10", "6", "4"] and by_name["alice"][-3] == "10"
     assert by_name["'=HYPERLINK(1)"][3] == "7"
     assert by_name["bob, jr"][3] == "10"
-    assert by_name["broken"][-1].startswith("could not be graded: ") and "leaves its folder" in by_name["broken"][-1]
+    assert by_name["broken"][-2].startswith("could not be graded: ") and "leaves its folder" in by_name["broken"][-2]
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     assert safe_cell("-1") == "'-1" and safe_cell("@x") == "'@x" and safe_cell("alice") == "alice"
 
