@@ -32,15 +32,24 @@ WORKERS = min(8, 2 * (os.cpu_count() or 1))
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
-    """`-n WORKERS --dist loadgroup` unless the command line chose; never in an xdist worker, under --pdb, or
-    in a session of the grader's own plugin (`--rnn-submission`, which grades once in this process)."""
-    if (not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput")
-            or config.option.numprocesses is not None or config.getoption("usepdb")
-            or config.getoption("rnn_submission", None) is not None):
+    """`-n WORKERS --dist loadgroup` unless the command line chose; not under --pdb, nor in a session of the
+    grader's own plugin (`--rnn-submission`, which grades once in this process)."""
+    if hasattr(config, "workerinput"):  # a worker parses only the command line: the controller says the rest
+        config.option.loadgroup = config.workerinput.get("rnn_dist") == "loadgroup"
+        return
+    if (not config.pluginmanager.hasplugin("xdist") or config.option.numprocesses is not None
+            or config.getoption("usepdb") or config.getoption("rnn_submission", None) is not None):
         return
     config.option.numprocesses = WORKERS
     if config.option.dist == "no":
         config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """Each xdist worker is told the distribution chosen above: with loadgroup, a worker names each test
+    of a group after the group, which is how the controller keeps the group on one worker."""
+    node.workerinput["rnn_dist"] = node.config.option.dist
 
 
 def pytest_addoption(parser):
