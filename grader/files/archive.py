@@ -78,7 +78,8 @@ def _checked_members(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, PurePos
     if len(entries) > MAX_ENTRIES:
         raise BrokenSubmission(f"the zip file holds {len(entries)} entries, more than the {MAX_ENTRIES} allowed; "
                                "submit your code and the files it needs only")
-    members, files, declared, folders = [], 0, 0, set()
+    members: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
+    files, declared, folders = 0, 0, set[PurePosixPath]()
     for info in entries:
         path = _safe_path(info.filename)
         name = shown(info.filename)

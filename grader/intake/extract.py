@@ -139,7 +139,7 @@ def _defines(stmt: ast.stmt, bound: set[str], modules: set[str], offers: Offers)
             return False
         return stmt.value is None or _pure(stmt.value, bound, modules)
     if isinstance(stmt, ast.AugAssign):
-        return _plain_target(stmt.target) and stmt.target.id in bound and _pure(stmt.value, bound, modules)
+        return isinstance(stmt.target, ast.Name) and stmt.target.id in bound and _pure(stmt.value, bound, modules)
     if isinstance(stmt, (ast.If, ast.Try)):
         # `try: from tqdm import tqdm / except ImportError: ...`: definitions in every branch.
         inner_bound, inner_modules = set(bound), set(modules)

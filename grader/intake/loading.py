@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from grader.intake.extract import Extraction
 from grader.intake.prepare import Prepared
 from grader.sandbox import FailureKind, Sandbox
 
@@ -35,15 +36,15 @@ def load(prepared: Prepared, open_sandbox: Callable[[Path], Sandbox]) -> Iterato
             prepared.skipped = ()
             yield box, ""
             return
-        yield retry, warning(prepared, failure.message)
+        yield retry, warning(prepared, prepared.fallback, failure.message)
 
 
-def warning(prepared: Prepared, failure: str) -> str:
-    """One line: what stopped the import, what was graded instead, and how to fix it."""
+def warning(prepared: Prepared, fallback: Extraction, failure: str) -> str:
+    """One line: what stopped the import, what was graded instead (``fallback``), and how to fix it."""
     failure = prepared.relabel(failure[:1].lower() + failure[1:]).rstrip(".")
-    work = prepared.fallback.work
+    work = fallback.work
     if not work:
-        unused = ", ".join(str(s.line) for s in prepared.fallback.skipped)
+        unused = ", ".join(str(s.line) for s in fallback.skipped)
         return (f"{prepared.graded_file} imports modules your functions do not use (line {unused}), and "
                 f"{failure}. It was graded without those imports; remove them.")
     start, end = min(s.line for s in work), max(s.end_line for s in work)

@@ -322,4 +322,4 @@ def find_candidates_at_top(folder: Path, functions: tuple[str, ...]) -> list[Can
     """The plausible submission files directly in `folder` (not in its sub-folders)."""
     budget = Budget()
     found = (_candidate(p, p.name, functions, budget) for p in sorted(folder.iterdir(), key=lambda p: p.name))
-    return [c for c in found if _plausible(c)]
+    return [c for c in found if c is not None and _plausible(c)]

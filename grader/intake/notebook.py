@@ -88,8 +88,8 @@ def read_notebook(data: bytes, filename: str) -> NotebookSource:
         try:
             ast.parse("\n".join(cleaned))
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            line = getattr(exc, "lineno", None)
-            at = f" at line {line}" if line else ""
+            at_line = getattr(exc, "lineno", None)
+            at = f" at line {at_line}" if at_line else ""
             skipped.append(SkippedCell(number, f"it is not valid Python{at} ({getattr(exc, 'msg', type(exc).__name__)})"))
             continue
         lines_out += cleaned + [""]

@@ -112,8 +112,8 @@ def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = No
     Raises NotGradable when there is nothing to grade. The temporary folders are removed on exit.
     """
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="rnn-grader-intake-") as temp:
-        temp = Path(temp)
+    with tempfile.TemporaryDirectory(prefix="rnn-grader-intake-") as scratch:
+        temp = Path(scratch)
         located, name = _find(path, temp, functions)
         folder = temp / "prepared"
         folder.mkdir()
@@ -267,14 +267,14 @@ def describe_statements(skipped: tuple[Skipped, ...]) -> tuple[str, ...]:
 def _describe_cells(skipped: tuple[Skipped, ...], notebook: NotebookSource, text: str) -> list[tuple[int, str]]:
     """One line per cell left out whole, or per statement left out of a cell that keeps some code."""
     keeps_code = set()
-    for number, line in enumerate(text.split("\n"), start=1):
-        if (cell := notebook.where(number)) and _is_code(line):
-            keeps_code.add(cell[0])
+    for number, code in enumerate(text.split("\n"), start=1):
+        if (where := notebook.where(number)) and _is_code(code):
+            keeps_code.add(where[0])
     by_cell: dict[int, list[tuple[int, Skipped]]] = {}
     for s in skipped:
         cell, line = notebook.where(s.line) or (0, s.line)
         by_cell.setdefault(cell, []).append((line, s))
-    described = []
+    described: list[tuple[int, str]] = []
     for cell, items in sorted(by_cell.items()):
         if cell not in keeps_code and all(s.reason == WORK for _, s in items):
             described.append((cell, f"cell {cell}: left out, it {WORK} ({items[0][1].code})"))
