@@ -30,6 +30,7 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
                       gradebook: CanvasGradebook | None = None) -> CsvExport:
     """The import file for `result`'s final scores, and what could not be put in it."""
     warnings: list[str] = []
+    rows: list[tuple[dict[str, str], ClassSubmission | None]]
     if gradebook is None:
         assignment = assignment or DEFAULT_ASSIGNMENT
         identity = list(IDENTITY_COLUMNS)

@@ -57,7 +57,7 @@ class IntakeSummary:
 
 def intake_summary(result: SubmissionResult) -> IntakeSummary:
     intake = result.intake
-    warnings = (intake.warning,) if intake.warning else ()
+    warnings: tuple[str, ...] = (intake.warning,) if intake.warning else ()
     if intake.penalty:
         warnings += (f"{points(intake.penalty)} points were taken off for the code at the top level "
                      "(the course's grading rules).",)

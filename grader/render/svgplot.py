@@ -7,6 +7,7 @@ or a script. Every piece of text is escaped, because legend labels may come from
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -79,7 +80,7 @@ def _shown(value: float) -> bool:
 
 
 def line_plot(series: list[Series], marks: list[Marks], x_label: str, y_label: str, title: str,
-              bands: list[Band] = ()) -> Markup:
+              bands: Sequence[Band] = ()) -> Markup:
     finite = [v for s in series for v in s.values if _shown(v)]
     finite += [v for b in bands for v in (*b.lo, *b.hi) if _shown(v)]
     n = max([s.x(len(s.values) - 1) for s in series if s.values] + [b.x(len(b.lo) - 1) for b in bands if b.lo] + [1])
@@ -190,7 +191,7 @@ def _labels(frame: _Frame, x_label: str, y_label: str) -> list[str]:
     ]
 
 
-def _legend(series: list[Series], marks: list[Marks], bands: list[Band]) -> list[str]:
+def _legend(series: list[Series], marks: list[Marks], bands: Sequence[Band]) -> list[str]:
     """One entry per band, curve and kind of mark that has something to show, in rows under the x-axis label."""
     entries = [  # (width, draw at x, y)
         *((40 + 7 * len(b.label), lambda x, y, b=b: [

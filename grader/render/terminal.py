@@ -122,7 +122,7 @@ def _table(result: SubmissionResult) -> Table:
             continue
         for check in fn.checks:
             ok = check.status is Status.PASSED
-            name = Padding(Text(check.name), (0, 0, 0, 2))
+            name: Padding | Group = Padding(Text(check.name), (0, 0, 0, 2))
             if not ok and check.reason:  # indented under the name, also where it wraps
                 name = Group(name, Padding(Text(check.reason, style="red"), (0, 0, 0, 4)))
             elif check.carried_from:
