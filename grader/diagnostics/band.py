@@ -126,8 +126,9 @@ class BandRun:
                 last = (err.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
                 self.problem = f"the reference band could not be computed ({last})"
             else:
-                self._found = dataclasses.replace(_read(self._scratch / "band.json", self.settings), cached=False)
-                if self._cached is not None:
+                computed = _read(self._scratch / "band.json", self.settings)
+                self._found = None if computed is None else dataclasses.replace(computed, cached=False)
+                if self._cached is not None and self._found is not None:
                     try:
                         write_band(self._cached, self._found, self.settings)
                     except OSError:
@@ -175,15 +176,18 @@ def band_key(text: str, start: dict[str, np.ndarray], settings: BandSettings) ->
 
 def _reference_source() -> bytes:
     """The reference's code: a changed reference must not reuse an old band."""
-    return Path(importlib.util.find_spec("reference.rnn").origin).read_bytes()  # only asked with a live oracle
+    spec = importlib.util.find_spec("reference.rnn")  # only asked with a live oracle: the reference is there
+    if spec is None or spec.origin is None:
+        raise ImportError("the reference (reference.rnn) is not installed")
+    return Path(spec.origin).read_bytes()
 
 
 def _read(path: Path, settings: BandSettings) -> ReferenceBand | None:
     """The cached band, or None when it is missing or not a complete band the grader wrote."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        band = ReferenceBand(*(tuple(float(v) for v in raw[k]) for k in ("center", "lo", "hi")),
-                             runs=int(raw["runs"]), cached=True)
+        center, lo, hi = (tuple(float(v) for v in raw[k]) for k in ("center", "lo", "hi"))
+        band = ReferenceBand(center, lo, hi, runs=int(raw["runs"]), cached=True)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     n = settings.n_updates

@@ -62,6 +62,8 @@ def real_text_run(submission: Path, assignment: Assignment, oracle: Oracle, requ
                   checks_limits: Limits, policy: Policy = Policy.strict) -> RealTextRun:
     started = time.perf_counter()
     contract, spec = assignment.contract, assignment.report.real_text
+    if spec is None:  # the command line refuses --text without the section
+        raise ValueError(f"{assignment.spec_dir / 'report.yaml'} has no real_text section")
     conventions = contract.conventions
     eta, seq_length, sigma = conventions.eta, conventions.seq_length, conventions.sigma
     n = request.n_updates or spec.n_updates

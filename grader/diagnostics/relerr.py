@@ -14,4 +14,4 @@ def norm_relative_error(a: np.ndarray, b: np.ndarray, floor: float) -> float:
     """||a - b|| / max(floor, ||a|| + ||b||), Euclidean norms over all entries: the course reports' other formula."""
     a = np.asarray(a, dtype=np.float64).reshape(-1)
     b = np.asarray(b, dtype=np.float64).reshape(-1)
-    return float(np.linalg.norm(a - b) / max(floor, np.linalg.norm(a) + np.linalg.norm(b)))
+    return float(np.linalg.norm(a - b) / max(floor, float(np.linalg.norm(a) + np.linalg.norm(b))))

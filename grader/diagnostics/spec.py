@@ -87,7 +87,7 @@ def load_report_spec(path: Path, conventions: Conventions) -> ReportSpec:
 
 def _section(spec: SpecFile, cls, raw, where: str):
     """One section, each value checked against its field's type, so that a '1e-5' typo fails here, not mid-run."""
-    names = {f.name: f.type for f in fields(cls)}
+    names = {f.name: str(f.type) for f in fields(cls)}  # the annotations' text (from __future__ import annotations)
     raw = spec.mapping(raw, where, tuple(names))
     convert = {
         "int": lambda v, at: spec.whole(v, at, minimum=0),

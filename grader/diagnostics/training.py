@@ -15,6 +15,7 @@ to the call's own smooth loss s_t.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def training_run(box, contract: Contract, oracle, spec: TrainingSpec, text_name:
     K = len(vocab)
     sizes = chunk_sizes(spec.n_updates, spec.chunks)
     start = oracle.reference.init_params(K, spec.m, spec.sigma, np.random.default_rng(spec.seed))
-    run = dict(
+    run: dict[str, Any] = dict(
         text_name=text_name,
         text_chars=len(text),
         n_updates=spec.n_updates,
