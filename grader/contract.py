@@ -179,7 +179,7 @@ def load_contract(path: Path) -> Contract:
     spec = SpecFile(path, "contract")
     raw = spec.mapping(spec.raw, "top level", ("dimensions", "params", "conventions", "functions"), ("dtype", "imports"))
     params = {
-        str(k): _shape(spec, v, f"params.{k}") for k, v in spec.mapping(raw["params"], "field 'params'", optional=None).items()
+        str(k): _required_shape(spec, v, f"params.{k}") for k, v in spec.mapping(raw["params"], "field 'params'", optional=None).items()
     }
     functions = {
         str(name): _function(spec, str(name), f)
@@ -259,6 +259,13 @@ def _shape(spec: SpecFile, raw, where: str) -> tuple[str, ...] | None:
     return tuple(str(d) for d in raw)
 
 
+def _required_shape(spec: SpecFile, raw, where: str) -> tuple[str, ...]:
+    shape = _shape(spec, raw, where)
+    if shape is None:
+        spec.fail(where, "expected a list of dimensions, not null")
+    return shape
+
+
 def _resolve(shape: tuple[str, ...], dims: Dims) -> tuple[int, ...]:
     return tuple(int(d) if d.isdigit() else dims[d] for d in shape)
 
@@ -330,15 +337,15 @@ def _conform_one(contract: Contract, function: str, spec: Returned, value: Any, 
         if arr.size != 1:
             raise ContractViolation(f"{where} as {_describe(value)}; expected one number.")
         return float(arr.reshape(()))
-    if spec.kind == "array":
+    if spec.kind == "array" and spec.shape is not None:  # the contract's loader requires a shape for arrays
         return _exact_shape(value, _resolve(spec.shape, dims), spec.shape, where)
-    if spec.kind == "vector":
+    if spec.kind == "vector" and spec.length is not None:  # ... and a length for vectors and indices
         arr = _float_array(value, where)
         n = dims[spec.length]
         if arr.size != n or max(arr.shape, default=1) != arr.size:
             raise ContractViolation(f"{where} as {_describe(value)}; expected {n} numbers ({spec.length} = {n}).")
         return arr.reshape(n)
-    if spec.kind == "indices":
+    if spec.kind == "indices" and spec.length is not None:
         return _indices(value, dims[spec.length], dims["K"], spec.length, where)
     raise SpecError(f"unknown return kind {spec.kind!r} for {function}")
 

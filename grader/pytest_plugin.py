@@ -25,8 +25,12 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
+
+if TYPE_CHECKING:  # the plugin imports the grader only once --rnn-submission is given
+    from grader.results import CheckResult, SubmissionResult
 
 PARTIAL = "partial"
 
@@ -87,9 +91,9 @@ class GradingSession:
     def __init__(self, options: Options, assignment):
         self.options = options
         self.assignment = assignment
-        self.result = None  # the SubmissionResult, once graded
+        self.result: SubmissionResult | None = None  # once graded
         self.outputs: dict[str, Path] = {}
-        self.by_nodeid: dict[str, object] = {}  # item nodeid -> its CheckResult, once graded
+        self.by_nodeid: dict[str, CheckResult] = {}  # item nodeid -> its CheckResult, once graded
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> GradingSession:
@@ -171,9 +175,9 @@ class GradingSession:
                     Policy.strict if options.classroom is not None else Policy.portable))
             self.result = result
             if options.classroom is not None:
-                append_github_output(options.classroom, "result", runner_result(self.result))
+                append_github_output(options.classroom, "result", runner_result(result))
             if options.out is not None:
-                self.outputs = write_outputs(self.result, options.out)
+                self.outputs = write_outputs(result, options.out)
         except GraderError as exc:
             if options.classroom is not None and self.result is None:
                 append_github_output(options.classroom, "result",
@@ -270,7 +274,7 @@ class CheckItem(pytest.Item):
                                      ("visibility", spec.visibility)])
 
     def runtest(self) -> None:
-        check = self.parent.grading.check_result(self)
+        check = cast(SubmissionNode, self.parent).grading.check_result(self)
         self.user_properties.append(("score", check.score))
         if check.score < check.max_score:
             raise CheckFailed(failure_message(check))

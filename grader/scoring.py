@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader import __version__
 from grader.checks.outcome import WHOLE, Outcome
@@ -110,11 +110,12 @@ def _limits(spec: SpecFile, raw) -> Limits:
     """grading.yaml's ``limits``: any of Limits' fields, positive; the ones left out keep their defaults."""
     kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
     raw = spec.mapping(raw, "field 'limits'", (), tuple(kinds))
+    values: dict[str, Any] = {
+        name: spec.whole(value, f"field 'limits.{name}'") if kinds[name] == "int" else spec.number(value, f"field 'limits.{name}'")
+        for name, value in raw.items()
+    }
     try:
-        return dataclasses.replace(Limits(), **{
-            name: spec.whole(value, f"field 'limits.{name}'") if kinds[name] == "int" else spec.number(value, f"field 'limits.{name}'")
-            for name, value in raw.items()
-        })
+        return dataclasses.replace(Limits(), **values)
     except ValueError as exc:  # a value of the right type that Limits refuses (wall_factor below 1)
         spec.fail("field 'limits'", str(exc))
 

@@ -51,7 +51,8 @@ def bound_respected(ctx, case: ParamSets):
     wrong_value = [k for k in PARAM_NAMES if np.any((np.abs(grads[k]) > bound) & (clipped[k] != clamped[k]))]
     if upper or lower or wrong_value:
         sides = [s for s, bad in (("upper", upper), ("lower", lower)) if bad]
-        one_side = {("lower",): "only the upper side is clipped", ("upper",): "only the lower side is clipped"}.get(tuple(sides))
+        one_side = {"lower": "only the upper side is clipped", "upper": "only the lower side is clipped"}.get(sides[0]) \
+            if len(sides) == 1 else None
         raise Failed(
             f"returned entries beyond the bound {bound:g}" if sides else "entries beyond the bound are not set to +-bound",
             "\n".join(upper + lower) or f"in {', '.join(wrong_value)}: entries beyond the bound must become exactly +-{bound:g}",

@@ -278,7 +278,9 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
     """
     start = time.perf_counter()
     failed: set[str] = set()
-    reasons, reports, hints = [], [], []
+    reasons: list[str] = []
+    reports: list[str] = []
+    hints: list[str] = []
     forgiven: list[Failed] = []
     while WHOLE not in failed and not (check.parts and failed >= set(check.parts)):
         try:
@@ -354,10 +356,10 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
         except HypothesisException:  # assume() and friends: Hypothesis's own control flow
             raise
         except Exception as exc:  # noqa: BLE001 - a value no check foresaw must not stop the grading
-            failure = Failed(f"the grader could not check this case ({type(exc).__name__}: {exc}); "
-                             "if your code looks right, show this message to the course staff")
-            failure.case = case
-            raise failure from None
+            unforeseen = Failed(f"the grader could not check this case ({type(exc).__name__}: {exc}); "
+                                "if your code looks right, show this message to the course staff")
+            unforeseen.case = case
+            raise unforeseen from None
 
     searches = [_hypothesis(check, ctx, test, examples, (Phase.explicit, Phase.generate, Phase.shrink))]
     if check.triggers:  # after the draws: a drawn failure shrinks to a smaller case than a trigger
@@ -369,10 +371,10 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
         except Failed as failure:
             return failure, False
         except BaseExceptionGroup as group:  # Hypothesis's FlakyFailure: the failure did not repeat on rerun
-            failure = _first_failed(group)
-            if failure is None:
+            first = _first_failed(group)
+            if first is None:
                 raise
-            return failure, True
+            return first, True
     return None, False
 
 

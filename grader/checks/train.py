@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 from hypothesis import assume
@@ -555,7 +556,8 @@ def edge_sizes(ctx, case: Text):
     only where the same draw at typical sizes is right and no known departure from the loop explains the
     answer, so that a wrong answer at every size costs nothing here (a crash at every size fails it: train
     works nowhere)."""
-    twin = replace(case, **{d: TEXT_TYPICAL[d] for d, v in TEXT_EDGES.items() if getattr(case, d) == v})
+    typical: dict[str, Any] = {d: TEXT_TYPICAL[d] for d, v in TEXT_EDGES.items() if getattr(case, d) == v}
+    twin = replace(case, **typical)
     try:
         _train_agrees(ctx, twin)  # first, and always: the student kit replays expected values in order
     except Raised as crash:

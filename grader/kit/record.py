@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,7 +30,7 @@ def write_reference_submission(folder: Path, assignment: Assignment) -> Path:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(Path(importlib.import_module("reference.rnn").__file__), folder / f"{MODEL}.py")
+    shutil.copyfile(inspect.getfile(importlib.import_module("reference.rnn")), folder / f"{MODEL}.py")
     lines = [
         '"""The reference under this course\'s conventions, written by the grader to grade it as a submission."""',
         "",

@@ -21,7 +21,7 @@ def strip_checks(source: str, names: set[str]) -> tuple[str, set[str]]:
             name = _check_name(decorator)
             if name in names:
                 removed.add(name)
-                spans.append((node.decorator_list[0].lineno - 1, node.end_lineno))
+                spans.append((node.decorator_list[0].lineno - 1, node.end_lineno or node.lineno))
     for start, end in sorted(spans, reverse=True):
         while end < len(lines) and not lines[end].strip():
             end += 1  # the blank lines that separated it from the next definition
@@ -36,6 +36,7 @@ def _check_name(decorator: ast.expr) -> str | None:
         and decorator.func.id == "check"
         and decorator.args
         and isinstance(decorator.args[0], ast.Constant)
+        and isinstance(decorator.args[0].value, str)
     ):
         return decorator.args[0].value
     return None

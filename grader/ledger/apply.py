@@ -63,25 +63,25 @@ def apply_ledger(rows: Sequence[ClassSubmission], check_max: Mapping[str, float]
     adjustments: dict[int, list[Adjustment]] = {i: [] for i in range(len(rows))}
     for override in ledger.overrides:
         what = f"the override of {override.check!r} for {override.student!r}"
-        i = matched(override.student, what)
-        if i is None:
+        at = matched(override.student, what)
+        if at is None:
             continue
-        if override.check not in check_max or override.check not in rows[i].check_scores:
-            warnings.append(f"{what}: {rows[i].name} has no check named {override.check!r}; not applied")
+        if override.check not in check_max or override.check not in rows[at].check_scores:
+            warnings.append(f"{what}: {rows[at].name} has no check named {override.check!r}; not applied")
             continue
         if override.points > check_max[override.check]:
             warnings.append(f"{what}: {override.points:g} points is more than the check's {check_max[override.check]:g}; not applied")
             continue
-        delta = override.points - rows[i].check_scores[override.check]
-        adjustments[i].append(Adjustment(AdjustmentKind.OVERRIDE, round(delta, 6), override.reason, override.check, override.by, override.at))
+        delta = override.points - rows[at].check_scores[override.check]
+        adjustments[at].append(Adjustment(AdjustmentKind.OVERRIDE, round(delta, 6), override.reason, override.check, override.by, override.at))
 
     deadlines = {i: ledger.late_policy.deadline for i in range(len(rows))} if ledger.late_policy else {}
-    extended = set()
+    extended: set[int] = set()
     for student, deadline in (ledger.late_policy.extensions.items() if ledger.late_policy else ()):
-        i = matched(student, f"the extension for {student!r}")
-        if i is not None:
-            deadlines[i] = deadline
-            extended.add(i)
+        at = matched(student, f"the extension for {student!r}")
+        if at is not None:
+            deadlines[at] = deadline
+            extended.add(at)
 
     updated, untimed = [], []
     for i, row in enumerate(rows):
