@@ -91,7 +91,8 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copy(ROOT / "reference" / "rnn.py", Path(tmp) / "rnn.py")
             timing = {
-                name: {kind: timed(folder, assignment, args.repeats, kind == "with diagnostics") for kind in ("checks only", "with diagnostics")}
+                name: {kind: timed(folder, assignment, args.repeats, kind == "with diagnostics")
+                       for kind in ("checks only", "with diagnostics")}
                 for name, folder in (("reference (baseline)", Path(tmp)), ("alice", ROOT / "submissions" / "alice"))
             }
         print(f"\ngrading time, median of {args.repeats}; target for alice <= about {TARGET_SECONDS:g} s")

@@ -3,8 +3,9 @@
 The submission's share of the checks is the sum of the seconds its calls took inside the sandbox
 (Reply.seconds, as box.timings records them); the grader's share is the rest: Hypothesis, the reference,
 comparisons and the sandbox round trips. The report's diagnostics (gradient table, training run) come on
-top, timed as the difference between a grading with them and one without. The baseline is the reference implementation graded the same way, the fastest
-correct submission there is, so its grader share is the suite's own cost.
+top, timed as the difference between a grading with them and one without. The baseline is the reference
+implementation graded the same way, the fastest correct submission there is, so its grader share is the
+suite's own cost.
 
     python bench/bench_grading.py [SUBMISSION_DIR] [--repeats R]
 """

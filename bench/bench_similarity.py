@@ -119,7 +119,8 @@ def main() -> None:
             make_class(folder, n)
             seconds, flagged = timed(folder)
             pairs = n * (n - 1) // 2
-            print(f"{n:4d} submissions, {pairs:6d} pairs: {seconds:6.2f} s ({1e3 * seconds / pairs:.3f} ms a pair), {flagged} pairs flagged")
+            print(f"{n:4d} submissions, {pairs:6d} pairs: {seconds:6.2f} s ({1e3 * seconds / pairs:.3f} ms a pair), "
+                  f"{flagged} pairs flagged")
         folder = Path(scratch) / "baseline"
         make_class(folder, 30)
         baseline = copydetect_baseline(folder, Path(scratch) / "copydetect.html")

@@ -109,7 +109,8 @@ def gradescope_submitters(metadata: Path) -> str:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{metadata} cannot be read as Gradescope's metadata ({exc})") from None
     users = data.get("users") if isinstance(data, dict) else None
-    ids = sorted({str(user["id"]).strip() for user in users or () if isinstance(user, dict) and user.get("id") is not None} - {""})
+    ids = sorted({str(user["id"]).strip() for user in users or ()
+                  if isinstance(user, dict) and user.get("id") is not None} - {""})
     if not ids:
         raise ValueError(f"{metadata} names no user (no users[].id)")
     return " & ".join(ids)

@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "changes grades (held back until then; nothing is graded again)")
     group.add_argument("--students", type=Path, metavar="CSV", help="mapping file: submission -> student_id, name, "
                        f"sis_id, email, submitted_at (default: OUT/{STUDENTS} if present)")
-    group.add_argument("--overrides", type=Path, metavar="YAML", help=f"per-student check overrides (default: OUT/{OVERRIDES} if present)")
+    group.add_argument("--overrides", type=Path, metavar="YAML",
+                       help=f"per-student check overrides (default: OUT/{OVERRIDES} if present)")
     group.add_argument("--late-policy", type=Path, metavar="YAML", help=f"deadline, grace, percent per day, cap, extensions "
                        f"(default: OUT/{LATE_POLICY} if present)")
     group.add_argument("--against", type=Path, metavar="DIR", help="compare each submission with the known solutions in DIR "

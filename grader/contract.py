@@ -179,7 +179,8 @@ def load_contract(path: Path) -> Contract:
     spec = SpecFile(path, "contract")
     raw = spec.mapping(spec.raw, "top level", ("dimensions", "params", "conventions", "functions"), ("dtype", "imports"))
     params = {
-        str(k): _required_shape(spec, v, f"params.{k}") for k, v in spec.mapping(raw["params"], "field 'params'", optional=None).items()
+        str(k): _required_shape(spec, v, f"params.{k}")
+        for k, v in spec.mapping(raw["params"], "field 'params'", optional=None).items()
     }
     functions = {
         str(name): _function(spec, str(name), f)
@@ -227,8 +228,8 @@ def _conventions(spec: SpecFile, raw, functions: dict[str, Function]) -> Convent
     for fn in functions.values():
         for arg in fn.args:
             if arg.default is not None and arg.name in DEFAULTS and arg.default != values.get(DEFAULTS[arg.name]):
-                spec.fail(f"functions.{fn.name}.{arg.name}",
-                          f"default {arg.default!r} differs from conventions' {DEFAULTS[arg.name]} = {values.get(DEFAULTS[arg.name])!r}")
+                spec.fail(f"functions.{fn.name}.{arg.name}", f"default {arg.default!r} differs from conventions' "
+                          f"{DEFAULTS[arg.name]} = {values.get(DEFAULTS[arg.name])!r}")
     return conventions
 
 
@@ -241,7 +242,8 @@ def _function(spec: SpecFile, name: str, raw) -> Function:
         args.append(Arg(str(a["name"]), spec.choice(a["kind"], f"{where}.args[{i}].kind", ARG_KINDS),
                         _shape(spec, a.get("shape"), f"{where}.args[{i}].shape"), a.get("default")))
     returns = []
-    for i, r in enumerate(raw["returns"] if isinstance(raw["returns"], list) else spec.fail(f"{where}.returns", "expected a list")):
+    listed = raw["returns"] if isinstance(raw["returns"], list) else spec.fail(f"{where}.returns", "expected a list")
+    for i, r in enumerate(listed):
         r = spec.mapping(r, f"{where}.returns[{i}]", ("name", "kind"), ("shape", "length"))
         returns.append(Returned(str(r["name"]), spec.choice(r["kind"], f"{where}.returns[{i}].kind", RETURN_KINDS),
                                 _shape(spec, r.get("shape"), f"{where}.returns[{i}].shape"), r.get("length")))

@@ -111,7 +111,8 @@ def _limits(spec: SpecFile, raw) -> Limits:
     kinds = {f.name: f.type for f in dataclasses.fields(Limits)}
     raw = spec.mapping(raw, "field 'limits'", (), tuple(kinds))
     values: dict[str, Any] = {
-        name: spec.whole(value, f"field 'limits.{name}'") if kinds[name] == "int" else spec.number(value, f"field 'limits.{name}'")
+        name: spec.whole(value, f"field 'limits.{name}'") if kinds[name] == "int"
+        else spec.number(value, f"field 'limits.{name}'")
         for name, value in raw.items()
     }
     try:
@@ -151,7 +152,8 @@ def check_result(spec: CheckSpec, outcome: Outcome, explanations: Mapping[str, E
     feedback = outcome.feedback
     if 0 < score < spec.points:
         passed = [p for p in spec.parts if p not in failed]
-        feedback += f"\nPartial credit: {score:g} of {spec.points:g} points (passed: {', '.join(passed)}; failed: {', '.join(p for p in spec.parts if p in failed)})."
+        failing = ", ".join(p for p in spec.parts if p in failed)
+        feedback += f"\nPartial credit: {score:g} of {spec.points:g} points (passed: {', '.join(passed)}; failed: {failing})."
     return CheckResult(
         name=spec.name, function=spec.function, score=round(score, 6), max_score=spec.points,
         visibility=spec.visibility, reason=outcome.reason, feedback=feedback, hint=outcome.hint,

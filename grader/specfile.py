@@ -64,7 +64,8 @@ class SpecFile:
         return value
 
     def number(self, value: Any, where: str, *, positive: bool = True) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (positive and value <= 0):
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                or (positive and value <= 0)):
             self.fail(where, f"must be a {'positive ' if positive else ''}number, not {value!r}")
         return float(value)
 

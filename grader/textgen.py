@@ -51,11 +51,14 @@ class _Prose:
         if form == 0:
             s = f"{person} {self.pick(VERBS_PAST)} {self.phrase()} and {self.pick(VERBS_MOTION)} to {self.pick(PLACES)}."
         elif form == 1:
-            s = f"It was {self.pick(ADJECTIVES)} in {self.pick(PLACES)}, and {person} {self.pick(ADVERBS)} {self.pick(VERBS_PAST)} {self.phrase()}."
+            s = (f"It was {self.pick(ADJECTIVES)} in {self.pick(PLACES)}, and {person} {self.pick(ADVERBS)} "
+                 f"{self.pick(VERBS_PAST)} {self.phrase()}.")
         elif form == 2:
-            s = f"At {1 + int(self._rng.random() * 12)} o'clock, {person} {self.pick(VERBS_MOTION)} past {self.phrase()}; nobody {self.pick(VERBS_PAST)} it."
+            s = (f"At {1 + int(self._rng.random() * 12)} o'clock, {person} {self.pick(VERBS_MOTION)} past {self.phrase()}; "
+                 f"nobody {self.pick(VERBS_PAST)} it.")
         elif form == 3:
-            s = f"{person} had {self.pick(VERBS_PAST)} {self.phrase()} in {1700 + int(self._rng.random() * 300)} (or so {self.pick(NAMES)} said)."
+            s = (f"{person} had {self.pick(VERBS_PAST)} {self.phrase()} in {1700 + int(self._rng.random() * 300)} "
+                 f"(or so {self.pick(NAMES)} said).")
         else:
             s = f"The {self.pick(NOUNS)} was {self.pick(ADJECTIVES)}: {person} {self.pick(VERBS_PAST)} it {self.pick(ADVERBS)}!"
         return s

@@ -125,7 +125,8 @@ def consecutive_steps(ctx, case: AdamSteps):
         expected = _reference_step(ctx, *before[:1], grads, *before[1:], t, case.eta)
         _expect_step(ctx, case, before[0], params, expected[0], grads, before[1], before[2], t, f"step {step + 1}")
         for label, got, want in (("first", first, expected[1]), ("second", second, expected[2])):
-            ctx.expect_close(label, flat(got), flat(want), reason=f"the {label} moment after step {step + 1} differs from the reference")
+            ctx.expect_close(label, flat(got), flat(want),
+                             reason=f"the {label} moment after step {step + 1} differs from the reference")
 
 
 @check("adam_step: moments are exponential averages", adam_steps(1, zero_moments=st.just(False)), settings=("threshold",))
@@ -136,7 +137,8 @@ def moments(ctx, case: AdamSteps):
     first0, second0, grads = case.first, case.second, case.grads(0)
     _, first, second = _step(ctx, case, case.params, grads, case.first, case.second, case.t, 0)
     g, f0, s0 = flat(grads), flat(first0), flat(second0)
-    ctx.expect_close("first", flat(first), adam.beta1 * f0 + (1 - adam.beta1) * g, reason="the first moment is not beta1 * first + (1 - beta1) * g",
+    ctx.expect_close("first", flat(first), adam.beta1 * f0 + (1 - adam.beta1) * g,
+                     reason="the first moment is not beta1 * first + (1 - beta1) * g",
                      hint=first_match(flat(first), [
                          (named("adam_step.betas_swapped", "beta1 and beta2 are swapped."), lambda: adam.beta2 * f0 + (1 - adam.beta2) * g),
                          (named("adam_step.first_not_decayed", "the first moment is not decayed: it must be multiplied by beta1 before g is added."),

@@ -42,7 +42,8 @@ def zero_biases(ctx, case: Init):
     params = _init(ctx, case)
     nonzero = [k for k in ("b", "c") if np.any(params[k] != 0)]
     if nonzero:
-        raise Failed(f"{' and '.join(nonzero)} not zero", "; ".join(f"got {k} with max |entry| {np.max(np.abs(params[k])):.3g}" for k in nonzero))
+        raise Failed(f"{' and '.join(nonzero)} not zero",
+                     "; ".join(f"got {k} with max |entry| {np.max(np.abs(params[k])):.3g}" for k in nonzero))
 
 
 @check("init_params: draws in contract order", inits(), settings=("threshold",))

@@ -408,9 +408,11 @@ class Chain:
         return f"K=m={self.K}, x0={self.x0}, n={self.n}, chain through the {self.through}"
 
     def describe(self) -> str:
+        how = ("the previous sample fed back as input" if self.through == "input"
+               else "the hidden state carried over; inputs ignored")
         return (
             f"{self.summary()}; the model's next character is always the cycle {self.cycle.tolist()}[previous] "
-            f"({'the previous sample fed back as input' if self.through == 'input' else 'the hidden state carried over; inputs ignored'})"
+            f"({how})"
             f"; h0 = {show(self.h0)}, U, W, V as described in the check"
         )
 
@@ -419,7 +421,8 @@ def chains(K=(3, 7), n=(2, 10)):
     @st.composite
     def build(draw):
         k = draw(st.integers(*K))
-        return Chain(k, draw(st.sampled_from(["input", "hidden"])), draw(st.integers(0, k - 1)), draw(st.integers(*n)), draw(seeds))
+        return Chain(k, draw(st.sampled_from(["input", "hidden"])), draw(st.integers(0, k - 1)), draw(st.integers(*n)),
+                     draw(seeds))
 
     return build()
 

@@ -72,7 +72,8 @@ class ReportSpec:
 def load_report_spec(path: Path, conventions: Conventions) -> ReportSpec:
     spec = SpecFile(path, "report spec")
     raw = spec.mapping(spec.raw, "top level", ("gradients", "training"), ("real_text",))
-    training = {**{k: getattr(conventions, k) for k in FROM_CONVENTIONS}, **spec.mapping(raw["training"], "training", optional=None)}
+    training = {**{k: getattr(conventions, k) for k in FROM_CONVENTIONS},
+                **spec.mapping(raw["training"], "training", optional=None)}
     report = ReportSpec(
         gradients=_section(spec, GradientSpec, raw["gradients"], "gradients"),
         training=_section(spec, TrainingSpec, training, "training"),

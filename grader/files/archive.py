@@ -48,7 +48,8 @@ def unpack(archive: Path, target: Path) -> None:
     """Unpack `archive` into the empty folder `target`, refusing anything hostile (BrokenSubmission)."""
     size = archive.stat().st_size
     if size > MAX_ARCHIVE_BYTES:
-        raise BrokenSubmission(f"the zip file is {size / 1024**2:.0f} MiB, more than the {MAX_ARCHIVE_BYTES // 1024**2} MiB allowed")
+        raise BrokenSubmission(f"the zip file is {size / 1024**2:.0f} MiB, more than the "
+                               f"{MAX_ARCHIVE_BYTES // 1024**2} MiB allowed")
     try:
         _check_directory(archive)
         with zipfile.ZipFile(archive) as zf:
@@ -152,4 +153,5 @@ def _extract(zf: zipfile.ZipFile, members: list[tuple[zipfile.ZipInfo, PurePosix
 
 
 def _too_big() -> str:
-    return f"the zip file unpacks to more than {MAX_TOTAL_BYTES // 1024**2} MiB (a zip bomb, or files that do not belong in a submission)"
+    return (f"the zip file unpacks to more than {MAX_TOTAL_BYTES // 1024**2} MiB (a zip bomb, or files that do not "
+            "belong in a submission)")

@@ -12,4 +12,5 @@ from grader.ledger.apply import Ledger, LedgerOutcome, apply_ledger
 from grader.ledger.late import LatePolicy, load_late_policy
 from grader.ledger.overrides import LedgerError, Override, load_overrides
 
-__all__ = ["Ledger", "LedgerError", "LedgerOutcome", "LatePolicy", "Override", "apply_ledger", "load_late_policy", "load_overrides"]
+__all__ = ["Ledger", "LedgerError", "LedgerOutcome", "LatePolicy", "Override", "apply_ledger", "load_late_policy",
+           "load_overrides"]

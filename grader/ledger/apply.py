@@ -70,10 +70,12 @@ def apply_ledger(rows: Sequence[ClassSubmission], check_max: Mapping[str, float]
             warnings.append(f"{what}: {rows[at].name} has no check named {override.check!r}; not applied")
             continue
         if override.points > check_max[override.check]:
-            warnings.append(f"{what}: {override.points:g} points is more than the check's {check_max[override.check]:g}; not applied")
+            warnings.append(f"{what}: {override.points:g} points is more than the check's "
+                            f"{check_max[override.check]:g}; not applied")
             continue
         delta = override.points - rows[at].check_scores[override.check]
-        adjustments[at].append(Adjustment(AdjustmentKind.OVERRIDE, round(delta, 6), override.reason, override.check, override.by, override.at))
+        adjustments[at].append(Adjustment(AdjustmentKind.OVERRIDE, round(delta, 6), override.reason, override.check,
+                                          override.by, override.at))
 
     deadlines = {i: ledger.late_policy.deadline for i in range(len(rows))} if ledger.late_policy else {}
     extended: set[int] = set()

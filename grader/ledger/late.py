@@ -55,7 +55,8 @@ class LatePolicy:
 def load_late_policy(path: Path) -> LatePolicy:
     data = read_yaml(path)
     if not isinstance(data, dict) or "deadline" not in data or "percent_per_day" not in data:
-        raise LedgerError(f"{path}: a late policy needs at least deadline and percent_per_day (and may give {', '.join(FIELDS[1:])})")
+        raise LedgerError(f"{path}: a late policy needs at least deadline and percent_per_day "
+                          f"(and may give {', '.join(FIELDS[1:])})")
     unknown = sorted(set(map(str, data)) - set(FIELDS))
     if unknown:
         raise LedgerError(f"{path}: unknown field {', '.join(unknown)} (the fields are {', '.join(FIELDS)})")

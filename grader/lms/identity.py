@@ -79,7 +79,8 @@ def case_identity(identity: StudentIdentity, entry_name: str) -> str:
 
 def _merged(parsed: StudentIdentity, given: StudentIdentity) -> StudentIdentity:
     fields = {f: getattr(given, f) or getattr(parsed, f) for f in ("name", "student_id", "sis_id", "email", "submitted_at")}
-    return dataclasses.replace(parsed, **fields, source=given.source if parsed.source == "" else f"{parsed.source} + {given.source}")
+    source = given.source if parsed.source == "" else f"{parsed.source} + {given.source}"
+    return dataclasses.replace(parsed, **fields, source=source)
 
 
 def parse_name(name: str) -> StudentIdentity:
@@ -128,7 +129,8 @@ def read_mapping(path: Path) -> dict[str, StudentIdentity]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise IdentityError(f"cannot read the mapping file {path}: {getattr(exc, 'strerror', None) or exc}") from None
     if not rows or "submission" not in rows[0] or not set(MAPPING_COLUMNS) & set(rows[0]):
-        raise IdentityError(f"{path}: a mapping file needs a 'submission' column and at least one of {', '.join(MAPPING_COLUMNS)}")
+        raise IdentityError(f"{path}: a mapping file needs a 'submission' column and at least one of "
+                            f"{', '.join(MAPPING_COLUMNS)}")
     found = {}
     for number, row in enumerate(rows, start=2):
         key = (row.get("submission") or "").strip()

@@ -38,7 +38,8 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
         for s in result.submissions:
             canvas_id, sis_id = canvas_ids(s.student)
             if not (canvas_id or sis_id):
-                warnings.append(f"{s.name}: no Canvas ID or SIS ID is known (name it as Canvas's download does, or add it to the mapping file)")
+                warnings.append(f"{s.name}: no Canvas ID or SIS ID is known (name it as Canvas's download does, "
+                                "or add it to the mapping file)")
                 continue
             rows.append(({"Student": s.student.name or s.name, "ID": canvas_id, "SIS User ID": sis_id,
                           "SIS Login ID": "", "Section": ""}, s))

@@ -227,7 +227,8 @@ def test_a_submission_that_cannot_load_fails_everything_quickly(tmp_path):
 def test_a_timeout_stops_the_check_at_once_and_names_the_case(tmp_path):
     source = (SUBMISSIONS / "vectorised" / "rnn.py").read_text()
     source = source.replace("    xs, ys = X.argmax(axis=0), Y.argmax(axis=0)\n",
-                            "    xs, ys = X.argmax(axis=0), Y.argmax(axis=0)\n    if X.shape[1] > 1:\n        import time\n        print('slow call', flush=True)\n        time.sleep(60)\n")
+                            "    xs, ys = X.argmax(axis=0), Y.argmax(axis=0)\n    if X.shape[1] > 1:\n"
+                            "        import time\n        print('slow call', flush=True)\n        time.sleep(60)\n")
     (tmp_path / "rnn.py").write_text(source)
     spec, oracle = ASSIGNMENT.grading, LiveOracle(ASSIGNMENT)
     check = next(c for c in CHECKS if c.name == "forward: loss matches reference")

@@ -83,7 +83,8 @@ def test_earned_points_policy_deducts_a_share_of_the_score(tmp_path):
 
 
 def test_entries_that_match_nobody_or_no_check_are_not_applied_and_said(tmp_path):
-    overrides = load_overrides(write(tmp_path, "o.yaml", OVERRIDES.replace('"1001"', "ghost") + OVERRIDES.replace("forward: loss", "nope")))
+    text = OVERRIDES.replace('"1001"', "ghost") + OVERRIDES.replace("forward: loss", "nope")
+    overrides = load_overrides(write(tmp_path, "o.yaml", text))
     policy = load_late_policy(write(tmp_path, "l.yaml", POLICY))
     rows = [submission("rita", 10.0, 60.0, student_id="1001"), submission("twin", 0, 0, name="rita")]
     outcome = apply_ledger(rows, CHECKS, Ledger(overrides, policy))
@@ -102,7 +103,8 @@ def test_entries_that_match_nobody_or_no_check_are_not_applied_and_said(tmp_path
         ("- {student: a, check: b, points: -1, reason: r, by: me, at: 2026-03-01T10:00:00+01:00}\n", "at least 0"),
         ("- {student: a, check: b, points: 1, reason: r, by: me, at: 2026-03-01T10:00:00}\n", "no UTC offset"),
         ("- {student: a, check: b, points: 1, reason: r, by: me, at: 2026-03-01}\n", "is a date"),
-        ("- {student: a, check: b, points: 1, reason: r, by: me, at: 2026-03-01T10:00:00+01:00, extra: 1}\n", "unknown field extra"),
+        ("- {student: a, check: b, points: 1, reason: r, by: me, at: 2026-03-01T10:00:00+01:00, extra: 1}\n",
+         "unknown field extra"),
         ("student: a\n", "expected a list"),
         ("- [unclosed\n", "not valid YAML"),
     ],

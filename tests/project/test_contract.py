@@ -72,7 +72,8 @@ def test_conform_accepts_array_likes_the_contract_allows():
     assert loss == 2.5 and P.dtype == np.float64 and H.shape == (2, 4)
     (indices,) = conform(CONTRACT, "synthesize", [0, 2, 1, 1, 0], DIMS)
     assert indices.tolist() == [0, 2, 1, 1, 0]
-    (smooth,) = conform(CONTRACT, "train", [reference.init_params(3, 2, 0.1, np.random.default_rng(0)), [3.0, 2.0, 1.0]], DIMS)[1:]
+    params = reference.init_params(3, 2, 0.1, np.random.default_rng(0))
+    (smooth,) = conform(CONTRACT, "train", [params, [3.0, 2.0, 1.0]], DIMS)[1:]
     assert smooth.shape == (3,)
     assert conform(CONTRACT, "adagrad_step", "ignored", DIMS) == ()
 
@@ -97,9 +98,11 @@ def test_conform_says_what_was_expected_and_what_came_back(function, value, mess
 
 def test_signature_problems_name_the_contract_call():
     assert CONTRACT.signature_problem("train", ["text", "params", "n_updates", "eta", "seq_length"]) == ""
-    assert "does not define a function train(text, params, n_updates, eta=0.1, seq_length=25)" in CONTRACT.signature_problem("train", None)
+    assert ("does not define a function train(text, params, n_updates, eta=0.1, seq_length=25)"
+            in CONTRACT.signature_problem("train", None))
     assert "takes 3 parameter(s)" in CONTRACT.signature_problem("train", ["text", "params", "n"])
-    assert "takes 4 parameter(s) (text, params, n, **options)" in CONTRACT.signature_problem("train", ["text", "params", "n", "**options"])
+    assert ("takes 4 parameter(s) (text, params, n, **options)"
+            in CONTRACT.signature_problem("train", ["text", "params", "n", "**options"]))
     assert CONTRACT.signature_problem("train", ["text", "*rest"]) == ""
 
 
