@@ -32,6 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
+from grader.sandbox import Sandbox
 from grader.contract import Contract, Conventions, conform, conform_params
 
 Params = dict[str, np.ndarray]
@@ -131,7 +132,7 @@ class SandboxFunctions:
         return loss
 
 
-def box_caller(box, contract: Contract) -> CallKeeping:
+def box_caller(box: Sandbox, contract: Contract) -> CallKeeping:
     """``call_keeping`` for a plain Sandbox: raises the sandbox's CallFailed or ContractViolation as they come."""
 
     def call_keeping(function, *args, keep, dims, describe):

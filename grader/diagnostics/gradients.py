@@ -20,7 +20,7 @@ from grader.diagnostics.relerr import max_relative_error, norm_relative_error
 from grader.diagnostics.spec import GradientSpec, RealTextSpec
 from grader.oracle import NotRecorded
 from grader.results import CourseGradientRow, GradientRow, GradientTable, StepErrors
-from grader.sandbox import CallFailed
+from grader.sandbox import CallFailed, Sandbox
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class _Case:
     dims: dict[str, int]
 
 
-def gradient_table(box, contract: Contract, oracle, spec: GradientSpec) -> GradientTable:
+def gradient_table(box: Sandbox, contract: Contract, oracle, spec: GradientSpec) -> GradientTable:
     case = _make_case(contract, spec)
     described = (
         f"K={spec.K}, m={spec.m}, tau={spec.tau}, entries of b, c, U, W, V, h0 drawn with standard deviation "
@@ -78,7 +78,7 @@ def _make_case(contract: Contract, spec: GradientSpec) -> _Case:
     return _Case(params, X, Y, h0, dims)
 
 
-def _numerical(box, contract: Contract, spec: GradientSpec, case: _Case):
+def _numerical(box: Sandbox, contract: Contract, spec: GradientSpec, case: _Case):
     """Centered differences of the submission's forward on a fixed sample of entries per parameter.
 
     Returns ({param: (flat entry indices, numerical gradients)}, '') or (None, why) if forward fails.
@@ -96,7 +96,7 @@ def _entries(case: _Case, per_param: int, seed: int) -> dict[str, np.ndarray]:
     return {k: np.sort(rng.choice(v.size, size=min(per_param, v.size), replace=False)) for k, v in case.params.items()}
 
 
-def _differences(box, contract: Contract, case: _Case, entries: dict[str, np.ndarray], step: float):
+def _differences(box: Sandbox, contract: Contract, case: _Case, entries: dict[str, np.ndarray], step: float):
     """{param: (entries, (L(theta + step) - L(theta - step)) / (2 step) at each)} with the submission's forward."""
     return {
         k: (flat, np.array([(_loss(box, contract, case, k, i, +step) - _loss(box, contract, case, k, i, -step))
@@ -105,7 +105,7 @@ def _differences(box, contract: Contract, case: _Case, entries: dict[str, np.nda
     }
 
 
-def _loss(box, contract: Contract, case: _Case, param: str, flat: int, delta: float) -> float:
+def _loss(box: Sandbox, contract: Contract, case: _Case, param: str, flat: int, delta: float) -> float:
     params = {k: v.copy() for k, v in case.params.items()}
     params[param].reshape(-1)[flat] += delta
     reply = box.call(
@@ -128,7 +128,7 @@ def contract_init(contract: Contract, dims: dict[str, int], sigma: float, rng) -
     return {k: params[k] for k in contract.params}
 
 
-def course_gradient_table(box, contract: Contract, oracle, spec: RealTextSpec, text: str, floor: float):
+def course_gradient_table(box: Sandbox, contract: Contract, oracle, spec: RealTextSpec, text: str, floor: float):
     """The course reports' check: the first seq_length characters of `text`, m = spec.m, h0 = 0, the
     parameters as init_params draws them (zero biases, sigma from the contract), every step in spec.
 

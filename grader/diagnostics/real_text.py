@@ -160,7 +160,7 @@ class _Loop:
     can_sample: bool = True
 
 
-def _loop(box, contract: Contract, spec: RealTextSpec, text: str, start: dict, n: int, eta: float,
+def _loop(box: Sandbox, contract: Contract, spec: RealTextSpec, text: str, start: dict, n: int, eta: float,
           seq_length: int, failures: list[str]) -> _Loop:
     """The contract's loop with the submission's functions; samples on the way and keeps the best params."""
     functions = SandboxFunctions(box_caller(box, contract), describe="the report's run on the text")
@@ -189,7 +189,7 @@ def _loop(box, contract: Contract, spec: RealTextSpec, text: str, start: dict, n
     return found
 
 
-def _own_train(box, contract: Contract, text: str, start: dict, n: int, eta: float, seq_length: int,
+def _own_train(box: Sandbox, contract: Contract, text: str, start: dict, n: int, eta: float, seq_length: int,
                failures: list[str]) -> list[float]:
     params = {k: v.copy() for k, v in start.items()}
     try:

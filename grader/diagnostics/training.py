@@ -22,7 +22,7 @@ import numpy as np
 from grader.contract import Contract, ContractViolation, conform, wraps
 from grader.diagnostics.spec import TrainingSpec
 from grader.results import Sample, TrainingRun
-from grader.sandbox import CallFailed, RngSeed
+from grader.sandbox import CallFailed, RngSeed, Sandbox
 
 
 def chunk_sizes(n_updates: int, chunks: int) -> list[int]:
@@ -51,7 +51,7 @@ def carry_smoothing(previous: float | None, losses, decay: float) -> list[float]
     return (losses + offset).tolist()
 
 
-def training_run(box, contract: Contract, oracle, spec: TrainingSpec, text_name: str, text: str) -> TrainingRun:
+def training_run(box: Sandbox, contract: Contract, oracle, spec: TrainingSpec, text_name: str, text: str) -> TrainingRun:
     decay = contract.conventions.smooth_decay
     text = text[: spec.text_chars]
     vocab = sorted(set(text))
@@ -125,7 +125,7 @@ def _reference_curve(oracle, text: str, start: dict, sizes: list[int], spec: Tra
     return curve
 
 
-def synthesize_text(box, contract: Contract, params: dict, x0: int, n: int, seed: int, vocab: list[str]) -> str:
+def synthesize_text(box: Sandbox, contract: Contract, params: dict, x0: int, n: int, seed: int, vocab: list[str]) -> str:
     m = params["W"].shape[0]
     reply = box.call(
         "synthesize",
