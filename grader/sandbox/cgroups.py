@@ -53,7 +53,7 @@ class Group:
             os.chown(folder / "cgroup.procs", uid, -1)
 
     def pids(self) -> list[int]:
-        found = set()
+        found: set[int] = set()
         for folder in self.folders:
             try:
                 found.update(int(p) for p in (folder / "cgroup.procs").read_text().split())

@@ -117,4 +117,5 @@ class Allowance:
             self.cpu_reading = now
         # Without a control group, a child that left the tree takes its CPU time with it (processes.TreeClock):
         # the sum is then an underestimate, which only lets the call run on to the wall-clock cap.
-        return max(0.0, self.cpu_reading - self._cpu_started)
+        reading = self._cpu_started if self.cpu_reading is None else self.cpu_reading
+        return max(0.0, reading - self._cpu_started)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import signal
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from grader.results import FailureKind  # part of the results model: results name what stopped a check
@@ -26,7 +27,7 @@ class CallFailed(Exception):
         self.trace = trace  # a traced call's Trace up to the failure (grader.sandbox.trace), else None
 
 
-SIGNAL_HINTS = MappingProxyType({
+SIGNAL_HINTS: Mapping[int, str] = MappingProxyType({
     signal.SIGSEGV: "a crash in compiled code, often a stack overflow from very deep recursion",
     signal.SIGBUS: "a crash in compiled code",
     signal.SIGFPE: "an arithmetic crash in compiled code",

@@ -60,9 +60,9 @@ def _top_level(dist: importlib.metadata.Distribution) -> set[Path]:
     for file in dist.files or ():
         parts = Path(file).parts
         if parts and parts[0] not in ("..", "__pycache__"):  # the shared __pycache__ holds others' files
-            found.add(Path(dist.locate_file(parts[0])))
+            found.add(Path(str(dist.locate_file(parts[0]))))
     if not found:  # installed without a RECORD (some distribution packages): top_level.txt then
-        site = Path(dist.locate_file(""))
+        site = Path(str(dist.locate_file("")))
         for name in (dist.read_text("top_level.txt") or "").split():
             found.update(p for p in (site / name, site / f"{name}.py") if p.exists())
     return {p for p in found if p.exists()}
@@ -71,7 +71,9 @@ def _top_level(dist: importlib.metadata.Distribution) -> set[Path]:
 @functools.cache
 def resolve(declared: tuple[str, ...]) -> Exposed:
     """Everything that must be visible for the declared distributions to import, and nothing more."""
-    seen, missing, entries = set(), [], {}
+    seen: set[str] = set()
+    missing: list[str] = []
+    entries: dict[str, str] = {}
     todo = [(name, True) for name in declared]
     while todo:
         name, is_declared = todo.pop()

@@ -72,7 +72,7 @@ class UidLease:
                 os.close(fd)
                 continue
             self.uid = self.gid = uid
-            self._fd = fd
+            self._fd: int | None = fd
             kill_uid(uid)  # leftovers of a grader that crashed while holding this uid
             remove_files_of_uid(uid)
             return

@@ -27,13 +27,14 @@ import json
 import math
 import re
 import struct
+from collections.abc import Mapping
 from types import MappingProxyType
 
 import numpy as np
 
 MAGIC = b"RNNG1\x00\x00\x00"
 PREFIX = struct.Struct("<8sQQ")
-DTYPES = MappingProxyType({
+DTYPES: Mapping[str, np.dtype] = MappingProxyType({
     "float64": np.dtype("<f8"),
     "float32": np.dtype("<f4"),
     "int64": np.dtype("<i8"),

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import secrets
 import shutil
+import subprocess
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
@@ -81,8 +82,8 @@ class Sandbox:
         self._stdout = CappedBuffer(limits.output_bytes)
         self._stderr = CappedBuffer(limits.output_bytes)
         self._drains: list[PipeDrain] = []  # the running worker's; drained to the end when it stops
-        self._process = None
-        self._channel = None
+        self._process: subprocess.Popen | None = None
+        self._channel: SelectChannel | ThreadChannel | None = None
         self._call_id = 0
         self._cpu_mark: float | None = None  # the sandbox's CPU clock when the last call ended
         self._started = False
@@ -232,7 +233,7 @@ class Sandbox:
             group = f"memory, processes and CPU limited for the whole sandbox (cgroup v{self._group.version})"
         else:
             group = f"memory and processes limited per process only ({no_group})"
-        return f"{group}; {self._space.statement()}"
+        return group if self._space is None else f"{group}; {self._space.statement()}"
 
     # --- worker lifecycle ----------------------------------------------------------------
 
@@ -307,7 +308,8 @@ class Sandbox:
     def _stop_worker(self) -> None:
         if self._process is None:
             return
-        self._channel.close()
+        if self._channel is not None:
+            self._channel.close()
         self._channel = None
         self._isolation.kill(self._process)
         self._process = None
@@ -331,7 +333,7 @@ class Sandbox:
     def _exchange(self, request: bytes, function: str, describe: str) -> dict:
         allowance = self._allowance(self.limits.call_seconds)
         try:
-            self._channel.write(request, allowance)
+            self._running()[1].write(request, allowance)
         except ChannelTimeout:
             self._charge(allowance)
             raise CallFailed(self._time_failure(function, describe, allowance)) from None
@@ -365,11 +367,18 @@ class Sandbox:
         self._stop_worker()
         raise CallFailed(failure)
 
+    def _running(self) -> tuple[subprocess.Popen, SelectChannel | ThreadChannel]:
+        """The running worker and the grader's channel to it (a call starts the worker first)."""
+        if self._process is None or self._channel is None:
+            raise SandboxError("no worker is running")
+        return self._process, self._channel
+
     def _read(self, n: int, allowance: Allowance) -> bytes:
-        return self._channel.read(n, allowance, lambda: self._process.poll() is not None)
+        process, channel = self._running()
+        return channel.read(n, allowance, lambda: process.poll() is not None)
 
     def _check_no_extra_bytes(self) -> None:
-        extra = self._channel.pending()
+        extra = self._running()[1].pending()
         if extra:
             raise protocol.ProtocolError(f"extra bytes after the reply ({extra[:16]!r}...)")
 
@@ -385,7 +394,7 @@ class Sandbox:
         return failures.timeout(what, describe, allowance.seconds)
 
     def _death(self, what: str, describe: str) -> Failure:
-        process = self._process
+        process = self._running()[0]
         try:
             process.wait(timeout=1.0)
         except Exception:  # noqa: BLE001 - still running: the kill below settles it

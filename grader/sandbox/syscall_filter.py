@@ -127,9 +127,13 @@ def this_abi() -> Abi:
     return ABIS[machine]
 
 
+# One instruction (code, k, the label to jump to if true, if false; None: the next one), or a label.
+Line = tuple[int, int, str | None, str | None] | str
+
+
 def program(abi: Abi) -> list[tuple[int, int, int, int]]:
     """The filter as BPF instructions (code, jump if true, jump if false, k)."""
-    lines = [
+    lines: list[Line] = [
         (LOAD_WORD, ARCH_OFFSET, None, None),
         (JUMP_IF_EQUAL, abi.audit_arch, None, "deny"),
         (LOAD_WORD, NR_OFFSET, None, None),
@@ -152,9 +156,10 @@ def program(abi: Abi) -> list[tuple[int, int, int, int]]:
     return _resolve_labels(lines)
 
 
-def _resolve_labels(lines: list) -> list[tuple[int, int, int, int]]:
+def _resolve_labels(lines: list[Line]) -> list[tuple[int, int, int, int]]:
     """Turn jump targets given as labels (None: the next instruction) into BPF's relative offsets."""
-    labels, instructions = {}, []
+    labels: dict[str, int] = {}
+    instructions: list[tuple[int, int, str | None, str | None]] = []
     for line in lines:
         if isinstance(line, str):
             labels[line] = len(instructions)

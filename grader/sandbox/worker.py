@@ -24,6 +24,7 @@ import signal
 import sys
 import time
 import traceback
+import types
 
 # -S skips site-packages and its .pth hooks (an editable install of the grader would
 # make `import grader` work); only the folder holding numpy is put back.
@@ -39,6 +40,8 @@ MAX_FRAMES = 20
 def load_sibling(path, name):
     """One of the grader's files copied beside this one, under a private name (never `grader.*`)."""
     spec = importlib.util.spec_from_file_location(f"_rnn_grader_sandbox_{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -98,12 +101,12 @@ class ImportRule(importlib.abc.MetaPathFinder):
         raise ModuleNotFoundError(self.message(fullname), name=fullname)
 
     def message(self, name):
-        frame = sys._getframe(1)
+        frame: types.FrameType | None = sys._getframe(1)
         while frame is not None and (frame.f_code.co_filename.startswith("<frozen")
                                      or frame.f_code.co_filename == __file__):
             frame = frame.f_back
         shown = display_path(frame.f_code.co_filename, self.root) if frame is not None else None
-        if shown is None:
+        if shown is None or frame is None:
             return f"No module named {name!r}"
         return (f"{shown}, line {frame.f_lineno} imports {name}, which the grader does not offer; "
                 f"a submission may import {', '.join(self.declared)} and Python's standard library")
@@ -161,10 +164,10 @@ def student_traceback(exc, root):
     """The traceback of `exc` limited to frames in the submission's own files."""
     lines = []
     try:
-        frames = traceback.extract_tb(exc.__traceback__)
+        extracted = list(traceback.extract_tb(exc.__traceback__))
     except BaseException:  # noqa: BLE001 - a hostile frame may break extraction
-        frames = []
-    frames = [f for f in frames if display_path(f.filename, root) is not None]
+        extracted = []
+    frames: list[traceback.FrameSummary | None] = [f for f in extracted if display_path(f.filename, root) is not None]
     if len(frames) > MAX_FRAMES:
         # Deep recursion: the first and last frames tell the story.
         half = MAX_FRAMES // 2
@@ -212,7 +215,7 @@ def exit_code(exc):
     return safe_str(code)
 
 
-STAR = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+STAR: dict[object, str] = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
 
 
 def describe_functions(module, names):
@@ -493,7 +496,7 @@ def standard_stream_channel():
     os.close(null)
     os.dup2(2, 1)
     sys.stdin = open(0, closefd=False)  # fd 0 now reads the null device
-    if os.name == "nt":
+    if sys.platform == "win32":
         import msvcrt
 
         for fd in (call_fd, reply_fd):
@@ -514,6 +517,8 @@ def main():
     path = os.path.join(root, config["module"] + ".py")
     try:
         spec = importlib.util.spec_from_file_location(config["module"], path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[config["module"]] = module
         spec.loader.exec_module(module)

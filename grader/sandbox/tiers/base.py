@@ -9,10 +9,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..limits import Limits
 from ..packages import Exposed
+
+if TYPE_CHECKING:  # processes imports fcntl and pwd, which the kit's Windows tier has not
+    from ..processes import TreeClock, UidLease
 
 MARKER_ENV = "RNN_GRADER_SANDBOX_ID"
 # Not -I: it implies -E, which would make Python ignore PYTHONHASHSEED=0. The whole environment is ours
@@ -52,11 +55,11 @@ def scrubbed_environment(home: str, tmp: str, marker: str) -> dict[str, str]:
 class Layout:
     """The host folders of one sandbox (all under its private root) and where the worker sees them."""
 
-    root: Path | str
-    worker_dir: Path | str
-    scratch: Path | str
-    tmp: Path | str
-    site: Path | str
+    root: Path
+    worker_dir: Path
+    scratch: Path
+    tmp: Path
+    site: Path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,9 +104,9 @@ class Tier:
         self.exposed = exposed
         self.marker = marker
         self.protected = protected  # the grader's files: the probe made sure the worker cannot read them
-        self.lease = None  # a uid of the worker's own, in the tiers that switch uid
+        self.lease: UidLease | None = None  # a uid of the worker's own, in the tiers that switch uid
         self.group = None  # the sandbox's control group (cgroups.Group), set by the Sandbox if there is one
-        self._tree_clock = None  # the CPU clock without a group's count (processes.TreeClock), made when needed
+        self._tree_clock: TreeClock | None = None  # the CPU clock without a group's count (processes.TreeClock), made when needed
         self.space_mounted = False  # whether the sandbox's root is a size-limited space (grader.sandbox.space)
 
     @property

@@ -233,7 +233,7 @@ class Bubblewrap(Tier):
         return Path(self.layout.root) / "shm"
 
     def inside(self) -> Layout:
-        return Layout(self.layout.root, INSIDE_WORKER, INSIDE_SUBMISSION, "/tmp", INSIDE_SITE)
+        return Layout(self.layout.root, Path(INSIDE_WORKER), Path(INSIDE_SUBMISSION), Path("/tmp"), Path(INSIDE_SITE))
 
     def site_path(self) -> list[str]:
         return [INSIDE_SITE]
@@ -248,7 +248,7 @@ class Bubblewrap(Tier):
 
     def _group_binds(self) -> list[str]:
         """Each group folder inside (the worker joins it as root, before it drops to its uid)."""
-        folders = [] if self.group is None else self.group.folders
+        folders: list[Path] = [] if self.group is None else self.group.folders
         binds = ["--perms", "0755", "--dir", INSIDE_CGROUP] if folders else []
         for i, folder in enumerate(folders):
             binds += ["--bind", str(folder), f"{INSIDE_CGROUP}/{i}"]

@@ -48,6 +48,7 @@ class Portable(Tier):
             cwd=str(self.layout.scratch), env=environment, start_new_session=POSIX)
         ends = []
         for stream in (process.stdin, process.stdout, process.stderr):
+            assert stream is not None  # all three are pipes
             ends.append(os.dup(stream.fileno()))  # the channel owns its descriptors from here on
             stream.close()
         process.stdin = process.stdout = process.stderr = None

@@ -55,7 +55,7 @@ class UnprivilegedUser(Tier):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.lease = UidLease(uid_range())
+        self.lease = self.own_lease = UidLease(uid_range())
 
     @classmethod
     def unavailable(cls, protected, exposed):
@@ -64,11 +64,11 @@ class UnprivilegedUser(Tier):
     def prepare(self) -> None:
         for folder in (self.layout.scratch, self.layout.tmp):
             for path in [folder, *folder.rglob("*")]:
-                os.lchown(path, self.uid, self.uid)
+                os.lchown(path, self.own_lease.uid, self.own_lease.gid)
             os.chmod(folder, 0o700)
         link_folder(self.exposed, self.layout.site)
         if self.group is not None:
-            self.group.allow_uid(self.uid)  # the worker already runs as its uid when it joins
+            self.group.allow_uid(self.own_lease.uid)  # the worker already runs as its uid when it joins
 
     def site_path(self) -> list[str]:
         return [str(self.layout.site)]
@@ -79,7 +79,7 @@ class UnprivilegedUser(Tier):
     def start(self, config: dict) -> Worker:
         environment = scrubbed_environment(str(self.layout.scratch), str(self.layout.tmp), self.marker)
         return self._popen_with_fds(self._python(), config, environment,
-                                    user=self.lease.uid, group=self.lease.gid, extra_groups=[])
+                                    user=self.own_lease.uid, group=self.own_lease.gid, extra_groups=[])
 
     def description(self, limits_summary: str) -> str:
         return (f"Ran as unprivileged uid {self.uid} without bubblewrap, with no access to the grader's files "
