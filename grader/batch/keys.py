@@ -66,7 +66,10 @@ def code_digest() -> str:
     """The digest of everything in the grader's own install that decides a grade."""
     digest = hashlib.sha256(f"{__version__} hypothesis {hypothesis.__version__} numpy {numpy.__version__}".encode())
     reference = importlib.util.find_spec("reference")  # the student kit has none
-    for package in filter(None, (Path(grader.__file__).parent, reference and Path(reference.origin).parent)):
+    packages = [Path(str(grader.__file__)).parent]
+    if reference is not None and reference.origin is not None:
+        packages.append(Path(reference.origin).parent)
+    for package in packages:
         for path in sorted(p for pattern in CODE_PATTERNS for p in package.rglob(pattern)):
             _add_bytes(digest, path.relative_to(package).as_posix().encode())
             _add_file(digest, path)

@@ -130,7 +130,7 @@ class ProgressReport:
             return
         if self._bar is not None:
             self._print(f"{_shown(name)}: {what}")
-            if advance:
+            if advance and self._task is not None:
                 self._bar.advance(self._task)
         else:
             status = "; ".join(filter(None, [self.running_text(), describe(self.estimate()) if self.done < self.total else ""]))

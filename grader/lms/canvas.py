@@ -123,11 +123,11 @@ def match_students(gradebook: CanvasGradebook, submissions: list[tuple[str, Stud
     """export row index -> the index in `submissions` (entry name, identity) of that student's; what matches
     no one, or several, is a warning."""
     by: dict[str, dict[str, list[int]]] = {"ID": {}, "SIS User ID": {}, "lastfirst": {}}
-    for i, student in enumerate(gradebook.students):
+    for i, row in enumerate(gradebook.students):
         for column in ("ID", "SIS User ID"):
-            if student.get(column, "").strip():
-                by[column].setdefault(student[column].strip(), []).append(i)
-        by["lastfirst"].setdefault(lastfirst(student.get("Student", "")), []).append(i)
+            if row.get(column, "").strip():
+                by[column].setdefault(row[column].strip(), []).append(i)
+        by["lastfirst"].setdefault(lastfirst(row.get("Student", "")), []).append(i)
     matches: dict[int, int | None] = {}
     for index, (entry, who) in enumerate(submissions):
         name = who.name or entry
