@@ -27,7 +27,8 @@ from grader.batch.local import run_local
 from grader.batch.task import Task
 from grader.scoring import not_graded
 
-INSTALL_HINT = 'grading on a Dask cluster needs the dask extra: pip install "rnn-grader[dask]" (or: pip install "dask[distributed]")'
+INSTALL_HINT = ('grading on a Dask cluster needs the dask extra: pip install "rnn-grader[dask]" '
+                '(or: pip install "dask[distributed]")')
 
 CONNECT_TIMEOUT = "20s"  # a scheduler that does not answer by then is reported as unreachable
 _one_at_a_time = threading.Lock()
@@ -65,7 +66,7 @@ def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Ca
                         result = future.result()
                     except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: one submission, not the class
                         reason = f"the Dask workers grading it failed ({type(exc).__name__}: {exc})"
-                        result = not_graded(task.name, reason, task.assignment).to_dict()
+                        result = not_graded(task.name, reason, task.required_assignment).to_dict()
                     if result is not None:  # None: cancelled on its worker, which only this process does
                         on_result(task, result)
             except KeyboardInterrupt:

@@ -33,14 +33,15 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from grader.batch.task import Task, run_task
-from grader.sandbox.sweep import sweep
 from grader.sandbox.processes import die_with_parent
+from grader.sandbox.sweep import sweep
 
 # Address space of a grading process (the grader's side; the submission's own limit is in Limits), so a
 # runaway in the grader on one submission fails that submission instead of the machine.
 GRADER_MEMORY_BYTES = 4 * 1024**3
 # sys.path is the parent's, so the child imports the same grader (a checkout, a venv, a test's folder).
-BOOT = "import json, sys; sys.path[:] = json.loads(sys.argv[1]); from grader.batch.grading_process import serve; serve(*map(int, sys.argv[2:]))"
+BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+        "from grader.batch.grading_process import serve; serve(*map(int, sys.argv[2:]))")
 STARTED, RESULT, INTERRUPTED = "started", "result", "interrupted"
 
 

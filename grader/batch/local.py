@@ -75,8 +75,8 @@ class _Pool:
                     return []
                 self._hand_out(waiting)
                 interrupted = False
-                for process in wait([p.replies for p in self._busy()], timeout=POLL_SECONDS):
-                    interrupted |= self._read(next(p for p in self.processes if p.replies is process))
+                for ready in wait([p.replies for p in self._busy()], timeout=POLL_SECONDS):
+                    interrupted |= self._read(next(p for p in self.processes if p.replies is ready))
                 self._stop_overdue()
                 if interrupted:
                     raise KeyboardInterrupt
@@ -104,6 +104,8 @@ class _Pool:
     def _read(self, process: GradingProcess) -> bool:
         """Take the process's message; True if it reports an interrupt."""
         task = process.task
+        if task is None:  # only a busy process is read
+            return False
         try:
             message = process.receive()
         except EOFError:  # it died: its task is graded again alone
@@ -124,9 +126,11 @@ class _Pool:
     def _stop_overdue(self) -> None:
         now = self.clock()
         for process in self._busy():
-            limit = process.task.limits.task_wall_seconds() if process.task.limits is not None else None
+            task = process.task
+            if task is None:
+                continue
+            limit = task.limits.task_wall_seconds() if task.limits is not None else None
             if process.since is not None and limit is not None and now - process.since > limit:
-                task = process.task
                 self._retire(process, kill=True)
                 self.on_result(task, over_time(task, limit))
 
@@ -152,4 +156,4 @@ class _Pool:
 
 def _died(task: Task) -> dict[str, Any]:
     reason = "the grading process died while grading it (killed from outside, or out of memory), twice"
-    return not_graded(task.name, reason, task.assignment).to_dict()
+    return not_graded(task.name, reason, task.required_assignment).to_dict()

@@ -16,8 +16,6 @@ from typing import Any
 
 from grader.assignment import Assignment
 from grader.batch.discover import FILES, ZIP, Entry, discover
-from grader.files.archive import MAX_ARCHIVE_BYTES, BrokenSubmission
-from grader.files.listing import printable_name
 from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
 from grader.batch.progress import ProgressReport
@@ -26,22 +24,32 @@ from grader.batch.stats import compared, problem_of, row, stopped, summarize
 from grader.batch.store import previous_result, store_result, stored_content, stored_result
 from grader.batch.task import Task, pack_files, pack_folder
 from grader.batch.workflow import CANVAS, MOODLE, SIMILARITY, ClassWorkflow
+from grader.files.archive import MAX_ARCHIVE_BYTES, BrokenSubmission
+from grader.files.listing import printable_name
 from grader.grading import grade_submission
 from grader.ledger import apply_ledger
 from grader.lms import identity as lms
 from grader.lms.canvas import with_gradebook_names
 from grader.outputs import INSTRUCTOR_REPORT, OutputError, remove_unfinished, write_atomically
-from grader.render.class_overview import render_class_html
 from grader.render.canvas_csv import render_canvas_csv
+from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv
 from grader.render.moodle_csv import render_moodle_csv
-from grader.results import (ClassResult, ClassSubmission, FailureKind, Problem, RegradeChange, SimilaritySummary,
-                            StudentIdentity, SubmissionResult)
+from grader.results import (
+    ClassResult,
+    ClassSubmission,
+    FailureKind,
+    Problem,
+    RegradeChange,
+    SimilaritySummary,
+    StudentIdentity,
+    SubmissionResult,
+)
 from grader.sandbox import Limits, Policy, SandboxUnavailable
 from grader.sandbox.isolation import choose, open_to_others, tier_class
-from grader.sandbox.sweep import sweep
 from grader.sandbox.packages import resolve
 from grader.sandbox.scratch import Refused, shown
+from grader.sandbox.sweep import sweep
 
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
 LOCK = ".class-run.lock"
@@ -178,7 +186,7 @@ class ClassRun:
             student = students[entry.name]
             task, content = _task(entry, self.assignment.for_student(lms.case_identity(student, entry.name)),
                                   self.limits, ship=settings.dask_address is not None, policy=settings.policy)
-            sub = self.submissions[entry.name] = _Submission(entry, student, task, content, spec_digest(task.assignment))
+            sub = self.submissions[entry.name] = _Submission(entry, student, task, content, spec_digest(task.required_assignment))
             previous = previous_result(self.out_dir, entry.name)
             key_matches = self._reusable(self.out_dir, sub) is not None
             if settings.retry_failed and previous is not None and problem_of(previous)[0] not in RETRIED:
@@ -208,9 +216,10 @@ class ClassRun:
         only if this run accepts a weak tier."""
         stored = previous_result(where, sub.entry.name)
         accepts_weak = self.settings.policy is Policy.allow_weak
-        if stored is None or (stored.weak_isolation and not accepts_weak) or self._key(sub, stored) is None:
+        key = None if stored is None else self._key(sub, stored)
+        if stored is None or (stored.weak_isolation and not accepts_weak) or key is None:
             return None
-        return stored_result(where, sub.entry.name, self._key(sub, stored))
+        return stored_result(where, sub.entry.name, key)
 
     # --- grade: run the tasks, take each result as it comes ----------------------------------------------
 
@@ -221,17 +230,18 @@ class ClassRun:
         self.crowd = (f"the class was graded {self.at_once} at a time" if local
                       else "the class was graded in parallel on the Dask cluster")
         done = sum(sub.row is not None for sub in self.submissions.values())
-        self.report = ProgressReport(len(self.submissions), done, self.settings.progress, jobs=self._jobs() if local else 1)
+        self.report = report = ProgressReport(len(self.submissions), done, self.settings.progress,
+                                              jobs=self._jobs() if local else 1)
         try:
             self._run(tasks)
             if self.again:
-                self.report.alone(len(self.again))
+                report.alone(len(self.again))
                 self._run(self.again, one_at_a_time=True)
         except KeyboardInterrupt:
             done = sum(sub.row is not None for sub in self.submissions.values())
             raise ClassInterrupted(done, len(self.submissions), str(self.out_dir)) from None
         finally:
-            self.report.close()
+            report.close()
 
     def _jobs(self) -> int:
         from grader.batch.local import default_jobs
@@ -248,8 +258,14 @@ class ClassRun:
 
             run_dask(self.settings.dask_address, batch, self.settings.grade, self.finished, one_at_a_time=one_at_a_time)
 
+    def _progress(self) -> ProgressReport:
+        """The report of the grading under way (grade() makes it before any task runs)."""
+        if self.report is None:
+            raise RuntimeError("no grading is under way")
+        return self.report
+
     def begun(self, task: Task) -> None:
-        self.report.started(task.name)
+        self._progress().started(task.name)
 
     def finished(self, task: Task, data: dict[str, Any]) -> None:
         """A task's result came back: graded again alone later if a neighbour starved it, else kept."""
@@ -260,7 +276,7 @@ class ClassRun:
         if _starved(result) and self.at_once > 1 and not sub.alone:
             sub.alone = f"timed out while {self.crowd}; graded again alone"
             self.again.append(task)
-            self.report.again(task.name, f"timed out while {self.crowd}; it is graded again alone after the others")
+            self._progress().again(task.name, f"timed out while {self.crowd}; it is graded again alone after the others")
             return
         if sub.alone and problem_of(result)[0] is Problem.TIMED_OUT:
             sub.alone += ", and timed out again"
@@ -268,14 +284,18 @@ class ClassRun:
             self.regrade(sub, result)
         else:
             self.store(sub, result)
-        self.report.finished(result.name, result.score, result.max_score, sub.row.problem,
-                             "graded again alone" if sub.alone else "")
+        problem = Problem.NONE if sub.row is None else sub.row.problem
+        self._progress().finished(result.name, result.score, result.max_score, problem,
+                                  "graded again alone" if sub.alone else "")
 
     # --- regrade: a new result for the same content -------------------------------------------------------
 
     def regrade(self, sub: _Submission, result: SubmissionResult, staged: bool = False) -> None:
         """Store `result` if the grade is the same or the change is accepted; otherwise keep the previous
         result, list the change and hold the new result back in the staging folder (`staged`: it is there)."""
+        if sub.regrade is None:  # nothing to compare with
+            self.store(sub, result)
+            return
         settings, previous = self.settings, sub.regrade.previous
         difference = change(sub.entry.name, previous, result, cause=sub.regrade.cause)
         if difference is None or settings.accept_regrade or settings.retry_failed:
@@ -318,11 +338,13 @@ class ClassRun:
         it, so whatever it meets, the grades are out first."""
         workflow = self.settings.workflow
         subs = list(self.submissions.values())
-        ledger = apply_ledger([sub.row for sub in subs], _check_maxima(sub.result for sub in subs), workflow.ledger)
+        kept = [(sub.row, sub.result) for sub in subs if sub.row is not None and sub.result is not None]  # all, here
+        results = [result for _, result in kept]
+        ledger = apply_ledger([row for row, _ in kept], _check_maxima(results), workflow.ledger)
         graded = summarize(
             str(self.folder),
             ledger.submissions,
-            [sub.result for sub in subs],
+            results,
             ignored=self.found.ignored,
             seconds=seconds,
             explanations=self.assignment.mistakes,
@@ -383,7 +405,8 @@ def _similarity(out_dir: Path, entries: dict[str, Entry], workflow: ClassWorkflo
     except SimilarityUnavailable as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - the grades are written already; an optional report must not undo that
-        return None, f"the similarity report failed ({type(exc).__name__}: {shown(str(exc))}); the grades are not affected, please report it"
+        return None, (f"the similarity report failed ({type(exc).__name__}: {shown(str(exc))}); the grades are not "
+                      "affected, please report it")
     try:
         write_atomically(out_dir / SIMILARITY, render_similarity_html(found))
     except OutputError as exc:
@@ -414,7 +437,8 @@ def _refuse_output_among_submissions(folder: Path, out_dir: Path, entries) -> No
         raise BatchError(f"--out {out_dir} is the class folder itself; give a separate folder such as grading-output/")
     for entry in entries:
         if out.is_relative_to(entry.path.resolve()):
-            raise BatchError(f"--out {out_dir} is inside the submission {printable_name(entry.path.name)}; give a folder outside it")
+            raise BatchError(f"--out {out_dir} is inside the submission {printable_name(entry.path.name)}; "
+                             "give a folder outside it")
 
 
 def _task(entry: Entry, assignment: Assignment, limits: Limits, ship: bool,
@@ -428,7 +452,8 @@ def _task(entry: Entry, assignment: Assignment, limits: Limits, ship: bool,
     except Refused as exc:  # beyond a submission's bounds: the sandbox would refuse it in the same words
         return Task(**{**vars(base), "refused": str(exc)}), None
     except OSError as exc:
-        return Task(**{**vars(base), "refused": f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"}), None
+        refused = f"{printable_name(entry.path.name)} could not be read ({exc.strerror or exc})"
+        return Task(**{**vars(base), "refused": refused}), None
     if not ship:
         return base, content
     try:

@@ -43,26 +43,33 @@ class Task:
     limits: Limits | None = None
     policy: str = Policy.strict.value  # which sandbox tiers the instructor accepts
 
+    @property
+    def required_assignment(self) -> Assignment:
+        """The assignment to grade under: a task the class run makes always carries it."""
+        if self.assignment is None:
+            raise ValueError(f"the task of {self.name!r} carries no assignment")
+        return self.assignment
+
 
 def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, Any]:
     """Grade one submission with `grade` (grade_submission or a stand-in); return the result's dict."""
     if task.refused:
-        return not_graded(task.name, task.refused, task.assignment).to_dict()
+        return not_graded(task.name, task.refused, task.required_assignment).to_dict()
     with claimed_scratch("class-") as scratch:  # swept by a later run if this process is killed meanwhile
         try:
             folder = _materialize(task, scratch)
         except BrokenSubmission as exc:
-            return not_graded(task.name, str(exc), task.assignment).to_dict()
+            return not_graded(task.name, str(exc), task.required_assignment).to_dict()
         except OSError as exc:  # e.g. a folder that vanished or cannot be read
-            return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.assignment).to_dict()
+            return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.required_assignment).to_dict()
         try:
-            result = grade(folder, task.assignment, limits=task.limits, include_hidden=True,
+            result = grade(folder, task.required_assignment, limits=task.limits, include_hidden=True,
                            policy=Policy(task.policy))
         except NotGradable as exc:
-            return not_graded(task.name, str(exc), task.assignment).to_dict()
+            return not_graded(task.name, str(exc), task.required_assignment).to_dict()
         except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class
             reason = f"the grader itself failed on this submission ({type(exc).__name__}: {exc}); please report it"
-            return not_graded(task.name, reason, task.assignment).to_dict()
+            return not_graded(task.name, reason, task.required_assignment).to_dict()
     # grade names a result by its folder, which for a zip is a temporary one.
     return dataclasses.replace(result, name=task.name).to_dict()
 
@@ -71,7 +78,7 @@ def over_time(task: Task, seconds: float) -> dict[str, Any]:
     """The result of a task stopped after `seconds` on the clock (the class run's limit per submission)."""
     reason = (f"grading it took longer than the {seconds:g} s a class run allows one submission "
               "(grading.yaml limits: task_seconds), so it was stopped")
-    return not_graded(task.name, reason, task.assignment).to_dict()
+    return not_graded(task.name, reason, task.required_assignment).to_dict()
 
 
 def pack_folder(folder: Path) -> bytes:

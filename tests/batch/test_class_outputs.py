@@ -4,13 +4,13 @@ import csv
 import io
 import json
 
+from grader.assignment import load_assignment
 from grader.batch import grade_class
 from grader.render.gradebook import safe_cell
 from grader.results import ClassResult
 
 from .conftest import make_folder, make_zip
 from .fakes import CHECKS, failing_grade, fake_grade
-from grader.assignment import load_assignment
 
 ASSIGNMENT = load_assignment()
 

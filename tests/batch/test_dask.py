@@ -4,11 +4,11 @@ import shutil
 
 import pytest
 
+from grader.assignment import load_assignment
 from grader.batch import BatchError, grade_class
 from grader.batch.cluster import INSTALL_HINT
 
 from .test_real_class import LIMITS, SUBMISSIONS
-from grader.assignment import load_assignment
 
 ASSIGNMENT = load_assignment()
 
@@ -24,7 +24,8 @@ def test_a_local_dask_cluster_grades_like_the_local_run(tmp_path):
     (folder / "syntax" / "rnn.py").write_text("def (:\n")
     local = grade_class(folder, tmp_path / "local", ASSIGNMENT, jobs=2, limits=LIMITS, progress=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = grade_class(folder, tmp_path / "dask", ASSIGNMENT, dask_address=cluster.scheduler_address, limits=LIMITS, progress=False)
+        remote = grade_class(folder, tmp_path / "dask", ASSIGNMENT, dask_address=cluster.scheduler_address, limits=LIMITS,
+                             progress=False)
     assert [(s.name, s.score, s.check_scores, s.problem) for s in remote.submissions] == [
         (s.name, s.score, s.check_scores, s.problem) for s in local.submissions
     ]

@@ -1,5 +1,4 @@
 import os
-from pathlib import Path
 
 from grader.batch.discover import FOLDER, ZIP, discover
 

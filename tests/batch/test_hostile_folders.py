@@ -8,8 +8,8 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.batch import grade_class
-from grader.files.archive import BrokenSubmission
 from grader.batch.task import pack_folder
+from grader.files.archive import BrokenSubmission
 from grader.grading import grade_submission
 from grader.sandbox.scratch import MAX_FILES, MAX_FOLDERS, MAX_PATH_BYTES, MAX_PATH_DEPTH, Refused
 
@@ -17,7 +17,7 @@ from .conftest import make_folder
 from .fakes import fake_grade
 
 ASSIGNMENT = load_assignment()
-HOSTILE_NAMES = [b"\xff\xfe latin-1.py", "\x1b[2J\x1b]0;owned\x07.txt".encode(), "\u202eyp.rnn".encode()]
+HOSTILE_NAMES = [b"\xff\xfe latin-1.py", b"\x1b[2J\x1b]0;owned\x07.txt", "\u202eyp.rnn".encode()]
 
 
 def _hostile_class(class_dir, nested):

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.assignment import load_assignment
 from grader.batch import ClassInterrupted, grade_class
 
 from .conftest import make_folder
 from .fakes import fake_grade
-from grader.assignment import load_assignment
 
 ASSIGNMENT = load_assignment()
 

@@ -9,8 +9,18 @@ import signal
 
 import pytest
 
-from .test_killed import CLASS_FILES, _class, _Run, claimed_by, descendants, leftovers, report, rerun_matches
-from .test_killed import still_running, uninterrupted
+from .test_killed import (
+    CLASS_FILES,
+    _class,
+    _Run,
+    claimed_by,
+    descendants,
+    leftovers,
+    report,
+    rerun_matches,
+    still_running,
+    uninterrupted,
+)
 
 distributed = pytest.importorskip("distributed", reason='Dask is an optional extra: pip install ".[dask]"')
 

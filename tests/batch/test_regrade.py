@@ -13,7 +13,8 @@ ASSIGNMENT = load_assignment()
 
 
 def _grade(class_dir, out, grade=fake_grade, **options):
-    return grade_class(class_dir, out, ASSIGNMENT, jobs=2, grade=grade, progress=False, workflow=ClassWorkflow(similarity=False), **options)
+    return grade_class(class_dir, out, ASSIGNMENT, jobs=2, grade=grade, progress=False,
+                       workflow=ClassWorkflow(similarity=False), **options)
 
 
 def _scores(result):

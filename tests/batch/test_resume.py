@@ -2,14 +2,14 @@
 
 import shutil
 
+from grader.assignment import load_assignment
 from grader.batch import grade_class
-from grader.specfile import default_spec_dir
 from grader.sandbox import Limits
 from grader.secret import CourseSecret
+from grader.specfile import default_spec_dir
 
 from .conftest import make_folder, make_zip
 from .fakes import fake_grade
-from grader.assignment import load_assignment
 
 ASSIGNMENT = load_assignment()
 
