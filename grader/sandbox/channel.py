@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import select
 import threading
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 POLL_SECONDS = 0.05
 

@@ -44,7 +44,7 @@ class TimeBudget:
                    (self.limits.wall_factor * self.limits.total_seconds - self.wall) / self.limits.wall_factor)
 
     def allowance(self, seconds: float, cpu: CpuClock, cpu_started: float | None,
-                  sample_every: float | None = None) -> "Allowance":
+                  sample_every: float | None = None) -> Allowance:
         """The allowance of one call whose own limit is `seconds`, started now; `cpu_started` is the sandbox's
         CPU clock at its start (the previous call's last reading: the worker is idle between calls);
         `sample_every`: look at the clock that often while the call runs (a clock that forgets, see above)."""
@@ -52,7 +52,7 @@ class TimeBudget:
         return Allowance(min(seconds, remaining), seconds, remaining < seconds, self.limits.wall_factor, cpu,
                          cpu_started, sample_every)
 
-    def charge(self, allowance: "Allowance") -> float | None:
+    def charge(self, allowance: Allowance) -> float | None:
         """Charge the call's time to the budget; return the CPU clock's reading now."""
         wall, cpu = allowance.used()
         self.wall += wall

@@ -18,8 +18,9 @@ import threading
 from pathlib import Path
 from types import MappingProxyType
 
-from .packages import Exposed, resolve
 from grader.errors import GraderError, SettingError
+
+from .packages import Exposed, resolve
 
 TIER_ENV = "RNN_GRADER_SANDBOX_TIER"
 # Best first; the first that works is chosen. Imported on demand: the kit's portable tier must load on
@@ -35,7 +36,7 @@ TIERS = ("bubblewrap", "unprivileged-user", "plain-process")
 _probe_lock = threading.Lock()
 
 
-class Policy(str, enum.Enum):
+class Policy(enum.StrEnum):
     """What the caller accepts: strong isolation only (the grader's default), a weak tier too (the
     instructor said --allow-weak-sandbox), or the kit's portable tier."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-
 GRADER_SECONDS = 300.0  # the grader's own work on one submission (drawing cases, the reference), under load
 
 
@@ -95,7 +94,8 @@ class Limits:
         mib = 1024**2
         return (
             f"{self.call_seconds:g} s per call, {self.import_seconds:g} s for the import, {self.total_seconds:g} s in total "
-            f"(CPU time, within {self.wall_factor:g} times as long on the clock), {self.memory_bytes // mib} MiB of memory, {self.cpu_seconds} s of CPU, "
+            f"(CPU time, within {self.wall_factor:g} times as long on the clock), {self.memory_bytes // mib} MiB of memory, "
+            f"{self.cpu_seconds} s of CPU, "
             f"files up to {self.file_bytes // mib} MiB, {self.open_files} open files, {self.processes} processes"
             + (f"; {group}" if group else "")
         )

@@ -1,9 +1,9 @@
 """The packages a submission may import, and the files each tier exposes for them.
 
 The course declares a set of distributions (``imports: allowed`` in contract.yaml: numpy, scipy,
-matplotlib, pandas and tqdm in the shipped spec). Each needs its own runtime dependencies to import, so the sandbox exposes the declared set
-and, transitively, what those require (extras excluded), and nothing else that is installed: not the
-grader, not the reference, not the other packages of the same site-packages folder.
+matplotlib, pandas and tqdm in the shipped spec). Each needs its own runtime dependencies to import, so the
+sandbox exposes the declared set and, transitively, what those require (extras excluded), and nothing else
+that is installed: not the grader, not the reference, not the other packages of the same site-packages folder.
 
 Exposing means putting each distribution's top-level entries (package folders, single-module files,
 the bundled-library folders such as ``numpy.libs``, its dist-info) side by side in one folder the worker

@@ -7,16 +7,16 @@ import os
 import secrets
 import shutil
 import subprocess
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from grader.results import CapturedOutput
 
 from . import cgroups, failures, protocol
 from .capture import CappedBuffer, PipeDrain
-from .claims import remove_tree
 from .channel import ChannelClosed, ChannelTimeout, SelectChannel, ThreadChannel
+from .claims import remove_tree
 from .clock import SAMPLE_SECONDS, Allowance, TimeBudget
 from .failures import CallFailed, Failure, FailureKind
 from .isolation import Policy, choose, protected_files, tier_class
@@ -129,7 +129,7 @@ class Sandbox:
 
     # --- public API ------------------------------------------------------------------
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         try:
             self._ensure_started()
         except BaseException:  # e.g. Ctrl-C while the submission imports: __exit__ will not run
@@ -184,10 +184,10 @@ class Sandbox:
             raise CallFailed(failures.budget(function, describe, self.limits.total_seconds, False))
         # Random, not sequential: a reply frame forged by student code must guess it.
         self._call_id = secrets.randbits(62)
-        message = {"id": self._call_id, "function": function, "args": list(args), "return_args": wanted}
+        call: dict[str, Any] = {"id": self._call_id, "function": function, "args": list(args), "return_args": wanted}
         if trace is not None:
-            message["trace"] = {name: spec.request() for name, spec in trace.items()}
-        request = protocol.encode(message, self.limits.reply_bytes, allow_rng=True)
+            call["trace"] = {name: spec.request() for name, spec in trace.items()}
+        request = protocol.encode(call, self.limits.reply_bytes, allow_rng=True)
         if self._process is None:
             failure = self._spawn(describe_as=function)
             if failure is not None:

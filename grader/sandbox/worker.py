@@ -30,8 +30,9 @@ import types
 # make `import grader` work); only the folder holding numpy is put back.
 CONFIG = json.loads(sys.argv[1])
 sys.path.extend(CONFIG["site"])
-import numpy as np  # noqa: E402 - importable only once its folder is on sys.path
 import site  # noqa: E402
+
+import numpy as np  # noqa: E402 - importable only once its folder is on sys.path
 
 MAX_TEXT = 4000
 MAX_FRAMES = 20
@@ -381,7 +382,7 @@ class Tracer:
 
         traced.__name__ = getattr(function, "__name__", name)
         traced.__doc__ = getattr(function, "__doc__", None)
-        traced.__wrapped__ = function
+        traced.__wrapped__ = function  # type: ignore[attr-defined]  # what inspect.unwrap follows
         return traced
 
     def report(self):

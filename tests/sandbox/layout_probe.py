@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 from grader.assignment import load_assignment
-from grader.sandbox import Limits, Policy, Sandbox, SandboxUnavailable
-from grader.sandbox import isolation
+from grader.sandbox import Limits, Policy, Sandbox, SandboxUnavailable, isolation
 from grader.sandbox.tiers import bubblewrap
 
 

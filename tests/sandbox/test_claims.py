@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from grader.sandbox.claims import SUFFIX, Claim, claimed_folder, claimed_scratch
-from grader.sandbox.sweep import sweep
 from grader.sandbox.processes import process_stat
+from grader.sandbox.sweep import sweep
 
 MAKE_AND_HOLD = """
 import sys, time

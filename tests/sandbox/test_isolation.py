@@ -4,12 +4,10 @@ import importlib.util
 import os
 import re
 import stat
-from pathlib import Path
 
 import pytest
 
-from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox, SandboxUnavailable
-from grader.sandbox import isolation
+from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox, SandboxUnavailable, isolation
 from grader.sandbox.tiers import bubblewrap, unprivileged
 
 from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE, PACKAGES

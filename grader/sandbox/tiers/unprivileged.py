@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
 
 from .. import syscall_filter
 from ..packages import Exposed, link_folder, site_folders_of
