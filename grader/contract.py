@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -25,7 +25,7 @@ class ContractViolation(Exception):
     """A submission returned something of the wrong kind, shape or value range."""
 
 
-class LossReduction(str, Enum):
+class LossReduction(StrEnum):
     """How the per-step losses -log(y_t^T p_t) make the sequence's loss."""
 
     SUM = "sum"

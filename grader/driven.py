@@ -32,8 +32,8 @@ from typing import Protocol
 
 import numpy as np
 
-from grader.sandbox import Sandbox
 from grader.contract import Contract, Conventions, conform, conform_params
+from grader.sandbox import Sandbox
 
 Params = dict[str, np.ndarray]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
-from grader.errors import GraderError
 
+from grader.errors import GraderError
 
 VARIANTS = "variants"  # the shipped spec folder's sub-folder holding other years' spec folders
 DEFAULT = "default"  # the shipped spec folder's own name

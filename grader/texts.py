@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.specfile import default_spec_dir
 from grader.errors import GraderError
+from grader.specfile import default_spec_dir
 
 DEFAULT_TEXT = "prose"
 

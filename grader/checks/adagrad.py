@@ -85,7 +85,8 @@ def _expect_step(ctx, case: Updates, before, after, expected, grads, memory, whi
     if ctx.mismatch("params step", got, flat(expected) - flat(before)) is not None and _other_eps_inside(ctx, got, grads,
                                                                                                       memory, case.eta):
         return
-    ctx.expect_close("params step", got, flat(expected) - flat(before), reason=f"the params step of {which} differs from the reference",
+    ctx.expect_close("params step", got, flat(expected) - flat(before),
+                     reason=f"the params step of {which} differs from the reference",
                      hint=first_match(got, _mistakes(grads, memory, case.eta, ctx.conventions.optimizer.eps,
                                                      ctx.conventions.clip_bound), ctx.threshold, ctx.floor))
 

@@ -92,10 +92,10 @@ def losses(trace: Trace | None) -> list[float] | None:
         calls = calls[:-1]  # the call the traced function failed in
     found = []
     for call in calls:
-        value = call.returned[0] if isinstance(call.returned, list) and call.returned else None
-        if _number(value) is None:
+        value = _number(call.returned[0] if isinstance(call.returned, list) and call.returned else None)
+        if value is None:
             return None
-        found.append(float(value))
+        found.append(value)
     return found
 
 
@@ -138,7 +138,7 @@ def facts(trace: Trace | None, loop: Loop, smooth: Sequence[float] | None = None
     starts = _starts(seen, loop)
     found = [*_windows(seen, starts, loop), *_hprev(seen, starts), _clipping(seen, loop)]
     if smooth is not None and all(u.loss is not None for u in seen):
-        found.append(smoothing([u.loss for u in seen], smooth, loop))
+        found.append(smoothing([u.loss for u in seen if u.loss is not None], smooth, loop))
     if len(seen) < loop.n_updates:
         found.append(Finding("", False, f"train made {len(seen)} of the {loop.n_updates} updates: it stopped early"
                                         + (f" (the smooth loss was then {smooth[len(seen) - 1]:.6g})"
@@ -181,7 +181,7 @@ def _starts(seen: list[Update], loop: Loop) -> list[int | None]:
     ids, expected = loop.ids, loop.starts()
     starts: list[int | None] = []
     for i, update in enumerate(seen):
-        window = _ids(update.X)
+        window = _ids(_x(update))
         if window is None:
             starts.append(None)
             continue
@@ -198,7 +198,7 @@ def _windows(seen: list[Update], starts: list[int | None], loop: Loop) -> list[F
     expected, text_length = loop.starts(), len(loop.text)
     window = Finding("reset", None)
     for i, (update, start) in enumerate(zip(seen, starts)):
-        tau = update.X.shape[1]
+        tau = _x(update).shape[1]
         if start is None:
             window = Finding("", False, f"update {i + 1} read an X that is not a window of the text.", "train.window_wrong")
             break
@@ -241,7 +241,7 @@ def _windows(seen: list[Update], starts: list[int | None], loop: Loop) -> list[F
 def _hprev(seen: list[Update], starts: list[int | None]) -> list[Finding]:
     """hprev carried between updates (where the position moves on) and zeros where it starts at 0."""
     carried, reset = Finding("carried", None), Finding("reset", None)
-    tau = seen[0].X.shape[1]
+    tau = _x(seen[0]).shape[1]
     if _is_zero(seen[0].h0) is False:
         reset = Finding("reset", False, "update 1 did not start from h0 = zeros.", "train.hprev_not_zero_at_start")
     for i in range(1, len(seen)):
@@ -345,6 +345,13 @@ def _column(value) -> np.ndarray | None:
     if not isinstance(value, np.ndarray) or value.ndim not in (1, 2):
         return None
     return value.reshape(-1, 1)
+
+
+def _x(update: Update) -> np.ndarray:
+    """The update's X, which analyse made sure every update has."""
+    if update.X is None:
+        raise ValueError("an update without its X")
+    return update.X
 
 
 def _number(value) -> float | None:

@@ -33,7 +33,7 @@ from grader.diagnostics.training import synthesize_text
 from grader.driven import DrivenLoop, Rules, SandboxFunctions, box_caller
 from grader.oracle import Oracle
 from grader.results import RealTextRun, Sample
-from grader.sandbox import CallFailed, Limits, Policy, RngSeed, Sandbox
+from grader.sandbox import CallFailed, Limits, Policy, Sandbox
 
 if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
     from grader.assignment import Assignment

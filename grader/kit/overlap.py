@@ -17,11 +17,11 @@ from pathlib import Path
 from unittest import mock
 
 from grader.assignment import Assignment
-from grader.scoring import PER_STUDENT
 from grader.grading import grade_submission
 from grader.kit.record import record_expected_values, write_reference_submission
 from grader.sandbox import protocol
 from grader.sandbox.sandbox import Sandbox
+from grader.scoring import PER_STUDENT
 
 DIGEST_BYTES = 512 * 1024**2
 

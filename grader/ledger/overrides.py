@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from grader.timestamps import aware_time
 from grader.errors import GraderError
+from grader.timestamps import aware_time
 
 FIELDS = ("student", "check", "points", "reason", "by", "at")
 MAX_LEDGER_BYTES = 8 * 1024 * 1024

@@ -104,7 +104,8 @@ def assignment_column(gradebook: CanvasGradebook, wanted: str | None) -> str:
     return wanted
 
 
-def with_gradebook_names(students: Mapping[str, StudentIdentity], gradebook: CanvasGradebook | None) -> dict[str, StudentIdentity]:
+def with_gradebook_names(students: Mapping[str, StudentIdentity],
+                         gradebook: CanvasGradebook | None) -> dict[str, StudentIdentity]:
     """`students` (entry name -> identity), each one the gradebook matches named as the gradebook names them
     ("Anderson, Alice" rather than the download's "andersonalice")."""
     named = dict(students)

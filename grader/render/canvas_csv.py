@@ -34,7 +34,7 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
     if gradebook is None:
         assignment = assignment or DEFAULT_ASSIGNMENT
         identity = list(IDENTITY_COLUMNS)
-        rows: list[tuple[dict[str, str], ClassSubmission | None]] = []
+        rows = []
         for s in result.submissions:
             canvas_id, sis_id = canvas_ids(s.student)
             if not (canvas_id or sis_id):

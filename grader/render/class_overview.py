@@ -11,8 +11,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from grader.render import GENERATOR
-from grader.render.jinja import environment
 from grader.render.gradebook import adjustment_text
+from grader.render.jinja import environment
 from grader.render.summary import points
 from grader.results import WEAK_SANDBOX, ClassResult, ScoreBin
 

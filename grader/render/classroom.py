@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from grader.classroom import runner_document, runner_test
 from grader.render.gradescope import check_output
-from grader.results import Status, SubmissionResult
-from grader.results import PUBLIC
+from grader.results import PUBLIC, Status, SubmissionResult
 
 OTHER_CHECKS = "other checks"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 
+from grader.lms.identity import CANVAS, GRADESCOPE
 from grader.render.gradebook import CSV_QUOTING, CsvExport, safe_cell
 from grader.render.summary import points
-from grader.lms.identity import CANVAS, GRADESCOPE
 from grader.results import ClassResult, ClassSubmission, StudentIdentity
 
 COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Feedback comments")

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from test_grading import EXPECTED_LOSSES, SUBMISSIONS
 
 from grader.assignment import load_assignment
 from grader.checks.core import Check, Ctx, Failed, run_check, salted
@@ -13,7 +14,6 @@ from grader.checks.strategies import Sampling, Sequence, clipped_run, flat, sequ
 from grader.checks.synthesize import coincidence
 from grader.grading import grade_submission
 from grader.oracle import LiveOracle
-from test_grading import EXPECTED_LOSSES, SUBMISSIONS
 
 ASSIGNMENT = load_assignment()
 # The course secret of the tests, two students' salts and another course's; "student-3" once drew a model

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from grader.checks.core import salted
-from grader.checks.adagrad import Updates
-from grader.checks.strategies import ParamSets, Sequence
 from grader.assignment import load_assignment
-from grader.specfile import SpecError, default_spec_dir
+from grader.checks.adagrad import Updates
+from grader.checks.core import salted
+from grader.checks.strategies import ParamSets, Sequence
 from grader.grading import grade_submission
 from grader.kit.overlap import call_inputs, measure_overlap
 from grader.secret import SECRET_ENV, SECRET_FILE, course_secret
+from grader.specfile import SpecError, default_spec_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 KIT_SHARE_TARGET = 0.05

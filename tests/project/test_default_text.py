@@ -1,9 +1,9 @@
 """The shipped training text is the generator's output and looks like the course's novel."""
 
+import pytest
+
 from grader.textgen import generate
 from grader.texts import TextError, available_texts, load_text
-
-import pytest
 
 
 def test_the_committed_text_is_exactly_what_the_generator_makes():

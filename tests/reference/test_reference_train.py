@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from grader.texts import load_text
 from reference import rnn
 
-
 # Every course's conventions the reference supports: the default (summed loss, AdaGrad) and the variants.
 MODELS = [rnn.RNN(), rnn.RNN(loss="mean"), rnn.RNN(optimizer="adam", eta=0.01),
           rnn.RNN(loss="mean", optimizer="adam", eta=0.01, clip_bound=1.0, smooth_decay=0.99)]

@@ -14,8 +14,8 @@ from grader.contract import SpecError
 from grader.diagnostics import run_diagnostics
 from grader.diagnostics.relerr import max_relative_error
 from grader.diagnostics.spec import load_report_spec
-from grader.oracle import LiveOracle
 from grader.diagnostics.training import carry_smoothing, chunk_sizes, wrap_updates
+from grader.oracle import LiveOracle
 from grader.sandbox import Limits, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from grader.assignment import load_assignment
 from grader.cli import main
 from grader.diagnostics.band import BandRun, BandSettings, ReferenceBand, band_key, judge, perturbed
 from grader.diagnostics.real_text import RealTextRequest, agreement, real_text_run, run_limits
-from grader.render.html import render_html
 from grader.oracle import LiveOracle, ReplayingOracle
+from grader.render.html import render_html
 from grader.results import SubmissionResult
 from grader.sandbox import Limits, Sandbox
 from grader.textgen import generate
