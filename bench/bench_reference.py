@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 import minchar_rnn  # noqa: E402
+
 from grader.texts import load_text  # noqa: E402
 from reference import rnn as reference  # noqa: E402
 

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions" / "alice"))
 
 import rnn as alice  # noqa: E402
+
 from grader.assignment import load_assignment  # noqa: E402
 from grader.sandbox import Sandbox  # noqa: E402
 from reference.rnn import init_params  # noqa: E402
