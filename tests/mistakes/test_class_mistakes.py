@@ -54,6 +54,11 @@ def test_each_named_mistake_is_counted_for_exactly_its_students(tmp_path):
     student = next(p for p in (out / "ann").glob("report*.html") if "instructor" not in p.name)
     assert explanation.contract in student.read_text() or explanation.contract.replace("'", "&#39;") in student.read_text()
     assert result.mistakes[0].students == ("ann", "ben")
+    # cal's mistake was found by a hidden check only: the instructor's copies count and explain it, cal's own never
+    # show it.
+    assert "adagrad_step.eps_outside" not in (out / "cal" / "results.json").read_text()
+    assert "The mistake:" not in (out / "cal" / "report.html").read_text()
+    assert "The mistake:" in (out / "cal" / "report-instructor.html").read_text()
 
     # --compare: another run's summary.json, in which a quarter made the BPTT mistake and one made another.
     summary["mistakes"][0]["share"] = 0.25
@@ -69,4 +74,4 @@ def test_each_named_mistake_is_counted_for_exactly_its_students(tmp_path):
                                                                "adagrad_step.eps_outside": None}
     assert [m.id for m in again.mistakes_gone] == ["forward.h0_unused"]
     index = (out / "index.html").read_text()
-    assert "+25 points" in index and "h0 not used (10%)" in index
+    assert "+25 pp" in index and "h0 not used (10%)" in index
