@@ -126,8 +126,11 @@ def existing(name: str) -> Group | None:
     v2 = ROOT / PARENT / name
     if v2.is_dir():
         return Group([v2], 2)
-    folders = [ROOT / controller / PARENT / name for controller in V1_CONTROLLERS]
-    folders = [folder for folder in folders if folder.is_dir()]
+    folders: list[Path] = []
+    for controller in (*V1_CONTROLLERS, V1_ACCOUNTING):  # cpuacct mounted on its own has a folder of the group's too
+        folder = ROOT / controller / PARENT / name
+        if folder.is_dir() and folder.resolve() not in {f.resolve() for f in folders}:
+            folders.append(folder)
     return Group(folders, 1) if folders else None
 
 

@@ -112,3 +112,22 @@ def test_a_grader_that_is_not_root_makes_no_group(root, monkeypatch):
     monkeypatch.setattr(cgroups.os, "geteuid", lambda: 1000)
     group, why = cgroups.create(LIMITS, "box5")
     assert group is None and "not root" in why
+
+
+def test_a_v1_group_left_by_a_killed_grader_is_found_in_cpuacct_too_and_removed(root):
+    v1_hierarchies(root, *cgroups.V1_CONTROLLERS, "cpuacct")
+    cgroups.create(LIMITS, "box10")  # then the grader is killed: only the name is left to find it by
+    left = cgroups.existing("box10")
+    assert [f.parent.parent.name for f in left.folders] == ["memory", "pids", "cpu", "cpuacct"]
+    left.close()  # the fake's other folders hold the limits written into them; cpuacct's is empty, as the kernel's are
+    assert not (root / "cpuacct" / cgroups.PARENT / "box10").exists()
+
+
+def test_a_v1_group_beside_cpu_is_found_once(root):
+    (root / "cpu,cpuacct").mkdir()
+    (root / "cpu,cpuacct" / "cgroup.procs").write_text("")
+    for name in ("cpu", "cpuacct"):
+        (root / name).symlink_to(root / "cpu,cpuacct")
+    v1_hierarchies(root, "memory", "pids")
+    cgroups.create(LIMITS, "box11")
+    assert len(cgroups.existing("box11").folders) == 3
