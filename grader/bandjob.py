@@ -15,10 +15,12 @@ import numpy as np
 from grader.assignment import load_assignment
 from grader.diagnostics.band import BandSettings, compute_band, write_band
 from grader.oracle import LiveOracle
+from grader.sandbox.processes import die_with_parent
 
 
 def main(job_file: str) -> None:
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
+    die_with_parent(job["parent"])  # a grader killed mid-report takes its band's run with it
     settings = BandSettings(**job["settings"])
     start = {k: np.array(v, dtype=np.float64) for k, v in job["start"].items()}
     oracle = LiveOracle(load_assignment(job["spec_dir"]))

@@ -7,7 +7,7 @@ printed while the hidden ones ran and how it was run; results-instructor.json is
 which a class run reads back instead of grading again. The student kit runs no hidden check, so it writes
 no instructor's copies.
 
-Each file is written to a temporary file beside it and moved into place with os.replace, so a reader
+Each file is written whole or not at all (grader.atomic: a temporary file beside it, fsync, os.replace), so a reader
 never sees half a file. A file may be replaced only if the grader wrote it for the same submission
 (each file says so: results.json in extra_data, report.html in its <meta> tags); anything else in the
 way is reported and left untouched, and then nothing is written at all.
@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import tempfile
 from pathlib import Path
 
+from grader.atomic import write_whole
 from grader.errors import GraderError
 from grader.render import GENERATOR
 from grader.render.gradescope import finite, render_gradescope_json, results_owner
@@ -29,8 +28,6 @@ from grader.results import SubmissionResult
 
 RESULTS, REPORT, INSTRUCTOR_REPORT = "results.json", "report.html", "report-instructor.html"
 INSTRUCTOR_RESULTS = "results-instructor.json"
-TEMP_SUFFIX = ".tmp"
-UNFINISHED = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")  # write_atomically's temporary files (tempfile.mkstemp's names)
 # Our files are small; anything bigger in their place is not ours, and need not be read to know it.
 OWNED_FILE_LIMIT = 32 * 1024 * 1024
 REPORT_HEAD = 4096  # the <meta> tags that identify a report sit in the first few hundred bytes
@@ -124,35 +121,10 @@ def _owner(path: Path) -> str | None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path` and move it into place: readers see all or nothing,
-    whenever the writer is killed (the temporary file it may leave, remove_unfinished removes)."""
-    temp = None
+    """Write `text` to `path` whole or not at all, whenever the writer is killed (grader.atomic)."""
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:  # newline="": CSV writes its own
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temp, 0o644)  # mkstemp makes it 0600; the report is meant to be opened and shared
-        os.replace(temp, path)
+        write_whole(path, text)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except UnicodeError as exc:  # a name or text that cannot be UTF-8 (undecodable bytes in a file name)
         raise OutputError(f"cannot write {path!r}: {exc}") from None
-    finally:
-        if temp is not None and os.path.lexists(temp):
-            os.unlink(temp)
-
-
-def remove_unfinished(folder: Path, depth: int = 2) -> list[Path]:
-    """Remove the temporary files of writes that a killed process left in `folder` and the folders below it,
-    `depth` levels down; return them. Only for a folder no other process writes to."""
-    removed = []
-    for root, folders, files in os.walk(folder):
-        if len(Path(root).relative_to(folder).parts) >= depth:
-            folders.clear()
-        for name in files:
-            if UNFINISHED.fullmatch(name):
-                Path(root, name).unlink(missing_ok=True)
-                removed.append(Path(root, name))
-    return removed

@@ -35,6 +35,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.atomic import write_whole
 from grader.specfile import DEFAULT, VARIANTS, SpecError, default_spec_dir
 
 SECRET_FILE = "course-secret"
@@ -125,7 +126,9 @@ def course_secret(spec_dir: Path | None = None, *, source: Path | None = None) -
     value = wanted or (_read(legacy) if taken_over else secrets.token_hex(SECRET_BYTES))
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Whole or absent, and never replacing one: a grader killed while it makes the secret leaves none,
+        # not an empty one that every later run would refuse.
+        write_whole(path, value + "\n", mode=0o600, exclusive=True)
     except FileExistsError:  # another grading made it a moment ago
         return _matching(CourseSecret(_read(path), path), wanted, source)
     except OSError as exc:
@@ -134,8 +137,6 @@ def course_secret(spec_dir: Path | None = None, *, source: Path | None = None) -
             f"grader tries. Make it once where you can write (python -m grader secret --spec {folder}), or give "
             f"it in the environment variable {SECRET_ENV}"
         ) from None
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(value + "\n")
     return CourseSecret(_read(path), path, made=True, taken_over=taken_over or source)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
+from grader.atomic import remove_unfinished
 from grader.batch.discover import FILES, ZIP, Entry, discover
 from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
@@ -30,7 +31,7 @@ from grader.grading import grade_submission
 from grader.ledger import apply_ledger
 from grader.lms import identity as lms
 from grader.lms.canvas import with_gradebook_names
-from grader.outputs import INSTRUCTOR_REPORT, OutputError, remove_unfinished, write_atomically
+from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
 from grader.render.canvas_csv import render_canvas_csv
 from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv

@@ -20,17 +20,17 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from grader import __version__
+from grader.atomic import write_whole
 from grader.oracle import LiveOracle, Oracle
+from grader.sandbox.claims import claimed_folder, remove_tree
 from grader.settings import folder_setting
 
 DRIFT = (
@@ -101,7 +101,8 @@ class BandRun:
         self.problem = ""
         self._process = None
         self._found = None
-        self._scratch = Path(tempfile.mkdtemp(prefix="rnn-grader-band-"))
+        self._claim = claimed_folder("band-")  # swept by a later run if this process is killed meanwhile
+        self._scratch = self._claim.path
         if not isinstance(oracle, LiveOracle):
             self.problem = "the student kit has no reference, so there is no reference band"
             return
@@ -113,7 +114,7 @@ class BandRun:
         job = self._scratch / "job.json"
         job.write_text(json.dumps({"text": text, "start": {k: v.tolist() for k, v in start.items()},
                                    "settings": asdict(settings), "spec_dir": str(spec_dir),
-                                   "out": str(self._scratch / "band.json")}), encoding="utf-8")
+                                   "out": str(self._scratch / "band.json"), "parent": os.getpid()}), encoding="utf-8")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "grader.bandjob", str(job)], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": _import_path()},
@@ -143,7 +144,8 @@ class BandRun:
         if self._process is not None:
             self._process.kill()
             self._process.wait()
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        remove_tree(self._scratch)
+        self._claim.release()
 
 
 def compute_band(oracle: Oracle, text: str, start: dict[str, np.ndarray], settings: BandSettings) -> ReferenceBand:
@@ -197,19 +199,11 @@ def _read(path: Path, settings: BandSettings) -> ReferenceBand | None:
 
 
 def write_band(path: Path, band: ReferenceBand, settings: BandSettings) -> None:
-    """Atomically: a reader sees a whole band or none."""
+    """Whole or not at all (grader.atomic): a reader sees a whole band or none."""
     data = {"format": FORMAT, "grader": __version__, "settings": asdict(settings),
             "runs": band.runs, "center": band.center, "lo": band.lo, "hi": band.hi}
-    temp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.replace(temp, path)
-    finally:
-        if temp is not None and os.path.lexists(temp):
-            os.unlink(temp)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_whole(path, json.dumps(data))
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
+from grader.atomic import UNFINISHED
 from grader.batch import grade_class
-from grader.outputs import RESULTS, UNFINISHED
+from grader.outputs import RESULTS
 from grader.sandbox.claims import SUFFIX
 from grader.sandbox.scratch import sandboxes_folder
 
@@ -39,6 +40,7 @@ WAIT_SECONDS = 180.0  # for a run to reach a point (a sandbox starts in a second
 NAMES = "abcd"
 CLASS_FILES = ("grades.csv", "canvas.csv", "moodle.csv")
 VOLATILE = ("seconds", "graded_now", "reused")  # summary.json's figures of the run itself
+GONE: list[float] = []  # seconds each bounded wait took until the processes were gone
 
 SANDBOXED = """# sandbox
 import os, time
@@ -143,13 +145,15 @@ def _environ(pid: int) -> list[bytes]:
 
 
 def still_running(processes: set[tuple[int, bytes]]) -> list[int]:
-    """The processes among `processes` still alive once they have had GONE_SECONDS to end (a bounded poll)."""
-    deadline = time.monotonic() + GONE_SECONDS
+    """The processes among `processes` still alive once they have had GONE_SECONDS to end (a bounded poll);
+    how long they took is kept in GONE for the report."""
+    started = time.monotonic()
     while True:
         alive = sorted(pid for pid, start in processes if _start(pid) == start)
-        if not alive or time.monotonic() > deadline:
+        if not alive or time.monotonic() > started + GONE_SECONDS:
+            GONE.append(time.monotonic() - started)
             return alive
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 def leftovers(run: _Run) -> dict[str, object]:
@@ -218,7 +222,7 @@ def _summary(out: Path) -> dict:
 
 
 def report(point: str, before: dict, after: dict) -> None:
-    print(f"\n{point}\n  left by the kill: {before}\n  after the rerun: {after}")
+    print(f"\n{point} (all gone {GONE[-1]:.2f} s after the kill)\n  left by the kill: {before}\n  after the rerun: {after}")
 
 
 def test_the_grader_killed_while_it_grades_leaves_no_process_and_a_rerun_completes_the_class(tmp_path):

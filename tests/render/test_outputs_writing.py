@@ -98,15 +98,3 @@ def test_default_out_dir_is_per_submission(tmp_path):
     assert default_out_dir(tmp_path / "submissions" / "alice") == default_out_dir(tmp_path / "x" / "alice")
     assert str(default_out_dir(tmp_path / "submissions" / "alice")) == os.path.join("grading-output", "alice")
 
-
-def test_the_temporary_file_of_a_write_cut_short_is_all_remove_unfinished_takes(tmp_path):
-    from grader.outputs import remove_unfinished, write_atomically
-
-    (tmp_path / "alice").mkdir()
-    write_atomically(tmp_path / "alice" / "results.json", "{}\n")
-    cut_short = tmp_path / "alice" / ".results.json.k2j4_5m6.tmp"  # as a killed writer leaves it
-    cut_short.write_text('{"hal')
-    theirs = tmp_path / "alice" / "notes.tmp"
-    theirs.write_text("")
-    assert remove_unfinished(tmp_path) == [cut_short]
-    assert theirs.exists() and (tmp_path / "alice" / "results.json").read_text() == "{}\n"
