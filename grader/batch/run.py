@@ -469,6 +469,8 @@ def _task(entry: Entry, assignment: Assignment, limits: Limits, ship: bool,
             payload = pack_folder(entry.path)
     except (BrokenSubmission, Refused) as exc:
         return Task(**{**vars(base), "refused": str(exc)}), content
+    except OSError as exc:  # as a worker's own reading of it would be (task.run_task): this submission's result
+        return Task(**{**vars(base), "refused": f"it could not be read ({exc.strerror or exc})"}), content
     return Task(**{**vars(base), "payload": payload}), content
 
 

@@ -30,6 +30,7 @@ def stage(files: Files, target: Path) -> None:
     if len(files) > MAX_FILES:
         raise BrokenSubmission(f"the student has more than {MAX_FILES} files; submit your code and the files it needs only")
     total = 0
+    taken = {name.casefold() for name, _ in files}
     for name, path in files:
         data = _read(path)
         total += len(data)
@@ -38,8 +39,11 @@ def stage(files: Files, target: Path) -> None:
         destination = target / name
         if name.lower().endswith(".zip") and len(name) > len(".zip"):
             if len(files) > 1:
-                destination = target / name[: -len(".zip")]
-                destination.mkdir()
+                destination = target / _unzipped_folder(name, taken)
+                try:
+                    destination.mkdir()
+                except OSError as exc:
+                    raise BrokenSubmission(f"{shown(name)} could not be unpacked ({exc.strerror or exc})") from None
             else:
                 destination = target
             archive = target.parent / f".{target.name}-upload.zip"
@@ -54,6 +58,14 @@ def stage(files: Files, target: Path) -> None:
                     f.write(data)
             except OSError as exc:
                 raise BrokenSubmission(f"{shown(name)} could not be copied ({exc.strerror or exc})") from None
+
+
+def _unzipped_folder(name: str, taken: set[str]) -> str:
+    """The folder a zip among the student's files goes into: its stem, unless another of the files has that
+    name (rnn beside rnn.zip) or it is . or .. (..zip); then the zip's own name, which no file takes, the
+    student's names being all different (lms_names.original_names)."""
+    stem = name[: -len(".zip")]
+    return name if stem in (".", "..") or stem.casefold() in taken else stem
 
 
 def _read(path: Path) -> bytes:

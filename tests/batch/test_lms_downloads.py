@@ -240,3 +240,37 @@ def test_canvas_download_zip_or_its_folder_one_level_down_is_never_graded_as_one
     one = tmp_path / "one.zip"
     one.write_bytes(zip_of({"rnn.py": RNN}))
     assert read_path(one, FUNCTIONS).reading is Reading.SINGLE
+
+
+@pytest.mark.parametrize("files", [
+    {"rnn": "notes\n", "rnn.zip": zip_of({"rnn.py": RNN})},  # the file staged first, then the zip
+    {"rnn.zip": zip_of({"rnn.py": RNN}), "rnn": "notes\n"},  # the zip first, then the file
+    {"..zip": zip_of({"rnn.py": RNN}), "model.py": "X = 1\n"},
+])
+def test_a_zip_beside_a_file_of_its_stem_or_named_dot_zip_is_unpacked_into_a_folder_of_its_own(tmp_path, files):
+    from grader.files.flat import stage
+    from grader.intake.locate import lms_students
+
+    canvas_download(tmp_path / "download", [CanvasStudent("Smith, John", 1234, files)])
+    (student,) = lms_students(tmp_path / "download")
+    (tmp_path / "staged").mkdir()
+    stage(student.files, tmp_path / "staged")
+    zipped = next(name for name in files if name.endswith(".zip"))
+    folder = tmp_path / "staged" / (zipped if zipped == "..zip" else "rnn.zip")
+    assert (folder / "rnn.py").read_text() == RNN
+    assert sorted(p.name for p in (tmp_path / "staged").iterdir()) == sorted(files)
+
+
+def test_a_students_files_that_cannot_be_packed_for_a_cluster_are_that_submissions_result(tmp_path, monkeypatch):
+    from grader.batch import run
+    from grader.batch.discover import discover
+    from grader.sandbox import Policy
+
+    canvas_download(tmp_path / "download", [STUDENTS[1], CanvasStudent("Smith, John", 1234, {
+        "rnn": "notes\n", "rnn.zip": zip_of({"rnn.py": RNN})})])
+    peter, john = discover(tmp_path / "download").entries
+    task, _ = run._task(john, ASSIGNMENT, None, True, Policy.strict)
+    assert not task.refused and task.payload
+    monkeypatch.setattr(run, "pack_files", lambda files: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    task, _ = run._task(peter, ASSIGNMENT, None, True, Policy.strict)
+    assert task.refused == "it could not be read (Permission denied)"
