@@ -10,7 +10,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.assignment import Assignment, load_assignment, spec_folder
-from grader.batch import grade_class
+from grader.batch import ClassSettings, grade_class
 from grader.batch.workflow import LATE_POLICY, OVERRIDES, STUDENTS, load_workflow
 from grader.diagnostics.band import CACHE_ENV, default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest
@@ -236,10 +236,10 @@ def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> i
         template=args.template if args.template is not None else assignment.template if assignment.template.is_file() else None,
         canvas_gradebook=args.canvas_gradebook, canvas_assignment=args.canvas_assignment, compare=args.compare,
     )
-    result = grade_class(args.path, out, assignment, jobs=args.jobs, force=args.force,
-                         dask_address=args.dask, limits=_limits(args, assignment), workflow=workflow,
-                         retry_failed=args.retry_failed,
-                         accept_regrade=args.accept_regrade, policy=_policy(args))
+    settings = ClassSettings(jobs=args.jobs, force=args.force, dask_address=args.dask, limits=_limits(args, assignment),
+                             workflow=workflow, retry_failed=args.retry_failed, accept_regrade=args.accept_regrade,
+                             policy=_policy(args))
+    result = grade_class(args.path, out, assignment, settings)
     render_class_terminal(result, console, out, fail_under=args.fail_under)
     if args.fail_under is not None and any(s.final < args.fail_under for s in result.submissions):
         return ExitCode.BELOW_FAIL_UNDER

@@ -1,6 +1,6 @@
 """Grading a whole class folder: in parallel (or on a Dask cluster), resumable, with class-level outputs.
 
-    grade_class(folder, out_dir, jobs=..., force=..., dask_address=...) -> ClassResult
+    grade_class(folder, out_dir, assignment, ClassSettings(jobs=..., force=..., dask_address=...)) -> ClassResult
 
 writes out_dir/<name>/{results.json, report.html} per submission and out_dir/{grades.csv, summary.json,
 index.html}. Modules: discover (which entries, what names), keys (what makes a result reusable), task (one
@@ -10,6 +10,6 @@ of it together, stage by stage).
 """
 
 from grader.batch.errors import BatchError, ClassInterrupted
-from grader.batch.run import grade_class
+from grader.batch.run import ClassSettings, grade_class
 
-__all__ = ["BatchError", "ClassInterrupted", "grade_class"]
+__all__ = ["BatchError", "ClassInterrupted", "ClassSettings", "grade_class"]
