@@ -318,16 +318,17 @@ def _upcast(value: Any, where: str, seen: list[str]) -> Any:
 
 
 def float32_valued(values: np.ndarray) -> bool:
-    """Whether every entry is a float32 number and at least three have more significant bits than float16
-    holds: a float64 computation gives such entries with probability about 2**-29 each, so these were
-    computed in float32 (and converted), not merely round numbers such as 0, 0.5 or 1."""
+    """Whether every entry is a float32 number and at least three have more than 12 significant bits: a
+    float64 computation gives such entries with probability about 2**-29 each, so these were computed in
+    float32 (and converted), not merely short numbers such as 0, 0.5, 1 or 2**-54."""
     flat = values.ravel()
     if flat.size < 3 or not np.all(np.isfinite(flat)):
         return False
     with np.errstate(over="ignore"):
         if not np.array_equal(flat.astype(np.float32).astype(np.float64), flat):
             return False
-        return int(np.count_nonzero(flat.astype(np.float16).astype(np.float64) != flat)) >= 3
+    mantissa, _ = np.frexp(flat)
+    return int(np.count_nonzero(mantissa * 4096 != np.round(mantissa * 4096))) >= 3
 
 
 def _conform_one(contract: Contract, function: str, spec: Returned, value: Any, dims: Dims) -> Any:
