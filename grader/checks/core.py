@@ -23,7 +23,7 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -292,7 +292,7 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
                            abort.kind)
         if final is None:
             break
-        if (unwritten := not_written(final, check.function)) is not None:
+        if (unwritten := not_written(final, check.function, ctx.contract.functions)) is not None:
             return Outcome(frozenset({WHOLE}), unwritten, unwritten, "", time.perf_counter() - start)
         failed |= final.parts or set(check.parts) or {WHOLE}
         hint = _resolve_hint(final.hint) or (UNKNOWN_CAUSE if "threshold" in check.settings else "")
@@ -316,14 +316,19 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
                    time.perf_counter() - start, cause=cause_of(*hints))
 
 
-def not_written(failure: Failed, function: str) -> str | None:
-    """The one line for a check of a function that is still the template's stub: a call of it raised
-    NotImplementedError (not one carried from another function it calls); None otherwise. Its hints,
-    which guess at a wrong computation, would mislead."""
+def not_written(failure: Failed, function: str, contract_functions: Collection[str]) -> str | None:
+    """The one line for a check whose call raised the template's NotImplementedError, None otherwise (its
+    hints, which guess at a wrong computation, would mislead): ``function`` is not written yet, or, when the
+    traceback's innermost contract function is another one, ``function`` could not be checked because it
+    calls that one."""
     if failure.carried_from or not re.search(rf"\b{re.escape(function)} \(.*\) raised NotImplementedError\b",
                                              failure.reason):
         return None
-    return NOT_WRITTEN.format(function)
+    frames = re.findall(r'^ *File "[^"]*", line \d+, in (\S+)$', failure.details, re.MULTILINE)
+    raising = next((name for name in reversed(frames) if name in contract_functions), function)
+    if raising == function:
+        return NOT_WRITTEN.format(function)
+    return f"{function} could not be checked: it calls {raising}, which is not written yet (it raises NotImplementedError)"
 
 
 def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],

@@ -76,6 +76,13 @@ def _order_hint(ctx, case: Init, params) -> str:
             "draw from the rng argument (not np.random.*), as sigma * rng.standard_normal(shape), U then W then V.")
 
 
+def _redrawn(ctx, case: Init) -> tuple[float, np.ndarray]:
+    """(4 * sigma, U, W, V drawn with it from the same seed): how the draws move when sigma does."""
+    other = 4 * case.sigma
+    return other, flat(ctx.call("init_params", case.K, case.m, other, RngSeed(case.seed), dims=case.dims,
+                                describe=f"{case.summary()} with sigma = {other:g}")[0], DRAWN)
+
+
 def _scale_hint(ctx, case: Init, got: np.ndarray) -> str:
     """The contract's standard normal draws times a scale that is not sigma: the scale, estimated, and how it
     moves when sigma does (drawn again with 4 * sigma)."""
@@ -83,9 +90,7 @@ def _scale_hint(ctx, case: Init, got: np.ndarray) -> str:
     scale = float(np.median(got / normal)) if np.all(normal != 0) else 0.0
     if scale == 0.0 or ctx.mismatch("U, W, V", got, scale * normal) is not None:
         return ""
-    other = 4 * case.sigma
-    again = flat(ctx.call("init_params", case.K, case.m, other, RngSeed(case.seed), dims=case.dims,
-                          describe=f"{case.summary()} with sigma = {other:g}")[0], DRAWN)
+    other, again = _redrawn(ctx, case)
     if ctx.mismatch("U, W, V", again, got) is None:
         return named("init_params.sigma_ignored", f"the draws are rng.standard_normal(shape) * {scale:.3g} whatever sigma is (sigma = {case.sigma:g} and "
                 f"{other:g} give the same parameters): init_params ignores its sigma argument; multiply by sigma.")
@@ -148,9 +153,7 @@ def _spread_hint(ctx, case: Init, entries: np.ndarray) -> str:
     """The scale the draws were made with, as a function of sigma: found by drawing again with another sigma."""
     std, sigma = float(np.std(entries)), case.sigma
     shape = "uniform" if _uniform(entries) else "normal"
-    other = sigma * 4
-    again = flat(ctx.call("init_params", case.K, case.m, other, RngSeed(case.seed), dims=case.dims,
-                          describe=f"{case.summary()} with sigma = {other:g}")[0], DRAWN)
+    other, again = _redrawn(ctx, case)
     ratio = float(np.std(again)) / std if std > 0 else float("nan")
     if np.isclose(ratio, 1.0, rtol=0.2):
         return named("init_params.sigma_ignored", f"the draws have standard deviation {std:.3g} whatever sigma is (sigma = {sigma:g} and {other:g} give "

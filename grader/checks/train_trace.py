@@ -170,7 +170,8 @@ def _chars(start: int, length: int) -> str:
 
 
 def _ids(onehot: np.ndarray) -> np.ndarray | None:
-    if onehot.ndim != 2 or not np.all((onehot == 0) | (onehot == 1)) or not np.all(onehot.sum(axis=0) == 1):
+    if onehot.ndim != 2 or 0 in onehot.shape or not np.all((onehot == 0) | (onehot == 1)) or not np.all(
+            onehot.sum(axis=0) == 1):
         return None
     return onehot.argmax(axis=0)
 
@@ -311,7 +312,7 @@ def smoothing(loss: Sequence[float], smooth: Sequence[float], loop: Loop) -> Fin
     s, ell = np.asarray(smooth[:n], dtype=np.float64), np.asarray(loss[:n], dtype=np.float64)
     scale = np.maximum(np.abs(s), 1e-12)
     decay = loop.smooth_decay
-    if n > 1 and np.any(np.abs(s[1:] - decay * s[:-1] - (1 - decay) * ell[1:]) > 1e-6 * scale[1:]):
+    if np.any(np.abs(s[1:] - decay * s[:-1] - (1 - decay) * ell[1:]) > 1e-6 * scale[1:]):
         usable = np.abs(s[:-1] - ell[1:]) > 1e-9 * scale[:-1]
         estimates = (s[1:] - ell[1:])[usable] / (s[:-1] - ell[1:])[usable]
         if not len(estimates) or np.ptp(estimates) > 1e-6:

@@ -306,7 +306,8 @@ TRACE_FLOATS = 250_000  # numbers kept per traced call (2 MB), well inside the r
 
 def trace_copy(value, depth=0):
     """A bounded plain copy of a traced argument or return value: small numeric arrays as float64, numbers,
-    and one level of dicts, tuples and lists of them; anything else is None. Never raises."""
+    a tuple or list of them and of dicts of them (compute_gradients' (grads, loss, h_last)); anything else is
+    None. Never raises."""
     try:
         if isinstance(value, np.ndarray):
             if value.size > TRACE_ARRAY or value.dtype.kind not in "biuf":
@@ -314,8 +315,8 @@ def trace_copy(value, depth=0):
             return np.array(value, dtype=np.float64)
         if isinstance(value, (bool, int, float, np.integer, np.floating)):
             return float(value)
-        if depth == 0 and type(value) is dict:
-            return {k: trace_copy(v, 1) for k, v in list(value.items())[:8] if type(k) is str}
+        if depth <= 1 and type(value) is dict:  # a params-shaped dict, alone or in a returned tuple
+            return {k: trace_copy(v, 2) for k, v in list(value.items())[:8] if type(k) is str}
         if depth == 0 and isinstance(value, (tuple, list)):
             return [trace_copy(v, 1) for v in list(value)[:8]]
     except BaseException:  # noqa: BLE001 - a hostile object breaks its own record, not the call
