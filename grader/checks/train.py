@@ -115,6 +115,7 @@ class Verdict:
     cause: Cause | None = None
     diagnosed: bool = True  # False: the known causes could not be tried (the student kit has no reference)
     facts: list[Finding] | None = None  # the loop's facts from a trace of train's calls (None: no trace)
+    confirmed: bool = False  # the reference, run as the trace says train ran, gives train's params
 
     @property
     def broken(self) -> list[Finding]:
@@ -153,9 +154,12 @@ def _train(ctx, case: Text, *uses: str):
             if isinstance(failure, Raised) and failure.raised_inside(functions.calling):
                 raise Failed(failure.reason, failure.details, f"fix your {functions.calling} first: it fails in "
                              "the contract's loop too.", carried_from=functions.calling) from None
-        found = train_trace.broken(train_trace.facts(failure.trace, _loop(ctx, case)))
-        if found:
+        loop = _loop(ctx, case)
+        found = train_trace.broken(train_trace.facts(failure.trace, loop, returned=not isinstance(failure, Raised)))
+        if train_trace.plausible(found, failure.trace, loop.step):
             raise Explained(failure, found, _evidence(ctx, case, found, None)) from None
+        if found and not failure.hint:  # said, but it does not explain the failure away
+            failure.hint = " ".join(f.evidence for f in found)
         raise
 
 
@@ -238,6 +242,24 @@ def _run(params, smooth) -> dict:
     return {"params": flat(params), "smooth_loss": np.asarray(smooth, dtype=np.float64)}
 
 
+def _replays(ctx, case: Text, trace, params) -> bool:
+    """Whether the reference, run on the windows, h0 and clipping the trace says train used, ends at ``params``
+    (flat): then the trace is what train did, checked by the grader, not merely what it recorded. (The student
+    kit has no reference to run: nothing is confirmed there.)"""
+    steps = train_trace.replay_steps(trace, _loop(ctx, case))
+    if not steps or params is None or len(params) == 0:
+        return False
+    try:
+        with ctx.oracle.aside():
+            replayed = ctx.variants.replay(case.params, steps, case.eta)
+    except NotRecorded:
+        return False
+    except Exception:  # noqa: BLE001 - windows the reference cannot take: not what train did
+        return False
+    threshold = ctx.spec.settings.get("threshold", FUNCTION_THRESHOLD)  # "decreases" has none of its own
+    return mismatch("params", params, flat(replayed), threshold, ctx.floor) is None
+
+
 def judge(ctx, case: Text, got: dict, parts=("smooth_loss", "params"), trace=None) -> Verdict:
     """Compare a submission's run (``got``: flat params, smooth loss) with the reference, then with the
     contract's loop with its own functions, then with the known causes and the facts its trace shows;
@@ -247,6 +269,7 @@ def judge(ctx, case: Text, got: dict, parts=("smooth_loss", "params"), trace=Non
     if not problems:
         return Verdict([], expected)
     facts = train_trace.facts(trace, _loop(ctx, case), got["smooth_loss"] if "smooth_loss" in parts else None)
+    confirmed = facts is not None and _replays(ctx, case, trace, got["params"])
     functions = _Watched(ctx)
     try:
         own = _run(*DrivenLoop(functions, case.text, case.params, eta=case.eta, seq_length=case.seq_length,
@@ -258,12 +281,12 @@ def judge(ctx, case: Text, got: dict, parts=("smooth_loss", "params"), trace=Non
                        f"compute_gradients, clip_gradients or {functions.optimizer}")
     if own is not None and _differences(ctx, own, expected, parts):
         # the student's functions differ too: the reference's variants cannot tell, the trace still can
-        return Verdict(problems, expected, diagnosed=False, facts=facts)
+        return Verdict(problems, expected, diagnosed=False, facts=facts, confirmed=confirmed)
     try:
         with ctx.oracle.aside():
-            return Verdict(problems, expected, cause=_diagnose(ctx, case, got, parts), facts=facts)
+            return Verdict(problems, expected, cause=_diagnose(ctx, case, got, parts), facts=facts, confirmed=confirmed)
     except NotRecorded:
-        return Verdict(problems, expected, diagnosed=False, facts=facts)
+        return Verdict(problems, expected, diagnosed=False, facts=facts, confirmed=confirmed)
 
 
 def _diagnose(ctx, case: Text, got: dict, parts) -> Cause | None:
@@ -293,25 +316,28 @@ def _reduction_hint(ctx, got: dict, expected, case: Text) -> str:
     return ""
 
 
-def _probe(ctx, case: Text, keep_extra: bool = False) -> tuple[Text, list[Finding] | None]:
-    """A run long enough to show each fact of the loop, and its facts: three windows or more, the last ending
-    on the last character (unless ``keep_extra``), two passes and one more update (a shrunk case may be too
-    short to tell an hprev reset before the wrap from one never carried)."""
+def _probe(ctx, case: Text, keep_extra: bool = False) -> tuple[Text, list[Finding] | None, bool]:
+    """A run long enough to show each fact of the loop: (the run, its facts, whether they can be relied on:
+    the trace replays to the params train returned, or, for a run that failed, its broken facts explain a
+    failure). Three windows or more, the last ending on the last character (unless ``keep_extra``), two
+    passes and one more update (a shrunk case may be too short to tell an hprev reset before the wrap from
+    one never carried)."""
     windows = max(case.windows, 3)
     probe = replace(case, windows=windows, extra=case.extra if keep_extra else 0, n_updates=2 * windows + 1)
     try:
-        (_, smooth), trace = ctx.call_traced("train", *probe.args, trace=train_trace.TRACED, dims=probe.dims,
-                                             describe=probe.summary())
+        (params, smooth), trace = ctx.call_traced("train", *probe.args, trace=train_trace.TRACED, dims=probe.dims,
+                                                  describe=probe.summary())
     except Failed as failure:
-        return probe, train_trace.facts(failure.trace, _loop(ctx, probe))
-    return probe, train_trace.facts(trace, _loop(ctx, probe), smooth)
+        found = train_trace.facts(failure.trace, _loop(ctx, probe), returned=not isinstance(failure, Raised))
+        return probe, found, train_trace.plausible(train_trace.broken(found), failure.trace, _loop(ctx, probe).step)
+    return probe, train_trace.facts(trace, _loop(ctx, probe), smooth), _replays(ctx, probe, trace, flat(params))
 
 
 def _evidence(ctx, case: Text, seen: list[Finding], owners: tuple[str, ...] | None, otherwise: str = ""):
     """A hint (evaluated for the smallest failing case only): the broken facts of ``owners`` as a longer run
     of the same draw shows them, else as the failing case showed them, else ``otherwise``."""
     def hint() -> str:
-        probe, facts = _probe(ctx, case)
+        probe, facts, _ = _probe(ctx, case)
         found = train_trace.broken(facts, owners)
         if found:
             return _named_by(found, f"Watched on a longer run ({probe.summary()}): " + " ".join(f.evidence for f in found))
@@ -344,14 +370,16 @@ def _fail(ctx, case: Text, verdict: Verdict, reason: str, details: str, owners: 
                          parts=sorted({f.owner for f in mine}) if parts else ())
         if verdict.cause is not None and verdict.cause.owner in owners:
             raise Failed(reason, details, verdict.cause.hint, parts=parts)
-        if verdict.broken or verdict.cause is not None or train_trace.held(verdict.facts, owners):
+        if verdict.cause is not None:  # a known departure the reference reproduces: its check counts it
             return
+        if verdict.confirmed and (verdict.broken or train_trace.held(verdict.facts, owners)):
+            return  # the trace, replayed, is what train did: another fact explains the run, or this one held
         if verdict.facts is not None:  # the failing case shows no fact broken: a longer run of it may
-            probe, probed = _probe(ctx, case)
+            probe, probed, confirmed = _probe(ctx, case)
             if mine := train_trace.broken(probed, owners):
                 raise Failed(reason, details, _named_by(mine, f"Watched on a longer run ({probe.summary()}): "
                                                         + " ".join(f.evidence for f in mine)), parts=sorted({f.owner for f in mine}) if parts else ())
-            if train_trace.broken(probed):
+            if confirmed and train_trace.broken(probed):
                 return
         if not verdict.diagnosed and verdict.facts is None:
             raise Failed(reason, details, "the student kit cannot name the cause (it holds no reference) and your train "
@@ -474,7 +502,7 @@ def decreases(ctx, fixed):
         (_, smooth), trace = ctx.call_traced("train", text, params, n, eta, seq_length, trace=train_trace.LOSSES_ONLY,
                                              dims={"K": K, "m": m, "n_updates": n}, describe=case, uses=("smooth_loss",))
     except Failed as failure:
-        if _learned_until_explained_failure(ctx, fixed, failure, expected):
+        if _learned_until_explained_failure(ctx, fixed, failure, expected, (text, params, eta, seq_length)):
             return
         raise
     if 1 - smooth[-1] / smooth[0] >= needed:
@@ -485,7 +513,8 @@ def decreases(ctx, fixed):
     losses = train_trace.losses(trace)
     loop = train_trace.Loop(text, seq_length, n, ctx.conventions.clip_bound, ctx.conventions.smooth_decay,
                             ctx.conventions.optimizer.function)
-    if losses is not None and len(losses) == n and train_trace.smoothing(losses, smooth, loop).holds is False:
+    if (losses is not None and len(losses) == n and train_trace.smoothing(losses, smooth, loop).holds is False
+            and _believed(ctx, losses, text, params, eta, seq_length)):
         # The curve is these losses smoothed from another start or with another factor (the main check counts
         # that); whether train learns is judged on the same losses smoothed as the contract does.
         contract = train_trace.smoothed(losses, ctx.conventions.smooth_decay)
@@ -504,17 +533,35 @@ def decreases(ctx, fixed):
                  f"{functions.optimizer} drops to {own[-1]:.4g}: the problem is in train itself.")
 
 
-def _learned_until_explained_failure(ctx, fixed, failure: Failed, expected) -> bool:
+def _own_losses(ctx, text: str, params, n: int, eta: float, seq_length: int) -> list[float] | None:
+    """The losses of the contract's loop run by the grader with the student's own functions, update by
+    update (None if one of them fails): what a trace's recorded losses must be to be believed."""
+    loop = DrivenLoop(_Watched(ctx), text, params, eta=eta, seq_length=seq_length, rules=_rules(ctx))
+    try:
+        return [update.loss for update in loop.updates(n)]
+    except (Failed, Aborted):
+        return None
+
+
+def _believed(ctx, losses: list[float] | None, text: str, params, eta: float, seq_length: int) -> bool:
+    """Whether recorded losses are those of the contract's loop with the student's own functions."""
+    if not losses:
+        return False
+    own = _own_losses(ctx, text, params, len(losses), eta, seq_length)
+    return own is not None and np.allclose(losses, own, rtol=1e-9, atol=0.0)
+
+
+def _learned_until_explained_failure(ctx, fixed, failure: Failed, expected, run) -> bool:
     """Whether train's failure on the long run is a fact of the loop that other checks count (a short run
-    of the same train, watched, shows it broken) and its losses until then drop as the reference's do over
-    as many updates."""
+    of the same train, watched, shows it broken) and its losses until then, which must be the contract's
+    loop's with the student's own functions, drop as the reference's do over as many updates."""
     losses = train_trace.losses(failure.trace)
-    if not losses or len(losses) < 2:
+    if not losses or len(losses) < 2 or not _believed(ctx, losses, *run):
         return False
     # a text whose last window ends on its last character, and one that leaves characters over
     short = (Text(K=3, m=3, seq_length=4, windows=3, extra=extra, n_updates=7, eta=0.1, scale=1.0, seed=fixed.seed)
              for extra in (0, 3))
-    if not any(train_trace.broken(_probe(ctx, case, keep_extra=True)[1]) for case in short):
+    if not any(_probe(ctx, case, keep_extra=True)[2] for case in short):
         return False
     own = train_trace.smoothed(losses, ctx.conventions.smooth_decay)
     reference = expected[: len(own)]

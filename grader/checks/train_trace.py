@@ -127,9 +127,11 @@ class Loop:
         return starts
 
 
-def facts(trace: Trace | None, loop: Loop, smooth: Sequence[float] | None = None) -> list[Finding] | None:
+def facts(trace: Trace | None, loop: Loop, smooth: Sequence[float] | None = None, returned: bool = True
+          ) -> list[Finding] | None:
     """Each fact of the loop this trace shows, or None when train made no call the grader can read (it does
-    not call the contract's compute_gradients) or the record is incomplete."""
+    not call the contract's compute_gradients) or the record is incomplete. ``returned``: train returned (a
+    run that raised did not stop early: it failed)."""
     if trace is None or not trace.complete:
         return None
     seen = updates(trace, loop.step)
@@ -139,11 +141,37 @@ def facts(trace: Trace | None, loop: Loop, smooth: Sequence[float] | None = None
     found = [*_windows(seen, starts, loop), *_hprev(seen, starts), _clipping(seen, loop)]
     if smooth is not None and all(u.loss is not None for u in seen):
         found.append(smoothing([u.loss for u in seen if u.loss is not None], smooth, loop))
-    if len(seen) < loop.n_updates:
+    if returned and len(seen) < loop.n_updates:
         found.append(Finding("", False, f"train made {len(seen)} of the {loop.n_updates} updates: it stopped early"
                                         + (f" (the smooth loss was then {smooth[len(seen) - 1]:.6g})"
                                            if smooth is not None and len(smooth) >= len(seen) else "") + ".", "train.stopped_early"))
     return found
+
+
+def replay_steps(trace: Trace | None, loop: Loop) -> list[tuple] | None:
+    """What the trace says each update did, as Variants.replay takes it: (X, Y, h0 or None for the previous
+    h_last, whether the step got clipped gradients); None when it does not say (no readable updates)."""
+    if trace is None or not trace.complete:
+        return None
+    seen = updates(trace, loop.step)
+    if not seen or any(u.X is None or u.Y is None or u.h0 is None for u in seen):
+        return None
+    steps = []
+    for i, update in enumerate(seen):
+        carried = i > 0 and seen[i - 1].h_last is not None and _same(update.h0, seen[i - 1].h_last)
+        h0 = None if carried and not _is_zero(update.h0) else update.h0
+        unclipped = (update.grads is not None and update.stepped is not None and _same_grads(update.stepped, update.grads)
+                     and not _same_grads(update.stepped, {k: np.clip(v, -loop.clip_bound, loop.clip_bound)
+                                                          for k, v in update.grads.items()}))
+        steps.append((update.X, update.Y, h0, not unclipped))
+    return steps
+
+
+def plausible(found: list[Finding], trace: Trace | None, step: str) -> bool:
+    """Whether broken facts can explain a failed run: facts of the loop's shape (wrap, hprev, clipping), seen
+    after two updates or more. A lone call with garbage arguments explains nothing."""
+    return (bool(found) and trace is not None and len(updates(trace, step)) >= 2
+            and all(f.owner for f in found))
 
 
 def broken(found: list[Finding] | None, owners: Sequence[str] | None = None) -> list[Finding]:

@@ -124,6 +124,20 @@ class Variants:
         return E / E.sum(axis=1, keepdims=True)
 
 
+    def replay(self, params, steps, eta):
+        """The params after the contract's updates on given windows: ``steps`` is a list of (X, Y, h0, clip),
+        h0 None for the previous update's h_last; each update is the reference's gradients from h0, clipped or
+        not, and one optimizer step. What a trace of a submission's train says it did, done by the reference."""
+        functions = ReferenceFunctions(self.model)
+        params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+        memory = {k: np.zeros_like(v) for k, v in params.items()}
+        h_last = None
+        for X, Y, h0, clip in steps:
+            grads, _, h_last = functions.compute_gradients(params, X, Y, h_last if h0 is None else h0)
+            clipped = functions.clip_gradients(grads, self.model.clip_bound) if clip else grads
+            params, memory = functions.step(params, clipped, memory, eta, grads)
+        return params
+
     def train(self, text, params, n_updates, eta, seq_length, *, eps: float | None = None, memory_of_unclipped=False,
               loss=None, optimizer=None, **switches):
         """The reference's training loop (the contract's loop with the reference's functions), or a classic

@@ -247,3 +247,56 @@ def test_results_round_trip_through_dicts(tmp_path):
     (tmp_path / "rnn.py").write_text("raise SystemExit(3)\n")
     result = grade_submission(tmp_path, ASSIGNMENT, diagnostics=False)
     assert type(result).from_dict(dataclasses.asdict(result)) == result
+
+
+def _with_train(tmp_path: Path, name: str, train: str) -> Path:
+    """alice with her train replaced."""
+    source = (SUBMISSIONS / "alice" / "rnn.py").read_text()
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "rnn.py").write_text(source[:source.index("def train(")] + train)
+    return folder
+
+
+STUB = """def train(text, params, n_updates, eta=0.1, seq_length=25):
+    K, m = params["V"].shape
+    {decoy}raise RuntimeError("not done")
+"""
+UNCLIPPED = """def train(text, params, n_updates, eta=0.1, seq_length=25):
+    chars = sorted(set(text))
+    K, m = len(chars), params["W"].shape[0]
+    eye = np.eye(K)
+    memory = {{k: np.zeros_like(v) for k, v in params.items()}}
+    hprev, e, smooth, history = np.zeros((m, 1)), 0, None, []
+    {decoy}for _ in range(n_updates):
+        X = eye[:, [chars.index(c) for c in text[e:e + seq_length]]]
+        Y = eye[:, [chars.index(c) for c in text[e + 1:e + seq_length + 1]]]
+        grads, loss, hprev = gradients(params, X, Y, hprev)
+        for k in params:
+            memory[k] += grads[k] ** 2
+            params[k] -= eta * grads[k] / np.sqrt(memory[k] + 1e-8)
+        smooth = loss if smooth is None else 0.999 * smooth + 0.001 * loss
+        history.append(smooth)
+        e += seq_length
+        if e > len(text) - seq_length - 1:
+            e, hprev = 0, np.zeros((m, 1))
+    return params, history
+
+
+gradients = compute_gradients
+"""
+DECOY = "compute_gradients(params, np.zeros((K, 1)), np.zeros((K, 1)), np.zeros((m, 1)))\n    "
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("train", [STUB, UNCLIPPED], ids=["crashing stub", "no clipping"])
+def test_a_decoy_call_to_compute_gradients_earns_train_nothing(tmp_path, train):
+    """The trace of train's calls is the submission's claim: a call made only to be recorded (garbage
+    arguments, or beside the real loop, which calls compute_gradients under another name) changes no score."""
+    honest = grade_submission(_with_train(tmp_path, "honest", train.format(decoy="")), ASSIGNMENT, diagnostics=False)
+    decoy = grade_submission(_with_train(tmp_path, "decoy", train.format(decoy=DECOY)), ASSIGNMENT, diagnostics=False)
+    scores = {c.name: c.score for c in honest.checks if c.function == "train"}
+    assert scores == {c.name: c.score for c in decoy.checks if c.function == "train"}
+    assert scores["train: hprev carried between updates and reset at the wrap"] < 3 or train is UNCLIPPED
+    if train is UNCLIPPED:
+        assert scores["train: clipping applied"] == 0

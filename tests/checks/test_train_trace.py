@@ -139,3 +139,30 @@ def test_an_incomplete_or_unreadable_trace_states_nothing():
                                  {"calls": [{"f": "x", "args": []}] * 5000, "complete": True}])
 def test_a_malformed_trace_from_the_sandbox_is_no_trace(raw):
     assert Trace.read(raw) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("holds", [True, False])
+def test_a_real_trace_of_train_shows_the_clipping(holds, tmp_path):
+    """Recorded by the worker from a real train (compute_gradients' grads inside its returned tuple): on a
+    run whose every gradient passes the bound, the step is seen to get clipped gradients."""
+    from pathlib import Path
+
+    from grader.assignment import load_assignment
+    from grader.checks.strategies import clipped_run
+    from grader.sandbox import Sandbox
+
+    assignment = load_assignment()
+    case = clipped_run()
+    source = (Path(__file__).resolve().parents[2] / "submissions" / "alice" / "rnn.py").read_text()
+    assert source.count("        grads = clip_gradients(grads, 5.0)\n") == 1
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "rnn.py").write_text(source if holds else source.replace("        grads = clip_gradients(grads, 5.0)\n", ""))
+    with Sandbox(folder, functions=assignment.functions, packages=assignment.allowed_imports) as box:
+        reply = box.call("train", *case.args, trace=train_trace.TRACED)
+    loop = Loop(case.text, case.seq_length, case.n_updates, 5.0, 0.999, "adagrad_step")
+    assert all(u.grads is not None and u.stepped is not None for u in train_trace.updates(reply.trace, loop.step))
+    (clipping,) = [f for f in train_trace.facts(reply.trace, loop) if f.owner == "clipping"]
+    assert clipping.holds is holds
+    assert train_trace.replay_steps(reply.trace, loop) is not None
