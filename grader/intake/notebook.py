@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -79,12 +80,8 @@ def read_notebook(data: bytes, filename: str) -> NotebookSource:
         if lines[0].lstrip().startswith("%%"):
             skipped.append(SkippedCell(number, f"a cell magic ({_shorten(lines[0].strip())})"))
             continue
-        cleaned = []
-        for line_number, line in enumerate(lines, start=1):
-            if is_magic(line):
-                magics.append((number, line_number))
-                line = ""
-            cleaned.append(line)
+        cleaned, removed = _without_magics(lines)
+        magics += [(number, line_number) for line_number in removed]
         try:
             ast.parse("\n".join(cleaned))
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
@@ -106,6 +103,70 @@ def _check_cell_count(raw: object, filename: str) -> None:
     if count > MAX_CELLS:
         raise SourceError(f"{filename} holds {count:,} cells, more than the {MAX_CELLS:,} allowed; "
                           "submit only your notebook")
+
+
+def _without_magics(lines: list[str]) -> tuple[list[str], list[int]]:
+    """`lines` with IPython's magic and shell lines blanked, and their numbers (1-based).
+
+    IPython reads % and ! as its own only where a logical line starts, so a cell that parses as Python
+    holds none: `!= "unused"` or `% step, 1)` on a continuation line inside brackets stays (Black puts
+    operators there). Otherwise each line is scanned once, bracket depth, strings and backslash
+    continuations tracked, to test only the lines that start a logical line.
+    """
+    try:
+        ast.parse("\n".join(lines))
+        return lines, []
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    cleaned, removed = [], []
+    logical = _LogicalLines()
+    for line_number, line in enumerate(lines, start=1):
+        if logical.at_start and is_magic(line):
+            removed.append(line_number)
+            line = ""
+        else:
+            logical.feed(line)
+        cleaned.append(line)
+    return cleaned, removed
+
+
+# What decides where a logical line ends: a backslash (with the character it escapes), a string's quotes, a
+# comment, a bracket. A literal or a character class each: nothing to backtrack over.
+_SIGNIFICANT = re.compile(r"""\\.?|'''|\"\"\"|['"#()\[\]{}]""")
+
+
+class _LogicalLines:
+    """Whether the next line starts a logical line, fed one physical line at a time (each character once)."""
+
+    def __init__(self) -> None:
+        self.depth = 0  # open brackets
+        self.quote = ""  # the open string's quote, "" outside one
+        self.continued = False  # the last line ended in a backslash
+
+    @property
+    def at_start(self) -> bool:
+        return not (self.depth or self.quote or self.continued)
+
+    def feed(self, line: str) -> None:
+        self.continued = False
+        position = 0
+        while match := _SIGNIFICANT.search(line, position):
+            token, position = match.group(), match.end()
+            if token[0] == "\\":
+                self.continued = len(token) == 1  # the line's end escaped; else a character in a string
+            elif self.quote:
+                if token[0] == self.quote[0] and len(token) >= len(self.quote):
+                    self.quote = ""  # ''' closing a ' string opens and closes an empty one: closed all the same
+            elif token == "#":
+                break
+            elif token[0] in "'\"":
+                self.quote = token
+            elif token in "([{":
+                self.depth += 1
+            else:
+                self.depth = max(0, self.depth - 1)
+        if len(self.quote) == 1 and not self.continued:
+            self.quote = ""  # a one-quote string ends with its line (left open, the cell does not parse anyway)
 
 
 def is_magic(line: str) -> bool:

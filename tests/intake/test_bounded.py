@@ -41,6 +41,16 @@ def test_a_cell_holding_a_long_line_of_spaces_is_read_in_linear_time(tmp_path):
     assert "def forward" in notebook.text
 
 
+def test_a_cell_with_a_magic_is_scanned_for_logical_lines_in_linear_time(tmp_path):
+    """Each line is tested as a magic only where a logical line starts: one pass over brackets and quotes."""
+    code = "%time\nx = [" + "(" * 200_000 + "\n'''\n" + "'\\'" * 60_000
+    path = write_notebook(tmp_path / "rnn.ipynb", [new_code_cell(ALICE), new_code_cell(code)])
+    with Clock() as clock:
+        notebook = read_notebook(path.read_bytes(), "rnn.ipynb")
+    assert clock.seconds < FAST
+    assert "def forward" in notebook.text and notebook.skipped_cells[0].cell == 2
+
+
 @pytest.mark.parametrize(("line", "magic"), [
     ("%matplotlib inline", True), ("  !pip install tqdm", True), ("files = !ls", True), ("a, b = %time f()", True),
     ("x = 1", False), ("y = 100 % 3", False), ("x == !y", False), (" " * 1000, False), ("", False),

@@ -65,3 +65,37 @@ def test_alice_as_a_notebook_keeps_every_function_and_says_which_cells_were_left
         line = module.split("\n").index("def forward(params, X, Y, h0):") + 1
         assert prepared.relabel(f'File "rnn.py", line {line + 2}, in forward') == \
             'File "Assignment 4.ipynb", cell 7, line 3, in forward'
+
+
+BLACK_CONTINUATIONS = [  # Black puts a line's operator at the start of its continuation line
+    'names = [k for k in keys if k\n    != "unused"]',
+    "def train(book, steps, every):\n    shown = max(steps // 10\n    % every, 1)\n    return shown",
+]
+
+
+@pytest.mark.parametrize("magic", ["", "%matplotlib inline\n"])
+@pytest.mark.parametrize("source", BLACK_CONTINUATIONS)
+def test_an_operator_starting_a_continuation_line_is_python_not_a_magic(tmp_path, source, magic):
+    path = write_notebook(tmp_path / "a.ipynb", [new_code_cell(magic + source)])
+    notebook = read_notebook(path.read_bytes(), "a.ipynb")
+    assert notebook.skipped_cells == () and notebook.text.strip() == source
+    assert notebook.magic_lines == (((1, 1),) if magic else ())
+
+
+def test_only_lines_that_start_a_logical_line_can_be_magics(tmp_path):
+    cell = "\n".join([
+        "%matplotlib inline",
+        "x = (1",
+        "     != 2)",  # inside brackets
+        "doc = '''",
+        "!important",  # inside a string
+        "'''",
+        "y = 5 \\",
+        "    % 3",  # after a backslash
+        "z = '(' # )",  # a bracket in a string, another in a comment
+        "  !ls data",  # an indented magic, at the start of a logical line
+        "files = !ls",
+    ])
+    notebook = read_notebook(write_notebook(tmp_path / "a.ipynb", [new_code_cell(cell)]).read_bytes(), "a.ipynb")
+    assert notebook.skipped_cells == () and notebook.magic_lines == ((1, 1), (1, 10), (1, 11))
+    assert notebook.text.split("\n")[1:9] == cell.split("\n")[1:9]
