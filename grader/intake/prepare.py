@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import io
 import re
-import tempfile
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from grader.intake.locate import (
 )
 from grader.intake.notebook import NotebookSource, read_notebook
 from grader.results import SourceKind
+from grader.sandbox.claims import claimed_scratch
 from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
@@ -112,8 +112,7 @@ def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = No
     Raises NotGradable when there is nothing to grade. The temporary folders are removed on exit.
     """
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="rnn-grader-intake-") as scratch:
-        temp = Path(scratch)
+    with claimed_scratch("intake-") as temp:  # swept by a later run if this process is killed meanwhile
         located, name = _find(path, temp, functions)
         folder = temp / "prepared"
         folder.mkdir()
