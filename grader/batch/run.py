@@ -92,7 +92,7 @@ def grade_class(folder: Path, out_dir: Path, assignment: Assignment, settings: C
                 **options: Any) -> ClassResult:
     """Grade every submission (sub-folder or zip file) of `folder` into out_dir/<name>/, then write
     out_dir/grades.csv, canvas.csv, moodle.csv, summary.json, index.html and similarity.html; return the
-    class result. `options` are ClassSettings' fields, when no `settings` are given.
+    class result. `options` are ClassSettings' fields (over those of `settings`, when given).
 
     A submission whose content, grader version, spec and limits are those of the results already in
     out_dir/<name>/ is not graded again, unless `force`; with `retry_failed`, only the submissions whose
@@ -107,7 +107,8 @@ def grade_class(folder: Path, out_dir: Path, assignment: Assignment, settings: C
     one. Raises BatchError when the class cannot be graded as asked and ClassInterrupted on Ctrl-C
     (finished results stay complete on disk).
     """
-    return ClassRun(Path(folder), Path(out_dir), assignment, settings or ClassSettings(**options)).run()
+    settings = dataclasses.replace(settings, **options) if settings is not None else ClassSettings(**options)
+    return ClassRun(Path(folder), Path(out_dir), assignment, settings).run()
 
 
 @dataclasses.dataclass
