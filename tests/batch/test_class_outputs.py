@@ -24,7 +24,7 @@ def _graded(class_dir, tmp_path, grade=fake_grade):
     make_zip(class_dir, "bob, jr.zip", {"rnn.py": "# score: 6\n"})
     make_zip(class_dir, "broken.zip", {"../x.py": ""})
     out = tmp_path / "out"
-    return grade_class(class_dir, out, ASSIGNMENT, jobs=2, grade=grade, progress=False), out
+    return grade_class(class_dir, out, ASSIGNMENT, jobs=1, grade=grade, progress=False), out
 
 
 def test_grades_csv_has_one_row_per_submission_and_no_formulas(class_dir, tmp_path):

@@ -26,7 +26,7 @@ def _digest(salt: str) -> str:
 
 
 def _grade(class_dir, out, assignment, **options):
-    return grade_class(class_dir, out, assignment, jobs=2, grade=salt_grade, progress=False,
+    return grade_class(class_dir, out, assignment, jobs=1, grade=salt_grade, progress=False,
                        workflow=options.pop("workflow", ClassWorkflow(similarity=False)), **options)
 
 

@@ -17,7 +17,7 @@ ASSIGNMENT = load_assignment()
 
 
 def _grade(class_dir, out, policy):
-    return grade_class(class_dir, out, ASSIGNMENT, jobs=2, grade=tier_grade, progress=False, policy=policy)
+    return grade_class(class_dir, out, ASSIGNMENT, jobs=1, grade=tier_grade, progress=False, policy=policy)
 
 
 def test_weak_results_are_marked_in_every_class_output(tmp_path):
