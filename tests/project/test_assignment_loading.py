@@ -37,7 +37,7 @@ def test_importing_every_module_reads_no_spec_and_grading_reads_each_spec_file_o
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "after imports 0" in done.stdout
-    assert "after grading [1, 1, 1] 3" in done.stdout  # contract.yaml, grading.yaml, report.yaml
+    assert "after grading [1, 1, 1, 1] 4" in done.stdout  # contract.yaml, grading.yaml, report.yaml, mistakes.yaml
 
 
 CONTAINERS = """
