@@ -10,6 +10,7 @@ d5eb3c9 (before the bounds), measured on this 2-core machine while other work ra
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -32,6 +33,13 @@ def notebook_with_spaces(folder: Path) -> None:
     """The red team's notebook: alice's code and a cell holding a line of 64k spaces (68 KiB in all)."""
     cells = [new_code_cell(ALICE), new_code_cell("seed = 1\n" + " " * 65536)]
     nbformat.write(new_notebook(cells=cells), folder / "rnn.ipynb")
+
+
+def notebook_of_empty_outputs(folder: Path) -> None:
+    """alice's code, then 2,989 cells of 230 empty stream outputs each (34 MiB): nbformat validated each one."""
+    empty = {"output_type": "stream", "name": "stdout", "text": ""}
+    cells = [new_code_cell(ALICE)] + [new_code_cell("x = 1", outputs=[empty] * 230) for _ in range(2989)]
+    (folder / "rnn.ipynb").write_text(json.dumps(new_notebook(cells=cells)))  # nbformat.write would validate it
 
 
 def statements_on_one_line(folder: Path) -> None:
@@ -65,6 +73,7 @@ def many_entries(folder: Path) -> None:
 
 CASES = [  # (what, build, baseline on d5eb3c9)
     ("notebook, 64k spaces on a line (68 KiB)", notebook_with_spaces, "69.8 s"),
+    ("notebook, 2,989 cells x 230 empty outputs", notebook_of_empty_outputs, "29.7 s (on ec54e77)"),
     ("rnn.py, 14,000 statements on one line", statements_on_one_line, "~390 s (4,000: 31.9 s)"),
     ("file named rnn + 40 digits + x", rnn_and_digits, "~1.6 days (22 digits: 0.53 s)"),
     ("zip, corrupt deflate stream", broken_deflate, "crash (zlib.error)"),

@@ -99,3 +99,35 @@ def test_only_lines_that_start_a_logical_line_can_be_magics(tmp_path):
     notebook = read_notebook(write_notebook(tmp_path / "a.ipynb", [new_code_cell(cell)]).read_bytes(), "a.ipynb")
     assert notebook.skipped_cells == () and notebook.magic_lines == ((1, 1), (1, 10), (1, 11))
     assert notebook.text.split("\n")[1:9] == cell.split("\n")[1:9]
+
+
+def test_nbformat_never_reads_the_outputs_or_attachments_the_grader_does_not_use(tmp_path, monkeypatch):
+    """A notebook's outputs are most of its bytes: validating 2,990 cells of 230 empty outputs each cost
+    nbformat 14.6 s of CPU, against 0.4 s for the JSON parse."""
+    import json
+
+    import nbformat
+
+    from grader.intake import notebook as module
+
+    stream = {"output_type": "stream", "name": "stdout", "text": "loss 54.2\n"}
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "![plot](attachment:loss.png)",
+              "attachments": {"loss.png": {"image/png": "iVBORw0KGgo="}}},
+             {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "def f(x):\n    return x",
+              "outputs": [stream] * 50}]
+    data = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}).encode()
+    handed, reads = [], nbformat.reads
+    monkeypatch.setattr(module.nbformat, "reads", lambda text, **kw: handed.append(text) or reads(text, **kw))
+    notebook = read_notebook(data, "rnn.ipynb")
+    assert notebook.text.strip() == "def f(x):\n    return x"
+    assert "loss 54.2" not in handed[0] and "iVBORw0KGgo" not in handed[0]
+
+
+def test_a_version_3_notebook_with_outputs_is_read_as_its_code():
+    import json
+
+    cell = {"cell_type": "code", "collapsed": False, "input": "def f(x):\n    return x", "language": "python",
+            "metadata": {}, "outputs": [{"output_type": "stream", "stream": "stdout", "text": "hello\n"}]}
+    data = json.dumps({"metadata": {"name": ""}, "nbformat": 3, "nbformat_minor": 0,
+                       "worksheets": [{"cells": [cell], "metadata": {}}]}).encode()
+    assert read_notebook(data, "rnn.ipynb").text.strip() == "def f(x):\n    return x"
