@@ -26,11 +26,11 @@ from pathlib import Path, PurePosixPath
 
 CANVAS, MOODLE = "canvas", "moodle"
 
-# \w is Unicode's word characters, as Ruby's [[:word:]] that Canvas keeps: "Öberg, Åsa" is "öbergåsa".
+# The name is the sortable name's letters, lower-cased ([^\W\d_] is Unicode's letters: "Öberg, Åsa" is
+# "öbergåsa"); "late" in one case or the other; the IDs are numbers as Ruby prints them, no leading zero.
 _CANVAS = re.compile(
-    r"^(?:(?P<name>\w+?)_)??(?:(?P<late>late)_)?(?P<id>\d+|anon_[0-9a-z]+)"
-    r"(?:_(?P<attachment>\d+)_(?P<file>.+)|_(?P<entry>text|link)\.html|_(?P<rest>\d+))$",
-    re.IGNORECASE,
+    r"^(?:(?P<name>[^\W\d_]+)_)??(?:(?P<late>late|LATE)_)?(?P<id>[1-9]\d*|anon_[0-9A-Za-z]+)"
+    r"(?:_(?P<attachment>[1-9]\d*)_(?P<file>.+)|_(?P<entry>text|link)\.html|_(?P<rest>[1-9]\d*))$"
 )
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<file>.*))?$",
                      re.IGNORECASE)
@@ -67,8 +67,10 @@ def read_upload_name(name: str, *, is_file: bool = True) -> UploadName | None:
                           plugin=match["plugin"].lower())
     if match := _CANVAS.match(name):
         student, late, student_id = match["name"] or "", bool(match["late"]), match["id"]
-        if not student and not late and not student_id.lower().startswith("anon_"):
+        if not student and not late and not student_id.startswith("anon_"):
             return None  # Canvas always names the student, unless the assignment is anonymous
+        if student != student.lower():
+            return None  # Canvas lower-cases the name: Rnn_1001_54321_x.py is someone's own file
         if match["rest"] is not None and is_file:
             return None  # lastfirst_ID_ATTACHMENT with no file name: a folder's name, not a file's
         original = match["file"] or (f"{match['entry']}.html" if match["entry"] else "")

@@ -62,6 +62,16 @@ def _feedback(out, name) -> tuple[str, str, str]:
     return tuple(previous_result(out, name).checks[0].feedback.split(" | "))
 
 
+@pytest.mark.parametrize("other", [
+    "Rnn_1001_54321_x.py",  # Canvas lower-cases the name
+    "rnn2_1001_54321_x.py", "my_rnn_1001_54321_x.py",  # the sortable name's letters only
+    "quistrita_Late_1001_54321_x.py",  # "late" or "LATE"
+    "quistrita_01001_54321_x.py", "quistrita_1001_054321_x.py",  # IDs as numbers print
+])
+def test_a_name_canvas_would_not_write_is_not_read_as_canvas(other):
+    assert read_upload_name(other) is None
+
+
 def test_canvas_names_are_read_as_canvas_writes_them():
     name = canvas_file_name("Quist, Rita", 1002, 54400, "rnn-1.py", late=True)
     assert name == "quistrita_LATE_1002_54400_rnn-1.py"
