@@ -244,8 +244,9 @@ def _run(params, smooth) -> dict:
 
 def _replays(ctx, case: Text, trace, params) -> bool:
     """Whether the reference, run on the windows, h0 and clipping the trace says train used, ends at ``params``
-    (flat): then the trace is what train did, checked by the grader, not merely what it recorded. (The student
-    kit has no reference to run: nothing is confirmed there.)"""
+    (flat): then the trace is what train did, checked by the grader, not merely what it recorded. The student
+    kit has no reference to run it with and takes the trace as it comes: there a submission could only
+    deceive its own author's self-check, and the kit must judge honest code as the grader does."""
     steps = train_trace.replay_steps(trace, _loop(ctx, case))
     if not steps or params is None or len(params) == 0:
         return False
@@ -253,7 +254,7 @@ def _replays(ctx, case: Text, trace, params) -> bool:
         with ctx.oracle.aside():
             replayed = ctx.variants.replay(case.params, steps, case.eta)
     except NotRecorded:
-        return False
+        return True
     except Exception:  # noqa: BLE001 - windows the reference cannot take: not what train did
         return False
     threshold = ctx.spec.settings.get("threshold", FUNCTION_THRESHOLD)  # "decreases" has none of its own
