@@ -135,12 +135,11 @@ def test_the_installed_kit_gives_the_full_graders_public_score_on_every_example(
 
 
 # Bugs whose cause the grader finds from the submission's own behaviour (a trace of train's calls,
-# init_params' draws under two sigmas, float32 numbers, the rng), with the
+# init_params' draws under two sigmas, the rng), with the
 # words both graders' hints must contain; the kit, which holds no reference, names them as the grader does.
 NAMED_WITHOUT_REFERENCE = {"bug_hprev_reset_early": "reset before the wrap", "bug_wrap_early": "one window early",
                            "bug_smooth_start_zero": "smooth loss starts at 0", "bug_early_stop": "stopped early",
-                           "bug_init_sigma_hardcoded": "ignores its sigma argument", "bug_global_rng": "np.random",
-                           "bug_float32_hidden": "float32"}
+                           "bug_init_sigma_hardcoded": "ignores its sigma argument", "bug_global_rng": "np.random"}
 KIT_HINTS = """
 import json, sys
 sys.modules["reference"] = None
