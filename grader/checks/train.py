@@ -159,7 +159,7 @@ def _train(ctx, case: Text, *uses: str):
         if train_trace.plausible(found, failure.trace, loop.step):
             raise Explained(failure, found, _evidence(ctx, case, found, None)) from None
         if found and not failure.hint:  # said, but it does not explain the failure away
-            failure.hint = " ".join(f.evidence for f in found)
+            failure.hint = _named_by(found, " ".join(f.evidence for f in found))
         raise
 
 
