@@ -161,6 +161,26 @@ def display_path(filename, root):
     return None
 
 
+class SubmissionFiles:
+    """Which loaded files are the submission's, remembered per file name: a traced call looks at the file of
+    every loaded module (numpy's hundreds among them), and each os.path.realpath costs a stat per path
+    component, which made the look several milliseconds a call. A file name found once is not looked up again
+    in this worker: modules are not re-imported from elsewhere, and what the tracer records is the
+    submission's claim whatever it finds."""
+
+    def __init__(self, root):
+        self.root = root
+        self._known = {}
+
+    def owns(self, filename):
+        if type(filename) is not str:
+            return display_path(filename, self.root) is not None
+        known = self._known.get(filename)
+        if known is None:
+            known = self._known[filename] = display_path(filename, self.root) is not None
+        return known
+
+
 def student_traceback(exc, root):
     """The traceback of `exc` limited to frames in the submission's own files."""
     lines = []
@@ -350,7 +370,7 @@ class Tracer:
     at the requested positions before the call and the returned value. It changes nothing the functions
     compute; the grader treats what it records as the submission's claim, checked against the call's result."""
 
-    def __init__(self, module, root, wanted):
+    def __init__(self, module, files, wanted):
         self.wanted = {name: ([int(i) for i in spec["args"]][:6],
                               None if spec["ret"] is None else [int(i) for i in spec["ret"]][:6])
                        for name, spec in wanted.items()}
@@ -359,18 +379,22 @@ class Tracer:
         self.room = TRACE_FLOATS
         self.undo = []
         self.module = module
-        self.root = root
+        self.files = files
 
     def _record(self, name, function, method):
         tracer = self
         positions, returned = self.wanted[name]
+
+        signature: list[inspect.Signature] = []  # read on the first traced call: a train makes hundreds
 
         def traced(*args, **kwargs):
             if not tracer.complete or len(tracer.records) >= TRACE_RECORDS or tracer.room <= 0:
                 tracer.complete = False
                 return function(*args, **kwargs)
             try:
-                bound = inspect.signature(function).bind(*args, **kwargs)
+                if not signature:
+                    signature.append(inspect.signature(function))
+                bound = signature[0].bind(*args, **kwargs)
                 values = list(bound.arguments.values())[1 if method else 0:]
                 entry = {"f": name, "args": [trace_copy(values[i]) if i < len(values) else None for i in positions]}
             except BaseException:  # noqa: BLE001 - a call the signature does not take fails as it would anyway
@@ -391,12 +415,10 @@ class Tracer:
 
     def _classes(self):
         for loaded in list(sys.modules.values()):
-            path = display_path(getattr(loaded, "__file__", None), self.root)
-            if path is None:
+            if not self.files.owns(getattr(loaded, "__file__", None)):
                 continue
             for obj in list(vars(loaded).values()):
-                if isinstance(obj, type) and display_path(getattr(sys.modules.get(obj.__module__), "__file__", None),
-                                                          self.root) is not None:
+                if isinstance(obj, type) and self.files.owns(getattr(sys.modules.get(obj.__module__), "__file__", None)):
                     yield obj
 
     def __enter__(self):
@@ -427,6 +449,7 @@ class Tracer:
 
 def serve(channel, module, root):
     protocol = channel.protocol
+    files = SubmissionFiles(root)
     while True:
         request = channel.receive()
         if request is None:
@@ -437,7 +460,7 @@ def serve(channel, module, root):
         if not callable(function):
             channel.send({"id": call_id, **failure("missing_function")})
             continue
-        tracer = Tracer(module, root, request["trace"]) if type(request.get("trace")) is dict else None
+        tracer = Tracer(module, files, request["trace"]) if type(request.get("trace")) is dict else None
         start = time.perf_counter()
         try:
             if tracer is None:
