@@ -23,6 +23,7 @@ from grader.checks.outcome import Outcome
 from grader.checks.suite import suite_for
 from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
+from grader.diagnostics.band import default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.intake import Offered, Prepared, load, prepare
 from grader.oracle import (
@@ -283,9 +284,10 @@ def _relabelled(check: CheckResult, relabel: Relabel) -> CheckResult:
 
 
 def default_oracle(assignment: Assignment) -> Oracle:
-    """The live reference, or in the student kit the values its builder recorded."""
+    """The live reference, keeping its costly answers in the cache folder, or in the student kit the values its
+    builder recorded."""
     if not assignment.grading.self_check:
-        return LiveOracle(assignment)
+        return LiveOracle(assignment, default_cache_dir())
     spec = assignment.grading
     # The recorded values belong to the cases of the Hypothesis version they were made with.
     if spec.hypothesis != hypothesis.__version__:

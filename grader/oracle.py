@@ -4,7 +4,8 @@ The checks and the report's diagnostics never import the reference: they call ``
 and ``oracle.variants.NAME`` on the oracle they were given. Three kinds:
 
 * ``LiveOracle``: the reference (reference.rnn) bound to the assignment's conventions, and
-  ``grader.checks.variants`` (the reference with one classic mistake switched on, for hints).
+  ``grader.checks.variants`` (the reference with one classic mistake switched on, for hints); given a
+  cache folder, it keeps its costly answers there and reads them back (grader.answers).
 * ``RecordingOracle``: live, and it keeps every scoped answer; the kit builder grades the reference
   itself with one to record the public checks' expected values.
 * ``ReplayingOracle``: answers from those recordings; the student kit, which ships neither the reference
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from grader.answers import Answers, context
 from grader.contract import Contract
 from grader.errors import GraderError
 from grader.sandbox import protocol
@@ -120,18 +122,28 @@ class Oracle:
 
 
 class LiveOracle(Oracle):
-    """Runs the reference bound to the assignment's conventions, and the hints' variants of it."""
+    """Runs the reference bound to the assignment's conventions, and the hints' variants of it.
 
-    def __init__(self, assignment: Assignment):
+    With ``cache_dir``, a costly answer is kept there and read back by every later call with the same
+    arguments, in this grading, the class's others and later runs (grader.answers); without, or where that
+    folder is not private to this user, every answer is computed.
+    """
+
+    def __init__(self, assignment: Assignment, cache_dir: Path | None = None):
         super().__init__(assignment.contract)
         rnn = importlib.import_module("reference.rnn")
         variants = importlib.import_module("grader.checks.variants")
-        model = rnn.RNN(**assignment.conventions.reference_options())
+        options = assignment.conventions.reference_options()
+        model = rnn.RNN(**options)
         self._sources = {"reference": model, "variants": variants.Variants(model)}
+        self.answers = None if cache_dir is None else Answers.open(cache_dir, context(options, (rnn, variants)))
 
     def _answer(self, key, name, args, kwargs):
         label, function = name.split(".")
-        return getattr(self._sources[label], function)(*args, **kwargs)
+        compute = getattr(self._sources[label], function)
+        if self.answers is None:
+            return compute(*args, **kwargs)
+        return self.answers.answer(name, args, kwargs, lambda: compute(*args, **kwargs))
 
 
 class RecordingOracle(LiveOracle):

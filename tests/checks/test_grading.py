@@ -193,6 +193,26 @@ def test_grading_is_deterministic():
 
 
 @pytest.mark.slow
+def test_answers_kept_in_the_cache_grade_as_the_reference_computing_them(tmp_path):
+    def stable(result):
+        return [(c.name, c.score, c.reason, c.feedback, c.hint) for c in result.checks], result.diagnostics
+
+    def graded(oracle):
+        return stable(grade_submission(SUBMISSIONS / "bug_no_bptt", ASSIGNMENT, oracle=oracle))
+
+    computed = graded(LiveOracle(ASSIGNMENT))
+    kept = LiveOracle(ASSIGNMENT, tmp_path)
+    kept.answers.min_seconds = 0.0  # keep every answer the store can replay, cheap ones too
+    assert graded(kept) == computed  # the first grading writes the answers
+    written = {path: path.stat().st_ino for path in tmp_path.rglob("*.npz")}
+    assert len(written) > 100
+    read_back = LiveOracle(ASSIGNMENT, tmp_path)
+    read_back.answers.min_seconds = 0.0
+    assert graded(read_back) == computed
+    assert {path: path.stat().st_ino for path in tmp_path.rglob("*.npz")} == written  # read, none computed again
+
+
+@pytest.mark.slow
 @pytest.mark.xdist_group("graded-bug_softmax_wrong_axis")
 def test_a_function_that_is_right_given_a_wrong_one_keeps_its_points_and_says_which_to_fix():
     checks = {c.name: c for c in graded("bug_softmax_wrong_axis").checks}
