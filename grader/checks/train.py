@@ -24,7 +24,7 @@ from grader.checks.forward import other_reduction
 from grader.checks.strategies import Fixed, Text, clipped_run, copy_params, flat, texts
 from grader.checks.train_trace import Finding
 from grader.contract import OPTIMIZERS, LossReduction
-from grader.driven import DrivenLoop, Rules, SandboxFunctions
+from grader.driven import DrivenLoop, Rules, SandboxFunctions, Update
 from grader.mistakes import named
 from grader.oracle import NotRecorded
 
@@ -514,18 +514,16 @@ def decreases(ctx, fixed):
     losses = train_trace.losses(trace)
     loop = train_trace.Loop(text, seq_length, n, ctx.conventions.clip_bound, ctx.conventions.smooth_decay,
                             ctx.conventions.optimizer.function)
+    functions = _Watched(ctx)
+    updates = _own_updates(functions, text, params, n, eta, seq_length)
     if (losses is not None and len(losses) == n and train_trace.smoothing(losses, smooth, loop).holds is False
-            and _believed(ctx, losses, text, params, eta, seq_length)):
+            and _agree(losses, updates)):
         # The curve is these losses smoothed from another start or with another factor (the main check counts
         # that); whether train learns is judged on the same losses smoothed as the contract does.
         contract = train_trace.smoothed(losses, ctx.conventions.smooth_decay)
         if 1 - contract[-1] / contract[0] >= needed:
             return
-    functions = _Watched(ctx)
-    try:
-        _, own = DrivenLoop(functions, text, params, eta=eta, seq_length=seq_length, rules=_rules(ctx)).run(n)
-    except (Failed, Aborted):
-        own = None
+    own = None if updates is None else [update.smooth_loss for update in updates]
     if own is None or not 1 - own[-1] / own[0] >= needed:
         culprit = " and ".join(functions.differ) or f"compute_gradients, clip_gradients or {functions.optimizer}"
         raise Failed(reason, details, f"the contract's loop with your {culprit} does not learn either: fix those first.",
@@ -534,22 +532,28 @@ def decreases(ctx, fixed):
                  f"{functions.optimizer} drops to {own[-1]:.4g}: the problem is in train itself.")
 
 
-def _own_losses(ctx, text: str, params, n: int, eta: float, seq_length: int) -> list[float] | None:
-    """The losses of the contract's loop run by the grader with the student's own functions, update by
-    update (None if one of them fails): what a trace's recorded losses must be to be believed."""
-    loop = DrivenLoop(_Watched(ctx), text, params, eta=eta, seq_length=seq_length, rules=_rules(ctx))
+def _own_updates(functions: _Watched, text: str, params, n: int, eta: float, seq_length: int) -> list[Update] | None:
+    """The updates of the contract's loop run by the grader with the student's own functions (None if one
+    of them fails): their losses are what a trace's recorded losses must be to be believed."""
+    loop = DrivenLoop(functions, text, params, eta=eta, seq_length=seq_length, rules=_rules(functions.ctx))
     try:
-        return [update.loss for update in loop.updates(n)]
+        return list(loop.updates(n))
     except (Failed, Aborted):
         return None
+
+
+def _agree(losses: list[float] | None, updates: list[Update] | None) -> bool:
+    """Whether recorded losses are those of these updates, one for one."""
+    if not losses or updates is None or len(losses) != len(updates):
+        return False
+    return bool(np.allclose(losses, [update.loss for update in updates], rtol=1e-9, atol=0.0))
 
 
 def _believed(ctx, losses: list[float] | None, text: str, params, eta: float, seq_length: int) -> bool:
     """Whether recorded losses are those of the contract's loop with the student's own functions."""
     if not losses:
         return False
-    own = _own_losses(ctx, text, params, len(losses), eta, seq_length)
-    return own is not None and np.allclose(losses, own, rtol=1e-9, atol=0.0)
+    return _agree(losses, _own_updates(_Watched(ctx), text, params, len(losses), eta, seq_length))
 
 
 def _learned_until_explained_failure(ctx, fixed, failure: Failed, expected, run) -> bool:
