@@ -1,14 +1,16 @@
 """Grade one submission end to end: the sandboxes, every check, the scores, the timings and the output.
 
 grade_submission reads as its stages: the plan (which checks run where, the sandboxes' settings), the visible
-phase (the visible checks and the report's diagnostics, in the sandbox whose output the student sees), the
-course reports' real-text run if asked, the hidden phase (the other checks, in a fresh sandbox) and the
-assembly of the one result.
+phase (the visible checks, in the sandbox whose output the student sees), the report's diagnostics (in a
+sandbox of their own, beside the checks when there are two cores: grader.diagnostics.beside), the course
+reports' real-text run if asked, the hidden phase (the other checks, in a fresh sandbox) and the assembly of
+the one result.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from grader.checks.suite import suite_for
 from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
 from grader.diagnostics.band import default_cache_dir
+from grader.diagnostics.beside import Beside, usable_cores
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.intake import Offered, Prepared, load, prepare
 from grader.oracle import (
@@ -53,24 +56,27 @@ Relabel = Callable[[str], str]  # rnn.py's lines named as the student knows them
 def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits | None = None,
                      include_hidden: bool = True, diagnostics: bool = True, oracle: Oracle | None = None,
                      real_text: RealTextRequest | None = None, case_salt: str | None = None,
-                     policy: Policy = Policy.strict, kit_policy: Policy = Policy.portable) -> SubmissionResult:
+                     policy: Policy = Policy.strict, kit_policy: Policy = Policy.portable,
+                     cores: int | None = None) -> SubmissionResult:
     """Run the assignment's suite on the submission at ``path`` and score it.
 
     ``path`` is what the student handed in: a folder (rnn.py, a misnamed .py or a notebook in it, or one
     nested submission), a zip file, or the path of rnn.py or of a notebook (grader.intake reads it; it
     raises grader.intake.NotGradable when nothing can be graded).
 
-    The visible checks run first, then the report's diagnostics, in one sandbox; the other checks (hidden,
-    after the due date) run after them in a fresh sandbox, so nothing a hidden call showed the submission
-    can reach what a student reads. That sandbox opens with the first visible check again, so its first calls
-    do not give it away. Only the first sandbox's output and timings are the student's to see.
-    The checks share one time budget (``limits.total_seconds``); the diagnostics have one of their own.
+    The visible checks run first, in one sandbox; the other checks (hidden, after the due date) run after
+    them in a fresh sandbox, so nothing a hidden call showed the submission can reach what a student reads.
+    That sandbox opens with the first visible check again, so its first calls do not give it away. Only the
+    first sandbox's output and timings are the student's to see. The checks share one time budget
+    (``limits.total_seconds``). The report's diagnostics run in a sandbox of their own with a budget of their
+    own: beside the checks, in a thread, when the grading has ``cores`` >= 2 (None: the cores this process
+    may use), else after them; the report is the same either way.
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
     Expected values come from ``oracle``; by default the live reference under the assignment's
     conventions, or, under the student kit's spec (``self_check``), the fixtures its builder recorded.
-    ``diagnostics`` adds the report's gradient table and training run (they never change the score); they
-    run after the timings are taken, so their calls do not count as the submission's time per function.
+    ``diagnostics`` adds the report's gradient table and training run (they never change the score); their
+    calls do not count as the submission's time per function.
     ``real_text`` adds the course reports' figures on that text, in a sandbox and time budget of their own
     (grader.diagnostics.real_text).
     The cases are drawn under ``case_salt``, by default the assignment's (Assignment.case_salt).
@@ -81,15 +87,16 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle, case_salt=case_salt,
                      policy=kit_policy if assignment.grading.self_check else policy)
     start = time.perf_counter()
-    with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission:
-        visible = visible_phase(plan, submission, diagnostics=diagnostics)
-        report = visible.diagnostics
-        if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
+    with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission, \
+            Beside[Diagnostics]((usable_cores() if cores is None else cores) >= 2) as diagnosis:
+        visible = visible_phase(plan, submission, diagnosis if diagnostics else None)
+        run = None
+        if diagnosis.started and real_text is not None:  # its own sandbox, once the checks' worker is gone
             run = real_text_run(submission.folder, assignment, plan.oracle, real_text, plan.sandbox.limits,
                                 plan.sandbox.policy)
-            report = dataclasses.replace(report, real_text=run)
         hidden = hidden_phase(plan, submission, visible)
         intake = _intake(plan, submission, visible.top_level_warning)
+        report = dataclasses.replace(diagnosis.result(), real_text=run) if diagnosis.started else None
     return assemble(plan, submission.name, visible, hidden, report, intake, time.perf_counter() - start)
 
 
@@ -104,9 +111,10 @@ class SandboxSettings:
     packages: tuple[str, ...]
     budget: TimeBudget
 
-    def open(self, folder: Path) -> Sandbox:
+    def open(self, folder: Path, budget: TimeBudget | None = None) -> Sandbox:
+        """A sandbox on the grading's budget, or on ``budget`` (the report's diagnostics have their own)."""
         return Sandbox(folder, self.limits, functions=self.functions, policy=self.policy, packages=self.packages,
-                       budget=self.budget)
+                       budget=self.budget if budget is None else budget)
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,6 @@ class VisiblePhase:
     load_failure: LoadFailure | None
     banner: str  # why functions could not be called, said once for the result
     top_level_warning: str  # rnn.py was graded from its definitions alone (grader.intake.load), or ""
-    diagnostics: Diagnostics | None
 
 
 @dataclass(frozen=True)
@@ -186,26 +193,32 @@ class HiddenPhase:
     output: CapturedOutput = dataclasses.field(default_factory=CapturedOutput)
 
 
-def visible_phase(plan: Plan, submission: Prepared, *, diagnostics: bool) -> VisiblePhase:
-    """The visible checks, then the report's diagnostics (they never change the score), in one sandbox: rnn.py
-    as it is, or its definitions alone when its top-level code stops the import (grader.intake.load)."""
+def visible_phase(plan: Plan, submission: Prepared, diagnosis: Beside[Diagnostics] | None) -> VisiblePhase:
+    """The visible checks, in one sandbox: rnn.py as it is, or its definitions alone when its top-level code
+    stops the import (grader.intake.load). Once rnn.py has loaded, the report's diagnostics start on what
+    loaded (``diagnosis``, None: no diagnostics): beside the checks, or after them on one core."""
     contract = plan.assignment.contract
     with load(submission, plan.sandbox.open) as (box, top_level_warning):
+        failure = box.load_failure
+        if diagnosis is not None and failure is None:
+            # Their own budget: they never take time from the hidden checks.
+            diagnosis.start(functools.partial(report_phase, plan, submission.folder), TimeBudget(plan.sandbox.limits))
         blocked = _blocked(box, contract)
         checks = plan.run_checks(box, plan.visible, blocked, submission.relabel)
-        # Taken before the diagnostics run: their calls are not the submission's time per function.
         timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6))
                    for name, s in box.timings.items() if s}
         output = box.output()
-        failure = box.load_failure
         load_failure = None if failure is None else LoadFailure(failure.kind, submission.relabel(failure.message))
         banner = "" if failure else submission.relabel("\n".join(dict.fromkeys(_problems(box, contract).values())))
-        report = None
-        if diagnostics and failure is None:
-            box.budget = TimeBudget(plan.sandbox.limits)  # their own: they never take time from the hidden checks
-            report = run_diagnostics(box, plan.assignment, plan.oracle)
         return VisiblePhase(checks, blocked, timings, output, box.tier, box.tier_description, box.weak,
-                            load_failure, banner, top_level_warning, report)
+                            load_failure, banner, top_level_warning)
+
+
+def report_phase(plan: Plan, folder: Path, budget: TimeBudget) -> Diagnostics:
+    """The report's diagnostics (they never change the score) in a fresh sandbox of the module the visible
+    checks loaded, on ``budget``: the same calls whether they run beside the checks or after them."""
+    with plan.sandbox.open(folder, budget) as box:
+        return run_diagnostics(box, plan.assignment, plan.oracle)
 
 
 def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase) -> HiddenPhase:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,25 +69,32 @@ class _Source:
         return lambda *args, **kwargs: self._oracle.call(self._label, function, args, kwargs)
 
 
+class _Position(threading.local):
+    """Where the calls of one thread are: the report's diagnostics may run in a thread beside the checks
+    (grader.grading), each numbering its own scopes."""
+
+    scope: str | None = None
+    index = 0
+
+
 class Oracle:
-    """Numbers the calls made inside a scope; subclasses decide how a call is answered."""
+    """Numbers the calls made inside a scope, each thread its own; subclasses decide how a call is answered."""
 
     def __init__(self, contract: Contract):
         self.contract = contract
-        self._scope: str | None = None
-        self._index = 0
+        self._at = _Position()
         self.reference = _Source(self, "reference")
         self.variants = _Source(self, "variants")
 
     @contextmanager
     def scope(self, name: str):
         """Calls made inside are numbered from 0 under ``name``; scopes do not nest."""
-        outer = self._scope, self._index
-        self._scope, self._index = name, 0
+        outer = self._at.scope, self._at.index
+        self._at.scope, self._at.index = name, 0
         try:
             yield
         finally:
-            self._scope, self._index = outer
+            self._at.scope, self._at.index = outer
 
     @contextmanager
     def aside(self):
@@ -97,18 +105,18 @@ class Oracle:
         records what grading the reference asks for, and the calls after these must still find their
         recordings under the same numbers.
         """
-        outer = self._scope, self._index
-        self._scope = None
+        outer = self._at.scope, self._at.index
+        self._at.scope = None
         try:
             yield
         finally:
-            self._scope, self._index = outer
+            self._at.scope, self._at.index = outer
 
     def call(self, label: str, function: str, args: tuple, kwargs: dict) -> Any:
         key = None
-        if self._scope is not None:
-            key = f"{self._scope}#{self._index}"
-            self._index += 1
+        if self._at.scope is not None:
+            key = f"{self._at.scope}#{self._at.index}"
+            self._at.index += 1
         return self._answer(key, f"{label}.{function}", args, kwargs)
 
     def _answer(self, key: str | None, name: str, args: tuple, kwargs: dict) -> Any:
@@ -194,8 +202,9 @@ def _numbers(value: Any) -> Any:
 
 
 def save_fixtures(fixtures: dict[str, Any], path: Path) -> None:
-    """Write recordings as one frame of the sandbox's plain-data format: no pickle, no code."""
-    path.write_bytes(protocol.encode(fixtures, MAX_FIXTURE_BYTES))
+    """Write recordings as one frame of the sandbox's plain-data format: no pickle, no code. In key order: the
+    report's diagnostics may record in a thread beside the checks, so the order they came in varies."""
+    path.write_bytes(protocol.encode(dict(sorted(fixtures.items())), MAX_FIXTURE_BYTES))
 
 
 def load_fixtures(path: Path) -> dict[str, Any]:

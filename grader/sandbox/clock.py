@@ -17,6 +17,7 @@ tier on macOS or Windows), the limits are plain wall-clock ones.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -37,9 +38,18 @@ class TimeBudget:
         self.limits = limits
         self.charged = 0.0  # min(wall, CPU) of each call, against total_seconds
         self.wall = 0.0  # against wall_factor * total_seconds
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        """Spend the budget now, from any thread: the call running on it stops within the channel's poll
+        (grader.sandbox.channel.POLL_SECONDS) and none starts after it; for a grading given up while its
+        sandbox is busy in another thread, which then closes it as usual."""
+        self._stopped.set()
 
     def remaining(self) -> float:
         """Seconds of the budget left, in the CPU-time sense (the wall-clock allowance scaled back)."""
+        if self._stopped.is_set():
+            return 0.0
         return min(self.limits.total_seconds - self.charged,
                    (self.limits.wall_factor * self.limits.total_seconds - self.wall) / self.limits.wall_factor)
 
@@ -50,7 +60,7 @@ class TimeBudget:
         `sample_every`: look at the clock that often while the call runs (a clock that forgets, see above)."""
         remaining = self.remaining()
         return Allowance(min(seconds, remaining), seconds, remaining < seconds, self.limits.wall_factor, cpu,
-                         cpu_started, sample_every)
+                         cpu_started, sample_every, self._stopped.is_set)
 
     def charge(self, allowance: Allowance) -> float | None:
         """Charge the call's time to the budget; return the CPU clock's reading now."""
@@ -68,11 +78,13 @@ class Allowance:
     """
 
     def __init__(self, limit: float, seconds: float, budget_first: bool, factor: float, cpu: CpuClock,
-                 cpu_started: float | None, sample_every: float | None = None):
+                 cpu_started: float | None, sample_every: float | None = None,
+                 stopped: Callable[[], bool] = lambda: False):
         self.limit = limit
         self.seconds = seconds  # the call's own limit, for messages
         self.budget_first = budget_first  # the submission's remaining budget, not the call's limit, sets it
         self._cpu = cpu
+        self._stopped = stopped  # the budget was stopped (TimeBudget.stop): stop now
         self._started = time.monotonic()
         self._cpu_started = self.cpu_reading = cpu_started
         self._until = self._started + limit
@@ -84,6 +96,8 @@ class Allowance:
 
     def left(self) -> float:
         """Seconds until the call may be stopped; 0 when it is to be stopped now."""
+        if self._stopped():
+            return 0.0
         now = time.monotonic()
         if self._sample_every is not None and now >= self._next_sample and self._cpu_started is not None:
             self._next_sample = now + self._sample_every

@@ -107,3 +107,12 @@ def test_the_budget_also_runs_out_on_the_clock(clocks):
     budget.wall = 380.0  # 20 s of wall clock left: 5 s in CPU terms
     call = budget.allowance(10.0, clocks.cpu, 0.0)
     assert call.limit == pytest.approx(5.0) and call.budget_first
+
+
+def test_a_stopped_budget_stops_its_running_call_and_has_nothing_left(clocks):
+    budget, call = allowance(clocks)
+    clocks.wall += 1.0
+    assert call.left() == pytest.approx(9.0)
+    budget.stop()  # from another thread: the grading that owns the sandbox is given up
+    assert call.left() == 0.0 and budget.remaining() == 0.0
+    assert budget.allowance(10.0, clocks.cpu, 0.0).left() == 0.0
