@@ -17,6 +17,7 @@ sweeps what the lost one left on that machine.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -57,7 +58,10 @@ def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Ca
         size = 1 if one_at_a_time else max(1, len(tasks))
         for first in range(0, len(tasks), size):
             batch = tasks[first:first + size]
-            futures = {client.submit(_run_on_worker, task, grade, key=f"rnn-grader-{run}-{first + i}"): task
+            # One core each: a cluster's machines may run a worker per core, which cannot be seen from here,
+            # and then a grading's diagnostics beside its checks would only take CPU from its neighbours.
+            futures = {client.submit(_run_on_worker, dataclasses.replace(task, cores=1), grade,
+                                     key=f"rnn-grader-{run}-{first + i}"): task
                        for i, task in enumerate(batch)}
             try:
                 for future in as_completed(futures):

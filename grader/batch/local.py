@@ -13,7 +13,7 @@ the first interrupt into KeyboardInterrupt so that a second one cannot cut that 
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import signal
 import time
 from collections import deque
@@ -23,6 +23,7 @@ from typing import Any
 
 from grader.batch.grading_process import INTERRUPTED, RESULT, STARTED, GradingProcess
 from grader.batch.task import Task, over_time
+from grader.diagnostics.beside import usable_cores
 from grader.scoring import not_graded
 
 OnResult = Callable[[Task, dict[str, Any]], None]
@@ -32,10 +33,7 @@ STOP_SECONDS = 10.0  # how long an interrupted process has to unwind its sandbox
 
 
 def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def run_local(tasks: Iterable[Task], grade: Callable, jobs: int, on_result: OnResult, on_start: OnStart | None = None,
@@ -99,6 +97,10 @@ class _Pool:
                 self.processes.append(GradingProcess())
                 idle.append(self.processes[-1])
             index, task = waiting.popleft()
+            # The cores left to each grading: with as many gradings as cores, every core is busy already, and
+            # a grading's diagnostics beside its checks would only take CPU from its neighbours.
+            share = max(1, usable_cores() // self.jobs)
+            task = dataclasses.replace(task, cores=share if task.cores is None else min(task.cores, share))
             idle.pop().send(task, self.grade, index)
 
     def _read(self, process: GradingProcess) -> bool:

@@ -66,8 +66,8 @@ class ClassSettings:
     Dask cluster instead. `limits`: the sandbox's (None: the spec's). `force`: grade everything again;
     `retry_failed`: only what crashed or timed out (and what is new); `accept_regrade`: apply the grade
     changes of a regrade instead of holding them back. `grade` is called as grade(submission_folder,
-    assignment, limits=..., include_hidden=True, policy=...) in worker processes, so it must be importable
-    by name. `policy`: which sandbox tiers are acceptable. `workflow`: the ledger, identities, similarity
+    assignment, limits=..., include_hidden=True, policy=..., cores=...) in worker processes, so it must be
+    importable by name; `cores` is the cores each grading may use (the machine's over the gradings at once). `policy`: which sandbox tiers are acceptable. `workflow`: the ledger, identities, similarity
     and LMS settings (grader.batch.workflow).
     """
 

@@ -42,6 +42,9 @@ class Task:
     assignment: Assignment | None = None  # loaded once by the class run; travels with the task to any worker
     limits: Limits | None = None
     policy: str = Policy.strict.value  # which sandbox tiers the instructor accepts
+    # The cores its grading may use (grade_submission's `cores`), set where it is handed to a process: the
+    # report's diagnostics run beside the checks only with two, not when the class keeps every core busy.
+    cores: int | None = None
 
     @property
     def required_assignment(self) -> Assignment:
@@ -64,7 +67,7 @@ def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, An
             return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.required_assignment).to_dict()
         try:
             result = grade(folder, task.required_assignment, limits=task.limits, include_hidden=True,
-                           policy=Policy(task.policy))
+                           policy=Policy(task.policy), cores=task.cores)
         except NotGradable as exc:
             return not_graded(task.name, str(exc), task.required_assignment).to_dict()
         except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class

@@ -41,7 +41,7 @@ def fake_grade_v2(path, assignment, **options) -> SubmissionResult:
     return fake_grade(path, assignment, **options, _text=f"# score: {found.group(1)}\n" if found else text)
 
 
-def fake_grade(path, assignment, *, limits=None, include_hidden=True, policy=None, _text=None) -> SubmissionResult:
+def fake_grade(path, assignment, *, limits=None, include_hidden=True, policy=None, cores=None, _text=None) -> SubmissionResult:
     module = _module(path)
     text = module.read_text() if _text is None else _text
     if "# interrupt" in text:
@@ -103,7 +103,7 @@ def tier_grade(path, assignment, *, policy=None, **options) -> SubmissionResult:
 
 
 
-def held_grade(path, assignment, *, limits=None, include_hidden=True, policy=None) -> SubmissionResult:
+def held_grade(path, assignment, *, limits=None, include_hidden=True, policy=None, cores=None) -> SubmissionResult:
     """fake_grade's result, given once the test lets it go: rnn.py's `# control: DIR` names a folder where
     the fake writes started-NAME (`# name: NAME`) (holding the pid of the process grading it) and waits for release-NAME
     or release-all. With `# sandbox`, it holds a real sandbox open meanwhile (its worker imports rnn.py, and
@@ -127,3 +127,10 @@ def held_grade(path, assignment, *, limits=None, include_hidden=True, policy=Non
         if box is not None:
             box.close()
     return fake_grade(path, assignment, limits=limits, include_hidden=include_hidden, policy=policy)
+
+
+def cores_grade(path, assignment, **options) -> SubmissionResult:
+    """fake_grade, with the cores it was given (grade_submission's `cores`) as the first check's feedback."""
+    result = fake_grade(path, assignment, **options)
+    first = dataclasses.replace(result.checks[0], feedback=f"cores={options.get('cores')}")
+    return dataclasses.replace(result, checks=(first, *result.checks[1:]))
