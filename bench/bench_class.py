@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 
 ALICE = Path(__file__).resolve().parents[1] / "submissions" / "alice"
 

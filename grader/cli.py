@@ -10,8 +10,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.assignment import Assignment, load_assignment, spec_folder
-from grader.batch import ClassSettings, grade_class
-from grader.batch.workflow import LATE_POLICY, OVERRIDES, STUDENTS, load_workflow
+from grader.batch.out_files import LATE_POLICY, OVERRIDES, STUDENTS
 from grader.diagnostics.band import CACHE_ENV, default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest
 from grader.errors import ExitCode, GraderError, UsageError
@@ -229,6 +228,11 @@ def _reading(args: argparse.Namespace, assignment: Assignment) -> PathReading:
 
 
 def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> int:
+    # Imported here: a single grading (the other branch) never needs the class run, its LMS files,
+    # similarity report or Dask, and should not pay for importing them (about 0.15 s of CPU).
+    from grader.batch.run import ClassSettings, grade_class
+    from grader.batch.workflow import load_workflow
+
     out = args.out or DEFAULT_OUT
     workflow = load_workflow(
         args.path, out, mapping=args.students, overrides=args.overrides, late_policy=args.late_policy,

@@ -19,12 +19,13 @@ from grader.atomic import remove_unfinished
 from grader.batch.discover import FILES, ZIP, Entry, discover
 from grader.batch.errors import BatchError, ClassInterrupted
 from grader.batch.keys import content_digest, grading_key, spec_digest
+from grader.batch.out_files import CANVAS, MOODLE, SIMILARITY
 from grader.batch.progress import ProgressReport
 from grader.batch.regrade import STAGING, change
 from grader.batch.stats import compared, problem_of, row, stopped, summarize
 from grader.batch.store import previous_result, store_result, stored_content, stored_result
 from grader.batch.task import Task, pack_files, pack_folder
-from grader.batch.workflow import CANVAS, MOODLE, SIMILARITY, ClassWorkflow
+from grader.batch.workflow import ClassWorkflow
 from grader.files.archive import MAX_ARCHIVE_BYTES, BrokenSubmission
 from grader.files.listing import printable_name
 from grader.grading import grade_submission

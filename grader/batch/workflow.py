@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.errors import BatchError
+from grader.batch.out_files import LATE_POLICY, OVERRIDES, STUDENTS
 from grader.ledger import Ledger, load_late_policy, load_overrides
 from grader.lms.canvas import CanvasGradebook, assignment_column, read_canvas_gradebook
 from grader.lms.identity import read_gradescope_metadata, read_mapping
 from grader.results import ClassResult, StudentIdentity
 from grader.similarity.collect import known_solutions
 from grader.similarity.detect import INSTALL_HINT, similarity_available
-
-OVERRIDES, LATE_POLICY, STUDENTS = "overrides.yaml", "late-policy.yaml", "students.csv"
-SIMILARITY, CANVAS, MOODLE = "similarity.html", "canvas.csv", "moodle.csv"
 
 
 @dataclass(frozen=True)

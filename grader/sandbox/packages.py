@@ -56,11 +56,11 @@ def _requirements(dist: importlib.metadata.Distribution) -> list[str]:
 
 def _top_level(dist: importlib.metadata.Distribution) -> set[Path]:
     """The distribution's top-level entries in its site folder (never paths leaving it, like ../../bin)."""
-    found = set()
-    for file in dist.files or ():
-        parts = Path(file).parts
-        if parts and parts[0] not in ("..", "__pycache__"):  # the shared __pycache__ holds others' files
-            found.add(Path(str(dist.locate_file(parts[0]))))
+    # Each first part once: RECORD lists thousands of files (pandas, scipy), and locating each one cost every
+    # grading process about 0.1 s of CPU.
+    firsts = {file.parts[0] for file in dist.files or () if file.parts}
+    found = {Path(str(dist.locate_file(first))) for first in firsts - {"..", "__pycache__"}}  # the shared
+    # __pycache__ holds others' files
     if not found:  # installed without a RECORD (some distribution packages): top_level.txt then
         site = Path(str(dist.locate_file("")))
         for name in (dist.read_text("top_level.txt") or "").split():

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.similarity import collect
 
 from .fakes import held_grade

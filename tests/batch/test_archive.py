@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.files.archive import (
     MAX_ENTRIES,
     MAX_FILES,

@@ -4,8 +4,7 @@ after it: whatever the report meets, the grades are out."""
 import json
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
-from grader.batch.run import SIMILARITY_PENDING
+from grader.batch.run import SIMILARITY_PENDING, grade_class
 from grader.similarity import collect
 
 from .conftest import make_folder

@@ -5,7 +5,7 @@ import io
 import json
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.render.gradebook import safe_cell
 from grader.results import ClassResult
 

@@ -5,8 +5,9 @@ import shutil
 import pytest
 
 from grader.assignment import load_assignment
-from grader.batch import BatchError, grade_class
 from grader.batch.cluster import INSTALL_HINT
+from grader.batch.errors import BatchError
+from grader.batch.run import grade_class
 
 from .test_real_class import LIMITS, SUBMISSIONS
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.batch.task import pack_folder
 from grader.files.archive import BrokenSubmission
 from grader.grading import grade_submission

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
-from grader.batch import ClassInterrupted, grade_class
+from grader.batch.errors import ClassInterrupted
+from grader.batch.run import grade_class
 
 from .conftest import make_folder
 from .fakes import fake_grade

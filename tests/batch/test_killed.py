@@ -25,7 +25,7 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.atomic import UNFINISHED
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.outputs import RESULTS
 from grader.sandbox.claims import SUFFIX
 from grader.sandbox.scratch import sandboxes_folder

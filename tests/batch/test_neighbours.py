@@ -8,8 +8,9 @@ import json
 import pytest
 
 from grader.assignment import load_assignment
-from grader.batch import ClassInterrupted, grade_class
+from grader.batch.errors import ClassInterrupted
 from grader.batch.progress import ProgressReport
+from grader.batch.run import grade_class
 
 from .conftest import make_folder
 from .fakes import fake_grade

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.results import Problem
 from grader.sandbox import Limits
 

@@ -2,8 +2,9 @@
 accepted; --retry-failed grades only what crashed or timed out."""
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class, keys
+from grader.batch import keys
 from grader.batch.regrade import STAGING
+from grader.batch.run import grade_class
 from grader.batch.workflow import ClassWorkflow
 
 from .conftest import make_folder

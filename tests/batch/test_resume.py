@@ -3,7 +3,7 @@
 import shutil
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.sandbox import Limits
 from grader.secret import CourseSecret
 from grader.specfile import default_spec_dir
@@ -102,7 +102,7 @@ def test_a_change_to_the_graders_own_code_regrades_everything(class_dir, tmp_pat
 def test_results_are_never_written_into_the_class_folder_or_a_submission(class_dir, tmp_path):
     import pytest
 
-    from grader.batch import BatchError
+    from grader.batch.errors import BatchError
 
     _class(class_dir)
     for out in (class_dir, class_dir / "alice" / "results"):

@@ -4,7 +4,7 @@ import dataclasses
 from pathlib import Path
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.results import Problem
 from grader.sandbox import Limits
 

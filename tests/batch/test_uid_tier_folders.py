@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
-from grader.batch import BatchError, grade_class
 from grader.batch import run as batch_run
+from grader.batch.errors import BatchError
+from grader.batch.run import grade_class
 from grader.sandbox.isolation import open_to_others
 
 from .conftest import make_folder

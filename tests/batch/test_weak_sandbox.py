@@ -5,8 +5,8 @@ import io
 import json
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
 from grader.batch.keys import grading_key
+from grader.batch.run import grade_class
 from grader.results import WEAK_SANDBOX
 from grader.sandbox import Policy
 

@@ -108,8 +108,6 @@ def test_nbformat_never_reads_the_outputs_or_attachments_the_grader_does_not_use
 
     import nbformat
 
-    from grader.intake import notebook as module
-
     stream = {"output_type": "stream", "name": "stdout", "text": "loss 54.2\n"}
     cells = [{"cell_type": "markdown", "metadata": {}, "source": "![plot](attachment:loss.png)",
               "attachments": {"loss.png": {"image/png": "iVBORw0KGgo="}}},
@@ -117,7 +115,7 @@ def test_nbformat_never_reads_the_outputs_or_attachments_the_grader_does_not_use
               "outputs": [stream] * 50}]
     data = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}).encode()
     handed, reads = [], nbformat.reads
-    monkeypatch.setattr(module.nbformat, "reads", lambda text, **kw: handed.append(text) or reads(text, **kw))
+    monkeypatch.setattr(nbformat, "reads", lambda text, **kw: handed.append(text) or reads(text, **kw))
     notebook = read_notebook(data, "rnn.ipynb")
     assert notebook.text.strip() == "def f(x):\n    return x"
     assert "loss 54.2" not in handed[0] and "iVBORw0KGgo" not in handed[0]

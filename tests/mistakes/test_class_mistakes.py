@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.batch.workflow import ClassWorkflow, read_summary
 
 SUBMISSIONS = Path(__file__).resolve().parents[2] / "submissions"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.batch import BatchError, ClassInterrupted
+from grader.batch.errors import BatchError, ClassInterrupted
 from grader.errors import ExitCode, GraderError, SettingError, UsageError
 from grader.intake import NotFound, NotGradable
 from grader.kit.build import KitError
