@@ -5,7 +5,7 @@ import pytest
 
 import grader.batch.local
 from grader.assignment import load_assignment
-from grader.batch import grade_class
+from grader.batch.run import grade_class
 from grader.batch.store import previous_result
 from grader.batch.workflow import ClassWorkflow
 
