@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader import oracle as oracles  # noqa: E402
 from grader.assignment import load_assignment  # noqa: E402
-from grader.batch import grade_class  # noqa: E402
+from grader.batch.run import grade_class  # noqa: E402
 from grader.diagnostics.band import CACHE_ENV  # noqa: E402
 from grader.grading import grade_submission  # noqa: E402
 
