@@ -19,6 +19,12 @@ from grader.batch.run import grade_class
 ALICE = Path(__file__).resolve().parents[1] / "submissions" / "alice"
 
 
+def copy_class(folder: Path, n: int) -> None:
+    """A class folder of ``n`` copies of alice, one sub-folder each."""
+    for i in range(n):
+        shutil.copytree(ALICE, folder / f"alice{i:02d}")
+
+
 def timed(folder: Path, out: Path, jobs: int) -> float:
     started = time.perf_counter()
     result = grade_class(folder, out, load_assignment(), jobs=jobs, force=True, progress=False)
@@ -31,8 +37,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 6
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "class"
-        for i in range(n):
-            shutil.copytree(ALICE, folder / f"alice{i:02d}")
+        copy_class(folder, n)
         one = timed(folder, Path(scratch) / "out1", 1)
         two = timed(folder, Path(scratch) / "out2", 2)
     print(f"{n} copies of alice:  --jobs 1: {one:6.1f} s   --jobs 2: {two:6.1f} s   ratio: {two / one:.2f} (target <= 0.65)")

@@ -1,0 +1,367 @@
+"""Peer benchmark: the same student notebook graded by Otter-Grader 7 and by us, side by side.
+
+bench/peer_otter/ holds the Otter assignment for the same contract, written as an instructor would for
+Otter: a master notebook in Otter Assign's format (an assignment config, one question per function, public
+and hidden exception-based tests: shapes, values against the course's solution on fixed cases, a
+centered-difference gradient check, clipping, AdaGrad, sampling, training) and the cases' helper module.
+The course's solution the hidden tests compare with is reference/rnn.py, shipped to the autograder only.
+
+The bench makes its own venv (--venv; otter-grader 7 from the package index, with ipykernel, which Otter
+needs to execute notebooks, and matplotlib for the notebook's plot), runs `otter assign` once, fills the
+student notebook Otter Assign makes with alice's functions, and times, in alternating pairs:
+
+- ``otter run`` (no container, as Otter runs a submission outside Docker) and ``python -m grader`` on the
+  notebook with the student's training cells (Otter executes them; we leave them out, and say so);
+- both on the plain notebook (the same without training cells): the like-for-like figure.
+
+Then our own figures: ``python -m grader`` on alice's rnn.py and on the reference copied in as a
+submission (our overhead floor), a class of alice copies at --jobs 2 (bench_class), and where our time
+goes on alice (imports, the checks, the diagnostics, the sandbox round trips). Medians of wall-clock
+seconds; CPU seconds are user + sys of the command and every process it waited for. Wall time under load
+is noise: compare the ratio within one run, and the CPU columns.
+
+    python bench/bench_peer_otter.py [--pairs N] [--venv DIR] [--class-size N]
+
+Targets (issue 24, quiet 2-core machine): alice <= 4.0 s, the reference <= 2.0 s, the plain notebook
+<= 0.7x Otter's time, a class of 30 alice copies at --jobs 2 <= 2.5 s a submission.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import functools
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench"))
+
+PEER = ROOT / "bench" / "peer_otter"
+OTTER = "otter-grader==7.*"
+OTTER_EXTRAS = ("ipykernel", "matplotlib")
+ALICE = ROOT / "submissions" / "alice"
+WITH_TRAINING, PLAIN = "alice notebook, with training", "alice notebook, plain"
+TRAINING_CELL = "# Training run"  # the master notebook's training cells start with this line
+TARGETS = {"alice": 4.0, "reference": 2.0, "plain ratio": 0.7, "class per submission": 2.5}
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+
+
+def timed_command(command: list[str], cpu_file: Path | None = None, **kwargs) -> Run:
+    """Wall and CPU seconds of one command: user + sys of it and every process it waited for, plus the
+    sandboxes' CPU its grading wrote to ``cpu_file`` (see as_grader)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sandboxes = float(cpu_file.read_text()) if cpu_file else 0.0
+    return Run(wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime + sandboxes)
+
+
+def record_sandbox_cpu() -> dict[int, float]:
+    """Count each sandbox's CPU seconds, as its own clock reads them when its worker stops.
+
+    The workers run in a pid namespace of their own and are not reaped by the grader, so no rusage of the
+    grader's holds them; their control group (or /proc) does, and that is what the sandbox's clock reads.
+    """
+    from grader.sandbox.sandbox import Sandbox
+
+    readings: dict[int, float] = {}
+    stop = Sandbox._stop_worker
+
+    def counted_stop(self) -> None:
+        seconds = self._cpu_clock()
+        if seconds is not None:
+            readings[id(self)] = max(seconds, readings.get(id(self), 0.0))
+        stop(self)
+
+    Sandbox._stop_worker = counted_stop  # type: ignore[method-assign]
+    return readings
+
+
+def as_grader(cpu_file: str, *arguments: str) -> int:
+    """`python -m grader ARGUMENTS`, writing the sandboxes' CPU seconds to ``cpu_file`` when it is done."""
+    from grader.cli import main
+
+    readings = record_sandbox_cpu()
+    sys.argv = ["grader", *arguments]
+    try:
+        return main()
+    finally:
+        Path(cpu_file).write_text(repr(sum(readings.values())))
+
+
+def default_venv() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "rnn-grader" / "otter7"
+
+
+def otter_venv(venv: Path) -> Path:
+    """The venv's otter command, installing Otter 7 from the package index the first time."""
+    otter = venv / "bin" / "otter"
+    if not otter.exists():
+        print(f"installing {OTTER} into {venv} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", OTTER, *OTTER_EXTRAS], check=True)
+    return otter
+
+
+def otter_version(otter: Path) -> str:
+    python = otter.parent / "python"
+    return subprocess.run([str(python), "-c", "import otter; print(otter.__version__)"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def assign(otter: Path, work: Path) -> tuple[Path, Path, float]:
+    """Run `otter assign` on the master notebook: (autograder zip, student notebook, seconds)."""
+    source = work / "assignment"
+    source.mkdir()
+    shutil.copy(PEER / "rnn.ipynb", source)
+    shutil.copy(PEER / "rnn_cases.py", source)
+    shutil.copy(ROOT / "reference" / "rnn.py", source / "rnn_reference.py")
+    shutil.copy(ROOT / "specs" / "texts" / "prose.txt", source)
+    start = time.perf_counter()
+    subprocess.run([str(otter), "assign", "rnn.ipynb", "dist"], cwd=source, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    (zip_path,) = (source / "dist" / "autograder").glob("*.zip")
+    return zip_path, source / "dist" / "student" / "rnn.ipynb", seconds
+
+
+def write_answered(student_notebook: Path, submission: Path, training: bool, path: Path) -> None:
+    """Write the student notebook with each answer cell holding the submission's definitions of its functions.
+
+    The submission's other top-level statements (imports the notebook lacks, helpers such as softmax) go into
+    the first answer cell, as a student would write them there. ``training=False`` drops the training cells.
+    """
+    import nbformat
+
+    source = submission.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    definitions: dict[str, str] = {}
+    rest: list[str] = []
+    for node in tree.body:
+        segment = ast.get_source_segment(source, node) or ""
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            definitions[node.name] = segment
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # not the docstring
+            rest.append(segment)
+    notebook = nbformat.read(student_notebook, as_version=4)
+    given = {line for cell in notebook.cells if cell.cell_type == "code" for line in cell.source.splitlines()}
+    rest = [statement for statement in rest if statement not in given]  # the notebook's own `import numpy as np`
+    answers = [cell for cell in notebook.cells if "otter_answer_cell" in cell.metadata.get("tags", [])]
+    for cell in answers:
+        names = [node.name for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
+        cell.source = "\n\n\n".join(definitions.pop(name) for name in names)
+    answers[0].source = "\n\n\n".join([*rest, *definitions.values(), answers[0].source])
+    if not training:
+        notebook.cells = [cell for cell in notebook.cells if not cell.source.startswith(TRAINING_CELL)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+
+
+def otter_command(otter: Path, autograder: Path, out: Path) -> Callable[[Path], list[str]]:
+    return lambda notebook: [str(otter), "run", "-a", str(autograder), "-o", str(out), "--no-logo", str(notebook)]
+
+
+def our_command(out: Path, cpu_file: Path) -> Callable[[Path], list[str]]:
+    """`python -m grader`, through as_grader; each submission's results in a folder of its own (the grader
+    refuses to mix two submissions')."""
+    return lambda submission: [sys.executable, __file__, "as-grader", str(cpu_file), str(submission),
+                               "--out", str(out / submission.name)]
+
+
+def otter_score(out: Path) -> tuple[float, float]:
+    tests = [t for t in json.loads((out / "results.json").read_text())["tests"] if "score" in t]  # not "Public Tests"
+    return sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
+
+
+def our_score(out: Path) -> tuple[float, float]:
+    result = json.loads((out / "results-instructor.json").read_text())["result"]
+    return result["score"], result["max_score"]
+
+
+def full_marks(name: str, score: tuple[float, float]) -> None:
+    if score[0] != score[1]:
+        sys.exit(f"{name} scored {score[0]:g}/{score[1]:g}: timings of a failing grading mean little")
+
+
+def alternating(first: Callable[[], Run], second: Callable[[], Run], pairs: int) -> tuple[list[Run], list[Run]]:
+    """``pairs`` runs of each, alternating, the order swapped every pair so neither always runs first."""
+    a: list[Run] = []
+    b: list[Run] = []
+    for i in range(pairs):
+        if i % 2 == 0:
+            a.append(first())
+            b.append(second())
+        else:
+            b.append(second())
+            a.append(first())
+    return a, b
+
+
+def median(runs: list[Run]) -> Run:
+    return Run(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs))
+
+
+def verdict(value: float, target: float) -> str:
+    return f"target <= {target:g}: {'met' if value <= target else 'not met'}"
+
+
+def import_seconds(submission: Path, out: Path, env: dict[str, str]) -> float:
+    """Seconds the CLI spends importing, lazy imports included (python -X importtime, top-level entries)."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "grader", str(submission), "--out", str(out)],
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    total = 0
+    for line in run.stderr.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        if line.startswith("import time:") and len(fields) == 3 and fields[1].strip().isdigit():
+            if not fields[2].startswith("  "):  # a top-level import; nested ones are in its cumulative time
+                total += int(fields[1])
+    return total / 1e6
+
+
+def round_trips(submission: Path) -> tuple[int, float, float, float, float]:
+    """One in-process grading of ``submission`` with diagnostics, Sandbox.call counted: (calls, seconds in
+    them, the submission's own seconds in them, the grader process's CPU seconds, the sandboxes')."""
+    from grader.assignment import load_assignment
+    from grader.grading import grade_submission
+    from grader.sandbox.sandbox import Sandbox
+
+    counts = {"calls": 0, "seconds": 0.0, "own": 0.0}
+    call = Sandbox.call
+
+    def counted_call(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            reply = call(self, *args, **kwargs)
+        finally:
+            counts["calls"] += 1
+            counts["seconds"] += time.perf_counter() - start
+        counts["own"] += reply.seconds
+        return reply
+
+    assignment = load_assignment()
+    stop = Sandbox._stop_worker
+    readings = record_sandbox_cpu()
+    Sandbox.call = counted_call  # type: ignore[method-assign]
+    try:
+        cpu = time.process_time()
+        grade_submission(submission, assignment)
+        cpu = time.process_time() - cpu
+    finally:
+        Sandbox.call, Sandbox._stop_worker = call, stop  # type: ignore[method-assign]
+    return int(counts["calls"]), counts["seconds"], counts["own"], cpu, sum(readings.values())
+
+
+def peer_table(theirs: Callable[[Path], list[str]], ours: Callable[[Path], list[str]], cpu_file: Path,
+               notebooks: dict[str, Path], pairs: int, env: dict[str, str]) -> None:
+    print(f"{'notebook':32} {'Otter wall s':>12} {'ours wall s':>12} {'ratio':>6} {'Otter CPU s':>12} {'ours CPU s':>11}")
+    ratios = {}
+    for name, folder in notebooks.items():
+        otter_runs, our_runs = alternating(functools.partial(timed_command, theirs(folder / "rnn.ipynb")),
+                                           functools.partial(timed_command, ours(folder), cpu_file, env=env), pairs)
+        o, u = median(otter_runs), median(our_runs)
+        ratios[name] = statistics.median(b.wall / a.wall for a, b in zip(otter_runs, our_runs))
+        print(f"{name:32} {o.wall:12.2f} {u.wall:12.2f} {ratios[name]:6.2f} {o.cpu:12.2f} {u.cpu:11.2f}")
+    plain = ratios[PLAIN]
+    print(f"  ratio: the median of the pairs' ours / Otter's wall; plain notebook {verdict(plain, TARGETS['plain ratio'])}")
+
+
+def ours_alone(ours: Callable[[Path], list[str]], cpu_file: Path, reference: Path, runs: int,
+               env: dict[str, str]) -> None:
+    print(f"\nours alone, `python -m grader`, {runs} runs, medians")
+    for name, folder, target in (("alice (rnn.py)", ALICE, TARGETS["alice"]),
+                                 ("reference as a submission", reference, TARGETS["reference"])):
+        run = median([timed_command(ours(folder), cpu_file, env=env) for _ in range(runs)])
+        print(f"{name:32} wall {run.wall:6.2f} s  CPU {run.cpu:6.2f} s  {verdict(run.wall, target)}")
+
+
+def class_figure(size: int, work: Path) -> None:
+    import bench_class
+
+    bench_class.copy_class(work / "class", size)
+    seconds = bench_class.timed(work / "class", work / "class-out", 2)
+    per = seconds / size
+    print(f"class of {size} alice copies, --jobs 2 (in process): {seconds:.1f} s, {per:.2f} s a submission, "
+          f"{verdict(per, TARGETS['class per submission'])}")
+
+
+def breakdown(work: Path, env: dict[str, str]) -> None:
+    import bench_grading
+
+    print("\nwhere our time goes on alice (one grading each)")
+    imports = import_seconds(ALICE, work / "import-out", env)
+    print(f"  imports of `python -m grader` (python -X importtime, lazy ones included): {imports:.2f} s")
+    total, own, grader_side, diagnostics = bench_grading.timed(ALICE, 1)
+    print(f"  in process: {total:.2f} s = checks {own + grader_side:.2f} s (the submission's own calls "
+          f"{own:.2f} s, the grader's work {grader_side:.2f} s) + diagnostics {diagnostics:.2f} s")
+    calls, in_calls, own_in_calls, cpu, sandboxes = round_trips(ALICE)
+    overhead = in_calls - own_in_calls
+    print(f"  sandbox round trips (checks and diagnostics): {calls} calls, {in_calls:.2f} s waiting on them, of which "
+          f"the submission computed {own_in_calls:.2f} s: {overhead:.2f} s ({1000 * overhead / max(calls, 1):.1f} ms "
+          f"a call) of transport, scheduling and accounting")
+    print(f"  CPU: the grader's process {cpu:.2f} s, the sandboxes {sandboxes:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=5, help="alternating pairs per notebook (and runs of ours alone)")
+    parser.add_argument("--venv", type=Path, default=default_venv(), help="Otter's venv (made if missing)")
+    parser.add_argument("--class-size", type=int, default=30, help="copies of alice graded at --jobs 2 (0: skip)")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()
+    otter = otter_venv(args.venv)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the checked-out grader, not an installed one
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        autograder, student, assign_seconds = assign(otter, work)
+        notebooks = {name: work / f"notebook{i}" for i, name in enumerate((WITH_TRAINING, PLAIN))}
+        for name, folder in notebooks.items():
+            write_answered(student, ALICE / "rnn.py", name == WITH_TRAINING, folder / "rnn.ipynb")
+        reference = work / "reference"
+        reference.mkdir()
+        shutil.copy(ROOT / "reference" / "rnn.py", reference / "rnn.py")
+
+        cpu_file = work / "sandbox-cpu"
+        theirs, ours = otter_command(otter, autograder, work / "otter-out"), our_command(work / "our-out", cpu_file)
+        (work / "otter-out").mkdir()
+        for name, folder in notebooks.items():  # once each first: both must give full marks
+            subprocess.run(theirs(folder / "rnn.ipynb"), check=True, capture_output=True)
+            full_marks(f"{name} under Otter", otter_score(work / "otter-out"))
+            subprocess.run(ours(folder), check=True, capture_output=True, env=env)
+            full_marks(f"{name} under rnn-grader", our_score(work / "our-out" / folder.name))
+
+        print(f"Otter-Grader {otter_version(otter)} (`otter run`, no container; `otter assign` took "
+              f"{assign_seconds:.1f} s once) against `python -m grader`, {args.pairs} alternating pairs, medians; "
+              f"CPU is user + sys of every process, the sandboxes' included; load average {load_before[0]:.1f}")
+        peer_table(theirs, ours, cpu_file, notebooks, args.pairs, env)
+        ours_alone(ours, cpu_file, reference, args.pairs, env)
+        if args.class_size:
+            class_figure(args.class_size, work)
+        breakdown(work, env)
+    print(f"load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (2 cores)")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["as-grader"]:
+        raise SystemExit(as_grader(*sys.argv[2:]))
+    main()
