@@ -12,22 +12,67 @@ count against each other; the thread adds one runnable worker, on a core of its 
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from grader.sandbox import TimeBudget
 
 T = TypeVar("T")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system has one)."""
+def usable_cores(cgroup_root: Path = CGROUP_ROOT) -> int:
+    """The cores this process may use: its CPU affinity, within its control group's CPU quota (a container
+    started with --cpus 1 on a larger machine still has every core in its affinity)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cpu_quota(cgroup_root, _own_groups())
+    return cores if quota is None else max(1, min(cores, math.floor(quota)))
+
+
+def cpu_quota(root: Path, groups: dict[str, str]) -> float | None:
+    """The fewest CPUs a quota allows in ``groups`` (hierarchy: the group's path, as /proc/self/cgroup gives
+    them) or any group above them, under ``root``: cgroup v2's cpu.max, v1's cpu.cfs_quota_us over
+    cpu.cfs_period_us; None where none is set or none can be read."""
+    found = []
+    for hierarchy, path, quota_file in (("", "", "cpu.max"), ("cpu", "cpu", "cpu.cfs_quota_us")):
+        if hierarchy not in groups:
+            continue
+        mount = root / path
+        folder = mount / groups[hierarchy].lstrip("/")
+        for level in (folder, *(above for above in folder.parents if above.is_relative_to(mount))):
+            try:
+                if quota_file == "cpu.max":
+                    quota, period = (level / quota_file).read_text().split()
+                else:
+                    quota = (level / quota_file).read_text().strip()
+                    period = (level / "cpu.cfs_period_us").read_text().strip()
+                if quota not in ("max", "-1"):
+                    found.append(int(quota) / int(period))
+            except (OSError, ValueError):
+                continue
+    return min(found, default=None)
+
+
+def _own_groups() -> dict[str, str]:
+    """This process's control group in each hierarchy it names: "" for v2's unified one, else the v1
+    controllers (each line of /proc/self/cgroup is id:controllers:path)."""
+    groups = {}
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            groups[controller] = path
+    return groups
 
 
 class Beside(Generic[T]):

@@ -11,7 +11,7 @@ import pytest
 
 import grader.grading
 from grader.assignment import load_assignment
-from grader.diagnostics.beside import Beside
+from grader.diagnostics.beside import Beside, cpu_quota
 from grader.grading import grade_submission
 from grader.sandbox import Limits, TimeBudget
 
@@ -62,6 +62,25 @@ def test_a_grading_given_up_stops_the_work_and_waits_until_it_has_cleaned_up():
         began.wait()
         raise KeyboardInterrupt
     assert cleaned_up.is_set()
+
+
+def test_a_cpu_quota_of_the_process_group_or_of_a_group_above_it_caps_the_cores(tmp_path):
+    """A container started with --cpus 1.5 on a larger machine: one core for the grading, not its affinity."""
+    (tmp_path / "docker" / "abc").mkdir(parents=True)
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    (tmp_path / "docker" / "cpu.max").write_text("150000 100000\n")
+    (tmp_path / "docker" / "abc" / "cpu.max").write_text("max 100000\n")
+    assert cpu_quota(tmp_path, {"": "/docker/abc"}) == 1.5
+    (tmp_path / "cpu" / "grading").mkdir(parents=True)  # cgroup v1: the cpu hierarchy's own mount
+    (tmp_path / "cpu" / "grading" / "cpu.cfs_quota_us").write_text("100000\n")
+    (tmp_path / "cpu" / "grading" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpu_quota(tmp_path, {"cpu": "/grading", "": "/docker/abc"}) == 1.0
+
+
+def test_no_quota_set_or_none_readable_leaves_the_cores_as_they_are(tmp_path):
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert cpu_quota(tmp_path, {"": "/"}) is None
+    assert cpu_quota(tmp_path / "missing", {"": "/", "cpu": "/"}) is None
 
 
 @pytest.mark.slow
