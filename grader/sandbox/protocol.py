@@ -41,6 +41,7 @@ DTYPES: Mapping[str, np.dtype] = MappingProxyType({
     "int32": np.dtype("<i4"),
     "bool": np.dtype("bool"),
 })
+_WIRE_NAMES = {dtype: name for name, dtype in DTYPES.items()}  # a little-endian dtype's name, looked up at once
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000
 # Bulk data travels as arrays in the payload; the JSON header holds the structure and small values.
@@ -52,6 +53,8 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206
 
 def printable(text: str) -> str:
     """``text`` with every character that could break a file's encoding or steer a terminal spelled out."""
+    if text.isascii() and text.isprintable():
+        return text  # nothing to escape (the common case: every dict key), found without the expression
     return _UNPRINTABLE.sub(_escape, text)
 
 
@@ -100,6 +103,8 @@ class _Encoder:
             raise ProtocolError(f"data has more than {MAX_NODES} items; use arrays for large data")
         # type() rather than isinstance(): a fake __class__ must not pass for a number.
         cls = type(obj)
+        if cls is int or cls is float or cls is str or cls is bool or obj is None:
+            return obj  # already plain (told by identity, which no metaclass can fake)
         # Array types come first: numpy scalars subclass float and must stay arrays.
         if issubclass(cls, (np.ndarray, np.generic)):
             return self._array(obj)
@@ -140,6 +145,24 @@ class _Encoder:
         return value
 
     def _array(self, obj):
+        name = _WIRE_NAMES.get(obj.dtype) if type(obj) is np.ndarray else None
+        if name is not None:
+            data = obj.tobytes()  # a plain little-endian array already: its bytes in C order are the copy
+            arr = obj
+        else:
+            arr, name = self._converted(obj)
+            data = np.ascontiguousarray(arr, dtype=DTYPES[name]).tobytes()
+        self.total += len(data)
+        if self.total > self.max_bytes:
+            raise ProtocolError(
+                f"more than {self.max_bytes} bytes of array data (limit of the sandbox)"
+            )
+        self.blobs.append(data)
+        return {"array": {"dtype": name, "shape": [int(n) for n in arr.shape], "nbytes": len(data)}}
+
+    @staticmethod
+    def _converted(obj) -> tuple[np.ndarray, str]:
+        """``obj`` as a plain array of its own, and the name of its dtype on the wire."""
         try:
             # subok=False and copy: whatever the object is, what we send is a plain array.
             arr = np.array(obj, subok=False, copy=True)
@@ -156,14 +179,7 @@ class _Encoder:
         if name is None:
             allowed = ", ".join(DTYPES)
             raise ProtocolError(f"an array of dtype {arr.dtype}; allowed dtypes are {allowed}")
-        data = np.ascontiguousarray(arr, dtype=DTYPES[name]).tobytes()
-        self.total += len(data)
-        if self.total > self.max_bytes:
-            raise ProtocolError(
-                f"more than {self.max_bytes} bytes of array data (limit of the sandbox)"
-            )
-        self.blobs.append(data)
-        return {"array": {"dtype": name, "shape": [int(n) for n in arr.shape], "nbytes": len(data)}}
+        return arr, name
 
 
 def encode(message, max_bytes: int, allow_rng: bool = False) -> bytes:
@@ -213,15 +229,12 @@ class _Decoder:
     def decode(self, node, depth: int = 0):
         if depth > MAX_DEPTH:
             raise ProtocolError(f"data nested more than {MAX_DEPTH} levels deep")
-        if type(node) is str:
+        kind = type(node)
+        if kind is int or kind is float or kind is bool or node is None:
+            return node
+        if kind is str:
             return printable(node)
-        if node is None or type(node) is bool:
-            return node
-        if type(node) is int:
-            return node
-        if type(node) is float:
-            return node
-        if type(node) is list:
+        if kind is list:
             return [self.decode(item, depth + 1) for item in node]
         if type(node) is dict and len(node) == 1:
             (tag, body), = node.items()
