@@ -23,9 +23,11 @@ import dataclasses
 import hashlib
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from random import Random
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,8 +41,12 @@ from hypothesis import (
     seed,
     settings,
 )
-from hypothesis.errors import HypothesisException
+from hypothesis._settings import local_settings
+from hypothesis.control import BuildContext
+from hypothesis.errors import HypothesisException, UnsatisfiedAssumption
 from hypothesis.internal.conjecture import providers
+from hypothesis.internal.conjecture.data import ConjectureData
+from hypothesis.internal.conjecture.engine import ConjectureRunner
 from hypothesis.strategies import SearchStrategy
 
 from grader.checks.compare import Mismatch, formula, mismatch
@@ -337,6 +343,12 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
 
     Returns (that failure or None, whether it failed to repeat when Hypothesis ran it again). Cases that
     differ only by another function's fault go to ``forgiven`` instead, when carried errors are forgiven.
+
+    The drawn cases run first without Hypothesis's per-case machinery (_run_drawn), which is most of its
+    cost when every case passes; the first case that fails hands the search over to Hypothesis, which
+    draws the same cases again, is given back each outcome so far instead of calling the sandbox again,
+    and shrinks from there: the same calls, the same smallest case and the same words as a search that
+    Hypothesis ran from the start.
     """
 
     def test(case):
@@ -366,7 +378,11 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
             unforeseen.case = case
             raise unforeseen from None
 
-    searches = [_hypothesis(check, ctx, test, examples, (Phase.explicit, Phase.generate, Phase.shrink))]
+    tried = _Tried(test)
+    with _suite_constants_only():
+        passed = _passes_drawn(check, ctx.salt, tried, examples)
+    searches = [] if passed else [_hypothesis(check, ctx, tried.replay, examples,
+                                              (Phase.explicit, Phase.generate, Phase.shrink))]
     if check.triggers:  # after the draws: a drawn failure shrinks to a smaller case than a trigger
         searches.append(_hypothesis(check, ctx, test, 1, (Phase.explicit,), check.triggers))
     for search in searches:
@@ -383,16 +399,87 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
     return None, False
 
 
+class _Tried:
+    """``test`` with a record of each case it ran and how it ended, in order; ``replay`` gives those
+    outcomes back, in the same order, to the Hypothesis search that takes over after a failure."""
+
+    def __init__(self, test: Callable[[Any], None]):
+        self.test = test
+        self.outcomes: deque[tuple[Any, BaseException | None]] = deque()
+
+    def __call__(self, case: Any) -> None:
+        try:
+            self.test(case)
+        except Exception as exc:  # a failure or a rejection; an Aborted stops the check at once
+            self.outcomes.append((case, exc))
+            raise
+        self.outcomes.append((case, None))
+
+    def replay(self, case: Any) -> None:
+        """The recorded outcome while Hypothesis asks for the recorded cases in order, then ``test``'s."""
+        if self.outcomes and self.outcomes[0][0] == case:
+            error = self.outcomes.popleft()[1]
+            if error is not None:
+                raise error
+            return
+        self.outcomes.clear()
+        self.test(case)
+
+
+def _passes_drawn(check: Check, salt: str, test: Callable[[Any], None], examples: int) -> bool:
+    """Whether ``test`` passes on the cases ``_hypothesis`` draws, run in its order without the wrapping of
+    each case that makes Hypothesis's ``given`` cost more than the draws themselves: its engine, seeded
+    alike, picks the cases, a case ``test`` rejects (assume) counts as invalid as there, and the first
+    exception ``test`` raises ends the run (False, unshrunk), as does a run with no valid case (False:
+    ``given`` says why).
+
+    This drives Hypothesis's internal engine directly, as ``given`` does; tests/checks/test_search.py holds
+    it to drawing exactly ``given``'s cases for every check of the suite.
+    """
+    cases = _cases(check, salt)
+
+    def run(data: ConjectureData) -> None:
+        try:
+            with BuildContext(data, wrapped_test=run) as context:
+                test(context.prep_args_kwargs_from_strategies({"case": cases})[0]["case"])
+        except UnsatisfiedAssumption as rejected:
+            data.mark_invalid(rejected.reason)
+
+    chosen = _settings(examples, (Phase.explicit, Phase.generate, Phase.shrink))
+    runner = ConjectureRunner(run, settings=chosen, random=Random(_seed(salt, check)))
+    try:
+        with local_settings(chosen):
+            runner.run()
+    except Exception:  # noqa: BLE001 - a case failed (or the grader did): Hypothesis takes over from here
+        return False
+    return runner.valid_examples > 0
+
+
 def _hypothesis(check: Check, ctx: Ctx, test, examples: int, phases, explicit=()):
     """``test`` as a Hypothesis test over the check's cases, seeded from the salt and the check's name; the
     ``explicit`` cases run first. Every case's seeds are salted."""
     salt = f"{ctx.salt}|{check.name}"
-    runner = given(check.cases.map(lambda case: salted(case, salt)))(test)
+    runner = given(_cases(check, ctx.salt))(test)
     for case in reversed(explicit):  # decorators apply inside out: keep the given order
         runner = example(salted(case, salt))(runner)
-    runner = settings(
+    runner = _settings(examples, phases)(runner)
+    return seed(_seed(ctx.salt, check))(runner)
+
+
+def _cases(check: Check, salt: str) -> SearchStrategy:
+    """The check's cases with their seeds salted with ``salt`` and the check's name."""
+    salt = f"{salt}|{check.name}"
+    return check.cases.map(lambda case: salted(case, salt))
+
+
+def _seed(salt: str, check: Check) -> int:
+    return _digest(salt, "hypothesis", check.name, size=16)
+
+
+def _settings(examples: int, phases) -> settings:
+    return settings(
         max_examples=examples,
-        derandomize=True,  # the seed below takes precedence
+        derandomize=True,  # the seed takes precedence
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
@@ -400,8 +487,7 @@ def _hypothesis(check: Check, ctx: Ctx, test, examples: int, phases, explicit=()
         report_multiple_bugs=False,
         verbosity=Verbosity.quiet,
         print_blob=False,
-    )(runner)
-    return seed(_digest(ctx.salt, "hypothesis", check.name, size=16))(runner)
+    )
 
 
 def salted(case: Any, salt: str) -> Any:

@@ -1,0 +1,110 @@
+"""CPU of the grader's own process for the checks' searches, this tree beside a baseline commit.
+
+Two figures, each the CPU time (user + sys) of the grading process, not wall time, so that a busy machine
+changes them little:
+
+* engine: every check of the suite searched once with a property that passes at once, without a sandbox:
+  what choosing the cases costs (Hypothesis's engine and the drawing of the cases), for one grading's
+  searches;
+* grading: grade_submission with diagnostics=False for each submission given (a correct one and a failing
+  one by default), after one warm-up grading: the grader's whole share of a grading (searches, reference,
+  comparisons, its side of the sandbox exchanges), the submission's own computation excluded (it runs in
+  the sandbox's processes).
+
+The baseline is the same measurement run on a checkout of ``--baseline`` (a git worktree made for the run
+and removed after it), alternated with this tree's, round after round; the medians are printed side by side.
+
+    python bench/bench_search.py [--baseline f6ec2a8] [--rounds 3] [SUBMISSION ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "f6ec2a8"  # main before the checks ran their drawn cases themselves (issue 24)
+SUBMISSIONS = ("alice", "bug_no_bptt")
+
+
+def measure(root: Path, submissions: list[str]) -> dict[str, float]:
+    """In this process, with the grader imported from ``root``: seconds of CPU per figure."""
+    sys.path.insert(0, str(root))
+    from grader.assignment import load_assignment
+    from grader.checks.core import Ctx, _search
+    from grader.checks.suite import suite_for
+    from grader.grading import grade_submission
+    from grader.oracle import LiveOracle
+
+    assignment = load_assignment(root / "specs")
+    ctx = Ctx(None, assignment, LiveOracle(assignment), None)  # type: ignore[arg-type]  # no call reaches them
+    passing = [dataclasses.replace(c, prop=lambda ctx, case: None) for c in suite_for(assignment)]
+
+    def engine() -> None:
+        for check in passing:
+            _search(check, ctx, assignment.grading.checks[check.name].examples, frozenset(), [])
+
+    def cpu(work) -> float:
+        start = time.process_time()
+        work()
+        return time.process_time() - start
+
+    engine()  # warm: Hypothesis's caches, the strategies' first draws
+    figures = {"engine": cpu(engine)}
+    for name in submissions:
+        folder = root / "submissions" / name
+        grading = functools.partial(grade_submission, folder, assignment, diagnostics=False)
+        grading()
+        figures[f"grading {name}"] = cpu(grading)
+    return figures
+
+
+def measured(root: Path, submissions: list[str]) -> dict[str, float]:
+    """``measure`` in a fresh interpreter, so that each tree imports its own grader."""
+    out = subprocess.run([sys.executable, __file__, "--measure", str(root), *submissions], cwd=root,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("submissions", nargs="*", default=list(SUBMISSIONS),
+                        help="example submissions (names under submissions/)")
+    parser.add_argument("--baseline", default=BASELINE, help="the commit to compare with")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of both trees; medians")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.submissions)))
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(base), args.baseline],
+                       check=True)
+        try:
+            rounds: dict[str, list[dict[str, float]]] = {"baseline": [], "this tree": []}
+            for _ in range(args.rounds):
+                rounds["baseline"].append(measured(base, args.submissions))
+                rounds["this tree"].append(measured(ROOT, args.submissions))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=True)
+
+    medians = {tree: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for tree, runs in rounds.items()}
+    print(f"grader process CPU seconds, median of {args.rounds} alternating rounds; baseline {args.baseline}")
+    print(f"{'figure':28} {'baseline':>9} {'this tree':>10} {'saved':>7}")
+    for key, before in medians["baseline"].items():
+        after = medians["this tree"][key]
+        print(f"{key:28} {before:9.3f} {after:10.3f} {before - after:7.3f}")
+
+
+if __name__ == "__main__":
+    main()
