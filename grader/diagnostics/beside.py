@@ -6,8 +6,12 @@ two cores to use they run in a thread beside the checks; with one (``usable_core
 as many submissions at once as it has cores) they run after the checks, in the grading's own thread.
 Either way they make the same calls in a fresh sandbox, so the report is the same.
 
-A call's time is judged on its own sandbox's CPU time (grader.sandbox.clock), so the two sandboxes do not
-count against each other; the thread adds one runnable worker, on a core of its own.
+Two sandboxes side by side do not change a call's verdict. Each call is judged on its own sandbox's CPU time
+(its control group's count, grader.sandbox.clock), and the budgets are separate, so neither sandbox's work
+counts against the other; "stalled" needs a call to get less than 1/wall_factor of a core, and each stream is
+a grader thread and a worker taking turns, so on two cores each worker has a core to itself: only other load
+can starve it, as before. That is also why a class run that keeps every core busy runs them after the checks
+(grader.batch.local gives each grading the cores over the gradings at once).
 """
 
 from __future__ import annotations
