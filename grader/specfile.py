@@ -19,6 +19,10 @@ from grader.errors import GraderError
 
 VARIANTS = "variants"  # the shipped spec folder's sub-folder holding other years' spec folders
 DEFAULT = "default"  # the shipped spec folder's own name
+# libyaml's parser where PyYAML has it (its wheels do): the same documents as the pure-Python SafeLoader,
+# read ten times faster (0.04 -> 0.004 s of CPU for the four shipped spec files), and every command, kit
+# build and test module loads the spec.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def default_spec_dir() -> Path:
@@ -42,7 +46,7 @@ class SpecFile:
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(f"{self.path} cannot be read: {exc}") from None
         try:
-            self.raw = yaml.safe_load(text)
+            self.raw = yaml.load(text, Loader=_LOADER)
         except yaml.YAMLError as exc:
             raise SpecError(f"{self.path} is not valid YAML: {exc}") from None
         self.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
