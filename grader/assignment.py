@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.checks.suite import suite_for
 from grader.contract import Contract, Conventions, load_contract
 from grader.diagnostics.spec import ReportSpec, load_report_spec
 from grader.mistakes import load_explanations
@@ -153,5 +152,10 @@ def load_assignment(spec: Path | str | None = None) -> Assignment:
     secret = None if grading.self_check else course_secret(folder)
     mistakes = load_explanations(folder, tuple(contract.functions))
     assignment = Assignment(folder, contract, grading, report, TrainingText(name, text), secret, mistakes=mistakes)
+    # The suite (the checks, Hypothesis) is imported by loading an assignment, not by importing this module:
+    # a process that is only handed a loaded one (a class run's grading process, before its grading
+    # function is unpickled; a test's stand-in grader) never pays for it.
+    from grader.checks.suite import suite_for
+
     suite_for(assignment)  # grading.yaml's entries against the suite's checks: here, not in the middle of a class
     return assignment
