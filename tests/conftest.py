@@ -11,6 +11,7 @@ read by several tests) are one `xdist_group`, so that one worker builds it.
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,12 @@ def pytest_configure(config):
     # One course secret for every run of the suite: a fresh clone would otherwise make its own, and the
     # cases drawn (so the smallest failing case a test may quote) would differ from clone to clone.
     os.environ.setdefault(SECRET_ENV, "the test suite's course secret")
+    # Bytecode caches, even where PYTHONDONTWRITEBYTECODE is set: the suite starts a few hundred Python
+    # processes that import the grader from this checkout (xdist workers, class runs' grading processes, the
+    # command line, pytest sessions), and each would compile it again, and rewrite the test modules' asserts
+    # again (about 0.1 s of CPU a process). The sandbox's own Python never writes one (-B, worker.py).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
 
 # Twice the cores: most of a test's time is spent waiting for a sandbox's worker to start, import or be
