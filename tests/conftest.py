@@ -77,9 +77,12 @@ def pytest_collection_modifyitems(config, items):
 
 def _heavy_first(item) -> int:
     """0: a slow test of an xdist group (a kit, a venv, a grading several tests read), 1: another slow test,
-    2: the rest. The sort is stable: a module's tests of one rank stay together, in their order."""
+    2: a long test of the fast tier (a class run, a killed run, a real-text run: seconds of waiting on its
+    processes), 3: the rest. The sort is stable: a module's tests of one rank stay together, in their order.
+    xdist's loadgroup hands tests out in this order, so the long ones overlap the many short ones instead of
+    starting last on an idle machine."""
     if not item.get_closest_marker("slow"):
-        return 2
+        return 2 if item.get_closest_marker("long") else 3
     return 0 if item.get_closest_marker("xdist_group") else 1
 
 

@@ -116,6 +116,7 @@ def test_hostile_zip_is_refused_before_anything_leaves_the_folder(tmp_path, kind
     assert not (tmp_path / "evil.py").exists() and not (tmp_path.parent / "evil.py").exists()
 
 
+@pytest.mark.long
 def test_hostile_zips_are_graded_as_broken_and_do_not_stop_the_class(class_dir, tmp_path):
     for kind, (make, _) in HOSTILE.items():
         make(class_dir / f"{kind}.zip")

@@ -4,6 +4,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.render.gradebook import safe_cell
@@ -27,6 +29,7 @@ def _graded(class_dir, tmp_path, grade=fake_grade):
     return grade_class(class_dir, out, ASSIGNMENT, jobs=1, grade=grade, progress=False), out
 
 
+@pytest.mark.long
 def test_grades_csv_has_one_row_per_submission_and_no_formulas(class_dir, tmp_path):
     result, out = _graded(class_dir, tmp_path)
     rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text(), newline="")))
@@ -57,6 +60,7 @@ def test_summary_json_holds_the_class_result(class_dir, tmp_path):
     assert [s.seconds for s in result.submissions if s.name == result.slowest[0]] == [max(s.seconds for s in result.submissions)]
 
 
+@pytest.mark.long
 def test_index_html_links_reports_and_escapes_names(class_dir, tmp_path):
     result, out = _graded(class_dir, tmp_path)
     page = (out / "index.html").read_text()

@@ -55,6 +55,7 @@ def _rows(path: Path) -> dict[str, dict[str, str]]:
     return {r["name"]: r for r in csv.DictReader(io.StringIO(path.read_text(), newline=""))}
 
 
+@pytest.mark.long
 def test_the_ledger_changes_final_scores_is_kept_across_regrades_and_reaches_the_lms_files(class_dir, tmp_path, fake_cli, capsys):
     make_folder(class_dir, "quistrita_late_1001_54321_rnn", "# score: 6\n")
     make_folder(class_dir, "smithalice_1002_55555_rnn", "# score: 2\n")
@@ -101,6 +102,7 @@ def test_a_bad_ledger_file_stops_before_any_grading(class_dir, tmp_path, fake_cl
     assert not (out / "alice").exists()
 
 
+@pytest.mark.long
 def test_fail_under_for_a_class_exits_1_and_names_who_is_below(class_dir, tmp_path, fake_cli, capsys):
     make_folder(class_dir, "good", "# score: 6\n")
     make_folder(class_dir, "weak", "# score: 1\n")

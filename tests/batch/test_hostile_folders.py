@@ -37,6 +37,7 @@ def _harmless(text: str) -> None:
     text.encode("utf-8")  # no lone surrogate
 
 
+@pytest.mark.long
 def test_deep_huge_and_oddly_named_folders_are_each_their_own_result_and_the_class_goes_on(class_dir, tmp_path, nested):
     _hostile_class(class_dir, nested)
     out = tmp_path / "out"
@@ -53,6 +54,7 @@ def test_deep_huge_and_oddly_named_folders_are_each_their_own_result_and_the_cla
     assert len(json.loads((out / "summary.json").read_text())["submissions"]) == 5
 
 
+@pytest.mark.long
 def test_the_real_grader_refuses_a_deep_folder_and_a_hostile_link_name_in_words(class_dir, tmp_path, nested):
     nested(make_folder(class_dir, "deep"), ["a"] * 3000)
     mallory = make_folder(class_dir, "mallory")

@@ -12,6 +12,8 @@ from grader.batch.run import grade_class
 from .conftest import make_folder
 from .fakes import fake_grade
 
+pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
+
 ASSIGNMENT = load_assignment()
 
 

@@ -33,6 +33,8 @@ from grader.sandbox.scratch import sandboxes_folder
 from .conftest import make_folder
 from .fakes import held_grade
 
+pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN_MARK = "RNN_GRADER_TEST_KILLED_RUN"
 GONE_SECONDS = 10.0  # "a few seconds": the kernel's parent-death signal takes milliseconds

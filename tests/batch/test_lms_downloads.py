@@ -114,6 +114,7 @@ def test_a_flat_canvas_download_is_a_class_of_one_row_per_student(tmp_path):
     assert any("anon_Xy12z: no Canvas ID" in w for w in result.warnings)  # anonymous: Canvas matches no one
 
 
+@pytest.mark.long
 def test_a_rerun_after_a_resubmission_regrades_only_that_student_in_the_same_folder(tmp_path):
     folder, out = tmp_path / "download", tmp_path / "out"
     canvas_download(folder, STUDENTS[:2])
@@ -157,6 +158,7 @@ def test_two_students_flat_files_are_never_one_submission(tmp_path):
     assert read_path(folder, FUNCTIONS).reading is Reading.CLASS
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("moodle4", [False, True])
 def test_a_moodle_download_gives_each_participant_one_row_and_a_worksheet_line(tmp_path, moodle4):
     folder, out = tmp_path / "download", tmp_path / "out"

@@ -1,6 +1,8 @@
 """Regrading after the grader changed: the diff lists exactly who changes, nothing is overwritten until
 accepted; --retry-failed grades only what crashed or timed out."""
 
+import pytest
+
 from grader.assignment import load_assignment
 from grader.batch import keys
 from grader.batch.regrade import STAGING
@@ -9,6 +11,8 @@ from grader.batch.workflow import ClassWorkflow
 
 from .conftest import make_folder
 from .fakes import fake_grade, fake_grade_v2
+
+pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
 
 ASSIGNMENT = load_assignment()
 

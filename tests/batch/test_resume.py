@@ -2,6 +2,8 @@
 
 import shutil
 
+import pytest
+
 from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.sandbox import Limits
@@ -10,6 +12,8 @@ from grader.specfile import default_spec_dir
 
 from .conftest import make_folder, make_zip
 from .fakes import fake_grade
+
+pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
 
 ASSIGNMENT = load_assignment()
 

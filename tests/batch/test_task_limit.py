@@ -3,6 +3,8 @@
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.results import Problem
@@ -21,6 +23,7 @@ def _running(pid: int) -> bool:
         return False
 
 
+@pytest.mark.long
 def test_a_task_past_its_limit_is_stopped_and_that_is_the_submissions_result(class_dir, tmp_path):
     # `# hang FILE` blocks SIGINT and SIGTERM and sleeps: a grader-side parse that never ends is as deaf.
     make_folder(class_dir, "stuck", f"# hang {tmp_path / 'grading.pid'}\n")

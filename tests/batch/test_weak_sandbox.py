@@ -4,6 +4,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from grader.assignment import load_assignment
 from grader.batch.keys import grading_key
 from grader.batch.run import grade_class
@@ -12,6 +14,8 @@ from grader.sandbox import Policy
 
 from .conftest import make_folder
 from .fakes import tier_grade
+
+pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
 
 ASSIGNMENT = load_assignment()
 

@@ -2,6 +2,8 @@
 
 import sys
 
+import pytest
+
 from grader.assignment import load_assignment
 from grader.checks.core import Check, Ctx, _search
 from grader.checks.strategies import sequences
@@ -24,6 +26,7 @@ def drawn_cases():
     return seen
 
 
+@pytest.mark.long
 def test_importing_a_module_full_of_constants_does_not_change_the_cases(tmp_path, monkeypatch):
     before = drawn_cases()
     (tmp_path / "constants_everywhere.py").write_text(

@@ -133,6 +133,7 @@ def test_a_session_run_from_or_pointed_into_the_submission_is_refused_before_its
     assert canaries(tmp_path) == []
 
 
+@pytest.mark.long
 def test_a_test_path_holding_the_submission_collects_nothing_of_it(tmp_path):
     stub = stub_class(tmp_path, {})
     own = tmp_path / "class" / "test_course.py"

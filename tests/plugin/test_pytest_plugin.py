@@ -14,6 +14,8 @@ from grader.assignment import load_assignment
 from grader.checks.suite import suite_for
 from grader.results import PUBLIC
 
+pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
 SPEC = load_assignment().grading

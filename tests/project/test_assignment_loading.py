@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 COUNTING = """
@@ -30,6 +32,7 @@ print("after grading", sorted(reads.values()), len(reads))
 """
 
 
+@pytest.mark.long
 def test_importing_every_module_reads_no_spec_and_grading_reads_each_spec_file_once(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "rnn.py").write_text("def forward(:\n")  # fails to load: every check runs, quickly

@@ -84,6 +84,7 @@ def run_grader(args, data: Path, cwd: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=120, check=False)
 
 
+@pytest.mark.long
 def test_the_secret_command_prints_the_path_it_writes_for_a_named_spec(tmp_path):
     data = tmp_path / "data"
     made = run_grader(["secret", "--spec", "mean-adam"], data, tmp_path)
@@ -95,6 +96,7 @@ def test_the_secret_command_prints_the_path_it_writes_for_a_named_spec(tmp_path)
     assert sorted(p.relative_to(data) for p in data.rglob("*") if p.is_file()) == [written.relative_to(data)]
 
 
+@pytest.mark.long
 def test_the_secret_command_installs_the_courses_secret_and_never_replaces_another(tmp_path):
     data, given = tmp_path / "data", tmp_path / "course-secret"
     given.write_text("the course's own secret\n")

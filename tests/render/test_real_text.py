@@ -69,6 +69,7 @@ def test_band_members_differ_from_the_start_only_in_the_last_bit():
     assert not np.array_equal(perturbed(start, 1, 1)["W"], perturbed(start, 2, 1)["W"])
 
 
+@pytest.mark.long
 def test_the_band_is_cached_by_content_and_a_damaged_cache_is_recomputed(tmp_path, oracle):
     settings = BandSettings(K=len(set(TEXT)), m=8, sigma=0.01, eta=0.1, seq_length=25, n_updates=40, seed=3, runs=3)
     rng = np.random.default_rng(3)
@@ -141,6 +142,7 @@ def test_a_curve_is_judged_against_the_band_widened_by_its_own_spread():
 
 # --- the run on alice --------------------------------------------------------------------------------------
 
+@pytest.mark.long
 def test_alice_gets_one_continuous_run_samples_a_best_model_passage_and_the_course_table(assignment, oracle,
                                                                                          tmp_path):
     small = _small(assignment)
@@ -185,6 +187,7 @@ def test_a_loop_that_crashes_midway_keeps_its_curve_and_says_where(assignment, o
     assert len(run.train_smooth_loss) == 40  # its own train ran on, the counter being past 31
 
 
+@pytest.mark.long
 def test_the_run_has_its_own_budget_apart_from_the_checks_limits(assignment, oracle, monkeypatch):
     checks = Limits(call_seconds=0.5, total_seconds=1.0, cpu_seconds=5)
     own = run_limits(checks, 460.0)
@@ -205,6 +208,7 @@ def test_the_run_has_its_own_budget_apart_from_the_checks_limits(assignment, ora
     assert real_text_run(ALICE, small, oracle, request, checks).budget_seconds == 42.0 == opened[-1].total_seconds
 
 
+@pytest.mark.long
 def test_the_report_shows_the_band_the_notes_samples_passage_and_both_tables(assignment, oracle, tmp_path,
                                                                             make_result, hostile):
     run = _run(ALICE, _small(assignment), oracle, 60, cache_dir=tmp_path)

@@ -66,6 +66,7 @@ def test_the_same_starvation_times_out_a_call_judged_on_the_clock_alone(open_box
     assert raised.value.failure.kind in (FailureKind.timeout, FailureKind.stalled)
 
 
+@pytest.mark.long
 def test_a_busy_loop_is_stopped_when_its_cpu_time_is_used(open_box, rnn_args):
     box = open_box("loop_in_call", Limits(call_seconds=0.5, wall_factor=CPU_ONLY))
     with pytest.raises(CallFailed) as raised:
@@ -111,6 +112,7 @@ def test_the_cpu_clock_reads_a_process_whose_threads_come_and_go():
     assert None not in readings
 
 
+@pytest.mark.long
 def test_cpu_time_burnt_in_children_the_kernel_reaps_is_counted(open_box):
     """The submission ignores SIGCHLD and burns 3 s of CPU in children while its worker sleeps: the call is
     stopped once they have used its 1 s of CPU time, a timeout of its own (before, it ran on to 3 s, and with

@@ -204,6 +204,7 @@ def test_segfault_names_the_signal(open_box, rnn_args):
     assert box.call("init_params", 1, 1, 0.1, None).value == {"ok": 1}
 
 
+@pytest.mark.long
 def test_deep_recursion(open_box, rnn_args):
     box = open_box("deep_recursion", Limits(call_seconds=10.0, wall_factor=CPU_ONLY))
     failure = failure_of(box, "forward", *rnn_args)

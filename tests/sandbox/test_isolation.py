@@ -114,6 +114,7 @@ def test_the_kit_never_refuses(no_bwrap):
             box.call("forward")  # a wrong call fails like any other; the sandbox itself runs
 
 
+@pytest.mark.long
 def test_children_share_one_memory_limit(open_box):
     """Four setsid children of 600 MiB each, each under the 1 GiB per-process limit: 2.4 GiB together."""
     box = open_box("group_memory", Limits(call_seconds=30.0, memory_bytes=1024**3, wall_factor=CPU_ONLY))
