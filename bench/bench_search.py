@@ -1,15 +1,16 @@
 """CPU of the grader's own process for the checks' searches, this tree beside a baseline commit.
 
-Two figures, each the CPU time (user + sys) of the grading process, not wall time, so that a busy machine
-changes them little:
+Each figure is the CPU time (user + sys) of the grading process, not wall time, so that a busy machine
+changes it little:
 
+* grading NAME: grade_submission with diagnostics=False, for each submission given (a correct one and a
+  failing one by default): the grader's whole share of a grading (searches, reference, comparisons, its side
+  of the sandbox exchanges), the submission's own computation excluded (it runs in the sandbox's
+  processes). "first" is the process's first grading (a single grading; imports excluded), "again" the
+  same submission graded next in the same process (a class run's grading process, under the course's salt);
 * engine: every check of the suite searched once with a property that passes at once, without a sandbox:
-  what choosing the cases costs (Hypothesis's engine and the drawing of the cases), for one grading's
-  searches;
-* grading: grade_submission with diagnostics=False for each submission given (a correct one and a failing
-  one by default), after one warm-up grading: the grader's whole share of a grading (searches, reference,
-  comparisons, its side of the sandbox exchanges), the submission's own computation excluded (it runs in
-  the sandbox's processes).
+  what choosing the cases costs, for one grading's searches; "first search" under a salt not seen before,
+  "same salt again" once more, "another salt" under a second new salt (per-student cases).
 
 The baseline is the same measurement run on a checkout of ``--baseline`` (a git worktree made for the run
 and removed after it), alternated with this tree's, round after round; the medians are printed side by side.
@@ -44,26 +45,28 @@ def measure(root: Path, submissions: list[str]) -> dict[str, float]:
     from grader.grading import grade_submission
     from grader.oracle import LiveOracle
 
-    assignment = load_assignment(root / "specs")
-    ctx = Ctx(None, assignment, LiveOracle(assignment), None)  # type: ignore[arg-type]  # no call reaches them
-    passing = [dataclasses.replace(c, prop=lambda ctx, case: None) for c in suite_for(assignment)]
-
-    def engine() -> None:
-        for check in passing:
-            _search(check, ctx, assignment.grading.checks[check.name].examples, frozenset(), [])
-
     def cpu(work) -> float:
         start = time.process_time()
         work()
         return time.process_time() - start
 
-    engine()  # warm: Hypothesis's caches, the strategies' first draws
-    figures = {"engine": cpu(engine)}
-    for name in submissions:
-        folder = root / "submissions" / name
-        grading = functools.partial(grade_submission, folder, assignment, diagnostics=False)
-        grading()
-        figures[f"grading {name}"] = cpu(grading)
+    assignment = load_assignment(root / "specs")
+    figures = {}
+    for name in submissions:  # first: a grading process's first grading is a single grading's
+        grading = functools.partial(grade_submission, root / "submissions" / name, assignment, diagnostics=False)
+        figures[f"grading {name}, first"] = cpu(grading)
+        figures[f"grading {name}, again"] = cpu(grading)
+
+    passing = [dataclasses.replace(c, prop=lambda ctx, case: None) for c in suite_for(assignment)]
+
+    def engine(salt: str) -> None:
+        ctx = Ctx(None, assignment, LiveOracle(assignment), None, salt)  # type: ignore[arg-type]  # no call reaches them
+        for check in passing:
+            _search(check, ctx, assignment.grading.checks[check.name].examples, frozenset(), [])
+
+    figures["engine, first search"] = cpu(functools.partial(engine, "one"))
+    figures["engine, same salt again"] = cpu(functools.partial(engine, "one"))
+    figures["engine, another salt"] = cpu(functools.partial(engine, "two"))
     return figures
 
 

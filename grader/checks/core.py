@@ -23,7 +23,7 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -426,22 +426,26 @@ class _Tried:
         self.test(case)
 
 
-def _passes_drawn(check: Check, salt: str, test: Callable[[Any], None], examples: int) -> bool:
-    """Whether ``test`` passes on the cases ``_hypothesis`` draws, run in its order without the wrapping of
+def _passes_drawn(check: Check, salt: str, tried: _Tried, examples: int) -> bool:
+    """Whether ``tried`` passes on the cases ``_hypothesis`` draws, run in its order without the wrapping of
     each case that makes Hypothesis's ``given`` cost more than the draws themselves: its engine, seeded
-    alike, picks the cases, a case ``test`` rejects (assume) counts as invalid as there, and the first
-    exception ``test`` raises ends the run (False, unshrunk), as does a run with no valid case (False:
+    alike, picks the cases, a case the test rejects (assume) counts as invalid as there, and the first
+    exception the test raises ends the run (False, unshrunk), as does a run with no valid case (False:
     ``given`` says why).
 
     This drives Hypothesis's internal engine directly, as ``given`` does; tests/checks/test_search.py holds
-    it to drawing exactly ``given``'s cases for every check of the suite.
+    it to drawing exactly ``given``'s cases for every check of the suite. A passing run is kept (_DRAWN):
+    the next search of the check under the salt runs its cases without drawing them again.
     """
+    key = (salt, check, examples)
+    if (known := _DRAWN.get(key)) is not None:
+        return _passes_again(known, tried)
     cases = _cases(check, salt)
 
     def run(data: ConjectureData) -> None:
         try:
             with BuildContext(data, wrapped_test=run) as context:
-                test(context.prep_args_kwargs_from_strategies({"case": cases})[0]["case"])
+                tried(context.prep_args_kwargs_from_strategies({"case": cases})[0]["case"])
         except UnsatisfiedAssumption as rejected:
             data.mark_invalid(rejected.reason)
 
@@ -452,7 +456,62 @@ def _passes_drawn(check: Check, salt: str, test: Callable[[Any], None], examples
             runner.run()
     except Exception:  # noqa: BLE001 - a case failed (or the grader did): Hypothesis takes over from here
         return False
-    return runner.valid_examples > 0
+    if runner.valid_examples == 0:
+        return False
+    _DRAWN.keep(key, tuple((case, error is not None) for case, error in tried.outcomes))
+    return True
+
+
+def _passes_again(known: tuple[tuple[Any, bool], ...], tried: _Tried) -> bool:
+    """Whether ``tried`` ends every case of a kept run as that run did, passed or rejected: then Hypothesis's
+    engine would draw those very cases again (what it draws next depends only on how each case ended)."""
+    for case, rejected in known:
+        try:
+            with BuildContext(ConjectureData.for_choices([]), wrapped_test=tried):
+                tried(_pristine(case))
+        except UnsatisfiedAssumption:
+            if not rejected:
+                return False
+        except Exception:  # noqa: BLE001 - a case failed (or the grader did): Hypothesis takes over from here
+            return False
+        else:
+            if rejected:
+                return False
+    return True
+
+
+def _pristine(case: Any) -> Any:
+    """A new case equal to ``case``, without the arrays a property made it build."""
+    if not dataclasses.is_dataclass(case) or isinstance(case, type):
+        return case
+    return dataclasses.replace(case, **{f.name: _pristine(getattr(case, f.name)) for f in dataclasses.fields(case)
+                                        if f.init})
+
+
+class _DrawnCases:
+    """The cases of passing searches, each with whether it was rejected, by (salt, check, examples); the
+    oldest go past ``size`` (per-student salts bring new ones with every submission).
+
+    Module state, as a cache of a pure function is: in a class run's grading process, which grades one
+    submission after another under the course's salt, only the first grading draws the cases.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.runs: OrderedDict[tuple, tuple[tuple[Any, bool], ...]] = OrderedDict()
+
+    def get(self, key: tuple) -> tuple[tuple[Any, bool], ...] | None:
+        if key in self.runs:
+            self.runs.move_to_end(key)
+        return self.runs.get(key)
+
+    def keep(self, key: tuple, run: tuple[tuple[Any, bool], ...]) -> None:
+        self.runs[key] = run
+        while len(self.runs) > self.size:
+            self.runs.popitem(last=False)
+
+
+_DRAWN = _DrawnCases(256)  # a few suites' worth: the course's, and a variant's or a student's salt beside it
 
 
 def _hypothesis(check: Check, ctx: Ctx, test, examples: int, phases, explicit=()):

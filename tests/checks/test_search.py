@@ -10,6 +10,7 @@ from hypothesis import Phase, assume
 from hypothesis.errors import Unsatisfiable
 
 from grader.assignment import load_assignment
+from grader.checks import core
 from grader.checks.core import Aborted, Check, Ctx, Failed, _hypothesis, _search, _suite_constants_only
 from grader.checks.strategies import sequences
 from grader.checks.suite import suite_for
@@ -136,3 +137,34 @@ def test_a_property_that_rejects_every_case_is_unsatisfiable_as_under_hypothesis
     check = Check("forward: rejects everything", "forward", sequences(), lambda ctx, case: None)
     with pytest.raises(Unsatisfiable):
         searched(check, Calls(lambda case, calls: assume(False)), ctx_for(ASSIGNMENT, "one"), 10)
+
+
+def test_a_second_search_of_a_check_runs_the_kept_cases_without_drawing_them_again(monkeypatch):
+    check = Check("forward: searched twice", "forward", sequences(), Calls(rejecting))
+    ctx = ctx_for(ASSIGNMENT, "one")
+    assert _search(check, ctx, 30, frozenset(), []) == (None, False)
+    first = list(check.prop.seen)
+
+    def no_engine(*args, **kwargs):
+        raise AssertionError("the kept cases were drawn again")
+
+    monkeypatch.setattr(core, "ConjectureRunner", no_engine)
+    check.prop.seen.clear()
+    assert _search(check, ctx, 30, frozenset(), []) == (None, False)
+    assert check.prop.seen == first
+
+
+@pytest.mark.parametrize("then", [fails_at_large_sizes, lambda case, calls: assume(mark(case) % 3 != 0)],
+                         ids=["a case fails", "other cases are rejected"])
+def test_when_a_kept_case_ends_otherwise_the_search_goes_on_as_hypothesis_alone_would(then):
+    verdicts = [rejecting]
+    prop = Calls(lambda case, calls: verdicts[-1](case, calls))
+    check = Check("forward: changes its mind", "forward", sequences(), prop)
+    ctx = ctx_for(ASSIGNMENT, "two")
+    _search(check, ctx, 30, frozenset(), [])
+    verdicts.append(then)
+    prop.seen.clear()
+    failure, flaky, ours = searched(check, prop, ctx, 30)
+    alone, alone_flaky, theirs = hypothesis_alone(check, Calls(then), ctx, 30)
+    assert (failure and failure.case, flaky) == (alone, alone_flaky)
+    assert ours == theirs
