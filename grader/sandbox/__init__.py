@@ -10,11 +10,11 @@ from .failures import CallFailed, Failure, FailureKind
 from .isolation import TIERS, Policy, SandboxUnavailable, available_tiers
 from .limits import Limits
 from .protocol import RngSeed
-from .sandbox import Defined, Reply, Sandbox, SandboxError
+from .sandbox import Call, Defined, Reply, Sandbox, SandboxError
 from .trace import Trace, TracedCall, TraceSpec
 
 __all__ = [
-    "TIERS", "CallFailed", "CapturedOutput", "Defined", "Failure", "FailureKind",
+    "TIERS", "Call", "CallFailed", "CapturedOutput", "Defined", "Failure", "FailureKind",
     "Limits", "Policy", "Reply", "RngSeed", "Sandbox", "SandboxError", "SandboxUnavailable", "TimeBudget", "Trace",
     "TraceSpec", "TracedCall",
     "available_tiers",

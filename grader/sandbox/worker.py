@@ -448,43 +448,50 @@ class Tracer:
 
 
 def serve(channel, module, root):
-    protocol = channel.protocol
+    """Answer each request's calls in order, one reply frame per call, sent as soon as the call ends (the grader
+    judges each call's time on its own); a batch of several costs the grader one request, not one each."""
     files = SubmissionFiles(root)
     while True:
         request = channel.receive()
         if request is None:
             return
-        call_id, name = request["id"], request["function"]
-        args, wanted = request["args"], request["return_args"]
-        function = vars(module).get(name)
-        if not callable(function):
-            channel.send({"id": call_id, **failure("missing_function")})
-            continue
-        tracer = Tracer(module, files, request["trace"]) if type(request.get("trace")) is dict else None
-        start = time.perf_counter()
-        try:
-            if tracer is None:
+        for call in request["calls"]:
+            answer(channel, module, root, files, call)
+
+
+def answer(channel, module, root, files, call):
+    protocol = channel.protocol
+    call_id, name = call["id"], call["function"]
+    args, wanted = call["args"], call["return_args"]
+    function = vars(module).get(name)
+    if not callable(function):
+        channel.send({"id": call_id, **failure("missing_function")})
+        return
+    tracer = Tracer(module, files, call["trace"]) if type(call.get("trace")) is dict else None
+    start = time.perf_counter()
+    try:
+        if tracer is None:
+            value = function(*args)
+        else:
+            with tracer:
                 value = function(*args)
-            else:
-                with tracer:
-                    value = function(*args)
-        except BaseException as exc:  # noqa: BLE001 - every student failure is reported
-            seconds = time.perf_counter() - start
-            extra = {"code": exit_code(exc)} if isinstance(exc, SystemExit) else {}
-            if tracer is not None:
-                extra["trace"] = tracer.report()
-            channel.send({"id": call_id, "seconds": seconds,
-                          **failure(classify(exc), exc, root, **extra)})
-            continue
+    except BaseException as exc:  # noqa: BLE001 - every student failure is reported
         seconds = time.perf_counter() - start
-        args_after = {str(i): after_call(args[i]) for i in wanted}
-        reply = {"id": call_id, "ok": True, "value": value, "args": args_after, "seconds": seconds}
+        extra = {"code": exit_code(exc)} if isinstance(exc, SystemExit) else {}
         if tracer is not None:
-            reply["trace"] = tracer.report()
-        try:
-            channel.send(reply)
-        except BaseException:  # noqa: BLE001 - explained by malformed_reply
-            channel.send(malformed_reply(protocol, channel.max_bytes, call_id, value, args_after))
+            extra["trace"] = tracer.report()
+        channel.send({"id": call_id, "seconds": seconds,
+                      **failure(classify(exc), exc, root, **extra)})
+        return
+    seconds = time.perf_counter() - start
+    args_after = {str(i): after_call(args[i]) for i in wanted}
+    reply = {"id": call_id, "ok": True, "value": value, "args": args_after, "seconds": seconds}
+    if tracer is not None:
+        reply["trace"] = tracer.report()
+    try:
+        channel.send(reply)
+    except BaseException:  # noqa: BLE001 - explained by malformed_reply
+        channel.send(malformed_reply(protocol, channel.max_bytes, call_id, value, args_after))
 
 
 def setup(config):
