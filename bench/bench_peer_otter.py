@@ -17,8 +17,11 @@ student notebook Otter Assign makes with alice's functions, and times, in altern
 Then our own figures: ``python -m grader`` on alice's rnn.py and on the reference copied in as a
 submission (our overhead floor), a class of alice copies at --jobs 2 (bench_class), and where our time
 goes on alice (imports, the checks, the diagnostics, the sandbox round trips). Medians of wall-clock
-seconds; CPU seconds are user + sys of the command and every process it waited for. Wall time under load
-is noise: compare the ratio within one run, and the CPU columns.
+seconds; CPU seconds are user + sys of the command and every process it waited for, plus, for us, the
+sandboxes' CPU as their own clocks read it (their workers live in a pid namespace of their own, out of
+reach of rusage). The reference's answers are kept in a cache folder of the bench's own, filled by a first
+grading of each notebook that also checks both graders give full marks. Wall time under load is noise:
+compare the ratio within one run, and the CPU columns.
 
     python bench/bench_peer_otter.py [--pairs N] [--venv DIR] [--class-size N]
 
@@ -198,6 +201,12 @@ def our_score(out: Path) -> tuple[float, float]:
     return result["score"], result["max_score"]
 
 
+def checked_run(command: list[str], **kwargs) -> None:
+    run = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if run.returncode:
+        sys.exit(f"{' '.join(command)} failed ({run.returncode}):\n{run.stderr[-3000:]}")
+
+
 def full_marks(name: str, score: tuple[float, float]) -> None:
     if score[0] != score[1]:
         sys.exit(f"{name} scored {score[0]:g}/{score[1]:g}: timings of a failing grading mean little")
@@ -366,9 +375,9 @@ def main() -> None:
         theirs, ours = otter_command(otter, autograder, work / "otter-out"), our_command(work / "our-out", cpu_file)
         (work / "otter-out").mkdir()
         for name, folder in notebooks.items():  # once each first: both must give full marks
-            subprocess.run(theirs(folder / "rnn.ipynb"), check=True, capture_output=True)
+            checked_run(theirs(folder / "rnn.ipynb"))
             full_marks(f"{name} under Otter", otter_score(work / "otter-out"))
-            subprocess.run(ours(folder), check=True, capture_output=True, env=env)
+            checked_run(ours(folder), env=env)
             full_marks(f"{name} under rnn-grader", our_score(work / "our-out" / folder.name))
 
         print(f"Otter-Grader {otter_version(otter)} (`otter run`, no container; `otter assign` took "
