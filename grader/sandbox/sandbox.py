@@ -211,6 +211,13 @@ class Sandbox:
 
         ValueError (return_args that do not index the arguments) and ProtocolError (arguments that are not
         plain data) are raised before any call runs.
+
+        For a caller that replaces a loop of call()s which stops at the first failure (the checks engine's
+        cases, gradients._directional's forward pairs): every call of the batch runs, also after one that
+        failed or whose value the caller then refuses, so those later calls show in ``timings``, the budget and
+        the captured output where the loop would not have made them. Equal results need a batch that stops
+        where the loop did: send the calls up to the first one whose result may end the loop, or accept the
+        difference for a submission that fails anyway.
         """
         self._ensure_started()
         if self._load_failure is not None:
