@@ -41,7 +41,7 @@ DTYPES: Mapping[str, np.dtype] = MappingProxyType({
     "int32": np.dtype("<i4"),
     "bool": np.dtype("bool"),
 })
-_WIRE_NAMES = {dtype: name for name, dtype in DTYPES.items()}  # a little-endian dtype's name, looked up at once
+_WIRE_NAMES: Mapping[np.dtype, str] = MappingProxyType({dtype: name for name, dtype in DTYPES.items()})  # looked up at once
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000
 # Bulk data travels as arrays in the payload; the JSON header holds the structure and small values.
