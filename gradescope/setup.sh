@@ -45,3 +45,18 @@ fi
 SITE="$("${PYTHON[@]}" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 chmod -R o-rwx "$SOURCE" "$SITE/grader" "$SITE/reference" "$SITE/specs" "$XDG_DATA_HOME"
 "${PYTHON[@]}" -c 'from grader.sandbox import available_tiers; print("sandbox tiers here:", available_tiers())'
+
+# The reference's costly answers (grader/answers.py: the report's reference curve, the checks' long training
+# runs under the course secret above), computed once here by grading the reference itself, so that every
+# container of this image reads them instead of computing them per submission. Like the secret, they are the
+# grader's alone: the folder is root's and closed to other users, and no sandbox sees it. Without a sandbox
+# tier here the image is built all the same; every grading then computes them.
+export RNN_GRADER_CACHE=/autograder/grader-cache  # run_autograder sets the same
+mkdir -p -m 0700 "$RNN_GRADER_CACHE"
+if ! "${PYTHON[@]}" -c 'import sys, reference; from pathlib import Path; from grader.assignment import load_assignment
+from grader.grading import grade_submission
+result = grade_submission(Path(reference.__file__).parent / "rnn.py", load_assignment())
+sys.exit(result.score != result.max_score)'; then
+    echo "setup.sh: the reference could not be graded here, so no answers are kept in advance" >&2
+fi
+echo "reference answers kept: $(find "$RNN_GRADER_CACHE" -name '*.npz' | wc -l)"

@@ -35,6 +35,11 @@ def needs_tier(image, tier: str) -> None:
         pytest.skip(f"no {tier} tier in this image (its Python is not one other users may run)")
 
 
+def kept_answers(image) -> dict[Path, int]:
+    """The reference's answers setup.sh kept in the image (grader.answers), with their inodes."""
+    return {path: path.stat().st_ino for path in (image.root / "grader-cache").rglob("*.npz")}
+
+
 def zipped_folder(submission: Path, source: Path = ALICE) -> None:
     """What a student uploads most often after rnn.py: a zip of their folder."""
     with zipfile.ZipFile(submission / "my-rnn.zip", "w") as archive:
@@ -61,6 +66,9 @@ def test_setup_builds_the_image_with_the_zipped_course_secret(image):
     site = next((image.root / "venv" / "lib").glob("python3*/site-packages"))
     for private in (image.root / "source", site / "grader", site / "reference", site / "specs", image.root / "grader-data"):
         assert stat.S_IMODE(private.stat().st_mode) & 0o007 == 0, private
+    answers = kept_answers(image)
+    assert len(answers) >= 5 and f"reference answers kept: {len(answers)}" in image.setup_log  # the report's curve
+    assert stat.S_IMODE((image.root / "grader-cache" / "answers").stat().st_mode) == 0o700
     print(f"setup.sh took {image.setup_seconds:.0f} s")
 
 
@@ -69,7 +77,9 @@ def test_setup_builds_the_image_with_the_zipped_course_secret(image):
                          ids=["system-bwrap", "no-bwrap-on-PATH", "unprivileged-user"])
 def test_run_autograder_grades_an_upload_in_the_image(image, tmp_path, hide_bwrap, tier):
     needs_tier(image, tier)
+    answers = kept_answers(image)
     graded = grade(image, tmp_path, zipped_folder, hide_bwrap=hide_bwrap, tier=tier)
+    assert kept_answers(image).items() >= answers.items()  # setup.sh's answers read back, none computed again
     results = graded.results
     assert results["score"] == 100 and results["extra_data"]["submission"] == "my-rnn"
     assert results["extra_data"]["isolation_tier"] == (tier or "bubblewrap")

@@ -4,6 +4,7 @@ beyond doubt, never kept when a value alone would not replay the call."""
 import io
 import json
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -206,3 +207,25 @@ def test_the_oracle_reads_back_the_references_answers_bit_for_bit(tmp_path):
         assert losses.tobytes() == live[1].tobytes()
         assert {k: v.tobytes() for k, v in params.items()} == {k: v.tobytes() for k, v in live[0].items()}
     assert len(entries(tmp_path)) == 1
+
+
+def test_gradings_computing_one_answer_at_once_both_write_it_whole(tmp_path):
+    both_computing = threading.Barrier(2, timeout=60)
+    got = []
+
+    def compute():
+        both_computing.wait()  # neither has written before the other has computed
+        return np.arange(1000.0)
+
+    def grading():
+        got.append(store(tmp_path).answer("reference.train", ("text",), {}, compute))
+
+    threads = [threading.Thread(target=grading) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(got) == 2 and all(v.tolist() == list(range(1000)) for v in got)
+    (path,) = entries(tmp_path)  # one entry, no temporary file left beside it
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    assert store(tmp_path).answer("reference.train", ("text",), {}, lambda: None).tolist() == list(range(1000))
