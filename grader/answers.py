@@ -5,8 +5,10 @@ it is asked: the code (reference.rnn, grader.checks.variants and the grader modu
 version), the course's conventions the model is built with (its options), and the call's arguments, which
 hold the case (drawn under the case salt: the salt is in its seeds and numbers). The key is a digest of all
 of that, so a class's gradings, which ask the same cases, share answers, and a second run of the class reads
-them instead of training the reference again. Arguments that are not plain data (numbers, strings, numpy
-arrays, lists, tuples, dicts, a numpy Generator) make a call that is simply not kept.
+them instead of training the reference again. That holds because the reference and its variants read
+nothing but their arguments (no global random state, no clock). Arguments that are not plain data (numbers,
+strings, numpy arrays, lists, tuples, dicts, a numpy Generator; not a callable or an object, whose state the
+key could not see) make a call that is simply not kept.
 
 Which answers are kept: those that took at least ``MIN_SECONDS`` of CPU time. In alice's grading six of
 the reference's 349 answers (training runs: the report's curve, one check's long run) take 0.44 s of the
