@@ -16,7 +16,12 @@ from grader.results import Visibility
 
 from .image import AUTOGRADER, REPO, container, grade, shared_image, why_not_here
 
-pytestmark = pytest.mark.skipif(why_not_here() is not None, reason=why_not_here() or "")
+pytestmark = [
+    pytest.mark.skipif(why_not_here() is not None, reason=why_not_here() or ""),
+    # One worker builds the image and runs its gradings in turn: spread over the workers, all but one of them
+    # waited on the image's lock (a minute and a half of setup.sh) while two cores had one build to run.
+    pytest.mark.xdist_group("gradescope-image"),
+]
 ALICE = REPO / "submissions" / "alice" / "rnn.py"
 
 
