@@ -15,8 +15,14 @@ A recorded output is keyed by where it was asked for, not by its arguments: the 
 Hypothesis case, or a diagnostics step) and the call's position within that scope. Arguments may carry
 a student's own outputs, which differ from the reference's in the last bits, so they cannot be the key.
 A case the kit never recorded (Hypothesis invents them while shrinking) raises ``NotRecorded``; the
-check runner rejects such a case, so the kit shrinks through recorded cases only. A hint asked for after
-the search has no scope, so in the kit it is simply not given.
+check runner rejects such a case, so the kit shrinks through recorded cases only.
+
+Calls made ``aside`` (a diagnosis, error carried forward, a hint: what only some answers ask for) are
+keyed by their arguments within the scope instead, so they leave the numbering alone. The reference
+passes every check, so grading it never asks them; the kit builder has each check's ``probes`` ask them
+for every recorded case (the known mistakes' outputs on that case), and the kit, which resolves a hint
+inside its failing case's scope, finds them there. An aside call whose arguments carry the student's own
+outputs finds nothing and raises ``NotRecorded``: the kit then says it cannot tell.
 """
 
 from __future__ import annotations
@@ -51,6 +57,16 @@ class FixtureError(GraderError):
     """A fixtures file is missing or unreadable."""
 
 
+def argument_key(scope: str, name: str, args: tuple, kwargs: dict) -> str | None:
+    """The key of a call made aside: its scope, the function and a digest of its arguments in the sandbox's
+    plain-data encoding (the same arrays give the same bytes, whichever process made them)."""
+    try:
+        data = protocol.encode([list(args), dict(sorted(kwargs.items()))], MAX_FIXTURE_BYTES)
+    except protocol.ProtocolError:  # not plain data: a call nobody records
+        return None
+    return f"{scope}|{name}|{hashlib.sha256(data).hexdigest()[:24]}"
+
+
 def case_scope(check_name: str, case: Any) -> str:
     """The scope of one Hypothesis case of one check: its name and a digest of the case's repr."""
     return f"{check_name}|{hashlib.sha256(repr(case).encode()).hexdigest()[:24]}"
@@ -75,10 +91,14 @@ class _Position(threading.local):
 
     scope: str | None = None
     index = 0
+    aside = False  # calls are keyed by their arguments (Oracle.aside)
 
 
 class Oracle:
     """Numbers the calls made inside a scope, each thread its own; subclasses decide how a call is answered."""
+
+    keys_asides = False  # whether calls made aside need their key (a digest of their arguments) at all
+    asks_probes = False  # whether the checks' probes run on every case (to record what they ask aside)
 
     def __init__(self, contract: Contract):
         self.contract = contract
@@ -89,35 +109,39 @@ class Oracle:
     @contextmanager
     def scope(self, name: str):
         """Calls made inside are numbered from 0 under ``name``; scopes do not nest."""
-        outer = self._at.scope, self._at.index
-        self._at.scope, self._at.index = name, 0
+        outer = self._at.scope, self._at.index, self._at.aside
+        self._at.scope, self._at.index, self._at.aside = name, 0, False
         try:
             yield
         finally:
-            self._at.scope, self._at.index = outer
+            self._at.scope, self._at.index, self._at.aside = outer
 
     @contextmanager
     def aside(self):
-        """Calls made inside neither use nor move the current scope's numbering: they are unscoped, so never
-        recorded and never replayed (NotRecorded in the kit).
+        """Calls made inside neither use nor move the current scope's numbering: they are keyed by their
+        arguments within the scope (``argument_key``), recorded by the kit builder's probes only.
 
-        For expected values that only some answers need (a diagnosis, error carried forward): the kit
-        records what grading the reference asks for, and the calls after these must still find their
+        For expected values that only some answers need (a diagnosis, error carried forward, a hint): the
+        kit records what grading the reference asks for, and the calls after these must still find their
         recordings under the same numbers.
         """
-        outer = self._at.scope, self._at.index
-        self._at.scope = None
+        outer = self._at.aside
+        self._at.aside = True
         try:
             yield
         finally:
-            self._at.scope, self._at.index = outer
+            self._at.aside = outer
 
     def call(self, label: str, function: str, args: tuple, kwargs: dict) -> Any:
+        name = f"{label}.{function}"
         key = None
-        if self._at.scope is not None:
-            key = f"{self._at.scope}#{self._at.index}"
-            self._at.index += 1
-        return self._answer(key, f"{label}.{function}", args, kwargs)
+        at = self._at
+        if at.scope is not None and at.aside:
+            key = argument_key(at.scope, name, args, kwargs) if self.keys_asides else None
+        elif at.scope is not None:
+            key = f"{at.scope}#{at.index}"
+            at.index += 1
+        return self._answer(key, name, args, kwargs)
 
     def _answer(self, key: str | None, name: str, args: tuple, kwargs: dict) -> Any:
         raise NotImplementedError
@@ -157,20 +181,30 @@ class LiveOracle(Oracle):
 class RecordingOracle(LiveOracle):
     """Live, keeping a plain-data copy of every scoped answer (and of the arguments it updated in place)."""
 
+    keys_asides = True
+    asks_probes = True
+
     def __init__(self, assignment: Assignment):
         super().__init__(assignment)
         self.recorded: dict[str, Any] = {}
 
     def _answer(self, key, name, args, kwargs):
-        result = super()._answer(key, name, args, kwargs)
-        if key is not None:
-            mutated = {str(i): args[i] for i in self._mutated(name)}
-            self.recorded[key] = _snapshot({"call": name, "value": result, "mutated": mutated})
+        if key is None:
+            return super()._answer(key, name, args, kwargs)
+        try:
+            result = super()._answer(key, name, args, kwargs)
+        except ValueError as exc:  # a known mistake that cannot run on this case: the kit must know that too
+            self.recorded[key] = {"call": name, "raised": str(exc)}
+            raise
+        mutated = {str(i): args[i] for i in self._mutated(name)}
+        self.recorded[key] = _snapshot({"call": name, "value": result, "mutated": mutated})
         return result
 
 
 class ReplayingOracle(Oracle):
     """Answers every call from recorded fixtures instead of running the reference."""
+
+    keys_asides = True
 
     def __init__(self, contract: Contract, fixtures: dict[str, Any]):
         super().__init__(contract)
@@ -180,6 +214,8 @@ class ReplayingOracle(Oracle):
         entry = self._fixtures.get(key) if key is not None else None
         if entry is None or entry["call"] != name:
             raise NotRecorded(f"no recorded output of {name} at {key or 'an unscoped call'}")
+        if "raised" in entry:
+            raise ValueError(entry["raised"])
         for index, state in entry["mutated"].items():
             for k, array in state.items():
                 args[int(index)][k][...] = array  # the reference updated this argument in place

@@ -24,7 +24,7 @@ import hashlib
 import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from random import Random
@@ -129,6 +129,9 @@ class Check:
     # Cases tried after the drawn ones find nothing: each built so that a known mistake certainly shows, so
     # that whether it loses points does not depend on the draw. Their seeds are salted like every case's.
     triggers: tuple = ()
+    # Asks the oracle, aside, what the check's diagnoses and hints may ask about a case whatever the answer (the
+    # known mistakes' outputs on it): the kit builder runs it on every case it records (grader.oracle).
+    probes: Callable[[Ctx, Any], None] | None = None
 
     @property
     def doc(self) -> str:
@@ -136,19 +139,31 @@ class Check:
 
 
 def check(name: str, cases: SearchStrategy, *, parts: tuple[str, ...] = (), settings: tuple[str, ...] = (),
-          applies: Callable[[Conventions], bool] | None = None, triggers: tuple = ()):
+          applies: Callable[[Conventions], bool] | None = None, triggers: tuple = (),
+          probes: Callable[[Ctx, Any], None] | None = None):
     """Make the decorated property the check ``name`` ("function: behaviour"); the name then holds the Check.
 
-    ``triggers`` are cases run whenever the drawn ones find no failure (see Check.triggers).
+    ``triggers`` are cases run whenever the drawn ones find no failure (see Check.triggers); ``probes`` see
+    Check.probes.
 
     Nothing is registered: a check module's checks are the Check objects it defines, and the suite is
     the explicit tuple of check modules in grader.checks.suite.
     """
 
     def make(prop) -> Check:
-        return Check(name, name.split(":", 1)[0], cases, prop, parts, settings, applies, triggers)
+        return Check(name, name.split(":", 1)[0], cases, prop, parts, settings, applies, triggers, probes)
 
     return make
+
+
+def ask(known: Iterable[tuple[str, Callable[[], Any]]]) -> None:
+    """Build every known mistake's output (a probe, see Check.probes); a mistake that cannot run on the case
+    (ValueError) is an answer too."""
+    for _, build in known:
+        try:
+            build()
+        except ValueError:
+            pass
 
 
 FORGIVE = "forgive"  # grading.yaml's carried_errors default (grader.scoring.CARRIED_ERRORS)
@@ -301,7 +316,7 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
         if (unwritten := not_written(final, check.function, ctx.contract.functions)) is not None:
             return Outcome(frozenset({WHOLE}), unwritten, unwritten, "", time.perf_counter() - start)
         failed |= final.parts or set(check.parts) or {WHOLE}
-        hint = _resolve_hint(final.hint) or (UNKNOWN_CAUSE if "threshold" in check.settings else "")
+        hint = _resolve_hint(final, check, ctx.oracle) or (UNKNOWN_CAUSE if "threshold" in check.settings else "")
         reasons.append(f"{final.reason} (smallest failing case: {final.case.summary()})")
         reports.append(_report(final, flaky, hint))
         hints.append(hint)
@@ -313,7 +328,7 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
                     f"Fix {first.carried_from} first.\nCase: {first.case.describe()}")
             if first.details:
                 note += f"\n{first.details}"
-            return Outcome(frozenset(), feedback=note, hint=_resolve_hint(first.hint),
+            return Outcome(frozenset(), feedback=note, hint=_resolve_hint(first, check, ctx.oracle),
                            seconds=time.perf_counter() - start, carried_from=first.carried_from)
         return Outcome(frozenset(), seconds=time.perf_counter() - start)
     if "threshold" in check.settings:
@@ -356,6 +371,9 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
         try:
             with ctx.oracle.scope(case_scope(check.name, case)):
                 check.prop(ctx, case)
+                if check.probes is not None and ctx.oracle.asks_probes:
+                    with ctx.oracle.aside():
+                        check.probes(ctx, case)
         except NotRecorded:
             reject()  # the student kit has no expected values for this case: not a case for it
         except Failed as failure:
@@ -608,11 +626,14 @@ def _report(failure: Failed, flaky: bool, hint: str) -> str:
     return "\n".join(lines)
 
 
-def _resolve_hint(hint: str | Callable[[], str]) -> str:
+def _resolve_hint(failure: Failed, check: Check, oracle: Oracle) -> str:
+    """The failure's hint for its case, asked aside in the case's scope (where the kit recorded the probes)."""
+    hint = failure.hint
     if not callable(hint):
         return hint
     try:
-        return hint()
+        with oracle.scope(case_scope(check.name, failure.case)), oracle.aside():
+            return hint()
     except (Failed, Aborted):  # a probe that itself fails tells us nothing more
         return ""
     except NotRecorded:  # the student kit cannot compute this hint

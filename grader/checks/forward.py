@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.checks.compare import first_match
-from grader.checks.core import Aborted, Failed, Raised, check
+from grader.checks.core import Aborted, Failed, Raised, ask, check
 from grader.checks.strategies import (
     EDGES,
     Sequence,
@@ -38,12 +38,17 @@ def reduction_hint(conventions: Conventions, what: str = "loss", cause: str = "f
             "(divide by tau), as in its contract.")
 
 
+def _first_step(case: Sequence) -> tuple:
+    """The case cut to its first time step: same params and h0, x_1, y_1."""
+    return case.params, onehot(case.xs[:1], case.K), onehot(case.ys[:1], case.K), case.h0
+
+
 def first_step_agrees(ctx, case: Sequence, function: str, pick: Callable) -> bool:
     """Whether the submission gets the first time step alone right (same params, h0, x_1, y_1).
 
     ``pick`` takes the quantity from return values of ``function``, the submission's or the reference's.
     """
-    args = (case.params, onehot(case.xs[:1], case.K), onehot(case.ys[:1], case.K), case.h0)
+    args = _first_step(case)
     values = ctx.call(function, *args, dims={**case.dims, "tau": 1}, describe=f"{case.summary()} cut to tau = 1")
     return ctx.mismatch("", pick(values), pick(getattr(ctx.reference, function)(*args))) is None
 
@@ -60,6 +65,18 @@ def sequence_hint(ctx, case: Sequence, got, known: list, function: str, pick: Ca
         return ""
 
     return hint
+
+
+def sequence_probes(function: str, mistakes: Callable) -> Callable:
+    """The probes (Check.probes) of a check whose hint is sequence_hint over the known mistakes
+    ``mistakes(ctx, case)`` of ``function``: each mistake's output and the reference's first time step."""
+
+    def probes(ctx, case: Sequence) -> None:
+        ask(mistakes(ctx, case))
+        if case.tau > 1:
+            getattr(ctx.reference, function)(*_first_step(case))
+
+    return probes
 
 
 def _forward(ctx, case: Sequence, *uses: str):
@@ -103,7 +120,21 @@ def loss_of(ctx, case: Sequence, P) -> float:
     return -np.sum(np.log(picked)) / (case.tau if ctx.conventions.loss is LossReduction.MEAN else 1)
 
 
-@check("forward: loss matches reference", sequences(), settings=("threshold",))
+def _loss_mistakes(ctx, case: Sequence) -> list:
+    return [
+        (reduction_hint(ctx.conventions),
+         lambda: _variant(ctx, case, loss=other_reduction(ctx.conventions))[0] if case.tau > 1 else np.nan),
+        (named("forward.loss_of_input", "the loss uses the probability of the input x_t instead of the target y_t."),
+         lambda: ctx.variants.forward(case.params, case.xs, case.xs, case.h0)[0]),
+        (named("forward.softmax_axis", "P is normalised over time instead of over characters: softmax over the wrong axis."),
+         lambda: -np.sum(np.log(ctx.variants.softmax_over_time(*_indices(case))[case.ys, np.arange(case.tau)]))
+         / (case.tau if ctx.conventions.loss is LossReduction.MEAN else 1)),
+        *_hidden_state_mistakes(ctx, case, 0),
+    ]
+
+
+@check("forward: loss matches reference", sequences(), settings=("threshold",),
+       probes=sequence_probes("forward", _loss_mistakes))
 def loss_matches(ctx, case: Sequence):
     """loss = -log(y_t^T p_t) summed over the tau steps (or their mean, as the contract's conventions say),
     with a_t = W h_{t-1} + U x_t + b, h_t = tanh(a_t), p_t = softmax(V h_t + c), starting from the given h0.
@@ -114,51 +145,49 @@ def loss_matches(ctx, case: Sequence):
         P = own(ctx, case, "P")
         if P is not None and carried(ctx, loss, loss_of(ctx, case, P), "loss"):
             raise Failed(f"the loss is {loss:.8g}, the reference's {expected:.8g}", carried_from="forward's P")
-    known = [
-        (reduction_hint(ctx.conventions),
-         lambda: _variant(ctx, case, loss=other_reduction(ctx.conventions))[0] if case.tau > 1 else np.nan),
-        (named("forward.loss_of_input", "the loss uses the probability of the input x_t instead of the target y_t."),
-         lambda: ctx.variants.forward(case.params, case.xs, case.xs, case.h0)[0]),
-        (named("forward.softmax_axis", "P is normalised over time instead of over characters: softmax over the wrong axis."),
-         lambda: -np.sum(np.log(ctx.variants.softmax_over_time(*_indices(case))[case.ys, np.arange(case.tau)]))
-         / (case.tau if ctx.conventions.loss is LossReduction.MEAN else 1)),
-        *_hidden_state_mistakes(ctx, case, 0),
-    ]
     ctx.expect_close("loss", loss, expected, reason=f"the loss is {loss:.8g}, the reference's {expected:.8g}",
-                     hint=sequence_hint(ctx, case, loss, known, "forward", lambda v: v[0]))
+                     hint=sequence_hint(ctx, case, loss, _loss_mistakes(ctx, case), "forward", lambda v: v[0]))
 
 
-@check("forward: P matches reference", sequences(), settings=("threshold",))
-def p_matches(ctx, case: Sequence):
-    """P has p_t = softmax(V h_t + c) as column t: one probability per character (rows) and time step (columns).
-    A P that is exactly the softmax of your own (wrong) H is H's error (forgiven here)."""
-    _, P, _ = _forward(ctx, case, "P")
-    known = [
+def _p_mistakes(ctx, case: Sequence) -> list:
+    return [
         (named("forward.softmax_axis", "P is normalised over time instead of over characters: softmax over the wrong axis."),
          lambda: ctx.variants.softmax_over_time(*_indices(case))),
         *_hidden_state_mistakes(ctx, case, 1),
     ]
+
+
+@check("forward: P matches reference", sequences(), settings=("threshold",),
+       probes=sequence_probes("forward", _p_mistakes))
+def p_matches(ctx, case: Sequence):
+    """P has p_t = softmax(V h_t + c) as column t: one probability per character (rows) and time step (columns).
+    A P that is exactly the softmax of your own (wrong) H is H's error (forgiven here)."""
+    _, P, _ = _forward(ctx, case, "P")
     expected = ctx.reference.forward(*case.args)[1]
     if ctx.mismatch("P", P, expected) is not None:
         H = own(ctx, case, "H")
         if H is not None and carried(ctx, P, softmax_columns(case.params["V"] @ H + case.params["c"]), "P"):
             raise Failed("P differs from the reference", carried_from="forward's H")
     ctx.expect_close("P", P, expected, reason="P differs from the reference",
-                     hint=sequence_hint(ctx, case, P, known, "forward", lambda v: v[1]))
+                     hint=sequence_hint(ctx, case, P, _p_mistakes(ctx, case), "forward", lambda v: v[1]))
 
 
-@check("forward: H matches reference", sequences(), settings=("threshold",))
-def h_matches(ctx, case: Sequence):
-    """H has h_t = tanh(W h_{t-1} + U x_t + b) as column t, for t = 1..tau (h0 itself is not a column)."""
-    _, _, H = _forward(ctx, case, "H")
-    known = [
+def _h_mistakes(ctx, case: Sequence) -> list:
+    return [
         ("H holds a_t, the values before tanh; store h_t = tanh(a_t).", lambda: _variant(ctx, case)[3]),
         ("H holds h_0..h_{tau-1}, one step behind; column t is h_t for t = 1..tau.",
          lambda: np.hstack([case.h0, _variant(ctx, case)[2][:, :-1]])),
         *_hidden_state_mistakes(ctx, case, 2),
     ]
+
+
+@check("forward: H matches reference", sequences(), settings=("threshold",),
+       probes=sequence_probes("forward", _h_mistakes))
+def h_matches(ctx, case: Sequence):
+    """H has h_t = tanh(W h_{t-1} + U x_t + b) as column t, for t = 1..tau (h0 itself is not a column)."""
+    _, _, H = _forward(ctx, case, "H")
     ctx.expect_close("H", H, ctx.reference.forward(*case.args)[2], reason="H differs from the reference",
-                     hint=sequence_hint(ctx, case, H, known, "forward", lambda v: v[2]))
+                     hint=sequence_hint(ctx, case, H, _h_mistakes(ctx, case), "forward", lambda v: v[2]))
 
 
 @check("forward: P columns are distributions", sequences(), settings=("threshold",))

@@ -7,13 +7,15 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from grader.checks.compare import first_match, show
-from grader.checks.core import Aborted, Failed, check
+from grader.checks.core import Aborted, Failed, ask, check
 from grader.checks.forward import (
     LINKS,
     edge_check,
     other_reduction,
     reduction_hint,
     sequence_hint,
+    sequence_probes,
+    typical_twin,
 )
 from grader.checks.strategies import PARAM_NAMES, Sequence, edge_sequences, sequences
 from grader.mistakes import joined, named
@@ -54,6 +56,33 @@ def _known_mistakes(ctx, case: Sequence, key: str) -> list:
     return known
 
 
+def _gradient_mistakes(ctx, case: Sequence) -> list:
+    return _known_mistakes(ctx, case, "W")  # W's list is every key's, and the transposed one
+
+
+def _carried_probes(ctx, case: Sequence) -> None:
+    """The backward pass of the known forwards: what error carried forward asks in the student kit."""
+    for P, H in _known_forwards(ctx, case):
+        _backward(ctx, case, P, H)
+
+
+def _gradient_probes(ctx, case: Sequence) -> None:
+    """What the gradient checks ask aside about a case: the known mistakes' gradients and the backward pass of
+    the known forwards."""
+    ask(_gradient_mistakes(ctx, case))
+    _carried_probes(ctx, case)
+
+
+def _edge_probes(ctx, case: Sequence) -> None:
+    for compared in (typical_twin(case), case):
+        _carried_probes(ctx, compared)
+
+
+def _matches_probes(ctx, case: Sequence) -> None:
+    _gradient_probes(ctx, case)
+    sequence_probes("compute_gradients", _gradient_mistakes)(ctx, case)
+
+
 FD_STEP = 1e-5  # centered differences when a check has no step of its own in grading.yaml
 
 
@@ -82,13 +111,36 @@ def _directional(ctx, case: Sequence, grads, keys) -> dict:
 
 def _composed(ctx, case: Sequence):
     """The contract's backward pass applied to the submission's own forward (its P and H), or None when
-    that cannot be had (forward fails, or the student kit has no such values)."""
+    that cannot be had (forward fails, or the student kit has no such values).
+
+    The student kit holds the backward pass of known forwards only (the reference's, and forward's known
+    mistakes', recorded by the probes): where the submission's P and H are one of those, to the check's
+    tolerance (float32's for a float32 forward), it takes that one's."""
     try:
         _, P, H = ctx.call("forward", *case.args, dims=case.dims, describe=case.summary(), uses=("P", "H"))
         with ctx.oracle.aside():
-            return ctx.variants.backward(case.params, case.xs, case.ys, case.h0, P, H)
+            try:
+                return _backward(ctx, case, P, H)
+            except NotRecorded:
+                known = [(kP, kH) for kP, kH in _known_forwards(ctx, case)
+                         if ctx.mismatch("P", P, kP) is None and ctx.mismatch("H", H, kH) is None]
+                return _backward(ctx, case, *known[0]) if known else None
     except (Failed, Aborted, NotRecorded):
         return None
+
+
+def _backward(ctx, case: Sequence, P, H):
+    return ctx.variants.backward(case.params, case.xs, case.ys, case.h0, P, H)
+
+
+def _known_forwards(ctx, case: Sequence) -> list[tuple]:
+    """(P, H) of the reference's forward and of forward's known mistakes that change P or H."""
+    _, P, H = ctx.reference.forward(*case.args)
+    known = [(P, H), (ctx.variants.softmax_over_time(case.params, case.xs, case.ys, case.h0), H)]
+    for switches in ({"use_h0": False}, {"carry": False}, {"bias_inside": True}):
+        _, P, H, _ = ctx.variants.forward(case.params, case.xs, case.ys, case.h0, **switches)
+        known.append((P, H))
+    return known
 
 
 def _cut_at_bound(ctx, got, expected) -> bool:
@@ -109,7 +161,8 @@ def _own_forward_explains(ctx, case: Sequence, grads, keys) -> bool:
         return False
 
 
-@check("compute_gradients: gradients match reference", sequences(), parts=PARAM_NAMES, settings=("threshold",))
+@check("compute_gradients: gradients match reference", sequences(), parts=PARAM_NAMES, settings=("threshold",),
+       probes=_matches_probes)
 def matches_reference(ctx, case: Sequence):
     """grads[k] is the exact gradient dL/dk of the loss (backpropagation through time over all tau steps,
     starting from the given h0), as the reference computes it, for every k in b, c, U, W, V. Gradients
@@ -134,7 +187,8 @@ def matches_reference(ctx, case: Sequence):
     )
 
 
-@check("compute_gradients: consistent with own forward", sequences(), parts=PARAM_NAMES, settings=("threshold", "step"))
+@check("compute_gradients: consistent with own forward", sequences(), parts=PARAM_NAMES, settings=("threshold", "step"),
+       probes=_gradient_probes)
 def finite_differences(ctx, case: Sequence):
     """For each parameter, the gradient predicts how the submission's OWN forward loss changes along a random
     direction D: sum(grads[k] * D) = (L(k + s D) - L(k - s D)) / (2 s), centered differences with step s.
@@ -197,7 +251,14 @@ def float64(ctx, case: Sequence):
                                     "with dtype=np.float32); keep numpy's default float64 throughout."))
 
 
-@check("compute_gradients: returned loss and h_last", sequences(), parts=("loss", "h_last"), settings=("threshold",))
+def _loss_mistakes(ctx, case: Sequence) -> list:
+    other = other_reduction(ctx.conventions)
+    return [(reduction_hint(ctx.conventions, cause="compute_gradients.loss_reduction"),
+             lambda: ctx.variants.forward(case.params, case.xs, case.ys, case.h0, loss=other)[0] if case.tau > 1 else np.nan)]
+
+
+@check("compute_gradients: returned loss and h_last", sequences(), parts=("loss", "h_last"), settings=("threshold",),
+       probes=lambda ctx, case: ask(_loss_mistakes(ctx, case)))
 def loss_and_h_last(ctx, case: Sequence):
     """compute_gradients also returns the loss of forward and h_last = h_tau, the hidden state after the
     last step, shape (m, 1), which train passes on as the next hprev."""
@@ -206,17 +267,13 @@ def loss_and_h_last(ctx, case: Sequence):
     problems = []
     found = ctx.mismatch("loss", loss, expected_loss)
     if found is not None:
-        other = other_reduction(ctx.conventions)
-        hint = first_match(loss, [(reduction_hint(ctx.conventions, cause="compute_gradients.loss_reduction"),
-                                   lambda: ctx.variants.forward(case.params, case.xs, case.ys, case.h0, loss=other)[0]
-                                   if case.tau > 1 else np.nan)], ctx.threshold, ctx.floor)
-        problems.append(("loss", found.text, hint))
+        problems.append(("loss", found.text, lambda: first_match(loss, _loss_mistakes(ctx, case), ctx.threshold, ctx.floor)))
     found = ctx.mismatch("h_last", h_last, H[:, -1:])
     if found is not None:
-        hint = first_match(h_last, [(named("compute_gradients.h_last_is_h0", "h_last is h0; return h_tau, the last hidden state."), lambda: case.h0),
-                                    (named("compute_gradients.h_last_early", "h_last is h_{tau-1}, one step early; return h_tau."),
-                                     lambda: (case.h0 if case.tau == 1 else H[:, -2:-1]))], ctx.threshold, ctx.floor)
-        problems.append(("h_last", found.text, hint))
+        problems.append(("h_last", found.text, lambda: first_match(h_last, [
+            (named("compute_gradients.h_last_is_h0", "h_last is h0; return h_tau, the last hidden state."), lambda: case.h0),
+            (named("compute_gradients.h_last_early", "h_last is h_{tau-1}, one step early; return h_tau."),
+             lambda: (case.h0 if case.tau == 1 else H[:, -2:-1]))], ctx.threshold, ctx.floor)))
     if problems and all(_own_forward_gives(ctx, case, part, value) for part, value in
                         (("loss", loss), ("h_last", h_last)) if part in {p for p, _, _ in problems}):
         raise Failed(f"the returned {' and '.join(p for p, _, _ in problems)} differ(s) from the reference",
@@ -224,7 +281,7 @@ def loss_and_h_last(ctx, case: Sequence):
     if problems:
         raise Failed(
             f"the returned {' and '.join(p for p, _, _ in problems)} differ(s) from the reference",
-            "\n".join(text for _, text, _ in problems), joined(h for _, _, h in problems),
+            "\n".join(text for _, text, _ in problems), lambda: joined(h() for _, _, h in problems),
             parts=[p for p, _, _ in problems],
         )
 
@@ -274,5 +331,6 @@ def _gradients_agree(ctx, case: Sequence):
     ctx.expect_close("h_last", h_last, expected_h, reason="h_last differs from the reference")
 
 
-edge_sizes = check("compute_gradients: edge sizes (m = 1, tau = 1, K = 2)", edge_sequences(), settings=("threshold",))(
+edge_sizes = check("compute_gradients: edge sizes (m = 1, tau = 1, K = 2)", edge_sequences(), settings=("threshold",),
+                   probes=_edge_probes)(
     edge_check("compute_gradients", _gradients_agree))

@@ -9,6 +9,7 @@ differential diagnosis names the departure from the contract's loop it reproduce
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from grader.checks import train_trace
 from grader.checks.compare import mismatch
-from grader.checks.core import Aborted, Failed, Raised, check
+from grader.checks.core import Aborted, Failed, Raised, ask, check
 from grader.checks.forward import other_reduction
 from grader.checks.strategies import Fixed, Text, clipped_run, copy_params, flat, texts
 from grader.checks.train_trace import Finding
@@ -290,19 +291,46 @@ def judge(ctx, case: Text, got: dict, parts=("smooth_loss", "params"), trace=Non
         return Verdict(problems, expected, diagnosed=False, facts=facts, confirmed=confirmed)
 
 
-def _diagnose(ctx, case: Text, got: dict, parts) -> Cause | None:
-    """The first known departure from the contract's loop that reproduces ``got``, or None."""
+def _departures(ctx, case: Text) -> list[tuple[Cause, Callable[[], dict]]]:
+    """The known departures from the contract's loop that can differ on ``case``, each with its run."""
+    found = []
     for cause in _causes(ctx):
         if cause.eta is not None and cause.eta == case.eta:
             continue
         args = case.args if cause.eta is None else (case.text, case.params, case.n_updates, cause.eta, case.seq_length)
+        found.append((cause, _departure_run(ctx, args, cause.switches)))
+    return found
+
+
+def _departure_run(ctx, args: tuple, switches: dict) -> Callable[[], dict]:
+    return lambda: _run(*ctx.variants.train(*args, **switches))
+
+
+def _diagnose(ctx, case: Text, got: dict, parts) -> Cause | None:
+    """The first known departure from the contract's loop that reproduces ``got``, or None."""
+    for cause, run in _departures(ctx, case):
         try:
-            candidate = _run(*ctx.variants.train(*args, **cause.switches))
+            candidate = run()
         except ValueError:  # this departure cannot run on this text
             continue
         if not _differences(ctx, got, candidate, parts):
             return cause
     return None
+
+
+def _judge_probes(*cases: Callable[[Text], Text]) -> Callable:
+    """The probes (Check.probes) of a check that judges train's run on each of ``cases`` (of its case): the
+    known departures' runs, which judge tries when the run differs."""
+
+    def probes(ctx, case: Text) -> None:
+        for made in cases:
+            ask((cause.id, run) for cause, run in _departures(ctx, made(case)))
+
+    return probes
+
+
+def _same(case: Text) -> Text:
+    return case
 
 
 def _reduction_hint(ctx, got: dict, expected, case: Text) -> str:
@@ -317,14 +345,31 @@ def _reduction_hint(ctx, got: dict, expected, case: Text) -> str:
     return ""
 
 
+PROBE_DRAWS = 16  # draws of a probe run's sizes tried for a text whose windows all differ
+
+
+def _telling(case: Text) -> Text:
+    """``case``, or the first of the next draws of its sizes whose windows (at the contract's positions) all
+    differ: where one window's characters come again at another position, which of the two train read is a
+    guess, and with it whether it wrapped early or reset hprev early (a draw's coincidence, which the student
+    kit's draws and the grader's need not share)."""
+    for seed in range(case.seed, case.seed + PROBE_DRAWS):
+        candidate = replace(case, seed=seed)
+        text, length = candidate.text, candidate.seq_length
+        windows = [text[e:e + length] for e in range(0, len(text) - length, length)]
+        if len(set(windows)) == len(windows):
+            return candidate
+    return case
+
+
 def _probe(ctx, case: Text, keep_extra: bool = False) -> tuple[Text, list[Finding] | None, bool]:
     """A run long enough to show each fact of the loop: (the run, its facts, whether they can be relied on:
     the trace replays to the params train returned, or, for a run that failed, its broken facts explain a
     failure). Three windows or more, the last ending on the last character (unless ``keep_extra``), two
     passes and one more update (a shrunk case may be too short to tell an hprev reset before the wrap from
-    one never carried)."""
+    one never carried), over a text whose windows all differ."""
     windows = max(case.windows, 3)
-    probe = replace(case, windows=windows, extra=case.extra if keep_extra else 0, n_updates=2 * windows + 1)
+    probe = _telling(replace(case, windows=windows, extra=case.extra if keep_extra else 0, n_updates=2 * windows + 1))
     try:
         (params, smooth), trace = ctx.call_traced("train", *probe.args, trace=train_trace.TRACED, dims=probe.dims,
                                                   describe=probe.summary())
@@ -402,7 +447,7 @@ def _fail(ctx, case: Text, verdict: Verdict, reason: str, details: str, owners: 
 
 
 @check("train: smooth loss and params match the contract's loop", texts(), parts=("smooth_loss", "params"),
-       settings=("threshold",), triggers=(clipped_run(),))
+       settings=("threshold",), triggers=(clipped_run(),), probes=_judge_probes(_same))
 def matches_reference(ctx, case: Text):
     """From the same starting params, train returns the smooth loss after every update and the final params of
     the contract's loop: windows X = text[e:e+seq_length], Y = text[e+1:e+seq_length+1], gradients from
@@ -430,7 +475,7 @@ def matches_reference(ctx, case: Text):
 
 @check("train: clipping applied",
        texts(seq_length=(12, 20), windows=(1, 2), passes=(1.0, 2.0), scale=st.just(1.0), K=(2, 3), v_scale=20.0),
-       settings=("threshold",))
+       settings=("threshold",), probes=_judge_probes(_same))
 def clipping_applied(ctx, case: Text):
     """With large parameters (V scaled up, so that the mean loss's gradients pass the bound too) the gradients
     exceed 5; the run must not be the contract's loop without clipping (compared on the returned params).
@@ -464,7 +509,7 @@ HPREV_TRIGGERS = (Text(K=3, m=3, seq_length=3, windows=3, extra=0, n_updates=3, 
 
 
 @check("train: hprev carried between updates and reset at the wrap", _hprev_runs(), parts=("carried", "reset"),
-       settings=("threshold",), triggers=HPREV_TRIGGERS)
+       settings=("threshold",), triggers=HPREV_TRIGGERS, probes=_judge_probes(_same))
 def hprev(ctx, case: Text):
     """Each update's gradients start from hprev = the previous update's h_last, and hprev returns to zeros
     whenever the position wraps to 0. Compared on the returned params, on runs that never wrap (carried) and
@@ -600,16 +645,21 @@ def _train_agrees(ctx, case: Text, *, known_departures_pass: bool = False):
               "\n".join(f.text for _, f in verdict.problems))
 
 
+def _typical_twin(case: Text) -> Text:
+    """The same draw with its edge sizes made typical."""
+    typical: dict[str, Any] = {d: TEXT_TYPICAL[d] for d, v in TEXT_EDGES.items() if getattr(case, d) == v}
+    return replace(case, **typical)
+
+
 @check("train: edge sizes (seq_length = 1, m = 1, K = 2, a text that barely fits)", _edge_texts(),
-       settings=("threshold",))
+       settings=("threshold",), probes=_judge_probes(_typical_twin, _same))
 def edge_sizes(ctx, case: Text):
     """train gives the contract's loop's results on degenerate runs: seq_length = 1, m = 1, a text over two
     characters, or a text of exactly one window (seq_length + 1 characters, so every update wraps). Counted
     only where the same draw at typical sizes is right and no known departure from the loop explains the
     answer, so that a wrong answer at every size costs nothing here (a crash at every size fails it: train
     works nowhere)."""
-    typical: dict[str, Any] = {d: TEXT_TYPICAL[d] for d, v in TEXT_EDGES.items() if getattr(case, d) == v}
-    twin = replace(case, **typical)
+    twin = _typical_twin(case)
     try:
         _train_agrees(ctx, twin)  # first, and always: the student kit replays expected values in order
     except Raised as crash:

@@ -4,10 +4,11 @@ the kit's replay numbering, and the contract's backward pass from a submission's
 import numpy as np
 import pytest
 
+from grader import oracle
 from grader.assignment import load_assignment
 from grader.checks.strategies import Sequence
 from grader.contract import ContractViolation, conform
-from grader.oracle import LiveOracle, RecordingOracle
+from grader.oracle import LiveOracle, NotRecorded, RecordingOracle, ReplayingOracle
 
 ASSIGNMENT = load_assignment()
 CASE = Sequence(K=4, m=3, tau=5, scale=0.5, seed=3)
@@ -37,15 +38,46 @@ def test_a_float64_array_of_float32_numbers_is_noted_as_float32_and_round_number
     assert seen == []
 
 
-def test_calls_made_aside_are_not_recorded_and_do_not_move_the_numbering():
+def test_calls_made_aside_are_keyed_by_their_arguments_and_do_not_move_the_numbering():
     oracle = RecordingOracle(ASSIGNMENT)
     with oracle.scope("a check|case"):
         oracle.reference.forward(*CASE.args)
         with oracle.aside():
             oracle.reference.compute_gradients(*CASE.args)
+            oracle.variants.gradients(CASE.params, CASE.xs, CASE.ys, CASE.h0, through_time=False)
         oracle.reference.compute_gradients(*CASE.args)
-    assert sorted(oracle.recorded) == ["a check|case#0", "a check|case#1"]
+    numbered = sorted(key for key in oracle.recorded if "#" in key)
+    assert numbered == ["a check|case#0", "a check|case#1"]
     assert oracle.recorded["a check|case#1"]["call"] == "reference.compute_gradients"
+    aside = {key for key in oracle.recorded if "#" not in key}
+    assert {key.split("|")[2] for key in aside} == {"reference.compute_gradients", "variants.gradients"}
+    assert all(key.startswith("a check|case|") for key in aside)
+
+
+def test_the_kit_answers_a_call_made_aside_with_the_same_arguments_in_the_same_scope_only(tmp_path):
+    recording = RecordingOracle(ASSIGNMENT)
+    with recording.scope("a check|case"), recording.aside():
+        expected = recording.variants.gradients(CASE.params, CASE.xs, CASE.ys, CASE.h0, through_time=False)
+        with pytest.raises(ValueError, match="shorter than seq_length"):
+            recording.variants.train("ab", CASE.params, 1, 0.1, 25)  # a known mistake that cannot run on the case
+    oracle.save_fixtures(recording.recorded, tmp_path / oracle.FIXTURES)
+    kit = ReplayingOracle(ASSIGNMENT.contract, oracle.load_fixtures(tmp_path / oracle.FIXTURES))
+    with kit.scope("a check|case"), kit.aside():
+        got = kit.variants.gradients(CASE.params, CASE.xs, CASE.ys, CASE.h0, through_time=False)
+        assert all(np.array_equal(got[k], expected[k]) for k in expected)
+        with pytest.raises(ValueError, match="shorter than seq_length"):
+            kit.variants.train("ab", CASE.params, 1, 0.1, 25)
+        with pytest.raises(NotRecorded):  # a switch, or an argument, that was not recorded: the student's own output
+            kit.variants.gradients(CASE.params, CASE.xs, CASE.ys, CASE.h0, through_time=True)
+        moved = CASE.params
+        moved["W"] = moved["W"] + 1e-12
+        with pytest.raises(NotRecorded):
+            kit.variants.gradients(moved, CASE.xs, CASE.ys, CASE.h0, through_time=False)
+    with kit.scope("another check|case"), kit.aside(), pytest.raises(NotRecorded):
+        kit.variants.gradients(CASE.params, CASE.xs, CASE.ys, CASE.h0, through_time=False)
+    with pytest.raises(NotRecorded):  # numbered calls are not answered from calls made aside
+        with kit.scope("a check|case"):
+            kit.variants.gradients(CASE.params, CASE.xs, CASE.ys, CASE.h0, through_time=False)
 
 
 def test_the_contracts_backward_of_the_references_forward_is_the_references_gradients():
