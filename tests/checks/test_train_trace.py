@@ -1,9 +1,13 @@
 """What a trace of train's calls says about its loop: each fact stated from the calls, with its evidence."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from grader.checks import train_trace
+from grader.checks.strategies import Text
+from grader.checks.train import _telling
 from grader.checks.train_trace import Loop
 from grader.sandbox import Trace, TracedCall
 
@@ -166,3 +170,19 @@ def test_a_real_trace_of_train_shows_the_clipping(holds, tmp_path):
     (clipping,) = [f for f in train_trace.facts(reply.trace, loop) if f.owner == "clipping"]
     assert clipping.holds is holds
     assert train_trace.replay_steps(reply.trace, loop) is not None
+
+
+def _windows(case) -> list[str]:
+    return [case.text[e:e + case.seq_length] for e in range(0, len(case.text) - case.seq_length, case.seq_length)]
+
+
+def test_a_probe_run_reads_a_text_whose_windows_all_differ():
+    """Where a window's characters come again at another window's position (K = 3, windows of 2: a coincidence
+    of about one draw in three), an early wrap to 0 reads like an hprev reset before the wrap at the window
+    due; so the longer run that shows train's facts takes the next draw of its sizes whose windows all differ."""
+    draws = [Text(K=3, m=2, seq_length=2, windows=3, extra=0, n_updates=7, eta=0.1, scale=0.5, seed=s) for s in range(50)]
+    repeated = next(case for case in draws if len(set(_windows(case))) < 3)
+    told = _telling(repeated)
+    assert told != repeated and len(set(_windows(told))) == 3
+    assert replace(told, seed=repeated.seed) == repeated  # the same sizes, another draw
+    assert _telling(told) == told

@@ -204,12 +204,13 @@ def test_the_kit_names_the_same_cause_as_the_grader_for_every_example_submission
     done = subprocess.run([str(kit_python), "-c", KIT_CAUSES, *(str(SUBMISSIONS / n) for n in BUGGY)],
                           capture_output=True, text=True, cwd=tmp_path, check=True)
     kit_said = json.loads(done.stdout)
-    differ = {}
+    differ, public = {}, []
     for name in BUGGY:
         full = grade_submission(SUBMISSIONS / name, ASSIGNMENT, include_hidden=False, diagnostics=False)
         grader_says = {c.name: _named(c.score, c.cause, c.hint) for c in full.checks if c.score < c.max_score}
         kit_says = {check: _named(*said) for check, said in kit_said[name].items()}
-        assert grader_says, name
+        if grader_says:  # some bugs lose hidden points only (bug_clip_in_gradients, bug_eps_outside)
+            public.append(name)
         if kit_says != grader_says:
             differ[name] = {check: (grader_says.get(check), kit_says.get(check))
                             for check in set(grader_says) | set(kit_says) if grader_says.get(check) != kit_says.get(check)}
@@ -217,6 +218,7 @@ def test_the_kit_names_the_same_cause_as_the_grader_for_every_example_submission
             assert set(grader_says.items()) <= set(kit_says.items()), name
             assert set(kit_says) - set(grader_says) == {KIT_CANNOT[name]}, name
     assert set(differ) == set(KIT_CANNOT), differ
+    assert len(public) > len(BUGGY) / 2
     assert not any("student kit cannot" in said[2] for found in kit_said.values() for said in found.values())
 
 
