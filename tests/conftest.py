@@ -5,7 +5,9 @@ tests/kit`): a run never ends with "no tests ran" because of the tiers. An expli
 
 The suite runs in parallel (pytest-xdist, from the test extra) unless `-n` says otherwise (`-n 0`: in this
 process, as for `--pdb`). Tests that share an expensive module fixture or cache (a kit, a venv, one grading
-read by several tests) are one `xdist_group`, so that one worker builds it.
+read by several tests) are one `xdist_group`, so that one worker builds it. Tests are handed out heaviest
+first (_heavy_first): the slow tier's groups and tests, then the fast tier's `long` ones (class runs and other
+tests that wait seconds on their processes), then the rest.
 """
 
 import os
