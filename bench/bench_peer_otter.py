@@ -23,7 +23,10 @@ reach of rusage). The reference's answers are kept in a cache folder of the benc
 grading of each notebook that also checks both graders give full marks. Wall time under load is noise:
 compare the ratio within one run, and the CPU columns.
 
-    python bench/bench_peer_otter.py [--pairs N] [--venv DIR] [--class-size N]
+    python bench/bench_peer_otter.py [--pairs N] [--venv DIR] [--class-size N] [--baseline DIR]
+
+--baseline times another checkout of rnn-grader in the same rounds, for figures before and after a change
+(`git -C . archive COMMIT | tar -x -C DIR` makes one).
 
 Targets (issue 24, quiet 2-core machine): alice <= 4.0 s, the reference <= 2.0 s, the plain notebook
 <= 0.7x Otter's time, a class of 30 alice copies at --jobs 2 <= 2.5 s a submission.
@@ -99,8 +102,10 @@ def record_sandbox_cpu() -> dict[int, float]:
     return readings
 
 
-def as_grader(cpu_file: str, *arguments: str) -> int:
-    """`python -m grader ARGUMENTS`, writing the sandboxes' CPU seconds to ``cpu_file`` when it is done."""
+def as_grader(root: str, cpu_file: str, *arguments: str) -> int:
+    """`python -m grader ARGUMENTS` from the checkout at ``root``, writing the sandboxes' CPU seconds to
+    ``cpu_file`` when it is done."""
+    sys.path.insert(0, root)
     from grader.cli import main
 
     readings = record_sandbox_cpu()
@@ -180,15 +185,50 @@ def write_answered(student_notebook: Path, submission: Path, training: bool, pat
     nbformat.write(notebook, path)
 
 
-def otter_command(otter: Path, autograder: Path, out: Path) -> Callable[[Path], list[str]]:
-    return lambda notebook: [str(otter), "run", "-a", str(autograder), "-o", str(out), "--no-logo", str(notebook)]
+@dataclasses.dataclass(frozen=True)
+class OtterRun:
+    """`otter run` with the assignment's autograder zip, on a folder's rnn.ipynb."""
+
+    otter: Path
+    autograder: Path
+    out: Path
+
+    def command(self, folder: Path) -> list[str]:
+        return [str(self.otter), "run", "-a", str(self.autograder), "-o", str(self.out), "--no-logo",
+                str(folder / "rnn.ipynb")]
+
+    def timed(self, folder: Path) -> Run:
+        return timed_command(self.command(folder))
+
+    def check(self, folder: Path, name: str) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        checked_run(self.command(folder))
+        full_marks(f"{name} under Otter", otter_score(self.out))
 
 
-def our_command(out: Path, cpu_file: Path) -> Callable[[Path], list[str]]:
-    """`python -m grader`, through as_grader; each submission's results in a folder of its own (the grader
-    refuses to mix two submissions')."""
-    return lambda submission: [sys.executable, __file__, "as-grader", str(cpu_file), str(submission),
-                               "--out", str(out / submission.name)]
+@dataclasses.dataclass(frozen=True)
+class Checkout:
+    """`python -m grader` from one checkout of rnn-grader, through as_grader; each submission's results in a
+    folder of its own (the grader refuses to mix two submissions')."""
+
+    label: str
+    root: Path
+    work: Path
+
+    def command(self, submission: Path) -> list[str]:
+        return [sys.executable, __file__, "as-grader", str(self.root), str(self.work / "sandbox-cpu"),
+                str(submission), "--out", str(self.work / "out" / submission.name)]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "PYTHONPATH": str(self.root)}
+
+    def timed(self, submission: Path) -> Run:
+        return timed_command(self.command(submission), self.work / "sandbox-cpu", env=self.env)
+
+    def check(self, submission: Path, name: str) -> None:
+        checked_run(self.command(submission), env=self.env)
+        full_marks(f"{name} under {self.label}", our_score(self.work / "out" / submission.name))
 
 
 def otter_score(out: Path) -> tuple[float, float]:
@@ -212,18 +252,14 @@ def full_marks(name: str, score: tuple[float, float]) -> None:
         sys.exit(f"{name} scored {score[0]:g}/{score[1]:g}: timings of a failing grading mean little")
 
 
-def alternating(first: Callable[[], Run], second: Callable[[], Run], pairs: int) -> tuple[list[Run], list[Run]]:
-    """``pairs`` runs of each, alternating, the order swapped every pair so neither always runs first."""
-    a: list[Run] = []
-    b: list[Run] = []
-    for i in range(pairs):
-        if i % 2 == 0:
-            a.append(first())
-            b.append(second())
-        else:
-            b.append(second())
-            a.append(first())
-    return a, b
+def alternating(runners: list[Callable[[], Run]], rounds: int) -> list[list[Run]]:
+    """``rounds`` runs of each runner, in turn, each round starting one runner later, so none always runs first."""
+    runs: list[list[Run]] = [[] for _ in runners]
+    for i in range(rounds):
+        for j in range(len(runners)):
+            k = (i + j) % len(runners)
+            runs[k].append(runners[k]())
+    return runs
 
 
 def median(runs: list[Run]) -> Run:
@@ -291,27 +327,33 @@ def measured_grading(submission: Path, diagnostics: bool) -> Grading:
     return Grading(wall, cpu, sum(readings.values()), int(counts["calls"]), counts["seconds"], counts["worker"])
 
 
-def peer_table(theirs: Callable[[Path], list[str]], ours: Callable[[Path], list[str]], cpu_file: Path,
-               notebooks: dict[str, Path], pairs: int, env: dict[str, str]) -> None:
-    print(f"{'notebook':32} {'Otter wall s':>12} {'ours wall s':>12} {'ratio':>6} {'Otter CPU s':>12} {'ours CPU s':>11}")
-    ratios = {}
+def peer_table(otter: OtterRun, checkouts: list[Checkout], notebooks: dict[str, Path], rounds: int) -> None:
+    header = f"{'notebook':31} {'Otter wall s':>12}"
+    header += "".join(f" {c.label + ' wall s':>13} {'ratio':>6}" for c in checkouts)
+    header += f" {'Otter CPU s':>12}" + "".join(f" {c.label + ' CPU s':>12}" for c in checkouts)
+    print(header)
+    ratios: dict[str, list[float]] = {}
     for name, folder in notebooks.items():
-        otter_runs, our_runs = alternating(functools.partial(timed_command, theirs(folder / "rnn.ipynb")),
-                                           functools.partial(timed_command, ours(folder), cpu_file, env=env), pairs)
-        o, u = median(otter_runs), median(our_runs)
-        ratios[name] = statistics.median(b.wall / a.wall for a, b in zip(otter_runs, our_runs))
-        print(f"{name:32} {o.wall:12.2f} {u.wall:12.2f} {ratios[name]:6.2f} {o.cpu:12.2f} {u.cpu:11.2f}")
-    plain = ratios[PLAIN]
-    print(f"  ratio: the median of the pairs' ours / Otter's wall; plain notebook {verdict(plain, TARGETS['plain ratio'])}")
+        runners = [functools.partial(otter.timed, folder)] + [functools.partial(c.timed, folder) for c in checkouts]
+        otter_runs, *our_runs = alternating(runners, rounds)
+        ratios[name] = [statistics.median(b.wall / a.wall for a, b in zip(otter_runs, runs)) for runs in our_runs]
+        line = f"{name:31} {median(otter_runs).wall:12.2f}"
+        line += "".join(f" {median(runs).wall:13.2f} {ratio:6.2f}" for runs, ratio in zip(our_runs, ratios[name]))
+        line += f" {median(otter_runs).cpu:12.2f}" + "".join(f" {median(runs).cpu:12.2f}" for runs in our_runs)
+        print(line)
+    print(f"  ratio: the median over the rounds of wall / Otter's wall; plain notebook, {checkouts[0].label}: "
+          f"{verdict(ratios[PLAIN][0], TARGETS['plain ratio'])}")
 
 
-def ours_alone(ours: Callable[[Path], list[str]], cpu_file: Path, reference: Path, runs: int,
-               env: dict[str, str]) -> None:
-    print(f"\nours alone, `python -m grader`, {runs} runs, medians")
+def ours_alone(checkouts: list[Checkout], reference: Path, rounds: int) -> None:
+    print(f"\n`python -m grader` alone, {rounds} rounds, medians")
     for name, folder, target in (("alice (rnn.py)", ALICE, TARGETS["alice"]),
                                  ("reference as a submission", reference, TARGETS["reference"])):
-        run = median([timed_command(ours(folder), cpu_file, env=env) for _ in range(runs)])
-        print(f"{name:32} wall {run.wall:6.2f} s  CPU {run.cpu:6.2f} s  {verdict(run.wall, target)}")
+        results = alternating([functools.partial(c.timed, folder) for c in checkouts], rounds)
+        for checkout, runs in zip(checkouts, results):
+            run = median(runs)
+            target_met = verdict(run.wall, target) if checkout is checkouts[0] else ""
+            print(f"{name:27} {checkout.label:>9} wall {run.wall:6.2f} s  CPU {run.cpu:6.2f} s  {target_met}")
 
 
 def class_figure(size: int, work: Path) -> None:
@@ -348,9 +390,11 @@ def breakdown(work: Path, env: dict[str, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", type=int, default=5, help="alternating pairs per notebook (and runs of ours alone)")
+    parser.add_argument("--pairs", type=int, default=5, help="rounds of alternating runs per notebook and submission")
     parser.add_argument("--venv", type=Path, default=default_venv(), help="Otter's venv (made if missing)")
     parser.add_argument("--class-size", type=int, default=30, help="copies of alice graded at --jobs 2 (0: skip)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="another checkout of rnn-grader (`git worktree add DIR COMMIT`) timed in the same rounds")
     args = parser.parse_args()
 
     from grader.diagnostics.band import CACHE_ENV
@@ -362,7 +406,6 @@ def main() -> None:
         # A cache folder of the bench's own for the reference's answers (grader.answers): the full-marks runs
         # below fill it, so every timed grading finds it warm, as every grading but a course's first does.
         os.environ[CACHE_ENV] = str(work / "grader-cache")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the checked-out grader, not an installed one
         autograder, student, assign_seconds = assign(otter, work)
         notebooks = {name: work / f"notebook{i}" for i, name in enumerate((WITH_TRAINING, PLAIN))}
         for name, folder in notebooks.items():
@@ -371,24 +414,25 @@ def main() -> None:
         reference.mkdir()
         shutil.copy(ROOT / "reference" / "rnn.py", reference / "rnn.py")
 
-        cpu_file = work / "sandbox-cpu"
-        theirs, ours = otter_command(otter, autograder, work / "otter-out"), our_command(work / "our-out", cpu_file)
-        (work / "otter-out").mkdir()
-        for name, folder in notebooks.items():  # once each first: both must give full marks
-            checked_run(theirs(folder / "rnn.ipynb"))
-            full_marks(f"{name} under Otter", otter_score(work / "otter-out"))
-            checked_run(ours(folder), env=env)
-            full_marks(f"{name} under rnn-grader", our_score(work / "our-out" / folder.name))
+        theirs = OtterRun(otter, autograder, work / "otter")
+        checkouts = [Checkout("ours", ROOT, work / "ours")]
+        if args.baseline:
+            checkouts.append(Checkout("baseline", args.baseline.resolve(), work / "baseline"))
+        for name, folder in notebooks.items():  # once each first: every grader must give full marks
+            theirs.check(folder, name)
+            for checkout in checkouts:
+                checkout.check(folder, name)
 
         print(f"Otter-Grader {otter_version(otter)} (`otter run`, no container; `otter assign` took "
-              f"{assign_seconds:.1f} s once) against `python -m grader`, {args.pairs} alternating pairs, medians; "
-              f"CPU is user + sys of every process, the sandboxes' included; the grader's answers cache warm; "
-              f"load average {load_before[0]:.1f}")
-        peer_table(theirs, ours, cpu_file, notebooks, args.pairs, env)
-        ours_alone(ours, cpu_file, reference, args.pairs, env)
+              f"{assign_seconds:.1f} s once) against `python -m grader`"
+              + (f" (ours: {ROOT}, baseline: {args.baseline})" if args.baseline else "")
+              + f", {args.pairs} alternating rounds, medians; CPU is user + sys of every process, the sandboxes' "
+              f"included; the grader's answers cache warm; load average {load_before[0]:.1f}")
+        peer_table(theirs, checkouts, notebooks, args.pairs)
+        ours_alone(checkouts, reference, args.pairs)
         if args.class_size:
             class_figure(args.class_size, work)
-        breakdown(work, env)
+        breakdown(work, checkouts[0].env)
     print(f"load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (2 cores)")
 
 
