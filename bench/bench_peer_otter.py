@@ -285,13 +285,15 @@ def import_seconds(submission: Path, out: Path, env: dict[str, str]) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class Grading:
-    """One in-process grading: wall seconds, CPU seconds of the grader's process and of its sandboxes, and
-    the sandbox calls (how many, the seconds the grader waited on them, the seconds the worker says it ran)."""
+    """One in-process grading: wall seconds, CPU seconds of the grader's process and of its sandboxes, and its
+    sandbox calls: how many, in how many exchanges (round trips: Sandbox.call_many sends a batch in one), the
+    seconds the grader waited on them, and the seconds the worker says the calls ran."""
 
     wall: float
     grader_cpu: float
     sandbox_cpu: float
     calls: int
+    exchanges: int
     call_seconds: float
     worker_seconds: float
 
@@ -299,32 +301,32 @@ class Grading:
 def measured_grading(submission: Path, diagnostics: bool) -> Grading:
     from grader.assignment import load_assignment
     from grader.grading import grade_submission
-    from grader.sandbox.sandbox import Sandbox
+    from grader.sandbox.sandbox import Reply, Sandbox
 
-    counts = {"calls": 0, "seconds": 0.0, "worker": 0.0}
-    call = Sandbox.call
+    counts = {"calls": 0, "exchanges": 0, "seconds": 0.0, "worker": 0.0}
+    call_many = Sandbox.call_many  # Sandbox.call makes a batch of one
 
-    def counted_call(self, *args, **kwargs):
+    def counted(self, calls):
         start = time.perf_counter()
-        try:
-            reply = call(self, *args, **kwargs)
-        finally:
-            counts["calls"] += 1
-            counts["seconds"] += time.perf_counter() - start
-        counts["worker"] += reply.seconds
-        return reply
+        results = call_many(self, calls)
+        counts["seconds"] += time.perf_counter() - start
+        counts["calls"] += len(calls)
+        counts["exchanges"] += 1
+        counts["worker"] += sum(r.seconds for r in results if isinstance(r, Reply))
+        return results
 
     assignment = load_assignment()
     stop = Sandbox._stop_worker
     readings = record_sandbox_cpu()
-    Sandbox.call = counted_call  # type: ignore[method-assign]
+    Sandbox.call_many = counted  # type: ignore[method-assign]
     try:
         cpu, start = time.process_time(), time.perf_counter()
         grade_submission(submission, assignment, diagnostics=diagnostics)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
-        Sandbox.call, Sandbox._stop_worker = call, stop  # type: ignore[method-assign]
-    return Grading(wall, cpu, sum(readings.values()), int(counts["calls"]), counts["seconds"], counts["worker"])
+        Sandbox.call_many, Sandbox._stop_worker = call_many, stop  # type: ignore[method-assign]
+    return Grading(wall, cpu, sum(readings.values()), int(counts["calls"]), int(counts["exchanges"]),
+                   counts["seconds"], counts["worker"])
 
 
 def peer_table(otter: OtterRun, checkouts: list[Checkout], notebooks: dict[str, Path], rounds: int) -> None:
@@ -368,24 +370,24 @@ def class_figure(size: int, work: Path) -> None:
 
 def breakdown(work: Path, env: dict[str, str]) -> None:
     """Where our time goes on alice: the CLI's imports, then in-process gradings without and with the report's
-    diagnostics (grader.grading warmed up by a first grading, so its imports are not counted twice)."""
+    diagnostics (after a first grading, so that imports and the answers cache are warm for both)."""
     print("\nwhere our time goes on alice")
     imports = import_seconds(ALICE, work / "import-out", env)
     print(f"  imports of `python -m grader` (python -X importtime, lazy ones included): {imports:.2f} s")
     measured_grading(ALICE, diagnostics=False)
     checks, whole = measured_grading(ALICE, diagnostics=False), measured_grading(ALICE, diagnostics=True)
-    print(f"  {'in process':28} {'wall s':>7} {'grader CPU s':>13} {'sandboxes CPU s':>16} {'calls':>6} "
-          f"{'waiting on calls s':>19} {'worker s':>9}")
-    rows = {"checks": checks, "checks and diagnostics": whole}
-    for name, g in rows.items():
-        print(f"  {name:28} {g.wall:7.2f} {g.grader_cpu:13.2f} {g.sandbox_cpu:16.2f} {g.calls:6d} "
-              f"{g.call_seconds:19.2f} {g.worker_seconds:9.2f}")
-    print(f"  {'diagnostics add':28} {whole.wall - checks.wall:7.2f} {whole.grader_cpu - checks.grader_cpu:13.2f} "
-          f"{whole.sandbox_cpu - checks.sandbox_cpu:16.2f} {whole.calls - checks.calls:6d}")
-    trips = checks.call_seconds - checks.worker_seconds  # the checks' calls come one at a time; not so beside diagnostics
+    print(f"  {'in process':23} {'wall s':>7} {'grader CPU s':>13} {'sandboxes CPU s':>16} {'calls':>6} "
+          f"{'exchanges':>10} {'waiting s':>10} {'worker s':>9}")
+    for name, g in (("checks", checks), ("checks and diagnostics", whole)):
+        print(f"  {name:23} {g.wall:7.2f} {g.grader_cpu:13.2f} {g.sandbox_cpu:16.2f} {g.calls:6d} {g.exchanges:10d} "
+              f"{g.call_seconds:10.2f} {g.worker_seconds:9.2f}")
+    print(f"  {'diagnostics add':23} {whole.wall - checks.wall:7.2f} {whole.grader_cpu - checks.grader_cpu:13.2f} "
+          f"{whole.sandbox_cpu - checks.sandbox_cpu:16.2f} {whole.calls - checks.calls:6d} "
+          f"{whole.exchanges - checks.exchanges:10d}")
+    trips = checks.call_seconds - checks.worker_seconds  # the checks' exchanges come one at a time
     print(f"  sandbox round trips of the checks: {trips:.2f} s of waiting beyond what the worker ran "
-          f"({1000 * trips / max(checks.calls, 1):.1f} ms a call: transport, scheduling, accounting)")
-    print("  waiting and worker seconds add up the calls of sandboxes running side by side, so they can exceed the wall")
+          f"({1000 * trips / max(checks.exchanges, 1):.1f} ms an exchange: transport, scheduling, accounting)")
+    print("  (waiting and worker seconds add up sandboxes running side by side, so they can exceed the wall)")
 
 
 def main() -> None:
