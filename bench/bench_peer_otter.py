@@ -214,6 +214,7 @@ class Checkout:
     label: str
     root: Path
     work: Path
+    cache_env: str  # the variable that names the grader's cache folder (grader.diagnostics.band.CACHE_ENV)
 
     def command(self, submission: Path) -> list[str]:
         return [sys.executable, __file__, "as-grader", str(self.root), str(self.work / "sandbox-cpu"),
@@ -221,7 +222,10 @@ class Checkout:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(self.root)}
+        """The checkout's grader, not an installed one, and a cache folder of its own for the reference's answers
+        (grader.answers): the full-marks runs fill it, so every timed grading finds it warm, as every grading
+        but a course's first does."""
+        return {**os.environ, "PYTHONPATH": str(self.root), self.cache_env: str(self.work / "cache")}
 
     def timed(self, submission: Path) -> Run:
         return timed_command(self.command(submission), self.work / "sandbox-cpu", env=self.env)
@@ -405,9 +409,6 @@ def main() -> None:
     otter = otter_venv(args.venv)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        # A cache folder of the bench's own for the reference's answers (grader.answers): the full-marks runs
-        # below fill it, so every timed grading finds it warm, as every grading but a course's first does.
-        os.environ[CACHE_ENV] = str(work / "grader-cache")
         autograder, student, assign_seconds = assign(otter, work)
         notebooks = {name: work / f"notebook{i}" for i, name in enumerate((WITH_TRAINING, PLAIN))}
         for name, folder in notebooks.items():
@@ -417,9 +418,10 @@ def main() -> None:
         shutil.copy(ROOT / "reference" / "rnn.py", reference / "rnn.py")
 
         theirs = OtterRun(otter, autograder, work / "otter")
-        checkouts = [Checkout("ours", ROOT, work / "ours")]
+        checkouts = [Checkout("ours", ROOT, work / "ours", CACHE_ENV)]
         if args.baseline:
-            checkouts.append(Checkout("baseline", args.baseline.resolve(), work / "baseline"))
+            checkouts.append(Checkout("baseline", args.baseline.resolve(), work / "baseline", CACHE_ENV))
+        os.environ[CACHE_ENV] = checkouts[0].env[CACHE_ENV]  # the in-process figures below share ours
         for name, folder in notebooks.items():  # once each first: every grader must give full marks
             theirs.check(folder, name)
             for checkout in checkouts:
