@@ -4,8 +4,9 @@
 
 1. One alice grading in this process, three ways: the reference computing every answer (no cache), a cold
    cache (computed and written) and a warm one (read back): the oracle's calls and the CPU time they took.
-2. A class of N alice copies (default 6) at --jobs J (default 2), twice with one fresh cache folder: the
-   first run computes the answers, the second, a regrade, reads them. Seconds per submission (wall) and the
+2. A class of N alice copies (default 6) at --jobs J (default 2), three times: without the cache (a cache
+   folder whose answers/ is open to other users, which the store refuses), then twice with one fresh cache
+   folder: the first run computes the answers, the second, a regrade, reads them. Seconds per submission (wall) and the
    grader's CPU time per submission (user + sys of this process and of its grading processes, where the
    reference runs; wall time on a busy machine is noise). The sandboxes' CPU is not in it: the cache does not
    change what a submission computes, and their workers are not children whose time getrusage sees.
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader import oracle as oracles  # noqa: E402
+from grader.answers import FOLDER  # noqa: E402
 from grader.assignment import load_assignment  # noqa: E402
 from grader.batch.run import grade_class  # noqa: E402
 from grader.diagnostics.band import CACHE_ENV  # noqa: E402
@@ -73,13 +75,17 @@ def one_class(n: int, jobs: int, cache: Path) -> None:
         folder = Path(scratch) / "class"
         for i in range(n):
             shutil.copytree(ALICE, folder / f"alice{i:02d}")
-        for label in ("cold cache", "warm cache"):
+        refused = cache.parent / "refused"
+        (refused / FOLDER).mkdir(parents=True)
+        (refused / FOLDER).chmod(0o755)
+        for label, folder_used in (("no cache", refused), ("cold cache", cache), ("warm cache", cache)):
+            os.environ[CACHE_ENV] = str(folder_used)  # the grading processes inherit it
             started, cpu = time.perf_counter(), cpu_seconds()
             result = grade_class(folder, Path(scratch) / "out", load_assignment(), jobs=jobs, force=True,
                                  progress=False)
             wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
             assert all(s.score == s.max_score for s in result.submissions), "alice should score full marks"
-            kept = len(list(cache.rglob("*.npz")))
+            kept = len(list(folder_used.rglob("*.npz")))
             print(f"  {n} alice copies, --jobs {jobs}, {label}: {wall / n:5.2f} s per submission (wall), "
                   f"{cpu / n:5.2f} s of the grader's CPU per submission ({kept} answers kept)")
 
@@ -93,7 +99,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         print("one grading (this process):")
         one_grading(Path(cache) / "one")
-        os.environ[CACHE_ENV] = str(Path(cache) / "class")  # the grading processes inherit it
         print("a class:")
         one_class(args.n, args.jobs, Path(cache) / "class")
     print(f"load average {os.getloadavg()[0]:.1f}")
