@@ -8,6 +8,12 @@ named ``seed`` or ``*_seed``), so no two checks share a case. The full grader's 
 secret, the student kit's a public one (grader.secret): the cases the kit recorded answers for are not
 the cases that are graded, down to the simplest case Hypothesis always tries first.
 
+Most checks pass, and a passing search needs none of Hypothesis's shrinking: the drawn cases run without
+Hypothesis's wrapping of each case, and a passing run's cases are kept beside the oracle's answers in the
+cache folder, so every later search of the check under the salt runs them without drawing them again. The first case that fails hands the search over to Hypothesis, which draws the same
+cases again, is given back each outcome so far instead of calling the sandbox again, and shrinks: the same
+calls, the same smallest case and the same words as a search Hypothesis ran from the start (_search).
+
 Two ways a case can go wrong:
 
 * ``Failed`` (an AssertionError): the submission answered, and the answer breaks the contract. Hypothesis
@@ -20,16 +26,20 @@ Two ways a case can go wrong:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import platform
 import re
+import sys
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from random import Random
 from typing import TYPE_CHECKING, Any
 
+import hypothesis
 import numpy as np
 from hypothesis import (
     HealthCheck,
@@ -49,6 +59,8 @@ from hypothesis.internal.conjecture.data import ConjectureData
 from hypothesis.internal.conjecture.engine import ConjectureRunner
 from hypothesis.strategies import SearchStrategy
 
+from grader.answers import Answers
+from grader.answers import context as code_context
 from grader.checks.compare import Mismatch, formula, mismatch
 from grader.checks.outcome import WHOLE, Outcome
 from grader.contract import (
@@ -59,7 +71,7 @@ from grader.contract import (
     conform_params,
 )
 from grader.mistakes import cause_of, joined
-from grader.oracle import NotRecorded, Oracle, case_scope
+from grader.oracle import LiveOracle, NotRecorded, Oracle, case_scope
 from grader.results import NOT_WRITTEN
 from grader.sandbox import CallFailed, RngSeed, Sandbox, Trace, TraceSpec
 
@@ -359,7 +371,7 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
     Returns (that failure or None, whether it failed to repeat when Hypothesis ran it again). Cases that
     differ only by another function's fault go to ``forgiven`` instead, when carried errors are forgiven.
 
-    The drawn cases run first without Hypothesis's per-case machinery (_run_drawn), which is most of its
+    The drawn cases run first without Hypothesis's per-case machinery (_passes_drawn), which is most of its
     cost when every case passes; the first case that fails hands the search over to Hypothesis, which
     draws the same cases again, is given back each outcome so far instead of calling the sandbox again,
     and shrinks from there: the same calls, the same smallest case and the same words as a search that
@@ -398,7 +410,8 @@ def _search(check: Check, ctx: Ctx, examples: int, ignore: frozenset[str],
 
     tried = _Tried(test)
     with _suite_constants_only():
-        passed = _passes_drawn(check, ctx.salt, tried, examples)
+        passed = _passes_drawn(check, ctx.salt, tried, examples,
+                               ctx.oracle.answers if isinstance(ctx.oracle, LiveOracle) else None)
     searches = [] if passed else [_hypothesis(check, ctx, tried.replay, examples,
                                               (Phase.explicit, Phase.generate, Phase.shrink))]
     if check.triggers:  # after the draws: a drawn failure shrinks to a smaller case than a trigger
@@ -444,20 +457,44 @@ class _Tried:
         self.test(case)
 
 
-def _passes_drawn(check: Check, salt: str, tried: _Tried, examples: int) -> bool:
+def _passes_drawn(check: Check, salt: str, tried: _Tried, examples: int, store: Answers | None = None) -> bool:
     """Whether ``tried`` passes on the cases ``_hypothesis`` draws, run in its order without the wrapping of
-    each case that makes Hypothesis's ``given`` cost more than the draws themselves: its engine, seeded
-    alike, picks the cases, a case the test rejects (assume) counts as invalid as there, and the first
-    exception the test raises ends the run (False, unshrunk), as does a run with no valid case (False:
-    ``given`` says why).
+    each case that makes Hypothesis's ``given`` cost more than the draws themselves (_draws_passing).
+
+    With ``store`` (the oracle's answers in the cache folder), a passing run is kept there, its cases and
+    which of them were rejected, in order, keyed by the code that draws the cases, the salt, the check and
+    ``examples``: every later search of the check under the salt (the hidden phase's opening check, the
+    class's other submissions, later runs) runs those cases without drawing them (_passes_again).
+    """
+    if store is None:
+        return _draws_passing(check, salt, tried, examples)
+    drawn = False
+
+    def draw() -> list:
+        nonlocal drawn
+        if not _draws_passing(check, salt, tried, examples):
+            raise _NotKept
+        drawn = True
+        return [[_plain_case(case), error is not None] for case, error in tried.outcomes]
+
+    try:
+        plain = store.answer(KEPT_RUN, (_drawing_code(check.prop.__module__), salt, check.name, examples), {}, draw)
+        known = () if drawn else tuple((_case_of(case), bool(rejected)) for case, rejected in plain)
+    except _NotKept:
+        return False
+    except (KeyError, ValueError, TypeError, AttributeError):  # a kept run this code cannot read: draw anew
+        return _draws_passing(check, salt, tried, examples)
+    return drawn or _passes_again(known, tried)
+
+
+def _draws_passing(check: Check, salt: str, tried: _Tried, examples: int) -> bool:
+    """Whether ``tried`` passes on the cases ``_hypothesis`` draws: Hypothesis's engine, seeded alike, picks
+    the cases, a case the test rejects (assume) counts as invalid as there, and the first exception the
+    test raises ends the run (False, unshrunk), as does a run with no valid case (False: ``given`` says why).
 
     This drives Hypothesis's internal engine directly, as ``given`` does; tests/checks/test_search.py holds
-    it to drawing exactly ``given``'s cases for every check of the suite. A passing run is kept (_DRAWN):
-    the next search of the check under the salt runs its cases without drawing them again.
+    it to drawing exactly ``given``'s cases for every check of the suite.
     """
-    key = (salt, check, examples)
-    if (known := _DRAWN.get(key)) is not None:
-        return _passes_again(known, tried)
     cases = _cases(check, salt)
 
     def run(data: ConjectureData) -> None:
@@ -474,10 +511,41 @@ def _passes_drawn(check: Check, salt: str, tried: _Tried, examples: int) -> bool
             runner.run()
     except Exception:  # noqa: BLE001 - a case failed (or the grader did): Hypothesis takes over from here
         return False
-    if runner.valid_examples == 0:
-        return False
-    _DRAWN.keep(key, tuple((case, error is not None) for case, error in tried.outcomes))
-    return True
+    return runner.valid_examples > 0
+
+
+class _NotKept(Exception):
+    """The drawn cases did not all pass: there is no run to keep."""
+
+
+KEPT_RUN = "checks.drawn_cases"  # the kept runs' name among the oracle's answers (grader.answers)
+
+
+@functools.cache
+def _drawing_code(module: str) -> str:
+    """Digest of what draws a check's cases: this module, the check's (``module``) and the grader modules they
+    use (the strategies), Hypothesis's and Python's versions."""
+    versions = {"hypothesis": hypothesis.__version__, "python": platform.python_version()}
+    return code_context(versions, (sys.modules[__name__], sys.modules[module]))
+
+
+def _plain_case(case: Any) -> Any:
+    """A case as plain data for the store: a dataclass as its class's name and its fields."""
+    if not dataclasses.is_dataclass(case) or isinstance(case, type):
+        return case
+    return {"type": f"{type(case).__module__}:{type(case).__qualname__}",
+            "fields": {f.name: _plain_case(getattr(case, f.name)) for f in dataclasses.fields(case) if f.init}}
+
+
+def _case_of(plain: Any) -> Any:
+    """The case ``_plain_case`` made ``plain`` of; its class must be a dataclass of a loaded grader.checks module."""
+    if not isinstance(plain, dict):
+        return plain
+    module, name = plain["type"].split(":")
+    kind = getattr(sys.modules[module], name) if module.startswith("grader.checks.") else None
+    if not (isinstance(kind, type) and dataclasses.is_dataclass(kind)):
+        raise ValueError(f"a kept case of type {plain['type']!r}")
+    return kind(**{k: _case_of(v) for k, v in plain["fields"].items()})
 
 
 def _passes_again(known: tuple[tuple[Any, bool], ...], tried: _Tried) -> bool:
@@ -486,7 +554,7 @@ def _passes_again(known: tuple[tuple[Any, bool], ...], tried: _Tried) -> bool:
     for case, rejected in known:
         try:
             with BuildContext(ConjectureData.for_choices([]), wrapped_test=tried):
-                tried(_pristine(case))
+                tried(case)
         except UnsatisfiedAssumption:
             if not rejected:
                 return False
@@ -496,40 +564,6 @@ def _passes_again(known: tuple[tuple[Any, bool], ...], tried: _Tried) -> bool:
             if rejected:
                 return False
     return True
-
-
-def _pristine(case: Any) -> Any:
-    """A new case equal to ``case``, without the arrays a property made it build."""
-    if not dataclasses.is_dataclass(case) or isinstance(case, type):
-        return case
-    return dataclasses.replace(case, **{f.name: _pristine(getattr(case, f.name)) for f in dataclasses.fields(case)
-                                        if f.init})
-
-
-class _DrawnCases:
-    """The cases of passing searches, each with whether it was rejected, by (salt, check, examples); the
-    oldest go past ``size`` (per-student salts bring new ones with every submission).
-
-    Module state, as a cache of a pure function is: in a class run's grading process, which grades one
-    submission after another under the course's salt, only the first grading draws the cases.
-    """
-
-    def __init__(self, size: int):
-        self.size = size
-        self.runs: OrderedDict[tuple, tuple[tuple[Any, bool], ...]] = OrderedDict()
-
-    def get(self, key: tuple) -> tuple[tuple[Any, bool], ...] | None:
-        if key in self.runs:
-            self.runs.move_to_end(key)
-        return self.runs.get(key)
-
-    def keep(self, key: tuple, run: tuple[tuple[Any, bool], ...]) -> None:
-        self.runs[key] = run
-        while len(self.runs) > self.size:
-            self.runs.popitem(last=False)
-
-
-_DRAWN = _DrawnCases(256)  # a few suites' worth: the course's, and a variant's or a student's salt beside it
 
 
 def _hypothesis(check: Check, ctx: Ctx, test, examples: int, phases, explicit=()):

@@ -139,32 +139,40 @@ def test_a_property_that_rejects_every_case_is_unsatisfiable_as_under_hypothesis
         searched(check, Calls(lambda case, calls: assume(False)), ctx_for(ASSIGNMENT, "one"), 10)
 
 
-def test_a_second_search_of_a_check_runs_the_kept_cases_without_drawing_them_again(monkeypatch):
+def kept(tmp_path, salt):
+    """A context whose oracle keeps its answers, and the checks' passing runs, in a cache folder."""
+    return Ctx(None, ASSIGNMENT, LiveOracle(ASSIGNMENT, tmp_path), None, salt)
+
+
+def test_a_later_search_runs_the_kept_cases_without_drawing_them_and_another_salt_draws_its_own(tmp_path,
+                                                                                                 monkeypatch):
     check = Check("forward: searched twice", "forward", sequences(), Calls(rejecting))
-    ctx = ctx_for(ASSIGNMENT, "one")
-    assert _search(check, ctx, 30, frozenset(), []) == (None, False)
+    assert _search(check, kept(tmp_path, "one"), 30, frozenset(), []) == (None, False)
     first = list(check.prop.seen)
+    assert list((tmp_path / "answers").glob("*/*.npz"))
 
-    def no_engine(*args, **kwargs):
-        raise AssertionError("the kept cases were drawn again")
-
-    monkeypatch.setattr(core, "ConjectureRunner", no_engine)
+    engine = core.ConjectureRunner
+    monkeypatch.setattr(core, "ConjectureRunner", lambda *a, **k: pytest.fail("the kept cases were drawn again"))
     check.prop.seen.clear()
-    assert _search(check, ctx, 30, frozenset(), []) == (None, False)
+    assert _search(check, kept(tmp_path, "one"), 30, frozenset(), []) == (None, False)
     assert check.prop.seen == first
+
+    monkeypatch.setattr(core, "ConjectureRunner", engine)
+    check.prop.seen.clear()
+    assert _search(check, kept(tmp_path, "two"), 30, frozenset(), []) == (None, False)
+    assert check.prop.seen == hypothesis_alone(check, Calls(rejecting), kept(tmp_path, "two"), 30)[2] != first
 
 
 @pytest.mark.parametrize("then", [fails_at_large_sizes, lambda case, calls: assume(mark(case) % 3 != 0)],
                          ids=["a case fails", "other cases are rejected"])
-def test_when_a_kept_case_ends_otherwise_the_search_goes_on_as_hypothesis_alone_would(then):
+def test_when_a_kept_case_ends_otherwise_the_search_goes_on_as_hypothesis_alone_would(then, tmp_path):
     verdicts = [rejecting]
     prop = Calls(lambda case, calls: verdicts[-1](case, calls))
     check = Check("forward: changes its mind", "forward", sequences(), prop)
-    ctx = ctx_for(ASSIGNMENT, "two")
-    _search(check, ctx, 30, frozenset(), [])
+    _search(check, kept(tmp_path, "two"), 30, frozenset(), [])
     verdicts.append(then)
     prop.seen.clear()
-    failure, flaky, ours = searched(check, prop, ctx, 30)
-    alone, alone_flaky, theirs = hypothesis_alone(check, Calls(then), ctx, 30)
+    failure, flaky, ours = searched(check, prop, kept(tmp_path, "two"), 30)
+    alone, alone_flaky, theirs = hypothesis_alone(check, Calls(then), kept(tmp_path, "two"), 30)
     assert (failure and failure.case, flaky) == (alone, alone_flaky)
     assert ours == theirs
