@@ -10,6 +10,9 @@ nothing but their arguments (no global random state, no clock). Arguments that a
 strings, numpy arrays, lists, tuples, dicts, a numpy Generator; not a callable or an object, whose state the
 key could not see) make a call that is simply not kept.
 
+The checks engine keeps its passing runs (a check's drawn cases under a salt) here too, as answers of its own
+name (grader.checks.core.KEPT_RUN) in the oracle's store.
+
 Which answers are kept: those that took at least ``MIN_SECONDS`` of CPU time. In alice's grading six of
 the reference's 349 answers (training runs: the report's curve, one check's long run) take 0.44 s of the
 oracle's 0.49 s; reading one back costs about a millisecond, so cheaper answers are computed again. An answer
