@@ -12,7 +12,8 @@ changes it little:
   first left (a single grading on a machine that graded before);
 * engine: every check of the suite searched once with a property that passes at once, without a sandbox:
   what choosing the cases costs, for one grading's searches; "first search" under a salt not seen before,
-  "same salt again" once more, "another salt" under a second new salt (per-student cases).
+  "same salt again" once more (the cases kept in the cache folder), "another salt" under a second new salt
+  (per-student cases).
 
 The baseline is the same measurement run on a checkout of ``--baseline`` (a git worktree made for the run
 and removed after it), alternated with this tree's, round after round; the medians are printed side by side.
@@ -68,8 +69,13 @@ def measure(root: Path, submissions: list[str], warm: bool) -> dict[str, float]:
 
     passing = [dataclasses.replace(c, prop=lambda ctx, case: None) for c in suite_for(assignment)]
 
+    try:  # the baseline's oracle keeps nothing, and takes no cache folder
+        oracle = LiveOracle(assignment, Path(os.environ["RNN_GRADER_CACHE"]))  # type: ignore[call-arg]
+    except TypeError:
+        oracle = LiveOracle(assignment)
+
     def engine(salt: str) -> None:
-        ctx = Ctx(None, assignment, LiveOracle(assignment), None, salt)  # type: ignore[arg-type]  # no call reaches them
+        ctx = Ctx(None, assignment, oracle, None, salt)  # type: ignore[arg-type]  # no call reaches them
         for check in passing:
             _search(check, ctx, assignment.grading.checks[check.name].examples, frozenset(), [])
 
