@@ -1,6 +1,7 @@
 """Ctrl-C: finished results stay whole, nothing is half written, and a rerun completes the class."""
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,16 @@ def test_an_interrupt_in_a_worker_stops_the_class_and_a_rerun_completes_it(class
     assert _finished(out) == list("abcde") and (out / "index.html").is_file()
 
 
-def test_ctrl_c_in_the_grading_process_stops_the_running_workers(class_dir, tmp_path):
+@pytest.fixture
+def hears_ctrl_c():
+    """SIGINT raising KeyboardInterrupt in this process, as in a grader started from a terminal: a suite run as
+    a background job of a script (`pytest &`) inherits SIGINT ignored, and would never hear the fake's."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_in_the_grading_process_stops_the_running_workers(class_dir, tmp_path, hears_ctrl_c):
     # The fake sends SIGINT to this process, then grades for SLOW_SECONDS unless it is interrupted.
     make_folder(class_dir, "a")
     make_folder(class_dir, "b", f"# signal-parent {os.getpid()}\n")
