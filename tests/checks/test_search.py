@@ -176,3 +176,21 @@ def test_when_a_kept_case_ends_otherwise_the_search_goes_on_as_hypothesis_alone_
     alone, alone_flaky, theirs = hypothesis_alone(check, Calls(then), kept(tmp_path, "two"), 30)
     assert (failure and failure.case, flaky) == (alone, alone_flaky)
     assert ours == theirs
+
+
+class RenamedInternals(core.ConjectureRunner):
+    """Hypothesis's engine as another version may have it: no ``valid_examples`` after a run."""
+
+    def run(self):
+        super().run()
+        del self.valid_examples
+
+
+def test_an_engine_whose_internals_differ_leaves_the_search_to_hypothesis_with_the_same_calls(monkeypatch):
+    monkeypatch.setattr(core, "ConjectureRunner", RenamedInternals)
+    check = Check("forward: another engine", "forward", sequences(), lambda ctx, case: None)
+    ctx = ctx_for(ASSIGNMENT, "one")
+    for verdict in (rejecting, fails_at_large_sizes):
+        failure, flaky, ours = searched(check, Calls(verdict), ctx, 30)
+        alone, alone_flaky, theirs = hypothesis_alone(check, Calls(verdict), ctx, 30)
+        assert (failure and failure.case, flaky) == (alone, alone_flaky) and ours == theirs
