@@ -69,8 +69,9 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     That sandbox opens with the first visible check again, so its first calls do not give it away. Only the
     first sandbox's output and timings are the student's to see. The checks share one time budget
     (``limits.total_seconds``). The report's diagnostics run in a sandbox of their own with a budget of their
-    own: beside the checks, in a thread, when the grading has ``cores`` >= 2 (None: the cores this process
-    may use), else after them; the report is the same either way.
+    own: beside the visible checks, in a thread, when the grading has ``cores`` >= 2 (None: the cores this
+    process may use), else after them; the report is the same either way, and complete before the hidden
+    sandbox opens.
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
     Expected values come from ``oracle``; by default the live reference under the assignment's
@@ -90,13 +91,14 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission, \
             Beside[Diagnostics]((usable_cores() if cores is None else cores) >= 2) as diagnosis:
         visible = visible_phase(plan, submission, diagnosis if diagnostics else None)
-        run = None
-        if diagnosis.started and real_text is not None:  # its own sandbox, once the checks' worker is gone
-            run = real_text_run(submission.folder, assignment, plan.oracle, real_text, plan.sandbox.limits,
-                                plan.sandbox.policy)
+        # The report is the submission's own output, which the student reads: it is complete, and its sandbox
+        # gone, before the hidden sandbox opens (the unprivileged tier's sandboxes share the host's /tmp).
+        report = diagnosis.result() if diagnosis.started else None
+        if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
+            report = dataclasses.replace(report, real_text=real_text_run(
+                submission.folder, assignment, plan.oracle, real_text, plan.sandbox.limits, plan.sandbox.policy))
         hidden = hidden_phase(plan, submission, visible)
         intake = _intake(plan, submission, visible.top_level_warning)
-        report = dataclasses.replace(diagnosis.result(), real_text=run) if diagnosis.started else None
     return assemble(plan, submission.name, visible, hidden, report, intake, time.perf_counter() - start)
 
 

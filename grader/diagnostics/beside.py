@@ -2,9 +2,11 @@
 
 The checks keep about one core busy (the grader and the checks' worker take turns); the report's diagnostics
 (the training run above all) are independent of them: a sandbox, time budget and limits of their own. With
-two cores to use they run in a thread beside the checks; with one (``usable_cores``, or a class run grading
-as many submissions at once as it has cores) they run after the checks, in the grading's own thread.
-Either way they make the same calls in a fresh sandbox, so the report is the same.
+two cores to use they run in a thread beside the visible checks; with one (``usable_cores``, or a class run
+grading as many submissions at once as it has cores) they run after them, in the grading's own thread.
+Either way they make the same calls in a fresh sandbox, so the report is the same, and they end before the
+hidden checks' sandbox opens: the report shows the submission's own output to the student, so no sandbox of
+the report's may run while a hidden call could show the submission something.
 
 Two sandboxes side by side do not change a call's verdict. Each call is judged on its own sandbox's CPU time
 (its control group's count, grader.sandbox.clock), and the budgets are separate, so neither sandbox's work

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,34 @@ def test_a_grading_given_up_while_its_diagnostics_run_leaves_no_process_of_the_s
     assert not any(t.name == "report-diagnostics" for t in threading.enumerate())
     (box,) = boxes
     assert not box.scratch_dir.exists()  # a sandbox's folder goes once every process of it is gone
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cores", [1, 2])
+def test_the_reports_sandbox_is_gone_before_the_hidden_checks_sandbox_opens(monkeypatch, cores):
+    """The report shows the student their own code's output, so it must not run while a hidden call could
+    show the submission something (the unprivileged tier's sandboxes share the host's /tmp)."""
+    from grader.sandbox import sandbox as module
+
+    events: list[tuple[str, int]] = []
+    hidden: list[int] = []
+    init, close = module.Sandbox.__init__, module.Sandbox.close
+
+    def opened(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        events.append(("open", id(self)))
+        if any(frame.name == "hidden_phase" for frame in traceback.extract_stack()):
+            hidden.append(id(self))
+
+    def closed(self):
+        events.append(("close", id(self)))
+        close(self)
+
+    monkeypatch.setattr(module.Sandbox, "__init__", opened)
+    monkeypatch.setattr(module.Sandbox, "close", closed)
+    result = grade_submission(SUBMISSIONS / "alice", load_assignment(), cores=cores)
+    assert result.score == result.max_score and result.diagnostics is not None
+    opens = [box for event, box in events if event == "open"]
+    assert len(opens) == 3 and len(hidden) == 1  # the visible checks, the report, the hidden checks
+    hidden_opened = events.index(("open", hidden[0]))
+    assert all(("close", box) in events[:hidden_opened] for box in opens if box != hidden[0])
