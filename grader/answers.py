@@ -23,8 +23,9 @@ Where: ``<cache folder>/answers/<context>/<key>.npz``: numpy's npz read with pic
 structure as JSON (member ``entry``, which also names its key and format) and its arrays as .npy members.
 Trust: the folder is the grader's own. It is made 0700 and used only while it is this user's and closed to
 everyone else, since it holds the expected values of the hidden cases and a planted answer would change
-grades; no sandbox tier sees it (bubblewrap binds no home or cache folder, the other-uid tier is kept out by
-the mode). An entry is believed only when it is a regular file of this user whose zip checksums, format and
+grades; no strong sandbox tier sees it (bubblewrap binds no home or cache folder, the other-uid tier is kept
+out by the mode). The plain-process tier, which runs only under --allow-weak-sandbox, runs the submission as
+this user: it can write here as it can every file of the grader's (README, "The sandbox"). An entry is believed only when it is a regular file of this user whose zip checksums, format and
 key all match; anything else (torn, foreign, from another version) is ignored, computed again and rewritten.
 Concurrent gradings write through grader.atomic, so a reader sees a whole entry or none, and two writers of
 one key write the same answer.

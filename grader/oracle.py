@@ -173,9 +173,15 @@ class LiveOracle(Oracle):
     def _answer(self, key, name, args, kwargs):
         label, function = name.split(".")
         compute = getattr(self._sources[label], function)
-        if self.answers is None:
+        if self.answers is None or not self._asked_by_others():
             return compute(*args, **kwargs)
         return self.answers.answer(name, args, kwargs, lambda: compute(*args, **kwargs))
+
+    def _asked_by_others(self) -> bool:
+        """Whether other gradings ask this call too: a case's or the report's expected values are, while a call
+        made aside (a diagnosis, a hint) or after the search mostly carries one submission's own outputs, so
+        keeping it would only grow the cache."""
+        return self._at.scope is not None and not self._at.aside
 
 
 class RecordingOracle(LiveOracle):

@@ -203,9 +203,24 @@ def test_the_oracle_reads_back_the_references_answers_bit_for_bit(tmp_path):
     cold, warm = (LiveOracle(ASSIGNMENT, tmp_path) for _ in range(2))
     cold.answers.min_seconds = warm.answers.min_seconds = 0.0
     for oracle in (cold, warm):
-        params, losses = oracle.reference.train(text, start, 40, 0.1, 5)
+        with oracle.scope("diagnostics: training run"):
+            params, losses = oracle.reference.train(text, start, 40, 0.1, 5)
         assert losses.tobytes() == live[1].tobytes()
         assert {k: v.tobytes() for k, v in params.items()} == {k: v.tobytes() for k, v in live[0].items()}
+    assert len(entries(tmp_path)) == 1
+
+
+def test_calls_made_aside_or_after_the_search_are_not_kept(tmp_path):
+    """They carry one submission's own outputs (a diagnosis, a hint): no other grading asks them."""
+    oracle = LiveOracle(ASSIGNMENT, tmp_path)
+    oracle.answers.min_seconds = 0.0
+    start = oracle.reference.init_params(5, 4, 0.1, np.random.default_rng(3))
+    with oracle.scope("a check|its case"), oracle.aside():
+        oracle.reference.train("abcde" * 30, start, 40, 0.1, 5)
+    oracle.reference.train("abcde" * 30, start, 41, 0.1, 5)
+    assert entries(tmp_path) == []
+    with oracle.scope("a check|its case"):
+        oracle.reference.train("abcde" * 30, start, 40, 0.1, 5)
     assert len(entries(tmp_path)) == 1
 
 
