@@ -185,6 +185,11 @@ class DrivenLoop:
     def _window(self, start: int) -> np.ndarray:
         return self._eye[:, self._ids[start : start + self.seq_length]]
 
+    def next_inputs(self) -> tuple[Params, np.ndarray, np.ndarray, np.ndarray]:
+        """What the next update passes compute_gradients: (params, X, Y, hprev)."""
+        e = self.position
+        return self.params, self._window(e), self._window(e + self.rules.target_offset), self.hprev
+
     def updates(self, n: int) -> Iterator[Update]:
         """Run n more updates, yielding after each; the state attributes are those after the update."""
         rules, text_length = self.rules, len(self._ids)
@@ -194,7 +199,7 @@ class DrivenLoop:
             if hasattr(self.functions, "update"):
                 self.functions.update = self.count
             e = self.position
-            X, Y = self._window(e), self._window(e + rules.target_offset)
+            _, X, Y, _ = self.next_inputs()
             grads, loss, h_last = self.functions.compute_gradients(self.params, X, Y, self.hprev)
             clipped = self.functions.clip_gradients(grads, rules.clip_bound) if rules.clip else grads
             self.params, self.memory = self.functions.step(self.params, clipped, self.memory, self.eta, grads)
