@@ -174,9 +174,16 @@ KIT_CANNOT = {
     # its gradients' difference to forward by running the backward pass on the student's own P and H; the kit
     # holds the backward pass of the reference's P and H only, and the student's float32 H moves dU by 1.1e-4
     # relative from it at the kit's smallest failing case, past float32's tolerance (1e-4). The kit names the
-    # float32 in forward as the grader does, and also fails one part of "gradients match reference".
+    # float32 in forward as the grader does, and also fails one part of "gradients match reference"; for the
+    # same reason a passing check may blame another function than the grader's (or none).
     "bug_float32_hidden": "compute_gradients: gradients match reference",
 }
+# float32 rounding crosses the strict threshold of a check that passes on some draws and not on others: the grader
+# under another secret differs from itself there (bug_float32's "compute_gradients: float64 arithmetic" passes
+# as forward's fault under one, cleanly under the kit's salt), and the kit, which compares the student's
+# functions with the reference on the loop's first update only, may blame all three where the grader names
+# compute_gradients. For these the function a passing check blames is not compared; their failures are.
+BLAME_DRAWN = {"bug_float32", "bug_float32_backward", "bug_float32_hidden"}
 KIT_CAUSES = """
 import json, sys
 sys.modules["reference"] = None
@@ -184,12 +191,12 @@ from pathlib import Path
 from grader.assignment import load_assignment
 from grader.grading import grade_submission
 assignment = load_assignment()
-print(json.dumps({Path(p).name: {c.name: [c.score, c.cause, c.hint, c.carried_from] for c in grade_submission(
+print(json.dumps({Path(p).name: {c.name: [c.score, c.cause, c.hint, c.carried_from, c.max_score] for c in grade_submission(
     Path(p), assignment, diagnostics=False).checks if c.score < c.max_score or c.carried_from} for p in sys.argv[1:]}))
 """
 
 
-def _named(score: float, cause: str, hint: str, carried_from: str) -> tuple:
+def _named(score: float, cause: str, hint: str, carried_from: str, *_) -> tuple:
     """What a check that failed, or passed only because of another function, says is wrong: its score, the
     function it blames and the mistake its hint names, or, for a hint that names none, its words without the
     numbers (the kit's cases are not the grader's: other sizes, other values)."""
@@ -206,21 +213,26 @@ def test_the_kit_names_the_same_cause_as_the_grader_for_every_example_submission
     done = subprocess.run([str(kit_python), "-c", KIT_CAUSES, *(str(SUBMISSIONS / n) for n in BUGGY)],
                           capture_output=True, text=True, cwd=tmp_path, check=True)
     kit_said = json.loads(done.stdout)
-    differ, public = {}, []
+    differ, failing, public = {}, {}, []
     for name in BUGGY:
         full = grade_submission(SUBMISSIONS / name, ASSIGNMENT, include_hidden=False, diagnostics=False)
         grader_says = {c.name: _named(c.score, c.cause, c.hint, c.carried_from) for c in full.checks
                        if c.score < c.max_score or c.carried_from}
-        kit_says = {check: _named(*said) for check, said in kit_said[name].items()}
-        if any(c.score < c.max_score for c in full.checks):  # some lose hidden points only (bug_eps_outside)
+        kit_says = {check: _named(*said) for check, said in kit_said[name].items()
+                    if name not in BLAME_DRAWN or said[0] < said[4]}
+        failing[name] = {c.name for c in full.checks if c.score < c.max_score}
+        if name in BLAME_DRAWN:
+            grader_says = {check: said for check, said in grader_says.items() if check in failing[name]}
+        if failing[name]:  # some bugs lose hidden points only (bug_clip_in_gradients, bug_eps_outside)
             public.append(name)
         if kit_says != grader_says:
             differ[name] = {check: (grader_says.get(check), kit_says.get(check))
                             for check in set(grader_says) | set(kit_says) if grader_says.get(check) != kit_says.get(check)}
-        if name in KIT_CANNOT:  # the grader's causes are named all the same, beside one more failing check
-            assert set(grader_says.items()) <= set(kit_says.items()), name
-            assert set(kit_says) - set(grader_says) == {KIT_CANNOT[name]}, name
     assert set(differ) == set(KIT_CANNOT), differ
+    for name, check in KIT_CANNOT.items():  # the grader's causes are named all the same, beside one more failure
+        kit_fails = {c for c, said in kit_said[name].items() if c not in failing[name] and said[0] < said[4]}
+        assert kit_fails == {check}, differ[name]
+        assert not failing[name] & set(differ[name]), differ[name]
     assert len(public) > len(BUGGY) / 2
     assert not any("student kit cannot" in said[2] for found in kit_said.values() for said in found.values())
 
