@@ -51,12 +51,12 @@ def test_a_call_the_submission_fails_leaves_the_worker_to_answer_the_next(open_b
 
 def test_each_call_of_a_batch_has_its_own_time_limit(open_box):
     # Together the calls before the loop take longer than one call may; each alone does not.
-    box = open_box("batch_calls", Limits(call_seconds=0.5, wall_factor=CPU_ONLY))
-    results = box.call_many([Call("forward", (0.3, 0, 0, 0)), Call("forward", (0.3, 0, 0, 0)),
+    box = open_box("batch_calls", Limits(call_seconds=0.2, wall_factor=CPU_ONLY))
+    results = box.call_many([Call("forward", (0.12, 0, 0, 0)), Call("forward", (0.12, 0, 0, 0)),
                              Call("forward", (1000.0, 0, 0, 0), describe="the loop"),
                              Call("init_params", (1, 1, 0.1, RngSeed(0)))])
-    assert kinds(results) == [0.3, 0.3, FailureKind.timeout, 1]  # a fresh worker after the timeout
-    assert "did not finish within 0.5 s" in results[2].failure.message and "the loop" in results[2].failure.message
+    assert kinds(results) == [0.12, 0.12, FailureKind.timeout, 1]  # a fresh worker after the timeout
+    assert "did not finish within 0.2 s" in results[2].failure.message and "the loop" in results[2].failure.message
 
 
 def test_the_budget_running_out_in_a_batch_stops_that_call_and_refuses_the_rest(open_box):

@@ -68,11 +68,11 @@ def test_the_same_starvation_times_out_a_call_judged_on_the_clock_alone(open_box
 
 @pytest.mark.long
 def test_a_busy_loop_is_stopped_when_its_cpu_time_is_used(open_box, rnn_args):
-    box = open_box("loop_in_call", Limits(call_seconds=0.5, wall_factor=CPU_ONLY))
+    box = open_box("loop_in_call", Limits(call_seconds=0.2, wall_factor=CPU_ONLY))
     with pytest.raises(CallFailed) as raised:
         box.call("forward", *rnn_args)
     assert raised.value.failure.kind is FailureKind.timeout
-    assert "did not finish within 0.5 s" in raised.value.failure.message
+    assert "did not finish within 0.2 s" in raised.value.failure.message
 
 
 def test_a_sleeping_call_is_stopped_by_the_wall_clock_cap(open_box):

@@ -79,17 +79,17 @@ def test_killing_its_process_group_kills_only_itself(open_box, rnn_args):
 
 
 def test_infinite_loop_at_import(open_box):
-    box = open_box("loop_at_import", Limits(import_seconds=0.5, total_seconds=10.0, wall_factor=CPU_ONLY))
+    box = open_box("loop_at_import", Limits(import_seconds=0.2, total_seconds=10.0, wall_factor=CPU_ONLY))
     assert box.load_failure.kind is FailureKind.timeout
-    assert "importing rnn.py did not finish within 0.5 s" in box.load_failure.message
+    assert "importing rnn.py did not finish within 0.2 s" in box.load_failure.message
 
 
 @pytest.mark.parametrize("case", ["loop_in_call", "ignore_sigterm"])
 def test_infinite_loop_in_call_then_restart(open_box, case, rnn_args):
-    box = open_box(case, Limits(call_seconds=0.5, total_seconds=20.0, wall_factor=CPU_ONLY))
+    box = open_box(case, Limits(call_seconds=0.2, total_seconds=20.0, wall_factor=CPU_ONLY))
     failure = failure_of(box, "forward", *rnn_args, describe="K=4, m=3, tau=5")
     assert failure.kind is FailureKind.timeout
-    assert failure.message == "forward (K=4, m=3, tau=5) did not finish within 0.5 s and was stopped."
+    assert failure.message == "forward (K=4, m=3, tau=5) did not finish within 0.2 s and was stopped."
     if case == "loop_in_call":
         assert box.call("init_params", 1, 1, 0.1, None).value == {"ok": 1}
 
