@@ -6,12 +6,14 @@ def dive(n):
 
 
 def forward(params, X, Y, h0):
-    """Recursion in C (repr of a deeply nested list) past a raised limit overflows the stack."""
+    """Recursion in C (comparing two deeply nested lists) past a raised limit overflows the stack: the
+    comparison counts each level against the recursion limit, and costs one step a level (repr would cost
+    a scan of the levels above at each level)."""
     sys.setrecursionlimit(10**7)
-    nested = []
+    left, right = [], []
     for _ in range(10**6):
-        nested = [nested]
-    return repr(nested)
+        left, right = [left], [right]
+    return left == right
 
 
 def compute_gradients(params, X, Y, h0):
