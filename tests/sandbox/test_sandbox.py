@@ -76,7 +76,7 @@ def test_refusals(open_box, tmp_path, make, message):
 
 
 def test_budget_makes_later_calls_fail_fast(open_box):
-    box = open_box("loop_in_call", Limits(call_seconds=5.0, total_seconds=0.5, wall_factor=CPU_ONLY))
+    box = open_box("loop_in_call", Limits(call_seconds=5.0, total_seconds=0.2, wall_factor=CPU_ONLY))
     with pytest.raises(CallFailed) as raised:
         box.call("forward", 0, 0, 0, 0, describe="K=4")
     assert raised.value.failure.kind is FailureKind.budget
