@@ -29,9 +29,18 @@ def _graded(class_dir, tmp_path, grade=fake_grade):
     return grade_class(class_dir, out, ASSIGNMENT, jobs=1, grade=grade, progress=False), out
 
 
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One class graded by fake_grade, read by the tests of its three outputs (none of them writes)."""
+    base = tmp_path_factory.mktemp("graded")
+    (base / "class").mkdir()
+    return _graded(base / "class", base)
+
+
 @pytest.mark.long
-def test_grades_csv_has_one_row_per_submission_and_no_formulas(class_dir, tmp_path):
-    result, out = _graded(class_dir, tmp_path)
+@pytest.mark.xdist_group("class-outputs")  # one worker grades the shared class
+def test_grades_csv_has_one_row_per_submission_and_no_formulas(graded):
+    result, out = graded
     rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text(), newline="")))
     assert rows[0][:5] == ["name", "student", "student_id", "raw_score", "max_score"]
     assert rows[0][5:7] == [c[0] for c in CHECKS] and rows[0][-3:] == ["final_score", "problem", "mistakes"]
@@ -45,8 +54,9 @@ def test_grades_csv_has_one_row_per_submission_and_no_formulas(class_dir, tmp_pa
     assert safe_cell("-1") == "'-1" and safe_cell("@x") == "'@x" and safe_cell("alice") == "alice"
 
 
-def test_summary_json_holds_the_class_result(class_dir, tmp_path):
-    result, out = _graded(class_dir, tmp_path)
+@pytest.mark.xdist_group("class-outputs")  # one worker grades the shared class
+def test_summary_json_holds_the_class_result(graded):
+    result, out = graded
     data = json.loads((out / "summary.json").read_text())
     assert ClassResult.from_dict(data) == result
     assert result.troubled == ("broken",) and result.ungradable == ("broken",)
@@ -61,8 +71,9 @@ def test_summary_json_holds_the_class_result(class_dir, tmp_path):
 
 
 @pytest.mark.long
-def test_index_html_links_reports_and_escapes_names(class_dir, tmp_path):
-    result, out = _graded(class_dir, tmp_path)
+@pytest.mark.xdist_group("class-outputs")  # one worker grades the shared class
+def test_index_html_links_reports_and_escapes_names(graded):
+    result, out = graded
     page = (out / "index.html").read_text()
     assert HOSTILE_NAME not in page and "&lt;script&gt;" in page
     assert 'href="alice/report-instructor.html"' in page and 'href="bob%2C%20jr/report-instructor.html"' in page
