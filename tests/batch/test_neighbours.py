@@ -36,11 +36,15 @@ def _csv_rows(out):
     return {r["name"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
 
 
-def test_a_timeout_beside_others_is_graded_again_alone_and_only_that_result_is_kept(class_dir, tmp_path):
+def test_a_timeout_beside_others_is_graded_again_alone_and_only_that_result_is_kept(class_dir, tmp_path, capsys):
     gradings = _class(class_dir, tmp_path, timeouts=1)
     out = tmp_path / "out"
-    result = _grade(class_dir, out, jobs=2)
+    result = grade_class(class_dir, out, ASSIGNMENT, grade=fake_grade, jobs=2)  # with its progress on the terminal
     assert gradings.read_text().splitlines() == ["timed out", "passed"]
+    err = capsys.readouterr().err
+    assert "alice: timed out while the class was graded 2 at a time; it is graded again alone after the others" in err
+    assert "grading 1 submission again, one at a time" in err
+    assert err.splitlines()[-1] == "[2/2] alice: 10/10, graded again alone"
     alice = {s.name: s for s in result.submissions}["alice"]
     assert (alice.score, alice.problem) == (10.0, "")
     assert alice.note == "timed out while the class was graded 2 at a time; graded again alone"
@@ -139,15 +143,6 @@ def test_the_progress_shows_the_extra_grading_and_counts_it_as_waiting():
         "grading 1 submission again, one at a time",
         "[2/2] alice: 10/10, graded again alone",
     ]
-
-
-def test_the_class_run_reports_the_rerun_on_the_terminal(class_dir, tmp_path, capsys):
-    _class(class_dir, tmp_path, timeouts=1)
-    grade_class(class_dir, tmp_path / "out", ASSIGNMENT, grade=fake_grade, jobs=2)
-    err = capsys.readouterr().err
-    assert "alice: timed out while the class was graded 2 at a time; it is graded again alone after the others" in err
-    assert "grading 1 submission again, one at a time" in err
-    assert err.splitlines()[-1] == "[2/2] alice: 10/10, graded again alone"
 
 
 @pytest.mark.slow
