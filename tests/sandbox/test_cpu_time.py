@@ -85,7 +85,7 @@ def test_a_sleeping_call_is_stopped_by_the_wall_clock_cap(open_box):
 
 
 def test_sandboxes_sharing_a_budget_share_its_seconds(open_box):
-    limits = Limits(call_seconds=10.0, total_seconds=0.5, wall_factor=CPU_ONLY)
+    limits = Limits(call_seconds=10.0, total_seconds=0.2, wall_factor=CPU_ONLY)
     budget = TimeBudget(limits)
     first = open_box("cpu_work", limits, budget=budget)
     with pytest.raises(CallFailed) as raised:

@@ -215,7 +215,7 @@ def test_deep_recursion(open_box, rnn_args):
 
 
 def test_exception_whose_str_hangs_or_raises(open_box, rnn_args):
-    box = open_box("hanging_str", Limits(call_seconds=0.5, total_seconds=10.0, wall_factor=CPU_ONLY))
+    box = open_box("hanging_str", Limits(call_seconds=0.2, total_seconds=10.0, wall_factor=CPU_ONLY))
     assert failure_of(box, "forward", *rnn_args).kind is FailureKind.timeout
     failure = failure_of(box, "compute_gradients", *rnn_args)
     assert failure.kind is FailureKind.exception
