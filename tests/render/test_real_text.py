@@ -142,12 +142,17 @@ def test_a_curve_is_judged_against_the_band_widened_by_its_own_spread():
 
 # --- the run on alice --------------------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def alice_run(assignment, oracle, tmp_path_factory):
+    """alice's small real-text run of 80 updates, read by the test of the run and the test of its report."""
+    return _run(ALICE, _small(assignment), oracle, 80, cache_dir=tmp_path_factory.mktemp("band-cache"))
+
+
 @pytest.mark.long
-def test_alice_gets_one_continuous_run_samples_a_best_model_passage_and_the_course_table(assignment, oracle,
-                                                                                         tmp_path):
-    small = _small(assignment)
-    spec = small.report.real_text
-    run = _run(ALICE, small, oracle, 80, cache_dir=tmp_path)
+@pytest.mark.xdist_group("real-text-alice")  # one worker makes alice's run
+def test_alice_gets_one_continuous_run_samples_a_best_model_passage_and_the_course_table(assignment, alice_run):
+    spec = _small(assignment).report.real_text
+    run = alice_run
     assert run.failure == "" and run.gradient_failure == ""
     assert len(run.loop_smooth_loss) == len(run.train_smooth_loss) == len(run.band_lo) == 80
     # Same start as the unperturbed reference: equal to rounding at first, then within the band (drift).
@@ -209,10 +214,9 @@ def test_the_run_has_its_own_budget_apart_from_the_checks_limits(assignment, ora
 
 
 @pytest.mark.long
-def test_the_report_shows_the_band_the_notes_samples_passage_and_both_tables(assignment, oracle, tmp_path,
-                                                                            make_result, hostile):
-    run = _run(ALICE, _small(assignment), oracle, 60, cache_dir=tmp_path)
-    run = dataclasses.replace(run, passage=hostile + run.passage)
+@pytest.mark.xdist_group("real-text-alice")  # one worker makes alice's run
+def test_the_report_shows_the_band_the_notes_samples_passage_and_both_tables(alice_run, make_result, hostile):
+    run = dataclasses.replace(alice_run, passage=hostile + alice_run.passage)
     result = _with_real_text(make_result(), run)
     page = render_html(result)
     assert page.count("<polygon") == 1 and "reference, 3 exact runs" in page
