@@ -89,7 +89,7 @@ class Answers:
     def answer(self, name: str, args: tuple, kwargs: dict, compute: Callable[[], Any]) -> Any:
         """The kept answer of ``name(*args, **kwargs)``, or ``compute()``'s, kept when it was costly."""
         try:
-            before = [_digest(a) for a in args] + [_digest((k, v)) for k, v in sorted(kwargs.items())]
+            before = _argument_digests(args, kwargs)
         except _NotPlain:
             return compute()
         key = hashlib.sha256("\0".join([self.context, name, *before]).encode()).hexdigest()
@@ -229,11 +229,16 @@ def _feed(digest: Any, value: Any) -> None:
         raise _NotPlain(kind)
 
 
+def _argument_digests(args: tuple, kwargs: dict) -> list[str]:
+    """One digest per argument, keyword arguments by name; _NotPlain for one the store does not key."""
+    return [_digest(a) for a in args] + [_digest((k, v)) for k, v in sorted(kwargs.items())]
+
+
 def _kept_as_is(value: Any, args: tuple, kwargs: dict, before: list[str]) -> bool:
     """Whether ``value`` alone replays the call: the arguments are as they were, and ``value`` shares no
     object or memory with them."""
     try:
-        after = [_digest(a) for a in args] + [_digest((k, v)) for k, v in sorted(kwargs.items())]
+        after = _argument_digests(args, kwargs)
     except _NotPlain:
         return False
     if after != before:

@@ -84,12 +84,17 @@ def test_a_v1_group_joins_cpuacct_mounted_on_its_own_and_counts_from_it(root):
     assert group.cpu_seconds() == 1.25
 
 
-def test_a_v1_cpuacct_mounted_beside_cpu_is_one_folder(root):
+def v1_cpu_beside_cpuacct(root):
+    """v1 as most distributions mount it: cpu and cpuacct one hierarchy (cpu,cpuacct, linked by both names)."""
     (root / "cpu,cpuacct").mkdir()
     (root / "cpu,cpuacct" / "cgroup.procs").write_text("")
     for name in ("cpu", "cpuacct"):
         (root / name).symlink_to(root / "cpu,cpuacct")
     v1_hierarchies(root, "memory", "pids")
+
+
+def test_a_v1_cpuacct_mounted_beside_cpu_is_one_folder(root):
+    v1_cpu_beside_cpuacct(root)
     group, _ = cgroups.create(LIMITS, "box8")
     assert len(group.folders) == 3
     (group.folders[2] / "cpuacct.usage").write_text("500000000\n")
@@ -124,10 +129,6 @@ def test_a_v1_group_left_by_a_killed_grader_is_found_in_cpuacct_too_and_removed(
 
 
 def test_a_v1_group_beside_cpu_is_found_once(root):
-    (root / "cpu,cpuacct").mkdir()
-    (root / "cpu,cpuacct" / "cgroup.procs").write_text("")
-    for name in ("cpu", "cpuacct"):
-        (root / name).symlink_to(root / "cpu,cpuacct")
-    v1_hierarchies(root, "memory", "pids")
+    v1_cpu_beside_cpuacct(root)
     cgroups.create(LIMITS, "box11")
     assert len(cgroups.existing("box11").folders) == 3
