@@ -70,10 +70,14 @@ def protected_files() -> tuple[str, ...]:
 
 def reasons(exposed: Exposed | None = None) -> dict[str, str | None]:
     """For each tier, why it cannot run here (None if it can). Each probe runs once per process."""
-    protected = protected_files()
+    return {name: reason(name, exposed) for name in TIERS}
+
+
+def reason(tier: str, exposed: Exposed | None = None) -> str | None:
+    """Why ``tier`` cannot run here (None if it can), probed once per process."""
     exposed = exposed or resolve(("numpy",))  # what the probes need to work; the packages bound do not matter
     with _probe_lock:
-        return {name: tier_class(name).unavailable(protected, exposed) for name in TIERS}
+        return tier_class(tier).unavailable(protected_files(), exposed)
 
 
 def available_tiers(exposed: Exposed | None = None) -> list[str]:
@@ -103,15 +107,16 @@ def choose(policy: Policy, exposed: Exposed, requested: str | None = None) -> st
     if requested is not None:
         if requested not in accepted:
             raise SandboxUnavailable(f"sandbox tier {requested!r} is weak; pass --allow-weak-sandbox to accept it")
-        reason = reasons(exposed)[requested]
-        if reason is not None:
-            raise SandboxUnavailable(f"sandbox tier {requested!r} is not available: {reason}")
+        why = reason(requested, exposed)
+        if why is not None:
+            raise SandboxUnavailable(f"sandbox tier {requested!r} is not available: {why}")
         return requested
-    found = reasons(exposed)
+    # Best first, probing no further than the first that works: each probe starts a process, on the way to the
+    # grading's first sandbox.
     for name in accepted:
-        if found[name] is None:
+        if reason(name, exposed) is None:
             return name
-    raise SandboxUnavailable(refusal(found))
+    raise SandboxUnavailable(refusal(reasons(exposed)))
 
 
 def open_to_others(path: Path) -> bool:

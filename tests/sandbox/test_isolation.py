@@ -8,11 +8,13 @@ import stat
 import pytest
 
 from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox, SandboxUnavailable, isolation
+from grader.sandbox.packages import resolve
 from grader.sandbox.tiers import bubblewrap, unprivileged
 
 from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE, PACKAGES
 
 REPO = HOSTILE.parents[2]
+PACKAGES_EXPOSED = resolve(PACKAGES)
 STRONG = ("bubblewrap", "unprivileged-user")
 
 
@@ -112,6 +114,26 @@ def test_the_kit_never_refuses(no_bwrap):
         assert box.tier == "portable" and not box.weak
         with pytest.raises(CallFailed):
             box.call("forward")  # a wrong call fails like any other; the sandbox itself runs
+
+
+def test_the_strongest_working_tier_is_chosen_without_probing_the_weaker_ones(monkeypatch):
+    probed = []
+
+    def tier(name, works):
+        def unavailable(protected, exposed):
+            probed.append(name)
+            return None if works else f"{name} is broken here"
+        return type(name, (), {"strong": name != "plain-process", "unavailable": staticmethod(unavailable)})
+
+    works = {"bubblewrap": False, "unprivileged-user": True, "plain-process": True}
+    monkeypatch.setattr(isolation, "tier_class", lambda name: tier(name, works[name]))
+    assert isolation.choose(Policy.strict, PACKAGES_EXPOSED) == "unprivileged-user"
+    assert probed == ["bubblewrap", "unprivileged-user"]
+    probed.clear()
+    works["unprivileged-user"] = False
+    with pytest.raises(SandboxUnavailable) as refused:
+        isolation.choose(Policy.strict, PACKAGES_EXPOSED)
+    assert "unprivileged-user is broken here" in str(refused.value)  # the refusal still says why for each
 
 
 @pytest.mark.long
