@@ -48,6 +48,7 @@ from grader.results import (
     SubmissionResult,
 )
 from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
+from grader.sandbox.isolation import ProbesAhead
 from grader.scoring import check_result, penalised, totals
 
 Relabel = Callable[[str], str]  # rnn.py's lines named as the student knows them (Prepared.relabel)
@@ -85,20 +86,23 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     none works); under the student kit's spec ``kit_policy`` does: its portable tier on the student's own
     machine, a strong one where the kit grades for the record (the GitHub Classroom run).
     """
-    plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle, case_salt=case_salt,
-                     policy=kit_policy if assignment.grading.self_check else policy)
-    start = time.perf_counter()
-    with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission, \
-            Beside[Diagnostics]((usable_cores() if cores is None else cores) >= 2) as diagnosis:
-        visible = visible_phase(plan, submission, diagnosis if diagnostics else None)
-        # The report is the submission's own output, which the student reads: it is complete, and its sandbox
-        # gone, before the hidden sandbox opens (the unprivileged tier's sandboxes share the host's /tmp).
-        report = diagnosis.result() if diagnosis.started else None
-        if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
-            report = dataclasses.replace(report, real_text=real_text_run(
-                submission.folder, assignment, plan.oracle, real_text, plan.sandbox.limits, plan.sandbox.policy))
-        hidden = hidden_phase(plan, submission, visible)
-        intake = _intake(plan, submission, visible.top_level_warning)
+    policy = kit_policy if assignment.grading.self_check else policy
+    with ProbesAhead(policy, assignment.allowed_imports) as probes:  # while the checks are planned, rnn.py read
+        plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle,
+                         case_salt=case_salt, policy=policy)
+        start = time.perf_counter()
+        with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission, \
+                Beside[Diagnostics]((usable_cores() if cores is None else cores) >= 2) as diagnosis:
+            probes.wait()
+            visible = visible_phase(plan, submission, diagnosis if diagnostics else None)
+            # The report is the submission's own output, which the student reads: it is complete, and its
+            # sandbox gone, before the hidden sandbox opens (the unprivileged tier's sandboxes share the host's /tmp).
+            report = diagnosis.result() if diagnosis.started else None
+            if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
+                report = dataclasses.replace(report, real_text=real_text_run(
+                    submission.folder, assignment, plan.oracle, real_text, plan.sandbox.limits, plan.sandbox.policy))
+            hidden = hidden_phase(plan, submission, visible)
+            intake = _intake(plan, submission, visible.top_level_warning)
     return assemble(plan, submission.name, visible, hidden, report, intake, time.perf_counter() - start)
 
 

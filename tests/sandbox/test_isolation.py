@@ -4,10 +4,11 @@ import importlib.util
 import os
 import re
 import stat
+import threading
 
 import pytest
 
-from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox, SandboxUnavailable, isolation
+from grader.sandbox import CallFailed, FailureKind, Limits, Policy, Sandbox, SandboxUnavailable, isolation, syscall_filter
 from grader.sandbox.packages import resolve
 from grader.sandbox.tiers import bubblewrap, unprivileged
 
@@ -134,6 +135,24 @@ def test_the_strongest_working_tier_is_chosen_without_probing_the_weaker_ones(mo
     with pytest.raises(SandboxUnavailable) as refused:
         isolation.choose(Policy.strict, PACKAGES_EXPOSED)
     assert "unprivileged-user is broken here" in str(refused.value)  # the refusal still says why for each
+
+
+def test_the_probes_run_ahead_in_threads_and_leave_a_failure_to_the_sandbox(monkeypatch):
+    ran = []
+
+    def choose(policy, exposed):
+        ran.append(("tier", threading.current_thread().name))
+        raise SandboxUnavailable("nothing works")
+
+    monkeypatch.setattr(isolation, "choose", choose)
+    monkeypatch.setattr(syscall_filter, "unavailable", lambda: ran.append(("filter", threading.current_thread().name)))
+    with isolation.ProbesAhead(Policy.strict, PACKAGES):
+        pass  # the grading's first sandbox would raise SandboxUnavailable itself, probing again
+    assert sorted(ran) == [("filter", "probe-filter"), ("tier", "probe-tier")]
+    ran.clear()
+    with isolation.ProbesAhead(Policy.portable, PACKAGES):
+        pass
+    assert ran == []  # the kit's tier needs no probe
 
 
 @pytest.mark.long
