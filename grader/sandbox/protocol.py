@@ -199,6 +199,45 @@ def encode(message, max_bytes: int, allow_rng: bool = False) -> bytes:
     return PREFIX.pack(MAGIC, len(header), len(payload)) + header + payload
 
 
+MAX_SHAPE_NODES = 10_000
+_SCALARS = frozenset({np.float64, np.float32, np.int64, np.int32, np.bool_})  # numpy's own, sent as 0-d arrays
+
+
+def shape(value) -> list:
+    """What a value is as the channel carries it, bar its numbers: each array's dtype, its dimensions and whether
+    every entry is finite; each float's finiteness; ints, bools and None as they are; str as "str"; a dict's keys
+    (as printable() shows them) in order. A value the grader decoded has the shape the worker's value had before
+    it was sent; something the encoder would have to convert (a subclass, a big-endian array, an object with
+    __array__), deeper than MAX_DEPTH or with more than MAX_SHAPE_NODES items is ["other"], like nothing
+    decoded. Plain lists only, so that a shape crosses the channel unchanged (Sandbox.call_many's Stop)."""
+    nodes = [0]
+
+    def walk(obj, depth: int) -> list:
+        nodes[0] += 1
+        if depth > MAX_DEPTH or nodes[0] > MAX_SHAPE_NODES:
+            return ["other"]
+        cls = type(obj)
+        if cls is bool or cls is int or obj is None:
+            return [_type_name(obj), obj]
+        if cls is float:
+            return ["float", math.isfinite(obj)]
+        if cls is str:
+            return ["str"]
+        if cls is list or cls is tuple:
+            return ["list", [walk(item, depth + 1) for item in obj]]
+        if cls is dict:
+            if not all(type(key) is str for key in obj):
+                return ["other"]
+            return ["dict", [[printable(key), walk(item, depth + 1)] for key, item in obj.items()]]
+        name = _WIRE_NAMES.get(obj.dtype) if cls is np.ndarray or cls in _SCALARS else None
+        if name is None:
+            return ["other"]
+        finite = obj.dtype.kind != "f" or bool(np.isfinite(obj).all())
+        return ["array", name, [int(n) for n in np.shape(obj)], finite]
+
+    return walk(value, 0)
+
+
 def parse_prefix(prefix: bytes, max_bytes: int) -> tuple[int, int]:
     """Check a frame prefix; return (header length, payload length)."""
     if len(prefix) != PREFIX.size:

@@ -63,6 +63,25 @@ class Call:
 
 
 @dataclasses.dataclass(frozen=True)
+class Stop:
+    """Sandbox.call_many's stop mode: the batch ends at the first call that fails, as a loop of call()s that
+    stops at the first CallFailed ends; with ``like`` (a protocol.shape), also after the first call whose value
+    has another shape, the first whose value the caller may refuse when it judges values by their kinds, shapes
+    and finiteness alone (grader.contract.conform of scalars, arrays and params): the caller judges that one
+    and, if it goes on, sends the calls after it again."""
+
+    like: list | None = None
+
+    @classmethod
+    def unlike(cls, value: Any) -> Stop:
+        """Stop after the first call whose value differs in shape from ``value`` (one the caller accepted)."""
+        return cls(protocol.shape(value))
+
+    def request(self) -> dict[str, Any]:
+        return {"like": self.like}
+
+
+@dataclasses.dataclass(frozen=True)
 class Defined:
     """A name the caller asked for that rnn.py defines."""
 
@@ -192,7 +211,7 @@ class Sandbox:
             raise result
         return result
 
-    def call_many(self, calls: Sequence[Call]) -> list[Reply | CallFailed]:
+    def call_many(self, calls: Sequence[Call], stop: Stop | None = None) -> list[Reply | CallFailed]:
         """Make `calls` in order, in one exchange with the worker: for each, its Reply or the CallFailed that
         call() would have raised. Use it where the calls do not depend on each other's results (the cases
         of a check drawn in advance): the grader sends one request, and the worker answers each call as it
@@ -217,11 +236,15 @@ class Sandbox:
         failed or whose value the caller then refuses, so those later calls show in ``timings``, the budget and
         the captured output where the loop would not have made them. Equal results need a batch that stops
         where the loop did: send the calls up to the first one whose result may end the loop, or accept the
-        difference for a submission that fails anyway.
+        difference for a submission that fails anyway, or give ``stop``: the worker then makes no call after the
+        first one that fails (that one included: the list ends with its CallFailed) or, with Stop.like, whose
+        value has another shape (the list ends with its Reply): the calls not made have no result, and a caller
+        that goes on sends them again. A call refused before it runs ends the list as well; a call that ends the
+        worker starts no fresh one.
         """
         self._ensure_started()
         if self._load_failure is not None:
-            return [CallFailed(self._load_failure) for _ in calls]
+            return [CallFailed(self._load_failure) for _ in calls[:1 if stop is not None else None]]
         for call in calls:
             if any(type(i) is not int or not 0 <= i < len(call.args) for i in call.return_args):
                 raise ValueError(f"return_args {call.return_args!r} do not index the {len(call.args)} arguments")
@@ -231,24 +254,33 @@ class Sandbox:
             refused = self._refusal(calls[first])
             if refused is not None:
                 results.append(CallFailed(refused))
+                if stop is not None:
+                    break
                 continue
             left_out = {i: lack for i in range(first, len(calls)) if (lack := self._missing(calls[i])) is not None}
-            sent = [i for i in range(first, len(calls)) if i not in left_out]
+            end = len(calls) if stop is None else min(left_out, default=len(calls))  # stopped there anyway
+            sent = [i for i in range(first, end) if i not in left_out]
             ids = [secrets.randbits(62) for _ in sent]  # random, not sequential: a forged reply must guess them
-            request = protocol.encode({"calls": [calls[i].request(call_id) for i, call_id in zip(sent, ids)]},
-                                      self.limits.reply_bytes, allow_rng=True)
+            frame: dict[str, Any] = {"calls": [calls[i].request(call_id) for i, call_id in zip(sent, ids)]}
+            if stop is not None:
+                frame["stop"] = stop.request()
+            request = protocol.encode(frame, self.limits.reply_bytes, allow_rng=True)
             if self._process is None:
                 failure = self._spawn(describe_as=calls[first].function)
                 if failure is not None:
                     results.append(CallFailed(failure))
+                    if stop is not None:
+                        break
                     continue
-            self._answers(calls, sent, ids, request, left_out, results)
+            if self._answers(calls, sent, ids, request, left_out, results, stop):
+                break
         return results
 
     def _answers(self, calls: Sequence[Call], sent: list[int], ids: list[int], request: bytes,
-                 left_out: dict[int, Failure], results: list[Reply | CallFailed]) -> None:
+                 left_out: dict[int, Failure], results: list[Reply | CallFailed], stop: Stop | None) -> bool:
         """Send the calls at `sent` (one request) and add each one's result to `results`, with those of the
-        calls `left_out` between them; stop early when the worker stops."""
+        calls `left_out` between them; stop early when the worker stops. Whether the batch ended under ``stop``
+        (with the worker stopped, or the worker's reply saying it makes no more calls)."""
         for n, (i, call_id) in enumerate(zip(sent, ids)):
             while len(results) < i:
                 results.append(CallFailed(left_out[len(results)]))
@@ -257,17 +289,24 @@ class Sandbox:
                 self._stop_worker()  # it has started the call already
                 results.append(CallFailed(failures.budget(call.function, call.describe,
                                                           self.limits.total_seconds, False)))
-                return
+                return stop is not None
             self._call_id = call_id
+            stopped = False
             try:
                 reply = self._exchange(request if n == 0 else None, call.function, call.describe,
-                                       last=n == len(sent) - 1)
-                results.append(self._accept(reply, call.function, call.describe, sorted(set(call.return_args)),
-                                            traced=call.trace is not None))
+                                       last=n == len(sent) - 1, stopping=stop is not None)
+                if stop is not None and reply.get("stop") is True:
+                    stopped = reply.pop("stop")
+                result: Reply | CallFailed = self._accept(reply, call.function, call.describe,
+                                                          sorted(set(call.return_args)), traced=call.trace is not None)
             except CallFailed as exc:
-                results.append(exc)
+                result = exc
+            results.append(result)
+            if stop is not None and (stopped or isinstance(result, CallFailed)):
+                return True
             if self._process is None:
-                return  # the calls after this one go to a fresh worker
+                return False  # the calls after this one go to a fresh worker
+        return False
 
     def _missing(self, call: Call) -> Failure | None:
         """Why `call` is refused before it runs for want of its function, or None."""
@@ -423,9 +462,11 @@ class Sandbox:
         """Charge the call to the budget while the worker still runs (its CPU clock goes with it)."""
         self._cpu_mark = self.budget.charge(allowance)
 
-    def _exchange(self, request: bytes | None, function: str, describe: str, last: bool) -> dict:
+    def _exchange(self, request: bytes | None, function: str, describe: str, last: bool,
+                  stopping: bool = False) -> dict:
         """Send `request` (None: it was sent with an earlier call of the batch) and read the reply to this call;
-        `last`: no other reply of the batch is to follow."""
+        `last`: no other reply of the batch is to follow; `stopping`: nor after a reply that ends a batch sent
+        with a Stop."""
         allowance = self._allowance(self.limits.call_seconds)
         try:
             if request is not None:
@@ -436,11 +477,13 @@ class Sandbox:
         except ChannelClosed:
             self._charge(allowance)
             raise CallFailed(self._death(function, describe)) from None
-        return self._receive(function, describe, allowance, last)
+        return self._receive(function, describe, allowance, last, stopping)
 
-    def _receive(self, what: str, describe: str, allowance: Allowance, last: bool = True) -> dict:
+    def _receive(self, what: str, describe: str, allowance: Allowance, last: bool = True,
+                 stopping: bool = False) -> dict:
         """Read one reply frame; every way this can go wrong becomes a CallFailed. Bytes after the `last`
-        reply of an exchange are a forged frame (within a batch, the next reply may already be waiting)."""
+        reply of an exchange are a forged frame (within a batch, the next reply may already be waiting), as
+        are bytes after a reply that ends a batch sent with a Stop (``stopping``)."""
         try:
             try:
                 prefix = self._read(protocol.PREFIX.size, allowance)
@@ -451,7 +494,7 @@ class Sandbox:
             reply = protocol.decode(body[:header_len], body[header_len:])
             if type(reply) is not dict:
                 raise protocol.ProtocolError(f"a reply of type {type(reply).__name__}")
-            if last:
+            if last or (stopping and (reply.get("ok") is not True or reply.get("stop") is True)):
                 self._check_no_extra_bytes()
         except ChannelTimeout:
             failure = self._time_failure(what, describe, allowance)

@@ -449,24 +449,32 @@ class Tracer:
 
 def serve(channel, module, root):
     """Answer each request's calls in order, one reply frame per call, sent as soon as the call ends (the grader
-    judges each call's time on its own); a batch of several costs the grader one request, not one each."""
+    judges each call's time on its own); a batch of several costs the grader one request, not one each.
+
+    A request with "stop" ends at the first call that fails or, with stop["like"], whose value's
+    protocol.shape is another: the calls after it are not made, as a loop of single calls that stops there
+    would not make them (Sandbox.call_many's Stop)."""
     files = SubmissionFiles(root)
     while True:
         request = channel.receive()
         if request is None:
             return
+        stop = request.get("stop")
         for call in request["calls"]:
-            answer(channel, module, root, files, call)
+            if not answer(channel, module, root, files, call, stop) and stop is not None:
+                break
 
 
-def answer(channel, module, root, files, call):
+def answer(channel, module, root, files, call, stop=None):
+    """Make one call and send its reply; whether it answered and, under ``stop``, its value is like stop["like"]
+    (a reply that is not says "stop")."""
     protocol = channel.protocol
     call_id, name = call["id"], call["function"]
     args, wanted = call["args"], call["return_args"]
     function = vars(module).get(name)
     if not callable(function):
         channel.send({"id": call_id, **failure("missing_function")})
-        return
+        return False
     tracer = Tracer(module, files, call["trace"]) if type(call.get("trace")) is dict else None
     start = time.perf_counter()
     try:
@@ -482,16 +490,29 @@ def answer(channel, module, root, files, call):
             extra["trace"] = tracer.report()
         channel.send({"id": call_id, "seconds": seconds,
                       **failure(classify(exc), exc, root, **extra)})
-        return
+        return False
     seconds = time.perf_counter() - start
     args_after = {str(i): after_call(args[i]) for i in wanted}
     reply = {"id": call_id, "ok": True, "value": value, "args": args_after, "seconds": seconds}
     if tracer is not None:
         reply["trace"] = tracer.report()
+    alike = stop is None or stop.get("like") is None or like(protocol, value, stop["like"])
+    if not alike:
+        reply["stop"] = True
     try:
         channel.send(reply)
     except BaseException:  # noqa: BLE001 - explained by malformed_reply
         channel.send(malformed_reply(protocol, channel.max_bytes, call_id, value, args_after))
+        return False
+    return alike
+
+
+def like(protocol, value, expected):
+    """Whether ``value``'s protocol.shape is ``expected``; a value whose shape cannot be told is not alike."""
+    try:
+        return protocol.shape(value) == expected
+    except BaseException:  # noqa: BLE001 - student objects may raise anything
+        return False
 
 
 def setup(config):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.sandbox import Call, CallFailed, FailureKind, Limits, Reply, RngSeed, TimeBudget, protocol
+from grader.sandbox import Call, CallFailed, FailureKind, Limits, Reply, RngSeed, Stop, TimeBudget, protocol
 
 from .conftest import CPU_ONLY, GOOD
 
@@ -76,3 +76,68 @@ def test_bad_return_args_are_refused_before_any_call_runs(open_box):
     with pytest.raises(ValueError, match="return_args"):
         box.call_many([Call("init_params", (1, 1, 0.1, RngSeed(0))), Call("forward", (0,), return_args=(3,))])
     assert box.call("init_params", 1, 1, 0.1, RngSeed(0)).value == 1  # the first one never ran
+
+
+COUNT = Call("init_params", (1, 1, 0.1, RngSeed(0)))  # batch_calls: how many calls this worker has made
+
+
+def loop(box, calls):
+    """What a loop of call()s that stops at the first failure gets."""
+    results = []
+    for call in calls:
+        try:
+            results.append(box.call(call.function, *call.args, return_args=call.return_args, describe=call.describe))
+        except CallFailed as failed:
+            results.append(failed)
+            break
+    return results
+
+
+@pytest.mark.parametrize("failing", [Call("clip_gradients", ({}, 5.0)), Call("compute_gradients", (0, 0, 0, 0)),
+                                     Call("adagrad_step", (0, 0, 0, 0.1))],
+                         ids=["raises", "missing", "exits"])
+def test_under_a_stop_a_failing_call_ends_the_batch_where_a_loop_of_calls_ends(open_box, failing):
+    calls = [COUNT, Call("forward", (0.0, 0, 0, 0)), failing, COUNT, Call("forward", (0.0, 0, 0, 0))]
+    looped_box, batched_box = open_box("batch_calls"), open_box("batch_calls")
+    looped = loop(looped_box, calls)
+    batched = batched_box.call_many(calls, Stop())
+    assert kinds(batched) == kinds(looped) == [1, 0.0, kinds([looped[2]])[0]]
+    assert batched[2].failure.message == looped[2].failure.message
+    # The calls after the failing one were never made: the next call is the third this worker makes (a raise or
+    # a missing function) or the first of a fresh one (an exit), in both.
+    assert kinds([batched_box.call_many([COUNT])[0], looped_box.call_many([COUNT])[0]]) == [
+        1 if failing.function == "adagrad_step" else 3] * 2
+    assert {name: len(seconds) for name, seconds in batched_box.timings.items()} == {
+        name: len(seconds) for name, seconds in looped_box.timings.items()}
+
+
+def test_under_a_stop_like_a_value_the_batch_ends_after_the_first_value_of_another_shape(open_box):
+    box = open_box("batch_calls")
+    # init_params counts (an int: its shape is its value); forward returns what it is given.
+    alike = box.call_many([Call("forward", (0.0, 0, 0, 0)), Call("forward", (0.5e-3, 0, 0, 0)), COUNT, COUNT],
+                          Stop.unlike(1.0))
+    assert kinds(alike) == [0.0, 0.5e-3, 3]  # a float, a float, then an int: the batch stops after it
+    nan = box.call_many([Call("forward", (0.0, 0, 0, 0)), Call("forward", (float("nan"), 0, 0, 0)), COUNT],
+                        Stop.unlike(1.0))
+    assert len(nan) == 2 and np.isnan(nan[1].value)  # not finite: another shape
+    assert kinds(box.call_many([COUNT, COUNT, COUNT], Stop.unlike(6))) == [6, 7]  # ints alike only when equal
+    assert kinds(box.call_many([COUNT, COUNT, COUNT])) == [8, 9, 10]  # without a stop, every call is made
+
+
+def test_a_shape_is_the_same_before_the_channel_and_after_it():
+    rng = np.random.default_rng(0)
+    values = [(1.5, rng.standard_normal((3, 2)), np.float64(2.0), [np.int64(3), True, None, "text"]),
+              {"b": np.zeros((2, 1)), "W": np.array([[np.inf]])}, [float("nan"), np.zeros(0, np.float32)],
+              {"\x1b[31m": 1}]
+    for value in values:
+        assert protocol.shape(protocol.decode_frame(wire(value), 1 << 30)) == protocol.shape(value)
+    assert protocol.shape(np.zeros((2, 3))) != protocol.shape(np.zeros((3, 2)))
+    assert protocol.shape(np.zeros(2)) != protocol.shape(np.array([0.0, np.nan]))
+    assert protocol.shape(np.zeros(2, np.float32)) != protocol.shape(np.zeros(2))
+    assert protocol.shape({"b": 1.0, "c": 1.0}) != protocol.shape({"c": 1.0, "b": 1.0})
+
+    class Number(float):
+        pass
+
+    # What the encoder converts matches nothing decoded.
+    assert protocol.shape(Number(1.0)) == protocol.shape(np.zeros(2).astype(">f8")) == ["other"]
