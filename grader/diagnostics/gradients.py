@@ -20,7 +20,11 @@ from grader.diagnostics.relerr import max_relative_error, norm_relative_error
 from grader.diagnostics.spec import GradientSpec, RealTextSpec
 from grader.oracle import NotRecorded
 from grader.results import CourseGradientRow, GradientRow, GradientTable, StepErrors
-from grader.sandbox import CallFailed, Sandbox
+from grader.sandbox import Call, CallFailed, Sandbox
+from grader.sandbox.judged import each_judged
+
+# The parameters sent in one exchange: about 20 calls at the course reports' m = 100, all of the small table's.
+BATCH_BYTES = 4 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,10 @@ def _numerical(box: Sandbox, contract: Contract, spec: GradientSpec, case: _Case
     Returns ({param: (flat entry indices, numerical gradients)}, '') or (None, why) if forward fails.
     """
     entries = _entries(case, spec.entries_per_param, spec.seed + 1)
-    try:
-        return _differences(box, contract, case, entries, spec.step), ""
-    except (CallFailed, ContractViolation) as exc:
-        return None, f"forward failed, so there is no finite-difference column: {exc}"
+    numerical, failure = _differences(box, contract, case, entries, (spec.step,))
+    if failure is not None:
+        return None, f"forward failed, so there is no finite-difference column: {failure}"
+    return numerical[spec.step], ""
 
 
 def _entries(case: _Case, per_param: int, seed: int) -> dict[str, np.ndarray]:
@@ -96,23 +100,43 @@ def _entries(case: _Case, per_param: int, seed: int) -> dict[str, np.ndarray]:
     return {k: np.sort(rng.choice(v.size, size=min(per_param, v.size), replace=False)) for k, v in case.params.items()}
 
 
-def _differences(box: Sandbox, contract: Contract, case: _Case, entries: dict[str, np.ndarray], step: float):
-    """{param: (entries, (L(theta + step) - L(theta - step)) / (2 step) at each)} with the submission's forward."""
-    return {
-        k: (flat, np.array([(_loss(box, contract, case, k, i, +step) - _loss(box, contract, case, k, i, -step))
-                            / (2 * step) for i in flat]))
-        for k, flat in entries.items()
-    }
+def _differences(box: Sandbox, contract: Contract, case: _Case, entries: dict[str, np.ndarray],
+                 steps: tuple[float, ...]) -> tuple[dict[float, dict], Exception | None]:
+    """{step: {param: (entries, (L(theta + step) - L(theta - step)) / (2 step) at each)}} with the submission's
+    forward, for each step (in order) before the first forward that fails, and that failure (None: none did)."""
+    perturbations = [(k, i, sign * step) for step in steps for k, flat in entries.items() for i in flat
+                     for sign in (+1, -1)]
+    losses, failure = _losses(box, contract, case, perturbations)
+    if failure is not None and not isinstance(failure, (CallFailed, ContractViolation)):
+        raise failure  # the grader's own error, not forward's
+    per_step = 2 * sum(len(flat) for flat in entries.values())
+    numerical: dict[float, dict] = {}
+    at = 0  # losses come in pairs: +step, -step
+    for step in steps[:len(losses) // per_step]:
+        numerical[step] = {}
+        for k, flat in entries.items():
+            numerical[step][k] = (flat, np.array([(losses[at + 2 * j] - losses[at + 2 * j + 1]) / (2 * step)
+                                                  for j in range(len(flat))]))
+            at += 2 * len(flat)
+    return numerical, failure
 
 
-def _loss(box: Sandbox, contract: Contract, case: _Case, param: str, flat: int, delta: float) -> float:
-    params = {k: v.copy() for k, v in case.params.items()}
+def _losses(box: Sandbox, contract: Contract, case: _Case, perturbations: list[tuple[str, int, float]]):
+    """The submission's forward loss with each (param, flat entry, delta) added, in order, up to the first call
+    that fails or whose value breaks the contract, and that failure (None: none did): the calls a loop of
+    box.call()s that stops there makes, in few exchanges (each_judged: conform judges forward's loss, P and H
+    by their kinds, shapes and finiteness)."""
+    per_call = sum(v.nbytes for v in case.params.values()) + case.X.nbytes + case.Y.nbytes + case.h0.nbytes
+    calls = (Call("forward", (_perturbed(case.params, *p), case.X, case.Y, case.h0),
+                  describe="gradient table: forward, one entry perturbed") for p in perturbations)
+    return each_judged(box, calls, lambda reply: conform(contract, "forward", reply.value, case.dims)[0],
+                       max(1, BATCH_BYTES // per_call))
+
+
+def _perturbed(params: dict[str, np.ndarray], param: str, flat: int, delta: float) -> dict[str, np.ndarray]:
+    params = {k: v.copy() for k, v in params.items()}
     params[param].reshape(-1)[flat] += delta
-    reply = box.call(
-        "forward", params, case.X, case.Y, case.h0, describe="gradient table: forward, one entry perturbed"
-    )
-    loss, _, _ = conform(contract, "forward", reply.value, case.dims)
-    return loss
+    return params
 
 
 def _vs_numerical(grad: np.ndarray, numerical, floor: float) -> float:
@@ -165,13 +189,9 @@ def course_gradient_table(box: Sandbox, contract: Contract, oracle, spec: RealTe
         expected = None
         failures.append("the student kit has no reference, so there is no reference column")
     entries = _entries(case, spec.gradient_entries, spec.seed + 1)
-    numerical = {}
-    for step in spec.gradient_steps:
-        try:
-            numerical[step] = _differences(box, contract, case, entries, step)
-        except (CallFailed, ContractViolation) as exc:
-            failures.append(f"forward failed, so there are no finite-difference columns: {exc}")
-            break
+    numerical, failure = _differences(box, contract, case, entries, tuple(spec.gradient_steps))
+    if failure is not None:
+        failures.append(f"forward failed, so there are no finite-difference columns: {failure}")
     rows = tuple(
         CourseGradientRow(
             param=k,

@@ -12,6 +12,7 @@ import yaml
 from grader.assignment import load_assignment
 from grader.contract import SpecError
 from grader.diagnostics import run_diagnostics
+from grader.diagnostics.gradients import gradient_table
 from grader.diagnostics.relerr import max_relative_error
 from grader.diagnostics.spec import load_report_spec
 from grader.diagnostics.training import carry_smoothing, chunk_sizes, wrap_updates
@@ -113,6 +114,33 @@ def test_a_crashing_forward_leaves_the_numerical_column_empty(tmp_path, small_sp
     diagnostics = _diagnose(folder, load_assignment(small_specs))
     assert all(r.vs_numerical is None and r.vs_reference < 1e-10 for r in diagnostics.gradients.rows)
     assert "forward failed" in diagnostics.gradients.failure
+
+
+@pytest.mark.parametrize("wrong, ends", [("1 / 0", True), ("float('nan'), P, H", True), ("loss, P[:, 1:], H", True),
+                                         ("float(loss), P, H", False)],
+                         ids=["raises", "nan", "wrong-shape", "another-type-accepted"])
+def test_the_gradient_table_makes_the_forward_calls_a_loop_of_calls_makes(tmp_path, assignment, wrong, ends):
+    # forward says each time it runs; its sixth run (compute_gradients' own is the first, so the table's fifth
+    # perturbed call, inside a batch) answers `wrong`. A loop stops at a refused answer: no forward runs after it.
+    at = 6
+    folder = _alice_with(tmp_path, "forward_at", "def forward(params, X, Y, h0):\n",
+                         "def forward(params, X, Y, h0, _runs=[]):\n"
+                         "    _runs.append(1)\n"
+                         "    print('forward', len(_runs))\n"
+                         "    loss, P, H = _forward(params, X, Y, h0)\n"
+                         f"    return ({wrong}) if len(_runs) == {at} else (loss, P, H)\n\n\n"
+                         "def _forward(params, X, Y, h0):\n")
+    spec = assignment.report.gradients
+    shapes = assignment.contract.param_shapes({"K": spec.K, "m": spec.m, "tau": spec.tau})
+    perturbed = 2 * sum(min(spec.entries_per_param, int(np.prod(shape))) for shape in shapes.values())
+    with Sandbox(folder, functions=assignment.functions) as box:
+        table = gradient_table(box, assignment.contract, LiveOracle(assignment), spec)
+        runs = box.output().stdout.split()[1::2]
+    assert runs == [str(n) for n in range(1, (at if ends else 1 + perturbed) + 1)]
+    if ends:
+        assert table.failure.startswith("forward failed") and all(r.vs_numerical is None for r in table.rows)
+    else:  # a value of another shape stops the batch; conform takes it, and the calls after it are sent again
+        assert table.failure == "" and all(r.vs_numerical < 1e-6 for r in table.rows)
 
 
 def test_a_broken_synthesize_keeps_the_curve(tmp_path, small_specs):
