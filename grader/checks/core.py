@@ -33,7 +33,7 @@ import re
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from random import Random
@@ -73,7 +73,8 @@ from grader.contract import (
 from grader.mistakes import cause_of, joined
 from grader.oracle import LiveOracle, NotRecorded, Oracle, case_scope
 from grader.results import NOT_WRITTEN
-from grader.sandbox import CallFailed, RngSeed, Sandbox, Trace, TraceSpec
+from grader.sandbox import Call, CallFailed, Reply, RngSeed, Sandbox, Trace, TraceSpec
+from grader.sandbox.judged import each_judged
 
 if TYPE_CHECKING:  # only for the annotations: importing them here would make an import cycle
     from grader.assignment import Assignment
@@ -264,16 +265,48 @@ class Ctx:
         values, _, recorded = self._exchange(function, args, (), dims, describe, uses, None, trace)
         return values, recorded
 
+    def call_each(self, function: str, arguments: Sequence[tuple], *, dims: dict[str, int], describe: Sequence[str],
+                  uses: tuple[str, ...] | None = None, after: Callable[[int, Any], None] | None = None) -> list:
+        """``call(function, *args, dims=dims, describe=describe[i], uses=uses)`` for each ``args`` of ``arguments``,
+        in order, then ``after(i, values)`` (the caller's own work on them, which must not raise: it sees this
+        Ctx as a loop of calls would, e.g. ``float32`` as it was after that call): their return values, or what
+        the first call that fails raises. The worker makes the calls that loop makes, no more, in few exchanges
+        (grader.sandbox.judged.each_judged: conform judges a value by its kinds, shapes and finiteness, unless
+        ``uses`` names the contract's indices, whose range it checks: those go one by one)."""
+        kinds = {r.name: r.kind for r in self.contract.functions[function].returns}
+        judged: list = []
+
+        def judge(args: tuple, text: str, reply: Reply | None = None):
+            values = (self.call(function, *args, dims=dims, describe=text, uses=uses) if reply is None
+                      else self._judged(reply, function, args, (), dims, uses, None)[0])
+            judged.append(values)
+            if after is not None:
+                after(len(judged) - 1, values)
+
+        if any(kinds[name] == "indices" for name in (uses or kinds)):
+            for args, text in zip(arguments, describe, strict=True):
+                judge(args, text)
+            return judged
+        calls = [Call(function, args, describe=text) for args, text in zip(arguments, describe, strict=True)]
+        _, failure = each_judged(self.box, calls, lambda reply: judge(calls[len(judged)].args, "", reply),
+                                 batch=len(calls))
+        if isinstance(failure, CallFailed):
+            raise _failed(failure) from None
+        if failure is not None:
+            raise failure
+        return judged
+
     def _exchange(self, function, args, keep, dims, describe, uses, repair, trace=None):
         try:
             reply = self.box.call(function, *args, return_args=keep, describe=describe,
                                   **({} if trace is None else {"trace": trace}))
         except CallFailed as exc:
-            failure = exc.failure
-            if getattr(failure.kind, "value", failure.kind) in SHRINKABLE_FAILURES:
-                kind = Raised if getattr(failure.kind, "value", failure.kind) == "exception" else Failed
-                raise _traced(kind(_one_line(failure.message), failure.detail), exc.trace) from None
-            raise Aborted(failure.message, failure.detail, getattr(failure.kind, "value", failure.kind)) from None
+            raise _failed(exc) from None
+        return self._judged(reply, function, args, keep, dims, uses, repair)
+
+    def _judged(self, reply: Reply, function, args, keep, dims, uses, repair):
+        """A reply's return values conformed to the contract, the arguments at ``keep`` as the call left them and
+        its trace; Failed when it breaks the contract."""
         names = [a.name for a in self.contract.functions[function].args]
         try:
             value = reply.value if repair is None else repair(reply.value)
@@ -680,6 +713,17 @@ def _first_failed(group: BaseExceptionGroup) -> Failed | None:
         if isinstance(found, Failed) and found.case is not None:
             return found
     return None
+
+
+def _failed(exc: CallFailed) -> Failed | Aborted:
+    """What a call the sandbox could not complete raises in a property: Failed (Raised for an exception) when
+    the submission's own code failed, cheap and deterministic to shrink; Aborted otherwise."""
+    failure = exc.failure
+    kind = getattr(failure.kind, "value", failure.kind)
+    if kind in SHRINKABLE_FAILURES:
+        return _traced((Raised if kind == "exception" else Failed)(_one_line(failure.message), failure.detail),
+                       exc.trace)
+    return Aborted(failure.message, failure.detail, kind)
 
 
 def _traced(failure: Failed, trace: Trace | None) -> Failed:

@@ -92,20 +92,30 @@ def _directional(ctx, case: Sequence, grads, keys) -> dict:
     params = case.params
     rng = np.random.default_rng(case.seed + 1)
     step = ctx.spec.settings.get("step", FD_STEP)
-    found = {}
+    directions = {}
     for key in PARAM_NAMES:
         direction = rng.standard_normal(params[key].shape)
-        direction /= np.linalg.norm(direction)
-        if key not in keys:
-            continue
-        losses = []
-        for sign in (1, -1):
-            moved = case.params
-            moved[key] = params[key] + sign * step * direction
-            losses.append(ctx.call("forward", moved, case.X, case.Y, case.h0, dims=case.dims, uses=("loss",),
-                                   describe=f"{case.summary()}, {key} moved by {sign * step:g} along a random direction")[0])
-        numerical = (losses[0] - losses[1]) / (2 * step)
-        found[key] = ctx.mismatch(f"directional derivative along {key}", float(np.sum(grads[key] * direction)), numerical)
+        directions[key] = direction / np.linalg.norm(direction)
+    moves = [(key, sign) for key in PARAM_NAMES if key in keys for sign in (1, -1)]
+    arguments = []
+    for key, sign in moves:
+        moved = case.params
+        moved[key] = params[key] + sign * step * directions[key]
+        arguments.append((moved, case.X, case.Y, case.h0))
+    losses: list[float] = []
+    found = {}
+
+    def compare(n: int, values) -> None:  # once both losses along a direction are in, as ctx is then
+        losses.append(values[0])
+        if n % 2:
+            key = moves[n][0]
+            numerical = (losses[n - 1] - losses[n]) / (2 * step)
+            found[key] = ctx.mismatch(f"directional derivative along {key}",
+                                      float(np.sum(grads[key] * directions[key])), numerical)
+
+    ctx.call_each("forward", arguments, dims=case.dims, uses=("loss",), after=compare,
+                  describe=[f"{case.summary()}, {key} moved by {sign * step:g} along a random direction"
+                            for key, sign in moves])
     return found
 
 
