@@ -8,7 +8,7 @@ import pytest
 
 from grader.sandbox import CallFailed, Defined, FailureKind, Limits
 
-from .conftest import CPU_ONLY, HOSTILE, SECRET_NAME, SECRET_VALUE
+from .conftest import CPU_ONLY, HOSTILE, IN_ONE_TIER, SECRET_NAME, SECRET_VALUE
 
 REPO = HOSTILE.parents[2]
 ISOLATED = ("bubblewrap", "unprivileged-user")
@@ -20,12 +20,14 @@ def failure_of(box, function, *args, **kwargs):
     return raised.value.failure
 
 
+@IN_ONE_TIER
 def test_always_equal_object_is_malformed(open_box, rnn_args):
     failure = failure_of(open_box("always_equal"), "forward", *rnn_args)
     assert failure.kind is FailureKind.malformed
     assert "returned an object of type" in failure.message and "AlwaysEqual" in failure.message
 
 
+@IN_ONE_TIER
 def test_ndarray_subclass_arrives_as_plain_array_of_its_real_bytes(open_box, rnn_args):
     value = open_box("ndarray_subclass").call("forward", *rnn_args).value
     assert all(type(v) is np.ndarray for v in value)
@@ -33,11 +35,13 @@ def test_ndarray_subclass_arrives_as_plain_array_of_its_real_bytes(open_box, rnn
     assert np.array_equal(value[0], np.zeros((4, 5)))
 
 
+@IN_ONE_TIER
 def test_object_array_via_array_protocol_is_malformed(open_box, rnn_args):
     failure = failure_of(open_box("array_protocol_object"), "forward", *rnn_args)
     assert failure.kind is FailureKind.malformed and "dtype object" in failure.message
 
 
+@IN_ONE_TIER
 def test_patching_numpy_does_not_reach_the_grader(open_box, rnn_args):
     value = open_box("patch_numpy").call("forward", *rnn_args).value
     assert not np.allclose(value, np.zeros((4, 5)))
@@ -184,6 +188,7 @@ def test_forged_frame_is_malformed(open_box):
     assert "different call" in failure.message or "extra bytes" in failure.message
 
 
+@IN_ONE_TIER
 def test_symlink_out_of_the_submission_is_refused(open_box, tmp_path):
     submission = tmp_path / "sub"
     submission.mkdir()
@@ -231,12 +236,14 @@ def test_html_output_is_kept_verbatim(open_box, rnn_args):
         "<script>alert('pwned')</script><b>all tests passed</b>\n<img src=x onerror=alert(1)>\n")
 
 
+@IN_ONE_TIER
 def test_syntax_error(open_box):
     failure = open_box("syntax_error").load_failure
     assert failure.kind is FailureKind.import_error and "syntax error" in failure.message
     assert 'File "rnn.py", line 1' in failure.detail and "worker.py" not in failure.detail
 
 
+@IN_ONE_TIER
 def test_import_error_traceback_is_trimmed(open_box):
     failure = open_box("import_error").load_failure
     assert failure.kind is FailureKind.import_error
@@ -247,6 +254,7 @@ def test_import_error_traceback_is_trimmed(open_box):
     assert "importlib" not in failure.detail and "worker.py" not in failure.detail
 
 
+@IN_ONE_TIER
 def test_missing_and_non_callable_functions(open_box):
     box = open_box("missing_function")
     assert box.functions == {
@@ -257,11 +265,13 @@ def test_missing_and_non_callable_functions(open_box):
     assert "not a function" in failure_of(box, "init_params").message
 
 
+@IN_ONE_TIER
 def test_huge_reply_is_refused_in_the_worker(open_box, rnn_args):
     failure = failure_of(open_box("huge_reply"), "forward", *rnn_args)
     assert failure.kind is FailureKind.malformed and "bytes" in failure.message
 
 
+@IN_ONE_TIER
 @pytest.mark.parametrize("function, message", [
     ("object_array", "dtype object"),
     ("int_keys", "dict key of type int"),
@@ -287,6 +297,7 @@ def test_closing_the_channel(open_box, rnn_args):
     assert box.call("init_params", 1, 1, 0.1, None).value == {"ok": 1}
 
 
+@IN_ONE_TIER
 def test_arguments_mutated_into_non_plain_data(open_box):
     box = open_box("mutate_args")
     params = {"b": np.zeros(2)}

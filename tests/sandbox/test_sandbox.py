@@ -7,7 +7,7 @@ import pytest
 
 from grader.sandbox import TIERS, CallFailed, Defined, FailureKind, Limits, Policy, RngSeed, Sandbox, available_tiers
 
-from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE
+from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE, IN_ONE_TIER
 
 
 def test_root_with_bwrap_gets_bubblewrap():
@@ -35,6 +35,7 @@ def test_happy_path_in_the_tier_recorded_and_described(open_box, tier, rnn_args)
     assert reply.seconds > 0 and box.timings["forward"] == [reply.seconds]
 
 
+@IN_ONE_TIER
 def test_in_place_updates_come_back_as_args_after(open_box, rnn_args):
     box = open_box(GOOD)
     params, X, Y, h0 = rnn_args
@@ -46,12 +47,14 @@ def test_in_place_updates_come_back_as_args_after(open_box, rnn_args):
     assert not np.array_equal(reply.args_after[0]["U"], params["U"])
 
 
+@IN_ONE_TIER
 def test_rng_is_deterministic_across_sandboxes(open_box):
     first = open_box("global_rng").call("forward", 0, 0, 0, 0).value
     second = open_box("global_rng").call("forward", 0, 0, 0, 0).value
     assert first == second
 
 
+@IN_ONE_TIER
 def test_unknown_tier_and_bad_return_args(open_box):
     with pytest.raises(ValueError, match="unknown sandbox tier"):
         Sandbox(GOOD, FAST, functions=FUNCTIONS, tier="chroot")
@@ -59,6 +62,7 @@ def test_unknown_tier_and_bad_return_args(open_box):
         open_box(GOOD).call("forward", 1, return_args=(3,))
 
 
+@IN_ONE_TIER
 @pytest.mark.parametrize("make, message", [
     (lambda tmp: tmp / "nothing-here", "is not a folder"),
     (lambda tmp: tmp, "no file named rnn.py"),

@@ -4,6 +4,8 @@ import numpy as np
 
 from grader.sandbox import CallFailed, TraceSpec
 
+from .conftest import IN_ONE_TIER
+
 TRACED = """
 import numpy as np
 
@@ -49,6 +51,7 @@ def traced_box(open_box, tmp_path):
     return open_box(tmp_path, functions=FUNCTIONS)
 
 
+@IN_ONE_TIER
 def test_each_call_to_a_traced_function_is_recorded_with_its_arguments_before_the_call(open_box, tmp_path):
     box = traced_box(open_box, tmp_path)
     reply = box.call("train", 3, trace={"step": TraceSpec(args=(0, 1), returns=(0,))})
@@ -59,6 +62,7 @@ def test_each_call_to_a_traced_function_is_recorded_with_its_arguments_before_th
     assert np.array_equal(third.args[0]["x"], np.full(3, 4.0)) and third.returned == [24.0]
 
 
+@IN_ONE_TIER
 def test_methods_of_the_submissions_classes_are_traced_by_name_and_keyword_arguments_are_placed(open_box, tmp_path):
     box = traced_box(open_box, tmp_path)
     reply = box.call("train_with_class", 2, trace={"step": TraceSpec(args=(1,))})
@@ -66,6 +70,7 @@ def test_methods_of_the_submissions_classes_are_traced_by_name_and_keyword_argum
     assert [c.args for c in reply.trace.calls] == [(3.0,)] * 4
 
 
+@IN_ONE_TIER
 def test_a_failed_call_keeps_the_trace_up_to_the_failure(open_box, tmp_path):
     box = traced_box(open_box, tmp_path)
     try:
@@ -76,6 +81,7 @@ def test_a_failed_call_keeps_the_trace_up_to_the_failure(open_box, tmp_path):
         raise AssertionError("the call should have failed")
 
 
+@IN_ONE_TIER
 def test_the_functions_are_restored_after_the_traced_call_and_untraced_calls_record_nothing(open_box, tmp_path):
     box = traced_box(open_box, tmp_path)
     box.call("train", 1, trace={"step": TraceSpec()})
@@ -83,6 +89,7 @@ def test_the_functions_are_restored_after_the_traced_call_and_untraced_calls_rec
     assert reply.value is False and reply.trace is None
 
 
+@IN_ONE_TIER
 def test_the_recording_is_bounded_and_says_so(open_box, tmp_path):
     box = traced_box(open_box, tmp_path)
     reply = box.call("train", 5000, trace={"step": TraceSpec(args=(0,))})
