@@ -33,6 +33,7 @@ WORKER_KINDS = frozenset({"exception", "memory", "exited", "malformed", "missing
 LOAD_KINDS = frozenset({"import_error", "memory", "exited"})
 TEXT_FIELDS = ("error_type", "error", "detail", "where", "problem")
 MAX_FIELD = 20000
+LOAD_REQUEST = protocol.encode({"load": True}, 64)  # the worker's go-ahead to import rnn.py (worker.LOAD)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,9 +97,9 @@ class SandboxError(RuntimeError):
 class Sandbox:
     """Runs one submission's functions in an isolated worker process.
 
-    The worker is started at __enter__ (or the first call), imports rnn.py once and
-    serves calls until a fatal failure (timeout, crash, exit, malformed reply), after
-    which the next call starts a fresh worker. Use from one thread.
+    The worker is started at __enter__ (or the first call), or ahead of its use by start(), imports rnn.py
+    once and serves calls until a fatal failure (timeout, crash, exit, malformed reply), after
+    which the next call starts a fresh worker. Use from one thread at a time.
     """
 
     def __init__(self, submission_dir: Path, limits: Limits = Limits(), *, functions: tuple[str, ...],
@@ -177,6 +178,20 @@ class Sandbox:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    def start(self) -> None:
+        """Start the worker ahead of its use, without loading rnn.py: the interpreter, numpy, the limits, the
+        privilege drop and the system-call filter. No code of the submission runs in it before the sandbox is
+        first used (``with``, a call, ``load_failure`` or ``functions``), which imports rnn.py as ever; until
+        then the worker only waits. So a caller can have the worker's start-up done while other sandboxes of
+        the submission still run, and load rnn.py only once they are gone."""
+        if self._started or self._process is not None or self.budget.remaining() <= 0:
+            return  # used already, or nothing to start: its first use says why
+        try:
+            self._launch()
+        except BaseException:
+            self._stop_worker()
+            raise
 
     @property
     def load_failure(self) -> Failure | None:
@@ -374,15 +389,22 @@ class Sandbox:
             return
         self._started = True
         if self.budget.remaining() <= 0:
+            self._stop_worker()  # one started ahead never imported rnn.py
             self._load_failure = failures.budget(IMPORT, "", self.limits.total_seconds, False)
             return
-        self._load_failure = self._spawn(describe_as=None)
+        self._load_failure = self._spawn(describe_as=None) if self._process is None else self._load(IMPORT)
 
     def _spawn(self, describe_as: str | None) -> Failure | None:
         """Start a worker and wait for its import; return the import's failure, if any.
 
         `describe_as` names the call that needed a restart (None for the first start).
         """
+        self._launch()
+        return self._load(IMPORT if describe_as is None else f"{IMPORT} again before {describe_as}")
+
+    def _launch(self) -> None:
+        """Start a worker: it imports what it needs itself, applies the limits, drops its privileges and installs
+        the system-call filter, then waits for _load's go-ahead before it imports rnn.py."""
         inside = self._isolation.inside()
         config = {
             "protocol": f"{inside.worker_dir}/protocol.py",
@@ -404,9 +426,20 @@ class Sandbox:
         if worker.stdout is not None:
             self._drains.append(PipeDrain(worker.stdout, self._stdout))
         self._drains.append(PipeDrain(worker.stderr, self._stderr if worker.stdout is not None else self._stdout))
-        what = IMPORT if describe_as is None else f"{IMPORT} again before {describe_as}"
+
+    def _load(self, what: str) -> Failure | None:
+        """Have the launched worker import rnn.py and wait for it; return the import's failure, if any. The
+        import's allowance starts now; the CPU the worker used since its launch is counted in it, as ever."""
+        allowance = self._allowance(self.limits.import_seconds)
         try:
-            reply = self._receive(what, "", self._allowance(self.limits.import_seconds))
+            self._running()[1].write(LOAD_REQUEST, allowance)
+        except ChannelClosed:
+            pass  # it ended before reading it (a setup failure): its reply or its death says why
+        except ChannelTimeout:
+            self._charge(allowance)
+            return self._time_failure(what, "", allowance)
+        try:
+            reply = self._receive(what, "", allowance)
         except CallFailed as exc:
             return exc.failure
         if reply.get("ok") is True and type(reply.get("functions")) is dict:

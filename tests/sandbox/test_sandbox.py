@@ -1,5 +1,6 @@
 """The sandbox against a correct submission, and its refusals, in every available tier."""
 
+import contextlib
 import os
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from grader.sandbox import TIERS, CallFailed, Defined, FailureKind, Limits, Policy, RngSeed, Sandbox, available_tiers
 
-from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE, IN_ONE_TIER
+from .conftest import CPU_ONLY, FAST, FUNCTIONS, GOOD, HOSTILE, IN_ONE_TIER, PACKAGES, policy_for
 
 
 def test_root_with_bwrap_gets_bubblewrap():
@@ -94,6 +95,26 @@ def test_concurrent_sandboxes_get_distinct_uids(tier):
         assert a._isolation.uid != b._isolation.uid
         assert a.call("clip_gradients", {"b": np.ones(2)}, 0.5).value["b"].tolist() == [0.5, 0.5]
         assert b.call("clip_gradients", {"b": np.ones(2)}, 0.5).value["b"].tolist() == [0.5, 0.5]
+
+
+def test_a_worker_started_ahead_runs_no_code_of_the_submission_until_its_first_use(tier, tmp_path):
+    (tmp_path / "rnn.py").write_text("open('imported', 'w').close()\n" + (GOOD / "rnn.py").read_text())
+
+    def started() -> Sandbox:
+        box = Sandbox(tmp_path, FAST, functions=FUNCTIONS, packages=PACKAGES, policy=policy_for(tier),
+                      tier=None if tier == "portable" else tier)
+        box.start()
+        return box
+
+    with contextlib.closing(started()) as idle:
+        # The grader hangs up without the go-ahead: the worker, waiting for it, ends without importing rnn.py.
+        channel, idle._channel = idle._channel, None
+        channel.close()
+        idle._process.wait()
+        assert not (idle.scratch_dir / "imported").exists()
+    with started() as used:
+        assert used.load_failure is None and (used.scratch_dir / "imported").exists()
+        assert used.call("clip_gradients", {"b": np.ones(2)}, 0.5).value["b"].tolist() == [0.5, 0.5]
 
 
 def test_hostile_folder_has_enough_cases():
