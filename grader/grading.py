@@ -48,6 +48,7 @@ from grader.results import (
     SubmissionResult,
 )
 from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
+from grader.sandbox.ahead import SandboxAhead
 from grader.sandbox.isolation import ProbesAhead
 from grader.scoring import check_result, penalised, totals
 
@@ -72,7 +73,7 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     (``limits.total_seconds``). The report's diagnostics run in a sandbox of their own with a budget of their
     own: beside the visible checks, in a thread, when the grading has ``cores`` >= 2 (None: the cores this
     process may use), else after them; the report is the same either way, and complete before the hidden
-    sandbox opens.
+    sandbox loads rnn.py.
 
     ``include_hidden=False`` runs only the visible checks; the result then says how many were left out.
     Expected values come from ``oracle``; by default the live reference under the assignment's
@@ -91,17 +92,30 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
         plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle,
                          case_salt=case_salt, policy=policy)
         start = time.perf_counter()
+        report_budget = TimeBudget(plan.sandbox.limits)  # the report's own: it never takes time from the checks
         with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission, \
-                Beside[Diagnostics]((usable_cores() if cores is None else cores) >= 2) as diagnosis:
+                SandboxAhead(functools.partial(plan.sandbox.open, submission.folder, report_budget)) as report_box, \
+                Beside[Diagnostics]((usable_cores() if cores is None else cores) >= 2) as diagnosis, \
+                SandboxAhead(functools.partial(plan.sandbox.open, submission.folder)) as hidden_box:
             probes.wait()
-            visible = visible_phase(plan, submission, diagnosis if diagnostics else None)
+            # With the report beside the checks, its worker starts with theirs, and the hidden checks' worker on
+            # the core the first of them frees (SandboxAhead: no code of the submission's runs in either yet).
+            ahead = diagnostics and diagnosis.beside
+            if ahead:
+                report_box.start()
+            hidden_ahead = hidden_box if ahead and plan.hidden and real_text is None else None
+            visible = visible_phase(plan, submission, Report(diagnosis, report_budget, report_box, hidden_ahead)
+                                    if diagnostics else None)
+            if hidden_ahead is not None and diagnosis.started:
+                hidden_ahead.start()
             # The report is the submission's own output, which the student reads: it is complete, and its
-            # sandbox gone, before the hidden sandbox opens (the unprivileged tier's sandboxes share the host's /tmp).
+            # sandbox gone, before rnn.py loads in the hidden sandbox (the unprivileged tier's sandboxes share
+            # the host's /tmp).
             report = diagnosis.result() if diagnosis.started else None
             if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
                 report = dataclasses.replace(report, real_text=real_text_run(
                     submission.folder, assignment, plan.oracle, real_text, plan.sandbox.limits, plan.sandbox.policy))
-            hidden = hidden_phase(plan, submission, visible)
+            hidden = hidden_phase(plan, submission, visible, hidden_box)
             intake = _intake(plan, submission, visible.top_level_warning)
     return assemble(plan, submission.name, visible, hidden, report, intake, time.perf_counter() - start)
 
@@ -199,16 +213,32 @@ class HiddenPhase:
     output: CapturedOutput = dataclasses.field(default_factory=CapturedOutput)
 
 
-def visible_phase(plan: Plan, submission: Prepared, diagnosis: Beside[Diagnostics] | None) -> VisiblePhase:
+@dataclass(frozen=True)
+class Report:
+    """How the report's diagnostics run: in ``diagnosis`` (beside the checks or after them) on a ``budget`` of
+    their own, in the sandbox of ``box`` if its worker was started ahead; they start the ``hidden`` checks'
+    worker once they are done, if given one."""
+
+    diagnosis: Beside[Diagnostics]
+    budget: TimeBudget
+    box: SandboxAhead
+    hidden: SandboxAhead | None
+
+
+def visible_phase(plan: Plan, submission: Prepared, report: Report | None) -> VisiblePhase:
     """The visible checks, in one sandbox: rnn.py as it is, or its definitions alone when its top-level code
-    stops the import (grader.intake.load). Once rnn.py has loaded, the report's diagnostics start on what
-    loaded (``diagnosis``, None: no diagnostics): beside the checks, or after them on one core."""
+    stops the import (grader.intake.load). Once rnn.py has loaded, the ``report``'s diagnostics start on what
+    loaded (None: no diagnostics): beside the checks, or after them on one core."""
     contract = plan.assignment.contract
     with load(submission, plan.sandbox.open) as (box, top_level_warning):
         failure = box.load_failure
-        if diagnosis is not None and failure is None:
-            # Their own budget: they never take time from the hidden checks.
-            diagnosis.start(functools.partial(report_phase, plan, submission.folder), TimeBudget(plan.sandbox.limits))
+        if report is not None and failure is None:
+            started = report.box.take()
+            if started is not None and top_level_warning:  # the definitions alone replaced the rnn.py it copied
+                started.close()
+                started = None
+            report.diagnosis.start(functools.partial(report_phase, plan, submission.folder, report.budget, started,
+                                                     report.hidden), report.budget)
         blocked = _blocked(box, contract)
         checks = plan.run_checks(box, plan.visible, blocked, submission.relabel)
         timings = {name: FunctionTiming(len(s), round(sum(s), 6), round(max(s), 6))
@@ -220,24 +250,32 @@ def visible_phase(plan: Plan, submission: Prepared, diagnosis: Beside[Diagnostic
                             load_failure, banner, top_level_warning)
 
 
-def report_phase(plan: Plan, folder: Path, budget: TimeBudget) -> Diagnostics:
+def report_phase(plan: Plan, folder: Path, budget: TimeBudget, started: Sandbox | None = None,
+                 hidden: SandboxAhead | None = None) -> Diagnostics:
     """The report's diagnostics (they never change the score) in a fresh sandbox of the module the visible
-    checks loaded, on ``budget``: the same calls whether they run beside the checks or after them."""
-    with plan.sandbox.open(folder, budget) as box:
-        return run_diagnostics(box, plan.assignment, plan.oracle)
+    checks loaded (``started`` ahead, or one opened now), on ``budget``: the same calls whether they run beside
+    the checks or after them. Its sandbox closed, the ``hidden`` checks' worker may start on the core it used."""
+    with started or plan.sandbox.open(folder, budget) as box:
+        report = run_diagnostics(box, plan.assignment, plan.oracle)
+    if hidden is not None:
+        hidden.start()
+    return report
 
 
-def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase) -> HiddenPhase:
-    """The hidden checks, in a fresh sandbox of the module the visible checks ran, so nothing a hidden call
-    showed the submission can reach what a student reads. It opens with the first visible check again, so its
-    first calls do not give it away."""
+def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase,
+                 ahead: SandboxAhead | None = None) -> HiddenPhase:
+    """The hidden checks, in a fresh sandbox of the module the visible checks ran (the one started ``ahead``, if
+    it was), so nothing a hidden call showed the submission can reach what a student reads: rnn.py loads in it
+    only now, once the visible checks' and the report's sandboxes are gone. It opens with the first visible
+    check again, so its first calls do not give it away."""
     if not plan.hidden:
         return HiddenPhase()
     relabel = submission.relabel
     if visible.load_failure is not None:  # it would only fail to load again
         return HiddenPhase(plan.not_run(plan.hidden, visible.blocked, relabel))
     contract = plan.assignment.contract
-    with plan.sandbox.open(submission.folder) as box:
+    started = ahead.take() if ahead is not None else None
+    with started or plan.sandbox.open(submission.folder) as box:
         failure = box.load_failure
         if failure is None:
             blocked = _blocked(box, contract)

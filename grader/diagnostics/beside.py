@@ -82,8 +82,8 @@ def _own_groups() -> dict[str, str]:
 
 
 class Beside(Generic[T]):
-    """One piece of work, ``work(budget)``: run in a thread from start() when ``beside``, else on result() in
-    the caller's thread.
+    """One piece of work, ``work()`` on a time budget of its own: run in a thread from start() when ``beside``,
+    else on result() in the caller's thread.
 
     The caller waits for it however the grading ends: leaving the ``with`` block on an exception spends the
     work's budget (TimeBudget.stop), so its running sandbox call stops within the channel's poll and no call
@@ -93,7 +93,7 @@ class Beside(Generic[T]):
 
     def __init__(self, beside: bool):
         self.beside = beside
-        self._work: Callable[[TimeBudget], T] | None = None
+        self._work: Callable[[], T] | None = None
         self._budget: TimeBudget | None = None
         self._thread: threading.Thread | None = None
         self._value: T | None = None
@@ -110,21 +110,22 @@ class Beside(Generic[T]):
     def started(self) -> bool:
         return self._work is not None
 
-    def start(self, work: Callable[[TimeBudget], T], budget: TimeBudget) -> None:
-        """Run ``work(budget)``: from now on in a thread when beside, else when result() is asked."""
+    def start(self, work: Callable[[], T], budget: TimeBudget) -> None:
+        """Run ``work()``, whose sandbox calls go on ``budget`` (stop() spends it): from now on in a thread when
+        beside, else when result() is asked."""
         if self._work is not None:
             raise RuntimeError("the work has started already")
         self._work, self._budget = work, budget
         if self.beside:
-            self._thread = threading.Thread(target=self._run, args=(work, budget), name="report-diagnostics")
+            self._thread = threading.Thread(target=self._run, args=(work,), name="report-diagnostics")
             self._thread.start()
 
     def result(self) -> T:
         """The work's value, once it is done (it runs now if it is not beside); its exception, if it raised."""
-        if self._work is None or self._budget is None:
+        if self._work is None:
             raise RuntimeError("the work was never started")
         if self._thread is None:
-            return self._work(self._budget)
+            return self._work()
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -137,8 +138,8 @@ class Beside(Generic[T]):
         if self._thread is not None:
             self._thread.join()
 
-    def _run(self, work: Callable[[TimeBudget], T], budget: TimeBudget) -> None:
+    def _run(self, work: Callable[[], T]) -> None:
         try:
-            self._value = work(budget)
+            self._value = work()
         except BaseException as exc:  # noqa: BLE001 - handed to the grading's thread by result()
             self._error = exc

@@ -23,7 +23,7 @@ SUBMISSIONS = ROOT / "submissions"
 def test_beside_the_work_runs_in_a_thread_of_its_own():
     ran_in = []
     with Beside[str](beside=True) as work:
-        work.start(lambda budget: ran_in.append(threading.current_thread()) or "done", TimeBudget(Limits()))
+        work.start(lambda: ran_in.append(threading.current_thread()) or "done", TimeBudget(Limits()))
         assert work.result() == "done"
     assert ran_in and ran_in[0] is not threading.current_thread()
 
@@ -31,14 +31,14 @@ def test_beside_the_work_runs_in_a_thread_of_its_own():
 def test_on_one_core_the_work_runs_in_the_callers_thread_when_its_result_is_asked():
     ran_in = []
     with Beside[str](beside=False) as work:
-        work.start(lambda budget: ran_in.append(threading.current_thread()) or "done", TimeBudget(Limits()))
+        work.start(lambda: ran_in.append(threading.current_thread()) or "done", TimeBudget(Limits()))
         assert ran_in == []
         assert work.result() == "done"
     assert ran_in == [threading.current_thread()]
 
 
 def test_the_works_exception_reaches_the_caller():
-    def fails(budget):
+    def fails():
         raise ValueError("a grader bug")
 
     with Beside[None](beside=True) as work:
@@ -50,7 +50,9 @@ def test_the_works_exception_reaches_the_caller():
 def test_a_grading_given_up_stops_the_work_and_waits_until_it_has_cleaned_up():
     began, cleaned_up = threading.Event(), threading.Event()
 
-    def runs_until_its_budget_is_stopped(budget):
+    budget = TimeBudget(Limits())
+
+    def runs_until_its_budget_is_stopped():
         began.set()
         try:
             while budget.remaining() > 0:  # as a sandbox call does: TimeBudget.stop ends it
@@ -59,7 +61,7 @@ def test_a_grading_given_up_stops_the_work_and_waits_until_it_has_cleaned_up():
             cleaned_up.set()
 
     with pytest.raises(KeyboardInterrupt), Beside[None](beside=True) as work:
-        work.start(runs_until_its_budget_is_stopped, TimeBudget(Limits()))
+        work.start(runs_until_its_budget_is_stopped, budget)
         began.wait()
         raise KeyboardInterrupt
     assert cleaned_up.is_set()
@@ -133,32 +135,86 @@ def test_a_grading_given_up_while_its_diagnostics_run_leaves_no_process_of_the_s
     assert not box.scratch_dir.exists()  # a sandbox's folder goes once every process of it is gone
 
 
+class Recorded:
+    """Each sandbox's life as a grading leads it, in order: made, worker launched, rnn.py loaded (with the text
+    it loaded), closed; each event with the grading phase it began in."""
+
+    PHASES = ("hidden_phase", "report_phase", "visible_phase", "grade_submission", "_start_and_hold")  # the last:
+    # SandboxAhead's own thread, where a sandbox started ahead is made and started
+
+    def __init__(self, monkeypatch):
+        from grader.sandbox import sandbox as module
+
+        self.events: list[tuple[str, int, str]] = []
+        self.loaded: dict[int, str] = {}
+        for method, event in (("__init__", "open"), ("_launch", "launch"), ("_load", "load"), ("close", "close")):
+            monkeypatch.setattr(module.Sandbox, method, self._recording(getattr(module.Sandbox, method), event))
+
+    def _recording(self, method, event):
+        def recorded(box, *args, **kwargs):
+            stack = {frame.name for frame in traceback.extract_stack()}
+            self.events.append((event, id(box), next((phase for phase in self.PHASES if phase in stack), "")))
+            if event == "load":
+                self.loaded[id(box)] = (box.scratch_dir / "rnn.py").read_text()
+            return method(box, *args, **kwargs)
+        return recorded
+
+    def boxes(self, event: str, phase: str) -> list[int]:
+        return [box for e, box, p in self.events if e == event and p == phase]
+
+    def at(self, event: str, box: int) -> int:
+        return next(i for i, (e, b, _) in enumerate(self.events) if e == event and b == box)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("cores", [1, 2])
-def test_the_reports_sandbox_is_gone_before_the_hidden_checks_sandbox_opens(monkeypatch, cores):
+def test_the_report_and_the_visible_checks_sandboxes_are_gone_before_rnn_py_loads_in_the_hidden_one(monkeypatch, cores):
     """The report shows the student their own code's output, so it must not run while a hidden call could
-    show the submission something (the unprivileged tier's sandboxes share the host's /tmp)."""
-    from grader.sandbox import sandbox as module
-
-    events: list[tuple[str, int]] = []
-    hidden: list[int] = []
-    init, close = module.Sandbox.__init__, module.Sandbox.close
-
-    def opened(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        events.append(("open", id(self)))
-        if any(frame.name == "hidden_phase" for frame in traceback.extract_stack()):
-            hidden.append(id(self))
-
-    def closed(self):
-        events.append(("close", id(self)))
-        close(self)
-
-    monkeypatch.setattr(module.Sandbox, "__init__", opened)
-    monkeypatch.setattr(module.Sandbox, "close", closed)
+    show the submission something (the unprivileged tier's sandboxes share the host's /tmp). With two cores the
+    report's worker starts with the visible checks' one and the hidden checks' worker before they are done,
+    but no code of the submission's runs in either before its turn."""
+    recorded = Recorded(monkeypatch)
     result = grade_submission(SUBMISSIONS / "alice", load_assignment(), cores=cores)
     assert result.score == result.max_score and result.diagnostics is not None
-    opens = [box for event, box in events if event == "open"]
-    assert len(opens) == 3 and len(hidden) == 1  # the visible checks, the report, the hidden checks
-    hidden_opened = events.index(("open", hidden[0]))
-    assert all(("close", box) in events[:hidden_opened] for box in opens if box != hidden[0])
+    (visible,), (report,), (hidden,) = (recorded.boxes("load", phase)
+                                        for phase in ("visible_phase", "report_phase", "hidden_phase"))
+    assert len({e[1] for e in recorded.events}) == 3
+    for box in (visible, report):
+        assert recorded.at("close", box) < recorded.at("load", hidden)
+    assert recorded.at("load", visible) < recorded.at("load", report)
+    if cores == 2:  # started ahead: the report's worker before rnn.py loaded for the checks; the hidden one
+        assert recorded.at("launch", report) < recorded.at("load", visible)
+        assert recorded.at("launch", hidden) < recorded.at("load", hidden)
+        assert {report, hidden} <= set(recorded.boxes("launch", "_start_and_hold"))
+    else:  # one after the other, each started where it is used
+        assert recorded.at("close", visible) < recorded.at("open", report)
+        assert recorded.at("close", report) < recorded.at("open", hidden)
+
+
+@pytest.mark.slow
+def test_when_rnn_py_does_not_load_the_report_started_ahead_is_dropped_unloaded(tmp_path, monkeypatch):
+    (tmp_path / "rnn.py").write_text("def forward(:\n")
+    recorded = Recorded(monkeypatch)
+    result = grade_submission(tmp_path, load_assignment(), cores=2)
+    assert result.load_failure is not None and result.diagnostics is None
+    (visible,) = recorded.boxes("load", "visible_phase")
+    opened = {box for event, box, _ in recorded.events if event == "open"}
+    (ahead,) = opened - {visible}  # no hidden sandbox: it would only fail to load again
+    assert ahead not in recorded.loaded and recorded.at("launch", ahead) < recorded.at("load", visible)
+    assert all(("close", box) in {(e, b) for e, b, _ in recorded.events} for box in opened)
+
+
+@pytest.mark.slow
+def test_a_report_on_the_definitions_alone_loads_them_not_the_copy_started_ahead(tmp_path, monkeypatch):
+    """Top-level code that stops the import: the checks and the report grade the definitions alone, which
+    replace rnn.py after the report's worker started ahead on its copy of the whole file."""
+    from tests.intake.conftest import ALICE, TOP_LEVEL_WORK
+
+    (tmp_path / "rnn.py").write_text(ALICE + TOP_LEVEL_WORK)
+    recorded = Recorded(monkeypatch)
+    result = grade_submission(tmp_path, load_assignment(), include_hidden=False, cores=2)
+    assert result.intake.warning and result.diagnostics is not None and result.score == result.max_score
+    (report,) = recorded.boxes("load", "report_phase")
+    assert "goblet_book.txt" not in recorded.loaded[report]
+    ahead = [box for box in recorded.boxes("launch", "_start_and_hold") if box not in recorded.loaded]
+    assert len(ahead) == 1 and ("close", ahead[0]) in {(e, b) for e, b, _ in recorded.events}
