@@ -5,16 +5,22 @@ tests/kit`): a run never ends with "no tests ran" because of the tiers. An expli
 
 The suite runs in parallel (pytest-xdist, from the test extra) unless `-n` says otherwise (`-n 0`: in this
 process, as for `--pdb`). Tests that share an expensive module fixture or cache (a kit, a venv, one grading
-read by several tests) are one `xdist_group`, so that one worker builds it. Tests are handed out heaviest
+read by several tests) are one `xdist_group`, so that one worker builds it, or made once by the first worker
+that asks (made_once). Tests are handed out heaviest
 first (_heavy_first): the slow tier's groups and tests, then the fast tier's `long` ones (class runs and other
 tests that wait seconds on their processes), then the rest.
 """
 
+import fcntl
+import functools
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +92,54 @@ def _heavy_first(item) -> int:
     if not item.get_closest_marker("slow"):
         return 2 if item.get_closest_marker("long") else 3
     return 0 if item.get_closest_marker("xdist_group") else 1
+
+
+@pytest.fixture(scope="session")
+def shared_folder(tmp_path_factory) -> Path:
+    """A folder of this session that all its xdist workers see (each worker's own base temp is inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def made_once(shared_folder) -> Callable[[str, Callable[[Path], Any]], Any]:
+    """made_once(name, make): what make(folder) returned (plain data: it is kept as JSON), made once in the session
+    by whichever worker asks first, into a fresh folder of the shared one; a worker that asks meanwhile waits
+    for it. Where several tests read one costly thing (a kit, a venv, gradings), so that they need not share one
+    worker (an xdist group) and can run side by side. A make that raised left no answer: the next asker makes
+    it again, in an emptied folder."""
+
+    def made(name: str, make: Callable[[Path], Any]) -> Any:
+        folder, answer = shared_folder / name, shared_folder / f"{name}.json"
+        with open(shared_folder / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not answer.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                answer.write_text(json.dumps(make(folder)))
+            return json.loads(answer.read_text())
+
+    return made
+
+
+@pytest.fixture(scope="session")
+def graded_example(made_once):
+    """graded_example(name): the example submission `name` (submissions/) graded with its hidden checks and
+    without the report, under the suite's course secret; graded once in the session, by the first worker that
+    asks, for every test that reads it (tests/checks, the student kit's comparison with the full grader)."""
+    from grader.assignment import load_assignment
+    from grader.grading import grade_submission
+    from grader.results import SubmissionResult
+
+    assignment, submissions = load_assignment(), Path(__file__).resolve().parents[1] / "submissions"
+
+    @functools.cache
+    def graded(name: str) -> SubmissionResult:
+        made = made_once(f"graded-{name}", lambda folder: grade_submission(
+            submissions / name, assignment, diagnostics=False).to_dict())
+        return SubmissionResult.from_dict(made)
+
+    return graded
 
 
 @pytest.fixture

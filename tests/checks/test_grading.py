@@ -1,7 +1,6 @@
 """End-to-end grading in the real sandbox: example submissions lose points on exactly their bug's checks."""
 
 import dataclasses
-import functools
 import shutil
 from pathlib import Path
 
@@ -103,18 +102,6 @@ def test_every_example_is_listed_as_a_bug_or_as_correct():
     assert examples == set(BUGS) | set(CORRECT)
 
 
-@functools.cache
-def graded(name: str):
-    """One grading per example submission (scores only), shared by the tests that read it."""
-    return grade_submission(SUBMISSIONS / name, ASSIGNMENT, diagnostics=False)
-
-
-def each_example(names):
-    """The names as parameters, each in the xdist group of its grading: one worker grades an example once for
-    every test that reads it."""
-    return [pytest.param(name, marks=pytest.mark.xdist_group(f"graded-{name}")) for name in sorted(names)]
-
-
 def losses(result) -> dict[str, float]:
     return {c.name: c.score for c in result.checks if c.score < c.max_score}
 
@@ -127,9 +114,9 @@ def reference_submission(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", each_example(EXPECTED_LOSSES))
-def test_each_bug_loses_exactly_its_checks(name):
-    result = graded(name)
+@pytest.mark.parametrize("name", sorted(EXPECTED_LOSSES))
+def test_each_bug_loses_exactly_its_checks(name, graded_example):
+    result = graded_example(name)
     assert losses(result) == pytest.approx(EXPECTED_LOSSES[name])
     for check in result.checks:
         if check.score < check.max_score:
@@ -137,27 +124,27 @@ def test_each_bug_loses_exactly_its_checks(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", each_example(BUGS))
-def test_each_bug_costs_at_most_two_checks_of_its_own_function_with_a_hint_naming_it(name):
+@pytest.mark.parametrize("name", sorted(BUGS))
+def test_each_bug_costs_at_most_two_checks_of_its_own_function_with_a_hint_naming_it(name, graded_example):
     function, _, named = BUGS[name]
-    failed = [c for c in graded(name).checks if c.score < c.max_score]
+    failed = [c for c in graded_example(name).checks if c.score < c.max_score]
     assert 1 <= len(failed) <= 2
     assert {c.function for c in failed} == {function}
     assert any(named in c.hint for c in failed), [c.hint for c in failed]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", each_example(BUGS))
-def test_each_bug_is_named_by_its_mistakes_id(name):
+@pytest.mark.parametrize("name", sorted(BUGS))
+def test_each_bug_is_named_by_its_mistakes_id(name, graded_example):
     function = BUGS[name][0]
-    failed = [c for c in graded(name).checks if c.score < c.max_score and c.function == function]
+    failed = [c for c in graded_example(name).checks if c.score < c.max_score and c.function == function]
     assert {c.cause for c in failed if c.cause} == NAMED[name]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", each_example(CORRECT))
-def test_correct_submissions_get_full_marks(name):
-    result = graded(name)
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_submissions_get_full_marks(name, graded_example):
+    result = graded_example(name)
     assert losses(result) == {}
     assert result.score == result.max_score == 100
 
@@ -213,14 +200,13 @@ def test_answers_kept_in_the_cache_grade_as_the_reference_computing_them(tmp_pat
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("graded-bug_softmax_wrong_axis")
-def test_a_function_that_is_right_given_a_wrong_one_keeps_its_points_and_says_which_to_fix():
-    checks = {c.name: c for c in graded("bug_softmax_wrong_axis").checks}
+def test_a_function_that_is_right_given_a_wrong_one_keeps_its_points_and_says_which_to_fix(graded_example):
+    checks = {c.name: c for c in graded_example("bug_softmax_wrong_axis").checks}
     for name, culprit in (("compute_gradients: gradients match reference", "forward"),
                           ("train: smooth loss and params match the contract's loop", "compute_gradients")):
         assert checks[name].score == checks[name].max_score
         assert checks[name].carried_from == culprit and f"Fix {culprit} first" in checks[name].feedback
-    checks = {c.name: c for c in graded("bug_eps_outside").checks}
+    checks = {c.name: c for c in graded_example("bug_eps_outside").checks}
     assert checks["train: smooth loss and params match the contract's loop"].carried_from == "adagrad_step"
 
 

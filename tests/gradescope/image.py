@@ -14,7 +14,6 @@ Gradescope's harness fills them in for every submission, and runs /autograder/ru
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -144,19 +143,13 @@ def system_python_makes_venvs() -> bool:
     return os.path.exists(SYSTEM_PYTHON) and subprocess.run([SYSTEM_PYTHON, "-c", check], check=False).returncode == 0
 
 
-def shared_image(base: Path) -> Image:
-    """One image per test session, built by whichever test (or xdist worker) asks first."""
-    base.mkdir(parents=True, exist_ok=True)
-    record = base / "image.json"
-    with open(base / "image.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not record.exists():
-            image = build_image(base)
-            record.write_text(json.dumps({**vars(image), "root": str(image.root),
-                                          "instructor_secret": str(image.instructor_secret)}))
-        data = json.loads(record.read_text())
-    return Image(Path(data["root"]), Path(data["instructor_secret"]), data["setup_seconds"], data["setup_log"],
-                 data["apt_calls"])
+def image_record(image: Image) -> dict:
+    """The image as plain data (tests/conftest.py made_once keeps it as JSON for the session's workers)."""
+    return {**vars(image), "root": str(image.root), "instructor_secret": str(image.instructor_secret)}
+
+
+def image_from_record(record: dict) -> Image:
+    return Image(**{**record, "root": Path(record["root"]), "instructor_secret": Path(record["instructor_secret"])})
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from grader.assignment import load_assignment
 from grader.outputs import INSTRUCTOR_RESULTS, read_instructor_json
 from grader.results import Visibility
 
-from .image import AUTOGRADER, REPO, container, grade, shared_image, why_not_here
+from .image import AUTOGRADER, REPO, build_image, container, grade, image_from_record, image_record, why_not_here
 
 pytestmark = [
     pytest.mark.skipif(why_not_here() is not None, reason=why_not_here() or ""),
@@ -26,11 +26,9 @@ ALICE = REPO / "submissions" / "alice" / "rnn.py"
 
 
 @pytest.fixture(scope="session")
-def image(tmp_path_factory):
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # shared by the session's workers
-    return shared_image(base / "gradescope-image")
+def image(made_once):
+    """One image per test session, built by whichever test (or xdist worker) asks first."""
+    return image_from_record(made_once("gradescope-image", lambda folder: image_record(build_image(folder))))
 
 
 def needs_tier(image, tier: str) -> None:
@@ -59,6 +57,7 @@ def test_the_scripts_are_bash_and_run_autograder_executable(script):
 
 
 @pytest.mark.slow
+@pytest.mark.first  # builds the image: the module's group starts first
 def test_setup_builds_the_image_with_the_zipped_course_secret(image):
     assert "apt-get install" in image.apt_calls  # the shim stood in for apt, and only for apt
     secret = image.root / "grader-data" / "rnn-grader" / "default" / "course-secret"
