@@ -45,21 +45,26 @@ def test_the_installed_grader_ships_every_spec_folder_and_template(installed_pyt
     assert lines[1:] == ["default True 400000 AdaGrad", "mean-adam True 400000 Adam"]
 
 
-@pytest.mark.slow
-def test_the_installed_grader_builds_the_kit_with_the_specs_template(installed_python, tmp_path):
-    done = _run(installed_python, "-m", "grader", "kit", "--out", "kit", cwd=tmp_path)
+@pytest.fixture(scope="module")
+def installed_kit(installed_python, tmp_path_factory):
+    """The kit, built by the installed grader (`python -m grader kit`) away from the checkout."""
+    where = tmp_path_factory.mktemp("installed-kit")
+    done = _run(installed_python, "-m", "grader", "kit", "--out", "kit", cwd=where)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (tmp_path / "kit" / "template" / "rnn.py").read_text() == (ROOT / "specs" / "template" / "rnn.py").read_text()
-    assert (tmp_path / "kit" / "specs" / "texts" / "prose.txt").is_file()
+    return where / "kit"
 
 
 @pytest.mark.slow
-def test_installing_and_uninstalling_the_kit_leaves_an_installed_grader_whole(installed_python, tmp_path):
+def test_the_installed_grader_builds_the_kit_with_the_specs_template(installed_kit):
+    assert (installed_kit / "template" / "rnn.py").read_text() == (ROOT / "specs" / "template" / "rnn.py").read_text()
+    assert (installed_kit / "specs" / "texts" / "prose.txt").is_file()
+
+
+@pytest.mark.slow
+def test_installing_and_uninstalling_the_kit_leaves_an_installed_grader_whole(installed_python, installed_kit, tmp_path):
     """The kit installs under rnn_grader_kit/ (found through a .pth where no grader is installed): it shares
     no file with the full grader, so pip uninstalling it removes none of the grader's."""
-    built = _run(installed_python, "-m", "grader", "kit", "--out", "kit", cwd=tmp_path)
-    assert built.returncode == 0, built.stdout + built.stderr
-    subprocess.run([str(installed_python), "-m", "pip", "install", "-q", "--no-deps", str(tmp_path / "kit")],
+    subprocess.run([str(installed_python), "-m", "pip", "install", "-q", "--no-deps", str(installed_kit)],
                    check=True, cwd=tmp_path, capture_output=True)
     files = _run(installed_python, "-c", (
         "import importlib.metadata as m\n"
