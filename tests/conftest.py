@@ -6,9 +6,9 @@ tests/kit`): a run never ends with "no tests ran" because of the tiers. An expli
 The suite runs in parallel (pytest-xdist, from the test extra) unless `-n` says otherwise (`-n 0`: in this
 process, as for `--pdb`). Tests that share an expensive module fixture or cache (a kit, a venv, one grading
 read by several tests) are one `xdist_group`, so that one worker builds it, or made once by the first worker
-that asks (made_once). Tests are handed out heaviest
-first (_heavy_first): the slow tier's groups and tests, then the fast tier's `long` ones (class runs and other
-tests that wait seconds on their processes), then the rest.
+that asks (made_once). Tests are handed out heaviest first (_heavy_first): the heads of the slow tier's longest
+chains, its groups and other tests, then the fast tier's `long` ones (class runs and other tests that wait
+seconds on their processes), then the rest.
 """
 
 import fcntl
@@ -84,14 +84,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _heavy_first(item) -> int:
-    """0: a slow test of an xdist group (a kit, a venv, a grading several tests read), 1: another slow test,
-    2: a long test of the fast tier (a class run, a killed run, a real-text run: seconds of waiting on its
-    processes), 3: the rest. The sort is stable: a module's tests of one rank stay together, in their order.
-    xdist's loadgroup hands tests out in this order, so the long ones overlap the many short ones instead of
-    starting last on an idle machine."""
+    """0: a slow test that heads one of the longest chains (marker `first`: the Gradescope image, a venv with
+    the dependencies installed, the student kit and its venv, a whole class graded), 1: a slow test of an xdist
+    group (a grading several tests read), 2: another slow test, 3: a long test of the fast tier (a class run, a
+    killed run, a real-text run: seconds of waiting on its processes), 4: the rest. The sort is stable: a
+    module's tests of one rank stay together, in their order. xdist's loadgroup hands out the groups with the
+    most tests first (its loadscope reorder; the Gradescope image's group leads), then the rest in this order,
+    so the long ones overlap the many short ones instead of starting last on an idle machine."""
     if not item.get_closest_marker("slow"):
-        return 2 if item.get_closest_marker("long") else 3
-    return 0 if item.get_closest_marker("xdist_group") else 1
+        return 3 if item.get_closest_marker("long") else 4
+    if item.get_closest_marker("first"):
+        return 0
+    return 1 if item.get_closest_marker("xdist_group") else 2
 
 
 @pytest.fixture(scope="session")

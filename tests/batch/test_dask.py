@@ -17,6 +17,7 @@ distributed = pytest.importorskip("distributed", reason='Dask is an optional ext
 
 
 @pytest.mark.slow
+@pytest.mark.first  # a class graded on a dask cluster
 def test_a_local_dask_cluster_grades_like_the_local_run(tmp_path):
     folder = tmp_path / "class"
     shutil.copytree(SUBMISSIONS / "alice", folder / "alice")

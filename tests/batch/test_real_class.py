@@ -32,6 +32,7 @@ def _small_class(folder: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.first  # a class graded
 def test_a_mixed_class_is_graded_completely_with_a_correct_overview(tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     folder.mkdir()

@@ -19,6 +19,7 @@ EXPECTED = {"compute_gradients.no_bptt": ["ann", "ben"], "adagrad_step.eps_outsi
 
 
 @pytest.mark.slow
+@pytest.mark.first  # a class graded
 def test_each_named_mistake_is_counted_for_exactly_its_students(tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     for name, source in CLASS.items():

@@ -32,6 +32,7 @@ def checkout_copy(target: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.first  # installs the dependencies
 def test_readmes_first_command_works_in_a_fresh_venv_with_nothing_else_on_path(tmp_path):
     source = checkout_copy(tmp_path / "rnn-grader")
     venv = tmp_path / "venv"

@@ -95,6 +95,7 @@ def test_venv_beside_a_base_install_hides_the_base_site_packages(outside_tmp):
     assert_nothing_reached(found)
 
 
+@pytest.mark.first  # a venv with the dependencies installed
 @pytest.mark.skipif(not os.path.exists(DEBIAN_PYTHON) or os.geteuid() != 0, reason="needs Debian's python and root")
 def test_debian_python_without_bwrap_refuses_until_the_grader_is_unreadable_then_runs_as_a_uid(outside_tmp):
     """Like the Gradescope container: no bwrap, root. setup.sh's chmod makes the unprivileged tier safe."""
