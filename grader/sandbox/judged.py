@@ -42,4 +42,6 @@ def each_judged(box: Sandbox, calls: Iterable[Call], judge: Callable[[Reply], T]
                 values.append(judge(result))
             except Exception as refused:  # noqa: BLE001 - whatever ends the caller's loop ends this one
                 return values, refused
-            stop = Stop.unlike(result.value)
+            last = result
+        # The values before the last were like the template (the worker went on); the last one may not be.
+        stop = Stop.unlike(last.value)
