@@ -150,6 +150,20 @@ def test_a_broken_synthesize_keeps_the_curve(tmp_path, small_specs):
     assert "synthesize failed after update 20" in run.failure
 
 
+def test_a_sample_that_ends_the_worker_ends_the_samples_and_the_run_goes_on_in_a_fresh_one(tmp_path, small_specs):
+    # Each sample goes to the worker with the next train call; the second sample's exit must not take that call.
+    folder = _alice_with(tmp_path, "exits", "def synthesize(params, h0, x0, n, rng):\n",
+                         "def synthesize(params, h0, x0, n, rng, _runs=[]):\n"
+                         "    _runs.append(1)\n"
+                         "    if len(_runs) == 2:\n"
+                         "        import os\n"
+                         "        os._exit(3)\n")
+    run = _diagnose(folder, load_assignment(small_specs)).training
+    assert len(run.submission_smooth_loss) == 60 and [s.update for s in run.samples] == [20]
+    assert run.failure.startswith("synthesize failed after update 40, so there are no further samples")
+    assert run.passage == ""
+
+
 def test_a_hanging_train_is_cut_off_and_recorded(tmp_path, small_specs):
     folder = _alice_with(
         tmp_path,
