@@ -310,11 +310,11 @@ def measured_grading(submission: Path, diagnostics: bool) -> Grading:
     counts = {"calls": 0, "exchanges": 0, "seconds": 0.0, "worker": 0.0}
     call_many = Sandbox.call_many  # Sandbox.call makes a batch of one
 
-    def counted(self, calls):
+    def counted(self, calls, *args, **kwargs):
         start = time.perf_counter()
-        results = call_many(self, calls)
+        results = call_many(self, calls, *args, **kwargs)
         counts["seconds"] += time.perf_counter() - start
-        counts["calls"] += len(calls)
+        counts["calls"] += len(results)  # under a Stop, the calls the worker made
         counts["exchanges"] += 1
         counts["worker"] += sum(r.seconds for r in results if isinstance(r, Reply))
         return results
