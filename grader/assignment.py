@@ -132,6 +132,14 @@ def spec_folder(spec: Path | str | None) -> Path:
 
 def load_assignment(spec: Path | str | None = None) -> Assignment:
     """Read and validate a spec folder (see spec_folder); raise SpecError naming what is wrong."""
+    return match_suite(read_assignment(spec))
+
+
+def read_assignment(spec: Path | str | None = None) -> Assignment:
+    """The spec folder's files read and validated, each on its own and against each other, but not yet
+    against the suite's checks (match_suite): for an edge with work to start in the meantime (the command
+    line starts the sandbox's probes while the suite, Hypothesis and the checks, about 0.17 s of CPU, is
+    imported). Only an assignment that went through match_suite is graded with."""
     folder = spec_folder(spec)
     contract = load_contract(folder / "contract.yaml")
     grading = load_grading_spec(folder / "grading.yaml")
@@ -151,11 +159,16 @@ def load_assignment(spec: Path | str | None = None) -> Assignment:
         )
     secret = None if grading.self_check else course_secret(folder)
     mistakes = load_explanations(folder, tuple(contract.functions))
-    assignment = Assignment(folder, contract, grading, report, TrainingText(name, text), secret, mistakes=mistakes)
+    return Assignment(folder, contract, grading, report, TrainingText(name, text), secret, mistakes=mistakes)
+
+
+def match_suite(assignment: Assignment) -> Assignment:
+    """``assignment``, once grading.yaml's entries match the suite's checks (SpecError if not): at loading,
+    not in the middle of a class."""
     # The suite (the checks, Hypothesis) is imported by loading an assignment, not by importing this module:
     # a process that is only handed a loaded one (a class run's grading process, before its grading
     # function is unpickled; a test's stand-in grader) never pays for it.
     from grader.checks.suite import suite_for
 
-    suite_for(assignment)  # grading.yaml's entries against the suite's checks: here, not in the middle of a class
+    suite_for(assignment)
     return assignment

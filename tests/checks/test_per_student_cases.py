@@ -99,7 +99,7 @@ def salts_graded(monkeypatch):
         raise RuntimeError("stop here: the salt is what this test is about")
 
     monkeypatch.setattr(autograder, "grade_submission", grade)
-    monkeypatch.setattr(cli, "grade_submission", grade)
+    monkeypatch.setattr("grader.grading.grade_submission", grade)
     return salts
 
 

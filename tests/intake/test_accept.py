@@ -111,7 +111,7 @@ def test_ctrl_c_on_a_single_grading_exits_130_without_a_traceback(tmp_path, caps
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "grade_submission", interrupted)
+    monkeypatch.setattr("grader.grading.grade_submission", interrupted)
     assert cli.main([str(alice_with(tmp_path / "alice", ALICE))]) == 130
     printed = capsys.readouterr()
     assert "Traceback" not in printed.out + printed.err and printed.err.strip().endswith("nothing was written.")

@@ -58,7 +58,7 @@ def test_an_environment_setting_the_grader_cannot_use_stops_it_before_anything_r
     file = tmp_path / "a-file"
     file.write_text("")
     monkeypatch.setenv(variable, value.format(file=file))
-    monkeypatch.setattr(cli, "grade_submission", lambda *a, **k: pytest.fail("graded despite a bad setting"))
+    monkeypatch.setattr("grader.grading.grade_submission", lambda *a, **k: pytest.fail("graded despite a bad setting"))
     assert cli.main([str(ALICE), "--out", str(tmp_path / "out")]) == ExitCode.USAGE
     printed = capsys.readouterr()
     assert printed.err.startswith("error: " + message.format(file=file)) and len(printed.err.splitlines()) == 1
@@ -76,6 +76,6 @@ def test_a_bug_of_the_grader_is_not_caught_as_a_users_error(monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "grade_submission", broken)
+    monkeypatch.setattr("grader.grading.grade_submission", broken)
     with pytest.raises(ZeroDivisionError):
         cli.main([str(ALICE), "--out", "unused"])

@@ -1,6 +1,7 @@
 """A run imports what it uses: grading one submission from the command line, and a class run's grading
 process, import none of the class run's modules (its outputs, LMS files, similarity report, ledger, Dask),
-and a plain rnn.py is graded without nbformat. Each is checked in a fresh interpreter, after the work."""
+and a plain rnn.py is graded without nbformat. The command line imports the grading's own modules only once
+the sandbox's probes run, so that they run meanwhile. Each is checked in a fresh interpreter, after the work."""
 
 import subprocess
 import sys
@@ -58,3 +59,30 @@ def test_a_grading_process_imports_only_what_grading_needs(tmp_path):
     unpickles the grading function (grade_submission) it is sent."""
     modules = _modules_after(tmp_path, "import grader.batch.grading_process, grader.grading")
     assert _unused(modules, CLASS_RUN + ("grader.cli", "grader.lms", "rich", "jinja2", "nbformat")) == []
+
+
+# What the command line imports only to grade (Hypothesis, the checks, the renderers of the output files).
+GRADING_STACK = ("grader.grading", "grader.checks.core", "hypothesis", "grader.outputs", "jinja2", "nbformat")
+
+
+def test_the_command_line_imports_the_grading_only_once_the_sandboxs_probes_run(tmp_path):
+    """Its other commands (--help, secret, kit) do not import the grading; a grading imports it after
+    starting the probes its first sandbox waits for (the first ProbesAhead is the command line's)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "rnn.py").write_text("def forward(:\n")
+    work = (f"import grader.sandbox.isolation as isolation\n"
+            f"class Recording(isolation.ProbesAhead):\n"
+            f"    def __init__(self, *args):\n"
+            f"        print('probes, imported:', [m for m in {GRADING_STACK!r} if m in sys.modules])\n"
+            f"        super().__init__(*args)\n"
+            f"isolation.ProbesAhead = Recording\n"
+            f"import grader.cli\n"
+            f"print('cli, imported:', [m for m in {GRADING_STACK!r} if m in sys.modules])\n"
+            f"assert grader.cli.main([{str(tmp_path / 'sub')!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n")
+    printed = subprocess.run([sys.executable, "-c", LISTING.format(work=work)], capture_output=True, text=True,
+                             cwd=ROOT)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[0] == "cli, imported: []"
+    assert [line for line in lines if line.startswith("probes")][0] == "probes, imported: []"
+    assert "grader.grading" in lines and "hypothesis" in lines  # it did grade
