@@ -5,8 +5,8 @@ import stat
 import zipfile
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.files.archive import (
     MAX_ENTRIES,
@@ -22,7 +22,7 @@ from grader.results import Problem
 from .conftest import make_zip, zip_bytes
 from .fakes import fake_grade
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 def _symlink_zip(path):

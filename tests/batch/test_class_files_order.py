@@ -3,14 +3,15 @@ after it: whatever the report meets, the grades are out."""
 
 import json
 
-from grader.assignment import load_assignment
+from shipped_course import shipped
+
 from grader.batch.run import SIMILARITY_PENDING, grade_class
 from grader.similarity import collect
 
 from .conftest import make_folder
 from .fakes import fake_grade
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 CLASS_FILES = ("grades.csv", "canvas.csv", "moodle.csv", "summary.json", "index.html")
 
 

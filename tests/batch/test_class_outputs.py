@@ -5,8 +5,8 @@ import io
 import json
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.render.gradebook import safe_cell
 from grader.results import ClassResult
@@ -14,7 +14,7 @@ from grader.results import ClassResult
 from .conftest import make_folder, make_zip
 from .fakes import CHECKS, failing_grade, fake_grade
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 HOSTILE_NAME = '<script>alert("x")</script>'
 

@@ -2,9 +2,9 @@
 cores, a grading's diagnostics run after its checks instead of beside them (grader.diagnostics.beside)."""
 
 import pytest
+from shipped_course import shipped
 
 import grader.batch.local
-from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.batch.store import previous_result
 from grader.batch.workflow import ClassWorkflow
@@ -12,7 +12,7 @@ from grader.batch.workflow import ClassWorkflow
 from .conftest import make_folder
 from .fakes import cores_grade
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 @pytest.mark.parametrize(("machine", "jobs", "each"), [(4, 1, 4), (4, 2, 2), (2, 2, 1)])

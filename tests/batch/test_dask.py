@@ -3,22 +3,27 @@
 import shutil
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.cluster import INSTALL_HINT
 from grader.batch.errors import BatchError
 from grader.batch.run import grade_class
 
 from .test_real_class import LIMITS, SUBMISSIONS
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
-distributed = pytest.importorskip("distributed", reason='Dask is an optional extra: pip install ".[dask]"')
+
+@pytest.fixture
+def distributed():
+    """Dask's distributed, imported by the test that uses it (about 0.25 s of CPU), not by every xdist worker
+    that collects this module."""
+    return pytest.importorskip("distributed", reason='Dask is an optional extra: pip install ".[dask]"')
 
 
 @pytest.mark.slow
 @pytest.mark.first  # a class graded on a dask cluster
-def test_a_local_dask_cluster_grades_like_the_local_run(tmp_path):
+def test_a_local_dask_cluster_grades_like_the_local_run(tmp_path, distributed):
     folder = tmp_path / "class"
     shutil.copytree(SUBMISSIONS / "alice", folder / "alice")
     shutil.copytree(SUBMISSIONS / "bug_no_bptt", folder / "bug_no_bptt")
@@ -34,6 +39,7 @@ def test_a_local_dask_cluster_grades_like_the_local_run(tmp_path):
     assert (tmp_path / "dask" / "alice" / "report.html").is_file()
 
 
+@pytest.mark.usefixtures("distributed")
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr("grader.batch.cluster.CONNECT_TIMEOUT", "2s")
     folder = tmp_path / "class"

@@ -5,8 +5,8 @@ and the class run goes on and writes every output."""
 import json
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.batch.task import pack_folder
 from grader.files.archive import BrokenSubmission
@@ -16,7 +16,7 @@ from grader.sandbox.scratch import MAX_FILES, MAX_FOLDERS, MAX_PATH_BYTES, MAX_P
 from .conftest import make_folder
 from .fakes import fake_grade
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 HOSTILE_NAMES = [b"\xff\xfe latin-1.py", b"\x1b[2J\x1b]0;owned\x07.txt", "\u202eyp.rnn".encode()]
 
 

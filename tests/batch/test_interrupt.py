@@ -5,8 +5,8 @@ import signal
 from pathlib import Path
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.errors import ClassInterrupted
 from grader.batch.run import grade_class
 
@@ -15,7 +15,7 @@ from .fakes import fake_grade
 
 pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 def _no_half_files(out):

@@ -7,8 +7,8 @@ import io
 from pathlib import Path
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.batch.workflow import ClassWorkflow
 from grader.files.lms_names import read_upload_name
@@ -26,7 +26,7 @@ from .lms_downloads import (
     zip_of,
 )
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 FUNCTIONS = tuple(ASSIGNMENT.functions)
 
 

@@ -6,8 +6,8 @@ import io
 import json
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.errors import ClassInterrupted
 from grader.batch.progress import ProgressReport
 from grader.batch.run import grade_class
@@ -17,7 +17,7 @@ from .fakes import fake_grade
 
 pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 def _class(class_dir, tmp_path, timeouts: int, bob: str = "# score: 6\n"):

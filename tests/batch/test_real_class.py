@@ -5,13 +5,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.results import Problem
 from grader.sandbox import Limits
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 SUBMISSIONS = Path(__file__).resolve().parents[2] / "submissions"
 # The grader's default limits: the hanging submission costs one call limit (10 s), and alice's slowest call

@@ -2,8 +2,8 @@
 accepted; --retry-failed grades only what crashed or timed out."""
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch import keys
 from grader.batch.regrade import STAGING
 from grader.batch.run import grade_class
@@ -14,7 +14,7 @@ from .fakes import fake_grade, fake_grade_v2
 
 pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 def _grade(class_dir, out, grade=fake_grade, **options):

@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+from shipped_course import shipped
 
 from grader.assignment import load_assignment
 from grader.batch.run import grade_class
@@ -15,7 +16,7 @@ from .fakes import fake_grade
 
 pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 def _grade(class_dir, out, assignment=ASSIGNMENT, **options):

@@ -4,8 +4,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.run import grade_class
 from grader.results import Problem
 from grader.sandbox import Limits
@@ -13,7 +13,7 @@ from grader.sandbox import Limits
 from .conftest import make_folder
 from .fakes import fake_grade
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 def _running(pid: int) -> bool:

@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch import run as batch_run
 from grader.batch.errors import BatchError
 from grader.batch.run import grade_class
@@ -16,7 +16,7 @@ from grader.sandbox.isolation import open_to_others
 from .conftest import make_folder
 from .fakes import tier_grade
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 @pytest.fixture

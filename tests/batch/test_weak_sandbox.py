@@ -5,8 +5,8 @@ import io
 import json
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.batch.keys import grading_key
 from grader.batch.run import grade_class
 from grader.results import WEAK_SANDBOX
@@ -17,7 +17,7 @@ from .fakes import tier_grade
 
 pytestmark = pytest.mark.long  # class runs that wait on their processes: handed out first (tests/conftest.py)
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 
 def _grade(class_dir, out, policy):

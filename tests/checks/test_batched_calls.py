@@ -5,14 +5,14 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.checks.core import Ctx, run_check
 from grader.checks.suite import suite_for
 from grader.oracle import LiveOracle
 from grader.sandbox import Sandbox
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 FINITE_DIFFERENCES = next(c for c in suite_for(ASSIGNMENT) if c.name == "compute_gradients: consistent with own forward")
 ALICE = Path(__file__).resolve().parents[2] / "submissions" / "alice"
 

@@ -3,14 +3,14 @@ the kit's replay numbering, and the contract's backward pass from a submission's
 
 import numpy as np
 import pytest
+from shipped_course import shipped
 
 from grader import oracle
-from grader.assignment import load_assignment
 from grader.checks.strategies import Sequence
 from grader.contract import ContractViolation, conform
 from grader.oracle import LiveOracle, NotRecorded, RecordingOracle, ReplayingOracle
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 CASE = Sequence(K=4, m=3, tau=5, scale=0.5, seed=3)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from shipped_course import shipped
 
 from grader.assignment import load_assignment, shipped_specs
 from grader.checks.suite import suite_for
@@ -18,8 +19,8 @@ from grader.specfile import SpecError, default_spec_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
-DEFAULT = load_assignment()
-VARIANT = load_assignment("mean-adam")
+DEFAULT = shipped()
+VARIANT = shipped("mean-adam")
 
 
 @functools.cache

@@ -3,13 +3,13 @@
 import sys
 
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.checks.core import Check, Ctx, _search
 from grader.checks.strategies import sequences
 from grader.oracle import LiveOracle
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 # Enough draws that Hypothesis, left alone, picks at least one of the module's constants as a seed.
 DRAWS = 300

@@ -6,16 +6,16 @@ import itertools
 
 import numpy as np
 import pytest
+from shipped_course import shipped
 from test_grading import EXPECTED_LOSSES, SUBMISSIONS, losses
 
-from grader.assignment import load_assignment
 from grader.checks.core import Check, Ctx, Failed, run_check, salted
 from grader.checks.strategies import Sampling, Sequence, clipped_run, flat, sequences
 from grader.checks.synthesize import coincidence
 from grader.grading import grade_submission
 from grader.oracle import LiveOracle
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 # The course secret of the tests, two students' salts and another course's; "student-3" once drew a model
 # that made alice fail "draws from the given rng", "student-1" cases where bug_memory_unclipped lost nothing.
 SALTS = ("the test suite's course secret", "student-1", "student-3", "another course")

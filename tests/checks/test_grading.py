@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from shipped_course import shipped
 
 from grader.assignment import load_assignment
 from grader.checks.core import Ctx, run_check
@@ -13,7 +14,7 @@ from grader.grading import grade_submission
 from grader.oracle import LiveOracle
 from grader.sandbox import Limits, Sandbox
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 CHECKS = suite_for(ASSIGNMENT)
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 import yaml
+from shipped_course import shipped
 
 from grader.assignment import load_assignment
 from grader.checks.outcome import WHOLE, Outcome
@@ -12,7 +13,7 @@ from grader.results import totals
 from grader.scoring import check_result
 from grader.specfile import SpecError, default_spec_dir
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 CHECKS = suite_for(ASSIGNMENT)
 
 GRADS = "compute_gradients: consistent with own forward"

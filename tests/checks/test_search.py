@@ -8,16 +8,16 @@ import hashlib
 import pytest
 from hypothesis import Phase, assume
 from hypothesis.errors import Unsatisfiable
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.checks import core
 from grader.checks.core import Aborted, Check, Ctx, Failed, _hypothesis, _search, _suite_constants_only
 from grader.checks.strategies import sequences
 from grader.checks.suite import suite_for
 from grader.oracle import LiveOracle
 
-ASSIGNMENT = load_assignment()
-MEAN_ADAM = load_assignment("mean-adam")
+ASSIGNMENT = shipped()
+MEAN_ADAM = shipped("mean-adam")
 GENERATE = (Phase.explicit, Phase.generate, Phase.shrink)
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.checks.strategies import Text
 from grader.checks.variants import ReferenceFunctions, Variants
 from grader.contract import wraps
@@ -14,7 +14,7 @@ from grader.driven import DrivenLoop, Rules, SandboxFunctions, box_caller
 from grader.sandbox import Sandbox
 from reference import rnn as reference
 
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 
 ALICE = Path(__file__).resolve().parents[2] / "submissions" / "alice"
 CASE = Text(K=4, m=3, seq_length=5, windows=3, extra=0, n_updates=9, eta=0.3, scale=1.0, seed=7)

@@ -6,12 +6,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-from grader.assignment import load_assignment
+from shipped_course import shipped
 
 REPO = Path(__file__).resolve().parents[2]
 ALICE = (REPO / "submissions" / "alice" / "rnn.py").read_text()
-ASSIGNMENT = load_assignment()  # the shipped course
+ASSIGNMENT = shipped()  # the shipped course
 FUNCTIONS = tuple(ASSIGNMENT.functions)
 
 # What students write around the functions: the book, a training run, a plot.

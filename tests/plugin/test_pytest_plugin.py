@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from shipped_course import shipped
 
 from grader.assignment import load_assignment
 from grader.checks.suite import suite_for
@@ -18,8 +19,8 @@ pytestmark = pytest.mark.long  # class runs that wait on their processes: handed
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "submissions"
-SPEC = load_assignment().grading
-ORDER = [c.name for c in suite_for(load_assignment())]  # the suite's order: contract order, then the module's
+SPEC = shipped().grading
+ORDER = [c.name for c in suite_for(shipped())]  # the suite's order: contract order, then the module's
 VISIBLE = [name for name in ORDER if SPEC.checks[name].visibility == PUBLIC]
 
 

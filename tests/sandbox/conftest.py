@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shipped_course import shipped
 
-from grader.assignment import load_assignment
 from grader.sandbox import Limits, Policy, Sandbox, available_tiers
 
 HERE = Path(__file__).parent
@@ -20,7 +20,7 @@ FAST = Limits(call_seconds=30.0, total_seconds=120.0, cpu_seconds=60)
 # by the CPU time it used alone (a timeout or the budget's, never 'stalled'), and a crash or a memory error
 # comes whatever share of a CPU the call gets. Only a call that waits (sleep, a pipe) needs the cap.
 CPU_ONLY = 1000.0
-ASSIGNMENT = load_assignment()
+ASSIGNMENT = shipped()
 FUNCTIONS = ASSIGNMENT.functions  # what the worker looks up in rnn.py
 PACKAGES = ASSIGNMENT.allowed_imports  # what rnn.py may import
 
