@@ -2,10 +2,10 @@
 other years' spec folders and the templates as package data, so it grades under any of them and builds the kit."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from venvs import pip, venv_with
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.xdist_group("installed-grader")  # one worker builds the module's fixtures
@@ -14,16 +14,7 @@ pytestmark = pytest.mark.xdist_group("installed-grader")  # one worker builds th
 @pytest.fixture(scope="module")
 def installed_python(tmp_path_factory):
     """A venv with the grader installed from this checkout; its dependencies are the packages this interpreter sees."""
-    venv = tmp_path_factory.mktemp("installed") / "env"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    ours = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
-    (Path(own) / "test-dependencies.pth").write_text("\n".join(ours) + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
-                   check=True, cwd=venv.parent, capture_output=True)
-    return python
+    return venv_with(ROOT, tmp_path_factory.mktemp("installed") / "env")
 
 
 def _run(python, *args, cwd):
@@ -64,8 +55,7 @@ def test_the_installed_grader_builds_the_kit_with_the_specs_template(installed_k
 def test_installing_and_uninstalling_the_kit_leaves_an_installed_grader_whole(installed_python, installed_kit, tmp_path):
     """The kit installs under rnn_grader_kit/ (found through a .pth where no grader is installed): it shares
     no file with the full grader, so pip uninstalling it removes none of the grader's."""
-    subprocess.run([str(installed_python), "-m", "pip", "install", "-q", "--no-deps", str(installed_kit)],
-                   check=True, cwd=tmp_path, capture_output=True)
+    pip(installed_python, "install", "-q", "--no-deps", str(installed_kit), cwd=tmp_path)
     files = _run(installed_python, "-c", (
         "import importlib.metadata as m\n"
         "kit, full = ({str(f) for f in m.files(d)} for d in ('rnn-grader-kit', 'rnn-grader'))\n"
@@ -73,8 +63,7 @@ def test_installing_and_uninstalling_the_kit_leaves_an_installed_grader_whole(in
     assert files.stdout.startswith("[] "), files.stdout + files.stderr  # no file in common
     assert {"'grader'", "'specs'"}.isdisjoint(files.stdout.split("] [", 1)[1].strip("]\n").split(", "))
     assert "'rnn_grader_kit.pth'" in files.stdout
-    subprocess.run([str(installed_python), "-m", "pip", "uninstall", "-y", "-q", "rnn-grader-kit"], check=True,
-                   capture_output=True)
+    pip(installed_python, "uninstall", "-y", "-q", "rnn-grader-kit", cwd=tmp_path)
     after = _run(installed_python, "-m", "grader", "kit", "--out", "kit-again", cwd=tmp_path)  # the full grader's
     assert after.returncode == 0, after.stdout + after.stderr
     assert (tmp_path / "kit-again" / "setup.py").is_file()
