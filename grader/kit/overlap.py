@@ -29,15 +29,17 @@ DIGEST_BYTES = 512 * 1024**2
 def measure_overlap(assignment: Assignment) -> dict[str, tuple[int, int]]:
     """{"checks": (shared, total), "checks and diagnostics": (shared, total)}: distinct call inputs of the
     full grader (total) and how many of them the kit's recording run also sent (shared)."""
-    figures = {}
-    for label, diagnostics in (("checks", False), ("checks and diagnostics", True)):
-        with call_inputs() as kit:
-            record_expected_values(assignment, diagnostics=diagnostics)
-        with call_inputs() as full, tempfile.TemporaryDirectory(prefix="rnn-grader-overlap-") as tmp:
-            write_reference_submission(Path(tmp), assignment)
-            grade_submission(Path(tmp), assignment, diagnostics=diagnostics)
-        figures[label] = (len(full & kit), len(full))
-    return figures
+    return {"checks": overlap(assignment, diagnostics=False), "checks and diagnostics": overlap(assignment, diagnostics=True)}
+
+
+def overlap(assignment: Assignment, *, diagnostics: bool) -> tuple[int, int]:
+    """(shared, total) of the checks' call inputs, with the report's diagnostics' too or not."""
+    with call_inputs() as kit:
+        record_expected_values(assignment, diagnostics=diagnostics)
+    with call_inputs() as full, tempfile.TemporaryDirectory(prefix="rnn-grader-overlap-") as tmp:
+        write_reference_submission(Path(tmp), assignment)
+        grade_submission(Path(tmp), assignment, diagnostics=diagnostics)
+    return len(full & kit), len(full)
 
 
 def student_call_inputs(assignment: Assignment, students: tuple[str, ...]) -> dict[str, set[str]]:
