@@ -13,6 +13,7 @@ seconds on their processes), then the rest.
 
 import fcntl
 import functools
+import gc
 import json
 import os
 import shutil
@@ -69,6 +70,13 @@ def pytest_configure_node(node):
 
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", help="also run the tests marked slow (the whole suite)")
+
+
+def pytest_collection_finish(session):
+    # What collection made (the grader's and the tests' modules, a thousand test items) lives as long as the
+    # session: frozen, it is out of the garbage collector's way, which no longer walks it on each full
+    # collection. tests/checks and tests/intake in one process: 1.34 s -> 0.78 s of its 9.2 s of CPU in gc.
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items):
