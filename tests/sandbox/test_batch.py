@@ -5,7 +5,7 @@ import pytest
 
 from grader.sandbox import Call, CallFailed, FailureKind, Limits, Reply, RngSeed, Stop, TimeBudget, protocol
 
-from .conftest import CPU_ONLY, GOOD
+from .conftest import CPU_ONLY, GOOD, IN_ONE_TIER
 
 
 def wire(value) -> bytes:
@@ -71,6 +71,7 @@ def test_the_budget_running_out_in_a_batch_stops_that_call_and_refuses_the_rest(
     assert 0.5 <= budget.charged < 0.7  # each call charged once: what it used, not the first one's twice
 
 
+@IN_ONE_TIER
 def test_bad_return_args_are_refused_before_any_call_runs(open_box):
     box = open_box("batch_calls")
     with pytest.raises(ValueError, match="return_args"):
