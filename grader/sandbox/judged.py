@@ -19,7 +19,8 @@ def each_judged(box: Sandbox, calls: Iterable[Call], judge: Callable[[Reply], T]
 
     The worker makes the calls that loop makes, no more, in as few exchanges as Sandbox.call_many's Stop allows:
     the first call alone, then up to ``batch`` at a time, which the worker stops after a call that fails or
-    whose value is shaped unlike the last value ``judge`` accepted (protocol.shape); a batch so stopped goes on
+    whose value is shaped unlike the last value ``judge`` accepted (protocol.shape_key; after a value whose
+    shape cannot be told in full, the next call goes alone); a batch so stopped goes on
     from the next call once ``judge`` has taken that value. So ``judge`` must judge a value by its kinds, shapes
     and finiteness alone, as grader.contract.conform does scalars, arrays and params (not a comparison of
     numbers, nor the contract's indices, whose range it checks): a value it refuses then always ends a batch.

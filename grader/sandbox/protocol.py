@@ -23,6 +23,7 @@ outputs or terminal).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -208,14 +209,32 @@ def shape(value) -> list:
     every entry is finite; each float's finiteness; ints, bools and None as they are; str as "str"; a dict's keys
     (as printable() shows them) in order. A value the grader decoded has the shape the worker's value had before
     it was sent; something the encoder would have to convert (a subclass, a big-endian array, an object with
-    __array__), deeper than MAX_DEPTH or with more than MAX_SHAPE_NODES items is ["other"], like nothing
-    decoded. Plain lists only, so that a shape crosses the channel unchanged (Sandbox.call_many's Stop)."""
-    nodes = [0]
+    __array__), deeper than MAX_DEPTH or with more than MAX_SHAPE_NODES items is ["other"] there."""
+    return _shape(value)[0]
+
+
+def shape_key(value) -> str | None:
+    """A digest of ``value``'s shape, of one size whatever the value's depth and length, so that it fits in a
+    request (Sandbox.call_many's Stop: a shape as deep as the value could exceed MAX_DEPTH); None when part
+    of the shape cannot be told (["other"]): such a value is like no other, not like every other."""
+    told, complete = _shape(value)
+    if not complete:
+        return None
+    return hashlib.sha256(json.dumps(told, separators=(",", ":")).encode()).hexdigest()
+
+
+def _shape(value) -> tuple[list, bool]:
+    """shape(value), and whether no part of it is ["other"]."""
+    nodes, complete = [0], [True]
+
+    def other() -> list:
+        complete[0] = False
+        return ["other"]
 
     def walk(obj, depth: int) -> list:
         nodes[0] += 1
         if depth > MAX_DEPTH or nodes[0] > MAX_SHAPE_NODES:
-            return ["other"]
+            return other()
         cls = type(obj)
         if cls is bool or cls is int or obj is None:
             return [_type_name(obj), obj]
@@ -227,15 +246,15 @@ def shape(value) -> list:
             return ["list", [walk(item, depth + 1) for item in obj]]
         if cls is dict:
             if not all(type(key) is str for key in obj):
-                return ["other"]
+                return other()
             return ["dict", [[printable(key), walk(item, depth + 1)] for key, item in obj.items()]]
         name = _WIRE_NAMES.get(obj.dtype) if cls is np.ndarray or cls in _SCALARS else None
         if name is None:
-            return ["other"]
+            return other()
         finite = obj.dtype.kind != "f" or bool(np.isfinite(obj).all())
         return ["array", name, [int(n) for n in np.shape(obj)], finite]
 
-    return walk(value, 0)
+    return walk(value, 0), complete[0]
 
 
 def parse_prefix(prefix: bytes, max_bytes: int) -> tuple[int, int]:

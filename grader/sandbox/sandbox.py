@@ -71,12 +71,14 @@ class Stop:
     and finiteness alone (grader.contract.conform of scalars, arrays and params): the caller judges that one
     and, if it goes on, sends the calls after it again."""
 
-    like: list | None = None
+    like: str | None = None  # protocol.shape_key of the value the caller accepted
 
     @classmethod
     def unlike(cls, value: Any) -> Stop:
-        """Stop after the first call whose value differs in shape from ``value`` (one the caller accepted)."""
-        return cls(protocol.shape(value))
+        """Stop after the first call whose value differs in shape from ``value`` (one the caller accepted); for a
+        value whose shape cannot be told in full (protocol.shape_key is None), after the first call."""
+        key = protocol.shape_key(value)
+        return cls(key) if key is not None else cls()
 
     def request(self) -> dict[str, Any]:
         return {"like": self.like}

@@ -123,6 +123,22 @@ def test_under_a_stop_like_a_value_the_batch_ends_after_the_first_value_of_anoth
     assert kinds(box.call_many([COUNT, COUNT, COUNT])) == [8, 9, 10]  # without a stop, every call is made
 
 
+def test_a_deep_value_is_judged_by_a_key_of_one_size_and_a_value_too_long_to_tell_is_like_none(open_box):
+    """A shape as deep as its value could not be sent (MAX_DEPTH) where the value could: the request carries a
+    digest. A value too long for its shape to be told in full ends a batch under any Stop.like."""
+    deep = 1.0
+    for _ in range(protocol.MAX_DEPTH // 2 + 1):
+        deep = [deep]
+    box = open_box("batch_calls")
+    echo = Call("train", (deep,))
+    assert kinds(box.call_many([echo, echo, COUNT, COUNT], Stop.unlike(deep))) == [deep, deep, 3]
+    assert protocol.shape_key(protocol.decode_frame(wire(deep), 1 << 30)) == protocol.shape_key(deep)
+    long = [1.0] * protocol.MAX_SHAPE_NODES
+    assert protocol.shape_key(long) is None and Stop.unlike(long) == Stop()  # the caller goes one call at a time
+    made = box.call_many([Call("train", (long,)), COUNT], Stop.unlike(1.0))
+    assert len(made) == 1 and made[0].value == long
+
+
 def test_a_shape_is_the_same_before_the_channel_and_after_it():
     rng = np.random.default_rng(0)
     values = [(1.5, rng.standard_normal((3, 2)), np.float64(2.0), [np.int64(3), True, None, "text"]),

@@ -1,6 +1,6 @@
 """Calls for Sandbox.call_many, each with its own outcome: init_params counts the calls this worker process
 has answered (a fresh worker starts again at 1), forward computes for the CPU time it is given, clip_gradients
-raises, adagrad_step ends the process; compute_gradients is not defined."""
+raises, adagrad_step ends the process, train returns what it is given; compute_gradients is not defined."""
 import os
 import time
 
@@ -28,3 +28,9 @@ def clip_gradients(grads, bound):
 
 def adagrad_step(params, grads, memory, eta):
     os._exit(3)
+
+
+def train(value, *rest):
+    global ANSWERED
+    ANSWERED += 1
+    return value
