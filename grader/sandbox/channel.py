@@ -18,6 +18,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 POLL_SECONDS = 0.05
+# How long a reader waits, once the worker is gone, for what it wrote before it died to come in, when no end of
+# file comes (a child the submission forked holds the pipe open).
+EXIT_GRACE_SECONDS = 1.0
 
 
 class ChannelClosed(Exception):
@@ -133,8 +136,14 @@ class ThreadChannel:
     def read(self, n: int, allowance: Allowance, exited: Callable[[], bool]) -> bytes:
         with self._ready:
             while len(self._buffer) < n:
-                if self._eof or exited():
+                if self._eof:
                     raise ChannelClosed()
+                if exited():
+                    # The replies it sent before it died (a batch's, Sandbox.call_many) may still be on their way
+                    # through the reader thread: they count, as SelectChannel reads them before it looks at the exit.
+                    if not self._ready.wait_for(lambda: self._eof or len(self._buffer) >= n, EXIT_GRACE_SECONDS):
+                        raise ChannelClosed()
+                    continue
                 left = allowance.left()
                 if left <= 0:
                     raise ChannelTimeout()
