@@ -133,7 +133,11 @@ def made_once(shared_folder) -> Callable[[str, Callable[[Path], Any]], Any]:
             if not answer.exists():
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.mkdir()
-                answer.write_text(json.dumps(make(folder)))
+                # Written whole or not at all: a worker killed mid-write would leave every later asker a
+                # truncated answer.
+                partial = shared_folder / f"{name}.json.partial"
+                partial.write_text(json.dumps(make(folder)))
+                os.replace(partial, answer)
             return json.loads(answer.read_text())
 
     return made
