@@ -250,8 +250,8 @@ def visible_phase(plan: Plan, submission: Prepared, report: Report | None) -> Vi
                             load_failure, banner, top_level_warning)
 
 
-def report_phase(plan: Plan, folder: Path, budget: TimeBudget, started: Sandbox | None = None,
-                 hidden: SandboxAhead | None = None) -> Diagnostics:
+def report_phase(plan: Plan, folder: Path, budget: TimeBudget, started: Sandbox | None,
+                 hidden: SandboxAhead | None) -> Diagnostics:
     """The report's diagnostics (they never change the score) in a fresh sandbox of the module the visible
     checks loaded (``started`` ahead, or one opened now), on ``budget``: the same calls whether they run beside
     the checks or after them. Its sandbox closed, the ``hidden`` checks' worker may start on the core it used."""
@@ -263,7 +263,7 @@ def report_phase(plan: Plan, folder: Path, budget: TimeBudget, started: Sandbox 
 
 
 def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase,
-                 ahead: SandboxAhead | None = None) -> HiddenPhase:
+                 ahead: SandboxAhead | None) -> HiddenPhase:
     """The hidden checks, in a fresh sandbox of the module the visible checks ran (the one started ``ahead``, if
     it was), so nothing a hidden call showed the submission can reach what a student reads: rnn.py loads in it
     only now, once the visible checks' and the report's sandboxes are gone. It opens with the first visible
