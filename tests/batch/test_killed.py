@@ -189,7 +189,11 @@ def claimed_by(pids: set[int]) -> list[str]:
 
 
 def _groups(names: list[str]) -> list[str]:
-    return sorted(str(g) for name in names for g in Path("/sys/fs/cgroup").glob(f"**/rnn-grader/{name}"))
+    """The control groups of these sandboxes still there, in any hierarchy. os.walk passes over a folder that
+    goes while it looks (another test's sandbox closing), where Path.glob raised FileNotFoundError."""
+    wanted = set(names)
+    return sorted(os.path.join(folder, name) for folder, subfolders, _ in os.walk("/sys/fs/cgroup")
+                  if os.path.basename(folder) == "rnn-grader" for name in subfolders if name in wanted)
 
 
 def uninterrupted(tmp_path: Path) -> Path:
