@@ -3,6 +3,7 @@ and nothing of the submission's left running when a grading is given up while th
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import traceback
@@ -147,15 +148,19 @@ class Recorded:
 
         self.events: list[tuple[str, int, str]] = []
         self.loaded: dict[int, str] = {}
+        self._serials = itertools.count()  # not id(box): a closed box's id is the next box's on one core
         for method, event in (("__init__", "open"), ("_launch", "launch"), ("_load", "load"), ("close", "close")):
             monkeypatch.setattr(module.Sandbox, method, self._recording(getattr(module.Sandbox, method), event))
 
     def _recording(self, method, event):
         def recorded(box, *args, **kwargs):
+            if event == "open":
+                box.recorded_serial = next(self._serials)
             stack = {frame.name for frame in traceback.extract_stack()}
-            self.events.append((event, id(box), next((phase for phase in self.PHASES if phase in stack), "")))
+            self.events.append((event, box.recorded_serial,
+                                next((phase for phase in self.PHASES if phase in stack), "")))
             if event == "load":
-                self.loaded[id(box)] = (box.scratch_dir / "rnn.py").read_text()
+                self.loaded[box.recorded_serial] = (box.scratch_dir / "rnn.py").read_text()
             return method(box, *args, **kwargs)
         return recorded
 
