@@ -66,7 +66,7 @@ class Call:
 @dataclasses.dataclass(frozen=True)
 class Stop:
     """Sandbox.call_many's stop mode: the batch ends at the first call that fails, as a loop of call()s that
-    stops at the first CallFailed ends; with ``like`` (a protocol.shape), also after the first call whose value
+    stops at the first CallFailed ends; with ``like`` (a protocol.shape_key), also after the first call whose value
     has another shape, the first whose value the caller may refuse when it judges values by their kinds, shapes
     and finiteness alone (grader.contract.conform of scalars, arrays and params): the caller judges that one
     and, if it goes on, sends the calls after it again."""

@@ -453,7 +453,7 @@ def serve(channel, module, root):
     judges each call's time on its own); a batch of several costs the grader one request, not one each.
 
     A request with "stop" ends at the first call that fails or, with stop["like"], whose value's
-    protocol.shape is another: the calls after it are not made, as a loop of single calls that stops there
+    protocol.shape_key is another (or cannot be told): the calls after it are not made, as a loop of single calls that stops there
     would not make them (Sandbox.call_many's Stop)."""
     files = SubmissionFiles(root)
     while True:
