@@ -31,13 +31,14 @@ def run(*command, **kwargs) -> str:
     return done.stdout
 
 
-def make_venv(python: str, where: Path, system_site: bool, with_dependencies: bool = False) -> Path:
-    """A venv with the grader installed; its dependencies too, or (the default) those the base provides. Without a
-    pip of its own (ensurepip costs 3-4 s of CPU a venv): this interpreter's pip installs into it."""
+def make_venv(python: str, where: Path, system_site: bool) -> Path:
+    """A venv with the grader installed, and those of its dependencies that the venv does not already see (with
+    ``system_site``, the base installation's: all of them where the tests run from the base, none where they run
+    from a venv, whose own site-packages a new venv never sees). Without a pip of its own (ensurepip costs 3-4 s
+    of CPU a venv): this interpreter's pip installs into it."""
     run(python, "-m", "venv", "--without-pip", *(["--system-site-packages"] if system_site else []), str(where))
     venv_python = where / "bin" / "python"
-    run(sys.executable, "-m", "pip", "--python", str(venv_python), "install", "-q",
-        *([] if with_dependencies else ["--no-deps"]), str(REPO))
+    run(sys.executable, "-m", "pip", "--python", str(venv_python), "install", "-q", str(REPO))
     return venv_python
 
 
@@ -102,7 +103,7 @@ def test_venv_beside_a_base_install_hides_the_base_site_packages(outside_tmp):
 def test_debian_python_without_bwrap_refuses_until_the_grader_is_unreadable_then_runs_as_a_uid(outside_tmp):
     """Like the Gradescope container: no bwrap, root. setup.sh's chmod makes the unprivileged tier safe."""
     os.chmod(outside_tmp, 0o755)
-    python = make_venv(DEBIAN_PYTHON, outside_tmp / "venv", system_site=False, with_dependencies=True)
+    python = make_venv(DEBIAN_PYTHON, outside_tmp / "venv", system_site=False)
     if bwrap_here():
         found = probe(python)
         assert found["tier"] == "bubblewrap", found
