@@ -148,6 +148,17 @@ class ProbesAhead:
             thread.join()
 
 
+def filter_reason() -> str | None:
+    """Why the system-call filter cannot be installed here (None if it can), for the tiers; a probe that gave no
+    verdict is SandboxUnavailable, so that no worker runs without the filter its tier says it has."""
+    from . import syscall_filter
+
+    try:
+        return syscall_filter.unavailable()
+    except syscall_filter.ProbeNotRun as exc:
+        raise SandboxUnavailable(f"{exc}; no submission was run (the next grading probes again)") from None
+
+
 def _probe_filter() -> None:
     try:
         from . import syscall_filter  # not on Windows, where only the kit's portable tier runs

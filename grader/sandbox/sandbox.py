@@ -152,13 +152,14 @@ class Sandbox:
         self._group, no_group = (None, "") if tier_type.on_students_machine else cgroups.create(limits, self._root.name)
         try:
             self._isolation = tier_type(layout, limits, self._exposed, marker, protected_files())
+            self._isolation.group = self._group
+            self._isolation.space_mounted = self._space is not None and self._space.mounted
+            # It says whether the system-call filter works here, which a probe with no verdict refuses to say.
+            self.tier_description = self._isolation.description(limits.summary(self._statement(no_group)))
         except BaseException:
             self._release()
             raise
-        self._isolation.group = self._group
-        self._isolation.space_mounted = self._space is not None and self._space.mounted
         self._sample_every = SAMPLE_SECONDS if self._isolation.cpu_sampled else None
-        self.tier_description = self._isolation.description(limits.summary(self._statement(no_group)))
         try:
             copy_submission(Path(submission_dir), layout.scratch)
         except Refused as exc:

@@ -212,10 +212,17 @@ def _last_error(call: str) -> SyscallFilterError:
     return SyscallFilterError(number, f"{call} failed: {os.strerror(number) if number else 'unknown error'}")
 
 
+class ProbeNotRun(Exception):
+    """The probe did not get to try the filter (it could not start, timed out or was killed): no verdict on this
+    machine. Raised, not remembered, so the next sandbox probes again; never read as "no filter here", which
+    would start a bubblewrap worker without the filter its tier promises."""
+
+
 @functools.cache
 def unavailable() -> str | None:
     """Why the filter cannot be installed on this machine (None if it can), found by installing it in a
-    child process, since a filter cannot be removed. Once per grader process."""
+    child process, since a filter cannot be removed. Once per grader process; ProbeNotRun when the probe
+    gave no verdict."""
     try:
         this_abi()
     except SyscallFilterError as exc:
@@ -224,7 +231,9 @@ def unavailable() -> str | None:
         done = subprocess.run([os.path.realpath(sys.executable), "-S", "-P", "-B", __file__],
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
-        return f"the seccomp probe could not run: {exc}"
+        raise ProbeNotRun(f"the seccomp probe could not run: {exc}") from None
+    if done.returncode < 0:
+        raise ProbeNotRun(f"the seccomp probe was killed by signal {-done.returncode}")
     if done.returncode != 0:
         last = (done.stdout + done.stderr).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
         return last[0][:300]

@@ -9,10 +9,13 @@ import os
 import shutil
 import socket
 import struct
+import subprocess
 
 import pytest
 
-from grader.sandbox import Policy, Sandbox, SandboxError, syscall_filter
+from grader.sandbox import Policy, Sandbox, SandboxError, SandboxUnavailable, syscall_filter
+from grader.sandbox import sandbox as sandbox_module
+from grader.sandbox.scratch import new_sandbox_root
 from grader.sandbox.tiers import unprivileged
 
 from .conftest import FAST, FUNCTIONS, HOSTILE, PACKAGES, TIERS_HERE
@@ -158,6 +161,42 @@ def test_an_unknown_architecture_gets_no_filter_and_a_reason(monkeypatch):
     with pytest.raises(syscall_filter.SyscallFilterError, match="no seccomp filter is written for sparc64"):
         syscall_filter.install()  # refuses before anything is installed in this process
     assert "sparc64" in syscall_filter.unavailable.__wrapped__()
+
+
+@pytest.mark.parametrize("outcome", [subprocess.TimeoutExpired("python", 60), OSError(24, "Too many open files"),
+                                     subprocess.CompletedProcess([], -9, "", "")], ids=["timeout", "no-process", "killed"])
+def test_a_filter_probe_that_gave_no_verdict_is_not_read_as_no_filter(outcome, monkeypatch):
+    """A probe that could not try the filter (the machine busy, out of processes, the probe killed) says nothing
+    about seccomp here: ProbeNotRun, which the cache does not keep, so the next sandbox probes again."""
+    def run(*args, **kwargs):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(syscall_filter.subprocess, "run", run)
+    with pytest.raises(syscall_filter.ProbeNotRun):
+        syscall_filter.unavailable.__wrapped__()
+
+
+@pytest.mark.parametrize("tier", [t for t in TIERS_HERE if t != "portable"])
+def test_without_a_verdict_on_the_filter_no_worker_starts_and_nothing_is_left(tier, monkeypatch):
+    """Fail closed: rather than a worker without the filter its tier describes (bubblewrap's second line, the
+    uid tier's only network barrier), the sandbox is unavailable, and the folder it made is gone."""
+    def no_verdict():
+        raise syscall_filter.ProbeNotRun("the seccomp probe could not run: [Errno 11] Resource temporarily unavailable")
+
+    made = []
+
+    def recorded(*args, **kwargs):
+        made.append(new_sandbox_root(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(syscall_filter, "unavailable", no_verdict)
+    monkeypatch.setattr(sandbox_module, "new_sandbox_root", recorded)
+    with pytest.raises(SandboxUnavailable, match="the seccomp probe could not run.*no submission was run"):
+        Sandbox(HOSTILE / "exit_at_import", FAST, tier=tier, policy=Policy.allow_weak, functions=FUNCTIONS,
+                packages=PACKAGES)
+    assert len(made) == 1 and not made[0].path.exists()
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import syscall_filter
+from ..isolation import filter_reason
 from ..packages import Exposed
 from ..processes import UidLease, kill_uid, uid_range
 from .base import (
@@ -241,7 +241,7 @@ class Bubblewrap(Tier):
     def worker_config(self) -> dict:
         # --die-with-parent stands in for the kernel's parent-death signal.
         return {"user": None if self.lease is None else [self.lease.uid, self.lease.gid],
-                "parent_pid": None, "cgroups": self.group_files(), "syscall_filter": syscall_filter.unavailable() is None}
+                "parent_pid": None, "cgroups": self.group_files(), "syscall_filter": filter_reason() is None}
 
     def group_files(self) -> list[str]:
         return [] if self.group is None else [f"{INSIDE_CGROUP}/{i}/cgroup.procs" for i in range(len(self.group.folders))]
@@ -280,6 +280,6 @@ class Bubblewrap(Tier):
         who = f"as uid {self.uid}" if self.uid is not None else "in a user namespace"
         network = "no network (a network namespace of its own" + (
             ", and a seccomp filter denying every socket but Unix-domain ones and the kernel keyring)"
-            if syscall_filter.unavailable() is None else ")")
+            if filter_reason() is None else ")")
         return (f"Ran inside bubblewrap {who}, with {network}, its own process namespace, a private /tmp, "
                 f"no files of the grader and no packages but the allowed ones visible; limits: {limits_summary}.")

@@ -11,7 +11,7 @@ environment marker; a daemon that double-forks and then execs with a fresh envir
 
 from __future__ import annotations
 
-from .. import syscall_filter
+from ..isolation import filter_reason
 from ..packages import link_folder
 from .base import Tier, Worker, scrubbed_environment
 
@@ -33,14 +33,14 @@ class PlainProcess(Tier):
         return [str(self.layout.site)]
 
     def worker_config(self) -> dict:
-        return {**super().worker_config(), "syscall_filter": syscall_filter.unavailable() is None}
+        return {**super().worker_config(), "syscall_filter": filter_reason() is None}
 
     def start(self, config: dict) -> Worker:
         environment = scrubbed_environment(str(self.layout.scratch), str(self.layout.tmp), self.marker)
         return self._popen_with_fds(self._python(), config, environment)
 
     def description(self, limits_summary: str) -> str:
-        reason = syscall_filter.unavailable()
+        reason = filter_reason()
         network = ("a seccomp filter denied it network sockets (Unix-domain ones aside) and the kernel keyring" if reason is None
                    else f"it could use the network (no seccomp filter: {reason})")
         return ("WEAK ISOLATION (accepted with --allow-weak-sandbox): ran as an ordinary process without "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 
-from .. import syscall_filter
+from ..isolation import filter_reason
 from ..packages import Exposed, link_folder, site_folders_of
 from ..processes import UidLease, kill_uid, uid_range
 from .base import PYTHON_FLAGS, Tier, Worker, probe_script, python_executable, run_probe, scrubbed_environment
@@ -29,7 +29,7 @@ FIX = ("make them unreadable to other users (chmod -R o-rwx on the grader's inst
 def _reason(protected: tuple[str, ...], exposed: Exposed) -> str | None:
     if os.geteuid() != 0:
         return "the grader is not root, so it cannot switch uid"
-    no_filter = syscall_filter.unavailable()
+    no_filter = filter_reason()
     if no_filter is not None:
         return f"without bubblewrap only a seccomp filter takes the network away, and it cannot here ({no_filter})"
     lease = UidLease(uid_range())
