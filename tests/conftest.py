@@ -144,6 +144,22 @@ def made_once(shared_folder) -> Callable[[str, Callable[[Path], Any]], Any]:
 
 
 @pytest.fixture(scope="session")
+def grader_wheel(made_once) -> Path:
+    """The grader as `pip install .` builds it, a wheel built once in the session for the tests that install it
+    into venvs of their own: pip builds a local folder in place, and several builds of this checkout at the same
+    time raced on its build/ and .egg-info folders (CI failed once: "pip install ... returned non-zero exit status 1")."""
+    root = Path(__file__).resolve().parents[1]
+
+    def build(folder: Path) -> str:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder), str(root)],
+                       check=True, capture_output=True)
+        (wheel,) = folder.glob("rnn_grader-*.whl")
+        return str(wheel)
+
+    return Path(made_once("grader-wheel", build))
+
+
+@pytest.fixture(scope="session")
 def graded_example(made_once):
     """graded_example(name): the example submission `name` (submissions/) graded with its hidden checks and
     without the report, under the suite's course secret; graded once in the session, by the first worker that

@@ -12,9 +12,10 @@ pytestmark = pytest.mark.xdist_group("installed-grader")  # one worker builds th
 
 
 @pytest.fixture(scope="module")
-def installed_python(tmp_path_factory):
-    """A venv with the grader installed from this checkout; its dependencies are the packages this interpreter sees."""
-    return venv_with(ROOT, tmp_path_factory.mktemp("installed") / "env")
+def installed_python(tmp_path_factory, grader_wheel):
+    """A venv with the grader installed from this checkout (its wheel); its dependencies are the packages this
+    interpreter sees."""
+    return venv_with(grader_wheel, tmp_path_factory.mktemp("installed") / "env")
 
 
 def _run(python, *args, cwd):

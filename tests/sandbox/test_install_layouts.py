@@ -19,7 +19,6 @@ import pytest
 
 from .conftest import HOSTILE
 
-REPO = HOSTILE.parents[2]
 PROBE = Path(__file__).with_name("layout_probe.py")
 DEBIAN_PYTHON = "/usr/bin/python3.11"
 pytestmark = pytest.mark.slow
@@ -31,14 +30,18 @@ def run(*command, **kwargs) -> str:
     return done.stdout
 
 
-def make_venv(python: str, where: Path, system_site: bool) -> Path:
-    """A venv with the grader installed, and those of its dependencies that the venv does not already see (with
-    ``system_site``, the base installation's: all of them where the tests run from the base, none where they run
-    from a venv, whose own site-packages a new venv never sees). Without a pip of its own (ensurepip costs 3-4 s
-    of CPU a venv): this interpreter's pip installs into it."""
+def make_venv(python: str, where: Path, system_site: bool, wheel: Path) -> Path:
+    """A venv with the grader (its ``wheel``) installed, and those of its dependencies that the venv does not
+    already see (with ``system_site``, the base installation's: all of them where the tests run from the base,
+    none where they run from a venv, whose own site-packages a new venv never sees). Without a pip of its own
+    (ensurepip costs 3-4 s of CPU a venv): this interpreter's pip installs into it."""
     run(python, "-m", "venv", "--without-pip", *(["--system-site-packages"] if system_site else []), str(where))
     venv_python = where / "bin" / "python"
-    run(sys.executable, "-m", "pip", "--python", str(venv_python), "install", "-q", str(REPO))
+    pip = (sys.executable, "-m", "pip", "--python", str(venv_python), "install", "-q")
+    # Into the venv even where the base has the same version installed (pip would call that satisfied), then
+    # whatever of its dependencies the venv does not see.
+    run(*pip, "--no-deps", "--force-reinstall", str(wheel))
+    run(*pip, str(wheel))
     return venv_python
 
 
@@ -84,26 +87,26 @@ def bwrap_here() -> bool:
 
 
 @pytest.mark.skipif(not bwrap_here(), reason="needs a working bwrap")
-def test_venv_under_tmp_gets_bubblewrap_and_hides_the_venv_and_the_base(tmp_path):
-    found = probe(make_venv(sys.executable, tmp_path / "venv", system_site=True))
+def test_venv_under_tmp_gets_bubblewrap_and_hides_the_venv_and_the_base(tmp_path, grader_wheel):
+    found = probe(make_venv(sys.executable, tmp_path / "venv", system_site=True, wheel=grader_wheel))
     assert found["grader"].startswith(str(tmp_path)), found
     assert found["tier"] == "bubblewrap", found
     assert_nothing_reached(found)
 
 
 @pytest.mark.skipif(not bwrap_here(), reason="needs a working bwrap")
-def test_venv_beside_a_base_install_hides_the_base_site_packages(outside_tmp):
-    found = probe(make_venv(sys.executable, outside_tmp / "venv", system_site=True))
+def test_venv_beside_a_base_install_hides_the_base_site_packages(outside_tmp, grader_wheel):
+    found = probe(make_venv(sys.executable, outside_tmp / "venv", system_site=True, wheel=grader_wheel))
     assert found["tier"] == "bubblewrap", found
     assert_nothing_reached(found)
 
 
 @pytest.mark.first  # a venv with the dependencies installed
 @pytest.mark.skipif(not os.path.exists(DEBIAN_PYTHON) or os.geteuid() != 0, reason="needs Debian's python and root")
-def test_debian_python_without_bwrap_refuses_until_the_grader_is_unreadable_then_runs_as_a_uid(outside_tmp):
+def test_debian_python_without_bwrap_refuses_until_the_grader_is_unreadable_then_runs_as_a_uid(outside_tmp, grader_wheel):
     """Like the Gradescope container: no bwrap, root. setup.sh's chmod makes the unprivileged tier safe."""
     os.chmod(outside_tmp, 0o755)
-    python = make_venv(DEBIAN_PYTHON, outside_tmp / "venv", system_site=False)
+    python = make_venv(DEBIAN_PYTHON, outside_tmp / "venv", system_site=False, wheel=grader_wheel)
     if bwrap_here():
         found = probe(python)
         assert found["tier"] == "bubblewrap", found
