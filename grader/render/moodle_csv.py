@@ -1,13 +1,15 @@
 """moodle.csv: the class's final scores as a Moodle assignment's grading worksheet, for "Upload grading worksheet".
 
 Moodle matches rows by the Identifier column ("Participant N", N being the number in its download's folder
-names, `Full Name_N_assignsubmission_file_`) and reads Grade and Feedback comments; the other columns are
-Moodle's own worksheet's, for people reading the file.
+names, `Full Name_N_assignsubmission_file_`) and reads Grade and Feedback comments; it refuses a worksheet
+without a "Last modified (grade)" column, and keeps a grade changed in Moodle after that time unless the
+teacher allows updating such records. The other columns are Moodle's own worksheet's, for people reading the file.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from grader.lms.identity import CANVAS, GRADESCOPE
@@ -15,11 +17,15 @@ from grader.render.gradebook import CSV_QUOTING, CsvExport, safe_cell
 from grader.render.summary import points
 from grader.results import ClassResult, ClassSubmission, StudentIdentity
 
-COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Feedback comments")
+COLUMNS = ("Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Last modified (grade)",
+           "Feedback comments")
 
 
-def render_moodle_csv(result: ClassResult) -> CsvExport:
-    """The worksheet, and the submissions left out of it (no participant number known)."""
+def render_moodle_csv(result: ClassResult, *, written: dt.datetime | None = None) -> CsvExport:
+    """The worksheet, and the submissions left out of it (no participant number known). `written` (default:
+    now) is each grade's "Last modified (grade)": a grade changed by hand in Moodle after it is not overwritten."""
+    # ISO 8601 with its offset: Moodle reads the cell with PHP's strtotime, in the server's zone otherwise.
+    modified = (written or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
     writer.writerow(COLUMNS)
@@ -29,7 +35,7 @@ def render_moodle_csv(result: ClassResult) -> CsvExport:
             left_out.append(f"{s.name}: no Moodle participant number is known (from the folder name or the mapping file)")
             continue
         writer.writerow([f"Participant {participant(s.student)}", safe_cell(s.student.name or s.name), safe_cell(s.student.email),
-                         points(s.final), points(s.max_score), safe_cell(feedback(s))])
+                         points(s.final), points(s.max_score), modified, safe_cell(feedback(s))])
     return CsvExport(buffer.getvalue(), tuple(left_out))
 
 

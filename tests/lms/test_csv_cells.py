@@ -59,7 +59,7 @@ def test_a_separator_inside_a_name_stays_in_its_cell():
     moodle = list(csv.reader(io.StringIO(files["moodle.csv"], newline="")))
     assert [r[:2] for r in moodle[1:]] == [[f"Participant {1001 + i}", safe_cell(parse_name(n).name)]
                                            for i, n in enumerate(NAMES)]
-    assert {len(r) for r in moodle} == {6}
+    assert {len(r) for r in moodle} == {len(moodle[0])} and len(moodle[0]) > 2
     # Every cell is quoted: a reader splitting at ";" keeps the first column (the name) whole too.
     assert all(line.startswith('"') for text in files.values() for line in text.splitlines())
     first = [r[0] for r in csv.reader(io.StringIO(files["grades.csv"], newline=""), delimiter=";")][1:]

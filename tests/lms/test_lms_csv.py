@@ -92,9 +92,11 @@ def test_moodle_csv_is_a_grading_worksheet_keyed_by_participant():
                     row("alice", 70.0, 70.0, StudentIdentity(name="alice")))
     out = render_moodle_csv(graded)
     rows = parsed(out.text)
-    assert rows[0] == ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Feedback comments"]
+    header = rows[0]
+    assert header[:5] == ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade"]
     assert rows[1][:5] == ["Participant 1001", "Rita Quist", "", "85.5", "100"]
-    assert "95 / 100" in rows[1][5] and "late: -9.5 (1 day late)" in rows[1][5]
+    feedback = rows[1][header.index("Feedback comments")]
+    assert "95 / 100" in feedback and "late: -9.5 (1 day late)" in feedback
     assert len(rows) == 2 and out.left_out[0].startswith("alice:")
 
 
@@ -147,3 +149,19 @@ def test_the_gradebooks_names_replace_the_download_names(tmp_path):
     assert {k: v.name for k, v in named.items()} == {"andersonalice_1001": "Anderson, Alice", "quistrita": "Quist, Rita",
                                                      "stranger": "stranger"}
     assert named["andersonalice_1001"].student_id == "1001"
+
+
+def test_moodle_csv_has_the_three_columns_moodles_worksheet_upload_requires_and_a_time_it_reads(tmp_path):
+    """Moodle's importer (mod/assign/feedback/offline/importgradeslib.php, init) refuses a worksheet without
+    an "Identifier", a "Grade" and a "Last modified (grade)" column; the last is read with PHP's strtotime and a
+    grade changed in Moodle after it is kept unless the teacher ticks "Allow updating records that have been
+    modified more recently in Moodle than in the spreadsheet"."""
+    import datetime as dt
+
+    written = dt.datetime(2026, 12, 7, 21, 30, tzinfo=dt.UTC)
+    graded = result(row("Rita Quist_1001_assignsubmission_file", 95.0, 95.0,
+                        parse_name("Rita Quist_1001_assignsubmission_file")))
+    rows = parsed(render_moodle_csv(graded, written=written).text)
+    assert {"Identifier", "Grade", "Last modified (grade)"} <= set(rows[0])
+    cell = rows[1][rows[0].index("Last modified (grade)")]
+    assert dt.datetime.fromisoformat(cell) == written  # ISO 8601 with its offset: strtotime reads it whatever the server's zone
