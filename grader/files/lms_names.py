@@ -1,8 +1,8 @@
 """The files of an LMS download, read as the LMS names them: whose each one is, and what the student called it.
 
 Canvas's "Download Submissions" puts every file of every student flat in one folder, each named
-`lastfirst[_LATE]_USERID_ATTACHMENTID_original` (Canvas's ContentZipper: the sortable name squashed to its
-word characters and lower-cased, "late" or "LATE" when Canvas marked the submission late, the Canvas user
+`lastfirst[_LATE]_USERID_ATTACHMENTID_original` (Canvas's ContentZipper: the sortable name, or a group
+assignment's group name, squashed to its word characters and lower-cased, "late" or "LATE" when Canvas marked the submission late, the Canvas user
 ID, the file's own attachment ID, then the name the student gave it). A multi-file upload is several such
 files with one user ID and different attachment IDs; an anonymous assignment has `anon_XXXXX` for name and
 ID; a text entry is `lastfirst_USERID_text.html`. A file uploaded again under a name the student already
@@ -26,10 +26,11 @@ from pathlib import Path, PurePosixPath
 
 CANVAS, MOODLE = "canvas", "moodle"
 
-# The name is the sortable name's letters, lower-cased ([^\W\d_] is Unicode's letters: "Öberg, Åsa" is
-# "öbergåsa"); "late" in one case or the other; the IDs are numbers as Ruby prints them, no leading zero.
+# The name is the sortable name's word characters (Ruby's [[:word:]]: letters, combining marks, digits; "Öberg,
+# Åsa" is "öbergåsa", a group assignment's "Group 3" is "group3"), lower-cased, told apart here without "_";
+# "late" in one case or the other; the IDs are numbers as Ruby prints them, no leading zero.
 _CANVAS = re.compile(
-    r"^(?:(?P<name>[^\W\d_]+)_)??(?:(?P<late>late|LATE)_)?(?P<id>[1-9]\d*|anon_[0-9A-Za-z]+)"
+    r"^(?:(?P<name>[^_]+)_)??(?:(?P<late>late|LATE)_)?(?P<id>[1-9]\d*|anon_[0-9A-Za-z]+)"
     r"(?:_(?P<attachment>[1-9]\d*)_(?P<file>.+)|_(?P<entry>text|link)\.html|_(?P<rest>[1-9]\d*))$"
 )
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<file>.*))?$",
@@ -69,13 +70,18 @@ def read_upload_name(name: str, *, is_file: bool = True) -> UploadName | None:
         student, late, student_id = match["name"] or "", bool(match["late"]), match["id"]
         if not student and not late and not student_id.startswith("anon_"):
             return None  # Canvas always names the student, unless the assignment is anonymous
-        if student != student.lower():
+        if student != student.lower() or not all(map(_is_word_character, student)):
             return None  # Canvas lower-cases the name: Rnn_1001_54321_x.py is someone's own file
         if match["rest"] is not None and is_file:
             return None  # lastfirst_ID_ATTACHMENT with no file name: a folder's name, not a file's
         original = match["file"] or (f"{match['entry']}.html" if match["entry"] else "")
         return UploadName(CANVAS, student.lower(), student_id, late, original if is_file else "")
     return None
+
+
+def _is_word_character(character: str) -> bool:
+    """What Ruby's [[:word:]] keeps, but "_": Python's \\w leaves out combining marks (Thai, Devanagari names)."""
+    return character.isalnum() or unicodedata.category(character)[0] == "M"
 
 
 @dataclass(frozen=True)

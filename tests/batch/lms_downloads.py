@@ -1,6 +1,7 @@
 """Class folders built as Canvas and Moodle build their downloads, file name by file name.
 
-Canvas ("Download Submissions", lib/content_zipper.rb): the student's sortable name ("Quist, Rita") with
+Canvas ("Download Submissions", lib/content_zipper.rb): the student's sortable name ("Quist, Rita"; in a group
+assignment the group's name, "Group 3", Assignment#representatives) with
 `_digits_` runs joined and lower-cased, "LATE" when Canvas marked the submission late, the user ID (or
 `anon_` and the anonymous ID), joined by "_" and stripped of every non-word character (Unicode's word
 characters stay); then the attachment's own ID and its display name, in which / \\ : * ? " < > | became "_".
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +26,17 @@ from pathlib import Path
 _UNSAFE = re.compile(r'[\x00/\\:*?"<>|]+')
 
 
+def _ruby_word_characters(text: str) -> str:
+    """What Ruby's gsub(/[^[[:word:]]]/, "") keeps: letters, combining marks, numbers and connector punctuation
+    (Python's \\w leaves out the marks, as in Thai or Devanagari names)."""
+    return "".join(c for c in text if c.isalnum() or unicodedata.category(c)[0] == "M" or unicodedata.category(c) == "Pc")
+
+
 def canvas_file_name(sortable_name: str, user_id: int | str, attachment_id: int, display_name: str, *,
                      late: bool = False, anonymous_id: str = "") -> str:
     name = None if anonymous_id else re.sub(r"_(\d+)_", r"\1", sortable_name).lower()
     who = f"anon_{anonymous_id}" if anonymous_id else str(user_id)
-    prefix = re.sub(r"\W", "", "_".join(part for part in (name, "LATE" if late else None, who) if part is not None))
+    prefix = _ruby_word_characters("_".join(part for part in (name, "LATE" if late else None, who) if part is not None))
     return f"{prefix}_{attachment_id}_{_UNSAFE.sub('_', display_name)}"
 
 

@@ -64,7 +64,7 @@ def _feedback(out, name) -> tuple[str, str, str]:
 
 @pytest.mark.parametrize("other", [
     "Rnn_1001_54321_x.py",  # Canvas lower-cases the name
-    "rnn2_1001_54321_x.py", "my_rnn_1001_54321_x.py",  # the sortable name's letters only
+    "my_rnn_1001_54321_x.py", "rnn (1)_1001_54321_x.py",  # the sortable name's word characters, "_" taken apart
     "quistrita_Late_1001_54321_x.py",  # "late" or "LATE"
     "quistrita_01001_54321_x.py", "quistrita_1001_054321_x.py",  # IDs as numbers print
 ])
@@ -86,6 +86,22 @@ def test_canvas_names_are_read_as_canvas_writes_them():
     assert read_upload_name("lindcarl_1005_text.html").original == "text.html"  # a text entry
     for other in ("rnn.py", "notes_2024.txt", "hw_3.py", "Rita Quist_77_assignsubmission_file_"):
         assert read_upload_name(other) is None
+
+
+def test_a_canvas_group_or_a_name_with_digits_or_combining_marks_is_read_as_canvas_writes_it(tmp_path):
+    """Canvas names a group submission's files after the group ("Group 3": group3_USERID_...), and keeps a
+    name's digits and combining marks (Ruby's [[:word:]]): such a student's files are theirs, not stray files."""
+    from grader.batch.discover import FILES, discover
+
+    students = [CanvasStudent("Group 3", 1001, {"rnn.py": RNN, "model.py": "X = 1\n"}),
+                CanvasStudent("ศรีสุข, สมชาย", 1002, {"rnn.py": RNN}, late=True),
+                CanvasStudent("Lind 2, Carl", 1003, {"rnn.py": RNN})]
+    canvas_download(tmp_path / "download", students)
+    assert read_upload_name(canvas_file_name("Group 3", 1001, 7, "rnn.py")).student == "group3_1001"
+    found = discover(tmp_path / "download")
+    assert found.ignored == ()
+    assert sorted((e.name, e.kind, len(e.files)) for e in found.entries) == [
+        ("group3_1001", FILES, 2), ("lind2carl_1003", FILES, 1), ("ศรีสุขสมชาย_1002", FILES, 1)]
 
 
 def test_a_flat_canvas_download_is_a_class_of_one_row_per_student(tmp_path):
