@@ -44,7 +44,8 @@ def read_canvas_gradebook(path: Path) -> CanvasGradebook:
     try:
         if path.stat().st_size > MAX_EXPORT_BYTES:
             raise CanvasError(f"{path} is larger than {MAX_EXPORT_BYTES // 1024**2} MiB; is it a Canvas gradebook export?")
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+        text = path.read_text(encoding="utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CanvasError(f"cannot read the Canvas gradebook {path}: {getattr(exc, 'strerror', None) or exc}") from None
     if not rows or not {"Student", "ID"} <= set(rows[0]):
@@ -56,6 +57,15 @@ def read_canvas_gradebook(path: Path) -> CanvasGradebook:
         if row and row[0].strip() not in ("Points Possible", "") and not (len(row) > 1 and not row[1].strip())
     )
     return CanvasGradebook(header, students)
+
+
+def _delimiter(text: str) -> str:
+    """"," or ";", as Canvas's importer decides (GradebookImporter#identify_delimiter): an export is written with
+    ";" when the teacher asks for it or their language writes decimal commas; the header splits into more
+    fields at its own separator."""
+    header = text.partition("\n")[0]
+    fields = {d: len(next(csv.reader([header], delimiter=d), [])) for d in ",;"}
+    return ";" if fields[";"] > fields[","] else ","
 
 
 def canvas_ids(student: StudentIdentity) -> tuple[str, str]:

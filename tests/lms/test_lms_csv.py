@@ -165,3 +165,19 @@ def test_moodle_csv_has_the_three_columns_moodles_worksheet_upload_requires_and_
     assert {"Identifier", "Grade", "Last modified (grade)"} <= set(rows[0])
     cell = rows[1][rows[0].index("Last modified (grade)")]
     assert dt.datetime.fromisoformat(cell) == written  # ISO 8601 with its offset: strtotime reads it whatever the server's zone
+
+
+def test_a_canvas_export_separated_by_semicolons_is_read_as_canvas_reads_it(tmp_path):
+    """Canvas writes its gradebook export with ";" when the teacher's "Use semicolons to separate fields in
+    Gradebook Exports" is on (or autodetected for a decimal-comma language), and its importer detects it
+    (GradebookImporter#identify_delimiter): such an export is as good as a comma-separated one."""
+    export = tmp_path / "export.csv"
+    export.write_text(ONE_ASSIGNMENT.replace(",", ";").replace("100.00", "100,00")
+                      .replace('"Anderson; Alice"', '"Anderson, Alice"').replace('"Quist; Rita"', '"Quist, Rita"'),
+                      encoding="utf-8-sig")
+    gradebook = read_canvas_gradebook(export)
+    assert gradebook.header[:2] == ("Student", "ID") and [s["ID"] for s in gradebook.students] == ["1001", "1002"]
+    assert gradebook.students[0]["Student"] == "Anderson, Alice"
+    graded = result(row("quistrita_1002", 90.0, 90.0, parse_name("quistrita_1002_54321_rnn.py")))
+    rows = parsed(render_canvas_csv(graded, gradebook=gradebook).text)
+    assert rows[0][-1] == "RNN (4411)" and {r[1]: r[-1] for r in rows[2:]} == {"1001": "", "1002": "90"}
