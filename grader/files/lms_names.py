@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -50,6 +50,7 @@ class UploadName:
     late: bool = False  # Canvas marked the submission late
     original: str = ""  # the file's name as the student uploaded it ("" for a folder)
     plugin: str = ""  # Moodle's submission plugin: file, onlinetext, ...
+    attachment: str = ""  # Canvas's attachment ID of the file: a later upload has a higher one
 
     @property
     def student(self) -> str:
@@ -75,7 +76,8 @@ def read_upload_name(name: str, *, is_file: bool = True) -> UploadName | None:
         if match["rest"] is not None and is_file:
             return None  # lastfirst_ID_ATTACHMENT with no file name: a folder's name, not a file's
         original = match["file"] or (f"{match['entry']}.html" if match["entry"] else "")
-        return UploadName(CANVAS, student.lower(), student_id, late, original if is_file else "")
+        return UploadName(CANVAS, student.lower(), student_id, late, original if is_file else "",
+                          attachment=match["attachment"] or "" if is_file else "")
     return None
 
 
@@ -113,29 +115,41 @@ def group_by_student(paths: Iterable[Path]) -> tuple[list[StudentFiles], list[Pa
             by_student.setdefault((upload.lms, upload.student_id.lower()), []).append((upload, path))
     groups = []
     for files in by_student.values():
-        names = original_names([u.original for u, _ in files])
+        names = original_names([u.original for u, _ in files], [u.attachment for u, _ in files])
         groups.append(StudentFiles(tuple(u for u, _ in files), tuple(zip(names, (p for _, p in files)))))
     return sorted(groups, key=lambda g: g.name), others
 
 
-def original_names(uploaded: list[str]) -> list[str]:
+def original_names(uploaded: list[str], attachments: Sequence[str] = ()) -> list[str]:
     """The names a student's files had when the student uploaded them: Canvas's resubmission suffix taken
     off a code file (rnn-1.py is rnn.py: `import model` must find model-1.py, and a module name holds no
-    "-") when no other file has that name; names that still coincide keep a number, so no file hides another."""
+    "-"). Of the files that had one name, the latest upload takes it (the highest of `attachments`, Canvas's
+    attachment IDs: a download unzipped over an earlier one holds the earlier rnn.py beside rnn-1.py), else
+    the file uploaded under that very name; the others keep the name Canvas gave them, with a number where
+    that too is taken, so no file hides another."""
     wanted = []
     for name in uploaded:
         path = PurePosixPath(name)
         match = _RESUBMITTED.match(path.stem) if path.suffix.lower() in CODE_SUFFIXES else None
         wanted.append(match["stem"] + path.suffix if match else name)
-    taken: set[str] = set()
-    names = []
-    for given, name in zip(uploaded, wanted):
-        if name.casefold() in taken or (name != given and any(name.casefold() == u.casefold() for u in uploaded)):
-            name = given
-        number = 2
+
+    def precedence(i: int) -> tuple[int, bool]:
+        attachment = attachments[i] if i < len(attachments) else ""
+        return (int(attachment) if attachment.isdigit() else -1, uploaded[i] == wanted[i])
+
+    owner: dict[str, int] = {}  # casefolded name -> the file that takes it
+    for i, name in enumerate(wanted):
+        if name.casefold() not in owner or precedence(i) > precedence(owner[name.casefold()]):
+            owner[name.casefold()] = i
+    names = [wanted[i] if owner[wanted[i].casefold()] == i else "" for i in range(len(uploaded))]
+    taken = set(owner)
+    for i, given in enumerate(uploaded):
+        if names[i]:
+            continue
+        name, number = given, 2
         while name.casefold() in taken:
             path = PurePosixPath(given)
             name, number = f"{path.stem} ({number}){path.suffix}", number + 1
         taken.add(name.casefold())
-        names.append(name)
+        names[i] = name
     return names

@@ -104,6 +104,24 @@ def test_a_canvas_group_or_a_name_with_digits_or_combining_marks_is_read_as_canv
         ("group3_1001", FILES, 2), ("lind2carl_1003", FILES, 1), ("ศรีสุขสมชาย_1002", FILES, 1)]
 
 
+def test_a_download_unzipped_over_an_earlier_one_grades_each_students_latest_upload_under_its_name(tmp_path):
+    """A download holds a student's latest submission only, and Canvas names a file uploaded again rnn-1.py;
+    unzipped over an earlier download, the folder holds both rnn.py and rnn-1.py. Canvas numbers attachments
+    as they are made, so the higher attachment ID is the later upload: it is the rnn.py graded."""
+    from grader.batch.discover import discover
+
+    folder = tmp_path / "download"
+    canvas_download(folder, [CanvasStudent("Quist, Rita", 1002, {"rnn.py": "# first\n", "model.py": "X = 1\n"})])
+    late = [CanvasStudent("Quist, Rita", 1002, {"rnn-1.py": "# again\n", "model-1.py": "X = 2\n"}, late=True)]
+    for path in folder.iterdir():  # the later download's attachment IDs are higher
+        path.rename(folder / path.name.replace("_5432", "_1432"))
+    canvas_download(folder, late)
+    (rita,) = discover(folder).entries
+    staged = {name: path.read_text() for name, path in rita.files}
+    assert staged["rnn.py"] == "# again\n" and staged["model.py"] == "X = 2\n"
+    assert sorted(staged) == ["model (2).py", "model.py", "rnn (2).py", "rnn.py"]
+
+
 def test_a_flat_canvas_download_is_a_class_of_one_row_per_student(tmp_path):
     folder, out = tmp_path / "download", tmp_path / "out"
     canvas_download(folder, STUDENTS)
