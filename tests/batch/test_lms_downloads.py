@@ -124,8 +124,12 @@ def test_a_download_unzipped_over_an_earlier_one_grades_each_students_latest_upl
 
 def test_a_flat_canvas_download_is_a_class_of_one_row_per_student(tmp_path):
     folder, out = tmp_path / "download", tmp_path / "out"
-    canvas_download(folder, STUDENTS)
+    written = canvas_download(folder, STUDENTS)
     (folder / "grading notes.txt").write_text("the TA's own file")
+    # What macOS's unzip and Finder leave beside the download: never a student, never a stray file to list.
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (folder / "__MACOSX").mkdir()
+    (folder / "__MACOSX" / f"._{written['1001'][0]}").write_bytes(b"\0\5\26\7")
     reading = read_path(folder, FUNCTIONS)
     assert reading.reading is Reading.CLASS and "7 students' files named by Canvas" in reading.summary
     assert reading.notes == ()  # no advice to grade it as one submission
