@@ -313,3 +313,33 @@ def _line_groups(body: list[ast.stmt]) -> list[list[ast.stmt]]:
         else:
             groups.append([stmt])
     return groups
+
+
+def class_methods(tree: ast.Module, functions: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """The contract's functions a module defines only as methods of one of its top-level classes, each with
+    its class: those callable from the class (static and class methods), and those that need an instance.
+
+    A function the module binds at its top level in any way is not one of them, nor is any when a star import
+    may bind it; a function that two classes define is left alone, as the grader cannot tell which is meant.
+    """
+    bound: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
+            return {}, {}
+        _bind(stmt, bound, set(), _everything)
+    found: dict[str, list[tuple[str, bool]]] = {}
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        for method in stmt.body:
+            if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name in functions \
+                    and method.name not in bound:
+                static = any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
+                             for d in method.decorator_list)
+                found.setdefault(method.name, []).append((stmt.name, static))
+    callable_: dict[str, str] = {}
+    need_instance: dict[str, str] = {}
+    for name, owners in found.items():
+        if len(owners) == 1:
+            (callable_ if owners[0][1] else need_instance)[name] = owners[0][0]
+    return callable_, need_instance

@@ -31,6 +31,7 @@ from grader.intake.extract import (
     Extraction,
     Skipped,
     SourceError,
+    class_methods,
     extract,
     normalise,
     parse,
@@ -131,6 +132,7 @@ def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = No
             _prepare_notebook(prepared, data, offered)
         else:
             _prepare_module(prepared, data, offered)
+        _bind_class_methods(prepared, functions)
         if offered is not None:
             _stand_in_helpers(prepared, offered)
         yield prepared
@@ -215,6 +217,39 @@ def _prepare_notebook(prepared: Prepared, data: bytes, offered: Offered | None) 
         lines.append(f"magic and shell lines (% and !) left out in cell{'s' if len(magics) > 1 else ''} "
                      + ", ".join(map(str, magics)))
     prepared.skipped = _capped(lines)
+
+
+def _bind_class_methods(prepared: Prepared, functions: tuple[str, ...]) -> None:
+    """Bind at rnn.py's end the contract's functions it defines only as static or class methods of one class
+    (`forward = RNN.forward`), in the file as it is and in its definitions alone; a note says so, and another
+    names those defined only as methods that need an instance, which the grader cannot make."""
+    path = prepared.folder / MODULE_FILE
+    try:
+        data = path.read_bytes()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        callable_, need_instance = class_methods(parse(normalise(data.decode(encoding)), MODULE_FILE), functions)
+    except (OSError, SyntaxError, LookupError, UnicodeDecodeError, SourceError):
+        return  # importing it will say what is wrong
+    if callable_:
+        names = [f for f in functions if f in callable_]
+        # Appended after the last line, so every line of the student's keeps its number in tracebacks.
+        lines = "\n\n" + "".join(f"{f} = {callable_[f]}.{f}\n" for f in names)
+        path.write_bytes(data + lines.encode("utf-8" if encoding == "utf-8-sig" else encoding))  # no BOM mid-file
+        if prepared.fallback is not None:
+            prepared.fallback = dataclasses.replace(prepared.fallback, text=prepared.fallback.text + lines)
+        prepared.notes += (f"{prepared.graded_file} defines {_listed(names)} as static or class methods of "
+                           f"{_listed(sorted({callable_[f] for f in names}))}, not at its top level: graded as "
+                           "the contract's functions; define them at the top level of the file",)
+    if need_instance:
+        names = [f for f in functions if f in need_instance]
+        prepared.notes += (f"{prepared.graded_file} defines {_listed(names)} only as methods of "
+                           f"{_listed(sorted({need_instance[f] for f in names}))}, which need an instance the "
+                           "grader cannot make: the contract's functions must be defined at the top level of the "
+                           "file",)
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 
 
 def _stood_in(source: str, offered: Offered, where) -> tuple[str, tuple[StoodIn, ...]]:

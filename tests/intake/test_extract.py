@@ -1,12 +1,18 @@
 """The clean module: definitions kept where they were, top-level work left out and named, hostile source refused."""
 
 import ast
+import re
+import textwrap
 
+import nbformat
+import numpy as np
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 
+from grader.intake import prepare
 from grader.intake.extract import MAX_SOURCE_CHARS, UNUSED, WORK, SourceError, extract
 
-from .conftest import ALICE, TOP_LEVEL_WORK
+from .conftest import ALICE, FUNCTIONS, TOP_LEVEL_WORK, alice_functions
 
 
 def kept_names(text: str) -> set[str]:
@@ -112,3 +118,82 @@ def test_windows_and_old_mac_line_ends_keep_their_line_numbers():
     source = "import numpy as np\r\nbook = open('b')\r\ndef f():\r\n    return np.pi\r\n"
     extraction = extract(source, "rnn.py")
     assert extraction.skipped[0].line == 2 and extraction.text.split("\n")[2] == "def f():"
+
+
+def alice_as_a_class(decorator: str = "@staticmethod") -> str:
+    """alice's rnn.py with every function a method of class RNN (`decorator` on each), calling each other
+    through the class, as students who write classes do."""
+    head, *pieces = alice_functions()
+    methods = "\n".join(textwrap.indent(f"{decorator}\n{piece}", "    ") for piece in pieces)
+    methods = re.sub(r"(?<![\w.])(softmax|forward|compute_gradients|clip_gradients|adagrad_step)\((?!self|cls)",
+                     r"RNN.\1(", methods)
+    return head + "\nclass RNN:\n" + methods.replace("def RNN.", "def ")
+
+
+def _module(text: str) -> dict:
+    module: dict = {}
+    exec(compile(text, "rnn.py", "exec"), module)  # noqa: S102 - the test's own source, as the sandbox runs it
+    return module
+
+
+def _alice_agrees(module: dict) -> None:
+    alice = _module(ALICE)
+    rng = np.random.default_rng(3)
+    params = module["init_params"](4, 3, 0.5, np.random.default_rng(1))
+    X, Y = np.eye(4)[:, [0, 2, 1]], np.eye(4)[:, [2, 1, 3]]
+    h0 = rng.standard_normal((3, 1))
+    assert np.array_equal(module["compute_gradients"](params, X, Y, h0)[1],
+                          alice["compute_gradients"](params, X, Y, h0)[1])
+    def trained(train):  # train updates the params in place
+        return train("abcdabcd" * 4, {k: v.copy() for k, v in params.items()}, 3, 0.1, 5)[1]
+
+    assert trained(module["train"]) == trained(alice["train"])
+
+
+@pytest.mark.parametrize("decorator", ["@staticmethod", "@classmethod"])
+def test_contract_functions_written_as_static_methods_of_a_class_are_bound_at_the_top_level(tmp_path, decorator):
+    """A class RNN whose static methods are the contract's functions scored 0: the sandbox looks them up at
+    the top level of rnn.py only."""
+    source = alice_as_a_class(decorator)
+    if decorator == "@classmethod":
+        source = re.sub(r"^    def (\w+)\(", r"    def \1(cls, ", source, flags=re.M)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(source + TOP_LEVEL_WORK)
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        as_it_is = (prepared.folder / "rnn.py").read_text()
+        prepared.use_definitions_only()
+        alone = (prepared.folder / "rnn.py").read_text()
+    assert as_it_is.startswith(source + TOP_LEVEL_WORK)  # the student's lines keep their numbers
+    assert "init_params = RNN.init_params\n" in as_it_is and "forward = RNN.forward\n" in as_it_is
+    _alice_agrees(_module(alone))
+    assert prepared.notes == (
+        "rnn.py defines init_params, forward, compute_gradients, clip_gradients, adagrad_step, synthesize and "
+        "train as static or class methods of RNN, not at its top level: graded as the contract's functions; "
+        "define them at the top level of the file",)
+
+
+def test_in_a_notebook_static_methods_are_bound_too_and_top_level_functions_are_left_as_they_are(tmp_path):
+    head, *pieces = alice_functions()
+    cells = [new_code_cell(head), new_code_cell(alice_as_a_class().split("\nclass RNN:\n")[1].join(["class RNN:\n", ""])),
+             new_code_cell(pieces[0])]  # init_params also at the top level: that one stays the student's own
+    (tmp_path / "s").mkdir()
+    nbformat.write(new_notebook(cells=cells), tmp_path / "s" / "A4.ipynb")
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        module = (prepared.folder / "rnn.py").read_text()
+    assert "init_params = " not in module and "forward = RNN.forward\n" in module
+    _alice_agrees(_module(module))
+    assert prepared.notes[0].startswith("A4.ipynb defines forward, compute_gradients,")
+
+
+def test_methods_that_need_an_instance_are_named_in_a_note_and_a_star_import_is_trusted(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(alice_as_a_class(""))
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        assert (prepared.folder / "rnn.py").read_text() == alice_as_a_class("")
+    assert prepared.notes == (
+        "rnn.py defines init_params, forward, compute_gradients, clip_gradients, adagrad_step, synthesize and "
+        "train only as methods of RNN, which need an instance the grader cannot make: the contract's functions "
+        "must be defined at the top level of the file",)
+    (tmp_path / "s" / "rnn.py").write_text("from model import *\n" + alice_as_a_class())
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        assert prepared.notes == () and not re.search(r"^\w+ = RNN\.", (prepared.folder / "rnn.py").read_text(), re.M)
