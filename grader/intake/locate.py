@@ -183,8 +183,9 @@ def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> lis
 
 
 def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: Budget) -> tuple[int, bool]:
-    """How many contract functions the file binds at its top level, and whether it is Python that does not
-    parse (its `def` lines are counted then). 0 if it cannot be read, or the budget is spent."""
+    """How many contract functions the file binds at its top level or defines as methods of a top-level class,
+    and whether it is Python that does not parse (its `def` lines are counted then). 0 if it cannot be read,
+    or the budget is spent."""
     limit = MAX_NOTEBOOK_BYTES if kind is SourceKind.NOTEBOOK else MAX_SOURCE_CHARS
     try:
         size = path.stat().st_size
@@ -206,6 +207,8 @@ def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: B
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(stmt.name)
+            if isinstance(stmt, ast.ClassDef):  # a class RNN holding them: prepare binds its static methods
+                names |= {m.name for m in stmt.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
             names |= {a.asname or a.name for a in stmt.names}
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):

@@ -4,6 +4,7 @@ import os
 import zipfile
 
 import pytest
+from nbformat.v4 import new_code_cell
 
 from grader.intake import NotGradable, prepare
 from grader.intake.locate import NotFound, Reading, locate, read_path
@@ -145,3 +146,16 @@ def test_a_class_member_whose_only_file_does_not_parse_is_a_submission_of_the_cl
     put(tmp_path / "alice", "rnn.py")
     put(tmp_path / "bob", "bob_rnn.py", "def forward(params, X, Y, h0)\n    pass\n")
     assert read_path(tmp_path, FUNCTIONS).reading is Reading.CLASS
+
+
+@pytest.mark.parametrize("name", ["Assignment4.py", "A4.ipynb"])
+def test_a_misnamed_file_defining_the_functions_as_methods_of_a_class_is_the_submission(tmp_path, name):
+    """A misnamed file or notebook whose class holds the contract's functions was "no rnn.py ... found"."""
+    source = "import numpy as np\n\n\nclass RNN:\n" + "".join(
+        f"    @staticmethod\n    def {f}(*args):\n        return None\n\n" for f in FUNCTIONS)
+    if name.endswith(".ipynb"):
+        write_notebook(tmp_path / name, [new_code_cell(source)])
+    else:
+        put(tmp_path, name, source)
+    put(tmp_path, "plots.py", "def show(losses):\n    pass\n")
+    assert locate(tmp_path, FUNCTIONS).relative == name
