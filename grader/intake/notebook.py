@@ -1,7 +1,8 @@
 """A Jupyter notebook as one Python source: its code cells in order, magics and shell lines taken out.
 
 Read with nbformat (any notebook format version it knows). Each code cell must parse on its own; a cell
-that does not (a half-written cell, a cell magic) is left out whole and said so. The joined source keeps a
+that does not (a half-written cell, a cell magic other than %%time and %%capture, whose body is the
+notebook's code) is left out whole and said so. The joined source keeps a
 map from its lines back to cells, so a traceback line can name the cell and the line in it. Cells are
 counted from the top of the notebook, markdown cells included, as they appear on screen.
 """
@@ -20,6 +21,9 @@ from grader.intake.extract import MAX_SHOWN, MAX_SOURCE_CHARS, SourceError, norm
 # before it runs. The JSON parser refuses nesting deeper than Python's recursion limit (RecursionError).
 MAX_NOTEBOOK_BYTES = 50 * 1024**2  # notebooks carry their plots' images; the code is a small part
 MAX_CELLS = 3000  # a long assignment notebook has a few hundred
+# Cell magics whose body IPython runs as a cell of the notebook, in its namespace (%%time execs it there,
+# %%capture runs it with run_cell), so what the body defines exists afterwards; any other's body is left out.
+BODY_RUNS_AS_PYTHON = frozenset({"time", "capture"})
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,11 @@ def read_notebook(data: bytes, filename: str) -> NotebookSource:
         if not source.strip():
             continue
         lines = normalise(source).split("\n")
-        if lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()
+        if magic.startswith("%%") and (magic[2:].split(None, 1) or [""])[0] in BODY_RUNS_AS_PYTHON:
+            lines[0] = ""
+            magics.append((number, 1))
+        elif magic.startswith("%%"):
             skipped.append(SkippedCell(number, f"a cell magic ({_shorten(lines[0].strip())})"))
             continue
         cleaned, removed = _without_magics(lines)

@@ -27,14 +27,29 @@ def test_code_cells_are_joined_with_magics_removed_and_each_line_maps_to_its_cel
 
 def test_cell_magics_and_cells_that_are_not_python_are_left_out_whole_and_named(tmp_path):
     path = write_notebook(tmp_path / "a.ipynb", [
-        new_code_cell("%%time\nx = 1"),
+        new_code_cell("%%timeit\nx = 1"),
         new_code_cell("def f(:\n    pass"),
         new_code_cell("def g():\n    return 1"),
     ])
     notebook = read_notebook(path.read_bytes(), "a.ipynb")
     assert [(c.cell, c.why) for c in notebook.skipped_cells] == [
-        (1, "a cell magic (%%time)"), (2, "it is not valid Python at line 1 (invalid syntax)")]
+        (1, "a cell magic (%%timeit)"), (2, "it is not valid Python at line 1 (invalid syntax)")]
     assert notebook.text.strip() == "def g():\n    return 1"
+
+
+@pytest.mark.parametrize("magic", ["%%time", "%%capture out", "  %%capture --no-stderr"])
+def test_a_cell_under_time_or_capture_keeps_its_definitions_as_jupyter_does(tmp_path, magic):
+    """IPython runs these cells' bodies in the notebook's namespace, so a function defined there exists; train
+    defined in a %%time cell that also trained was left out with the cell, and the notebook lost its points."""
+    path = write_notebook(tmp_path / "a.ipynb", [
+        new_code_cell("import numpy as np"),
+        new_code_cell(f"{magic}\n%matplotlib inline\ndef train(text):\n    return np.tanh(1)\n\nlosses = train('ab')"),
+        new_code_cell("%%bash\nls data"),
+    ])
+    notebook = read_notebook(path.read_bytes(), "a.ipynb")
+    assert notebook.text.split("\n")[2:8] == ["", "", "def train(text):", "    return np.tanh(1)", "", "losses = train('ab')"]
+    assert notebook.where(5) == (2, 3) and notebook.magic_lines == ((2, 1), (2, 2))
+    assert [(c.cell, c.why) for c in notebook.skipped_cells] == [(3, "a cell magic (%%bash)")]
 
 
 @pytest.mark.parametrize("data", [b"{not json", b"\xff\xfe\x00", b'{"cells": 3}'])
@@ -70,10 +85,10 @@ def test_alice_as_a_notebook_keeps_every_function_and_says_which_cells_were_left
         assert prepared.skipped == (
             "cell 2, line 3: import matplotlib.pyplot as plt (imports a module the functions do not use)",
             "cell 13: left out, it runs at import (book_data = open('data/goblet_book.txt').read())",
-            "cell 14: left out, a cell magic (%%time)",
+            "cell 14: left out, it runs at import (params, losses = train(book_data, init_params(K, 100, 0.01, np.rand...)",
             "cell 15: left out, it runs at import (params, losses = train(book_data, init_params(K, 100, 0.01, np.rand...)",
             "cell 16: left out, it runs at import (plt.plot(losses))",
-            "magic and shell lines (% and !) left out in cells 2, 3",
+            "magic and shell lines (% and !) left out in cells 2, 3, 14",
         )
         namespace = {}
         exec(compile(module, "rnn.py", "exec"), namespace)
