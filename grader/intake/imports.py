@@ -224,3 +224,31 @@ def _rewritten(stmt: ast.Import | ast.ImportFrom, offered: Offered, absent: list
     values = "".join(f"__import__({STAND_IN_MODULE!r}).absent({module!a}, {message!a}), " for _, module in bound)
     parts.append(f"({targets}) = ({values}{newlines})" if bound else f"({newlines})")
     return "; ".join(parts)
+
+
+def absolute_siblings(source: str, tree: ast.Module, own: frozenset[str]) -> tuple[str, tuple[tuple[int, str], ...]]:
+    """`source` (whose syntax tree is `tree`) with its relative imports of the modules beside it made absolute
+    (`from .utils import softmax` -> `from utils import softmax`, `from . import utils` -> `import utils`), and
+    for each (its line, what was read as what).
+
+    A file at the top of the submission was part of the student's package (src/rnn.py, run from main.py
+    beside src/), where such an import names its sibling; the sandbox imports it as a module of its own,
+    where the same import fails. Only modules in `own` (the submission's top-level names) are rewritten, and
+    only one level up: `from ..x` leaves the folder. Every statement keeps its lines.
+    """
+    edits: list[tuple[ast.stmt | ast.expr, str]] = []
+    changed = []
+    for stmt in ast.walk(tree):
+        if not isinstance(stmt, ast.ImportFrom) or stmt.level != 1:
+            continue
+        if stmt.module is not None and stmt.module.partition(".")[0] in own:
+            head, was = f"from {stmt.module} import ", f"from .{stmt.module} import"
+        elif stmt.module is None and all(a.name in own for a in stmt.names):
+            head, was = "import ", "from . import"
+        else:
+            continue
+        newlines = "\n" * ((stmt.end_lineno or stmt.lineno) - stmt.lineno)
+        names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in stmt.names)
+        edits.append((stmt, head + names + (f"; ({newlines})" if newlines else "")))
+        changed.append((stmt.lineno, f"{was} read as {head.strip()}"))
+    return (_edited(source, edits) if edits else source), tuple(sorted(changed))

@@ -41,6 +41,7 @@ from grader.intake.imports import (
     STAND_IN_MODULE,
     Offered,
     StoodIn,
+    absolute_siblings,
     stand_in,
 )
 from grader.intake.locate import (
@@ -133,6 +134,7 @@ def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = No
         else:
             _prepare_module(prepared, data, offered)
         _bind_class_methods(prepared, functions)
+        _absolute_sibling_imports(prepared)
         if offered is not None:
             _stand_in_helpers(prepared, offered)
         yield prepared
@@ -246,6 +248,41 @@ def _bind_class_methods(prepared: Prepared, functions: tuple[str, ...]) -> None:
                            f"{_listed(sorted({need_instance[f] for f in names}))}, which need an instance the "
                            "grader cannot make: the contract's functions must be defined at the top level of the "
                            "file",)
+
+
+def _absolute_sibling_imports(prepared: Prepared) -> None:
+    """Relative imports of sibling modules made absolute in the files at the top of the prepared folder
+    (grader.intake.imports.absolute_siblings), rnn.py's definitions alone included; a note for each. Not in
+    a notebook's code: there, as in Jupyter, a relative import fails."""
+    own = frozenset(_own_modules(prepared.folder))
+    budget = MAX_HELPER_CHARS
+    graded = prepared.located.file.name  # its copy under its own name, beside rnn.py, is never imported
+    at = Path(prepared.graded_file).parent  # the folder as the student named it: src/ of src/rnn.py
+    for path in sorted(prepared.folder.glob("*.py")):
+        if (path.name == f"{STAND_IN_MODULE}.py" or path.is_symlink() or not path.is_file()
+                or (path.name == MODULE_FILE and prepared.notebook is not None)
+                or (path.name == graded and graded != MODULE_FILE)):
+            continue
+        try:
+            data = path.read_bytes()
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            source = normalise(data.decode(encoding))
+            budget -= len(source)
+            if budget < 0:
+                break
+            text, changed = absolute_siblings(source, parse(source, path.name), own)
+        except (OSError, SyntaxError, LookupError, UnicodeDecodeError, SourceError):
+            continue  # importing it will say what is wrong
+        if not changed:
+            continue
+        path.write_bytes(text.encode(encoding))
+        if path.name == MODULE_FILE and prepared.fallback is not None:
+            fallback = prepared.fallback.text
+            fallback = absolute_siblings(fallback, parse(fallback, MODULE_FILE), own)[0]
+            prepared.fallback = dataclasses.replace(prepared.fallback, text=fallback)
+        name = prepared.graded_file if path.name == MODULE_FILE else (at / path.name).as_posix()
+        why = "(the grader imports your files as modules of their own, not as a package)"
+        prepared.notes += _capped([f"{name}, line {line}: {what} {why}" for line, what in changed])
 
 
 def _listed(names: list[str]) -> str:

@@ -218,3 +218,32 @@ def test_a_decorator_from_a_package_not_offered_is_left_out_and_the_function_kep
         f"rnn.py, line 5: the grader does not offer numba, so the decorator @jit(nopython=True, cache=True) {without}",
         f"rnn.py, line 11: the grader does not offer torch, so the decorator @torch.no_grad() {without}",
     ]
+
+
+def test_relative_imports_of_sibling_modules_are_made_absolute_as_the_files_are_graded_as_modules(tmp_path, monkeypatch):
+    """src/rnn.py with `from .utils import softmax` (the student runs main.py beside src/) scored 0: the sandbox
+    imports rnn.py as a module of its own, where a relative import has no package to be relative to."""
+    head, *pieces = alice_functions()
+    softmax = next(p for p in pieces if p.startswith("def softmax"))
+    (tmp_path / "s" / "src").mkdir(parents=True)
+    (tmp_path / "s" / "main.py").write_text("from src.rnn import train\n")
+    (tmp_path / "s" / "src" / "__init__.py").write_text("")
+    (tmp_path / "s" / "src" / "maths.py").write_text("import numpy as np\n\n" + softmax)
+    (tmp_path / "s" / "src" / "utils.py").write_text("from .maths import (\n    softmax,\n)\nfrom . import maths as m\n")
+    rnn = head + "from .utils import softmax\nfrom ..outside import x\n\n" + "".join(p for p in pieces if p is not softmax)
+    (tmp_path / "s" / "src" / "rnn.py").write_text(rnn)
+    with prepare(tmp_path / "s", FUNCTIONS, Offered.of(ASSIGNMENT.allowed_imports)) as prepared:
+        module = (prepared.folder / "rnn.py").read_text()
+        utils = (prepared.folder / "utils.py").read_text()
+        monkeypatch.syspath_prepend(str(prepared.folder))
+        for name in ("utils", "maths"):
+            monkeypatch.delitem(sys.modules, name, raising=False)
+        namespace: dict = {}
+        exec(compile(module.replace("from ..outside import x\n", "\n"), "rnn.py", "exec"), namespace)  # noqa: S102
+    assert module.split("\n")[4:6] == ["from utils import softmax", "from ..outside import x"]  # level 2: not a sibling
+    assert utils.split("\n")[:4] == ["from maths import softmax; (", "", ")", "import maths as m"]
+    assert callable(namespace["forward"]) and namespace["softmax"].__module__ == "maths"
+    why = "(the grader imports your files as modules of their own, not as a package)"
+    assert prepared.notes[1:] == (f"src/rnn.py, line 5: from .utils import read as from utils import {why}",
+                                  f"src/utils.py, line 1: from .maths import read as from maths import {why}",
+                                  f"src/utils.py, line 4: from . import read as import {why}")
