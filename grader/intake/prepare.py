@@ -311,9 +311,11 @@ def _own_modules(folder: Path) -> set[str]:
 def _stand_in_helpers(prepared: Prepared, offered: Offered) -> None:
     """Stand-ins in every other module of the submission (the copied folder is bounded; so is what is read)."""
     budget = MAX_HELPER_CHARS
+    # The graded file's copy under its own name (A4.py beside the rnn.py made from it) is never imported.
+    graded = prepared.located.file.relative_to(prepared.located.root).as_posix()
     for path in sorted(prepared.folder.rglob("*.py")):
         relative = path.relative_to(prepared.folder).as_posix()
-        if relative in (MODULE_FILE, f"{STAND_IN_MODULE}.py") or path.is_symlink() or not path.is_file():
+        if relative in (MODULE_FILE, f"{STAND_IN_MODULE}.py", graded) or path.is_symlink() or not path.is_file():
             continue
         try:
             data = path.read_bytes()

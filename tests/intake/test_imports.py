@@ -247,3 +247,13 @@ def test_relative_imports_of_sibling_modules_are_made_absolute_as_the_files_are_
     assert prepared.notes[1:] == (f"src/rnn.py, line 5: from .utils import read as from utils import {why}",
                                   f"src/utils.py, line 1: from .maths import read as from maths import {why}",
                                   f"src/utils.py, line 4: from . import read as import {why}")
+
+
+def test_a_misnamed_file_importing_a_package_not_offered_is_noted_once(tmp_path):
+    """Its copy under its own name, beside the rnn.py made from it, was rewritten and noted as a helper too."""
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "A4.py").write_text(ALICE.replace("import numpy as np\n", "import numpy as np\nimport torch\n", 1))
+    with prepare(tmp_path / "s", FUNCTIONS, Offered.of(ASSIGNMENT.allowed_imports)) as prepared:
+        pass
+    assert [note for note in prepared.notes if "torch" in note] == [
+        "A4.py, line 4: the grader does not offer torch, so its import was left out; what uses it fails, saying so"]
