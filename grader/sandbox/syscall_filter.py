@@ -44,6 +44,7 @@ import dataclasses
 import errno
 import functools
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -212,6 +213,11 @@ def _last_error(call: str) -> SyscallFilterError:
     return SyscallFilterError(number, f"{call} failed: {os.strerror(number) if number else 'unknown error'}")
 
 
+# Signals that end a process from outside (the OOM killer, a shutdown, Ctrl-C): they say nothing about seccomp
+# here, unlike a crash the probe causes itself (SIGSEGV, SIGSYS), which it would cause every time.
+_STOPPED_FROM_OUTSIDE = frozenset({signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+
+
 class ProbeNotRun(Exception):
     """The probe did not get to try the filter (it could not start, timed out or was killed): no verdict on this
     machine. Raised, not remembered, so the next sandbox probes again; never read as "no filter here", which
@@ -232,8 +238,8 @@ def unavailable() -> str | None:
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
         raise ProbeNotRun(f"the seccomp probe could not run: {exc}") from None
-    if done.returncode < 0:
-        raise ProbeNotRun(f"the seccomp probe was killed by signal {-done.returncode}")
+    if -done.returncode in _STOPPED_FROM_OUTSIDE:
+        raise ProbeNotRun(f"the seccomp probe was stopped by signal {-done.returncode}")
     if done.returncode != 0:
         last = (done.stdout + done.stderr).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
         return last[0][:300]

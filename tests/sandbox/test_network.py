@@ -178,6 +178,13 @@ def test_a_filter_probe_that_gave_no_verdict_is_not_read_as_no_filter(outcome, m
         syscall_filter.unavailable.__wrapped__()
 
 
+def test_a_filter_probe_that_crashes_by_itself_is_a_verdict(monkeypatch):
+    """A probe that dies of its own signal (SIGSEGV, SIGSYS: installing the filter broke it) would die so every
+    time: that is a verdict, "no filter here", not a probe to run again for every sandbox."""
+    monkeypatch.setattr(syscall_filter.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess([], -11, "", ""))
+    assert syscall_filter.unavailable.__wrapped__() == "exit status -11"
+
+
 @pytest.mark.parametrize("tier", [t for t in TIERS_HERE if t != "portable"])
 def test_without_a_verdict_on_the_filter_no_worker_starts_and_nothing_is_left(tier, monkeypatch):
     """Fail closed: rather than a worker without the filter its tier describes (bubblewrap's second line, the
