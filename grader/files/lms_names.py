@@ -29,10 +29,10 @@ CANVAS, MOODLE = "canvas", "moodle"
 # The name is the sortable name's word characters (Ruby's [[:word:]]: letters, combining marks, digits; "Öberg,
 # Åsa" is "öbergåsa", a group assignment's "Group 3" is "group3"), lower-cased, told apart here without "_";
 # "late" in one case or the other; the IDs are numbers as Ruby prints them, no leading zero.
-_CANVAS = re.compile(
-    r"^(?:(?P<name>[^_]+)_)??(?:(?P<late>late|LATE)_)?(?P<id>[1-9]\d*|anon_[0-9A-Za-z]+)"
-    r"(?:_(?P<attachment>[1-9]\d*)_(?P<file>.+)|_(?P<entry>text|link)\.html|_(?P<rest>[1-9]\d*))$"
-)
+_CANVAS_AFTER_NAME = (r"(?:(?P<late>late|LATE)_)?(?P<id>[1-9]\d*|anon_[0-9A-Za-z]+)"
+                      r"(?:_(?P<attachment>[1-9]\d*)_(?P<file>.+)|_(?P<entry>text|link)\.html|_(?P<rest>[1-9]\d*))$")
+_CANVAS = re.compile(r"^(?:(?P<name>[^_]+)_)??" + _CANVAS_AFTER_NAME)
+_CANVAS_NAMED = re.compile(r"^(?P<name>[^_]+)_" + _CANVAS_AFTER_NAME)
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<file>.*))?$",
                      re.IGNORECASE)
 # Canvas's suffix for a name already used: -1 to -7, then a random UUID.
@@ -67,7 +67,7 @@ def read_upload_name(name: str, *, is_file: bool = True) -> UploadName | None:
             return None
         return UploadName(MOODLE, match["name"].strip(), match["id"], original=original if is_file else "",
                           plugin=match["plugin"].lower())
-    if match := _CANVAS.match(name):
+    if match := _canvas_match(name):
         student, late, student_id = match["name"] or "", bool(match["late"]), match["id"]
         if not student and not late and not student_id.startswith("anon_"):
             return None  # Canvas always names the student, unless the assignment is anonymous
@@ -77,8 +77,17 @@ def read_upload_name(name: str, *, is_file: bool = True) -> UploadName | None:
             return None  # lastfirst_ID_ATTACHMENT with no file name: a folder's name, not a file's
         original = match["file"] or (f"{match['entry']}.html" if match["entry"] else "")
         return UploadName(CANVAS, student.lower(), student_id, late, original if is_file else "",
-                          attachment=match["attachment"] or "" if is_file else "")
+                          attachment=(match["attachment"] or "") if is_file else "")
     return None
+
+
+def _canvas_match(name: str) -> re.Match[str] | None:
+    """The reading of a Canvas name that names someone: a name of digits alone (a group "2023") also reads as
+    the user ID, and Canvas names every student but an anonymous assignment's (anon_ IDs)."""
+    match = _CANVAS.match(name)
+    if match and not match["name"] and not match["late"] and not match["id"].startswith("anon_"):
+        return _CANVAS_NAMED.match(name) or match
+    return match
 
 
 def _is_word_character(character: str) -> bool:

@@ -98,6 +98,11 @@ def test_a_canvas_group_or_a_name_with_digits_or_combining_marks_is_read_as_canv
                 CanvasStudent("Lind 2, Carl", 1003, {"rnn.py": RNN})]
     canvas_download(tmp_path / "download", students)
     assert read_upload_name(canvas_file_name("Group 3", 1001, 7, "rnn.py")).student == "group3_1001"
+    for group in ("123", "2023"):  # digits alone read as the name, on time or late, as Canvas writes them
+        on_time, late = (read_upload_name(canvas_file_name(group, 1001, 54321, "rnn.py", late=is_late))
+                         for is_late in (False, True))
+        assert (on_time.student, on_time.original, on_time.attachment) == (f"{group}_1001", "rnn.py", "54321")
+        assert (late.student, late.late) == (f"{group}_1001", True)
     found = discover(tmp_path / "download")
     assert found.ignored == ()
     assert sorted((e.name, e.kind, len(e.files)) for e in found.entries) == [
