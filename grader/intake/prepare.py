@@ -59,6 +59,9 @@ from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
 MAX_HELPER_CHARS = 2_000_000  # code of the helper modules read for imports to stand in for; the rest as it is
+# PEP 263's coding line, as Python (tokenize.detect_encoding) reads it on line 1 or 2.
+CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", re.ASCII)
+BLANK = re.compile(r"^[ \t\f]*(?:#|$)")
 FRAME = re.compile(r'File "rnn\.py", line (\d+)')
 MODULE_NAME = re.compile(r"\brnn\.py\b")
 
@@ -87,7 +90,7 @@ class Prepared:
     def use_definitions_only(self) -> tuple[str, ...]:
         """Replace rnn.py by its definitions alone; return the lines that say what was left out."""
         assert self.fallback is not None, "only a module with top-level work has a definitions-only form"
-        (self.folder / MODULE_FILE).write_bytes(self.fallback.text.encode(self.encoding))
+        (self.folder / MODULE_FILE).write_bytes(rewritten(self.fallback.text, self.encoding))
         self.skipped = describe_statements(self.fallback.skipped)
         return self.skipped
 
@@ -191,7 +194,7 @@ def _prepare_module(prepared: Prepared, data: bytes, offered: Offered | None) ->
 
         text, stood_in = _stood_in(normalise(source), offered, where)
         if stood_in:
-            (prepared.folder / MODULE_FILE).write_bytes(text.encode(encoding))
+            (prepared.folder / MODULE_FILE).write_bytes(rewritten(text, encoding))
             _note(prepared, stood_in)
         extraction = dataclasses.replace(extraction, text=_stood_in(extraction.text, offered, where)[0])
     if extraction.skipped:  # top-level work, or imports the functions do not use (a module the grader may lack)
@@ -236,7 +239,7 @@ def _bind_class_methods(prepared: Prepared, functions: tuple[str, ...]) -> None:
         names = [f for f in functions if f in callable_]
         # Appended after the last line, so every line of the student's keeps its number in tracebacks.
         lines = "\n\n" + "".join(f"{f} = {callable_[f]}.{f}\n" for f in names)
-        path.write_bytes(data + lines.encode("utf-8" if encoding == "utf-8-sig" else encoding))  # no BOM mid-file
+        path.write_bytes(rewritten(data.decode(encoding) + lines, encoding))
         if prepared.fallback is not None:
             prepared.fallback = dataclasses.replace(prepared.fallback, text=prepared.fallback.text + lines)
         prepared.notes += (f"{prepared.graded_file} defines {_listed(names)} as static or class methods of "
@@ -275,7 +278,7 @@ def _absolute_sibling_imports(prepared: Prepared) -> None:
             continue  # importing it will say what is wrong
         if not changed:
             continue
-        path.write_bytes(text.encode(encoding))
+        path.write_bytes(rewritten(text, encoding))
         if path.name == MODULE_FILE and prepared.fallback is not None:
             fallback = prepared.fallback.text
             fallback = absolute_siblings(fallback, parse(fallback, MODULE_FILE), own)[0]
@@ -283,6 +286,27 @@ def _absolute_sibling_imports(prepared: Prepared) -> None:
         name = prepared.graded_file if path.name == MODULE_FILE else (at / path.name).as_posix()
         why = "(the grader imports your files as modules of their own, not as a package)"
         prepared.notes += _capped([f"{name}, line {line}: {what} {why}" for line, what in changed])
+
+
+def rewritten(text: str, encoding: str) -> bytes:
+    """A module's rewritten `text` (read from a file in `encoding`) as the file to write: UTF-8, its coding line
+    (if it declares another encoding) left blank, so that the line numbers stay.
+
+    Not in the declared encoding: what the grader writes comes from the syntax tree, whose names Python has
+    normalised (NFKC: a micro sign µ is read as Greek mu, which latin-1 cannot encode). UTF-8 encodes any text
+    that parses (the parser refuses lone surrogates).
+    """
+    text = normalise(text)  # Python reads \r and \r\n as line ends too: the same lines
+    if encoding not in ("utf-8", "utf-8-sig"):
+        lines = text.split("\n", 2)
+        for number, line in enumerate(lines[:2]):
+            if CODING.match(line):
+                lines[number] = ""
+                break
+            if not BLANK.match(line):
+                break  # code on line 1: Python reads no coding line after it
+        text = "\n".join(lines)
+    return text.encode("utf-8")
 
 
 def _listed(names: list[str]) -> str:
@@ -328,7 +352,7 @@ def _stand_in_helpers(prepared: Prepared, offered: Offered) -> None:
             break
         text, stood_in = _stood_in(source, offered, lambda line, name=relative: f"{name}, line {line}")
         if stood_in:
-            path.write_bytes(text.encode(encoding))
+            path.write_bytes(rewritten(text, encoding))
             _note(prepared, stood_in)
 
 

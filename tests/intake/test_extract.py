@@ -197,3 +197,22 @@ def test_methods_that_need_an_instance_are_named_in_a_note_and_a_star_import_is_
     (tmp_path / "s" / "rnn.py").write_text("from model import *\n" + alice_as_a_class())
     with prepare(tmp_path / "s", FUNCTIONS) as prepared:
         assert prepared.notes == () and not re.search(r"^\w+ = RNN\.", (prepared.folder / "rnn.py").read_text(), re.M)
+
+
+def test_a_latin_1_file_whose_class_name_python_normalises_is_bound_without_crashing(tmp_path):
+    """`class µ:` (micro sign) in a file declaring latin-1: Python reads the name as Greek mu (NFKC), which
+    latin-1 cannot encode, and writing `forward = μ.forward` in the declared encoding crashed the grader."""
+    source = "# -*- coding: latin-1 -*-\n" + alice_as_a_class().replace("RNN", "\N{MICRO SIGN}") + TOP_LEVEL_WORK
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_bytes(source.encode("latin-1"))
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        as_it_is = (prepared.folder / "rnn.py").read_bytes()
+        prepared.use_definitions_only()
+        alone = (prepared.folder / "rnn.py").read_bytes()
+    compile(as_it_is, "rnn.py", "exec")  # read as Python reads it: by its coding line, if any
+    module: dict = {}
+    exec(compile(alone, "rnn.py", "exec"), module)  # noqa: S102 - the test's own source, as the sandbox runs it
+    _alice_agrees(module)
+    assert len(as_it_is.decode("utf-8").split("\n")) > len(source.split("\n"))
+    assert as_it_is.decode("utf-8").split("\n")[1:len(source.split("\n"))] == source.split("\n")[1:]
+    assert "forward = \N{GREEK SMALL LETTER MU}.forward\n" in as_it_is.decode("utf-8")

@@ -257,3 +257,25 @@ def test_a_misnamed_file_importing_a_package_not_offered_is_noted_once(tmp_path)
         pass
     assert [note for note in prepared.notes if "torch" in note] == [
         "A4.py, line 4: the grader does not offer torch, so its import was left out; what uses it fails, saying so"]
+
+
+@pytest.mark.parametrize("where", ["rnn.py", "helpers.py"])
+def test_a_latin_1_file_whose_imported_names_python_normalises_is_rewritten_without_crashing(tmp_path, where):
+    """`from .utils import µ` or `from torch import µ` (micro sign) in a file declaring latin-1: Python reads
+    the name as Greek mu (NFKC), which latin-1 cannot encode, and writing the rewritten import in the declared
+    encoding crashed the grader."""
+    (tmp_path / "s").mkdir()
+    imports = "# -*- coding: latin-1 -*-\nfrom .utils import \N{MICRO SIGN}\nfrom torch import \N{MICRO SIGN}m\n"
+    (tmp_path / "s" / "utils.py").write_text("\N{GREEK SMALL LETTER MU} = 1.0\n")
+    if where == "rnn.py":
+        (tmp_path / "s" / "rnn.py").write_bytes((imports + ALICE).encode("latin-1"))
+    else:
+        (tmp_path / "s" / "rnn.py").write_text("from helpers import *\n" + ALICE)
+        (tmp_path / "s" / "helpers.py").write_bytes(imports.encode("latin-1"))
+    with prepare(tmp_path / "s", FUNCTIONS, Offered.of(ASSIGNMENT.allowed_imports)) as prepared:
+        rewritten = (prepared.folder / where).read_bytes()
+        compile(rewritten, where, "exec")  # read as Python reads it: by its coding line, if any
+        text = rewritten.decode("utf-8")
+    assert text.split("\n")[0] == "" and text.split("\n")[1] == "from utils import \N{GREEK SMALL LETTER MU}"
+    assert text.split("\n")[2].startswith(f"(\N{GREEK SMALL LETTER MU}m, ) = (__import__('{STAND_IN_MODULE}')")
+    assert any(f"{where}, line 2: " in note for note in prepared.notes)
