@@ -317,10 +317,12 @@ def _line_groups(body: list[ast.stmt]) -> list[list[ast.stmt]]:
 
 def class_methods(tree: ast.Module, functions: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
     """The contract's functions a module defines only as methods of one of its top-level classes, each with
-    its class: those callable from the class (static and class methods), and those that need an instance.
+    its class: those callable from the class (`bindable`), and those that need an instance.
 
     A function the module binds at its top level in any way is not one of them, nor is any when a star import
     may bind it; a function that two classes define is left alone, as the grader cannot tell which is meant.
+    Of two definitions in one class the last counts, as in Python. Locating the submission counts the first
+    dictionary too (grader.intake.locate), so a file is ranked by exactly what prepare binds.
     """
     bound: set[str] = set()
     for stmt in tree.body:
@@ -331,15 +333,24 @@ def class_methods(tree: ast.Module, functions: tuple[str, ...]) -> tuple[dict[st
     for stmt in tree.body:
         if not isinstance(stmt, ast.ClassDef):
             continue
-        for method in stmt.body:
-            if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name in functions \
-                    and method.name not in bound:
-                static = any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
-                             for d in method.decorator_list)
-                found.setdefault(method.name, []).append((stmt.name, static))
+        methods = {m.name: m for m in stmt.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for name, method in methods.items():
+            if name in functions and name not in bound:
+                found.setdefault(name, []).append((stmt.name, bindable(method)))
     callable_: dict[str, str] = {}
     need_instance: dict[str, str] = {}
     for name, owners in found.items():
         if len(owners) == 1:
             (callable_ if owners[0][1] else need_instance)[name] = owners[0][0]
     return callable_, need_instance
+
+
+def bindable(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether `Class.method` can be called as the contract's function, with no instance: a static or class method,
+    or a method with no decorator whose first parameter is not named self or cls (in Python 3 a plain
+    function in the class body; students who leave out @staticmethod write it so). Named self (or cls
+    without @classmethod), it is meant for an instance; another decorator may make it anything."""
+    if any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in method.decorator_list):
+        return True
+    parameters = method.args.posonlyargs + method.args.args
+    return not method.decorator_list and not (parameters and parameters[0].arg in ("self", "cls"))

@@ -22,7 +22,7 @@ from grader.errors import GraderError
 from grader.files.listing import is_junk, is_zip
 from grader.files.lms_names import StudentFiles, group_by_student, read_upload_name
 from grader.files.zipsafe import CORRUPT, listable
-from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, normalise
+from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, class_methods, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.results import SourceKind
 
@@ -183,9 +183,9 @@ def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> lis
 
 
 def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: Budget) -> tuple[int, bool]:
-    """How many contract functions the file binds at its top level or defines as methods of a top-level class,
-    and whether it is Python that does not parse (its `def` lines are counted then). 0 if it cannot be read,
-    or the budget is spent."""
+    """How many contract functions the file binds at its top level or defines as methods of a top-level class
+    that prepare binds (grader.intake.extract.class_methods), and whether it is Python that does not parse
+    (its `def` lines are counted then). 0 if it cannot be read, or the budget is spent."""
     limit = MAX_NOTEBOOK_BYTES if kind is SourceKind.NOTEBOOK else MAX_SOURCE_CHARS
     try:
         size = path.stat().st_size
@@ -207,13 +207,12 @@ def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: B
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(stmt.name)
-            if isinstance(stmt, ast.ClassDef):  # a class RNN holding them: prepare binds its static methods
-                names |= {m.name for m in stmt.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
             names |= {a.asname or a.name for a in stmt.names}
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    names |= class_methods(tree, functions)[0].keys()  # a class RNN holding them: what prepare binds, no more
     return len(names & set(functions)), False
 
 

@@ -186,10 +186,11 @@ def test_in_a_notebook_static_methods_are_bound_too_and_top_level_functions_are_
 
 
 def test_methods_that_need_an_instance_are_named_in_a_note_and_a_star_import_is_trusted(tmp_path):
+    with_self = re.sub(r"^    def (\w+)\(", r"    def \1(self, ", alice_as_a_class(""), flags=re.M)
     (tmp_path / "s").mkdir()
-    (tmp_path / "s" / "rnn.py").write_text(alice_as_a_class(""))
+    (tmp_path / "s" / "rnn.py").write_text(with_self)
     with prepare(tmp_path / "s", FUNCTIONS) as prepared:
-        assert (prepared.folder / "rnn.py").read_text() == alice_as_a_class("")
+        assert (prepared.folder / "rnn.py").read_text() == with_self
     assert prepared.notes == (
         "rnn.py defines init_params, forward, compute_gradients, clip_gradients, adagrad_step, synthesize and "
         "train only as methods of RNN, which need an instance the grader cannot make: the contract's functions "
@@ -216,3 +217,26 @@ def test_a_latin_1_file_whose_class_name_python_normalises_is_bound_without_cras
     assert len(as_it_is.decode("utf-8").split("\n")) > len(source.split("\n"))
     assert as_it_is.decode("utf-8").split("\n")[1:len(source.split("\n"))] == source.split("\n")[1:]
     assert "forward = \N{GREEK SMALL LETTER MU}.forward\n" in as_it_is.decode("utf-8")
+
+
+def test_methods_written_without_self_or_a_decorator_are_bound_as_python_calls_them_from_the_class(tmp_path):
+    """`class RNN: def forward(params, X, Y, h0)` with no decorator is a plain function in Python 3 (RNN.forward
+    works), but was classed as needing an instance, for want of @staticmethod."""
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(alice_as_a_class(""))
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        module = _module((prepared.folder / "rnn.py").read_text())
+    _alice_agrees(module)
+    assert prepared.notes[0].startswith("rnn.py defines init_params, forward,")
+
+
+def test_of_two_definitions_of_a_method_in_one_class_the_last_is_bound_as_python_keeps_it(tmp_path):
+    """Two defs of forward in class RNN (a first draft left above) were taken for two classes defining it, and
+    forward was left unbound."""
+    source = alice_as_a_class().replace("class RNN:\n", "class RNN:\n    def forward(self):\n        pass\n\n", 1)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(source)
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        text = (prepared.folder / "rnn.py").read_text()
+    assert "forward = RNN.forward\n" in text
+    _alice_agrees(_module(text))

@@ -9,7 +9,7 @@ from nbformat.v4 import new_code_cell
 from grader.intake import NotGradable, prepare
 from grader.intake.locate import NotFound, Reading, locate, read_path
 
-from .conftest import ALICE, FUNCTIONS, alice_notebook_cells, write_notebook
+from .conftest import ALICE, FUNCTIONS, REPO, alice_notebook_cells, write_notebook
 
 
 def put(folder, relative, text=ALICE):
@@ -159,3 +159,29 @@ def test_a_misnamed_file_defining_the_functions_as_methods_of_a_class_is_the_sub
         put(tmp_path, name, source)
     put(tmp_path, "plots.py", "def show(losses):\n    pass\n")
     assert locate(tmp_path, FUNCTIONS).relative == name
+
+
+NET = ("import numpy as np\n\n\nclass Net:\n    def __init__(self, params):\n        self.params = params\n\n"
+       + "".join(f"    def {f}(self, *args):\n        return None\n\n" for f in ("forward", "train", "synthesize")))
+
+
+def test_methods_that_take_self_do_not_make_a_file_the_submission(tmp_path):
+    """Locating counted every method of every top-level class, though prepare binds none that take self: a
+    helper holding class Net (forward(self), train(self), synthesize(self)) was graded instead of the file
+    defining the functions, and a folder holding only such a class was not refused."""
+    put(tmp_path / "a", "a4.py", "import numpy as np\n\ndef init_params(K, m, sigma, rng):\n    pass\n\n"
+                                 "def softmax(x):\n    pass\n")
+    put(tmp_path / "a", "net.py", NET)
+    assert locate(tmp_path / "a", FUNCTIONS).relative == "a4.py"
+    put(tmp_path / "b", "model.py", "class Net:\n    def forward(self, x):\n        return x\n")
+    with pytest.raises(NotFound, match="no rnn.py or notebook defining the assignment's functions was found"):
+        locate(tmp_path / "b", FUNCTIONS)
+
+
+def test_a_misnamed_class_based_submission_is_not_told_its_helper_module_is_a_second_candidate(tmp_path):
+    """submissions/class_based with rnn.py named a4.py: its model.py, whose class's methods take self, was
+    "found 2 candidates, chose a4.py over model.py; upload only one", though a4.py imports it."""
+    for path in (REPO / "submissions" / "class_based").glob("*.py"):
+        put(tmp_path, "a4.py" if path.name == "rnn.py" else path.name, path.read_text())
+    found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == "a4.py" and not any("candidates" in note for note in found.notes)
