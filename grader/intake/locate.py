@@ -84,7 +84,14 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
     folder = Path(folder)
     top = folder / MODULE_FILE
     if top.is_file() and not top.is_symlink():
-        return Located(folder, top, MODULE_FILE, SourceKind.MODULE)
+        # rnn.py is graded whatever else is there, but students upload their whole folder: the untouched
+        # template beside the notebook they worked in would score 0 with nothing saying the notebook was
+        # passed over. Helpers that define none of the functions are not worth a word.
+        beside = [c.relative for c in find_candidates(folder, functions) if c.defined and c.relative != MODULE_FILE]
+        told = (f"graded rnn.py; {_shorten_list(', '.join(beside))} also define"
+                f"{'s' if len(beside) == 1 else ''} some of the assignment's functions but only rnn.py (and "
+                "what it imports) was graded; upload only the file you want graded",) if beside else ()
+        return Located(folder, top, MODULE_FILE, SourceKind.MODULE, told)
     candidates = find_candidates(folder, functions)
     # A file that does not parse, when nothing else can be graded: its SyntaxError, whatever its name, is
     # what the student needs to hear (grading it reports it, with the file and the line).

@@ -11,6 +11,8 @@ from grader.intake.locate import NotFound, Reading, locate, read_path
 
 from .conftest import ALICE, FUNCTIONS, REPO, alice_notebook_cells, write_notebook
 
+TEMPLATE = (REPO / "specs" / "template" / "rnn.py").read_text()
+
 
 def put(folder, relative, text=ALICE):
     path = folder / relative
@@ -44,6 +46,24 @@ def test_a_notebook_alone_is_the_submission_and_rnn_py_beats_a_notebook(tmp_path
     assert found.relative == "work.ipynb" and found.kind.value == "notebook" and found.notes == ()
     put(tmp_path, "rnn.py")
     assert locate(tmp_path, FUNCTIONS).relative == "rnn.py"
+
+
+def test_rnn_py_is_graded_and_the_note_names_a_notebook_beside_it_that_defines_the_functions(tmp_path):
+    """Students upload their whole folder: the untouched template rnn.py beside the notebook they worked in.
+    rnn.py is graded (the contract names it), and the student must hear that the notebook was not."""
+    put(tmp_path, "rnn.py", TEMPLATE)
+    write_notebook(tmp_path / "Assignment4.ipynb", alice_notebook_cells())
+    put(tmp_path, "utils.py", "def load_book(path):\n    return open(path).read()\n")
+    found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == "rnn.py"
+    assert len(found.notes) == 1
+    assert "Assignment4.ipynb" in found.notes[0] and "utils.py" not in found.notes[0]
+
+
+def test_rnn_py_with_helper_modules_only_has_no_note(tmp_path):
+    put(tmp_path, "rnn.py")
+    put(tmp_path, "model.py", "class VanillaRNN:\n    pass\n")
+    assert locate(tmp_path, FUNCTIONS).notes == ()
 
 
 def test_junk_and_helpers_are_never_the_submission(tmp_path):
