@@ -114,7 +114,15 @@ def stand_in(source: str, tree: ast.Module, offered: Offered, where: Callable[[i
     defined, taking the whole module with it; it is left out instead, so the function is graded as written.
     `where(line)` names a line for the student ("rnn.py, line 3"). Returns the new text and what changed.
     """
-    edits: list[tuple[ast.stmt | ast.expr, str]] = []
+    edits, changed = _stand_in_edits(tree, offered, where)
+    return (_edited(source, edits) if edits else source), changed
+
+
+Edit = tuple[ast.stmt | ast.expr, str]  # a node, and the text that replaces it
+
+
+def _stand_in_edits(tree: ast.Module, offered: Offered, where: Callable[[int], str]) -> tuple[list[Edit], tuple[StoodIn, ...]]:
+    edits: list[Edit] = []
     changed = []
     names: dict[str, str] = {}  # name bound to a stand-in -> its module
     for stmt in _unguarded_imports(tree.body, guarded=False):
@@ -138,7 +146,7 @@ def stand_in(source: str, tree: ast.Module, offered: Offered, where: Callable[[i
                 shown = shown if len(shown) <= MAX_SHOWN else shown[: MAX_SHOWN - 3] + "..."
                 changed.append(StoodIn(decorator.lineno, names[root], where(decorator.lineno), f"@{shown}"))
     changed.sort(key=lambda stood_in: stood_in.line)
-    return (_edited(source, edits) if edits else source), tuple(changed)
+    return edits, tuple(changed)
 
 
 def _root_name(expr: ast.expr) -> str | None:
@@ -148,7 +156,7 @@ def _root_name(expr: ast.expr) -> str | None:
     return expr.id if isinstance(expr, ast.Name) else None
 
 
-def _edited(source: str, edits: list[tuple[ast.stmt | ast.expr, str]]) -> str:
+def _edited(source: str, edits: list[Edit]) -> str:
     """`source` with each node's text replaced, in one pass (ast's columns count UTF-8 bytes)."""
     data = source.encode("utf-8")
     starts = [0]
@@ -236,7 +244,12 @@ def absolute_siblings(source: str, tree: ast.Module, own: frozenset[str]) -> tup
     where the same import fails. Only modules in `own` (the submission's top-level names) are rewritten, and
     only one level up: `from ..x` leaves the folder. Every statement keeps its lines.
     """
-    edits: list[tuple[ast.stmt | ast.expr, str]] = []
+    edits, changed = _sibling_edits(tree, own)
+    return (_edited(source, edits) if edits else source), changed
+
+
+def _sibling_edits(tree: ast.Module, own: frozenset[str]) -> tuple[list[Edit], tuple[tuple[int, str], ...]]:
+    edits: list[Edit] = []
     changed = []
     for stmt in ast.walk(tree):
         if not isinstance(stmt, ast.ImportFrom) or stmt.level != 1:
@@ -250,5 +263,19 @@ def absolute_siblings(source: str, tree: ast.Module, own: frozenset[str]) -> tup
         newlines = "\n" * ((stmt.end_lineno or stmt.lineno) - stmt.lineno)
         names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in stmt.names)
         edits.append((stmt, head + names + (f"; ({newlines})" if newlines else "")))
-        changed.append((stmt.lineno, f"{was} read as {head.strip()}"))
-    return (_edited(source, edits) if edits else source), tuple(sorted(changed))
+        changed.append((stmt.lineno, f"`{was}` read as `{head.strip()}`"))
+    return edits, tuple(sorted(changed))
+
+
+def rewrite_imports(source: str, tree: ast.Module, offered: Offered | None, own: frozenset[str],
+                    where: Callable[[int], str]) -> tuple[str, tuple[StoodIn, ...], tuple[tuple[int, str], ...]]:
+    """`source` (whose syntax tree is `tree`) with both rewrites in one pass: stand-ins for what `offered` lacks
+    (none without it; `stand_in`) and relative imports of the modules in `own` made absolute
+    (`absolute_siblings`). Returns the new text, the stand-ins, and the imports made absolute.
+
+    One tree serves both, as they never edit one node: a relative import is offered, so never stood in.
+    """
+    edits, stood_in = _stand_in_edits(tree, offered, where) if offered is not None else ([], ())
+    sibling_edits, siblings = _sibling_edits(tree, own)
+    edits += sibling_edits
+    return (_edited(source, edits) if edits else source), stood_in, siblings

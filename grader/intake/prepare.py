@@ -42,6 +42,7 @@ from grader.intake.imports import (
     Offered,
     StoodIn,
     absolute_siblings,
+    rewrite_imports,
     stand_in,
 )
 from grader.intake.locate import (
@@ -137,9 +138,7 @@ def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = No
         else:
             _prepare_module(prepared, data, offered)
         _bind_class_methods(prepared, functions)
-        _absolute_sibling_imports(prepared)
-        if offered is not None:
-            _stand_in_helpers(prepared, offered)
+        _rewrite_modules(prepared, offered)
         yield prepared
 
 
@@ -253,39 +252,64 @@ def _bind_class_methods(prepared: Prepared, functions: tuple[str, ...]) -> None:
                            "file",)
 
 
-def _absolute_sibling_imports(prepared: Prepared) -> None:
-    """Relative imports of sibling modules made absolute in the files at the top of the prepared folder
-    (grader.intake.imports.absolute_siblings), rnn.py's definitions alone included; a note for each. Not in
-    a notebook's code: there, as in Jupyter, a relative import fails."""
+def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
+    """The submission's modules, each read and parsed once within one budget, rewritten as they need
+    (grader.intake.imports.rewrite_imports), with a note for each change:
+
+    - with `offered`, stand-ins in every module but rnn.py (whose own were made with its definitions alone);
+    - in the files at the top of the prepared folder, relative imports of sibling modules made absolute, in
+      rnn.py's definitions alone too; not in a notebook's code, where, as in Jupyter, a relative import fails.
+
+    The graded file's copy under its own name, beside the rnn.py made from it (A4.py), is never imported.
+    """
     own = frozenset(_own_modules(prepared.folder))
     budget = MAX_HELPER_CHARS
-    graded = prepared.located.file.name  # its copy under its own name, beside rnn.py, is never imported
+    graded = prepared.located.file.relative_to(prepared.located.root).as_posix()
     at = Path(prepared.graded_file).parent  # the folder as the student named it: src/ of src/rnn.py
-    for path in sorted(prepared.folder.glob("*.py")):
-        if (path.name == f"{STAND_IN_MODULE}.py" or path.is_symlink() or not path.is_file()
-                or (path.name == MODULE_FILE and prepared.notebook is not None)
-                or (path.name == graded and graded != MODULE_FILE)):
+    notes: list[str] = []
+    any_stood_in = False
+    for path in sorted(prepared.folder.rglob("*.py")):
+        relative = path.relative_to(prepared.folder).as_posix()
+        if (relative == f"{STAND_IN_MODULE}.py" or (relative == graded and graded != MODULE_FILE)
+                or path.is_symlink() or not path.is_file()):
+            continue
+        siblings = path.parent == prepared.folder and not (relative == MODULE_FILE and prepared.notebook is not None)
+        stand_ins = offered if relative != MODULE_FILE else None
+        if not siblings and stand_ins is None:
             continue
         try:
             data = path.read_bytes()
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
             source = normalise(data.decode(encoding))
-            budget -= len(source)
-            if budget < 0:
-                break
-            text, changed = absolute_siblings(source, parse(source, path.name), own)
-        except (OSError, SyntaxError, LookupError, UnicodeDecodeError, SourceError):
+        except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
             continue  # importing it will say what is wrong
-        if not changed:
+        budget -= len(source)
+        if budget < 0:
+            break
+        try:
+            tree = parse(source, path.name)
+        except SourceError:
+            continue  # importing it will say what is wrong
+
+        def where(line: int, name: str = relative) -> str:
+            return f"{name}, line {line}"
+
+        text, stood_in, changed = rewrite_imports(source, tree, stand_ins, own if siblings else frozenset(), where)
+        if not stood_in and not changed:
             continue
         path.write_bytes(rewritten(text, encoding))
-        if path.name == MODULE_FILE and prepared.fallback is not None:
+        notes += [s.note() for s in stood_in]
+        any_stood_in = any_stood_in or bool(stood_in)
+        if changed and path.name == MODULE_FILE and prepared.fallback is not None:
             fallback = prepared.fallback.text
             fallback = absolute_siblings(fallback, parse(fallback, MODULE_FILE), own)[0]
             prepared.fallback = dataclasses.replace(prepared.fallback, text=fallback)
         name = prepared.graded_file if path.name == MODULE_FILE else (at / path.name).as_posix()
         why = "(the grader imports your files as modules of their own, not as a package)"
-        prepared.notes += _capped([f"{name}, line {line}: {what} {why}" for line, what in changed])
+        notes += [f"{name}, line {line}: {what} {why}" for line, what in changed]
+    prepared.notes += _capped(notes)  # per submission: a class of files each noted would flood the report
+    if any_stood_in:
+        (prepared.folder / f"{STAND_IN_MODULE}.py").write_text(STAND_IN_FILE, encoding="utf-8")
 
 
 def rewritten(text: str, encoding: str) -> bytes:
@@ -330,30 +354,6 @@ def _note(prepared: Prepared, stood_in: tuple[StoodIn, ...]) -> None:
 def _own_modules(folder: Path) -> set[str]:
     """The top-level names the submission's own files and folders can be imported by."""
     return {p.stem if p.suffix == ".py" else p.name for p in folder.iterdir() if p.suffix == ".py" or p.is_dir()}
-
-
-def _stand_in_helpers(prepared: Prepared, offered: Offered) -> None:
-    """Stand-ins in every other module of the submission (the copied folder is bounded; so is what is read)."""
-    budget = MAX_HELPER_CHARS
-    # The graded file's copy under its own name (A4.py beside the rnn.py made from it) is never imported.
-    graded = prepared.located.file.relative_to(prepared.located.root).as_posix()
-    for path in sorted(prepared.folder.rglob("*.py")):
-        relative = path.relative_to(prepared.folder).as_posix()
-        if relative in (MODULE_FILE, f"{STAND_IN_MODULE}.py", graded) or path.is_symlink() or not path.is_file():
-            continue
-        try:
-            data = path.read_bytes()
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-            source = normalise(data.decode(encoding))
-        except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
-            continue  # importing it will say what is wrong
-        budget -= len(source)
-        if budget < 0:
-            break
-        text, stood_in = _stood_in(source, offered, lambda line, name=relative: f"{name}, line {line}")
-        if stood_in:
-            path.write_bytes(rewritten(text, encoding))
-            _note(prepared, stood_in)
 
 
 def describe_statements(skipped: tuple[Skipped, ...]) -> tuple[str, ...]:

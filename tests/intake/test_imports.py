@@ -15,6 +15,7 @@ from grader.assignment import load_assignment, shipped_specs, spec_folder
 from grader.grading import grade_submission
 from grader.intake import Offered, prepare
 from grader.intake.imports import STAND_IN_MODULE, STAND_IN_SOURCE, stand_in
+from grader.intake.prepare import MAX_LISTED
 
 from .conftest import ALICE, ASSIGNMENT, FUNCTIONS, alice_functions
 
@@ -244,9 +245,9 @@ def test_relative_imports_of_sibling_modules_are_made_absolute_as_the_files_are_
     assert utils.split("\n")[:4] == ["from maths import softmax; (", "", ")", "import maths as m"]
     assert callable(namespace["forward"]) and namespace["softmax"].__module__ == "maths"
     why = "(the grader imports your files as modules of their own, not as a package)"
-    assert prepared.notes[1:] == (f"src/rnn.py, line 5: from .utils import read as from utils import {why}",
-                                  f"src/utils.py, line 1: from .maths import read as from maths import {why}",
-                                  f"src/utils.py, line 4: from . import read as import {why}")
+    assert prepared.notes[1:] == (f"src/rnn.py, line 5: `from .utils import` read as `from utils import` {why}",
+                                  f"src/utils.py, line 1: `from .maths import` read as `from maths import` {why}",
+                                  f"src/utils.py, line 4: `from . import` read as `import` {why}")
 
 
 def test_a_misnamed_file_importing_a_package_not_offered_is_noted_once(tmp_path):
@@ -279,3 +280,40 @@ def test_a_latin_1_file_whose_imported_names_python_normalises_is_rewritten_with
     assert text.split("\n")[0] == "" and text.split("\n")[1] == "from utils import \N{GREEK SMALL LETTER MU}"
     assert text.split("\n")[2].startswith(f"(\N{GREEK SMALL LETTER MU}m, ) = (__import__('{STAND_IN_MODULE}')")
     assert any(f"{where}, line 2: " in note for note in prepared.notes)
+
+
+def test_each_module_is_read_and_parsed_once_for_both_of_its_rewrites(tmp_path, monkeypatch):
+    """The relative-import rewrite read and parsed every file at the top of the submission again, with a budget
+    of its own, after the stand-in pass had: five files of ~490k characters nearly doubled prepare's time."""
+    prepare_module = sys.modules["grader.intake.prepare"]  # grader.intake.prepare is also the function's name
+    parsed: list[str] = []
+    real_parse = prepare_module.parse
+
+    def counting_parse(source, filename):
+        parsed.append(source)
+        return real_parse(source, filename)
+
+    monkeypatch.setattr(prepare_module, "parse", counting_parse)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text("from helpers import *\nfrom .maths import softmax\n" + ALICE)
+    helpers = "import torch\nfrom .maths import softmax\n\ndef g():\n    return torch.ones(1)\n"
+    (tmp_path / "s" / "helpers.py").write_text(helpers)
+    (tmp_path / "s" / "maths.py").write_text("import numpy as np\n\ndef softmax(x):\n    return np.exp(x)\n")
+    with prepare(tmp_path / "s", FUNCTIONS, Offered.of(ASSIGNMENT.allowed_imports)) as prepared:
+        rewritten = (prepared.folder / "helpers.py").read_text()
+    assert rewritten.split("\n")[1] == "from maths import softmax" and "torch" in rewritten.split("\n")[0]
+    assert rewritten.split("\n")[0].startswith("(torch, ) = ")
+    assert sum("def g():" in source for source in parsed) == 1  # helpers.py, rewritten or not
+    assert sum("return np.exp(x)" in source for source in parsed) == 1  # maths.py
+
+
+def test_notes_on_the_modules_rewritten_are_capped_per_submission_not_per_file(tmp_path):
+    """Each file's notes were capped on their own, so a submission of 495 modules gave 495 notes."""
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(ALICE)
+    for number in range(20):
+        (tmp_path / "s" / f"part{number:02}.py").write_text("import torch\nfrom .maths import softmax\n")
+    (tmp_path / "s" / "maths.py").write_text("def softmax(x):\n    return x\n")
+    with prepare(tmp_path / "s", FUNCTIONS, Offered.of(ASSIGNMENT.allowed_imports)) as prepared:
+        assert (prepared.folder / "part19.py").read_text().split("\n")[1] == "from maths import softmax"
+    assert len(prepared.notes) == MAX_LISTED + 1 and prepared.notes[-1] == f"... and {40 - MAX_LISTED} more"
