@@ -250,8 +250,21 @@ def _nothing_found(folder: Path, candidates: list[Candidate]) -> str:
         present = []
     if not present:
         return "the upload is empty; upload rnn.py (or a notebook, or a zip of your folder)"
+    # A notebook past the limit is never read, so it defines nothing; its outputs (plots, printed losses)
+    # are what made it so large, and clearing them is what the student can do.
+    for candidate in candidates:
+        if candidate.kind is SourceKind.NOTEBOOK and (size := _size(candidate.path)) > MAX_NOTEBOOK_BYTES:
+            return (f"{candidate.relative} is {size / 1024**2:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 1024**2} "
+                    "MiB allowed; clear its outputs and submit again")
     return (f"no rnn.py or notebook defining the assignment's functions was found (found: "
             f"{_shorten_list(', '.join(present))}); upload rnn.py")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _shorten_list(text: str, limit: int = 200) -> str:

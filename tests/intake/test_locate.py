@@ -1,5 +1,6 @@
 """Which file is graded, and whether a folder is one submission or a class."""
 
+import json
 import os
 import zipfile
 
@@ -8,6 +9,7 @@ from nbformat.v4 import new_code_cell
 
 from grader.intake import NotGradable, prepare
 from grader.intake.locate import NotFound, Reading, locate, read_path
+from grader.intake.notebook import MAX_NOTEBOOK_BYTES
 
 from .conftest import ALICE, FUNCTIONS, REPO, alice_notebook_cells, write_notebook
 
@@ -64,6 +66,16 @@ def test_rnn_py_with_helper_modules_only_has_no_note(tmp_path):
     put(tmp_path, "rnn.py")
     put(tmp_path, "model.py", "class VanillaRNN:\n    pass\n")
     assert locate(tmp_path, FUNCTIONS).notes == ()
+
+
+def test_a_notebook_too_large_to_read_is_named_with_the_limit_not_called_missing(tmp_path):
+    """A notebook whose outputs (plots, printed losses) pass MAX_NOTEBOOK_BYTES is never read; the student must
+    hear that, not that no notebook defining the functions was found."""
+    notebook = json.loads(write_notebook(tmp_path / "Assignment4.ipynb", alice_notebook_cells()).read_text())
+    notebook["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * MAX_NOTEBOOK_BYTES}]
+    (tmp_path / "Assignment4.ipynb").write_text(json.dumps(notebook))
+    with pytest.raises(NotFound, match=r"Assignment4\.ipynb is 50 MiB, more than the 50 MiB allowed; clear its outputs"):
+        locate(tmp_path, FUNCTIONS)
 
 
 def test_junk_and_helpers_are_never_the_submission(tmp_path):
