@@ -22,5 +22,7 @@ def venv_with(package: Path, venv: Path) -> Path:
                          capture_output=True, text=True, check=True).stdout.strip()
     ours = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
     (Path(own) / "test-dependencies.pth").write_text("\n".join(ours) + "\n")
-    pip(python, "install", "-q", "--no-deps", str(package), cwd=venv.parent)
+    # Into the venv even where this interpreter has the same version installed, which the .pth shows it:
+    # pip would call a wheel of it satisfied and install nothing.
+    pip(python, "install", "-q", "--no-deps", "--force-reinstall", str(package), cwd=venv.parent)
     return python
