@@ -63,6 +63,17 @@ def hears_ctrl_c():
     signal.signal(signal.SIGINT, previous)
 
 
+def test_a_ctrl_c_whose_keyboard_interrupt_is_lost_still_stops_the_class(class_dir, tmp_path, hears_ctrl_c):
+    """Raised inside a garbage collector's callback (Hypothesis registers one), KeyboardInterrupt is printed and
+    dropped: here the handler the pool finds drops it outright, and the pool still stops on the signal."""
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
+    make_folder(class_dir, "a")
+    make_folder(class_dir, "b", f"# signal-parent {os.getpid()}\n")
+    with pytest.raises(ClassInterrupted):
+        grade_class(class_dir, tmp_path / "out", ASSIGNMENT, jobs=2, grade=fake_grade, progress=False)
+    assert not _running(int((class_dir / "b" / "grading.pid").read_text()))
+
+
 def test_ctrl_c_in_the_grading_process_stops_the_running_workers(class_dir, tmp_path, hears_ctrl_c):
     # The fake sends SIGINT to this process, then grades for SLOW_SECONDS unless it is interrupted.
     make_folder(class_dir, "a")
