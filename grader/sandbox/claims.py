@@ -118,10 +118,16 @@ def _sweep_one(folder: Path, claim: Path, stop: Callable[[dict], None]) -> bool:
 
 
 def remove_tree(root: Path) -> None:
-    """Remove a scratch folder whatever the submission did to it."""
-    def make_writable(function, path, _exc_info):
-        # The submission may have made its folders read-only; we own them, so undo it.
-        parent = os.path.dirname(path)
+    """Remove a scratch folder whatever the submission did to it; nothing outside it is touched (OSError when
+    it cannot go, e.g. a space still mounted on it)."""
+    top = os.path.abspath(root)
+
+    def make_writable(function, path, exc_info):
+        # The submission may have made its folders read-only; we own them, so undo it, inside the tree only:
+        # the root's own error (a space mounted on it) has the host's /tmp for parent, which this made 0700.
+        parent = os.path.dirname(os.path.abspath(path))
+        if parent != top and not parent.startswith(top + os.sep):
+            raise exc_info[1]
         os.chmod(parent, stat.S_IRWXU)
         if os.path.isdir(path) and not os.path.islink(path):
             os.chmod(path, stat.S_IRWXU)

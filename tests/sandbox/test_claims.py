@@ -1,19 +1,25 @@
 """Claimed scratch folders: a folder whose owner was killed is swept with what its sandbox left running; one
 whose owner lives, or one without a claim, is never touched."""
 
+import errno
 import os
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
-from grader.sandbox.claims import SUFFIX, Claim, claimed_folder, claimed_scratch
+import pytest
+
+from grader.sandbox.claims import SUFFIX, Claim, claimed_folder, claimed_scratch, remove_tree
 from grader.sandbox.processes import process_stat
 from grader.sandbox.sweep import sweep
 
 MAKE_AND_HOLD = """
 import sys, time
 from pathlib import Path
+
+import pytest
 from grader.sandbox.claims import claimed_folder
 claim = claimed_folder("sandbox-", Path(sys.argv[1]))
 claim.note(marker=sys.argv[2])
@@ -76,3 +82,26 @@ def test_a_scratch_block_leaves_nothing(tmp_path):
         (scratch / "unpacked" / "rnn.py").write_text("")
         os.chmod(scratch / "unpacked", 0o500)  # as a submission may leave its folder
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_that_cannot_go_leaves_the_folder_above_it_as_it_was(tmp_path, monkeypatch):
+    """A dead sandbox whose space is still mounted on its root cannot be removed; the sweep tries again later.
+    Making way must not touch what holds it (the host's /tmp, which it once made 0700 for every user)."""
+    base = tmp_path / "tmp"
+    base.mkdir()
+    os.chmod(base, 0o1777)
+    root = base / "rnn-grader-sandbox-x"
+    (root / "submission").mkdir(parents=True)
+    os.chmod(root / "submission", 0o500)  # what a submission may do inside: still undone
+    rmdir = os.rmdir
+
+    def busy_root(path, *args, **kwargs):
+        if os.path.abspath(path) == str(root):
+            raise OSError(errno.EBUSY, "Device or resource busy", str(path))
+        return rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", busy_root)
+    with pytest.raises(OSError, match="busy"):
+        remove_tree(root)
+    assert stat.S_IMODE(os.stat(base).st_mode) == 0o1777
+    assert list(root.iterdir()) == []  # its contents went
