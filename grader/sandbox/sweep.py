@@ -9,6 +9,7 @@ grading process it starts, locally or on a Dask worker's machine.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 
@@ -23,13 +24,14 @@ def sweep(bases: list[Path] | None = None) -> list[Path]:
     removed = []
     for base in bases if bases is not None else [Path(tempfile.gettempdir()), sandboxes_folder()]:
         space.sweep(base)  # the spaces mounted on dead sandboxes' folders
-        removed += claims.sweep(base, _stop)
+        removed += claims.sweep(base, functools.partial(_stop, base))
     return removed
 
 
-def _stop(noted: dict) -> None:
+def _stop(base: Path, noted: dict) -> None:
     """Kill what a dead sandbox may have left running: its control groups' processes (then remove the groups),
-    and processes carrying its marker (tiers without a control group)."""
+    and processes carrying its marker (tiers without a control group); then unmount its space, whose owner may
+    have died only after the first look at `base` (its folder cannot go while the space is mounted on it)."""
     if isinstance(noted.get("group"), str):
         group = cgroups.existing(noted["group"])
         if group is not None:
@@ -38,3 +40,4 @@ def _stop(noted: dict) -> None:
     if isinstance(noted.get("marker"), str):
         marker = noted["marker"].encode()
         kill_until_gone(lambda: processes_with_marker(marker))
+    space.sweep(base)

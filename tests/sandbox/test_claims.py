@@ -105,3 +105,43 @@ def test_a_folder_that_cannot_go_leaves_the_folder_above_it_as_it_was(tmp_path, 
         remove_tree(root)
     assert stat.S_IMODE(os.stat(base).st_mode) == 0o1777
     assert list(root.iterdir()) == []  # its contents went
+
+
+HOLD_A_SPACE = """
+import sys, time
+from pathlib import Path
+from grader.sandbox.claims import claimed_folder
+from grader.sandbox.space import Space
+claim = claimed_folder("sandbox-", Path(sys.argv[1]))
+Space(claim.path, 1 << 20, 0o700)
+print(claim.path, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root mounts a size-limited folder")
+def test_a_sandbox_whose_owner_dies_while_a_sweep_looks_is_removed_whole_by_that_sweep(tmp_path, monkeypatch):
+    """The sweep looks at the spaces, then at the claims: an owner that dies in between left its space mounted
+    on a folder the sweep then could not remove (CI: a killed Dask worker's sandbox left behind)."""
+    from grader.sandbox import sweep as sweep_module
+
+    owner = subprocess.Popen([sys.executable, "-c", HOLD_A_SPACE, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).parents[2])
+    folder = Path(owner.stdout.readline().strip())
+    first_look = sweep_module.space.sweep
+
+    def owner_dies_after_the_first_look(base):
+        first_look(base)
+        monkeypatch.setattr(sweep_module.space, "sweep", first_look)
+        owner.kill()
+        owner.wait()
+
+    monkeypatch.setattr(sweep_module.space, "sweep", owner_dies_after_the_first_look)
+    try:
+        assert sweep([tmp_path]) == [folder]
+        assert not folder.exists() and str(folder) not in open("/proc/self/mountinfo").read()
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
