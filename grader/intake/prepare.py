@@ -182,8 +182,7 @@ def _lms_files(folder: Path, temp: Path) -> Path | None:
 
 def _prepare_module(prepared: Prepared, data: bytes, offered: Offered | None) -> None:
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        source = data.decode(encoding)
+        source, encoding = _decoded(data)
         extraction = extract(source, prepared.graded_file, offers=offered.offers if offered else None)
     except (SyntaxError, LookupError, UnicodeDecodeError, SourceError):
         return  # importing it as it is will say what is wrong, with the file and the line
@@ -229,16 +228,15 @@ def _bind_class_methods(prepared: Prepared, functions: tuple[str, ...]) -> None:
     names those defined only as methods that need an instance, which the grader cannot make."""
     path = prepared.folder / MODULE_FILE
     try:
-        data = path.read_bytes()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        callable_, need_instance = class_methods(parse(normalise(data.decode(encoding)), MODULE_FILE), functions)
+        source, encoding = _decoded(path.read_bytes())
+        callable_, need_instance = class_methods(parse(normalise(source), MODULE_FILE), functions)
     except (OSError, SyntaxError, LookupError, UnicodeDecodeError, SourceError):
         return  # importing it will say what is wrong
     if callable_:
         names = [f for f in functions if f in callable_]
         # Appended after the last line, so every line of the student's keeps its number in tracebacks.
         lines = "\n\n" + "".join(f"{f} = {callable_[f]}.{f}\n" for f in names)
-        path.write_bytes(rewritten(data.decode(encoding) + lines, encoding))
+        path.write_bytes(rewritten(source + lines, encoding))
         if prepared.fallback is not None:
             prepared.fallback = dataclasses.replace(prepared.fallback, text=prepared.fallback.text + lines)
         prepared.notes += (f"{prepared.graded_file} defines {_listed(names)} as static or class methods of "
@@ -278,9 +276,8 @@ def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
         if not siblings and stand_ins is None:
             continue
         try:
-            data = path.read_bytes()
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-            source = normalise(data.decode(encoding))
+            source, encoding = _decoded(path.read_bytes())
+            source = normalise(source)
         except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
             continue  # importing it will say what is wrong
         budget -= len(source)
@@ -309,7 +306,14 @@ def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
         notes += [f"{name}, line {line}: {what} {why}" for line, what in changed]
     prepared.notes += _capped(notes)  # per submission: a class of files each noted would flood the report
     if any_stood_in:
-        (prepared.folder / f"{STAND_IN_MODULE}.py").write_text(STAND_IN_FILE, encoding="utf-8")
+        _write_stand_in_module(prepared)
+
+
+def _decoded(data: bytes) -> tuple[str, str]:
+    """A module's text and the encoding Python reads it in (its coding line, else UTF-8); SyntaxError,
+    LookupError or UnicodeDecodeError where Python could not read it either."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding), encoding
 
 
 def rewritten(text: str, encoding: str) -> bytes:
@@ -348,7 +352,11 @@ def _stood_in(source: str, offered: Offered, where) -> tuple[str, tuple[StoodIn,
 def _note(prepared: Prepared, stood_in: tuple[StoodIn, ...]) -> None:
     if stood_in:
         prepared.notes += _capped([s.note() for s in stood_in])
-        (prepared.folder / f"{STAND_IN_MODULE}.py").write_text(STAND_IN_FILE, encoding="utf-8")
+        _write_stand_in_module(prepared)
+
+
+def _write_stand_in_module(prepared: Prepared) -> None:
+    (prepared.folder / f"{STAND_IN_MODULE}.py").write_text(STAND_IN_FILE, encoding="utf-8")
 
 
 def _own_modules(folder: Path) -> set[str]:
