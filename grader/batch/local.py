@@ -171,18 +171,17 @@ class _CtrlC:
     def __enter__(self) -> _CtrlC:
         previous = signal.getsignal(signal.SIGINT)
         if callable(previous) and threading.current_thread() is threading.main_thread():
+            def hear(signum: int, frame: Any) -> None:
+                self.heard = True
+                previous(signum, frame)
+
             self._previous = previous
-            signal.signal(signal.SIGINT, self._hear)
+            signal.signal(signal.SIGINT, hear)
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
-
-    def _hear(self, signum: int, frame: Any) -> None:
-        self.heard = True
-        assert self._previous is not None  # installed only with one
-        self._previous(signum, frame)
 
 
 def _died(task: Task) -> dict[str, Any]:
