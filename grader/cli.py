@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="wall time of all the checks' calls (default: grading.yaml's limits, else "
                         f"{Limits().total_seconds:g})")
     group = parser.add_argument_group("class workflow (see README: Grading a class)")
-    group.add_argument("--retry-failed", action="store_true", help="grade again only the submissions that crashed or timed out")
+    group.add_argument("--retry-failed", action="store_true", help="grade again only the submissions that crashed or timed "
+                       "out (and those the grader failed on, which any rerun grades again)")
     group.add_argument("--accept-regrade", action="store_true", help="put in place the new results of a regrade that "
                        "changes grades (held back until then; nothing is graded again)")
     group.add_argument("--students", type=Path, metavar="CSV", help="mapping file: submission -> student_id, name, "
@@ -252,7 +253,9 @@ def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> i
                              policy=_policy(args))
     result = grade_class(args.path, out, assignment, settings)
     render_class_terminal(result, console, out, fail_under=args.fail_under)
-    if args.fail_under is not None and any(s.final < args.fail_under for s in result.submissions):
+    if result.grader_failed:  # before --fail-under: a submission without a grade is the more urgent news
+        return ExitCode.GRADER_FAILED
+    if args.fail_under is not None and any(s.has_grade and s.final < args.fail_under for s in result.submissions):
         return ExitCode.BELOW_FAIL_UNDER
     return ExitCode.OK
 

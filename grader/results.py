@@ -56,6 +56,7 @@ class FailureKind(enum.StrEnum):
     malformed = "malformed"
     budget = "budget"
     refused = "refused"
+    grader = "grader"  # the grader itself failed (its exception, its process lost): not the submission's doing
 
 
 # A check's reason when the function it tests is still the template's stub; outputs say it once per function.
@@ -301,6 +302,14 @@ WEAK_SANDBOX = (
 )
 
 
+# What every class output says of the submissions the grader itself failed on (ClassResult.grader_failed).
+GRADER_FAILED_TEXT = (
+    "The grader itself failed on {count} submission(s): {names}. They have no grade: none is in canvas.csv or "
+    "moodle.csv, and their scores in grades.csv are blank. Run the class again to grade them (a plain rerun and "
+    "--retry-failed both do); if the grader fails again, please report it with the failure their line names."
+)
+
+
 # --- a whole class (grader.batch fills these in; the class overview, gradebook and summary.json read them) ---
 
 class Problem(enum.StrEnum):
@@ -310,6 +319,8 @@ class Problem(enum.StrEnum):
     NOT_GRADED = "could not be graded"
     TIMED_OUT = "timed out"
     CRASHED = "crashed"
+    # The grader itself failed on it: no grade exists, so none is exported (not even a 0) and a rerun grades it again.
+    GRADER_FAILED = "the grader failed"
 
 
 @dataclass(frozen=True)
@@ -373,6 +384,12 @@ class ClassSubmission:
     def final(self) -> float:
         """The score that counts: the ledger's final score when there is one, else the grader's."""
         return self.score if self.final_score is None else self.final_score
+
+    @property
+    def has_grade(self) -> bool:
+        """Whether the row holds a grade at all: not when the grader itself failed on it, whose score of 0 is no
+        grade and is never exported as one."""
+        return self.problem is not Problem.GRADER_FAILED
 
 
 @dataclass(frozen=True)
@@ -479,6 +496,9 @@ class ClassResult:
     unexplained: tuple[Unexplained, ...] = ()  # in contract order
     compared_with: str = ""  # the summary.json given with --compare
     mistakes_gone: tuple[MistakeCount, ...] = ()  # made in that run, not in this one (share: that run's)
+    # The submissions the grader itself failed on: they have no grade (kept out of the scores' numbers and of the
+    # LMS files) until a rerun grades them; the class run's exit status says so (ExitCode.GRADER_FAILED).
+    grader_failed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return _converter().unstructure(self)

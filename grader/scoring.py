@@ -165,14 +165,26 @@ def check_result(spec: CheckSpec, outcome: Outcome, explanations: Mapping[str, E
 
 def not_graded(name: str, reason: str, assignment: Assignment) -> SubmissionResult:
     """The result of a submission that never reached the sandbox: every check failed, for ``reason``."""
-    message = f"The submission could not be graded: {reason}."
+    return _unrun(name, f"The submission could not be graded: {reason}.", FailureKind.refused,
+                  "The submission was not run: it was refused before it reached the sandbox.", assignment)
+
+
+def grader_failed(name: str, what: str, assignment: Assignment) -> SubmissionResult:
+    """The result of a submission the grader itself failed on (``what``: the failure, one line): no grade, only
+    the failure, which the class outputs never turn into a 0 (grader.results.Problem.GRADER_FAILED)."""
+    message = (f"The grader itself failed on this submission ({what}), so it has no grade; this is not a fault of "
+               "the submission. A rerun grades it again; if the grader fails again, please report it.")
+    return _unrun(name, message, FailureKind.grader, "The grader failed before the submission's grading ended.",
+                  assignment)
+
+
+def _unrun(name: str, message: str, kind: FailureKind, description: str, assignment: Assignment) -> SubmissionResult:
     checks = tuple(check_result(entry, Outcome.failed(message)) for entry in assignment.grading.checks.values())
     score, max_score = totals(checks)
     return SubmissionResult(
         name=name, checks=checks, score=score, max_score=max_score, isolation_tier=NOT_RUN,
-        isolation_description="The submission was not run: it was refused before it reached the sandbox.",
-        execution_time=0.0, grader_version=__version__, spec_digest=assignment.digest,
-        load_failure=LoadFailure(FailureKind.refused, message),
+        isolation_description=description, execution_time=0.0, grader_version=__version__,
+        spec_digest=assignment.digest, load_failure=LoadFailure(kind, message),
     )
 
 

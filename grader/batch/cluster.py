@@ -25,8 +25,8 @@ from typing import Any
 
 from grader.batch.errors import BatchError
 from grader.batch.local import run_local
-from grader.batch.task import Task
-from grader.scoring import not_graded
+from grader.batch.task import Task, failure_text
+from grader.scoring import grader_failed
 
 INSTALL_HINT = ('grading on a Dask cluster needs the dask extra: pip install "rnn-grader[dask]" '
                 '(or: pip install "dask[distributed]")')
@@ -40,7 +40,7 @@ def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Ca
     """Grade every task on the cluster at `address`, calling on_result(task, result dict) here as each finishes;
     with `one_at_a_time`, each task is sent only when the one before it is done.
 
-    A task whose worker keeps dying (Dask retries it on another) becomes a broken result saying so.
+    A task whose worker keeps dying (Dask retries it on another) becomes a result saying the grader failed on it.
     KeyboardInterrupt cancels the tasks not yet started and propagates; Dask cannot stop a running task,
     so those finish on their workers, within the sandbox's limits, and their results are dropped.
     """
@@ -69,8 +69,10 @@ def run_dask(address: str, tasks: Iterable[Task], grade: Callable, on_result: Ca
                     try:
                         result = future.result()
                     except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: one submission, not the class
-                        reason = f"the Dask workers grading it failed ({type(exc).__name__}: {exc})"
-                        result = not_graded(task.name, reason, task.required_assignment).to_dict()
+                        # The grader's failure, not the submission's: no grade (a rerun grades it again).
+                        failure = failure_text(exc, {str(future.key): "<its Dask task>"})
+                        result = grader_failed(task.name, f"the Dask workers grading it failed: {failure}",
+                                               task.required_assignment).to_dict()
                     if result is not None:  # None: cancelled on its worker, which only this process does
                         on_result(task, result)
             except KeyboardInterrupt:

@@ -25,7 +25,7 @@ from typing import Any
 from grader.batch.grading_process import INTERRUPTED, RESULT, STARTED, GradingProcess
 from grader.batch.task import Task, over_time
 from grader.diagnostics.beside import usable_cores
-from grader.scoring import not_graded
+from grader.scoring import grader_failed
 
 OnResult = Callable[[Task, dict[str, Any]], None]
 OnStart = Callable[[Task], None]
@@ -43,7 +43,7 @@ def run_local(tasks: Iterable[Task], grade: Callable, jobs: int, on_result: OnRe
     on_result(task, result dict) when it is done, both in this process.
 
     A task whose process dies (killed from outside, or out of memory in the grader) is graded again alone
-    once the others are done, and one that kills its process again is reported as such. A task that runs
+    once the others are done, and one that kills its process again is a result saying the grader failed on it. A task that runs
     past its limit (task.limits.task_wall_seconds() on `clock`) is stopped, and that is its result.
     KeyboardInterrupt (here, or raised in a grading process) stops the processes and propagates. Once
     `stop()` says so (asked between messages), every process is killed and the rest is dropped.
@@ -185,5 +185,6 @@ class _CtrlC:
 
 
 def _died(task: Task) -> dict[str, Any]:
-    reason = "the grading process died while grading it (killed from outside, or out of memory), twice"
-    return not_graded(task.name, reason, task.required_assignment).to_dict()
+    # The grader's own process, not the submission's sandbox: no grade (a rerun grades it again).
+    what = "the grading process died while grading it, twice (killed from outside, or out of memory)"
+    return grader_failed(task.name, what, task.required_assignment).to_dict()

@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from grader.results import Problem
+
 RUNNING_SHOWN = 4
 
 
@@ -103,7 +105,8 @@ class ProgressReport:
         self.done += 1
         self._finished.add(name)
         self._stopped(name)
-        what = f"{score:g}/{max_score:g}" + (f" ({problem})" if problem else "") + (f", {note}" if note else "")
+        grade = "no grade" if problem == Problem.GRADER_FAILED else f"{score:g}/{max_score:g}"  # its 0 is none
+        what = grade + (f" ({problem})" if problem else "") + (f", {note}" if note else "")
         self._line(name, what, advance=True)
 
     def again(self, name: str, why: str) -> None:

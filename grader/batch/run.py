@@ -56,7 +56,8 @@ from grader.sandbox.sweep import sweep
 GRADES, SUMMARY, INDEX = "grades.csv", "summary.json", "index.html"
 LOCK = ".class-run.lock"
 SIMILARITY_PENDING = "not made yet: the class files are written first, then again with the similarity report"
-RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)  # what --retry-failed grades again
+# What --retry-failed grades again; and what the grader failed on, which has no grade (any rerun grades it again).
+RETRIED = (Problem.CRASHED, Problem.TIMED_OUT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +66,7 @@ class ClassSettings:
 
     `jobs`: processes grading at once on this machine (None: one per core); `dask_address`: grade on that
     Dask cluster instead. `limits`: the sandbox's (None: the spec's). `force`: grade everything again;
-    `retry_failed`: only what crashed or timed out (and what is new); `accept_regrade`: apply the grade
+    `retry_failed`: only what crashed or timed out (and what is new, or has no grade); `accept_regrade`: apply the grade
     changes of a regrade instead of holding them back. `grade` is called as grade(submission_folder,
     assignment, limits=..., include_hidden=True, policy=..., cores=...) in worker processes, so it must be
     importable by name; `cores` is the cores each grading may use (the machine's over the gradings at once). `policy`: which sandbox tiers are acceptable. `workflow`: the ledger, identities, similarity
@@ -97,7 +98,9 @@ def grade_class(folder: Path, out_dir: Path, assignment: Assignment, settings: C
 
     A submission whose content, grader version, spec and limits are those of the results already in
     out_dir/<name>/ is not graded again, unless `force`; with `retry_failed`, only the submissions whose
-    results say they crashed or timed out are (and new ones). A submission graded again with the same
+    results say they crashed or timed out are (and new ones). A submission the grader itself failed on has no
+    grade (Problem.GRADER_FAILED: no key, no 0 in any LMS file): every rerun grades it again; when that was a
+    regrade, its earlier result stays in its folder meanwhile. A submission graded again with the same
     content whose grade changes keeps its old result until `accept_regrade`: the change is listed in
     ClassResult.regrade. A submission stopped by the clock while it was starved of CPU (FailureKind.stalled)
     while others were graded beside it (jobs > 1, or a Dask cluster) is graded again alone once the others
@@ -191,8 +194,11 @@ class ClassRun:
                                   self.limits, ship=settings.dask_address is not None, policy=settings.policy)
             sub = self.submissions[entry.name] = _Submission(entry, student, task, content, spec_digest(task.required_assignment))
             previous = previous_result(self.out_dir, entry.name)
+            if previous is not None and problem_of(previous)[0] is Problem.GRADER_FAILED:
+                previous = None  # no grade to keep or to compare with: graded as if new (by any kind of rerun)
             key_matches = self._reusable(self.out_dir, sub) is not None
-            if settings.retry_failed and previous is not None and problem_of(previous)[0] not in RETRIED:
+            failed = previous is not None and (problem_of(previous)[0] in RETRIED or self._regrade_failed(entry.name))
+            if settings.retry_failed and previous is not None and not failed:
                 self._keep(sub, previous, f"{entry.name}/{INSTRUCTOR_REPORT}",
                            "" if key_matches else "not regraded (--retry-failed), though it or the grader changed")
                 continue
@@ -211,8 +217,16 @@ class ClassRun:
         return tasks
 
     def _key(self, sub: _Submission, result: SubmissionResult) -> str | None:
+        """The key `result` is stored under; None (grade it again next time) when the grader failed on it."""
+        if sub.content is None or problem_of(result)[0] is Problem.GRADER_FAILED:
+            return None
         # The tier the result was graded in, not the one this run chose: a cluster's workers may differ.
-        return None if sub.content is None else grading_key(sub.content, sub.spec, self.limits, result.isolation_tier)
+        return grading_key(sub.content, sub.spec, self.limits, result.isolation_tier)
+
+    def _regrade_failed(self, name: str) -> bool:
+        """Whether the grader failed on the submission's last regrade (its earlier result is kept: `regrade`)."""
+        staged = previous_result(self.staging, name)
+        return staged is not None and problem_of(staged)[0] is Problem.GRADER_FAILED
 
     def _reusable(self, where: Path, sub: _Submission) -> SubmissionResult | None:
         """The result stored in where/<name>/ if its key is the one it would get now; a weak tier's result
@@ -300,6 +314,9 @@ class ClassRun:
             self.store(sub, result)
             return
         settings, previous = self.settings, sub.regrade.previous
+        if problem_of(result)[0] is Problem.GRADER_FAILED:
+            self._failed_regrade(sub, previous, result)
+            return
         difference = change(sub.entry.name, previous, result, cause=sub.regrade.cause)
         if difference is None or settings.accept_regrade or settings.retry_failed:
             if difference is not None:
@@ -316,12 +333,25 @@ class ClassRun:
                 note += f"; the new result could not be kept: {exc}"
         self._keep(sub, previous, f"{sub.entry.name}/{INSTRUCTOR_REPORT}", note, reused=staged)
 
+    def _failed_regrade(self, sub: _Submission, previous: SubmissionResult, result: SubmissionResult) -> None:
+        """The grader failed regrading `sub`: its `previous` result stays in its folder, the failure (no grade, so
+        nothing goes to the LMS) is its row, and kept in the staging folder, without a key, for --retry-failed."""
+        name = sub.entry.name
+        note = f"regrading it failed; its earlier result ({result_points(previous)}) stays in {name}/ until a rerun grades it"
+        try:
+            store_result(self.staging, result, None)
+        except OutputError as exc:
+            note += f"; the failure could not be kept: {exc}"
+        self._keep(sub, result, f"{name}/{INSTRUCTOR_REPORT}", note, reused=False)
+
     # --- store: a submission's files ----------------------------------------------------------------------
 
     def store(self, sub: _Submission, result: SubmissionResult, reused: bool = False) -> None:
         name, note = sub.entry.name, ""
+        # No content digest beside a result the grader failed on: it is no grade a regrade could change.
+        content = None if problem_of(result)[0] is Problem.GRADER_FAILED else sub.content
         try:
-            report_path = store_result(self.out_dir, result, self._key(sub, result), sub.content)
+            report_path = store_result(self.out_dir, result, self._key(sub, result), content)
             shutil.rmtree(self.staging / name, ignore_errors=True)
         except OutputError as exc:
             report_path, note = "", f"its results could not be written: {exc}"

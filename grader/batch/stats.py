@@ -1,7 +1,8 @@
 """The class-level numbers, computed once from the submissions' results: the renderers only read them.
 
 Which submissions crashed or timed out is read from the sandbox's failure kinds, which the results model
-keeps in load_failure and in stopped_by of the checks a sandbox failure stopped. A submission that
+keeps in load_failure and in stopped_by of the checks a sandbox failure stopped; a load_failure of kind
+grader is the grader's own failure, which gives no grade: it is left out of the scores' numbers. A submission that
 could not be graded at all (refused before the sandbox, or rnn.py not importable) is ungradable: it keeps
 its score, but the pass rate of a check counts only the submissions on which the checks actually ran.
 """
@@ -43,6 +44,8 @@ PROBLEMS = (  # the most telling problem first
 def problem_of(result: SubmissionResult) -> tuple[Problem, str]:
     """(the submission's problem, one line saying what happened)."""
     failure = result.load_failure
+    if failure and failure.kind is FailureKind.grader:
+        return Problem.GRADER_FAILED, _line(failure.message)
     if result.isolation_tier == NOT_RUN or (failure and failure.kind is FailureKind.refused):
         return Problem.NOT_GRADED, _line(failure.message if failure else "")
     for problem, kinds in PROBLEMS:
@@ -81,8 +84,9 @@ def summarize(
     ``explanations`` (the assignment's mistakes.yaml) give the named mistakes their titles."""
     gradable = [(s, r) for s, r in zip(submissions, results) if is_gradable(r)]
     max_score = max((r.max_score for r in results), default=0.0)
-    scores = [s.score for s in submissions]
-    finals = [s.final for s in submissions]
+    graded = [s for s in submissions if s.has_grade]  # the grader's failures have no score to count
+    scores = [s.score for s in graded]
+    finals = [s.final for s in graded]
     return ClassResult(
         folder=folder,
         submissions=tuple(submissions),
@@ -103,6 +107,7 @@ def summarize(
         seconds=round(seconds, 3),
         ungradable=tuple(s.name for s, r in zip(submissions, results) if not is_gradable(r)),
         mean_final=round(statistics.fmean(finals), 6) if finals else 0.0,
+        grader_failed=tuple(s.name for s in submissions if not s.has_grade),
         **extra,
         weak_isolation=tuple(s.name for s in submissions if s.weak_isolation),
     )

@@ -3,7 +3,8 @@
 A task names the submission and says where it is: a path the worker can read, or, for a cluster whose
 workers cannot see the class folder, the submission itself as zip bytes. Whatever happens, the worker
 returns a whole SubmissionResult as a plain dict: a submission that cannot be graded at all is a result
-too, with every check failed for the reason in words.
+too, with every check failed for the reason in words, and so is one the grader itself failed on (an exception
+of the grader's, say a SandboxUnavailable in the grading process): that result is no grade (Problem.GRADER_FAILED).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import io
 import os
 import stat
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,11 @@ from grader.intake import NotGradable
 from grader.results import SubmissionResult
 from grader.sandbox import Limits, Policy
 from grader.sandbox.claims import claimed_scratch
+from grader.sandbox.protocol import printable
 from grader.sandbox.scratch import shown
-from grader.scoring import not_graded
+from grader.scoring import grader_failed, not_graded
+
+FAILURE_CHARS = 300  # of a grader's exception's message in a result: enough to report it, not a submission's dump
 
 
 @dataclass(frozen=True)
@@ -60,19 +64,36 @@ def run_task(task: Task, grade: Callable[..., SubmissionResult]) -> dict[str, An
         return not_graded(task.name, task.refused, task.required_assignment).to_dict()
     with claimed_scratch("class-") as scratch:  # swept by a later run if this process is killed meanwhile
         try:
-            folder = _materialize(task, scratch)
-        except BrokenSubmission as exc:
-            return not_graded(task.name, str(exc), task.required_assignment).to_dict()
-        except OSError as exc:  # e.g. a folder that vanished or cannot be read
-            return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.required_assignment).to_dict()
-        try:
-            result = grade(folder, task.required_assignment, limits=task.limits, include_hidden=True,
-                           policy=Policy(task.policy), cores=task.cores)
-        except NotGradable as exc:
-            return not_graded(task.name, str(exc), task.required_assignment).to_dict()
+            return _graded(task, grade, scratch)
         except Exception as exc:  # noqa: BLE001 - a grader bug on one submission must not stop the class
-            reason = f"the grader itself failed on this submission ({type(exc).__name__}: {exc}); please report it"
-            return not_graded(task.name, reason, task.required_assignment).to_dict()
+            return grader_failed(task.name, failure_text(exc, {str(scratch): "<scratch>"}), task.required_assignment).to_dict()
+
+
+def failure_text(exc: BaseException, names: Mapping[str, str]) -> str:
+    """An exception of the grader's as a result says it: type and message on one line, printable and cut short
+    (the message may quote the submission's bytes), each of `names` (a random scratch folder's, a task key)
+    replaced by what it stands for, so the same failure reads the same on every run."""
+    message = str(exc)
+    for name, meaning in names.items():
+        message = message.replace(name, meaning)
+    message = " ".join(message.split())
+    if len(message) > FAILURE_CHARS:
+        message = message[:FAILURE_CHARS - 1] + "…"
+    return f"{type(exc).__name__}: {printable(message)}" if message else type(exc).__name__
+
+
+def _graded(task: Task, grade: Callable[..., SubmissionResult], scratch: Path) -> dict[str, Any]:
+    try:
+        folder = _materialize(task, scratch)
+    except BrokenSubmission as exc:
+        return not_graded(task.name, str(exc), task.required_assignment).to_dict()
+    except OSError as exc:  # e.g. a folder that vanished or cannot be read
+        return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.required_assignment).to_dict()
+    try:
+        result = grade(folder, task.required_assignment, limits=task.limits, include_hidden=True,
+                       policy=Policy(task.policy), cores=task.cores)
+    except NotGradable as exc:
+        return not_graded(task.name, str(exc), task.required_assignment).to_dict()
     # grade names a result by its folder, which for a zip is a temporary one.
     return dataclasses.replace(result, name=task.name).to_dict()
 

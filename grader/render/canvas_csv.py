@@ -1,8 +1,10 @@
 """canvas.csv: the class's final scores as Canvas's gradebook import reads them.
 
-Canvas's import wants the columns of its own export; a row of points possible may follow the header, and a
-blank cell changes nothing. Given an exported gradebook (grader.lms.canvas: which column, which student),
-the file keeps its students, their order and its identity columns, and fills the assignment's column.
+Canvas's import wants the columns of its own export; a row of points possible may follow the header. Given
+an exported gradebook (grader.lms.canvas: which column, which student), the file keeps its students, their
+order and its identity columns, and fills the assignment's column. Canvas leaves a student the file has no
+row for as they are, so a submission the grader itself failed on has no row (not a blank cell:
+GradebookImporter counts a blank against an existing score as a change).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
         identity = list(IDENTITY_COLUMNS)
         rows = []
         for s in result.submissions:
+            if not s.has_grade:
+                continue
             canvas_id, sis_id = canvas_ids(s.student)
             if not (canvas_id or sis_id):
                 warnings.append(f"{s.name}: no Canvas ID or SIS ID is known (name it as Canvas's download does, "
@@ -52,7 +56,8 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
                             f"name on import (its assignments: {', '.join(assignment_columns(gradebook)) or 'none'})")
         matches = match_students(gradebook, [(s.name, s.student) for s in result.submissions], warnings)
         rows = [(student, result.submissions[matches[i]] if i in matches else None)
-                for i, student in enumerate(gradebook.students)]
+                for i, student in enumerate(gradebook.students)
+                if i not in matches or result.submissions[matches[i]].has_grade]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
     writer.writerow([*identity, column])

@@ -14,7 +14,7 @@ from grader.render import GENERATOR
 from grader.render.gradebook import adjustment_text
 from grader.render.jinja import environment
 from grader.render.summary import points
-from grader.results import WEAK_SANDBOX, ClassResult, ScoreBin
+from grader.results import GRADER_FAILED_TEXT, WEAK_SANDBOX, ClassResult, ScoreBin
 
 CHART_WIDTH, CHART_HEIGHT = 640, 220
 LEFT, BOTTOM, TOP = 40, 36, 12
@@ -38,6 +38,7 @@ def render_class_html(result: ClassResult) -> str:
         slowest=[by_name[name] for name in result.slowest],
         generator=GENERATOR,
         weak_sandbox=WEAK_SANDBOX,
+        grader_failed=GRADER_FAILED_TEXT.format(count=len(result.grader_failed), names=", ".join(result.grader_failed)),
     )
 
 

@@ -1,6 +1,7 @@
 """grades.csv: one row per submission: who (as far as known), the grader's raw score and each check's, what
 the ledger changed, the final score, what went wrong (the problem and its reason) and the ids of the mistakes
-its failed checks named (grader.mistakes), separated by spaces.
+its failed checks named (grader.mistakes), separated by spaces. A submission the grader itself failed on has
+no grade: its score cells are blank, never 0.
 The sandbox column names the isolation tier, prefixed with WEAK when the instructor accepted a weak one.
 
 Every cell is quoted (``CSV_QUOTING``), so a separator inside a name stays in its cell. Spreadsheets run a
@@ -48,13 +49,15 @@ def render_grades_csv(result: ClassResult) -> str:
               "adjustments", "late_days", "late_percent", "final_score", "problem", "mistakes"]
     writer.writerow([safe_cell(text) for text in header])
     for entry in result.submissions:
-        scores = [points(entry.check_scores[c]) if c in entry.check_scores else "" for c in columns]
+        # A row the grader failed on has no grade: its scores are blank, never 0 (the problem column says why).
+        shown = points if entry.has_grade else lambda _: ""
+        scores = [shown(entry.check_scores[c]) if c in entry.check_scores else "" for c in columns]
         writer.writerow([
             safe_cell(entry.name), safe_cell(entry.student.name), safe_cell(entry.student.student_id),
-            points(entry.score), points(entry.max_score), *scores,
+            shown(entry.score), points(entry.max_score), *scores,
             safe_cell(f"WEAK {entry.sandbox}" if entry.weak_isolation else entry.sandbox),
             safe_cell("; ".join(adjustment_text(a) for a in entry.adjustments)),
-            entry.late_days, points(entry.late_percent), points(entry.final),
+            entry.late_days, points(entry.late_percent), shown(entry.final),
             safe_cell(f"{entry.problem}: {entry.problem_detail}" if entry.problem else ""),
             " ".join(entry.mistakes),
         ])

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from grader.render.summary import by_function, intake_summary, points
 from grader.results import (
+    GRADER_FAILED_TEXT,
     NOT_WRITTEN,
     WEAK_SANDBOX,
     ClassResult,
@@ -154,8 +155,9 @@ def render_class_terminal(result: ClassResult, console: Console, out_dir: Path, 
             status.append(" (unchanged since the last run)" if status else "unchanged since the last run", style="dim")
         if row.note:
             status.append((" " if status else "") + row.note, style="yellow")
-        final = [Text(points(row.final))] if ledger else []
-        table.add_row(Text(row.name), Text(f"{points(row.score)} / {points(row.max_score)}"), *final, status)
+        final = [Text(points(row.final) if row.has_grade else "-")] if ledger else []
+        score = f"{points(row.score)} / {points(row.max_score)}" if row.has_grade else "no grade"
+        table.add_row(Text(row.name), Text(score), *final, status)
     console.print(table)
     if result.regrade:
         held = [c for c in result.regrade if not c.applied]
@@ -170,22 +172,26 @@ def render_class_terminal(result: ClassResult, console: Console, out_dir: Path, 
     for warning in result.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
     gradable = len(result.submissions) - len(result.ungradable)
+    graded = "" if not result.grader_failed else f" of the {len(result.submissions) - len(result.grader_failed)} with a grade"
     final_mean = f" (final, after the ledger: {result.mean_final:.1f})" if result.mean_final != result.mean_score else ""
     console.print(
         Text(
             f"{len(result.submissions)} submissions: {result.graded_now} graded now, {result.reused} unchanged; "
-            f"mean {result.mean_score:.1f}{final_mean}, median {result.median_score:.1f} of {points(result.max_score)}; "
+            f"mean{graded} {result.mean_score:.1f}{final_mean}, median {result.median_score:.1f} of {points(result.max_score)}; "
             f"{len(result.troubled)} crashed, timed out or could not be graded; pass rates over the {gradable} gradable.",
             style="bold",
         )
     )
+    if result.grader_failed:
+        console.print(Text(GRADER_FAILED_TEXT.format(count=len(result.grader_failed),
+                                                     names=", ".join(result.grader_failed)), style="bold red"))
     if result.similarity is not None:
         console.print(Text(f"Similarity: {result.similarity.flagged} pairs flagged of {result.similarity.pairs_compared} "
                            f"(threshold {100 * result.similarity.threshold:.0f}%)."))
     elif result.similarity_note:
         console.print(Text(f"Similarity report not made: {result.similarity_note}", style="dim"))
     if fail_under is not None:
-        below = [r.name for r in result.submissions if r.final < fail_under]
+        below = [r.name for r in result.submissions if r.has_grade and r.final < fail_under]
         if below:
             console.print(Text(f"{len(below)} below --fail-under {fail_under:g}: {', '.join(below)}", style="bold red"))
     files = [("Overview", "index.html"), ("Gradebook", "grades.csv"), ("Canvas", "canvas.csv"), ("Moodle", "moodle.csv"),

@@ -7,7 +7,9 @@ waited, as a starved call is) the first N times the submission is graded (FILE, 
 one line per grading), `# interrupt` raises KeyboardInterrupt (as Ctrl-C in a worker would), `# signal-parent PID`
 sends SIGINT to the grading process (as Ctrl-C there would) and then takes its time, having written the
 pid of the process grading it to grading.pid beside rnn.py; `# hang FILE` writes that pid to FILE (outside
-the class folder) and then takes SLOW_SECONDS deaf to SIGINT and SIGTERM.
+the class folder) and then takes SLOW_SECONDS deaf to SIGINT and SIGTERM; `# grader-bug-while FILE` raises
+RuntimeError while FILE (outside the class folder) exists, as a bug of the grader's would, and
+`# sandbox-unavailable` raises SandboxUnavailable, as a sandbox found unusable in the grading process would.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from grader.intake import NotGradable
 from grader.results import CheckResult, FailureKind, SubmissionResult
-from grader.sandbox import Policy
+from grader.sandbox import Policy, SandboxUnavailable
 
 CHECKS = (("init_params: shapes", "init_params", 6.0), ("forward: loss matches reference", "forward", 4.0))
 SLOW_SECONDS = 30.0
@@ -46,6 +48,10 @@ def fake_grade(path, assignment, *, limits=None, include_hidden=True, policy=Non
     text = module.read_text() if _text is None else _text
     if "# interrupt" in text:
         raise KeyboardInterrupt
+    if (found := re.search(r"# grader-bug-while (\S+)", text)) and Path(found.group(1)).exists():
+        raise RuntimeError(f"a bug in the grader, grading {module}")  # the path of a zip's copy is a scratch folder's
+    if "# sandbox-unavailable" in text:
+        raise SandboxUnavailable("the system-call filter's probe gave no verdict")
     if found := re.search(r"# hang (\S+)", text):  # as a grader-side parse that never ends: only a kill stops it
         Path(found.group(1)).write_text(str(os.getpid()))
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})

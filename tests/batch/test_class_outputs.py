@@ -9,7 +9,7 @@ from shipped_course import shipped
 
 from grader.batch.run import grade_class
 from grader.render.gradebook import safe_cell
-from grader.results import ClassResult
+from grader.results import ClassResult, Problem
 
 from .conftest import make_folder, make_zip
 from .fakes import CHECKS, failing_grade, fake_grade
@@ -87,8 +87,11 @@ def test_index_html_links_reports_and_escapes_names(graded):
 def test_a_grader_bug_is_a_broken_result_not_a_stopped_class(class_dir, tmp_path):
     result, _ = _graded(class_dir, tmp_path, grade=failing_grade)
     assert len(result.submissions) == 5
-    assert all(s.problem == "could not be graded" for s in result.submissions)
-    assert "the grader itself failed" in result.submissions[0].problem_detail
+    # The broken zip never reached the grader: its own fault. The others have no grade: the grader failed on them.
+    problems = {s.name: s.problem for s in result.submissions}
+    assert problems.pop("broken") is Problem.NOT_GRADED
+    assert set(problems.values()) == {Problem.GRADER_FAILED} and result.grader_failed == tuple(problems)
+    assert "The grader itself failed on this submission (RuntimeError: a bug in the grader)" in result.submissions[0].problem_detail
 
 
 def test_a_report_that_cannot_be_rendered_is_that_submissions_note_not_a_stopped_class(class_dir, tmp_path, monkeypatch):
