@@ -3,8 +3,8 @@
 Moodle matches rows by the Identifier column ("Participant N", N being the number in its download's folder
 names, `Full Name_N_assignsubmission_file_`) and reads Grade and Feedback comments; it refuses a worksheet
 without a "Last modified (grade)" column, and keeps a grade changed in Moodle after that time unless the
-teacher allows updating such records. The other columns are Moodle's own worksheet's, for people reading the file. A submission the grader itself
-failed on has no row: it has no grade, and a row without one changes nothing but its feedback.
+teacher allows updating such records. The other columns are Moodle's own worksheet's, for people reading the
+file. A submission the grader itself failed on has no row: it has no grade to give.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def render_moodle_csv(result: ClassResult, *, written: dt.datetime | None = None
     left_out = []
     for s in result.submissions:
         if not s.has_grade:
-            # No row: a blank grade is skipped but its feedback still imported (importgradeslib), and the
+            # No row: a blank grade is skipped but its feedback still imported (process_import_grades), and the
             # grader's failure is no feedback for a student. The class summary lists it (ClassResult.grader_failed).
             continue
         if not participant(s.student):

@@ -9,7 +9,7 @@ from grader.lms.canvas import CanvasError, assignment_column, read_canvas_gradeb
 from grader.lms.identity import parse_name
 from grader.render.canvas_csv import render_canvas_csv
 from grader.render.moodle_csv import render_moodle_csv
-from grader.results import Adjustment, AdjustmentKind, ClassResult, ClassSubmission, StudentIdentity
+from grader.results import Adjustment, AdjustmentKind, ClassResult, ClassSubmission, Problem, StudentIdentity
 
 # An export as Canvas writes it: a points-possible row, then the students; one assignment column exists.
 EXPORT = (
@@ -181,3 +181,21 @@ def test_a_canvas_export_separated_by_semicolons_is_read_as_canvas_reads_it(tmp_
     graded = result(row("quistrita_1002", 90.0, 90.0, parse_name("quistrita_1002_54321_rnn.py")))
     rows = parsed(render_canvas_csv(graded, gradebook=gradebook).text)
     assert rows[0][-1] == "RNN (4411)" and {r[1]: r[-1] for r in rows[2:]} == {"1001": "", "1002": "90"}
+
+
+def test_a_submission_the_grader_failed_on_has_no_line_in_canvas_csv_nor_in_moodle_csv(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT)
+    failed = dict(problem=Problem.GRADER_FAILED, problem_detail="The grader itself failed on this submission (...)")
+    graded = result(
+        row("quistrita_1001_54321_rnn", 0.0, 0.0, parse_name("quistrita_1001_54321_rnn"), **failed),
+        row("smithalice_1002_55555_rnn", 70.0, 70.0, parse_name("smithalice_1002_55555_rnn")),
+        row("Bo Ek_77_assignsubmission_file_", 0.0, 0.0, parse_name("Bo Ek_77_assignsubmission_file_"), **failed),
+    )
+    # Rita's 90 in Assignment 3 stays as Canvas has it: no line, not a blank (a blank against a score is a change).
+    with_export = parsed(render_canvas_csv(graded, assignment="Assignment 3", gradebook=read_canvas_gradebook(export)).text)
+    assert [r[1] for r in with_export[2:]] == ["1002", "1003"]
+    assert [r[1] for r in parsed(render_canvas_csv(graded).text)[2:]] == ["1002"]
+    moodle = render_moodle_csv(graded)
+    assert parsed(moodle.text)[1:] == [] and moodle.left_out == ("smithalice_1002_55555_rnn: no Moodle participant "
+                                                                 "number is known (from the folder name or the mapping file)",)
