@@ -31,8 +31,8 @@ from grader import oracle as oracles  # noqa: E402
 from grader.answers import FOLDER  # noqa: E402
 from grader.assignment import load_assignment  # noqa: E402
 from grader.batch.run import grade_class  # noqa: E402
-from grader.diagnostics.band import CACHE_ENV  # noqa: E402
 from grader.grading import grade_submission  # noqa: E402
+from grader.settings import CACHE_ENV  # noqa: E402
 
 ALICE = ROOT / "submissions" / "alice"
 

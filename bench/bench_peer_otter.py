@@ -214,7 +214,7 @@ class Checkout:
     label: str
     root: Path
     work: Path
-    cache_env: str  # the variable that names the grader's cache folder (grader.diagnostics.band.CACHE_ENV)
+    cache_env: str  # the variable that names the grader's cache folder (grader.settings.CACHE_ENV)
 
     def command(self, submission: Path) -> list[str]:
         return [sys.executable, __file__, "as-grader", str(self.root), str(self.work / "sandbox-cpu"),
@@ -403,7 +403,7 @@ def main() -> None:
                         help="another checkout of rnn-grader (`git worktree add DIR COMMIT`) timed in the same rounds")
     args = parser.parse_args()
 
-    from grader.diagnostics.band import CACHE_ENV
+    from grader.settings import CACHE_ENV
 
     load_before = os.getloadavg()
     otter = otter_venv(args.venv)

@@ -12,7 +12,6 @@ from pathlib import Path
 from grader import __version__
 from grader.assignment import Assignment, load_assignment, match_suite, read_assignment, spec_folder
 from grader.batch.out_files import LATE_POLICY, OVERRIDES, STUDENTS
-from grader.diagnostics.band import CACHE_ENV, default_cache_dir
 from grader.diagnostics.real_text import RealTextRequest
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.intake import Reading
@@ -29,6 +28,7 @@ from grader.sandbox.isolation import ProbesAhead, requested_tier
 from grader.sandbox.scratch import sandboxes_folder
 from grader.scoring import load_grading_spec
 from grader.secret import course_secret
+from grader.settings import CACHE_ENV, default_cache_dir
 from grader.texts import read_text_file
 
 DEFAULT_OUT = Path("grading-output")

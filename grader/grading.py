@@ -25,7 +25,6 @@ from grader.checks.outcome import Outcome
 from grader.checks.suite import suite_for
 from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
-from grader.diagnostics.band import default_cache_dir
 from grader.diagnostics.beside import Beside, usable_cores
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.intake import Offered, Prepared, load, prepare
@@ -51,6 +50,7 @@ from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
 from grader.sandbox.ahead import SandboxAhead
 from grader.sandbox.isolation import ProbesAhead
 from grader.scoring import check_result, penalised, totals
+from grader.settings import default_cache_dir
 
 Relabel = Callable[[str], str]  # rnn.py's lines named as the student knows them (Prepared.relabel)
 

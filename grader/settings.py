@@ -22,3 +22,15 @@ def folder_setting(name: str) -> Path | None:
     if path.exists() and not path.is_dir():
         raise SettingError(f"{name}={value!r} is not a folder")
     return path
+
+
+CACHE_ENV = "RNN_GRADER_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """The grader's cache folder (the reference's answers and bands, the sandbox probes' passes):
+    $RNN_GRADER_CACHE, else $XDG_CACHE_HOME/rnn-grader, else ~/.cache/rnn-grader."""
+    if configured := folder_setting(CACHE_ENV):
+        return configured
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rnn-grader"

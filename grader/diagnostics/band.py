@@ -31,14 +31,12 @@ from grader import __version__
 from grader.atomic import write_whole
 from grader.oracle import LiveOracle, Oracle
 from grader.sandbox.claims import claimed_folder, remove_tree
-from grader.settings import folder_setting
 
 DRIFT = (
     "Exact implementations drift apart: they round in a different order, and training amplifies a "
     "last-bit difference until, after a few hundred updates, two correct runs differ by much more than "
     "rounding; the band is that spread, measured on the reference itself."
 )
-CACHE_ENV = "RNN_GRADER_CACHE"
 FORMAT = 1
 
 
@@ -64,14 +62,6 @@ class ReferenceBand:
     hi: tuple[float, ...]
     runs: int
     cached: bool = False  # read from the cache rather than computed now
-
-
-def default_cache_dir() -> Path:
-    """$RNN_GRADER_CACHE, else $XDG_CACHE_HOME/rnn-grader, else ~/.cache/rnn-grader."""
-    if configured := folder_setting(CACHE_ENV):
-        return configured
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "rnn-grader"
 
 
 def perturbed(params: dict[str, np.ndarray], run: int, seed: int) -> dict[str, np.ndarray]:
