@@ -38,8 +38,6 @@ import hashlib
 import importlib
 import io
 import json
-import os
-import stat
 import sys
 import time
 import zipfile
@@ -51,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from grader.atomic import write_whole
+from grader.private import private_folder, read_private
 
 FOLDER = "answers"
 FORMAT = 1
@@ -76,15 +75,8 @@ class Answers:
     def open(cls, cache_dir: Path, context: str, min_seconds: float = MIN_SECONDS) -> Answers | None:
         """The store under ``cache_dir``, made if missing; None when it cannot be made, or is not private to
         this user (then every answer is computed, as without a cache)."""
-        top = Path(cache_dir) / FOLDER
-        try:
-            for folder in (top, top / context):
-                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                if not _private(os.lstat(folder), directory=True):
-                    return None
-        except OSError:
-            return None
-        return cls(top / context, context, min_seconds)
+        folder = private_folder(Path(cache_dir), FOLDER, context)
+        return None if folder is None else cls(folder, context, min_seconds)
 
     def answer(self, name: str, args: tuple, kwargs: dict, compute: Callable[[], Any]) -> Any:
         """The kept answer of ``name(*args, **kwargs)``, or ``compute()``'s, kept when it was costly."""
@@ -106,16 +98,10 @@ class Answers:
         return self.folder / f"{key}.npz"
 
     def _read(self, key: str) -> Any:
-        try:
-            fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
+        data = read_private(self._path(key), MAX_ENTRY_BYTES)
+        if data is None:
             return _MISSING
         try:
-            with os.fdopen(fd, "rb") as f:
-                info = os.fstat(f.fileno())
-                if not _private(info, directory=False) or info.st_size > MAX_ENTRY_BYTES:
-                    return _MISSING
-                data = f.read()
             with np.load(io.BytesIO(data), allow_pickle=False) as members:
                 entry = json.loads(members[_ENTRY].tobytes())
                 if entry.get("format") != FORMAT or entry.get("key") != key:
@@ -178,12 +164,6 @@ def _home_module(value: Any) -> str | None:
     if not isinstance(name, str) or name.split(".")[0] not in ("grader", "reference"):
         return None
     return name
-
-
-def _private(info: os.stat_result, *, directory: bool) -> bool:
-    """This user's own, of the expected kind, and closed to every other user."""
-    kind = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
-    return kind and info.st_uid == os.geteuid() and not info.st_mode & 0o077
 
 
 def _digest(value: Any) -> str:

@@ -14,12 +14,14 @@ import importlib
 import importlib.util
 import os
 import stat
+import sys
 import threading
 from pathlib import Path
 from types import MappingProxyType
 
 from grader.errors import GraderError, SettingError
 
+from . import passes
 from .packages import Exposed, resolve
 
 TIER_ENV = "RNN_GRADER_SANDBOX_TIER"
@@ -32,6 +34,7 @@ TIER_MODULES = MappingProxyType({
     "portable": ("portable", "Portable"),
 })
 TIERS = ("bubblewrap", "unprivileged-user", "plain-process")
+FILTER_PROBE = "system-call filter"
 
 _probe_lock = threading.Lock()
 _filter_probe_lock = threading.Lock()
@@ -154,17 +157,29 @@ def filter_reason() -> str | None:
     from . import syscall_filter
 
     try:
-        return syscall_filter.unavailable()
+        return _filter_unavailable()
     except syscall_filter.ProbeNotRun as exc:
         raise SandboxUnavailable(f"{exc}; no submission was run (the next grading probes again)") from None
 
 
+def _filter_unavailable() -> str | None:
+    """The filter's probe (syscall_filter.unavailable), unless it passed in an earlier grading in this machine
+    state (grader.sandbox.passes): a worker installs the filter all the same, and does not start without it."""
+    from . import syscall_filter  # not on Windows, where only the kit's portable tier runs
+
+    inputs = [passes.file_identity(sys.executable)]
+    if passes.recall(FILTER_PROBE, inputs) is True:
+        return None
+    reason = syscall_filter.unavailable()
+    if reason is None:
+        passes.keep(FILTER_PROBE, inputs, True)
+    return reason
+
+
 def _probe_filter() -> None:
     try:
-        from . import syscall_filter  # not on Windows, where only the kit's portable tier runs
-
         with _filter_probe_lock:  # two ProbesAhead at once (the command line's and its grading's) probe once
-            syscall_filter.unavailable()
+            _filter_unavailable()
     except Exception:  # noqa: BLE001 - the sandbox that needs the filter probes it again and says why
         pass
 

@@ -9,11 +9,12 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from grader.results import CapturedOutput
 
-from . import cgroups, failures, protocol
+from . import cgroups, failures, passes, protocol
 from .capture import CappedBuffer, PipeDrain
 from .channel import ChannelClosed, ChannelTimeout, SelectChannel, ThreadChannel
 from .claims import remove_tree
@@ -28,12 +29,13 @@ from .tiers.base import MARKER_ENV, Layout
 from .trace import Trace, TraceSpec
 
 IMPORT = f"importing {MODULE}.py"
-WORKER_FILES = ("worker.py", "protocol.py", "syscall_filter.py")
+WORKER_FILES = ("worker.py", "protocol.py", "syscall_filter.py", "reach.py")
 WORKER_KINDS = frozenset({"exception", "memory", "exited", "malformed", "missing_function"})
 LOAD_KINDS = frozenset({"import_error", "memory", "exited"})
 TEXT_FIELDS = ("error_type", "error", "detail", "where", "problem")
 MAX_FIELD = 20000
 LOAD_REQUEST = protocol.encode({"load": True}, 64)  # the worker's go-ahead to import rnn.py (worker.LOAD)
+READY = MappingProxyType({"ok": True, "ready": True})  # the worker's word that it started (worker.READY)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -419,6 +421,7 @@ class Sandbox:
             "functions": list(self.function_names),
             "site": self._isolation.site_path(),
             "allowed": {"declared": list(self._exposed.declared), "modules": list(self._exposed.modules)},
+            "protected": list(self._isolation.protected) if self._isolation.strong else None,
             **self._isolation.worker_config(),
         }
         worker = self._isolation.start(config)
@@ -431,13 +434,18 @@ class Sandbox:
         self._drains.append(PipeDrain(worker.stderr, self._stderr if worker.stdout is not None else self._stdout))
 
     def _load(self, what: str) -> Failure | None:
-        """Have the launched worker import rnn.py and wait for it; return the import's failure, if any. The
-        import's allowance starts now; the CPU the worker used since its launch is counted in it, as ever."""
+        """Have the launched worker import rnn.py and wait for it; return the import's failure, if any. Its
+        start-up (the CPU it used since its launch and until it says it started) has an allowance as long as
+        the import's, and both are charged to the budget."""
+        try:
+            self._started_up(what, self._allowance(self.limits.import_seconds))
+        except CallFailed as exc:
+            return exc.failure
         allowance = self._allowance(self.limits.import_seconds)
         try:
             self._running()[1].write(LOAD_REQUEST, allowance)
         except ChannelClosed:
-            pass  # it ended before reading it (a setup failure): its reply or its death says why
+            pass  # it ended before reading it: its death says why
         except ChannelTimeout:
             self._charge(allowance)
             return self._time_failure(what, "", allowance)
@@ -450,15 +458,32 @@ class Sandbox:
             if functions is not None:
                 self._functions = functions
                 return None
-        elif reply.get("ok") is False and reply.get("kind") == "setup" and _text_ok(reply):
-            self._stop_worker()
-            raise SandboxError(f"the sandbox worker could not start: {reply.get('detail')}")
         elif reply.get("ok") is False and reply.get("kind") in LOAD_KINDS and _text_ok(reply):
             self._stop_worker()
             return failures.from_worker(reply, what, "", self.limits, self._isolation.space_mounted)
         self._stop_worker()
         return Failure(FailureKind.malformed,
                        failures.malformed_frame_message(what, "an unexpected message"))
+
+    def _started_up(self, what: str, allowance: Allowance) -> None:
+        """Wait for the worker's word that it started: limits, privileges, system-call filter, and nothing of the
+        grader's within reach. No code of the submission's has run in it yet, so a worker that does not come up
+        is the sandbox's failure, never the submission's: SandboxError, and what its tier was chosen on is
+        distrusted (a probe's pass kept from an earlier grading). Running out of time first is the import's
+        CallFailed, as it was: the grading's budget may be all but spent."""
+        try:
+            reply = self._receive(what, "", allowance)
+        except CallFailed as exc:
+            if exc.failure.kind in (FailureKind.timeout, FailureKind.stalled, FailureKind.budget):
+                raise
+            detail = exc.failure.message
+        else:
+            if reply == READY:
+                return
+            detail = str(reply.get("detail")) if reply.get("kind") == "setup" and _text_ok(reply) else "an unexpected message"
+        self._stop_worker()
+        passes.forget_all()
+        raise SandboxError(f"the sandbox worker could not start: {detail}")
 
     def _check_functions(self, found: dict) -> dict[str, Defined] | None:
         checked = {}

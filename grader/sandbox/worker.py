@@ -2,7 +2,7 @@
 
 Runs as `python -S -P -u -B worker.py CONFIG_JSON` in a scrubbed environment, possibly
 inside bubblewrap, so it must stay self-contained: standard library, numpy and the
-siblings protocol.py and syscall_filter.py (loaded by path under private names), never the
+siblings protocol.py, syscall_filter.py and reach.py (loaded by path under private names), never the
 `grader` package.
 It must also run on Windows for the student kit: POSIX-only modules (resource, ctypes'
 prctl) are used only where they exist, and with "stdio" the channel is the standard
@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402 - importable only once its folder is on sys.pat
 
 MAX_TEXT = 4000
 LOAD = {"load": True}  # the grader's go-ahead to import rnn.py (the same in sandbox.py)
+READY = {"ok": True, "ready": True}  # the worker's word that it started (the same in sandbox.py)
 MAX_FRAMES = 20
 
 
@@ -48,6 +49,10 @@ def load_sibling(path, name):
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def sibling(name):
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
 
 
 def apply_limits(rlimits, strict):
@@ -529,7 +534,13 @@ def setup(config):
     if config["syscall_filter"]:
         # Fail closed: the tier promised no network and no keyring, so an error here stops the worker before
         # rnn.py runs.
-        load_sibling(os.path.join(os.path.dirname(os.path.abspath(__file__)), "syscall_filter.py"), "syscall_filter").install()
+        load_sibling(sibling("syscall_filter.py"), "syscall_filter").install()
+    # A strong tier's probe checked this; checked here too, since the tier may have been chosen on a pass kept
+    # from an earlier grading (grader.sandbox.passes).
+    if config["protected"] is not None:
+        seen = load_sibling(sibling("reach.py"), "reach").reachable(config["protected"])
+        if seen:
+            raise PermissionError("the worker could still read " + ", ".join(seen))
     sys.dont_write_bytecode = True
     root = os.path.realpath(config["submission"])
     os.chdir(root)
@@ -569,6 +580,7 @@ def main():
     except BaseException:  # noqa: BLE001 - a sandbox fault, reported as such, not the student's
         channel.send({"ok": False, "kind": "setup", "detail": traceback.format_exc()})
         raise
+    channel.send(READY)
     # The grader may start a worker ahead of its use: rnn.py is imported only once it says so.
     if channel.receive() != LOAD:
         return

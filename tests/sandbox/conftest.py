@@ -7,6 +7,7 @@ import pytest
 from shipped_course import shipped
 
 from grader.sandbox import Limits, Policy, Sandbox, available_tiers
+from grader.settings import CACHE_ENV
 
 HERE = Path(__file__).parent
 HOSTILE = HERE / "hostile"
@@ -79,3 +80,10 @@ def rnn_args():
     X = np.eye(4)[:, [0, 1, 2, 3, 0]]
     Y = np.eye(4)[:, [1, 2, 3, 0, 1]]
     return params, X, Y, np.zeros((3, 1))
+
+
+@pytest.fixture
+def no_kept_passes(monkeypatch, tmp_path):
+    """The machine as if no grading had run here before: no probe's pass kept (grader.sandbox.passes), so a test
+    that stages a probe's outcome gets that outcome, not a pass an earlier grading kept."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))

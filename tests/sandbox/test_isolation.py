@@ -137,7 +137,7 @@ def test_the_strongest_working_tier_is_chosen_without_probing_the_weaker_ones(mo
     assert "unprivileged-user is broken here" in str(refused.value)  # the refusal still says why for each
 
 
-def test_the_probes_run_ahead_in_threads_and_leave_a_failure_to_the_sandbox(monkeypatch):
+def test_the_probes_run_ahead_in_threads_and_leave_a_failure_to_the_sandbox(monkeypatch, no_kept_passes):
     ran = []
 
     def choose(policy, exposed):

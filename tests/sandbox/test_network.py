@@ -186,7 +186,7 @@ def test_a_filter_probe_that_crashes_by_itself_is_a_verdict(monkeypatch):
 
 
 @pytest.mark.parametrize("tier", [t for t in TIERS_HERE if t != "portable"])
-def test_without_a_verdict_on_the_filter_no_worker_starts_and_nothing_is_left(tier, monkeypatch):
+def test_without_a_verdict_on_the_filter_no_worker_starts_and_nothing_is_left(tier, monkeypatch, no_kept_passes):
     """Fail closed: rather than a worker without the filter its tier describes (bubblewrap's second line, the
     uid tier's only network barrier), the sandbox is unavailable, and the folder it made is gone."""
     def no_verdict():
@@ -207,7 +207,7 @@ def test_without_a_verdict_on_the_filter_no_worker_starts_and_nothing_is_left(ti
 
 
 @pytest.fixture
-def no_seccomp(monkeypatch):
+def no_seccomp(monkeypatch, no_kept_passes):
     """The grader as on a machine where the filter does not work; the uid tier's probe forgets it after."""
     reason = "no seccomp filter is written for sparc64 with a 64-bit Python"
     monkeypatch.setattr(syscall_filter, "unavailable", lambda: reason)

