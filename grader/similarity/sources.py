@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.files.listing import is_junk, submission_files
+from grader.files.listing import is_junk, printable_name, submission_files
 from grader.files.zipsafe import CORRUPT, MAX_DIRECTORY_BYTES, listable
 from grader.intake.extract import SourceError
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
@@ -62,7 +62,10 @@ def read_code(path: Path | Sequence[Path]) -> Code:
             files = iter([(path.name, functools.partial(_read_bounded, path, _limit(path.name)))])
         else:
             raise UnreadableCode(f"{path.name} is neither a folder, a zip file nor a code file")
-        for name, read in files:
+        for raw_name, read in files:
+            # Quoted in the report and its notes: a name not UTF-8 (lone surrogates) or holding terminal escapes
+            # would stop the class's similarity.html being written, or steer the terminal it is printed on.
+            name = printable_name(raw_name)
             if read_bytes > MAX_READ_BYTES:
                 skipped.append(f"{name} and the files after it: past the {MAX_READ_BYTES // 1024**2} MiB read")
                 break

@@ -1,6 +1,7 @@
 """One submission's bad bytes never stop the similarity report: each parse is bounded, and a file or a
 submission that cannot be read is left out of the comparison with a note saying which and why."""
 
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -113,3 +114,23 @@ def test_a_zip_declaring_an_oversized_central_directory_is_left_out_unopened(cla
     report = class_similarity(classroom)
     (note,) = report.unreadable
     assert note.startswith("huge: could not be read (BadZipFile: no end record, or a central directory over 8 MiB")
+
+
+def test_code_file_names_not_utf8_or_with_escapes_are_spelled_out_and_the_report_still_written(classroom, tmp_path):
+    # A name that is not UTF-8 reaches Python as lone surrogates, which no UTF-8 file can hold: the whole
+    # class's similarity.html was not written ("surrogates not allowed").
+    (classroom["copycat"] / os.fsdecode(b"helper\xff.py")).write_text("x = 1\n")
+    (classroom["copycat"] / "title\x1b]0;owned\x07.py").write_text("y = 2\n")
+    zipped = tmp_path / "zipped.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("rnn.py", (EXAMPLES / "vectorised" / "rnn.py").read_text())
+        zf.writestr("big\x1b[2J\u202e.py", "z = 3\n" * MAX_CODE_BYTES)  # too large: named in the skipped notes
+    classroom["zipped"] = zipped
+    report = class_similarity(classroom)
+    page = render_similarity_html(report)
+    page.encode("utf-8")
+    assert "\x1b" not in page and "\u202e" not in page
+    assert "helper\\xff.py" in page and "title\\x1b]0;owned\\x07.py" in page
+    assert report.skipped_files == (f"zipped: big\\x1b[2J\\u202e.py: larger than the {MAX_CODE_BYTES // 1024} KiB "
+                                    "of code compared",)
+    assert frozenset(("alice", "copycat")) in flagged(report)
