@@ -49,6 +49,7 @@ from grader.results import (
 from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
 from grader.sandbox.ahead import SandboxAhead
 from grader.sandbox.isolation import ProbesAhead
+from grader.sandbox.protocol import printable
 from grader.scoring import check_result, penalised, totals
 from grader.settings import default_cache_dir
 
@@ -290,12 +291,15 @@ def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase,
 def _intake(plan: Plan, submission: Prepared, top_level_warning: str) -> Intake:
     """How the upload was read; top-level work that had to be left out costs the spec's penalty."""
     work = top_level_warning and submission.fallback is not None and submission.fallback.work
+    # These quote the upload itself (a cell magic's line, a statement left out, a syntax error's character),
+    # which may hold lone surrogates (JSON's \ud800: no output file could be written) or terminal escapes:
+    # spelled out, as the sandbox's replies are, before any output or the terminal gets them.
     return Intake(
-        file=submission.graded_file,
+        file=printable(submission.graded_file),
         kind=submission.located.kind,
-        notes=submission.notes,
-        skipped=submission.skipped,
-        warning=top_level_warning,
+        notes=tuple(map(printable, submission.notes)),
+        skipped=tuple(map(printable, submission.skipped)),
+        warning=printable(top_level_warning),
         penalty=plan.assignment.grading.top_level_code_penalty if work else 0.0,
     )
 

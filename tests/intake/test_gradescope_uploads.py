@@ -1,10 +1,12 @@
 """Gradescope always gets a results.json: misnamed files, notebooks, several copies, nothing, a grader crash."""
 
 import contextlib
+import html
 import io
 import json
 
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import autograder
 from grader.outputs import RESULTS
@@ -71,3 +73,19 @@ def test_a_crash_of_the_grader_gives_zero_and_a_message_and_the_log_keeps_the_tr
     assert "a bug in the grader" not in document["output"]
     log = capsys.readouterr().out
     assert "Traceback" in log and "RuntimeError: a bug in the grader" in log
+
+
+@pytest.mark.slow
+def test_a_notebooks_own_text_quoted_in_what_was_left_out_is_spelled_out(tmp_path):
+    # A cell magic's line is quoted as the notebook has it: a lone surrogate (JSON's "\ud800") made the
+    # results unwritable (the student got 0 for a correct notebook), and escapes reached the terminal raw.
+    cells = [new_code_cell("%%bash \ud800 \x1b]0;owned\x07 \u202e echo"),
+             new_code_cell('print("\x1b[2J")'), *alice_notebook_cells()]
+    notebook = json.dumps(new_notebook(cells=cells))  # JSON's escapes, as nbformat cannot write a surrogate
+    document, log = run_autograder(tmp_path, lambda s: (s / "rnn.ipynb").write_text(notebook))
+    assert document["score"] == 100
+    output = html.unescape(document["output"])  # Gradescope shows it as HTML
+    assert "a cell magic (%%bash \\ud800 \\x1b]0;owned\\x07 \\u202e echo)" in output
+    assert 'print("\\x1b[2J")' in output
+    for text in (json.dumps(document, ensure_ascii=False), log):
+        assert "\x1b" not in text and "\u202e" not in text and "\ud800" not in text
