@@ -21,7 +21,7 @@ from grader.lms.canvas import (
     canvas_ids,
     match_students,
 )
-from grader.render.gradebook import CSV_QUOTING, CsvExport, safe_cell
+from grader.render.gradebook import CSV_QUOTING, CsvExport, one_student_twice, safe_cell
 from grader.render.summary import points
 from grader.results import ClassResult, ClassSubmission
 
@@ -37,13 +37,19 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
         assignment = assignment or DEFAULT_ASSIGNMENT
         identity = list(IDENTITY_COLUMNS)
         rows = []
-        for s in result.submissions:
+        ids = [canvas_ids(s.student) for s in result.submissions]
+        twice = one_student_twice([s.name for s in result.submissions],
+                                  [tuple(f"{kind} {i}" for kind, i in zip(("ID", "SIS"), pair) if i) for pair in ids],
+                                  "Canvas student")
+        for index, (s, (canvas_id, sis_id)) in enumerate(zip(result.submissions, ids)):
             if not s.has_grade:
                 continue
-            canvas_id, sis_id = canvas_ids(s.student)
             if not (canvas_id or sis_id):
                 warnings.append(f"{s.name}: no Canvas ID or SIS ID is known (name it as Canvas's download does, "
                                 "or add it to the mapping file)")
+                continue
+            if index in twice:
+                warnings.append(twice[index])
                 continue
             rows.append(({"Student": s.student.name or s.name, "ID": canvas_id, "SIS User ID": sis_id,
                           "SIS Login ID": "", "Section": ""}, s))

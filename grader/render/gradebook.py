@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -73,3 +74,21 @@ def adjustment_text(a: Adjustment) -> str:
 def safe_cell(text: str) -> str:
     """`text` as a cell no spreadsheet evaluates, whichever separator it splits rows at."""
     return _CELL_START.sub(lambda m: m.group(1) + "'", text)
+
+
+def one_student_twice(names: Sequence[str], keys: Sequence[tuple[str, ...]], student: str) -> dict[int, str]:
+    """Position -> why it is left out of an LMS file, for each submission one of whose `keys` (the IDs the LMS
+    matches rows by) another submission has too: two rows for one student with different grades, and the
+    LMS's import keeps one of them, which is not the grader's to guess (a teacher who unpacked a student's
+    zip beside it in the download makes two entries of one student)."""
+    holders: dict[str, list[int]] = {}
+    for i, ids in enumerate(keys):
+        for key in dict.fromkeys(ids):
+            holders.setdefault(key, []).append(i)
+    why = {}
+    for i, ids in enumerate(keys):
+        others = sorted({j for key in ids for j in holders[key]} - {i})
+        if others:
+            none = "neither is" if len(others) == 1 else "none of them is"
+            why[i] = f"{names[i]}: the same {student} as {', '.join(names[j] for j in others)}; {none} in the file"
+    return why

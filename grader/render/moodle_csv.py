@@ -14,7 +14,7 @@ import datetime as dt
 import io
 
 from grader.lms.identity import CANVAS, GRADESCOPE
-from grader.render.gradebook import CSV_QUOTING, CsvExport, safe_cell
+from grader.render.gradebook import CSV_QUOTING, CsvExport, one_student_twice, safe_cell
 from grader.render.summary import points
 from grader.results import ClassResult, ClassSubmission, StudentIdentity
 
@@ -31,15 +31,21 @@ def render_moodle_csv(result: ClassResult, *, written: dt.datetime | None = None
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
     writer.writerow(COLUMNS)
     left_out = []
-    for s in result.submissions:
+    numbers = [participant(s.student) for s in result.submissions]
+    twice = one_student_twice([s.name for s in result.submissions], [(n,) if n else () for n in numbers],
+                              "Moodle participant")
+    for index, s in enumerate(result.submissions):
         if not s.has_grade:
             # No row: a blank grade is skipped but its feedback still imported (process_import_grades), and the
             # grader's failure is no feedback for a student. The class summary lists it (ClassResult.grader_failed).
             continue
-        if not participant(s.student):
+        if not numbers[index]:
             left_out.append(f"{s.name}: no Moodle participant number is known (from the folder name or the mapping file)")
             continue
-        writer.writerow([f"Participant {participant(s.student)}", safe_cell(s.student.name or s.name), safe_cell(s.student.email),
+        if index in twice:
+            left_out.append(twice[index])
+            continue
+        writer.writerow([f"Participant {numbers[index]}", safe_cell(s.student.name or s.name), safe_cell(s.student.email),
                          points(s.final), points(s.max_score), modified, safe_cell(feedback(s))])
     return CsvExport(buffer.getvalue(), tuple(left_out))
 

@@ -199,3 +199,36 @@ def test_a_submission_the_grader_failed_on_has_no_line_in_canvas_csv_nor_in_mood
     moodle = render_moodle_csv(graded)
     assert parsed(moodle.text)[1:] == [] and moodle.left_out == ("smithalice_1002_55555_rnn: no Moodle participant "
                                                                  "number is known (from the folder name or the mapping file)",)
+
+
+def test_two_submissions_of_one_canvas_student_leave_both_out_of_canvas_csv_instead_of_two_rows():
+    # A Canvas download where the teacher also unpacked the student's zip beside it: the flat files and the
+    # folder are two entries of user 1001. Two rows of one ID with different grades were written, and
+    # which one Canvas's import keeps is not the grader's to guess.
+    graded = result(row("quistrita_1001", 100.0, 100.0, parse_name("quistrita_1001_54320_rnn.py")),
+                    row("quistrita_1001_54321_submission", 86.8, 86.8, parse_name("quistrita_1001_54321_submission")),
+                    row("smithjohn_1002", 70.0, 70.0, parse_name("smithjohn_1002_54322_rnn.py")),
+                    row("sis_twin", 50.0, 50.0, StudentIdentity(name="Twin", sis_id="u1john", source="mapping file")),
+                    row("sis_first", 60.0, 60.0, StudentIdentity(name="Twin", sis_id="u1john", source="mapping file")))
+    out = render_canvas_csv(graded)
+    rows = parsed(out.text)
+    assert [r[1] for r in rows[2:]] == ["1002"]
+    assert out.left_out == (
+        "quistrita_1001: the same Canvas student as quistrita_1001_54321_submission; neither is in the file",
+        "quistrita_1001_54321_submission: the same Canvas student as quistrita_1001; neither is in the file",
+        "sis_twin: the same Canvas student as sis_first; neither is in the file",
+        "sis_first: the same Canvas student as sis_twin; neither is in the file",
+    )
+
+
+def test_two_submissions_of_one_moodle_participant_leave_both_out_of_moodle_csv():
+    graded = result(row("Rita Quist_77", 100.0, 100.0, parse_name("Rita Quist_77_assignsubmission_file_rnn.py")),
+                    row("Rita Quist_77_assignsubmission_file", 86.8, 86.8,
+                        parse_name("Rita Quist_77_assignsubmission_file")),
+                    row("Bo Ek_78_assignsubmission_file", 90.0, 90.0, parse_name("Bo Ek_78_assignsubmission_file")))
+    out = render_moodle_csv(graded)
+    assert [r[0] for r in parsed(out.text)[1:]] == ["Participant 78"]
+    assert out.left_out == (
+        "Rita Quist_77: the same Moodle participant as Rita Quist_77_assignsubmission_file; neither is in the file",
+        "Rita Quist_77_assignsubmission_file: the same Moodle participant as Rita Quist_77; neither is in the file",
+    )
