@@ -28,6 +28,7 @@ import yaml
 
 from grader.errors import GraderError
 from grader.files import lms_names
+from grader.files.listing import printable_name
 from grader.results import StudentIdentity
 from grader.timestamps import aware_time
 
@@ -53,7 +54,10 @@ def identify(
     """entry name -> identity for each (entry name, file or folder name in the class folder)."""
     mapping, gradescope = mapping or {}, gradescope or {}
     found = {}
-    for name, source in names:
+    for name, raw in names:
+        # The student's name is read from the file's: one not UTF-8 (lone surrogates) would make every class
+        # file unwritable, and escapes would reach the terminal and the LMS.
+        source = printable_name(raw)
         stem = source[: -len(".zip")] if source.lower().endswith(".zip") else source
         parsed = gradescope.get(stem) or parse_name(stem)
         given = mapping.get(name) or mapping.get(source)

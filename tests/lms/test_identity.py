@@ -1,5 +1,7 @@
 """Student identity from the names LMS exports give, Gradescope's metadata, and a mapping file."""
 
+import os
+
 import pytest
 
 from grader.lms.identity import (
@@ -76,3 +78,12 @@ def test_a_bad_mapping_file_gets_one_clear_message(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(IdentityError, match=message):
         read_mapping(path)
+
+
+def test_a_folder_name_not_utf8_or_with_escapes_names_the_student_printably():
+    # The student's name comes from the folder's: a name not valid UTF-8 (lone surrogates in Python) made
+    # grades.csv unwritable and stopped the whole class run with no class file written.
+    raw_moodle = os.fsdecode(b"\xc5sa \xd6berg_77_assignsubmission_file")  # Latin-1 bytes, as an old unzip leaves
+    found = identify([("a", raw_moodle), ("b", "evil\x1b]0;owned\x07\u202e")])
+    assert (found["a"].name, found["a"].student_id) == ("\\xc5sa \\xd6berg", "77")
+    assert found["b"].name == "evil\\x1b]0;owned\\x07\\u202e"
