@@ -27,6 +27,9 @@ from grader.files.lms_names import (
 
 FOLDER, ZIP, FILES = "folder", "zip", "files"
 # The class-level outputs sit beside the per-submission folders; no submission may take their names.
+# A submission's name is its results folder's, which file systems hold to 255 bytes; spelled out printable, a
+# name can be four times its folder's (\xNN for each byte not UTF-8), and a suffix may follow.
+MAX_ENTRY_NAME_BYTES = 200
 RESERVED_NAMES = frozenset({"grades.csv", "summary.json", "index.html", "canvas.csv", "moodle.csv", "similarity.html",
                             "overrides.yaml", "late-policy.yaml", "students.csv"})
 
@@ -99,19 +102,27 @@ def _folders(folders: list[Path]) -> list[Entry]:
 def _name_uniquely(found: list[Entry]) -> tuple[Entry, ...]:
     # Compared case-insensitively: the output folder may be on a case-insensitive file system.
     reserved = {n.casefold(): "a class-level output" for n in RESERVED_NAMES}
-    wanted = {entry.name.casefold() for entry in found}
+    wanted = {_fitting(entry.name).casefold() for entry in found}
     taken = dict(reserved)  # casefolded name -> what holds it, for the note
     entries = []
     for entry in found:
-        name, given, number = entry.name, entry.name, 2
+        name = _fitting(entry.name)
+        given, number = name, 2
         # A suffixed name must not take the plain name of another entry either.
         while given.casefold() in taken or (given != name and given.casefold() in wanted):
-            given, number = f"{name}-{number}", number + 1
+            given, number = _fitting(name, f"-{number}"), number + 1
         note = entry.note
-        if given != name:
-            renamed = (f"{printable_name(entry.path.name)} was graded as {given!r} because {name!r} is already "
-                       f"{taken[name.casefold()]}")
+        if given != entry.name:
+            why = (f"{name!r} is already {taken[name.casefold()]}" if given != name
+                   else f"a results folder's name may be at most {MAX_ENTRY_NAME_BYTES} bytes")
+            renamed = f"{printable_name(entry.path.name)} was graded as {given!r} because {why}"
             note = "; ".join(filter(None, [renamed, note]))
         taken[given.casefold()] = f"the name of {printable_name(entry.path.name)}"
         entries.append(dataclasses.replace(entry, name=given, note=note))
     return tuple(entries)
+
+
+def _fitting(name: str, suffix: str = "") -> str:
+    """`name` cut short enough that, with `suffix` after it, it takes at most MAX_ENTRY_NAME_BYTES in UTF-8."""
+    room = MAX_ENTRY_NAME_BYTES - len(suffix.encode())
+    return name.encode()[:room].decode("utf-8", "ignore") + suffix

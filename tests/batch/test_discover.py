@@ -1,6 +1,6 @@
 import os
 
-from grader.batch.discover import FOLDER, ZIP, discover
+from grader.batch.discover import FOLDER, MAX_ENTRY_NAME_BYTES, ZIP, discover
 
 from .conftest import make_folder, make_zip
 
@@ -57,3 +57,18 @@ def test_terminal_escapes_in_a_name_are_spelled_out_before_any_output_sees_them(
     (folder / "\x1b[2Jmallory\x07").mkdir()
     (entry,) = discover(folder).entries
     assert entry.name == "\\x1b[2Jmallory\\x07"
+
+
+def test_a_name_too_long_for_an_output_folder_once_spelled_out_is_shortened_with_a_note(tmp_path):
+    # 250 bytes that are not UTF-8 spell out to 1000 characters, and 255 bytes of name plus "-2" is 257: no
+    # file system takes them, so those students' results folders could not be written.
+    make_folder(tmp_path, os.fsdecode(b"\xff" * 250))
+    make_folder(tmp_path, "x" * 255)
+    make_folder(tmp_path, "X" * 255)
+    entries = discover(tmp_path).entries
+    names = [e.name for e in entries]
+    assert all(len(name.encode()) <= MAX_ENTRY_NAME_BYTES for name in names)
+    assert names == ["X" * MAX_ENTRY_NAME_BYTES, "x" * (MAX_ENTRY_NAME_BYTES - 2) + "-2",
+                     "\\xff" * (MAX_ENTRY_NAME_BYTES // 4)]
+    assert entries[0].note.endswith(f"because a results folder's name may be at most {MAX_ENTRY_NAME_BYTES} bytes")
+    assert entries[1].note.endswith(f"because {'x' * MAX_ENTRY_NAME_BYTES!r} is already the name of {'X' * 255}")
