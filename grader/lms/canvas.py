@@ -1,6 +1,7 @@
 """What the grader reads from Canvas: an exported gradebook, and the IDs and names Canvas knows a student by.
 
-An export's columns: Student, ID, SIS User ID, SIS Login ID, Section, then one column per assignment
+An export's columns: Student (or LastName and FirstName, when the teacher exports names split:
+lib/gradebook_exporter.rb), ID, SIS User ID, SIS Login ID, Section, then one column per assignment
 titled `Name (assignment id)`, then computed ones (Current Score...). The grades go to one assignment's
 column: the export's only one, or the one named (by its title, or with its ID); a column the export lacks
 makes Canvas create a new assignment on import, so it is used only when named (and a warning says so). A
@@ -24,6 +25,7 @@ from grader.lms.identity import GRADESCOPE, MOODLE
 from grader.results import StudentIdentity
 
 IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+SPLIT_NAME_COLUMNS = ("LastName", "FirstName")  # in place of Student, in an export of split names
 DEFAULT_ASSIGNMENT = "RNN assignment"
 MAX_EXPORT_BYTES = 64 * 1024 * 1024
 _ASSIGNMENT_ID = re.compile(r"\s*\((\d+)\)\s*$")
@@ -48,15 +50,22 @@ def read_canvas_gradebook(path: Path) -> CanvasGradebook:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CanvasError(f"cannot read the Canvas gradebook {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    if not rows or not {"Student", "ID"} <= set(rows[0]):
-        raise CanvasError(f"{path} is not a Canvas gradebook export (its first row has no Student and ID columns)")
+    if not rows or "ID" not in rows[0] or not ("Student" in rows[0] or set(SPLIT_NAME_COLUMNS) <= set(rows[0])):
+        raise CanvasError(f"{path} is not a Canvas gradebook export (its first row has no ID column beside a Student "
+                          "column or LastName and FirstName columns)")
     header = tuple(rows[0])
-    students = tuple(
-        dict(zip(header, row)) for row in rows[1:]
-        # Canvas puts "Points Possible" (and, in newer exports, a posting-policy row) before the students.
-        if row and row[0].strip() not in ("Points Possible", "") and not (len(row) > 1 and not row[1].strip())
-    )
+    # Canvas puts "Points Possible" (and, in newer exports, a posting-policy row) before the students: rows
+    # without a user ID. A student's name cell may be empty (a last name left blank), the ID never.
+    students = tuple(cells for cells in (dict(zip(header, row)) for row in rows[1:]) if cells.get("ID", "").strip())
     return CanvasGradebook(header, students)
+
+
+def student_name(row: Mapping[str, str]) -> str:
+    """The export row's student as Canvas sorts them ("Quist, Rita"), from Student or LastName and FirstName."""
+    if "Student" in row:
+        return row["Student"].strip()
+    last, first = (row.get(c, "").strip() for c in SPLIT_NAME_COLUMNS)
+    return ", ".join(filter(None, (last, first)))
 
 
 def _delimiter(text: str) -> str:
@@ -88,7 +97,7 @@ def lastfirst(student: str) -> str:
 
 def assignment_columns(gradebook: CanvasGradebook) -> list[str]:
     """The export's assignment columns (`Name (id)`), not its identity or computed ones (Current Score...)."""
-    return [c for c in gradebook.header if _ASSIGNMENT_ID.search(c) and c not in IDENTITY_COLUMNS]
+    return [c for c in gradebook.header if _ASSIGNMENT_ID.search(c) and c not in IDENTITY_COLUMNS + SPLIT_NAME_COLUMNS]
 
 
 def assignment_column(gradebook: CanvasGradebook, wanted: str | None) -> str:
@@ -124,7 +133,7 @@ def with_gradebook_names(students: Mapping[str, StudentIdentity],
     entries = list(named.items())
     for row, index in match_students(gradebook, entries, []).items():
         name, who = entries[index]
-        if display := gradebook.students[row].get("Student", "").strip():
+        if display := student_name(gradebook.students[row]):
             named[name] = dataclasses.replace(who, name=display)
     return named
 
@@ -138,7 +147,7 @@ def match_students(gradebook: CanvasGradebook, submissions: list[tuple[str, Stud
         for column in ("ID", "SIS User ID"):
             if row.get(column, "").strip():
                 by[column].setdefault(row[column].strip(), []).append(i)
-        by["lastfirst"].setdefault(lastfirst(row.get("Student", "")), []).append(i)
+        by["lastfirst"].setdefault(lastfirst(student_name(row)), []).append(i)
     matches: dict[int, int | None] = {}
     for index, (entry, who) in enumerate(submissions):
         name = who.name or entry

@@ -15,6 +15,7 @@ import io
 from grader.lms.canvas import (
     DEFAULT_ASSIGNMENT,
     IDENTITY_COLUMNS,
+    SPLIT_NAME_COLUMNS,
     CanvasGradebook,
     assignment_column,
     assignment_columns,
@@ -55,7 +56,7 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
                           "SIS Login ID": "", "Section": ""}, s))
         column = assignment
     else:
-        identity = [c for c in gradebook.header if c in IDENTITY_COLUMNS or c == "Integration ID"]
+        identity = [c for c in gradebook.header if c in IDENTITY_COLUMNS + SPLIT_NAME_COLUMNS or c == "Integration ID"]
         column = assignment_column(gradebook, assignment)
         if column not in gradebook.header:
             warnings.append(f"the gradebook has no assignment {column!r}: Canvas creates a new assignment of that "

@@ -232,3 +232,23 @@ def test_two_submissions_of_one_moodle_participant_leave_both_out_of_moodle_csv(
         "Rita Quist_77: the same Moodle participant as Rita Quist_77_assignsubmission_file; neither is in the file",
         "Rita Quist_77_assignsubmission_file: the same Moodle participant as Rita Quist_77; neither is in the file",
     )
+
+
+def test_a_canvas_export_with_separate_last_and_first_name_columns_is_read_and_kept(tmp_path):
+    """Canvas exports "LastName", "FirstName" instead of "Student" when the teacher asks for split names
+    (lib/gradebook_exporter.rb, show_student_first_last_name); its points-possible row starts in LastName."""
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "LastName,FirstName,ID,SIS User ID,SIS Login ID,Section,Assignment 4 (4411),Current Score\r\n"
+        "    Points Possible,,,,,,100.00,(read only)\r\n"
+        "Quist,Rita,1001,u1rita,rita@kth.se,DD2424 VT26,,90\r\n"
+        ",Mononym,1002,u1mono,mono@kth.se,DD2424 VT26,,80\r\n", encoding="utf-8-sig")
+    gradebook = read_canvas_gradebook(export)
+    assert [s["ID"] for s in gradebook.students] == ["1001", "1002"]  # an empty last name is still a student
+    graded = result(row("quistrita_1001_54321_rnn", 95.0, 95.0, parse_name("quistrita_1001_54321_rnn")),
+                    row("x", 60.0, 60.0, StudentIdentity(name="mononym")))
+    assert with_gradebook_names({"q": parse_name("quistrita_1001_54321_rnn")}, gradebook)["q"].name == "Quist, Rita"
+    rows = parsed(render_canvas_csv(graded, gradebook=gradebook).text)
+    assert rows[0] == ["LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Section", "Assignment 4 (4411)"]
+    assert rows[1][0].strip() == "Points Possible" and rows[1][-1] == "100"
+    assert [r[:3] + r[-1:] for r in rows[2:]] == [["Quist", "Rita", "1001", "95"], ["", "Mononym", "1002", "60"]]
