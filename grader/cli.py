@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--canvas-assignment", metavar="NAME",
                        help="the assignment's column in canvas.csv (default: the gradebook's only assignment; "
                        f"without --canvas-gradebook, {DEFAULT_ASSIGNMENT!r})")
+    group.add_argument("--moodle-worksheet", type=Path, metavar="CSV",
+                       help="the grading worksheet Moodle gives (Download grading worksheet): moodle.csv then names "
+                       "participants as Moodle does and, in a team assignment, gives each team's grade to its members")
     parser.add_argument("--allow-weak-sandbox", action="store_true",
                         help="where no strong sandbox (bubblewrap, or root with an unprivileged uid) works, run "
                         "submissions as plain processes that can read the reference and other students' files; "
@@ -246,7 +249,8 @@ def _grade_class(args: argparse.Namespace, assignment: Assignment, console) -> i
         args.path, out, mapping=args.students, overrides=args.overrides, late_policy=args.late_policy,
         similarity=not args.no_similarity, against=args.against,
         template=args.template if args.template is not None else assignment.template if assignment.template.is_file() else None,
-        canvas_gradebook=args.canvas_gradebook, canvas_assignment=args.canvas_assignment, compare=args.compare,
+        canvas_gradebook=args.canvas_gradebook, canvas_assignment=args.canvas_assignment,
+        moodle_worksheet=args.moodle_worksheet, compare=args.compare,
     )
     settings = ClassSettings(jobs=args.jobs, force=args.force, dask_address=args.dask, limits=_limits(args, assignment),
                              workflow=workflow, retry_failed=args.retry_failed, accept_regrade=args.accept_regrade,

@@ -81,7 +81,8 @@ def _renamed(student: StudentFiles) -> str:
 
 
 def _folders(folders: list[Path]) -> list[Entry]:
-    """An entry per folder, but one per Moodle participant: the files' folder, with the others in its note."""
+    """An entry per folder, but one per Moodle participant (or team): the files' folder, with the others in its
+    note."""
     by_participant: dict[str, list[tuple[str, Path]]] = {}  # participant -> (submission plugin, folder)
     entries = []
     for path in folders:

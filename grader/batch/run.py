@@ -36,7 +36,7 @@ from grader.outputs import INSTRUCTOR_REPORT, OutputError, write_atomically
 from grader.render.canvas_csv import render_canvas_csv
 from grader.render.class_overview import render_class_html
 from grader.render.gradebook import render_grades_csv
-from grader.render.moodle_csv import render_moodle_csv
+from grader.render.moodle_csv import moodle_download, render_moodle_csv
 from grader.results import (
     ClassResult,
     ClassSubmission,
@@ -510,12 +510,12 @@ def _write_class_outputs(out_dir: Path, result: ClassResult, workflow: ClassWork
     """Write the class files; return `result` with what the LMS exports had to leave out among its warnings."""
     sources = {s.student.source for s in result.submissions}
     canvas = render_canvas_csv(result, assignment=workflow.canvas_assignment, gradebook=workflow.canvas_gradebook)
-    moodle = render_moodle_csv(result)
+    moodle = render_moodle_csv(result, worksheet=workflow.moodle_worksheet)
     warnings = list(result.warnings)
     if workflow.canvas_gradebook is not None or any(lms.CANVAS in source for source in sources):
         warnings += [f"canvas.csv: {w}" for w in canvas.left_out]
-    if any(lms.MOODLE in source for source in sources):
-        warnings += [f"moodle.csv: {w}" for w in moodle.left_out]
+    if workflow.moodle_worksheet is not None or moodle_download(result):
+        warnings += [f"moodle.csv: {w}" for w in moodle.notes + moodle.left_out]
     result = dataclasses.replace(result, warnings=tuple(warnings))
     try:
         write_atomically(out_dir / GRADES, render_grades_csv(result))

@@ -18,6 +18,7 @@ from grader.batch.out_files import LATE_POLICY, OVERRIDES, STUDENTS
 from grader.ledger import Ledger, load_late_policy, load_overrides
 from grader.lms.canvas import CanvasGradebook, assignment_column, read_canvas_gradebook
 from grader.lms.identity import read_gradescope_metadata, read_mapping
+from grader.lms.moodle import MoodleWorksheet, read_moodle_worksheet
 from grader.results import ClassResult, StudentIdentity
 from grader.similarity.collect import known_solutions
 from grader.similarity.detect import INSTALL_HINT, similarity_available
@@ -33,6 +34,7 @@ class ClassWorkflow:
     template: Path | None = None  # the handed-out template: boilerplate for the similarity report
     canvas_gradebook: CanvasGradebook | None = None
     canvas_assignment: str | None = None  # the column canvas.csv fills; None: the default title (no gradebook)
+    moodle_worksheet: MoodleWorksheet | None = None  # Moodle's grading worksheet: who is who, and each team's members
     sources: tuple[str, ...] = ()  # the files read, for the record
     compare: ClassResult | None = None  # another run's summary.json (--compare): its mistakes' shares
     compare_name: str = ""
@@ -50,6 +52,7 @@ def load_workflow(
     template: Path | None = None,
     canvas_gradebook: Path | None = None,
     canvas_assignment: str | None = None,
+    moodle_worksheet: Path | None = None,
     compare: Path | None = None,
 ) -> ClassWorkflow:
     """Read and check every file the workflow needs; a GraderError (BatchError, or the file's own) names the file
@@ -77,7 +80,8 @@ def load_workflow(
         template=template,
         canvas_gradebook=gradebook,
         canvas_assignment=canvas_assignment,
-        sources=tuple(str(p) for p in (mapping, overrides, late_policy, canvas_gradebook, compare) if p),
+        moodle_worksheet=read_moodle_worksheet(moodle_worksheet) if moodle_worksheet else None,
+        sources=tuple(str(p) for p in (mapping, overrides, late_policy, canvas_gradebook, moodle_worksheet, compare) if p),
         compare=read_summary(compare) if compare is not None else None,
         compare_name=str(compare) if compare is not None else "",
     )

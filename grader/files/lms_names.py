@@ -11,7 +11,9 @@ used in Canvas gets a suffix before its extension: rnn.py, then rnn-1.py.
 Moodle's "Download all submissions" gives one folder per student and plugin,
 `Full Name_PARTICIPANT_assignsubmission_file_` (also `Participant_N_...` under blind marking, a group's
 name before the full name, and no trailing underscore since Moodle 4.2), or, with "download submissions in
-folders" off, flat files `Full Name_PARTICIPANT_assignsubmission_file_original`.
+folders" off, flat files `Full Name_PARTICIPANT_assignsubmission_file_original`. A team assignment's folders
+are the teams' (`Team 7_GROUPID_assignsubmission_file`, read as the above: only the grading worksheet tells
+the two apart, grader.lms.moodle), and those in no group share `Default group_assignsubmission_file`.
 
 Everything here reads names only (bounded: a file name is at most 255 bytes) and never a file's bytes.
 """
@@ -35,6 +37,9 @@ _CANVAS = re.compile(r"^(?:(?P<name>[^_]+)_)??" + _CANVAS_AFTER_NAME)
 _CANVAS_NAMED = re.compile(r"^(?P<name>[^_]+)_" + _CANVAS_AFTER_NAME)
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<file>.*))?$",
                      re.IGNORECASE)
+DEFAULT_TEAM = "Default group"  # Moodle's get_string('defaultteam', 'assign'): a team assignment's, with no group ID
+_MOODLE_DEFAULT_TEAM = re.compile(rf"^(?P<name>{DEFAULT_TEAM})_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<file>.*))?$",
+                                  re.IGNORECASE | re.DOTALL)
 # Canvas's suffix for a name already used: -1 to -7, then a random UUID.
 _RESUBMITTED = re.compile(r"^(?P<stem>.+)-(?:[1-9]|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 CODE_SUFFIXES = (".py", ".ipynb")
@@ -46,7 +51,7 @@ class UploadName:
 
     lms: str  # CANVAS or MOODLE
     name: str  # Canvas's lastfirst or Moodle's full name; "" when anonymous
-    student_id: str  # the Canvas user ID (or anon_XXXXX), or the Moodle participant number
+    student_id: str  # the Canvas user ID (or anon_XXXXX), or the Moodle participant number ("" for a default team)
     late: bool = False  # Canvas marked the submission late
     original: str = ""  # the file's name as the student uploaded it ("" for a folder)
     plugin: str = ""  # Moodle's submission plugin: file, onlinetext, ...
@@ -61,11 +66,12 @@ class UploadName:
 def read_upload_name(name: str, *, is_file: bool = True) -> UploadName | None:
     """The LMS's reading of a name in its download, or None if no LMS names things so."""
     name = unicodedata.normalize("NFC", name)  # macOS's unzip may hand over decomposed letters
-    if match := _MOODLE.match(name):
+    if match := _MOODLE.match(name) or _MOODLE_DEFAULT_TEAM.match(name):
         original = match["file"] or ""
         if is_file and not original:
             return None
-        return UploadName(MOODLE, match["name"].strip(), match["id"], original=original if is_file else "",
+        number = match.groupdict().get("id") or ""  # the default team's has none
+        return UploadName(MOODLE, match["name"].strip(), number, original=original if is_file else "",
                           plugin=match["plugin"].lower())
     if match := _canvas_match(name):
         student, late, student_id = match["name"] or "", bool(match["late"]), match["id"]

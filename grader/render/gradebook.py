@@ -29,10 +29,12 @@ CSV_QUOTING: Final = csv.QUOTE_ALL
 
 @dataclass(frozen=True)
 class CsvExport:
-    """An LMS import file (canvas.csv, moodle.csv), and one line for each submission it could not hold."""
+    """An LMS import file (canvas.csv, moodle.csv), one line for each submission it could not hold, and what
+    the instructor must know about the whole file."""
 
     text: str
     left_out: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 # A cell starts at the text's start or after any character some spreadsheet splits a row at; it is a formula
 # when, after spaces (and quotes, which a spreadsheet strips), one of = + - @ tab CR follows. Linear: the

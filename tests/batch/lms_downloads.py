@@ -9,13 +9,18 @@ Every file of every student lies flat in one folder. A name the student had alre
 "-1" (then "-2" ...) before its extension (Attachment.make_unique_filename).
 
 Moodle ("Download all submissions", mod/assign): `Full Name_PARTICIPANT_assignsubmission_file_/` per
-student and plugin (no trailing "_" since Moodle 4.2; `Participant_N` under blind marking; a group's name
-and "-" before the name in team submissions), or flat `Full Name_N_assignsubmission_file_name` files when
-"download submissions in folders" is off.
+student and plugin (no trailing "_" since Moodle 4.2; `Participant_N` under blind marking), or flat
+`Full Name_N_assignsubmission_file_name` files when "download submissions in folders" is off. A team
+assignment's download (mod/assign/classes/downloader.php, get_student_prefix) has one folder per team, named
+after the group and its group ID, `Team 7_4242_assignsubmission_file`, or `Default group_assignsubmission_file`
+for those in no group; before that class, each member's own folder had the group's name and "-" before the
+member's name. Moodle's "Download grading worksheet" (mod/assign/gradingtable.php) lists every participant,
+with a Group column in a team assignment.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import unicodedata
@@ -70,6 +75,30 @@ def canvas_download(folder: Path, students: list[CanvasStudent]) -> dict[str, li
 
 def moodle_folder_name(full_name: str, participant: int, plugin: str = "file", *, moodle4: bool = False) -> str:
     return f"{full_name.replace('_', ' ')}_{participant}_assignsubmission_{plugin}" + ("" if moodle4 else "_")
+
+
+def moodle_team_folder_name(group: str, group_id: int | None, plugin: str = "file", *, moodle4: bool = True) -> str:
+    """downloader.php's name: format_string escapes "&", "_" becomes " ", clean_filename drops what PARAM_FILE
+    drops; the default team (group_id None) has no ID."""
+    name = re.sub(r"&(?![a-zA-Z0-9#]{1,8};)", "&amp;", group).replace("_", " ")
+    prefix = re.sub(r"[\x00-\x1f\x7f&<>\"`|':\\/]", "", name + ("" if group_id is None else f"_{group_id}"))
+    return f"{prefix}_assignsubmission_{plugin}" + ("" if moodle4 else "_")
+
+
+def moodle_worksheet(participants: list[tuple[int, str, str, str | None]]) -> str:
+    """The grading worksheet's CSV for (participant, full name, e-mail, group or None in an individual
+    assignment): gradingtable.php's columns when downloading, as its CSV export writes them."""
+    team = any(group is not None for *_, group in participants)
+    header = ["Identifier", "Full name", "Email address", "Status", *(["Group"] if team else []), "Grade",
+              "Maximum Grade", "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+              "Feedback comments"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for number, name, email, group in participants:
+        writer.writerow([f"Participant {number}", name, email, "Submitted for grading", *([group] if team else []), "",
+                         "10.00", "Yes", "Monday, 2 March 2026, 10:15 AM", "-", ""])
+    return "\ufeff" + buffer.getvalue()
 
 
 def zip_of(files: dict[str, str]) -> bytes:

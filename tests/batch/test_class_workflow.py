@@ -102,6 +102,15 @@ def test_a_bad_ledger_file_stops_before_any_grading(class_dir, tmp_path, fake_cl
     assert not (out / "alice").exists()
 
 
+def test_a_file_that_is_no_moodle_worksheet_stops_before_any_grading(class_dir, tmp_path, fake_cli, capsys):
+    make_folder(class_dir, "Bo Ek_77_assignsubmission_file")
+    (tmp_path / "grades.csv").write_text("name,grade\nbo,3\n")
+    out = tmp_path / "out"
+    assert cli.main([str(class_dir), "--class", "--out", str(out), "--moodle-worksheet", str(tmp_path / "grades.csv")]) == 2
+    assert "is not Moodle's grading worksheet (no 'Identifier' column" in " ".join(capsys.readouterr().err.split())
+    assert not (out / "Bo Ek_77_assignsubmission_file").exists()
+
+
 @pytest.mark.long
 def test_fail_under_for_a_class_exits_1_and_names_who_is_below(class_dir, tmp_path, fake_cli, capsys):
     make_folder(class_dir, "good", "# score: 6\n")

@@ -14,6 +14,7 @@ from grader.batch.workflow import ClassWorkflow
 from grader.files.lms_names import read_upload_name
 from grader.intake import Reading, prepare
 from grader.intake.locate import read_path
+from grader.lms.moodle import read_moodle_worksheet
 from grader.results import CheckResult, SubmissionResult
 
 from .fakes import CHECKS
@@ -22,6 +23,8 @@ from .lms_downloads import (
     canvas_download,
     canvas_file_name,
     moodle_folder_name,
+    moodle_team_folder_name,
+    moodle_worksheet,
     notebook,
     zip_of,
 )
@@ -329,3 +332,37 @@ def test_a_students_files_that_cannot_be_packed_for_a_cluster_are_that_submissio
     monkeypatch.setattr(run, "pack_files", lambda files: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
     task, _ = run._task(peter, ASSIGNMENT, None, True, Policy.strict)
     assert task.refused == "it could not be read (Permission denied)"
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("given", [True, False])
+def test_a_moodle_team_download_grades_every_member_from_the_worksheet_or_writes_no_grades(tmp_path, given):
+    """Moodle 4.x's team download: one folder per team, named after the group and its group ID (4242, here also
+    Åsa's participant number: the bug gave her Team 7's grade). With the worksheet each member of a team gets
+    its grade; without it moodle.csv holds no grades and the warning says what to pass."""
+    folder, out = tmp_path / "download", tmp_path / "out"
+    for group, group_id in (("Team_7", 4242), ("Lab 2", 88), ("Default group", None)):
+        files = folder / moodle_team_folder_name(group, group_id)
+        files.mkdir(parents=True)
+        (files / "rnn.py").write_text(RNN)
+        text = folder / moodle_team_folder_name(group, group_id, "onlinetext")  # a team's online text: no submission
+        text.mkdir()
+        (text / "onlinetext.html").write_text("<p>our files</p>")
+    path = tmp_path / "Grading worksheet-DD2424-RNN-77.csv"
+    path.write_text(moodle_worksheet([(1001, "Rita Quist", "rita@kth.se", "Team_7"), (1002, "Bo Ek", "bo@kth.se", "Team_7"),
+                                      (4242, "Åsa Öberg", "asa@kth.se", "Lab 2"), (1003, "Carl Lind", "", "Default group")]))
+    workflow = ClassWorkflow(similarity=False, moodle_worksheet=read_moodle_worksheet(path) if given else None)
+    result = grade_class(folder, out, ASSIGNMENT, jobs=1, grade=listing_grade, progress=False, workflow=workflow)
+    assert sorted(s.name for s in result.submissions) == [moodle_team_folder_name(*team) for team in (
+        ("Default group", None), ("Lab 2", 88), ("Team_7", 4242))]
+    assert all("not graded: " in s.note for s in result.submissions)
+    worksheet = list(csv.DictReader(io.StringIO((out / "moodle.csv").read_text(), newline="")))
+    moodle_warnings = [w for w in result.warnings if w.startswith("moodle.csv: ")]
+    if given:
+        assert {r["Identifier"]: (r["Full name"], r["Grade"]) for r in worksheet} == {
+            "Participant 1001": ("Rita Quist", "10"), "Participant 1002": ("Bo Ek", "10"),
+            "Participant 4242": ("Åsa Öberg", "10"), "Participant 1003": ("Carl Lind", "10")}
+        assert moodle_warnings == []
+    else:
+        assert worksheet == []
+        assert len(moodle_warnings) == 1 and "--moodle-worksheet" in moodle_warnings[0]

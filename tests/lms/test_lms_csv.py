@@ -1,14 +1,17 @@
 """canvas.csv imports into Canvas (its export's columns, matched students) and moodle.csv into Moodle."""
 
 import csv
+import dataclasses
 import io
 
 import pytest
+from batch.lms_downloads import moodle_team_folder_name, moodle_worksheet
 
 from grader.lms.canvas import CanvasError, assignment_column, read_canvas_gradebook, with_gradebook_names
-from grader.lms.identity import parse_name
+from grader.lms.identity import MAPPING, parse_name
+from grader.lms.moodle import read_moodle_worksheet
 from grader.render.canvas_csv import render_canvas_csv
-from grader.render.moodle_csv import render_moodle_csv
+from grader.render.moodle_csv import COLUMNS, render_moodle_csv
 from grader.results import Adjustment, AdjustmentKind, ClassResult, ClassSubmission, Problem, StudentIdentity
 
 # An export as Canvas writes it: a points-possible row, then the students; one assignment column exists.
@@ -252,3 +255,63 @@ def test_a_canvas_export_with_separate_last_and_first_name_columns_is_read_and_k
     assert rows[0] == ["LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Section", "Assignment 4 (4411)"]
     assert rows[1][0].strip() == "Points Possible" and rows[1][-1] == "100"
     assert [r[:3] + r[-1:] for r in rows[2:]] == [["Quist", "Rita", "1001", "95"], ["", "Mononym", "1002", "60"]]
+
+
+def _worksheet(tmp_path, participants):
+    path = tmp_path / "worksheet.csv"
+    path.write_text(moodle_worksheet(participants), encoding="utf-8")
+    return read_moodle_worksheet(path)
+
+
+def moodle_row(folder, final):
+    return dataclasses.replace(row(folder, final, final, parse_name(folder)), source=folder)
+
+
+def test_a_moodle_team_folders_grade_goes_to_each_member_the_worksheet_lists(tmp_path):
+    """downloader.php names a team's folder after the group and its group ID: 4242 is Åsa's participant
+    number here, and must not get Team 7's grade."""
+    worksheet = _worksheet(tmp_path, [(1001, "Rita Quist", "rita@kth.se", "Team 7"), (1002, "Bo Ek", "bo@kth.se", "Team 7"),
+                                 (4242, "Åsa Öberg", "asa@kth.se", "Lab 2"), (1003, "Carl Lind", "", "Default group")])
+    graded = result(moodle_row(moodle_team_folder_name("Team 7", 4242), 80.0),
+                    moodle_row(moodle_team_folder_name("Default group", None), 50.0),
+                    moodle_row(moodle_team_folder_name("Team 9", 17), 99.0))
+    out = render_moodle_csv(graded, worksheet=worksheet)
+    rows = parsed(out.text)[1:]
+    assert [r[:4] for r in rows] == [["Participant 1001", "Rita Quist", "rita@kth.se", "80"],
+                                     ["Participant 1002", "Bo Ek", "bo@kth.se", "80"],
+                                     ["Participant 1003", "Carl Lind", "", "50"]]
+    assert out.left_out == ("Team 9_17_assignsubmission_file: no group of the grading worksheet is named 'Team 9'",)
+    assert out.notes == ()
+
+
+def test_without_the_worksheet_a_team_download_gets_no_moodle_grades_and_says_what_to_pass(tmp_path):
+    graded = result(moodle_row(moodle_team_folder_name("Team 7", 4242), 80.0),
+                    moodle_row(moodle_team_folder_name("Default group", None), 50.0))
+    out = render_moodle_csv(graded)
+    assert parsed(out.text) == [list(COLUMNS)]  # no "Participant 4242": a group ID is no participant's number
+    assert len(out.notes) == 1 and "--moodle-worksheet" in out.notes[0] and "Default group_assignsubmission_file" in out.notes[0]
+    # A download the names cannot tell from a team's: written, with one note saying what a team assignment needs.
+    out = render_moodle_csv(result(moodle_row(moodle_team_folder_name("Team 7", 4242), 80.0)))
+    assert parsed(out.text)[1][:2] == ["Participant 4242", "Team 7"]
+    assert len(out.notes) == 1 and "team assignment" in out.notes[0] and "--moodle-worksheet" in out.notes[0]
+
+
+def test_an_individual_worksheet_names_the_participants_and_keeps_out_numbers_it_lacks(tmp_path):
+    worksheet = _worksheet(tmp_path, [(1001, "Rita Quist", "rita@kth.se", None)])
+    graded = result(moodle_row("R Q_1001_assignsubmission_file", 80.0), moodle_row("X Y_1009_assignsubmission_file", 70.0),
+                    row("pair", 60.0, 60.0, StudentIdentity(name="pair", student_id="1001 & 1002", source=MAPPING)))
+    out = render_moodle_csv(graded, worksheet=worksheet)
+    assert [r[:4] for r in parsed(out.text)[1:]] == [["Participant 1001", "Rita Quist", "rita@kth.se", "80"]]
+    assert out.left_out == ("X Y_1009_assignsubmission_file: Participant 1009 is not in the grading worksheet",
+                            "pair: Participant 1002 is not in the grading worksheet")
+
+
+def test_a_team_sharing_a_participant_with_another_submission_is_left_out_whole():
+    graded = result(row("a", 60.0, 60.0, StudentIdentity(name="a", student_id="1001 & 1002", source=MAPPING)),
+                    moodle_row("Bo Ek_1002_assignsubmission_file", 70.0),
+                    moodle_row("Carl Lind_1003_assignsubmission_file", 80.0))
+    out = render_moodle_csv(graded)
+    assert [r[0] for r in parsed(out.text)[1:]] == ["Participant 1003"]
+    assert out.left_out == (
+        "a: the same Moodle participant as Bo Ek_1002_assignsubmission_file; neither is in the file",
+        "Bo Ek_1002_assignsubmission_file: the same Moodle participant as a; neither is in the file")
