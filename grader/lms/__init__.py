@@ -3,5 +3,5 @@
     identity: the student behind a submission, from the names LMS exports give (Canvas, Moodle,
         Gradescope's export) or a mapping file
     canvas: a gradebook CSV for Canvas's import, matched against an exported Canvas gradebook if given
-    moodle: a grading worksheet CSV for Moodle's assignment upload
+    moodle: Moodle's grading worksheet: who each participant is, and who is in each team a team download names
 """

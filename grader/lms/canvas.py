@@ -8,6 +8,12 @@ makes Canvas create a new assignment on import, so it is used only when named (a
 submission is matched to its student by Canvas user ID, then SIS user ID, then the `lastfirst` name
 Canvas's download file names carry; the export's Student column then names the student in every output.
 grader.render.canvas_csv writes canvas.csv from them.
+
+A group assignment graded as a group downloads once per group, named after the group and carrying one
+member's user ID (Assignment#representatives); the export says nothing of groups. canvas.csv grades that
+member, and that is enough: Canvas's gradebook import posts its grades to submissions/update_grades
+(gradebook_uploads_controller), whose Submission.process_bulk_update grades through Assignment#grade_student,
+which grades every member of a group graded as one. Graded individually, each member downloads under their own name.
 """
 
 from __future__ import annotations
