@@ -89,24 +89,27 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     machine, a strong one where the kit grades for the record (the GitHub Classroom run).
     """
     policy = kit_policy if assignment.grading.self_check else policy
-    with ProbesAhead(policy, assignment.allowed_imports) as probes:  # while the checks are planned, rnn.py read
-        plan = Plan.make(assignment, limits=limits, include_hidden=include_hidden, oracle=oracle,
-                         case_salt=case_salt, policy=policy)
+    with ProbesAhead(policy, assignment.allowed_imports) as probes:  # while rnn.py is read
+        sandbox = SandboxSettings.make(assignment, limits, policy)
         start = time.perf_counter()
-        report_budget = TimeBudget(plan.sandbox.limits)  # the report's own: it never takes time from the checks
+        report_budget = TimeBudget(sandbox.limits)  # the report's own: it never takes time from the checks
         with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission, \
-                SandboxAhead(functools.partial(plan.sandbox.open, submission.folder, report_budget)) as report_box, \
+                SandboxAhead(functools.partial(sandbox.open, submission.folder)) as visible_box, \
+                SandboxAhead(functools.partial(sandbox.open, submission.folder, report_budget)) as report_box, \
                 Beside[Diagnostics]((usable_cores() if cores is None else cores) >= 2) as diagnosis, \
-                SandboxAhead(functools.partial(plan.sandbox.open, submission.folder)) as hidden_box:
+                SandboxAhead(functools.partial(sandbox.open, submission.folder)) as hidden_box:
             probes.wait()
-            # With the report beside the checks, its worker starts with theirs, and the hidden checks' worker on
-            # the core the first of them frees (SandboxAhead: no code of the submission's runs in either yet).
+            # The first workers start while the checks are planned (the reference's answers found), the report's
+            # with them when it runs beside the checks, and the hidden checks' worker on the core the first of them
+            # frees (SandboxAhead: no code of the submission's runs in any yet).
+            visible_box.start()
             ahead = diagnostics and diagnosis.beside
             if ahead:
                 report_box.start()
+            plan = Plan.make(assignment, sandbox, include_hidden=include_hidden, oracle=oracle, case_salt=case_salt)
             hidden_ahead = hidden_box if ahead and plan.hidden and real_text is None else None
-            visible = visible_phase(plan, submission, Report(diagnosis, report_budget, report_box, hidden_ahead)
-                                    if diagnostics else None)
+            visible = visible_phase(plan, submission, visible_box, Report(diagnosis, report_budget, report_box,
+                                                                          hidden_ahead) if diagnostics else None)
             if hidden_ahead is not None and diagnosis.started:
                 hidden_ahead.start()
             # The report is the submission's own output, which the student reads: it is complete, and its
@@ -132,6 +135,12 @@ class SandboxSettings:
     packages: tuple[str, ...]
     budget: TimeBudget
 
+    @classmethod
+    def make(cls, assignment: Assignment, limits: Limits | None, policy: Policy) -> SandboxSettings:
+        limits = limits or assignment.grading.limits
+        steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
+        return cls(limits, assignment.functions + steps, Policy(policy), assignment.allowed_imports, TimeBudget(limits))
+
     def open(self, folder: Path, budget: TimeBudget | None = None) -> Sandbox:
         """A sandbox on the grading's budget, or on ``budget`` (the report's diagnostics have their own)."""
         return Sandbox(folder, self.limits, functions=self.functions, policy=self.policy, packages=self.packages,
@@ -152,17 +161,12 @@ class Plan:
     sandbox: SandboxSettings
 
     @classmethod
-    def make(cls, assignment: Assignment, *, limits: Limits | None, include_hidden: bool, oracle: Oracle | None,
-             case_salt: str | None, policy: Policy) -> Plan:
+    def make(cls, assignment: Assignment, sandbox: SandboxSettings, *, include_hidden: bool, oracle: Oracle | None,
+             case_salt: str | None) -> Plan:
         spec = assignment.grading
         suite = suite_for(assignment)
         visible = tuple(c for c in suite if spec.checks[c.name].visibility == PUBLIC)
         hidden = tuple(c for c in suite if include_hidden and spec.checks[c.name].visibility != PUBLIC)
-        limits = limits or spec.limits
-        steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
-        sandbox = SandboxSettings(limits, assignment.functions + steps,
-                                  Policy(policy),
-                                  assignment.allowed_imports, TimeBudget(limits))
         return cls(assignment, oracle or default_oracle(assignment), case_salt, visible, hidden,
                    spec.hidden_checks + len(suite) - len(visible) - len(hidden),
                    spec.self_check or not include_hidden, sandbox)
@@ -226,12 +230,13 @@ class Report:
     hidden: SandboxAhead | None
 
 
-def visible_phase(plan: Plan, submission: Prepared, report: Report | None) -> VisiblePhase:
-    """The visible checks, in one sandbox: rnn.py as it is, or its definitions alone when its top-level code
-    stops the import (grader.intake.load). Once rnn.py has loaded, the ``report``'s diagnostics start on what
-    loaded (None: no diagnostics): beside the checks, or after them on one core."""
+def visible_phase(plan: Plan, submission: Prepared, ahead: SandboxAhead, report: Report | None) -> VisiblePhase:
+    """The visible checks, in one sandbox (the one started ``ahead``): rnn.py as it is, or its definitions alone
+    in a fresh one when its top-level code stops the import (grader.intake.load). Once rnn.py has loaded, the
+    ``report``'s diagnostics start on what loaded (None: no diagnostics): beside the checks, or after them on
+    one core."""
     contract = plan.assignment.contract
-    with load(submission, plan.sandbox.open) as (box, top_level_warning):
+    with load(submission, lambda folder: ahead.take() or plan.sandbox.open(folder)) as (box, top_level_warning):
         failure = box.load_failure
         if report is not None and failure is None:
             started = report.box.take()
