@@ -300,7 +300,7 @@ def _intake(plan: Plan, submission: Prepared, top_level_warning: str) -> Intake:
     # which may hold lone surrogates (JSON's \ud800: no output file could be written) or terminal escapes:
     # spelled out, as the sandbox's replies are, before any output or the terminal gets them.
     return Intake(
-        file=printable(submission.graded_file),
+        file=submission.graded_file,
         kind=submission.located.kind,
         notes=tuple(map(printable, submission.notes)),
         skipped=tuple(map(printable, submission.skipped)),

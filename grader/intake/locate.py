@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.files.listing import is_junk, is_zip
+from grader.files.listing import is_junk, is_zip, printable_name
 from grader.files.lms_names import StudentFiles, group_by_student, read_upload_name
 from grader.files.zipsafe import CORRUPT, listable
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, class_methods, normalise
@@ -245,7 +245,9 @@ def _name_rank(path: Path, kind: SourceKind) -> int:
 
 def _nothing_found(folder: Path, candidates: list[Candidate]) -> str:
     try:
-        present = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not is_junk(p.name))
+        # Quoted to the student and the teacher: a name not UTF-8 would make the results unwritable.
+        present = sorted(printable_name(p.name) + ("/" if p.is_dir() else "") for p in folder.iterdir()
+                         if not is_junk(p.name))
     except OSError:
         present = []
     if not present:
@@ -254,7 +256,7 @@ def _nothing_found(folder: Path, candidates: list[Candidate]) -> str:
     # are what made it so large, and clearing them is what the student can do.
     for candidate in candidates:
         if candidate.kind is SourceKind.NOTEBOOK and (size := _size(candidate.path)) > MAX_NOTEBOOK_BYTES:
-            return (f"{candidate.relative} is {size / 1024**2:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 1024**2} "
+            return (f"{printable_name(candidate.relative)} is {size / 1024**2:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 1024**2} "
                     "MiB allowed; clear its outputs and submit again")
     return (f"no rnn.py or notebook defining the assignment's functions was found (found: "
             f"{_shorten_list(', '.join(present))}); upload rnn.py")

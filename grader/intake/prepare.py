@@ -25,7 +25,7 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.files.archive import BrokenSubmission, unpack
 from grader.files.flat import stage
-from grader.files.listing import is_junk, is_zip
+from grader.files.listing import is_junk, is_zip, printable_name
 from grader.intake.extract import (
     WORK,
     Extraction,
@@ -86,7 +86,9 @@ class Prepared:
 
     @property
     def graded_file(self) -> str:
-        return self.located.relative
+        """The graded file's name as messages quote it: spelled out printable, as the sandbox's replies that
+        quote it are (a name not UTF-8 would make every output holding them unwritable)."""
+        return printable_name(self.located.relative)
 
     def use_definitions_only(self) -> tuple[str, ...]:
         """Replace rnn.py by its definitions alone; return the lines that say what was left out."""
@@ -100,7 +102,7 @@ class Prepared:
         if not text or self.graded_file == MODULE_FILE:
             return text
         text = FRAME.sub(lambda m: f'File "{self.graded_file}", {self.where(int(m.group(1)))}', text)
-        return MODULE_NAME.sub(self.graded_file, text)
+        return MODULE_NAME.sub(lambda _: self.graded_file, text)  # a name, not a template (it may hold a backslash)
 
     def where(self, line: int) -> str:
         """"line N", or "cell C, line L" in a notebook."""

@@ -217,3 +217,22 @@ def test_a_misnamed_class_based_submission_is_not_told_its_helper_module_is_a_se
         put(tmp_path, "a4.py" if path.name == "rnn.py" else path.name, path.read_text())
     found = locate(tmp_path, FUNCTIONS)
     assert found.relative == "a4.py" and not any("candidates" in note for note in found.notes)
+
+
+def test_names_quoted_when_nothing_is_found_are_spelled_out(tmp_path):
+    # A name not UTF-8 made the message unwritable: Gradescope's results.json failed as "the autograder itself
+    # failed", and a class run wrote no results for that student; escapes reached the terminal raw.
+    put(tmp_path, os.fsdecode(b"\xffbad\x1b]0;x\x07.ipynb"), "{")
+    put(tmp_path, "\u202eyp.py", "x = 1\n")
+    with pytest.raises(NotFound) as found:
+        locate(tmp_path, FUNCTIONS)
+    assert "(found: \\u202eyp.py, \\xffbad\\x1b]0;x\\x07.ipynb); upload rnn.py" in str(found.value)
+
+
+def test_a_graded_file_named_with_bytes_not_utf8_or_escapes_is_named_printably(tmp_path):
+    # Its name is put in every message the sandbox sends back (relabel), and in the banner: a lone surrogate
+    # there made all of that student's results unwritable.
+    put(tmp_path, os.fsdecode(b"A4\xff\x1b[2J.py"))
+    with prepare(tmp_path, FUNCTIONS) as prepared:
+        assert prepared.graded_file == "A4\\xff\\x1b[2J.py"
+        assert prepared.relabel('File "rnn.py", line 3') == 'File "A4\\xff\\x1b[2J.py", line 3'
