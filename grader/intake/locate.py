@@ -49,7 +49,7 @@ class NotFound(GraderError):
 @dataclass(frozen=True)
 class Candidate:
     path: Path
-    relative: str  # as the student named it, relative to the upload
+    relative: str  # as the student named it, relative to the upload, spelled out printable (it is quoted)
     kind: SourceKind
     defined: int  # how many of the contract's functions it defines at the top level
     name_rank: int  # 0 rnn.py, 1 another case, 2 rnn (1).py and kin, 3 an rnn notebook, 4 a notebook, 5 a .py
@@ -154,7 +154,9 @@ def _candidate(path: Path, relative: str, functions: tuple[str, ...], budget: Bu
         return None
     kind = SourceKind.NOTEBOOK if suffix == ".ipynb" else SourceKind.MODULE
     defined, broken = _defined(path, kind, functions, budget)
-    return Candidate(path, relative, kind, defined, _name_rank(path, kind), broken)
+    # Its name is quoted in notes, messages and on the terminal: bytes not UTF-8 would make the results
+    # unwritable, and escapes would steer the terminal.
+    return Candidate(path, printable_name(relative), kind, defined, _name_rank(path, kind), broken)
 
 
 def _plausible(candidate: Candidate | None) -> bool:
@@ -256,7 +258,7 @@ def _nothing_found(folder: Path, candidates: list[Candidate]) -> str:
     # are what made it so large, and clearing them is what the student can do.
     for candidate in candidates:
         if candidate.kind is SourceKind.NOTEBOOK and (size := _size(candidate.path)) > MAX_NOTEBOOK_BYTES:
-            return (f"{printable_name(candidate.relative)} is {size / 1024**2:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 1024**2} "
+            return (f"{candidate.relative} is {size / 1024**2:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 1024**2} "
                     "MiB allowed; clear its outputs and submit again")
     return (f"no rnn.py or notebook defining the assignment's functions was found (found: "
             f"{_shorten_list(', '.join(present))}); upload rnn.py")
@@ -309,13 +311,14 @@ def read_path(path: Path, functions: tuple[str, ...], force: Reading | None = No
     if students and not entries:
         who = students[0]
         return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission: the {len(who.files)} file(s) "
-                           f"{who.upload.lms.capitalize()} named for {who.name} (--class reads it as a class).")
+                           f"{who.upload.lms.capitalize()} named for {printable_name(who.name)} (--class reads it as a "
+                           "class).")
     if entries and not own:
         if entries[0].is_dir() and len(inner := lms_students(entries[0])) >= 2:
-            raise NotFound(f"{path.name}/ holds only {entries[0].name}/, {inner[0].upload.lms.capitalize()}'s download "
+            raise NotFound(f"{path.name}/ holds only {printable_name(entries[0].name)}/, {inner[0].upload.lms.capitalize()}'s download "
                            f"of {len(inner)} students' submissions: give that folder")
         return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission, the one in "
-                           f"{entries[0].name} (--class reads it as a class).")
+                           f"{printable_name(entries[0].name)} (--class reads it as a class).")
     return PathReading(Reading.SINGLE, f"Grading {path.name}/ as one submission.")
 
 

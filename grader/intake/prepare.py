@@ -25,7 +25,7 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.files.archive import BrokenSubmission, unpack
 from grader.files.flat import stage
-from grader.files.listing import is_junk, is_zip, printable_name
+from grader.files.listing import is_junk, is_zip
 from grader.intake.extract import (
     WORK,
     Extraction,
@@ -86,9 +86,7 @@ class Prepared:
 
     @property
     def graded_file(self) -> str:
-        """The graded file's name as messages quote it: spelled out printable, as the sandbox's replies that
-        quote it are (a name not UTF-8 would make every output holding them unwritable)."""
-        return printable_name(self.located.relative)
+        return self.located.relative
 
     def use_definitions_only(self) -> tuple[str, ...]:
         """Replace rnn.py by its definitions alone; return the lines that say what was left out."""

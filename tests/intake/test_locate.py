@@ -236,3 +236,19 @@ def test_a_graded_file_named_with_bytes_not_utf8_or_escapes_is_named_printably(t
     with prepare(tmp_path, FUNCTIONS) as prepared:
         assert prepared.graded_file == "A4\\xff\\x1b[2J.py"
         assert prepared.relabel('File "rnn.py", line 3') == 'File "A4\\xff\\x1b[2J.py", line 3'
+
+
+def test_names_the_reading_of_a_folder_quotes_are_spelled_out(tmp_path):
+    # Printed before anything is graded: escapes in a file's name reached the terminal raw (ESC ]0; sets its title).
+    put(tmp_path, "class/alice/rnn.py")
+    put(tmp_path, "class/bob/rnn.py")
+    put(tmp_path, "class/A4\x1b]0;owned\x07.py")
+    reading = read_path(tmp_path / "class", FUNCTIONS)
+    assert reading.notes[0].startswith("A4\\x1b]0;owned\\x07.py at the top of the class folder is not graded")
+    put(tmp_path, "one/\u202ealice/rnn.py")
+    assert "the one in \\u202ealice (--class" in read_path(tmp_path / "one", FUNCTIONS).summary
+    put(tmp_path, "two/\u202ea4.py")
+    put(tmp_path, "two/rnn_\x1b[2J.py")
+    notes = " ".join(locate(tmp_path / "two", FUNCTIONS).notes)
+    assert "\x1b" not in notes and "\u202e" not in notes
+    assert "found 2 candidates" in notes and "rnn_\\x1b[2J.py" in notes and "\\u202ea4.py" in notes
