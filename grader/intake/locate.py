@@ -121,11 +121,12 @@ def locate_file(path: Path, functions: tuple[str, ...]) -> Located:
     if kind is SourceKind.MODULE and path.suffix.lower() != ".py":
         raise NotFound(f"{path.name} is neither a Python file nor a notebook; give rnn.py, a notebook, "
                        "a zip file or a folder")
-    notes = [] if path.name == MODULE_FILE else [f"graded {path.name} as the submission's rnn.py"]
+    name = printable_name(path.name)  # quoted, as a candidate's is
+    notes = [] if name == MODULE_FILE else [f"graded {name} as the submission's rnn.py"]
     if any(p.suffix == ".py" and p != path for p in path.parent.iterdir()):
-        notes.append(f"graded {path.name} alone, without the files beside it; give its folder instead if it "
+        notes.append(f"graded {name} alone, without the files beside it; give its folder instead if it "
                      "imports modules from there")
-    return Located(path.parent, path, path.name, kind, tuple(notes), alone=True)
+    return Located(path.parent, path, name, kind, tuple(notes), alone=True)
 
 
 def find_candidates(folder: Path, functions: tuple[str, ...]) -> list[Candidate]:

@@ -252,3 +252,10 @@ def test_names_the_reading_of_a_folder_quotes_are_spelled_out(tmp_path):
     notes = " ".join(locate(tmp_path / "two", FUNCTIONS).notes)
     assert "\x1b" not in notes and "\u202e" not in notes
     assert "found 2 candidates" in notes and "rnn_\\x1b[2J.py" in notes and "\\u202ea4.py" in notes
+
+
+def test_a_file_given_alone_is_named_printably(tmp_path):
+    path = put(tmp_path, os.fsdecode(b"smith_1001_54321_A4\xff.py"))
+    with prepare(path, FUNCTIONS) as prepared:
+        assert prepared.graded_file == "smith_1001_54321_A4\\xff.py"
+        assert prepared.notes == ("graded smith_1001_54321_A4\\xff.py as the submission's rnn.py",)
