@@ -15,7 +15,8 @@ from pathlib import Path
 def private(info: os.stat_result, *, directory: bool) -> bool:
     """This user's own, of the expected kind, and closed to every other user."""
     kind = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
-    return kind and info.st_uid == os.geteuid() and not info.st_mode & 0o077
+    owner = getattr(os, "geteuid", None)  # not on Windows, where the kit keeps nothing of this kind
+    return kind and owner is not None and info.st_uid == owner() and not info.st_mode & 0o077
 
 
 def private_folder(top: Path, *below: str) -> Path | None:

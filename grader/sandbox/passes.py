@@ -12,8 +12,8 @@ protected). Where /proc cannot tell those (not Linux), nothing is kept.
 Why a kept pass cannot weaken a sandbox: every worker checks again, before rnn.py is imported, what the
 probe checked of the isolation (grader.sandbox.worker: it cannot reach the grader, the reference or the
 protected files), and a worker that does not come up is the sandbox's failure, never the submission's
-(grader.sandbox.sandbox). A kept pass that has gone stale costs one refused grading; every pass is then
-forgotten and the next grading probes again.
+(grader.sandbox.sandbox): every pass is then forgotten and the worker started again on what the probes
+find now.
 
 Where: ``<cache folder>/probes/<key>.json``, private to this user as the reference's answers are
 (grader.private); written through grader.atomic.
@@ -42,7 +42,7 @@ _NAMESPACES = ("user", "mnt", "pid", "net", "ipc", "uts", "cgroup")
 _SETTINGS = ("/proc/sys/user/max_user_namespaces", "/proc/sys/kernel/unprivileged_userns_clone",
              "/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "/proc/sys/kernel/random/boot_id",
              "/proc/self/attr/current")
-_TIER_CODE = ("tiers/base.py", "tiers/bubblewrap.py", "syscall_filter.py", "worker.py", "packages.py")
+_TIER_CODE = ("tiers/base.py", "tiers/bubblewrap.py", "syscall_filter.py", "worker.py", "packages.py", "reach.py")
 
 
 def recall(probe: str, inputs: Any) -> Any:
@@ -73,7 +73,7 @@ def keep(probe: str, inputs: Any, found: Any) -> None:
 
 def forget_all() -> None:
     """Forget every kept pass: a worker did not come up, and any of them may be what it was started on."""
-    folder = private_folder(default_cache_dir(), FOLDER)
+    folder = None if _machine_state() is None else private_folder(default_cache_dir(), FOLDER)
     for path in [] if folder is None else folder.glob("*.json"):
         path.unlink(missing_ok=True)
 

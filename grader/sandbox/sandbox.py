@@ -20,7 +20,7 @@ from .channel import ChannelClosed, ChannelTimeout, SelectChannel, ThreadChannel
 from .claims import remove_tree
 from .clock import SAMPLE_SECONDS, Allowance, TimeBudget
 from .failures import CallFailed, Failure, FailureKind
-from .isolation import Policy, choose, protected_files, tier_class
+from .isolation import Policy, SandboxUnavailable, choose, protected_files, tier_class
 from .limits import Limits
 from .packages import resolve
 from .scratch import MODULE, Refused, copy_submission, new_sandbox_root
@@ -130,6 +130,7 @@ class Sandbox:
         self._call_id = 0
         self._cpu_mark: float | None = None  # the sandbox's CPU clock when the last call ended
         self._started = False
+        self._launches = 0  # workers started: after the first, the submission's code has run in this sandbox
         self._closed = False
         self._load_failure: Failure | None = None
         self._functions: dict[str, Defined] = {}
@@ -410,6 +411,7 @@ class Sandbox:
     def _launch(self) -> None:
         """Start a worker: it imports what it needs itself, applies the limits, drops its privileges and installs
         the system-call filter, then waits for _load's go-ahead before it imports rnn.py."""
+        self._launches += 1
         inside = self._isolation.inside()
         config = {
             "protocol": f"{inside.worker_dir}/protocol.py",
@@ -467,23 +469,41 @@ class Sandbox:
 
     def _started_up(self, what: str, allowance: Allowance) -> None:
         """Wait for the worker's word that it started: limits, privileges, system-call filter, and nothing of the
-        grader's within reach. No code of the submission's has run in it yet, so a worker that does not come up
-        is the sandbox's failure, never the submission's: SandboxError, and what its tier was chosen on is
-        distrusted (a probe's pass kept from an earlier grading). Running out of time first is the import's
-        CallFailed, as it was: the grading's budget may be all but spent."""
+        grader's within reach. Running out of time first is the import's CallFailed, as it was: the grading's
+        budget may be all but spent.
+
+        A worker started again after a failure (this sandbox has run the submission's code, which may have
+        changed what a worker starts from: its folder's mode, say) that does not come up is the submission's
+        failure, a CallFailed. The sandbox's first worker ran nothing of the submission's: one that does not come
+        up is the sandbox's. The probes' kept passes (grader.sandbox.passes) are then forgotten and the worker
+        started once more on what the probes find now; a second failure is SandboxUnavailable."""
+        why = self._start_failure(what, allowance)
+        if why is None:
+            return
+        if self._launches > 1:
+            raise CallFailed(Failure(FailureKind.exited, f"{failures.during(what, '')} failed: the sandbox's worker "
+                                     f"could not start again after the submission's code ran in it ({why})."))
+        passes.forget_all()
+        self._launch()
+        why = self._start_failure(what, self._allowance(self.limits.import_seconds))
+        if why is not None:
+            raise SandboxUnavailable(f"the sandbox's worker could not start ({why}); no submission was run")
+
+    def _start_failure(self, what: str, allowance: Allowance) -> str | None:
+        """None once the worker said it started; else why it did not, in one line (the worker stopped)."""
         try:
             reply = self._receive(what, "", allowance)
         except CallFailed as exc:
             if exc.failure.kind in (FailureKind.timeout, FailureKind.stalled, FailureKind.budget):
                 raise
-            detail = exc.failure.message
+            why = _last_line(self.output().stderr) or exc.failure.message
         else:
             if reply == READY:
-                return
-            detail = str(reply.get("detail")) if reply.get("kind") == "setup" and _text_ok(reply) else "an unexpected message"
+                return None
+            setup = reply.get("kind") == "setup" and _text_ok(reply)
+            why = _last_line(str(reply.get("detail"))) if setup else "an unexpected message"
         self._stop_worker()
-        passes.forget_all()
-        raise SandboxError(f"the sandbox worker could not start: {detail}")
+        return why
 
     def _check_functions(self, found: dict) -> dict[str, Defined] | None:
         checked = {}
@@ -627,6 +647,10 @@ class Sandbox:
         self._stop_worker()
         raise CallFailed(Failure(FailureKind.malformed, failures.malformed_frame_message(
             function, "fields that do not form a valid reply")))
+
+
+def _last_line(text: str) -> str:
+    return next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")[:300]
 
 
 def _text_ok(reply: dict) -> bool:

@@ -64,6 +64,21 @@ def test_exit_in_call_then_next_call_runs(open_box, case, rnn_args):
     assert box.call("init_params", 1, 1, 0.1, None).value == {"ok": 1}
 
 
+def test_a_submission_that_shuts_its_own_folder_fails_its_own_later_calls_not_the_grader(open_box, rnn_args):
+    """Its call ends the worker after making the sandbox's folder unenterable; the next worker, where it runs as a
+    user the mode keeps out, cannot start: the submission's failure for that call (not the grader's, which would
+    leave it without a grade), while a worker running as root starts all the same."""
+    box = open_box("lock_own_folder")
+    assert failure_of(box, "forward", *rnn_args).kind is FailureKind.exited
+    try:
+        value = box.call("init_params", 1, 1, 0.1, None).value
+    except CallFailed as failed:
+        assert failed.failure.kind is FailureKind.exited
+        assert "could not start again after the submission's code ran in it" in failed.failure.message
+    else:
+        assert value == {"ok": 1}
+
+
 def test_killing_the_parent_does_not_reach_the_grader(open_box, tier, rnn_args):
     if tier not in ISOLATED:
         pytest.skip("a plain process can kill the grader; that is what this tier says")

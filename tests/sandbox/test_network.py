@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from grader.sandbox import Policy, Sandbox, SandboxError, SandboxUnavailable, syscall_filter
+from grader.sandbox import Policy, Sandbox, SandboxUnavailable, syscall_filter
 from grader.sandbox import sandbox as sandbox_module
 from grader.sandbox.scratch import new_sandbox_root
 from grader.sandbox.tiers import unprivileged
@@ -147,7 +147,7 @@ def test_a_worker_that_cannot_install_the_filter_refuses_to_run_the_submission(t
     box = Sandbox(HOSTILE / "exit_at_import", FAST, tier=tier,
                   policy=Policy.allow_weak, functions=FUNCTIONS, packages=PACKAGES)
     try:
-        with pytest.raises(SandboxError, match="seccomp is not supported here"):
+        with pytest.raises(SandboxUnavailable, match="seccomp is not supported here"):
             _ = box.load_failure
     finally:
         box.close()

@@ -1,14 +1,14 @@
 """A sandbox probe's pass kept across grader processes: recalled only in the same machine state and for the same
 inputs, never a failure; and a pass that is wrong (stale, or planted) never weakens a sandbox: every worker
-checks its isolation again, and one that does not come up is the sandbox's failure, after which every pass is
-forgotten."""
+checks its isolation again, and when a sandbox's first worker does not come up every pass is forgotten and
+the worker started again on a fresh probe."""
 
 import os
 import sys
 
 import pytest
 
-from grader.sandbox import Sandbox, SandboxError, isolation, passes
+from grader.sandbox import Sandbox, SandboxUnavailable, isolation, passes
 from grader.sandbox import sandbox as sandbox_module
 from grader.sandbox.tiers import bubblewrap
 from grader.settings import CACHE_ENV
@@ -99,49 +99,43 @@ def test_a_grading_with_a_kept_pass_starts_its_worker_without_probing(no_kept_pa
 @linux_only
 def test_a_planted_pass_cannot_open_the_grader_to_the_worker(no_kept_passes, monkeypatch, bubblewrap_here):
     """A pass kept for a sandbox that would not hide a protected file (here the interpreter, which the tier binds,
-    standing for a grader's file a changed install left in sight): the worker finds it within reach and refuses
-    to start, no rnn.py is imported, and every pass is forgotten."""
+    standing for a grader's file a changed install left in sight): the worker finds it within reach and does not
+    start, no rnn.py is imported, every pass is forgotten, and the probe then run refuses the tier, naming it."""
     in_sight = os.path.realpath(sys.executable)
     protected = (*isolation.protected_files(), in_sight)
     monkeypatch.setattr(sandbox_module, "protected_files", lambda: protected)
     mode = bubblewrap._working_mode.__wrapped__(isolation.protected_files(), EXPOSED)
     passes.keep(bubblewrap.PROBE, bubblewrap._probe_inputs(protected, EXPOSED), [mode.bwrap, mode.user_namespace])
-    monkeypatch.setattr(bubblewrap, "run_probe", lambda command: pytest.fail("probed despite the kept pass"))
     box = Sandbox(GOOD, FAST, functions=FUNCTIONS, packages=PACKAGES, tier="bubblewrap")
     try:
-        with pytest.raises(SandboxError, match=f"(?s)could not start: .*the worker could still read {in_sight}"):
-            box.start()
+        with pytest.raises(SandboxUnavailable, match=f"could still read {in_sight}"):
             box.functions  # noqa: B018 - the first use imports rnn.py
     finally:
         box.close()
-    assert kept_files() == []
+        bubblewrap._working_mode.cache_clear()
+    assert passes.recall(bubblewrap.PROBE, bubblewrap._probe_inputs(protected, EXPOSED)) is None
 
 
 @linux_only
-def test_a_stale_pass_is_the_sandboxs_failure_and_the_next_grading_probes_again(no_kept_passes, monkeypatch, tmp_path,
-                                                                               bubblewrap_here):
-    """A kept pass naming a bwrap that no longer runs (an upgrade, a changed policy the key cannot see): the worker
-    never comes up, which is the sandbox's SandboxError (no code of the submission's ran: not its 0), and the
-    pass is forgotten, so the next sandbox probes and runs the bwrap that works."""
+def test_a_stale_pass_is_forgotten_and_the_sandbox_starts_on_a_fresh_probe(no_kept_passes, monkeypatch, tmp_path,
+                                                                          bubblewrap_here):
+    """A kept pass naming a bwrap that no longer runs (an upgrade, a changed policy the key cannot see): the
+    worker never comes up, which no code of the submission's caused, so the pass is forgotten and the worker
+    started again on the probe's finding: the grading goes on with the bwrap that works."""
     working = bubblewrap._working_mode.__wrapped__(isolation.protected_files(), EXPOSED)
     broken = tmp_path / "bwrap"
     broken.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
     broken.chmod(0o755)
     monkeypatch.setattr(bubblewrap, "bwrap_candidates", lambda: [str(broken), working.bwrap])
+    passes.forget_all()
     passes.keep(bubblewrap.PROBE, bubblewrap._probe_inputs(isolation.protected_files(), EXPOSED),
                 [str(broken), working.user_namespace])
     bubblewrap._working_mode.cache_clear()
     try:
-        box = Sandbox(GOOD, FAST, functions=FUNCTIONS, packages=PACKAGES, tier="bubblewrap")
-        try:
-            with pytest.raises(SandboxError, match="could not start"):
-                box.functions  # noqa: B018 - the first use imports rnn.py
-        finally:
-            box.close()
-        assert kept_files() == []
         with Sandbox(GOOD, FAST, functions=FUNCTIONS, packages=PACKAGES, tier="bubblewrap") as box:
             assert box.load_failure is None
-        assert bubblewrap._mode(isolation.protected_files(), EXPOSED).bwrap == working.bwrap
+        kept = passes.recall(bubblewrap.PROBE, bubblewrap._probe_inputs(isolation.protected_files(), EXPOSED))
+        assert kept == [working.bwrap, working.user_namespace]
     finally:
         bubblewrap._working_mode.cache_clear()
 

