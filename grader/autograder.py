@@ -1,13 +1,20 @@
-"""Gradescope's side of the grader: grade whatever was uploaded, and always answer with a results.json.
+"""Gradescope's side of the grader: grade whatever was uploaded and answer with a results.json, unless the grader failed.
 
     python -m grader.autograder SUBMISSION_DIR RESULTS_DIR
 
 run_autograder calls this (``python -I``: the grader installed in the image's venv, never a folder
 of the current directory). Students upload rnn.py, RNN.py, "rnn (1).py", a notebook, a zip, two copies in
 two folders, or nothing: grader.intake finds the most plausible file and says which; an upload with
-nothing to grade gets 0 points and one line saying what to upload. If the grader itself fails, the
-student gets 0 points and a message saying it is not their fault, and the traceback goes to this
+nothing to grade gets 0 points and one line saying what to upload. Everything goes to this
 program's stdout, which Gradescope shows to instructors only.
+
+If the grader itself fails (an exception of its own: a bug, a malformed spec, a sandbox that could not start,
+SandboxError or SandboxUnavailable, so that no code of the submission's ran), the submission has no grade,
+not a 0: no results.json is left (Gradescope's troubleshooting page: without a valid results.json the
+submission shows "The autograder failed to execute correctly" and gets no score), the traceback and what to
+do go to stdout, and the exit status is ExitCode.GRADER_FAILED. Staff fix the cause and use Regrade. What the
+submission does (a syntax error, a crash, a hang, killing its own worker) and an upload with nothing to grade
+are results the grader makes, never exceptions of its own: they keep their results.json and score.
 
 What students can read (results.json's output and tests) holds the visible checks' feedback only; the
 hidden checks' feedback goes to this program's stdout, the instructor's log, since Gradescope hands every
@@ -29,9 +36,10 @@ import traceback
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
+from grader.errors import ExitCode
 from grader.grading import grade_submission
 from grader.intake import NotGradable
-from grader.outputs import RESULTS, write_atomically, write_outputs
+from grader.outputs import RESULTS, write_outputs
 from grader.render.gradescope import check_output
 from grader.render.summary import points
 from grader.render.terminal import make_console, render_terminal
@@ -40,8 +48,11 @@ from grader.scoring import not_graded
 
 METADATA = "submission_metadata.json"  # Gradescope's, beside the submission folder
 MAX_METADATA_BYTES = 16 * 1024 * 1024
-CRASHED = ("the autograder itself failed while grading it (not a fault in your code); your instructor "
-           "can see the details in the autograder's log, and a resubmission is graded afresh")
+# The log's last word when the grader failed: what Gradescope shows, and what staff do about it.
+NO_GRADE = ("The grader itself failed (the traceback above); this is not the submission's doing. No results.json "
+            "was written, so Gradescope shows this submission as 'The autograder failed to execute correctly', "
+            "with no score, rather than a 0. Fix the cause, then Regrade the submission (or Regrade all "
+            "submissions).")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,22 +63,37 @@ def main(argv: list[str] | None = None) -> int:
     submission, results = Path(argv[0]), Path(argv[1])
     console = make_console()
     try:
-        assignment = load_assignment()  # the course's spec, shipped in the autograder bundle
-        if assignment.secret and assignment.secret.made:  # setup.sh makes it; this container should not
-            print(assignment.secret.made_now)
-        if assignment.per_student:
-            assignment = _for_submitter(assignment, submission.parent / METADATA)
-        try:
-            result = grade_submission(submission, assignment)
-        except NotGradable as exc:
-            result = not_graded("submission", str(exc), assignment)
-        outputs = write_outputs(result, results)
+        result, outputs = _graded(submission, results)
+    except Exception:  # noqa: BLE001 - the grader's own failure, whatever it is: no grade, never a 0
+        traceback.print_exc(file=sys.stdout)
+        try:  # a results.json of this run's before a later output failed: not a whole grading, so no grade
+            (results / RESULTS).unlink(missing_ok=True)
+        except OSError as exc:
+            print(f"{results / RESULTS} could not be removed ({exc.strerror or exc}): delete it before Gradescope reads it")
+        print(NO_GRADE, flush=True)
+        return ExitCode.GRADER_FAILED
+    try:
         render_terminal(result, console, outputs)
         print_other_checks(result, console)
-    except Exception:  # noqa: BLE001 - Gradescope must get an answer whatever went wrong
+    except Exception:  # noqa: BLE001 - the grade is written whole; only this log is short
         traceback.print_exc(file=sys.stdout)
-        _answer_anyway(results)
-    return 0
+        print(f"The grade in {results / RESULTS} stands: it was written whole before this log failed.")
+    return ExitCode.OK
+
+
+def _graded(submission: Path, results: Path) -> tuple[SubmissionResult, dict[str, Path]]:
+    """Grade the upload and write its outputs; an upload with nothing to grade is a result (0 points and what to
+    upload), and any exception is the grader's own failure."""
+    assignment = load_assignment()  # the course's spec, shipped in the autograder bundle
+    if assignment.secret and assignment.secret.made:  # setup.sh makes it; this container should not
+        print(assignment.secret.made_now)
+    if assignment.per_student:
+        assignment = _for_submitter(assignment, submission.parent / METADATA)
+    try:
+        result = grade_submission(submission, assignment)
+    except NotGradable as exc:
+        result = not_graded("submission", str(exc), assignment)
+    return result, write_outputs(result, results)
 
 
 def print_other_checks(result: SubmissionResult, console) -> None:
@@ -114,19 +140,6 @@ def gradescope_submitters(metadata: Path) -> str:
     if not ids:
         raise ValueError(f"{metadata} names no user (no users[].id)")
     return " & ".join(ids)
-
-
-def _answer_anyway(results: Path) -> None:
-    """0 points and the message, with as little of the grader as possible (it has just failed)."""
-    try:
-        write_outputs(not_graded("submission", CRASHED, load_assignment()), results)
-        return
-    except Exception:  # noqa: BLE001 - the spec or the renderers may be what failed
-        traceback.print_exc(file=sys.stdout)
-    results.mkdir(parents=True, exist_ok=True)
-    document = {"score": 0, "output": f"The submission could not be graded: {CRASHED}.", "output_format": "text",
-                "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
-    write_atomically(results / RESULTS, json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ class ExitCode(enum.IntEnum):
     OK = 0
     BELOW_FAIL_UNDER = 1  # --fail-under: a score (a class: any final score) is lower
     USAGE = 2  # a GraderError: what was asked cannot be done; nothing (more) was graded
-    GRADER_FAILED = 3  # a class: the grader itself failed on a submission, which has no grade until a rerun gives one
+    # The grader itself failed on a submission (of a class, or the Gradescope autograder's one): it has no grade
+    # until a rerun (a Gradescope Regrade) gives one.
+    GRADER_FAILED = 3
     INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT (128 + 2)
 
 

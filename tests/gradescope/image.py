@@ -159,9 +159,34 @@ class Graded:
     folder: Path  # /autograder/results of this grading
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A run of run_autograder that gave no grade (Gradescope: "The autograder failed to execute correctly")."""
+    returncode: int
+    log: str
+    folder: Path
+
+
 def grade(image: Image, workdir: Path, upload, *, metadata: dict | None = None, hide_bwrap: bool = False,
           tier: str | None = None) -> Graded:
     """Run /autograder/run_autograder in the image on what `upload(folder)` writes into submission/."""
+    done, results = run_in_image(image, workdir, upload, metadata=metadata, hide_bwrap=hide_bwrap, tier=tier)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    return Graded(json.loads((results / "results.json").read_text()), done.stdout + done.stderr, results)
+
+
+def fail_to_grade(image: Image, workdir: Path, upload, *, binds: tuple[tuple[Path, str], ...]) -> Failed:
+    """Run /autograder/run_autograder with `binds` over the image's files (a grader broken in the image); the run
+    must leave no results.json."""
+    done, results = run_in_image(image, workdir, upload, binds=binds)
+    assert not (results / "results.json").exists(), f"{done.stdout}\n{done.stderr}"
+    return Failed(done.returncode, done.stdout + done.stderr, results)
+
+
+def run_in_image(image: Image, workdir: Path, upload, *, metadata: dict | None = None, hide_bwrap: bool = False,
+                 tier: str | None = None, binds: tuple[tuple[Path, str], ...] = ()) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run /autograder/run_autograder in the image on what `upload(folder)` writes into submission/, as Gradescope's
+    harness does; the run and its results folder."""
     submission, results, meta = workdir / "submission", workdir / "results", workdir / "submission_metadata.json"
     submission.mkdir(parents=True)
     results.mkdir()
@@ -174,6 +199,5 @@ def grade(image: Image, workdir: Path, upload, *, metadata: dict | None = None, 
         env["RNN_GRADER_SANDBOX_TIER"] = tier
     done = container(image.root, [f"{AUTOGRADER}/run_autograder"], env=env, hide_bwrap=hide_bwrap, timeout=900,
                      binds=((submission, f"{AUTOGRADER}/submission"), (results, f"{AUTOGRADER}/results"),
-                            (meta, f"{AUTOGRADER}/submission_metadata.json")))
-    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
-    return Graded(json.loads((results / "results.json").read_text()), done.stdout + done.stderr, results)
+                            (meta, f"{AUTOGRADER}/submission_metadata.json"), *binds))
+    return done, results

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import load_assignment
+from grader.autograder import NO_GRADE
+from grader.errors import ExitCode
 from grader.outputs import INSTRUCTOR_RESULTS, read_instructor_json
 from grader.results import Visibility
 
-from .image import AUTOGRADER, REPO, build_image, container, grade, image_from_record, image_record, why_not_here
+from .image import AUTOGRADER, REPO, build_image, container, fail_to_grade, grade, image_from_record, image_record, why_not_here
 
 pytestmark = [
     pytest.mark.skipif(why_not_here() is not None, reason=why_not_here() or ""),
@@ -148,12 +150,27 @@ def graded_names(results: dict) -> set[str]:
     return {t["name"] for t in results["tests"]}
 
 
-def test_without_python_run_autograder_still_answers(tmp_path):
+def test_without_python_run_autograder_gives_no_grade_and_says_so(tmp_path):
     root = tmp_path / "autograder"
     root.mkdir()
     shutil.copy(REPO / "gradescope" / "run_autograder", root / "run_autograder")
     done = container(root, [f"{AUTOGRADER}/run_autograder"], timeout=60)  # no venv: Python cannot start
-    assert done.returncode == 0, done.stderr
-    results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == 0 and "could not start" in results["output"] and results["tests"] == []
-    assert re.search(r"exited with status \d+ without writing results.json", done.stderr)
+    assert done.returncode == 127, done.stderr  # bash's: the venv's python is not there
+    assert not (root / "results" / "results.json").exists()  # Gradescope: failed to execute, no score (not 0)
+    assert re.search(r"exited with status 127 without writing results.json: this submission has no grade", done.stderr)
+    assert "Regrade" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_sandbox_that_cannot_start_in_the_image_gives_no_grade_and_the_log_says_why(image, tmp_path):
+    """The sandbox's worker broken in the image (no code of the submission's can run): the grader's own failure,
+    so no results.json and a non-zero exit, never a 0 in the gradebook; the log has the traceback and the Regrade."""
+    site = next((image.root / "venv" / "lib").glob("python3*/site-packages"))
+    broken = tmp_path / "worker.py"
+    broken.write_text("raise SystemExit('a broken sandbox worker')\n")
+    inside = f"{AUTOGRADER}/{(site / 'grader' / 'sandbox' / 'worker.py').relative_to(image.root)}"
+    failed = fail_to_grade(image, tmp_path, zipped_folder, binds=((broken, inside),))
+    assert failed.returncode == ExitCode.GRADER_FAILED, failed.log
+    assert "Traceback" in failed.log and re.search(r"grader\.sandbox\.\w+\.Sandbox(Error|Unavailable): ", failed.log)
+    assert NO_GRADE in failed.log and "without writing results.json: this submission has no grade" in failed.log
+    assert not list(failed.folder.iterdir())  # nor any report a student could be shown

@@ -1,4 +1,5 @@
-"""Gradescope always gets a results.json: misnamed files, notebooks, several copies, nothing, a grader crash."""
+"""Gradescope gets a results.json for every upload (misnamed files, notebooks, several copies, nothing), and none
+when the grader itself failed."""
 
 import contextlib
 import html
@@ -9,7 +10,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import autograder
+from grader.errors import ExitCode
 from grader.outputs import RESULTS
+from grader.sandbox import SandboxError, SandboxUnavailable
 
 from .conftest import ALICE, alice_notebook_cells, write_notebook
 
@@ -61,18 +64,58 @@ def test_an_empty_upload_gets_zero_and_what_to_upload(tmp_path):
     assert "the upload is empty; upload rnn.py (or a notebook, or a zip of your folder)" in document["output"]
 
 
-def test_a_crash_of_the_grader_gives_zero_and_a_message_and_the_log_keeps_the_traceback(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("failure", [RuntimeError("a bug in the grader"),
+                                     SandboxError("the sandbox worker could not start: no such file"),
+                                     SandboxUnavailable("no sandbox tier works here")],
+                         ids=["bug", "sandbox-error", "sandbox-unavailable"])
+def test_a_failure_of_the_grader_itself_is_no_grade_and_the_log_says_what_to_do(tmp_path, monkeypatch, capsys, failure):
+    """No results.json (Gradescope then shows the submission as not graded, with no score), never a 0."""
     def crash(*args, **kwargs):
-        raise RuntimeError("a bug in the grader")
+        raise failure
 
     monkeypatch.setattr(autograder, "grade_submission", crash)
     write(tmp_path / "submission", "rnn.py")
-    assert autograder.main([str(tmp_path / "submission"), str(tmp_path / "results")]) == 0
-    document = json.loads((tmp_path / "results" / RESULTS).read_text())
-    assert document["score"] == 0 and "the autograder itself failed" in document["output"]
-    assert "a bug in the grader" not in document["output"]
+    assert autograder.main([str(tmp_path / "submission"), str(tmp_path / "results")]) == ExitCode.GRADER_FAILED
+    assert not (tmp_path / "results" / RESULTS).exists()
     log = capsys.readouterr().out
-    assert "Traceback" in log and "RuntimeError: a bug in the grader" in log
+    assert "Traceback" in log and f"{type(failure).__name__}: {failure}" in log
+    assert autograder.NO_GRADE in log
+
+
+def test_outputs_cut_short_by_a_failure_leave_no_results_json(tmp_path, monkeypatch, capsys):
+    """results.json is written first: a later output failing leaves no grade of a half-written grading."""
+    real = autograder.write_outputs
+
+    def half(result, folder):
+        real(result, folder)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(autograder, "write_outputs", half)
+    write(tmp_path / "submission", "rnn.py")
+    assert autograder.main([str(tmp_path / "submission"), str(tmp_path / "results")]) == ExitCode.GRADER_FAILED
+    assert not (tmp_path / "results" / RESULTS).exists()
+    assert "No space left on device" in capsys.readouterr().out
+
+
+def test_a_failure_of_the_log_after_the_results_keeps_the_grade(tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the terminal renderer failed")
+
+    monkeypatch.setattr(autograder, "render_terminal", broken)
+    write(tmp_path / "submission", "rnn.py")
+    assert autograder.main([str(tmp_path / "submission"), str(tmp_path / "results")]) == ExitCode.OK
+    assert json.loads((tmp_path / "results" / RESULTS).read_text())["score"] == 100
+    log = capsys.readouterr().out
+    assert "RuntimeError: the terminal renderer failed" in log and "stands" in log
+
+
+def test_a_submission_that_kills_its_own_worker_is_graded_not_a_failure_of_the_grader(tmp_path):
+    """What the submission's code does is its own: the grader's no-grade path is for the grader's failures."""
+    killer = ALICE + "\n\ndef init_params(K, m, sigma, rng):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    document, log = run_autograder(tmp_path, lambda s: write(s, "rnn.py", killer))
+    killed = [t for t in document["tests"] if "init_params" in t["name"]]
+    assert killed and all(t["score"] == 0 for t in killed) and 0 < document["score"] < 100
+    assert autograder.NO_GRADE not in log
 
 
 @pytest.mark.slow
