@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import io
 import re
+import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,6 +63,13 @@ class Extraction:
     def work(self) -> tuple[Skipped, ...]:
         """The skipped statements that would have run something (unused imports aside)."""
         return tuple(s for s in self.skipped if s.reason == WORK)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """A module's text and the encoding Python reads it in (its coding line or BOM, else UTF-8); SyntaxError,
+    LookupError or UnicodeDecodeError where Python could not read it either."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding), encoding
 
 
 def normalise(source: str) -> str:
@@ -354,3 +363,26 @@ def bindable(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         return True
     parameters = method.args.posonlyargs + method.args.args
     return not method.decorator_list and not (parameters and parameters[0].arg in ("self", "cls"))
+
+
+def is_stub(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether `function` is a template's unfilled stub: past its docstring, nothing but `raise
+    NotImplementedError`, `pass`, `...` or a bare `return` / `return None` (a course template's placeholders)."""
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return all(_placeholder(stmt) for stmt in body)
+
+
+def _placeholder(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.Pass):
+        return True
+    if isinstance(stmt, ast.Expr):
+        return isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis
+    if isinstance(stmt, ast.Return):
+        return stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
+    if isinstance(stmt, ast.Raise) and stmt.exc is not None and stmt.cause is None:
+        raised = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return False

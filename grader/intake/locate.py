@@ -22,7 +22,7 @@ from grader.errors import GraderError
 from grader.files.listing import is_junk, is_zip, printable_name
 from grader.files.lms_names import StudentFiles, group_by_student, read_upload_name
 from grader.files.zipsafe import CORRUPT, listable
-from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, class_methods, normalise
+from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, class_methods, decode, is_stub, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.results import SourceKind
 
@@ -55,6 +55,7 @@ class Candidate:
     name_rank: int  # 0 rnn.py, 1 another case, 2 rnn (1).py and kin, 3 an rnn notebook, 4 a notebook, 5 a .py
     broken: bool = False  # a .py file that does not parse: graded (so that its SyntaxError is reported) if
     # nothing else can be
+    template: bool = False  # every contract function it defines is still a stub (grader.intake.extract.is_stub)
 
     @property
     def depth(self) -> int:
@@ -83,31 +84,49 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
     """The submission in `folder` (rnn.py at its top, or the most plausible candidate inside it)."""
     folder = Path(folder)
     top = folder / MODULE_FILE
-    if top.is_file() and not top.is_symlink():
-        # rnn.py is graded whatever else is there, but students upload their whole folder: the untouched
-        # template beside the notebook they worked in would score 0 with nothing saying the notebook was
-        # passed over. Helpers that define none of the functions are not worth a word.
-        beside = [c.relative for c in find_candidates(folder, functions) if c.defined and c.relative != MODULE_FILE]
+    candidates = find_candidates(folder, functions) if top.is_file() and not top.is_symlink() else None
+    if candidates is not None and not _template_beside_work(candidates):
+        # rnn.py is graded whatever else is there, but students upload their whole folder: the notebook they
+        # worked in beside the rnn.py they also edited would be passed over with nothing saying so. Helpers
+        # that define none of the functions are not worth a word.
+        beside = [c.relative for c in candidates if c.defined and c.relative != MODULE_FILE]
         told = (f"graded rnn.py; {_shorten_list(', '.join(beside))} also define"
                 f"{'s' if len(beside) == 1 else ''} some of the assignment's functions but only rnn.py (and "
                 "what it imports) was graded; upload only the file you want graded",) if beside else ()
         return Located(folder, top, MODULE_FILE, SourceKind.MODULE, told)
-    candidates = find_candidates(folder, functions)
+    if candidates is None:
+        candidates = find_candidates(folder, functions)
     # A file that does not parse, when nothing else can be graded: its SyntaxError, whatever its name, is
     # what the student needs to hear (grading it reports it, with the file and the line).
     plausible = [c for c in candidates if _plausible(c)] or [c for c in candidates if c.broken]
     if not plausible:
         raise NotFound(_nothing_found(folder, candidates))
-    best = min(plausible, key=lambda c: (-c.defined, c.name_rank, c.depth, c.relative))
+    def rank(c: Candidate) -> tuple[int, int, int, str]:
+        return -c.defined, c.name_rank, c.depth, c.relative
+
+    # The course's template, untouched, scores nothing: a file with work in it is what the student meant.
+    best = min(plausible, key=lambda c: (c.template, *rank(c)))
+    passed_over = min(plausible, key=rank)
     notes = []
     if best.kind is SourceKind.MODULE and best.path.name != MODULE_FILE:
         notes.append(f"graded {best.relative} as the submission (the grader looks for rnn.py); "
                      "name your file rnn.py to be sure the right one is graded")
-    if len(plausible) > 1:
-        others = ", ".join(c.relative for c in plausible if c is not best)
-        notes.append(f"found {len(plausible)} candidates, chose {best.relative} (defines {best.defined} of the "
-                     f"{len(functions)} functions) over {_shorten_list(others)}; upload only one")
+    if passed_over is not best:
+        notes.append(f"{passed_over.relative} only holds the template's unfilled functions (each only raises "
+                     f"NotImplementedError or passes), so {best.relative} was graded instead; upload only the file "
+                     "you want graded")
+    others = [c.relative for c in plausible if c is not best and c is not passed_over]
+    if others:
+        notes.append(f"found {len(others) + 1 + (passed_over is not best)} candidates, chose {best.relative} "
+                     f"(defines {best.defined} of the {len(functions)} functions) over {_shorten_list(', '.join(others))}"
+                     "; upload only one")
     return Located(best.path.parent, best.path, best.relative, best.kind, tuple(notes))
+
+
+def _template_beside_work(candidates: list[Candidate]) -> bool:
+    """Whether rnn.py at the top is the untouched template and another file defines some functions for real."""
+    top = next((c for c in candidates if c.relative == MODULE_FILE), None)
+    return top is not None and top.template and any(c.defined and not c.template for c in candidates)
 
 
 def locate_file(path: Path, functions: tuple[str, ...]) -> Located:
@@ -154,10 +173,10 @@ def _candidate(path: Path, relative: str, functions: tuple[str, ...], budget: Bu
     if is_junk(path.name) or suffix not in (".py", ".ipynb") or path.is_symlink() or not path.is_file():
         return None
     kind = SourceKind.NOTEBOOK if suffix == ".ipynb" else SourceKind.MODULE
-    defined, broken = _defined(path, kind, functions, budget)
+    defined, broken, template = _defined(path, kind, functions, budget)
     # Its name is quoted in notes, messages and on the terminal: bytes not UTF-8 would make the results
     # unwritable, and escapes would steer the terminal.
-    return Candidate(path, printable_name(relative), kind, defined, _name_rank(path, kind), broken)
+    return Candidate(path, printable_name(relative), kind, defined, _name_rank(path, kind), broken, template)
 
 
 def _plausible(candidate: Candidate | None) -> bool:
@@ -192,40 +211,50 @@ def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> lis
             if holds_submission(p, functions)]
 
 
-def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: Budget) -> tuple[int, bool]:
+def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: Budget) -> tuple[int, bool, bool]:
     """How many contract functions the file binds at its top level or defines as methods of a top-level class
-    that prepare binds (grader.intake.extract.class_methods), and whether it is Python that does not parse
-    (its `def` lines are counted then). 0 if it cannot be read, or the budget is spent."""
+    that prepare binds (grader.intake.extract.class_methods), whether it is Python that does not parse (its
+    `def` lines are counted then), and whether every one of them is a template's stub. 0 if it cannot be
+    read, or the budget is spent."""
     limit = MAX_NOTEBOOK_BYTES if kind is SourceKind.NOTEBOOK else MAX_SOURCE_CHARS
+    text = ""
     try:
         size = path.stat().st_size
         if size > min(limit, budget.bytes):
-            return 0, False
+            return 0, False, False
         budget.bytes -= size
         data = path.read_bytes()
-        text = read_notebook(data, path.name).text if kind is SourceKind.NOTEBOOK else data.decode("utf-8", "replace")
+        # Read as Python reads it (a latin-1 coding line, a BOM): a file it cannot read does not parse.
+        text = read_notebook(data, path.name).text if kind is SourceKind.NOTEBOOK else decode(data)[0]
         if len(text) > min(budget.chars, MAX_SOURCE_CHARS):
-            return 0, False
+            return 0, False, False
         budget.chars -= len(text)
         text = normalise(text)
         tree = ast.parse(text)
-    except SyntaxError:
-        return _defined_by_lines(text, functions), kind is SourceKind.MODULE
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        if not text:
+            text = normalise(data.decode("utf-8", "replace"))[:MAX_SOURCE_CHARS]
+        return _defined_by_lines(text, functions), kind is SourceKind.MODULE, False
     except (OSError, SourceError, ValueError, RecursionError, MemoryError):
-        return 0, False
-    names = set()
+        return 0, False, False
+    definitions: dict[str, ast.stmt] = {}
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(stmt.name)
+            definitions[stmt.name] = stmt
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            names |= {a.asname or a.name for a in stmt.names}
+            definitions.update((a.asname or a.name, stmt) for a in stmt.names)
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            names |= {t.id for t in targets if isinstance(t, ast.Name)}
-    names |= class_methods(tree, functions)[0].keys()  # a class RNN holding them: what prepare binds, no more
-    return len(names & set(functions)), False
-
-
+            definitions.update((t.id, stmt) for t in targets if isinstance(t, ast.Name))
+    bindable = class_methods(tree, functions)[0]  # a class RNN holding them: what prepare binds, no more
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef):
+            definitions.update((m.name, m) for m in stmt.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                               and bindable.get(m.name) == stmt.name)
+    defined = {name: stmt for name, stmt in definitions.items() if name in functions}
+    template = bool(defined) and all(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_stub(s)
+                                     for s in defined.values())
+    return len(defined), False, template
 def _defined_by_lines(text: str, functions: tuple[str, ...]) -> int:
     """How many contract functions a file that does not parse starts a `def` of at the start of a line."""
     names = set()

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import re
-import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from grader.intake.extract import (
     Skipped,
     SourceError,
     class_methods,
+    decode,
     extract,
     normalise,
     parse,
@@ -60,7 +59,7 @@ from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
 MAX_HELPER_CHARS = 2_000_000  # code of the helper modules read for imports to stand in for; the rest as it is
-# PEP 263's coding line, as Python (tokenize.detect_encoding) reads it on line 1 or 2.
+# PEP 263's coding line, as Python (grader.intake.extract.decode) reads it on line 1 or 2.
 CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", re.ASCII)
 BLANK = re.compile(r"^[ \t\f]*(?:#|$)")
 FRAME = re.compile(r'File "rnn\.py", line (\d+)')
@@ -182,7 +181,7 @@ def _lms_files(folder: Path, temp: Path) -> Path | None:
 
 def _prepare_module(prepared: Prepared, data: bytes, offered: Offered | None) -> None:
     try:
-        source, encoding = _decoded(data)
+        source, encoding = decode(data)
         extraction = extract(source, prepared.graded_file, offers=offered.offers if offered else None)
     except (SyntaxError, LookupError, UnicodeDecodeError, SourceError):
         return  # importing it as it is will say what is wrong, with the file and the line
@@ -228,7 +227,7 @@ def _bind_class_methods(prepared: Prepared, functions: tuple[str, ...]) -> None:
     names those defined only as methods that need an instance, which the grader cannot make."""
     path = prepared.folder / MODULE_FILE
     try:
-        source, encoding = _decoded(path.read_bytes())
+        source, encoding = decode(path.read_bytes())
         callable_, need_instance = class_methods(parse(normalise(source), MODULE_FILE), functions)
     except (OSError, SyntaxError, LookupError, UnicodeDecodeError, SourceError):
         return  # importing it will say what is wrong
@@ -276,7 +275,7 @@ def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
         if not siblings and stand_ins is None:
             continue
         try:
-            source, encoding = _decoded(path.read_bytes())
+            source, encoding = decode(path.read_bytes())
             source = normalise(source)
         except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
             continue  # importing it will say what is wrong
@@ -307,13 +306,6 @@ def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
     prepared.notes += _capped(notes)  # per submission: a class of files each noted would flood the report
     if any_stood_in:
         _write_stand_in_module(prepared)
-
-
-def _decoded(data: bytes) -> tuple[str, str]:
-    """A module's text and the encoding Python reads it in (its coding line, else UTF-8); SyntaxError,
-    LookupError or UnicodeDecodeError where Python could not read it either."""
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding), encoding
 
 
 def rewritten(text: str, encoding: str) -> bytes:

@@ -50,16 +50,44 @@ def test_a_notebook_alone_is_the_submission_and_rnn_py_beats_a_notebook(tmp_path
     assert locate(tmp_path, FUNCTIONS).relative == "rnn.py"
 
 
-def test_rnn_py_is_graded_and_the_note_names_a_notebook_beside_it_that_defines_the_functions(tmp_path):
-    """Students upload their whole folder: the untouched template rnn.py beside the notebook they worked in.
-    rnn.py is graded (the contract names it), and the student must hear that the notebook was not."""
+def test_the_untouched_template_rnn_py_beside_the_notebook_worked_in_grades_the_notebook_and_says_why(tmp_path):
+    """Students upload their whole folder: the course's template rnn.py, never filled in, beside the notebook
+    they worked in. Grading rnn.py would give 0 for work the student did."""
     put(tmp_path, "rnn.py", TEMPLATE)
     write_notebook(tmp_path / "Assignment4.ipynb", alice_notebook_cells())
     put(tmp_path, "utils.py", "def load_book(path):\n    return open(path).read()\n")
     found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == "Assignment4.ipynb" and found.root == tmp_path
+    assert found.notes == ("rnn.py only holds the template's unfilled functions (each only raises "
+                           "NotImplementedError or passes), so Assignment4.ipynb was graded instead; upload only "
+                           "the file you want graded",)
+
+
+def test_a_template_in_a_sub_folder_loses_to_the_file_with_work_whatever_their_names(tmp_path):
+    put(tmp_path, "src/rnn.py", TEMPLATE.replace("raise NotImplementedError", "pass"))
+    put(tmp_path, "notebooks/a4_solution.py")
+    found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == "notebooks/a4_solution.py"
+    assert any("src/rnn.py only holds the template's unfilled functions" in n for n in found.notes)
+
+
+def test_rnn_py_edited_from_the_template_is_graded_and_the_note_names_the_notebook_beside_it(tmp_path):
+    """One function filled in is the student's work: rnn.py is graded, as the contract says, and the student
+    hears that the notebook was not."""
+    init_params = ALICE[ALICE.index("def init_params"):].split("\n\n\n")[0]
+    stub = TEMPLATE[TEMPLATE.index("def init_params"):].split("\n\n\n")[0]
+    put(tmp_path, "rnn.py", TEMPLATE.replace(stub, init_params))
+    write_notebook(tmp_path / "Assignment4.ipynb", alice_notebook_cells())
+    found = locate(tmp_path, FUNCTIONS)
     assert found.relative == "rnn.py"
-    assert len(found.notes) == 1
-    assert "Assignment4.ipynb" in found.notes[0] and "utils.py" not in found.notes[0]
+    assert len(found.notes) == 1 and "Assignment4.ipynb" in found.notes[0]
+
+
+def test_the_template_alone_is_graded_as_rnn_py(tmp_path):
+    put(tmp_path, "rnn.py", TEMPLATE)
+    put(tmp_path, "utils.py", "def load_book(path):\n    return open(path).read()\n")
+    found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == "rnn.py" and found.notes == ()
 
 
 def test_rnn_py_with_helper_modules_only_has_no_note(tmp_path):
@@ -259,3 +287,22 @@ def test_a_file_given_alone_is_named_printably(tmp_path):
     with prepare(path, FUNCTIONS) as prepared:
         assert prepared.graded_file == "smith_1001_54321_A4\\xff.py"
         assert prepared.notes == ("graded smith_1001_54321_A4\\xff.py as the submission's rnn.py",)
+
+
+def test_a_file_declaring_latin_1_is_read_as_python_reads_it(tmp_path):
+    """Locating read every .py file as UTF-8 with replacement: a latin-1 file with a non-ASCII name (class
+    Modèle) did not parse, its indented methods were not counted, and a draft notebook beside it was graded."""
+    from .test_extract import alice_as_a_class
+
+    source = "# -*- coding: latin-1 -*-\n# Författare: Åsa\n" + alice_as_a_class().replace("RNN", "Modèle")
+    (tmp_path / "a4.py").write_bytes(source.encode("latin-1"))
+    write_notebook(tmp_path / "draft.ipynb", [new_code_cell(ALICE[ALICE.index("def init_params"):].split("\n\n\n")[0])])
+    assert locate(tmp_path, FUNCTIONS).relative == "a4.py"
+
+
+def test_a_file_with_a_byte_order_mark_parses_and_is_not_taken_for_a_broken_one(tmp_path):
+    from .test_extract import alice_as_a_class
+
+    (tmp_path / "a4.py").write_bytes(b"\xef\xbb\xbf" + alice_as_a_class().encode())
+    write_notebook(tmp_path / "draft.ipynb", [new_code_cell(ALICE[ALICE.index("def init_params"):].split("\n\n\n")[0])])
+    assert locate(tmp_path, FUNCTIONS).relative == "a4.py"
