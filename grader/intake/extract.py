@@ -106,7 +106,13 @@ def extract(source: str, filename: str, drop_unused_imports: bool = True, offers
     """
     source = normalise(source)
     tree = parse(source, filename)
-    kept, skipped = _classify(tree.body, offers or _everything)
+    kept, skipped, instances = _classify(tree.body, offers or _everything)
+    # `model = RNN()` is kept for what binds the functions through it (`forward = model.forward`), and only
+    # then: its __init__ runs on import, and may load the book the definitions alone are meant to do without.
+    used = _names_used([s for s in kept if not any(s is i for i in instances)])
+    unneeded = [s for s in instances if not {t.id for t in s.targets if isinstance(t, ast.Name)} & used]
+    kept = [s for s in kept if not any(s is u for u in unneeded)]
+    skipped += [(s, WORK) for s in unneeded]
     if drop_unused_imports:
         used = _names_used(kept)
         unused = [s for s in kept if isinstance(s, (ast.Import, ast.ImportFrom)) and not _import_used(s, used)]
@@ -121,20 +127,25 @@ def _everything(module: str | None, level: int) -> bool:
     return True
 
 
-def _classify(body: list[ast.stmt], offers: Offers) -> tuple[list[ast.stmt], list[tuple[ast.stmt, str]]]:
-    """Which top-level statements define something (kept) and which do work (skipped), in order."""
+def _classify(body: list[ast.stmt], offers: Offers) -> tuple[list[ast.stmt], list[tuple[ast.stmt, str]],
+                                                          list[ast.Assign]]:
+    """Which top-level statements define something (kept) and which do work (skipped), in order, and which of
+    the kept make an instance of a class of the module's (grader.intake.extract._instance)."""
     bound: set[str] = set()
     modules: set[str] = set()  # names bound by imports: calls into them may build constants
-    kept, skipped = [], []
+    classes = {s.name for s in body if isinstance(s, ast.ClassDef)}
+    kept, skipped, instances = [], [], []
     for stmt in body:
         if _is_main_guard(stmt):
             continue  # guarded already: it would not run on import, so it is no concern of the grader's
-        if _defines(stmt, bound, modules, offers):
+        if isinstance(stmt, ast.Assign) and _instance(stmt, classes, bound, modules):
+            instances.append(stmt)
+        if _defines(stmt, bound, modules, offers) or any(stmt is i for i in instances):
             kept.append(stmt)
             _bind(stmt, bound, modules, offers)
         else:
             skipped.append((stmt, WORK))
-    return kept, skipped
+    return kept, skipped, instances
 
 
 def _defines(stmt: ast.stmt, bound: set[str], modules: set[str], offers: Offers) -> bool:
@@ -164,6 +175,17 @@ def _defines(stmt: ast.stmt, bound: set[str], modules: set[str], offers: Offers)
                 _bind(inner, inner_bound, inner_modules, offers)
         return True
     return False
+
+
+def _instance(stmt: ast.Assign, classes: set[str], bound: set[str], modules: set[str]) -> bool:
+    """Whether `stmt` is `name = Class(...)` of a class defined (and kept) at the top level of the module, from
+    kept names and literals (`model = RNN(m=100)`): what students bind the functions through."""
+    call = stmt.value
+    if not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)):
+        return False
+    return (call.func.id in classes and call.func.id in bound
+            and all(_pure(a, bound, modules) for a in [*call.args, *(k.value for k in call.keywords)]))
 
 
 def _plain_target(target: ast.expr) -> bool:

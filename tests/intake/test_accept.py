@@ -115,3 +115,11 @@ def test_ctrl_c_on_a_single_grading_exits_130_without_a_traceback(tmp_path, caps
     assert cli.main([str(alice_with(tmp_path / "alice", ALICE))]) == 130
     printed = capsys.readouterr()
     assert "Traceback" not in printed.out + printed.err and printed.err.strip().endswith("nothing was written.")
+
+
+def test_functions_bound_through_an_instance_of_the_student_s_class_score_100_when_top_level_work_fails(tmp_path):
+    from .test_extract import alice_with_self
+
+    result = grade_submission(alice_with(tmp_path / "s", alice_with_self() + TOP_LEVEL_WORK), ASSIGNMENT)
+    assert result.score == result.max_score == 100, [c.reason for c in result.checks if c.reason]
+    assert "graded from their definitions alone" in result.intake.warning

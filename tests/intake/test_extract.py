@@ -22,7 +22,7 @@ def kept_names(text: str) -> set[str]:
         if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
             names.add(stmt.name)
         elif isinstance(stmt, ast.Assign):
-            names |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+            names |= {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
             names |= {a.asname or a.name for a in stmt.names}
     return names
@@ -240,3 +240,41 @@ def test_of_two_definitions_of_a_method_in_one_class_the_last_is_bound_as_python
         text = (prepared.folder / "rnn.py").read_text()
     assert "forward = RNN.forward\n" in text
     _alice_agrees(_module(text))
+
+
+MADE_THROUGH_AN_INSTANCE = '''
+model = RNN(m=100)
+init_params, forward, compute_gradients = model.init_params, model.forward, model.compute_gradients
+clip_gradients, adagrad_step = model.clip_gradients, model.adagrad_step
+synthesize = model.synthesize
+train = model.train
+'''
+
+
+def alice_with_self() -> str:
+    """alice as class RNN whose methods take self, bound at the top level through an instance."""
+    source = re.sub(r"^    def (\w+)\(", r"    def \1(self, ", alice_as_a_class(""), flags=re.M)
+    source = source.replace("RNN.", "self.").replace("class RNN:\n", "class RNN:\n    def __init__(self, m=100):\n"
+                                                                    "        self.m = m\n\n", 1)
+    return source + MADE_THROUGH_AN_INSTANCE
+
+
+def test_an_instance_of_the_module_s_class_is_kept_when_the_functions_are_bound_through_it():
+    """`model = RNN(); forward = model.forward` beside work that fails: the definitions alone left out the
+    instance, so every function bound through it was left out too and the submission scored 0."""
+    extraction = extract(alice_with_self() + TOP_LEVEL_WORK, "rnn.py")
+    assert {"model", *FUNCTIONS} <= kept_names(extraction.text)
+    _alice_agrees(_module(extraction.text))
+    assert [s.code for s in extraction.work][0].startswith("with open(")
+
+
+@pytest.mark.parametrize("made", [
+    "model = RNN(m=100)\nmodel.train(book_data, None, 10)\n",  # nothing kept uses the instance
+    "model = RNN(m=len(book_data))\nforward = model.forward\n",  # its argument comes from the work
+    "from helpers import Net\nmodel = Net()\nforward = model.forward\n",  # not a class of the module
+])
+def test_an_instance_nothing_kept_needs_or_made_from_work_is_left_out(made):
+    source = alice_with_self().replace(MADE_THROUGH_AN_INSTANCE, "") + "book_data = open('book.txt').read()\n" + made
+    extraction = extract(source, "rnn.py")
+    assert "model" not in kept_names(extraction.text)
+    assert any(s.code.startswith("model = ") for s in extraction.work)
