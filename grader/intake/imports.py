@@ -9,6 +9,9 @@ attribute's call, arithmetic, `isinstance`) raises ModuleNotFoundError with the 
 naming the file, the line and the module. Only the functions that need the package fail.
 
 A decorator from such a module is left out (numba's `@jit` would fail as the function is defined).
+A module offered that works only in a Jupyter front end is imported as its plain equivalent: tqdm.notebook's
+bar is a widget, and outside Jupyter creating one raises ImportError (IProgress not found), so a train()
+that runs in Colab would fail here; it becomes tqdm.auto, the same bar as text.
 Left as written: imports inside a `try` whose handlers catch ImportError (the student planned for a
 missing package), relative imports and imports of the submission's own modules. The rewritten text keeps
 every line where it was, so tracebacks keep pointing at the student's lines.
@@ -62,6 +65,7 @@ def absent(name, message):
 '''
 STAND_IN_FILE = f'exec(compile({STAND_IN_SOURCE!r}, "<rnn-grader: an import the grader does not offer>", "exec"))\n'
 MAX_SHOWN = 40  # characters of a decorator quoted in a note
+FRONT_END_ONLY = {"tqdm.notebook": "tqdm.auto"}  # module -> the equivalent that works outside Jupyter
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
@@ -98,8 +102,12 @@ class StoodIn:
     module: str  # the top-level module the grader does not offer
     where: str  # "rnn.py, line 3", "hw.ipynb, cell 2, line 1"
     decorator: str = ""  # "@jit": a decorator from that module, left out (the function is kept without it)
+    instead: str = ""  # the module imported instead of `module`, offered but working only in Jupyter
 
     def note(self) -> str:
+        if self.instead:
+            return (f"{self.where}: {self.module} works only in Jupyter (its progress bar is a widget), so "
+                    f"{self.instead} was imported instead: the same progress bar, as text")
         if self.decorator:
             return (f"{self.where}: the grader does not offer {self.module}, so the decorator {self.decorator} "
                     "was left out; the function is graded without it")
@@ -126,6 +134,11 @@ def _stand_in_edits(tree: ast.Module, offered: Offered, where: Callable[[int], s
     changed = []
     names: dict[str, str] = {}  # name bound to a stand-in -> its module
     for stmt in _unguarded_imports(tree.body, guarded=False):
+        if (instead := _front_end_only(stmt, offered)) is not None:
+            module, text = instead
+            edits.append((stmt, text))
+            changed.append(StoodIn(stmt.lineno, module, where(stmt.lineno), instead=FRONT_END_ONLY[module]))
+            continue
         absent = _absent_names(stmt, offered)
         if not absent:
             continue
@@ -147,6 +160,26 @@ def _stand_in_edits(tree: ast.Module, offered: Offered, where: Callable[[int], s
                 changed.append(StoodIn(decorator.lineno, names[root], where(decorator.lineno), f"@{shown}"))
     changed.sort(key=lambda stood_in: stood_in.line)
     return edits, tuple(changed)
+
+
+def _front_end_only(stmt: ast.Import | ast.ImportFrom, offered: Offered) -> tuple[str, str] | None:
+    """(the module, the statement importing its plain equivalent instead) for `from tqdm.notebook import tqdm`
+    and `import tqdm.notebook as tn`; None for any other import. `import tqdm.notebook` alone binds tqdm, whose
+    attribute is then used: left as it is."""
+    if isinstance(stmt, ast.ImportFrom):
+        if stmt.level or stmt.module not in FRONT_END_ONLY or not offered.offers(stmt.module):
+            return None
+        names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in stmt.names)
+        module, text = stmt.module, f"from {FRONT_END_ONLY[stmt.module]} import ({names})"
+    else:
+        if len(stmt.names) != 1 or stmt.names[0].name not in FRONT_END_ONLY or not stmt.names[0].asname:
+            return None
+        module = stmt.names[0].name
+        if not offered.offers(module):
+            return None
+        text = f"import {FRONT_END_ONLY[module]} as {stmt.names[0].asname}"
+    newlines = "\n" * ((stmt.end_lineno or stmt.lineno) - stmt.lineno)
+    return module, text + (f"; ({newlines})" if newlines else "")
 
 
 def _root_name(expr: ast.expr) -> str | None:

@@ -317,3 +317,29 @@ def test_notes_on_the_modules_rewritten_are_capped_per_submission_not_per_file(t
     with prepare(tmp_path / "s", FUNCTIONS, Offered.of(ASSIGNMENT.allowed_imports)) as prepared:
         assert (prepared.folder / "part19.py").read_text().split("\n")[1] == "from maths import softmax"
     assert len(prepared.notes) == MAX_LISTED + 1 and prepared.notes[-1] == f"... and {40 - MAX_LISTED} more"
+
+
+def test_tqdm_notebook_is_imported_as_tqdm_auto_whose_bar_works_outside_jupyter():
+    source = ("from tqdm.notebook import tqdm, trange as tr\nimport tqdm.notebook as tn\nimport tqdm.notebook\n"
+              "from tqdm.notebook import (\n    tqdm as bar)\n")
+    text = rewrite(source)
+    assert text.split("\n")[:3] == ["from tqdm.auto import (tqdm, trange as tr)", "import tqdm.auto as tn",
+                                    "import tqdm.notebook"]
+    assert "from tqdm.auto import (tqdm as bar); (\n)" in text
+    notes = stand_in(source, ast.parse(source), OFFERED, lambda line: f"rnn.py, line {line}")[1]
+    assert notes[0].note() == ("rnn.py, line 1: tqdm.notebook works only in Jupyter (its progress bar is a widget), "
+                               "so tqdm.auto was imported instead: the same progress bar, as text")
+
+
+@pytest.mark.slow  # a whole grading
+def test_a_colab_notebook_whose_train_shows_a_tqdm_notebook_bar_scores_100(tmp_path):
+    """It lost train's 13 points: outside Jupyter, tqdm.notebook raises ImportError (IProgress not found)."""
+    *pieces, train = alice_functions()
+    cells = [new_code_cell("from tqdm.notebook import tqdm"), *map(new_code_cell, pieces),
+             new_code_cell(train.replace("    for _ in range(n_updates):", "    for _ in tqdm(range(n_updates)):"))]
+    (tmp_path / "s").mkdir()
+    nbformat.write(new_notebook(cells=cells), tmp_path / "s" / "A4.ipynb")
+    result = _graded(tmp_path / "s")
+    assert result.score == result.max_score and not _lost(result), [c.reason for c in _lost(result)]
+    assert result.intake.notes == ("A4.ipynb, cell 1, line 1: tqdm.notebook works only in Jupyter (its progress bar is "
+                                   "a widget), so tqdm.auto was imported instead: the same progress bar, as text",)
