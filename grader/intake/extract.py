@@ -40,6 +40,10 @@ SIDE_EFFECT = re.compile(
 )
 
 
+# Expressions with a scope of their own: the names they set are not the module's.
+SCOPES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)
+
+
 class SourceError(Exception):
     """The source cannot be read as Python; the message is one line naming the file and the line."""
 
@@ -52,6 +56,7 @@ class Skipped:
     end_line: int
     code: str  # the statement's first line, shortened
     reason: str  # WORK or UNUSED
+    binds: frozenset[str] = frozenset()  # the names it would have set (a function using one fails: NameError)
 
 
 @dataclass(frozen=True)
@@ -314,7 +319,28 @@ class _Lines:
 
 def _skipped(stmt: ast.stmt, reason: str, lines: _Lines) -> Skipped:
     start, end = _span(stmt)
-    return Skipped(start, end, lines.shown(stmt.lineno), reason)
+    binds = bound_names(stmt)
+    return Skipped(start, end, lines.shown(stmt.lineno), reason, binds)
+
+
+def bound_names(stmt: ast.stmt) -> frozenset[str]:
+    """The global names a top-level statement sets (assignments, loops, `with ... as`, imports, definitions),
+    not those of the scopes inside it (a comprehension's `for c in chars`, a lambda's, a function's)."""
+    if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        bound: set[str] = set()
+        _bind(stmt, bound, set(), _everything)
+        return frozenset(bound)
+    names: set[str] = set()
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not stmt:
+            names.add(node.name)
+        elif not isinstance(node, SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+    return frozenset(names)
 
 
 def _render(lines: _Lines, body: list[ast.stmt], kept: list[ast.stmt]) -> str:

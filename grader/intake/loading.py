@@ -33,7 +33,7 @@ def load(prepared: Prepared, open_sandbox: Callable[[Path], Sandbox]) -> Iterato
         prepared.use_definitions_only()
         retry = stack.enter_context(open_sandbox(prepared.folder))
         if retry.load_failure is not None or not any(f.is_callable for f in retry.functions.values()):
-            prepared.skipped = ()
+            prepared.skipped = prepared.left_out = ()
             yield box, ""
             return
         yield retry, warning(prepared, prepared.fallback, failure.message)

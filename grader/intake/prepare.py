@@ -64,6 +64,7 @@ CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", re.ASCII)
 BLANK = re.compile(r"^[ \t\f]*(?:#|$)")
 FRAME = re.compile(r'File "rnn\.py", line (\d+)')
 MODULE_NAME = re.compile(r"\brnn\.py\b")
+NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 
 
 class NotGradable(GraderError):
@@ -82,6 +83,7 @@ class Prepared:
     notebook: NotebookSource | None = None
     encoding: str = "utf-8"
     notes: tuple[str, ...] = field(default=())  # one line each: how the upload was read
+    left_out: tuple[Skipped, ...] = ()  # the statements of the module graded that were left out
 
     @property
     def graded_file(self) -> str:
@@ -92,14 +94,26 @@ class Prepared:
         assert self.fallback is not None, "only a module with top-level work has a definitions-only form"
         (self.folder / MODULE_FILE).write_bytes(rewritten(self.fallback.text, self.encoding))
         self.skipped = describe_statements(self.fallback.skipped)
+        self.left_out = self.fallback.skipped
         return self.skipped
 
     def relabel(self, text: str) -> str:
-        """`text` from the sandbox with rnn.py's lines named as the student knows them (file, cell)."""
-        if not text or self.graded_file == MODULE_FILE:
+        """`text` from the sandbox with rnn.py's lines named as the student knows them (file, cell), and a
+        NameError of a name that left-out work sets explained: in Jupyter that name was there."""
+        if not text:
             return text
-        text = FRAME.sub(lambda m: f'File "{self.graded_file}", {self.where(int(m.group(1)))}', text)
-        return MODULE_NAME.sub(lambda _: self.graded_file, text)  # a name, not a template (it may hold a backslash)
+        if self.graded_file != MODULE_FILE:
+            text = FRAME.sub(lambda m: f'File "{self.graded_file}", {self.where(int(m.group(1)))}', text)
+            text = MODULE_NAME.sub(lambda _: self.graded_file, text)  # a name, not a template (it may hold a backslash)
+        return NAME_ERROR.sub(self._left_out_name, text) if self.left_out else text
+
+    def _left_out_name(self, match: re.Match[str]) -> str:
+        name = match.group(1)
+        setter = next((s for s in self.left_out if s.reason == WORK and name in s.binds), None)
+        if setter is None:
+            return match.group(0)
+        return (f"{match.group(0)} ({name} is set by {self.graded_file}, {self.where(setter.line)}, which was left "
+                f"out as it {WORK}: a function must not use what top-level work makes)")
 
     def where(self, line: int) -> str:
         """"line N", or "cell C, line L" in a notebook."""
@@ -206,6 +220,7 @@ def _prepare_notebook(prepared: Prepared, data: bytes, offered: Offered | None) 
     except SourceError as exc:
         raise NotGradable(str(exc)) from None
     prepared.notebook = notebook
+    prepared.left_out = extraction.skipped
     text = extraction.text
     if offered is not None:
         text, stood_in = _stood_in(text, offered, lambda line: f"{prepared.graded_file}, {prepared.where(line)}")

@@ -278,3 +278,33 @@ def test_an_instance_nothing_kept_needs_or_made_from_work_is_left_out(made):
     extraction = extract(source, "rnn.py")
     assert "model" not in kept_names(extraction.text)
     assert any(s.code.startswith("model = ") for s in extraction.work)
+
+
+def test_a_name_error_of_a_name_left_out_work_sets_says_which_cell_set_it(tmp_path):
+    """A train() using char_to_ind from the notebook's data cell failed with a bare NameError, though the student
+    had seen it work in Jupyter: the message now names the cell that set it and why it was left out."""
+    head, *pieces = alice_functions()
+    cells = [new_code_cell(head), new_code_cell("book = open('goblet_book.txt').read()\n"
+                                                "char_to_ind = {c: i for i, c in enumerate(sorted(set(book)))}"),
+             *map(new_code_cell, pieces)]
+    (tmp_path / "s").mkdir()
+    nbformat.write(new_notebook(cells=cells), tmp_path / "s" / "A4.ipynb")
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        told = prepared.relabel('File "rnn.py", line 9, in train\nNameError: name \'char_to_ind\' is not defined')
+        kept = prepared.relabel("NameError: name 'c' is not defined. Did you mean: 'C'?")  # the comprehension's own
+    assert told.endswith("NameError: name 'char_to_ind' is not defined (char_to_ind is set by A4.ipynb, cell 2, "
+                         "line 2, which was left out as it runs at import: a function must not use what top-level "
+                         "work makes)")
+    assert kept == "NameError: name 'c' is not defined. Did you mean: 'C'?"
+
+
+def test_a_module_s_name_errors_are_explained_only_once_its_definitions_alone_are_graded(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(ALICE + TOP_LEVEL_WORK)
+    error = "NameError: name 'book_data' is not defined"
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        assert prepared.relabel(error) == error  # imported as it is: nothing was left out
+        prepared.use_definitions_only()
+        assert prepared.relabel(error) == (f"{error} (book_data is set by rnn.py, line {ALICE.count(chr(10)) + 2}, "
+                                           "which was left out as it runs at import: a function must not use what "
+                                           "top-level work makes)")
