@@ -56,6 +56,7 @@ class Candidate:
     broken: bool = False  # a .py file that does not parse: graded (so that its SyntaxError is reported) if
     # nothing else can be
     template: bool = False  # every contract function it defines is still a stub (grader.intake.extract.is_stub)
+    imports: frozenset[str] = frozenset()  # the modules it imports at its top level (its siblings among them)
 
     @property
     def depth(self) -> int:
@@ -88,8 +89,11 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
     if candidates is not None and not _template_beside_work(candidates):
         # rnn.py is graded whatever else is there, but students upload their whole folder: the notebook they
         # worked in beside the rnn.py they also edited would be passed over with nothing saying so. Helpers
-        # that define none of the functions are not worth a word.
-        beside = [c.relative for c in candidates if c.defined and c.relative != MODULE_FILE]
+        # that define none of the functions are not worth a word, nor are the modules rnn.py imports: graded
+        # with it (`from model import *`).
+        imported = next((c.imports for c in candidates if c.relative == MODULE_FILE), frozenset())
+        beside = [c.relative for c in candidates if c.defined and c.relative != MODULE_FILE
+                  and not ("/" not in c.relative and c.path.stem in imported)]
         told = (f"graded rnn.py; {_shorten_list(', '.join(beside))} also define"
                 f"{'s' if len(beside) == 1 else ''} some of the assignment's functions but only rnn.py (and "
                 "what it imports) was graded; upload only the file you want graded",) if beside else ()
@@ -173,10 +177,11 @@ def _candidate(path: Path, relative: str, functions: tuple[str, ...], budget: Bu
     if is_junk(path.name) or suffix not in (".py", ".ipynb") or path.is_symlink() or not path.is_file():
         return None
     kind = SourceKind.NOTEBOOK if suffix == ".ipynb" else SourceKind.MODULE
-    defined, broken, template = _defined(path, kind, functions, budget)
+    found = _defined(path, kind, functions, budget)
     # Its name is quoted in notes, messages and on the terminal: bytes not UTF-8 would make the results
     # unwritable, and escapes would steer the terminal.
-    return Candidate(path, printable_name(relative), kind, defined, _name_rank(path, kind), broken, template)
+    return Candidate(path, printable_name(relative), kind, found.defined, _name_rank(path, kind), found.broken,
+                     found.template, found.imports)
 
 
 def _plausible(candidate: Candidate | None) -> bool:
@@ -211,38 +216,51 @@ def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> lis
             if holds_submission(p, functions)]
 
 
-def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: Budget) -> tuple[int, bool, bool]:
+@dataclass(frozen=True)
+class _Contents:
+    """What locating reads in a file: see Candidate."""
+
+    defined: int = 0
+    broken: bool = False
+    template: bool = False
+    imports: frozenset[str] = frozenset()
+
+
+def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: Budget) -> _Contents:
     """How many contract functions the file binds at its top level or defines as methods of a top-level class
     that prepare binds (grader.intake.extract.class_methods), whether it is Python that does not parse (its
-    `def` lines are counted then), and whether every one of them is a template's stub. 0 if it cannot be
-    read, or the budget is spent."""
+    `def` lines are counted then), whether every one of them is a template's stub, and what it imports.
+    Nothing if it cannot be read, or the budget is spent."""
     limit = MAX_NOTEBOOK_BYTES if kind is SourceKind.NOTEBOOK else MAX_SOURCE_CHARS
     text = ""
     try:
         size = path.stat().st_size
         if size > min(limit, budget.bytes):
-            return 0, False, False
+            return _Contents()
         budget.bytes -= size
         data = path.read_bytes()
         # Read as Python reads it (a latin-1 coding line, a BOM): a file it cannot read does not parse.
         text = read_notebook(data, path.name).text if kind is SourceKind.NOTEBOOK else decode(data)[0]
         if len(text) > min(budget.chars, MAX_SOURCE_CHARS):
-            return 0, False, False
+            return _Contents()
         budget.chars -= len(text)
         text = normalise(text)
         tree = ast.parse(text)
     except (SyntaxError, LookupError, UnicodeDecodeError):
         if not text:
             text = normalise(data.decode("utf-8", "replace"))[:MAX_SOURCE_CHARS]
-        return _defined_by_lines(text, functions), kind is SourceKind.MODULE, False
+        return _Contents(_defined_by_lines(text, functions), broken=kind is SourceKind.MODULE)
     except (OSError, SourceError, ValueError, RecursionError, MemoryError):
-        return 0, False, False
+        return _Contents()
     definitions: dict[str, ast.stmt] = {}
+    imports: set[str] = set()
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions[stmt.name] = stmt
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
             definitions.update((a.asname or a.name, stmt) for a in stmt.names)
+            imports |= ({stmt.module.partition(".")[0]} if stmt.module else {a.name for a in stmt.names}) \
+                if isinstance(stmt, ast.ImportFrom) else {a.name.partition(".")[0] for a in stmt.names}
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             definitions.update((t.id, stmt) for t in targets if isinstance(t, ast.Name))
@@ -254,7 +272,7 @@ def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: B
     defined = {name: stmt for name, stmt in definitions.items() if name in functions}
     template = bool(defined) and all(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_stub(s)
                                      for s in defined.values())
-    return len(defined), False, template
+    return _Contents(len(defined), template=template, imports=frozenset(imports))
 def _defined_by_lines(text: str, functions: tuple[str, ...]) -> int:
     """How many contract functions a file that does not parse starts a `def` of at the start of a line."""
     names = set()

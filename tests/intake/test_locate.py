@@ -306,3 +306,14 @@ def test_a_file_with_a_byte_order_mark_parses_and_is_not_taken_for_a_broken_one(
     (tmp_path / "a4.py").write_bytes(b"\xef\xbb\xbf" + alice_as_a_class().encode())
     write_notebook(tmp_path / "draft.ipynb", [new_code_cell(ALICE[ALICE.index("def init_params"):].split("\n\n\n")[0])])
     assert locate(tmp_path, FUNCTIONS).relative == "a4.py"
+
+
+def test_a_module_rnn_py_imports_is_graded_with_it_and_not_named_as_passed_over(tmp_path):
+    """rnn.py as the driver (`from model import *`, then the training) with the functions in model.py was told
+    model.py 'also defines some of the assignment's functions but only rnn.py was graded': it was graded."""
+    put(tmp_path, "rnn.py", "from model import *\n\nparams, losses = train(open('book.txt').read(), None, 10)\n")
+    put(tmp_path, "model.py")
+    put(tmp_path, "old/model.py")
+    found = locate(tmp_path, FUNCTIONS)
+    assert found.relative == "rnn.py" and len(found.notes) == 1
+    assert found.notes[0].startswith("graded rnn.py; old/model.py also defines")
