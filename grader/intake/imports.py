@@ -23,6 +23,7 @@ import ast
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from grader.sandbox.packages import resolve
 
@@ -65,7 +66,8 @@ def absent(name, message):
 '''
 STAND_IN_FILE = f'exec(compile({STAND_IN_SOURCE!r}, "<rnn-grader: an import the grader does not offer>", "exec"))\n'
 MAX_SHOWN = 40  # characters of a decorator quoted in a note
-FRONT_END_ONLY = {"tqdm.notebook": "tqdm.auto"}  # module -> the equivalent that works outside Jupyter
+# module -> the equivalent that works outside Jupyter
+FRONT_END_ONLY = MappingProxyType({"tqdm.notebook": "tqdm.auto"})
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
@@ -167,10 +169,11 @@ def _front_end_only(stmt: ast.Import | ast.ImportFrom, offered: Offered) -> tupl
     and `import tqdm.notebook as tn`; None for any other import. `import tqdm.notebook` alone binds tqdm, whose
     attribute is then used: left as it is."""
     if isinstance(stmt, ast.ImportFrom):
-        if stmt.level or stmt.module not in FRONT_END_ONLY or not offered.offers(stmt.module):
+        module = stmt.module or ""
+        if stmt.level or module not in FRONT_END_ONLY or not offered.offers(module):
             return None
         names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in stmt.names)
-        module, text = stmt.module, f"from {FRONT_END_ONLY[stmt.module]} import ({names})"
+        text = f"from {FRONT_END_ONLY[module]} import ({names})"
     else:
         if len(stmt.names) != 1 or stmt.names[0].name not in FRONT_END_ONLY or not stmt.names[0].asname:
             return None
