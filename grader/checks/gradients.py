@@ -206,7 +206,11 @@ def finite_differences(ctx, case: Sequence):
     contract's backward of your own P and H): then the disagreement is forward's error. Gradients cut at
     the clip bound are counted by "gradients are not clipped"."""
     grads, _, _ = _gradients(ctx, case, "grads")
-    failures = {k: f for k, f in _directional(ctx, case, grads, PARAM_NAMES).items() if f is not None}
+    try:
+        failures = {k: f for k, f in _directional(ctx, case, grads, PARAM_NAMES).items() if f is not None}
+    except Failed as failure:  # your forward crashes or breaks its contract: its own checks count that
+        raise Failed(f"your own forward fails on this case, so the gradients could not be checked against it "
+                     f"({failure.reason})", failure.details, carried_from="forward") from None
     if not failures:
         return
     keys = list(failures)

@@ -326,3 +326,17 @@ def test_a_decoy_call_to_compute_gradients_earns_train_nothing(tmp_path, train):
     assert scores["train: hprev carried between updates and reset at the wrap"] < 3 or train is UNCLIPPED
     if train is UNCLIPPED:
         assert scores["train: clipping applied"] == 0
+
+
+@pytest.mark.slow
+def test_a_forward_returning_more_than_the_contract_costs_forward_s_checks_only(tmp_path):
+    """forward returning (loss, P, H, cache) cost compute_gradients 4 points too: its check against finite
+    differences of the student's own forward failed on forward's return value."""
+    source = (SUBMISSIONS / "alice" / "rnn.py").read_text()
+    source = source.replace("    return loss, P, H\n", "    return loss, P, H, None\n")
+    source = source.replace("    loss, P, H = forward(params, X, Y, h0)\n", "    loss, P, H, _ = forward(params, X, Y, h0)\n")
+    (tmp_path / "rnn.py").write_text(source)
+    result = grade_submission(tmp_path, ASSIGNMENT, include_hidden=False, diagnostics=False)
+    assert {c.function for c in result.checks if c.score < c.max_score} == {"forward"}
+    check = next(c for c in result.checks if c.name == "compute_gradients: consistent with own forward")
+    assert check.carried_from == "forward"
