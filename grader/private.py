@@ -20,12 +20,13 @@ def private(info: os.stat_result, *, directory: bool) -> bool:
 
 
 def private_folder(top: Path, *below: str) -> Path | None:
-    """``top`` / ``below``..., each made 0700 if missing; None when one cannot be made or is not private."""
+    """``top`` / ``below``..., made if missing, each folder of ``below`` 0700; None when one cannot be made or is
+    not private. ``top`` itself (the cache folder) may be open to others, as other tools leave ~/.cache's."""
     folders = [Path(top)]
     for part in below:
         folders.append(folders[-1] / part)
     try:
-        for folder in folders:
+        for folder in folders[1:]:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not private(os.lstat(folder), directory=True):
                 return None

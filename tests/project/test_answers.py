@@ -180,6 +180,18 @@ def test_a_cache_folder_open_to_other_users_is_not_used(tmp_path):
     assert Answers.open(tmp_path, "c0ffee") is None
 
 
+def test_the_store_is_used_below_a_cache_folder_others_may_enter(tmp_path):
+    """~/.cache/rnn-grader as other tools leave it (0755, the sandboxes' folder made there with the default mode):
+    only the store's own folders must be private."""
+    cache = tmp_path / "rnn-grader"
+    cache.mkdir(mode=0o755)
+    cache.chmod(0o755)
+    compute = Counted(VALUE)
+    for _ in range(2):
+        assert store(cache).answer("reference.f", (1,), {}, compute).tolist() == VALUE.tolist()
+    assert compute.calls == 1
+
+
 def test_the_store_is_made_private_to_its_user(tmp_path):
     store(tmp_path).answer("reference.f", (1,), {}, lambda: 2.0)
     for path in (tmp_path / FOLDER, *(tmp_path / FOLDER).iterdir(), *entries(tmp_path)):

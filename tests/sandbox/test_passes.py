@@ -38,6 +38,16 @@ def test_a_pass_is_recalled_for_the_same_inputs_only(no_kept_passes):
 
 
 @linux_only
+def test_passes_are_kept_below_a_cache_folder_others_may_enter(monkeypatch, tmp_path):
+    cache = tmp_path / "rnn-grader"
+    cache.mkdir(mode=0o755)
+    cache.chmod(0o755)
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    passes.keep("probe", [], True)
+    assert passes.recall("probe", []) is True
+
+
+@linux_only
 def test_a_pass_kept_in_another_machine_state_is_not_recalled(no_kept_passes, monkeypatch):
     passes.keep("probe", [], True)
     state = passes._machine_state()
