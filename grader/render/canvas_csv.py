@@ -2,9 +2,10 @@
 
 Canvas's import wants the columns of its own export; a row of points possible may follow the header. Given
 an exported gradebook (grader.lms.canvas: which column, which student), the file keeps its students, their
-order and its identity columns, and fills the assignment's column. Canvas leaves a student the file has no
-row for as they are, so a submission the grader itself failed on has no row (not a blank cell:
-GradebookImporter counts a blank against an existing score as a change).
+order and its identity columns, and fills the assignment's column; a student with no submission in the class
+keeps the export's own cell. Canvas leaves a student the file has no row for as they are, so a submission the
+grader itself failed on has no row (not a blank cell: GradebookImporter counts a blank against an existing
+score as a change).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def render_canvas_csv(result: ClassResult, *, assignment: str | None = None,
     writer.writerow([*identity, column])
     writer.writerow([POINTS_POSSIBLE, *[""] * (len(identity) - 1), points(result.max_score)])
     for student, submission in rows:
-        grade = "" if submission is None else points(submission.final)
+        # A gradebook student with no submission here keeps the export's own cell (a blank against a score
+        # entered by hand would clear it on import).
+        grade = safe_cell(student.get(column, "")) if submission is None else points(submission.final)
         writer.writerow([safe_cell(student.get(c, "")) for c in identity] + [grade])
     return CsvExport(buffer.getvalue(), tuple(warnings))

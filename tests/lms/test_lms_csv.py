@@ -58,6 +58,18 @@ def test_canvas_csv_fills_the_exported_gradebooks_assignment_column(tmp_path):
     assert out.left_out == ("stranger_4242_1_rnn: no student of the Canvas gradebook matches; not in canvas.csv",)
 
 
+def test_a_gradebook_student_with_no_submission_keeps_the_score_canvas_has(tmp_path):
+    """Eve handed in by e-mail and was graded by hand (77): the class folder has no submission of hers, and
+    canvas.csv must not clear her score with a blank cell."""
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT.replace('"=Evil, Eve",1003,,eve@kth.se,DD2424 VT26,,,', '"=Evil, Eve",1003,,eve@kth.se,DD2424 VT26,,77,77'),
+                      encoding="utf-8-sig")
+    graded = result(row("quistrita_1001_54321_rnn", 95.0, 95.0, parse_name("quistrita_1001_54321_rnn")))
+    rows = parsed(render_canvas_csv(graded, assignment="Assignment 4", gradebook=read_canvas_gradebook(export)).text)
+    by_id = {r[1]: r for r in rows[2:]}
+    assert by_id["1001"][-1] == "95" and by_id["1003"][-1] == "77" and by_id["1002"][-1] == ""
+
+
 def test_canvas_csv_matches_by_sis_id_or_canvas_name_and_can_add_a_new_assignment(tmp_path):
     export = tmp_path / "export.csv"
     export.write_text(EXPORT)
