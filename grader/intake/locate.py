@@ -85,8 +85,8 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
     """The submission in `folder` (rnn.py at its top, or the most plausible candidate inside it)."""
     folder = Path(folder)
     top = folder / MODULE_FILE
-    candidates = find_candidates(folder, functions) if top.is_file() and not top.is_symlink() else None
-    if candidates is not None and not _template_beside_work(candidates):
+    candidates = find_candidates(folder, functions)
+    if top.is_file() and not top.is_symlink() and not _template_beside_work(candidates):
         # rnn.py is graded whatever else is there, but students upload their whole folder: the notebook they
         # worked in beside the rnn.py they also edited would be passed over with nothing saying so. Helpers
         # that define none of the functions are not worth a word, nor are the modules rnn.py imports: graded
@@ -98,13 +98,12 @@ def locate(folder: Path, functions: tuple[str, ...]) -> Located:
                 f"{'s' if len(beside) == 1 else ''} some of the assignment's functions but only rnn.py (and "
                 "what it imports) was graded; upload only the file you want graded",) if beside else ()
         return Located(folder, top, MODULE_FILE, SourceKind.MODULE, told)
-    if candidates is None:
-        candidates = find_candidates(folder, functions)
     # A file that does not parse, when nothing else can be graded: its SyntaxError, whatever its name, is
     # what the student needs to hear (grading it reports it, with the file and the line).
     plausible = [c for c in candidates if _plausible(c)] or [c for c in candidates if c.broken]
     if not plausible:
         raise NotFound(_nothing_found(folder, candidates))
+
     def rank(c: Candidate) -> tuple[int, int, int, str]:
         return -c.defined, c.name_rank, c.depth, c.relative
 
@@ -273,6 +272,8 @@ def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: B
     template = bool(defined) and all(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_stub(s)
                                      for s in defined.values())
     return _Contents(len(defined), template=template, imports=frozenset(imports))
+
+
 def _defined_by_lines(text: str, functions: tuple[str, ...]) -> int:
     """How many contract functions a file that does not parse starts a `def` of at the start of a line."""
     names = set()
