@@ -38,13 +38,12 @@ from pathlib import Path
 from grader.assignment import Assignment, load_assignment
 from grader.errors import ExitCode
 from grader.grading import grade_submission
-from grader.intake import NotGradable
 from grader.outputs import RESULTS, write_outputs
 from grader.render.gradescope import check_output
 from grader.render.summary import points
 from grader.render.terminal import make_console, render_terminal
 from grader.results import Status, SubmissionResult, Visibility
-from grader.scoring import not_graded
+from grader.scoring import graded_or_not
 
 METADATA = "submission_metadata.json"  # Gradescope's, beside the submission folder
 MAX_METADATA_BYTES = 16 * 1024 * 1024
@@ -89,10 +88,7 @@ def _graded(submission: Path, results: Path) -> tuple[SubmissionResult, dict[str
         print(assignment.secret.made_now)
     if assignment.per_student:
         assignment = _for_submitter(assignment, submission.parent / METADATA)
-    try:
-        result = grade_submission(submission, assignment)
-    except NotGradable as exc:
-        result = not_graded("submission", str(exc), assignment)
+    result = graded_or_not("submission", lambda: grade_submission(submission, assignment), assignment)
     return result, write_outputs(result, results)
 
 

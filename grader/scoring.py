@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__
 from grader.checks.outcome import WHOLE, Outcome
+from grader.intake.prepare import NotGradable
 from grader.results import (
     CheckResult,
     Explanation,
@@ -167,6 +168,15 @@ def not_graded(name: str, reason: str, assignment: Assignment) -> SubmissionResu
     """The result of a submission that never reached the sandbox: every check failed, for ``reason``."""
     return _unrun(name, f"The submission could not be graded: {reason}.", FailureKind.refused,
                   "The submission was not run: it was refused before it reached the sandbox.", assignment)
+
+
+def graded_or_not(name: str, grade: Callable[[], SubmissionResult], assignment: Assignment) -> SubmissionResult:
+    """What ``grade()`` returns; a submission with nothing to grade (NotGradable) is a result too, not_graded for
+    its reason, while any other exception is the grader's own and the caller's to handle."""
+    try:
+        return grade()
+    except NotGradable as exc:
+        return not_graded(name, str(exc), assignment)
 
 
 def grader_failed(name: str, what: str, assignment: Assignment) -> SubmissionResult:

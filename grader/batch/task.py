@@ -24,13 +24,12 @@ from grader.batch.discover import FILES, ZIP
 from grader.files.archive import BrokenSubmission, unpack
 from grader.files.flat import stage
 from grader.files.listing import submission_files
-from grader.intake import NotGradable
 from grader.results import SubmissionResult
 from grader.sandbox import Limits, Policy
 from grader.sandbox.claims import claimed_scratch
 from grader.sandbox.protocol import printable
 from grader.sandbox.scratch import shown
-from grader.scoring import grader_failed, not_graded
+from grader.scoring import graded_or_not, grader_failed, not_graded
 
 FAILURE_CHARS = 300  # of a grader's exception's message in a result: enough to report it, not a submission's dump
 
@@ -89,11 +88,9 @@ def _graded(task: Task, grade: Callable[..., SubmissionResult], scratch: Path) -
         return not_graded(task.name, str(exc), task.required_assignment).to_dict()
     except OSError as exc:  # e.g. a folder that vanished or cannot be read
         return not_graded(task.name, f"it could not be read ({exc.strerror or exc})", task.required_assignment).to_dict()
-    try:
-        result = grade(folder, task.required_assignment, limits=task.limits, include_hidden=True,
-                       policy=Policy(task.policy), cores=task.cores)
-    except NotGradable as exc:
-        return not_graded(task.name, str(exc), task.required_assignment).to_dict()
+    result = graded_or_not(task.name, lambda: grade(folder, task.required_assignment, limits=task.limits,
+                                                    include_hidden=True, policy=Policy(task.policy),
+                                                    cores=task.cores), task.required_assignment)
     # grade names a result by its folder, which for a zip is a temporary one.
     return dataclasses.replace(result, name=task.name).to_dict()
 

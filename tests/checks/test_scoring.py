@@ -9,8 +9,9 @@ from shipped_course import shipped
 from grader.assignment import load_assignment
 from grader.checks.outcome import WHOLE, Outcome
 from grader.checks.suite import suite_for
+from grader.intake import NotGradable
 from grader.results import totals
-from grader.scoring import check_result
+from grader.scoring import check_result, graded_or_not, not_graded
 from grader.specfile import SpecError, default_spec_dir
 
 ASSIGNMENT = shipped()
@@ -110,3 +111,23 @@ def test_scores_all_partial_or_nothing():
     assert _result(GRADS, (WHOLE,)).score == 0
     assert _result("forward: H matches reference", (WHOLE,)).score == 0
     assert totals((partial, _result("forward: H matches reference", ()))) == (pytest.approx(5.4), 7)
+
+
+def test_graded_or_not_is_the_grading_or_for_nothing_to_grade_a_not_graded_result():
+    graded = not_graded("alice", "a stand-in for a whole grading", ASSIGNMENT)
+    assert graded_or_not("alice", lambda: graded, ASSIGNMENT) is graded
+
+    def nothing():
+        raise NotGradable("no rnn.py, notebook or .py file defining the functions")
+
+    refused = graded_or_not("bob", nothing, ASSIGNMENT)
+    assert refused == not_graded("bob", "no rnn.py, notebook or .py file defining the functions", ASSIGNMENT)
+    assert refused.score == 0 and "no rnn.py, notebook" in refused.load_failure.message
+
+
+def test_graded_or_not_leaves_the_graders_own_failure_to_its_caller():
+    def broken():
+        raise RuntimeError("a bug of the grader's")
+
+    with pytest.raises(RuntimeError, match="a bug of the grader's"):
+        graded_or_not("alice", broken, ASSIGNMENT)
