@@ -501,8 +501,23 @@ class ClassResult:
     grader_failed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return _converter().unstructure(self)
+        """As summary.json holds it: a row without a grade has null scores (grades.csv's blank cells), not the 0
+        it holds here, which a reader adding the scores up would count as a grade."""
+        data = _converter().unstructure(self)
+        for submission, entry in zip(self.submissions, data["submissions"]):
+            if not submission.has_grade:
+                entry.update(score=None, final_score=None, check_scores=dict.fromkeys(entry["check_scores"]))
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClassResult:
-        return _converter().structure(data, cls)
+        """A summary.json read back (--compare): a row without a grade holds 0 again, which its problem says is none;
+        a null score on any other row is refused."""
+        return _converter().structure({**data, "submissions": [_no_grade_as_zero(e) for e in data["submissions"]]}, cls)
+
+
+def _no_grade_as_zero(entry: dict[str, Any]) -> dict[str, Any]:
+    if entry["problem"] != Problem.GRADER_FAILED.value:
+        return entry
+    return {**entry, "score": entry["score"] or 0.0,
+            "check_scores": {name: score or 0.0 for name, score in entry["check_scores"].items()}}

@@ -15,7 +15,7 @@ from grader.batch import run as batch_run
 from grader.batch.regrade import STAGING
 from grader.batch.run import grade_class
 from grader.batch.task import failure_text
-from grader.batch.workflow import ClassWorkflow
+from grader.batch.workflow import ClassWorkflow, read_summary
 from grader.errors import ExitCode
 from grader.results import ClassResult, Problem
 
@@ -77,6 +77,11 @@ def test_a_submission_the_grader_failed_on_has_no_grade_anywhere_and_a_plain_rer
         canvas = _csv(out / "canvas.csv")
         assert {r[1]: r[-1] for r in canvas[2:]} == {"1001": "10"}  # no line for 1002: Canvas keeps what it has
         assert [r[:4] for r in _csv(out / "moodle.csv")[1:]] == [["Participant 11", "Ann Ek", "", "7"]]
+        rows = {r["name"]: r for r in json.loads((out / "summary.json").read_text())["submissions"]}
+        for name in (BUGGY_CANVAS, BUGGY_MOODLE):  # no grade: null, never a 0 a reader would average
+            assert (rows[name]["score"], rows[name]["final_score"], set(rows[name]["check_scores"].values())) == (
+                None, None, {None})
+        assert read_summary(out / "summary.json").grader_failed == (BUGGY_MOODLE, BUGGY_CANVAS)  # --compare reads it
         summary = _summary(out)
         assert summary.graded_now == (4, 2)[run] and summary.grader_failed == (BUGGY_MOODLE, BUGGY_CANVAS)
         assert {s.name: s.problem for s in summary.submissions}[BUGGY_CANVAS] is Problem.GRADER_FAILED

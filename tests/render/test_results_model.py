@@ -6,10 +6,20 @@ import json
 import types
 import typing
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.results import CheckResult, ClassResult, FailureKind, Status, SubmissionResult, Visibility
+from grader.results import (
+    CheckResult,
+    ClassResult,
+    ClassSubmission,
+    FailureKind,
+    Problem,
+    Status,
+    SubmissionResult,
+    Visibility,
+)
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)  # JSON-encodable text
 SCALARS = {
@@ -57,7 +67,26 @@ def test_a_submission_result_round_trips_through_plain_data_and_json(result):
 @roundtrips
 @given(class_results)
 def test_a_class_result_round_trips_through_plain_data_and_json(result):
-    assert ClassResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+    # A row the grader failed on holds 0 for its scores, which is no grade: read back, it holds 0 again.
+    ungraded = tuple(s if s.has_grade else dataclasses.replace(
+        s, score=0.0, final_score=None, check_scores=dict.fromkeys(s.check_scores, 0.0)) for s in result.submissions)
+    assert ClassResult.from_dict(json.loads(json.dumps(result.to_dict()))) == dataclasses.replace(result,
+                                                                                                 submissions=ungraded)
+
+
+def test_a_class_row_without_a_grade_has_null_scores_and_only_such_a_row_may():
+    failed = ClassSubmission("bob", "bob", 0.0, 10.0, {"forward: shapes": 0.0}, 0.0, problem=Problem.GRADER_FAILED,
+                             final_score=2.0)
+    graded = ClassSubmission("ann", "ann", 7.0, 10.0, {"forward: shapes": 3.0}, 1.0)
+    result = ClassResult("class", (failed, graded), (), (), 10.0, 7.0, 7.0, ("bob",), (), 2, 0)
+    rows = json.loads(json.dumps(result.to_dict()))["submissions"]
+    assert [(r["score"], r["final_score"], r["check_scores"]) for r in rows] == [
+        (None, None, {"forward: shapes": None}), (7.0, None, {"forward: shapes": 3.0})]
+    read = ClassResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert read.submissions == (dataclasses.replace(failed, final_score=None), graded)
+    rows[1]["score"] = None
+    with pytest.raises(TypeError):
+        ClassResult.from_dict({**result.to_dict(), "submissions": rows})
 
 
 def test_enums_are_stored_as_their_values_and_status_follows_the_score():
