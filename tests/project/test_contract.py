@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from shipped_course import shipped
 
-from grader.assignment import load_assignment
+from grader.assignment import load_assignment, shipped_specs, spec_folder
 from grader.contract import ContractViolation, SpecError, conform, load_contract
 from reference import rnn as reference
 
@@ -116,3 +116,19 @@ def test_a_malformed_contract_is_reported_with_its_path(tmp_path):
         load_contract(tmp_path / "contract.yaml")
     with pytest.raises(SpecError, match="no contract at"):
         load_contract(tmp_path / "missing" / "contract.yaml")
+
+
+# A rule of how a submission is read, by the example both README's "What a submission may be" and each contract.md
+# students read give of it: the template passed over, a class's methods and an instance bound at top level, a
+# NameError naming the left-out work, tqdm.notebook.
+READING_RULES = ("`NotImplementedError`", "`forward = RNN.forward`", "`model = RNN()`", "`forward = model.forward`",
+                 "NameError", "`tqdm.notebook`", "`tqdm.auto`")
+
+
+@pytest.mark.parametrize("spec", shipped_specs())
+def test_contract_md_states_how_a_submission_is_read_as_readme_does(spec):
+    readme = (ROOT / "README.md").read_text().split("### What a submission may be")[1].split("\n## ")[0]
+    contract_md = (spec_folder(spec) / "contract.md").read_text().split("## What you may hand in")[1].split("\n## ")[0]
+    for rule in READING_RULES:
+        assert rule in readme, rule
+        assert rule in contract_md, f"{spec}'s contract.md does not state {rule}"
