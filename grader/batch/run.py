@@ -518,7 +518,7 @@ def _write_class_outputs(out_dir: Path, result: ClassResult, workflow: ClassWork
         warnings += [f"moodle.csv: {w}" for w in moodle.notes + moodle.left_out]
     result = dataclasses.replace(result, warnings=tuple(warnings))
     try:
-        write_atomically(out_dir / GRADES, render_grades_csv(result))
+        write_atomically(out_dir / GRADES, render_grades_csv(result, worksheet=workflow.moodle_worksheet))
         write_atomically(out_dir / CANVAS, canvas.text)
         write_atomically(out_dir / MOODLE, moodle.text)
         write_atomically(out_dir / SUMMARY, json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.files.lms_names import MOODLE, read_upload_name
 
 IDENTIFIER, FULL_NAME, EMAIL, GROUP = "Identifier", "Full name", "Email address", "Group"
 MAX_WORKSHEET_BYTES = 64 * 1024 * 1024
@@ -66,6 +67,13 @@ class MoodleWorksheet:
         own = self.participant(number)
         older = own is not None and _squeezed(as_downloaded(f"{own.group}-{own.name}")) == wanted
         return (own,) if older and own is not None else ()
+
+
+def downloaded_as(source: str) -> tuple[str, str] | None:
+    """(the name, the number) Moodle's download gave a submission's folder or files (`source`), if it named them:
+    in a team assignment a group's name and ID, or the default team's name and ""."""
+    upload = read_upload_name(source, is_file=False)
+    return (upload.name, upload.student_id) if upload is not None and upload.lms == MOODLE else None
 
 
 def read_moodle_worksheet(path: Path) -> MoodleWorksheet:

@@ -3,6 +3,10 @@ the ledger changed, the final score, what went wrong (the problem and its reason
 its failed checks named (grader.mistakes), separated by spaces. A submission the grader itself failed on has
 no grade: its score cells are blank, never 0.
 The sandbox column names the isolation tier, prefixed with WEAK when the instructor accepted a weak one.
+Given the grading worksheet of a Moodle team assignment, a team's submission has a row for each member, named
+and numbered as the worksheet has them, with a group column, as Moodle's own worksheet has (one row per
+participant, a Group column in a team assignment): the download names the team's folder after the group and
+its group ID, which is no participant's number.
 
 Every cell is quoted (``CSV_QUOTING``), so a separator inside a name stays in its cell. Spreadsheets run a
 cell that starts with = + - @, a tab or a carriage return (after spaces too) as a formula, and a
@@ -21,8 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from grader.lms.moodle import MoodleWorksheet, downloaded_as
 from grader.render.summary import points
-from grader.results import Adjustment, ClassResult
+from grader.results import Adjustment, ClassResult, ClassSubmission
 
 CSV_QUOTING: Final = csv.QUOTE_ALL
 
@@ -42,29 +47,44 @@ class CsvExport:
 _CELL_START = re.compile(r'(^|[,;\t\r\n])(?=[ "]*[=+\-@\t\r])')
 
 
-def render_grades_csv(result: ClassResult) -> str:
+def render_grades_csv(result: ClassResult, *, worksheet: MoodleWorksheet | None = None) -> str:
+    """grades.csv; `worksheet`, Moodle's grading worksheet, names a team assignment's members."""
     # The suite's order (the first submission's), not the overview's most-failed-first order.
     columns = list(result.submissions[0].check_scores) if result.submissions else []
     columns += [c.name for c in result.checks if c.name not in columns]
+    teams = worksheet if worksheet is not None and worksheet.team else None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
-    header = ["name", "student", "student_id", "raw_score", "max_score", *columns, "sandbox",
-              "adjustments", "late_days", "late_percent", "final_score", "problem", "mistakes"]
+    header = ["name", "student", "student_id", *(["group"] if teams else []), "raw_score", "max_score", *columns,
+              "sandbox", "adjustments", "late_days", "late_percent", "final_score", "problem", "mistakes"]
     writer.writerow([safe_cell(text) for text in header])
     for entry in result.submissions:
         # A row the grader failed on has no grade: its scores are blank, never 0 (the problem column says why).
         shown = points if entry.has_grade else lambda _: ""
         scores = [shown(entry.check_scores[c]) if c in entry.check_scores else "" for c in columns]
-        writer.writerow([
-            safe_cell(entry.name), safe_cell(entry.student.name), safe_cell(entry.student.student_id),
-            shown(entry.score), points(entry.max_score), *scores,
-            safe_cell(f"WEAK {entry.sandbox}" if entry.weak_isolation else entry.sandbox),
-            safe_cell("; ".join(adjustment_text(a) for a in entry.adjustments)),
-            entry.late_days, points(entry.late_percent), shown(entry.final),
-            safe_cell(f"{entry.problem}: {entry.problem_detail}" if entry.problem else ""),
-            " ".join(entry.mistakes),
-        ])
+        for who in _whom(entry, teams):
+            writer.writerow([
+                safe_cell(entry.name), *map(safe_cell, who),
+                shown(entry.score), points(entry.max_score), *scores,
+                safe_cell(f"WEAK {entry.sandbox}" if entry.weak_isolation else entry.sandbox),
+                safe_cell("; ".join(adjustment_text(a) for a in entry.adjustments)),
+                entry.late_days, points(entry.late_percent), shown(entry.final),
+                safe_cell(f"{entry.problem}: {entry.problem_detail}" if entry.problem else ""),
+                " ".join(entry.mistakes),
+            ])
     return buffer.getvalue()
+
+
+def _whom(entry: ClassSubmission, teams: MoodleWorksheet | None) -> list[tuple[str, ...]]:
+    """(student, student_id), and the group in a team assignment, of each row `entry` has."""
+    student = (entry.student.name, entry.student.student_id)
+    if teams is None:
+        return [student]
+    named = downloaded_as(entry.source)
+    if named is None:  # not named by Moodle's download (a mapping file says who it is)
+        return [(*student, "")]
+    # A folder naming no group of the worksheet: its number is a group's ID, no participant's.
+    return [(p.name, p.number, p.group) for p in teams.members(*named)] or [(named[0], "", named[0])]
 
 
 def adjustment_text(a: Adjustment) -> str:

@@ -21,9 +21,9 @@ import csv
 import datetime as dt
 import io
 
-from grader.files.lms_names import DEFAULT_TEAM, read_upload_name
+from grader.files.lms_names import DEFAULT_TEAM
 from grader.lms.identity import CANVAS, GRADESCOPE, MOODLE
-from grader.lms.moodle import MoodleWorksheet, Participant
+from grader.lms.moodle import MoodleWorksheet, Participant, downloaded_as
 from grader.render.gradebook import CSV_QUOTING, CsvExport, one_student_twice, safe_cell
 from grader.render.summary import points
 from grader.results import ClassResult, ClassSubmission, StudentIdentity
@@ -44,7 +44,7 @@ def render_moodle_csv(result: ClassResult, *, worksheet: MoodleWorksheet | None 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=CSV_QUOTING)
     writer.writerow(COLUMNS)
-    team = next((s.source for s in result.submissions if _group(s) == (DEFAULT_TEAM, "")), None)
+    team = next((s.source for s in result.submissions if downloaded_as(s.source) == (DEFAULT_TEAM, "")), None)
     if worksheet is None and team is not None:
         return CsvExport(buffer.getvalue(), (), (f"no grades written: {team} is a Moodle team assignment's folder, and a "
                                                  "team assignment's download names each folder after a group and the "
@@ -75,7 +75,7 @@ def moodle_download(result: ClassResult) -> bool:
 
 def _participants(s: ClassSubmission, worksheet: MoodleWorksheet | None) -> tuple[tuple[Participant, ...], str]:
     """Whom the submission's grade goes to, or why to nobody."""
-    if worksheet is not None and worksheet.team and (named := _group(s)):
+    if worksheet is not None and worksheet.team and (named := downloaded_as(s.source)):
         group, number = named
         members = worksheet.members(group, number)
         return members, "" if members else f"no group of the grading worksheet is named {group!r}"
@@ -89,13 +89,6 @@ def _participants(s: ClassSubmission, worksheet: MoodleWorksheet | None) -> tupl
         missing = sorted(set(numbers) - {p.number for p in known}, key=int)
         return (), f"Participant {', '.join(missing)} is not in the grading worksheet"
     return known, ""
-
-
-def _group(s: ClassSubmission) -> tuple[str, str] | None:
-    """(the name, the number) Moodle's download gave the submission's folder or files, if it named them: in a
-    team assignment a group's name and ID, or the default team's name and ""."""
-    upload = read_upload_name(s.source, is_file=False)
-    return (upload.name, upload.student_id) if upload is not None and upload.lms == MOODLE else None
 
 
 def participants(student: StudentIdentity) -> tuple[str, ...]:

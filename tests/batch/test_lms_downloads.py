@@ -363,6 +363,10 @@ def test_a_moodle_team_download_grades_every_member_from_the_worksheet_or_writes
             "Participant 1001": ("Rita Quist", "10"), "Participant 1002": ("Bo Ek", "10"),
             "Participant 4242": ("Åsa Öberg", "10"), "Participant 1003": ("Carl Lind", "10")}
         assert moodle_warnings == []
+        grades = csv.DictReader(io.StringIO((out / "grades.csv").read_text(), newline=""))
+        assert sorted((r["student_id"], r["student"], r["group"]) for r in grades) == [
+            ("1001", "Rita Quist", "Team_7"), ("1002", "Bo Ek", "Team_7"), ("1003", "Carl Lind", "Default group"),
+            ("4242", "Åsa Öberg", "Lab 2")]
     else:
         assert worksheet == []
         assert len(moodle_warnings) == 1 and "--moodle-worksheet" in moodle_warnings[0]

@@ -11,6 +11,7 @@ from grader.lms.canvas import CanvasError, assignment_column, read_canvas_gradeb
 from grader.lms.identity import MAPPING, parse_name
 from grader.lms.moodle import read_moodle_worksheet
 from grader.render.canvas_csv import render_canvas_csv
+from grader.render.gradebook import render_grades_csv
 from grader.render.moodle_csv import COLUMNS, render_moodle_csv
 from grader.results import Adjustment, AdjustmentKind, ClassResult, ClassSubmission, Problem, StudentIdentity
 
@@ -294,6 +295,26 @@ def test_a_moodle_team_folders_grade_goes_to_each_member_the_worksheet_lists(tmp
                                      ["Participant 1003", "Carl Lind", "", "50"]]
     assert out.left_out == ("Team 9_17_assignsubmission_file: no group of the grading worksheet is named 'Team 9'",)
     assert out.notes == ()
+
+
+def test_grades_csv_gives_a_moodle_team_a_row_for_each_member_with_its_group_as_moodles_worksheet_does(tmp_path):
+    """Moodle's worksheet has a row per participant and, in a team assignment, a Group column: grades.csv too,
+    never the group's ID (here Åsa's participant number) as a student's."""
+    worksheet = _worksheet(tmp_path, [(1001, "Rita Quist", "rita@kth.se", "Team 7"), (1002, "Bo Ek", "bo@kth.se", "Team 7"),
+                                 (4242, "Åsa Öberg", "asa@kth.se", "Lab 2")])
+    graded = result(moodle_row(moodle_team_folder_name("Team 7", 4242), 80.0),
+                    moodle_row(moodle_team_folder_name("Team 9", 17), 99.0),
+                    row("pair", 60.0, 60.0, StudentIdentity(name="pair", student_id="1001 & 1002", source=MAPPING)))
+    rows = [r[:5] for r in parsed(render_grades_csv(graded, worksheet=worksheet))]
+    assert rows == [["name", "student", "student_id", "group", "raw_score"],
+                    ["Team 7_4242_assignsubmission_file", "Rita Quist", "1001", "Team 7", "80"],
+                    ["Team 7_4242_assignsubmission_file", "Bo Ek", "1002", "Team 7", "80"],
+                    ["Team 9_17_assignsubmission_file", "Team 9", "", "Team 9", "99"],
+                    ["pair", "pair", "1001 & 1002", "", "60"]]
+    # Without a team worksheet a row is a submission, as named.
+    for given in (None, _worksheet(tmp_path, [(4242, "Åsa Öberg", "asa@kth.se", None)])):
+        assert [r[:4] for r in parsed(render_grades_csv(graded, worksheet=given))][:2] == [
+            ["name", "student", "student_id", "raw_score"], ["Team 7_4242_assignsubmission_file", "Team 7", "4242", "80"]]
 
 
 def test_without_the_worksheet_a_team_download_gets_no_moodle_grades_and_says_what_to_pass(tmp_path):
