@@ -12,6 +12,7 @@ from pathlib import Path
 from grader import __version__
 from grader.assignment import Assignment, load_assignment, match_suite, read_assignment, spec_folder
 from grader.batch.out_files import LATE_POLICY, OVERRIDES, STUDENTS
+from grader.boxes import GradingSandboxes
 from grader.diagnostics.real_text import RealTextRequest
 from grader.errors import ExitCode, GraderError, UsageError
 from grader.intake import Reading
@@ -24,7 +25,7 @@ from grader.render.terminal import (
     render_terminal,
 )
 from grader.sandbox import Limits, Policy
-from grader.sandbox.isolation import ProbesAhead, requested_tier
+from grader.sandbox.isolation import requested_tier
 from grader.sandbox.scratch import sandboxes_folder
 from grader.scoring import load_grading_spec
 from grader.secret import course_secret
@@ -202,24 +203,34 @@ def _run(argv: list[str], console) -> int:
     args = build_parser().parse_args(argv)
     _check_environment()
     assignment = read_assignment(args.spec)
+    policy = Policy.portable if assignment.grading.self_check else _policy(args)
     # The probes the first sandbox waits for (a sandboxed Python; a process for the system-call filter) start
-    # now, to run while the grading's modules are imported (about 0.2 s of CPU: Hypothesis, the checks, jinja2)
-    # and the submission is read, not after. The kit's portable tier needs none.
-    with ProbesAhead(Policy.portable if assignment.grading.self_check else _policy(args), assignment.allowed_imports):
-        return _grade(args, _loaded(match_suite(assignment), console), console)
+    # now, and so do a single grading's first workers, to run while the grading's modules are imported (about
+    # 0.2 s of CPU: Hypothesis, the checks, jinja2) and the submission is read, not after. The kit's portable
+    # tier needs no probe.
+    with _sandboxes_ahead(args, assignment, policy) as sandboxes:
+        return _grade(args, _loaded(match_suite(assignment), console), console, sandboxes)
 
 
-def _grade(args: argparse.Namespace, assignment: Assignment, console) -> int:
+def _sandboxes_ahead(args: argparse.Namespace, assignment: Assignment, policy: Policy) -> GradingSandboxes:
+    """A single grading's sandboxes, their probes and first workers started (nothing of the submission's is in
+    them yet); only the probes if --class says PATH is a class, and closed unused if it turns out to be one."""
+    sandboxes = GradingSandboxes.make(assignment, _limits(args, assignment), policy)
+    return sandboxes if args.reading is Reading.CLASS else sandboxes.start()
+
+
+def _grade(args: argparse.Namespace, assignment: Assignment, console, sandboxes: GradingSandboxes) -> int:
     reading = _reading(args, assignment)
     console.print(reading.summary, markup=False, highlight=False)
     for note in reading.notes:
         console.print(f"warning: {note}", markup=False, highlight=False, style="yellow")
     if reading.reading is Reading.CLASS:
+        sandboxes.close()  # its probes are over; a class's submissions are graded in sandboxes of their own
         if args.text or args.student:
             option = "--text" if args.text else "--student"
             raise UsageError(f"{option} is for one submission; give a submission's folder or file")
         return _grade_class(args, assignment, console)
-    return _grade_one(args, assignment, console)
+    return _grade_one(args, assignment, console, sandboxes)
 
 
 def _check_environment() -> None:
@@ -326,7 +337,7 @@ def _loaded(assignment: Assignment, console) -> Assignment:
     return assignment
 
 
-def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int:
+def _grade_one(args: argparse.Namespace, assignment: Assignment, console, sandboxes: GradingSandboxes) -> int:
     # Imported here, once the sandbox's probes run (see _run); the other commands (kit, secret, --help) never
     # need the grading's modules.
     from grader.grading import grade_submission
@@ -341,8 +352,7 @@ def _grade_one(args: argparse.Namespace, assignment: Assignment, console) -> int
     if real_text is not None and assignment.report.real_text is not None:  # _real_text checked the section is there
         doing += f", then {real_text.n_updates or assignment.report.real_text.n_updates} updates on {real_text.name}"
     with progress(console, doing):
-        result = grade_submission(args.path, assignment, limits=_limits(args, assignment), real_text=real_text,
-                                  policy=_policy(args))
+        result = grade_submission(args.path, assignment, real_text=real_text, sandboxes=sandboxes)
     outputs = write_outputs(result, args.out or default_out_dir(Path(result.name), DEFAULT_OUT))
     render_terminal(result, console, outputs)
     if args.fail_under is not None and result.score < args.fail_under:

@@ -20,12 +20,13 @@ import hypothesis
 
 from grader import __version__
 from grader.assignment import Assignment
+from grader.boxes import GradingSandboxes, SandboxSettings
 from grader.checks.core import Check, Ctx, run_check
 from grader.checks.outcome import Outcome
 from grader.checks.suite import suite_for
 from grader.contract import OPTIMIZERS, Contract
 from grader.diagnostics import run_diagnostics
-from grader.diagnostics.beside import Beside, usable_cores
+from grader.diagnostics.beside import Beside
 from grader.diagnostics.real_text import RealTextRequest, real_text_run
 from grader.intake import Offered, Prepared, load, prepare
 from grader.oracle import (
@@ -48,7 +49,6 @@ from grader.results import (
 )
 from grader.sandbox import Limits, Policy, Sandbox, TimeBudget
 from grader.sandbox.ahead import SandboxAhead
-from grader.sandbox.isolation import ProbesAhead
 from grader.sandbox.protocol import printable
 from grader.scoring import check_result, penalised, totals
 from grader.settings import default_cache_dir
@@ -60,7 +60,7 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
                      include_hidden: bool = True, diagnostics: bool = True, oracle: Oracle | None = None,
                      real_text: RealTextRequest | None = None, case_salt: str | None = None,
                      policy: Policy = Policy.strict, kit_policy: Policy = Policy.portable,
-                     cores: int | None = None) -> SubmissionResult:
+                     cores: int | None = None, sandboxes: GradingSandboxes | None = None) -> SubmissionResult:
     """Run the assignment's suite on the submission at ``path`` and score it.
 
     ``path`` is what the student handed in: a folder (rnn.py, a misnamed .py or a notebook in it, or one
@@ -87,29 +87,25 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     ``policy`` says which sandbox tiers are acceptable (grader.sandbox.Policy; SandboxUnavailable when
     none works); under the student kit's spec ``kit_policy`` does: its portable tier on the student's own
     machine, a strong one where the kit grades for the record (the GitHub Classroom run).
+    ``sandboxes``: the grading's sandboxes, made by the caller (perhaps with workers started while it did other
+    work: grader.boxes) under these limits, policy and cores, which are then theirs; the grading closes them.
     """
     policy = kit_policy if assignment.grading.self_check else policy
-    with ProbesAhead(policy, assignment.allowed_imports) as probes:  # while rnn.py is read
-        sandbox = SandboxSettings.make(assignment, limits, policy)
+    with sandboxes or GradingSandboxes.make(assignment, limits, policy, cores) as boxes:
         start = time.perf_counter()
-        report_budget = TimeBudget(sandbox.limits)  # the report's own: it never takes time from the checks
         with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission, \
-                SandboxAhead(functools.partial(sandbox.open, submission.folder)) as visible_box, \
-                SandboxAhead(functools.partial(sandbox.open, submission.folder, report_budget)) as report_box, \
-                Beside[Diagnostics]((usable_cores() if cores is None else cores) >= 2) as diagnosis, \
-                SandboxAhead(functools.partial(sandbox.open, submission.folder)) as hidden_box:
-            probes.wait()
-            # The first workers start while the checks are planned (the reference's answers found), the report's
-            # with them when it runs beside the checks, and the hidden checks' worker on the core the first of them
+                Beside[Diagnostics](boxes.beside) as diagnosis:
+            # The first workers start while the checks are planned (the reference's answers found), if the
+            # caller did not start them earlier, and the hidden checks' worker on the core the first of them
             # frees (SandboxAhead: no code of the submission's runs in any yet).
-            visible_box.start()
+            boxes.start(diagnostics)
             ahead = diagnostics and diagnosis.beside
-            if ahead:
-                report_box.start()
-            plan = Plan.make(assignment, sandbox, include_hidden=include_hidden, oracle=oracle, case_salt=case_salt)
-            hidden_ahead = hidden_box if ahead and plan.hidden and real_text is None else None
-            visible = visible_phase(plan, submission, visible_box, Report(diagnosis, report_budget, report_box,
-                                                                          hidden_ahead) if diagnostics else None)
+            plan = Plan.make(assignment, boxes.settings, include_hidden=include_hidden, oracle=oracle,
+                             case_salt=case_salt)
+            hidden_ahead = boxes.hidden if ahead and plan.hidden and real_text is None else None
+            visible = visible_phase(plan, submission, boxes.visible, Report(diagnosis, boxes.report_budget,
+                                                                            boxes.report, hidden_ahead)
+                                    if diagnostics else None)
             if hidden_ahead is not None and diagnosis.started:
                 hidden_ahead.start()
             # The report is the submission's own output, which the student reads: it is complete, and its
@@ -119,32 +115,9 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
             if report is not None and real_text is not None:  # its own sandbox, once the checks' worker is gone
                 report = dataclasses.replace(report, real_text=real_text_run(
                     submission.folder, assignment, plan.oracle, real_text, plan.sandbox.limits, plan.sandbox.policy))
-            hidden = hidden_phase(plan, submission, visible, hidden_box)
+            hidden = hidden_phase(plan, submission, visible, boxes.hidden)
             intake = _intake(plan, submission, visible.top_level_warning)
     return assemble(plan, submission.name, visible, hidden, report, intake, time.perf_counter() - start)
-
-
-@dataclass(frozen=True)
-class SandboxSettings:
-    """What every sandbox of one grading opens with. One budget for all of them: the hidden checks' fresh
-    worker gets what the visible checks left, not more."""
-
-    limits: Limits
-    functions: tuple[str, ...]  # the contract's, and other years' optimizer steps (to name another year's work)
-    policy: Policy
-    packages: tuple[str, ...]
-    budget: TimeBudget
-
-    @classmethod
-    def make(cls, assignment: Assignment, limits: Limits | None, policy: Policy) -> SandboxSettings:
-        limits = limits or assignment.grading.limits
-        steps = tuple(kind.function for kind in OPTIMIZERS.values() if kind.function not in assignment.functions)
-        return cls(limits, assignment.functions + steps, Policy(policy), assignment.allowed_imports, TimeBudget(limits))
-
-    def open(self, folder: Path, budget: TimeBudget | None = None) -> Sandbox:
-        """A sandbox on the grading's budget, or on ``budget`` (the report's diagnostics have their own)."""
-        return Sandbox(folder, self.limits, functions=self.functions, policy=self.policy, packages=self.packages,
-                       budget=self.budget if budget is None else budget)
 
 
 @dataclass(frozen=True)
@@ -236,13 +209,10 @@ def visible_phase(plan: Plan, submission: Prepared, ahead: SandboxAhead, report:
     ``report``'s diagnostics start on what loaded (None: no diagnostics): beside the checks, or after them on
     one core."""
     contract = plan.assignment.contract
-    with load(submission, lambda folder: ahead.take() or plan.sandbox.open(folder)) as (box, top_level_warning):
+    with load(submission, lambda folder: ahead.take(folder) or plan.sandbox.open(folder)) as (box, top_level_warning):
         failure = box.load_failure
         if report is not None and failure is None:
-            started = report.box.take()
-            if started is not None and top_level_warning:  # the definitions alone replaced the rnn.py it copied
-                started.close()
-                started = None
+            started = report.box.take(submission.folder)  # the module that loaded: the definitions alone, if so
             report.diagnosis.start(functools.partial(report_phase, plan, submission.folder, report.budget, started,
                                                      report.hidden), report.budget)
         blocked = _blocked(box, contract)
@@ -280,7 +250,7 @@ def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase,
     if visible.load_failure is not None:  # it would only fail to load again
         return HiddenPhase(plan.not_run(plan.hidden, visible.blocked, relabel))
     contract = plan.assignment.contract
-    started = ahead.take() if ahead is not None else None
+    started = ahead.take(submission.folder) if ahead is not None else None
     with started or plan.sandbox.open(submission.folder) as box:
         failure = box.load_failure
         if failure is None:

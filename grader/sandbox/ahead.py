@@ -1,15 +1,18 @@
 """A sandbox whose worker starts ahead of its use, so that its start-up (the interpreter, numpy: about a tenth of
 a second of CPU) overlaps other work of the grading instead of coming after it.
 
-Only the start-up runs ahead (Sandbox.start): no code of the submission's runs in the worker before its user
-takes it and first uses it, which is what lets a grading start the hidden checks' worker while the sandboxes
-whose output the student reads still run (grader.grading).
+Only the start-up runs ahead (Sandbox.start), in a sandbox made without its submission: the submission is
+copied in when its user takes it (Sandbox.admit), and no code of the submission's runs in the worker before
+its user first uses it. That lets a command line start workers before it has read the submission, and a
+grading start the hidden checks' worker while the sandboxes whose output the student reads still run
+(grader.grading).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from .sandbox import Sandbox
 
@@ -49,9 +52,9 @@ class SandboxAhead:
             self._thread = threading.Thread(target=self._start_and_hold, name="sandbox-ahead", daemon=True)
             self._thread.start()
 
-    def take(self) -> Sandbox | None:
-        """The sandbox started ahead, now the caller's, once its start is over; None if none was asked for.
-        An error its start raised is raised here."""
+    def take(self, submission: Path) -> Sandbox | None:
+        """The sandbox started ahead, now the caller's, with ``submission`` (a folder) admitted, once its start
+        is over; None if none was asked for, or it was taken already. An error its start raised is raised here."""
         with self._lock:
             self._done = True
             if self._thread is None:
@@ -60,6 +63,12 @@ class SandboxAhead:
         box, self._box = self._box, None
         if self._error is not None:
             raise self._error
+        if box is not None:
+            try:
+                box.admit(submission)
+            except BaseException:
+                box.close()
+                raise
         return box
 
     def close(self) -> None:

@@ -101,15 +101,17 @@ class SandboxError(RuntimeError):
 class Sandbox:
     """Runs one submission's functions in an isolated worker process.
 
-    The worker is started at __enter__ (or the first call), or ahead of its use by start(), imports rnn.py
-    once and serves calls until a fatal failure (timeout, crash, exit, malformed reply), after
-    which the next call starts a fresh worker. Use from one thread at a time.
+    The worker is started at __enter__ (or the first call), or ahead of its use by start() (even before the
+    sandbox is given its submission: admit), imports rnn.py once and serves calls until a fatal failure
+    (timeout, crash, exit, malformed reply), after which the next call starts a fresh worker. Use from one
+    thread at a time.
     """
 
-    def __init__(self, submission_dir: Path, limits: Limits = Limits(), *, functions: tuple[str, ...],
+    def __init__(self, submission_dir: Path | None, limits: Limits = Limits(), *, functions: tuple[str, ...],
                  tier: str | None = None, policy: Policy = Policy.strict, packages: tuple[str, ...] = ("numpy",),
                  budget: TimeBudget | None = None):
-        """``functions``: the names the worker looks up in rnn.py (the caller's contract functions);
+        """``submission_dir``: the folder to copy in, or None to admit() it later (its worker may start first);
+        ``functions``: the names the worker looks up in rnn.py (the caller's contract functions);
         ``policy``: which tiers are acceptable (SandboxUnavailable if none works here); ``tier``: one by
         name; ``packages``: the distributions rnn.py may import (the contract's ``imports: allowed``);
         ``budget``: the submission's time budget, shared by the sandboxes of one grading (a new one if
@@ -130,6 +132,7 @@ class Sandbox:
         self._call_id = 0
         self._cpu_mark: float | None = None  # the sandbox's CPU clock when the last call ended
         self._started = False
+        self._admitted = False  # the submission is copied in (admit)
         self._launches = 0  # workers started: after the first, the submission's code has run in this sandbox
         self._closed = False
         self._load_failure: Failure | None = None
@@ -163,14 +166,13 @@ class Sandbox:
             self._release()
             raise
         self._sample_every = SAMPLE_SECONDS if self._isolation.cpu_sampled else None
-        try:
-            copy_submission(Path(submission_dir), layout.scratch)
-        except Refused as exc:
-            self._load_failure = failures.refused(str(exc))
-            self._started = True
-        if self._space is not None:
-            self._space.fit()
         self._isolation.prepare()
+        if submission_dir is not None:
+            try:
+                self.admit(submission_dir)
+            except BaseException:
+                self.close()
+                raise
 
     # --- public API ------------------------------------------------------------------
 
@@ -184,6 +186,23 @@ class Sandbox:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    def admit(self, submission_dir: Path) -> None:
+        """Copy the submission in: given to the constructor, or here once, to a sandbox made without one (its
+        worker may be started already, and waits; a refused copy is the load failure, and stops it)."""
+        if self._admitted:
+            raise SandboxError("a sandbox grades one submission")
+        self._admitted = True
+        try:
+            copy_submission(Path(submission_dir), self._isolation.layout.scratch)
+        except Refused as exc:
+            self._load_failure = failures.refused(str(exc))
+            self._started = True
+            self._stop_worker()
+            return
+        if self._space is not None:
+            self._space.fit()
+        self._isolation.admit()
 
     def start(self) -> None:
         """Start the worker ahead of its use, without loading rnn.py: the interpreter, numpy, the limits, the
@@ -393,6 +412,8 @@ class Sandbox:
     def _ensure_started(self) -> None:
         if self._started:
             return
+        if not self._admitted:
+            raise SandboxError("no submission was admitted to the sandbox")
         self._started = True
         if self.budget.remaining() <= 0:
             self._stop_worker()  # one started ahead never imported rnn.py

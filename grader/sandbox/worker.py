@@ -584,6 +584,9 @@ def main():
     # The grader may start a worker ahead of its use: rnn.py is imported only once it says so.
     if channel.receive() != LOAD:
         return
+    # The submission may have been copied in after this worker started (Sandbox.admit): directory listings
+    # cached since then, at a file time too coarse to tell, would hide its helper modules.
+    importlib.invalidate_caches()
     path = os.path.join(root, config["module"] + ".py")
     try:
         spec = importlib.util.spec_from_file_location(config["module"], path)

@@ -121,7 +121,15 @@ class Tier:
         raise NotImplementedError
 
     def prepare(self) -> None:
-        """Give the worker (and nobody else) the scratch copy and its temporary folder."""
+        """Give the worker (and nobody else) the scratch folder and its temporary folder, before any worker
+        starts and before the submission is copied in (admit)."""
+
+    def admit(self) -> None:
+        """Give the worker's user what was copied into the scratch folder after prepare(), perhaps once a
+        worker started: it imports nothing from there before the sandbox tells it to load rnn.py."""
+        if self.lease is not None:
+            for path in self.layout.scratch.rglob("*"):
+                os.lchown(path, self.lease.uid, self.lease.gid)
 
     def inside(self) -> Layout:
         """The layout's folders as the worker sees them."""

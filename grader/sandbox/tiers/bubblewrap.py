@@ -252,8 +252,7 @@ class Bubblewrap(Tier):
         if self.space_mounted:
             self._shm.mkdir(mode=0o700)
         if self.uid is not None:
-            for path in [self.layout.scratch, *self.layout.scratch.rglob("*")]:
-                os.lchown(path, self.uid, self.uid)
+            os.chown(self.layout.scratch, self.uid, self.uid)
             if self.space_mounted:
                 for folder in (self.layout.tmp, self._shm):
                     os.chown(folder, self.uid, self.uid)

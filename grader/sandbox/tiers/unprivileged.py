@@ -62,8 +62,7 @@ class UnprivilegedUser(Tier):
 
     def prepare(self) -> None:
         for folder in (self.layout.scratch, self.layout.tmp):
-            for path in [folder, *folder.rglob("*")]:
-                os.lchown(path, self.own_lease.uid, self.own_lease.gid)
+            os.chown(folder, self.own_lease.uid, self.own_lease.gid)
             os.chmod(folder, 0o700)
         link_folder(self.exposed, self.layout.site)
         if self.group is not None:
