@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,22 @@ from typing import Any
 import pytest
 
 from grader.secret import SECRET_ENV, SECRET_FILE
+from grader.settings import CACHE_ENV
 from grader.specfile import default_spec_dir
+
+# A cache folder of the session's own (the reference's answers and bands, the sandbox probes' passes), so that a
+# run never writes what it probed or staged into the user's ~/.cache/rnn-grader, and keeps the reference's answers
+# warm for all its workers. Made when this conftest is imported, before the conftests below it are (the sandbox
+# tests' conftest probes the tiers as it is imported), by the controller (xdist workers, and every process a test starts,
+# inherit it). A test that wants another folder sets the variable itself.
+SESSION_CACHE = None if os.environ.get("PYTEST_XDIST_WORKER") else tempfile.mkdtemp(prefix="rnn-grader-test-cache-")
+if SESSION_CACHE is not None:
+    os.environ[CACHE_ENV] = SESSION_CACHE
+
+
+def pytest_unconfigure(config):
+    if SESSION_CACHE is not None:
+        shutil.rmtree(SESSION_CACHE, ignore_errors=True)
 
 
 def pytest_configure(config):
