@@ -82,6 +82,18 @@ def test_a_failure_of_the_grader_itself_is_no_grade_and_the_log_says_what_to_do(
     assert autograder.NO_GRADE in log
 
 
+@pytest.fixture
+def graded_alice(monkeypatch, graded_example) -> None:
+    """autograder.main grades with the session's grading of alice (tests/conftest.py graded_example): a test of what
+    it does with a grade's outputs needs a real one, not a grading of its own (seconds in the sandbox)."""
+    def grade(submission, assignment):
+        assert (submission / "rnn.py").read_text() == ALICE
+        return graded_example("alice")
+
+    monkeypatch.setattr(autograder, "grade_submission", grade)
+
+
+@pytest.mark.usefixtures("graded_alice")
 def test_outputs_cut_short_by_a_failure_leave_no_results_json(tmp_path, monkeypatch, capsys):
     """results.json is written first: a later output failing leaves no grade of a half-written grading."""
     real = autograder.write_outputs
@@ -97,6 +109,7 @@ def test_outputs_cut_short_by_a_failure_leave_no_results_json(tmp_path, monkeypa
     assert "No space left on device" in capsys.readouterr().out
 
 
+@pytest.mark.usefixtures("graded_alice")
 def test_a_failure_of_the_log_after_the_results_keeps_the_grade(tmp_path, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("the terminal renderer failed")
