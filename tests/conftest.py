@@ -103,6 +103,8 @@ def pytest_collection_finish(session):
 def pytest_collection_modifyitems(config, items):
     # xdist hands tests out in this order: the longest first, so that none starts last on an idle machine.
     items.sort(key=_heavy_first)
+    if config.getvalue("loadgroup"):
+        _name_groups(items)
     if config.getoption("--slow") or config.getoption("markexpr"):
         return
     slow = [item for item in items if item.get_closest_marker("slow")]
@@ -110,6 +112,21 @@ def pytest_collection_modifyitems(config, items):
         return
     config.hook.pytest_deselected(items=slow)
     items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+def _name_groups(items) -> None:
+    """What xdist's loadgroup does on a worker, done where it did not: a test of an xdist_group is named after the
+    group (`NODEID@GROUP`), which is how the controller keeps the group on one worker. xdist 3.8 sets
+    item._nodeid, which pytest 9 no longer reads (a node's id is item._id): every test of a group went to any
+    worker, and each worker that ran one built the group's module fixtures again (alice's real-text run, a
+    graded class)."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 def _heavy_first(item) -> int:
