@@ -10,17 +10,22 @@ counted from the top of the notebook, markdown cells included, as they appear on
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from grader.intake.extract import MAX_SHOWN, MAX_SOURCE_CHARS, SourceError, normalise
 
 # The notebook is the student's: everything here runs in the grader's own process, so each step is bounded
-# before it runs. The JSON parser refuses nesting deeper than Python's recursion limit (RecursionError).
+# before it runs: its size and the values the JSON parser would build are counted before parsing, and the
+# parser refuses nesting deeper than Python's recursion limit (RecursionError).
 MAX_NOTEBOOK_BYTES = 50 * 1024**2  # notebooks carry their plots' images; the code is a small part
 MAX_CELLS = 3000  # a long assignment notebook has a few hundred
+MAX_JSON_VALUES = 1_000_000  # json.loads builds these at up to 0.5 us each; a long notebook with outputs has 100,000
 # Cell magics whose body IPython runs as a cell of the notebook, in its namespace (%%time execs it there,
 # %%capture runs it with run_cell), so what the body defines exists afterwards; any other's body is left out.
 BODY_RUNS_AS_PYTHON = frozenset({"time", "capture"})
@@ -48,38 +53,87 @@ class NotebookSource:
 
 def read_notebook(data: bytes, filename: str) -> NotebookSource:
     """The notebook's code as one source; SourceError (one line) if it is not a notebook."""
-    if len(data) > MAX_NOTEBOOK_BYTES:
-        raise SourceError(f"{filename} is {len(data) / 1024**2:.0f} MiB, more than the "
-                          f"{MAX_NOTEBOOK_BYTES // 1024**2} MiB allowed; clear its outputs and submit again")
-    # Imported on the first notebook only: nbformat and its JSON-schema validator cost about 0.07 s of CPU,
-    # which grading a plain rnn.py (most submissions, every grading process of a class run) never needs.
+    outcome = _parsed(data)
+    if isinstance(outcome, str):
+        raise SourceError(f"{filename} {outcome}")
+    return outcome
+
+
+class _Refused(Exception):
+    """Why the bytes are not a notebook the grader reads: a sentence whose subject, the file's name, is left out."""
+
+
+# One grading reads the same notebook three times (the command line tells one submission from a class, locate
+# ranks the candidates, prepare extracts the graded one), each through a different caller; the bytes' digest
+# makes the parse, or the refusal, happen once. A digest, not a path: prepare reads a copy, and a file can change.
+_KEPT = 4
+_recent: OrderedDict[bytes, NotebookSource | str] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _parsed(data: bytes) -> NotebookSource | str:
+    """read_notebook's answer for `data`: the source, or the refusal without the file's name."""
+    if len(data) > MAX_NOTEBOOK_BYTES:  # before hashing it
+        return (f"is {len(data) / 1024**2:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 1024**2} MiB allowed; "
+                "clear its outputs and submit again")
+    key = hashlib.sha256(data).digest()
+    with _recent_lock:
+        if key in _recent:
+            _recent.move_to_end(key)
+            return _recent[key]
+    try:
+        outcome: NotebookSource | str = _read(data)
+    except _Refused as exc:
+        outcome = str(exc)
+    with _recent_lock:
+        _recent[key] = outcome
+        while len(_recent) > _KEPT:
+            _recent.popitem(last=False)
+    return outcome
+
+
+def _read(data: bytes) -> NotebookSource:
+    # Every value but the first follows a comma, a colon or an opening bracket: counting them (in C, linear)
+    # bounds what json.loads would build before it builds it. Padding (cell metadata, outputs) is refused here.
+    values = data.count(b",") + data.count(b":") + data.count(b"[")
+    if values > MAX_JSON_VALUES:
+        raise _Refused(f"holds up to {values:,} JSON values (outputs, metadata), more than the {MAX_JSON_VALUES:,} "
+                       "allowed; clear its outputs and submit again")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _Refused("is not UTF-8 text, so it is not a notebook; save it from Jupyter and submit again") from None
+    except RecursionError:  # the C parser counts its nesting against the recursion limit
+        raise _Refused("nests its JSON deeper than a notebook does, so it is not one; save it from Jupyter and "
+                       "submit again") from None
+    except ValueError as exc:
+        raise _Refused(f"is not JSON ({_shorten(str(exc))}), so it is not a notebook; save it from Jupyter and "
+                       "submit again") from None
+    if not isinstance(raw, dict):
+        raise _Refused("is JSON but not a notebook (an object holding cells); save it from Jupyter and submit again")
+    _check_cell_count(raw)
+    # Imported on the first notebook only: nbformat costs about 0.07 s of CPU, which grading a plain rnn.py
+    # (most submissions, every grading process of a class run) never needs.
     import nbformat
 
     try:
-        raw = json.loads(data.decode("utf-8"))
-        _check_cell_count(raw, filename)
-        _drop_outputs(raw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # missing cell ids and the like: harmless here
-            # Read and upgraded to version 4, not validated against the schema: the verdict was never used
-            # (only the code cells are), compiling the validator cost the first notebook 0.04 s of CPU, and its
-            # error reporting crashed on some off-schema values (refusing a notebook whose code reads fine).
-            notebook = nbformat.convert(nbformat.reader.reads(json.dumps(raw)), 4)
+            # Read and upgraded to version 4 from the cells' kinds and code alone, not validated against the
+            # schema: only the code is used; nbformat built a node of every value of the rest (a 30 MB notebook
+            # of cell metadata cost it 4.8 s of CPU), and its validator crashed on some off-schema values.
+            major, minor = nbformat.reader.get_version(raw)
+            notebook = nbformat.convert(nbformat.versions[major].to_notebook_json(_code_only(raw), minor=minor), 4)
         cells = [(cell.get("cell_type"), cell.get("source", "")) for cell in notebook.cells]
-    except SourceError:
-        raise
-    except UnicodeDecodeError:
-        raise SourceError(f"{filename} is not UTF-8 text, so it is not a notebook; save it from Jupyter "
-                          "and submit again") from None
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for many broken files
-        raise SourceError(f"{filename} could not be read as a Jupyter notebook ({type(exc).__name__}); "
-                          "save it from Jupyter and submit again") from None
+        raise _Refused(f"could not be read as a Jupyter notebook ({type(exc).__name__}); save it from Jupyter "
+                       "and submit again") from None
     code = [(number, source) for number, (kind, source) in enumerate(cells, start=1)
             if kind == "code" and isinstance(source, str)]
     size = sum(len(source) for _, source in code)
     if size > MAX_SOURCE_CHARS:
-        raise SourceError(f"{filename} holds {size:,} characters of code, more than the {MAX_SOURCE_CHARS:,} "
-                          "allowed; submit only your code")
+        raise _Refused(f"holds {size:,} characters of code, more than the {MAX_SOURCE_CHARS:,} allowed; "
+                       "submit only your code")
     lines_out: list[str] = []
     where: list[tuple[int, int]] = []
     skipped, magics = [], []
@@ -108,33 +162,48 @@ def read_notebook(data: bytes, filename: str) -> NotebookSource:
     return NotebookSource("\n".join(lines_out), tuple(where), tuple(skipped), tuple(magics))
 
 
-def _cell_lists(raw: object) -> list[list]:
+def _cell_lists(raw: dict) -> list[list]:
     """The parsed JSON's lists of cells: nbformat 4's one, or 3's one per worksheet."""
-    if not isinstance(raw, dict):
-        return []  # nbformat says what is wrong with it
     lists, worksheets = [raw.get("cells")], raw.get("worksheets")
     if isinstance(worksheets, list):
         lists += [w.get("cells") for w in worksheets if isinstance(w, dict)]
     return [cells for cells in lists if isinstance(cells, list)]
 
 
-def _drop_outputs(raw: object) -> None:
-    """Empty what the grader never reads before nbformat validates it: outputs (a notebook with hundreds of
-    thousands of empty ones cost nbformat 14.6 s of CPU) and attachments."""
-    for cells in _cell_lists(raw):
-        for cell in cells:
-            if isinstance(cell, dict):
-                if "outputs" in cell:
-                    cell["outputs"] = []  # a code cell must have the key (and v3's upgrade reads it)
-                cell.pop("attachments", None)
+def _code_only(raw: dict) -> dict:
+    """The parsed JSON with only what tells a cell's kind and code, in every format version nbformat reads: no
+    metadata, outputs or attachments, and no key nbformat would act on otherwise (a v3 heading's level is a
+    count of '#' it writes out)."""
+    kept = {key: raw[key] for key in ("nbformat", "nbformat_minor") if key in raw}
+    kept["metadata"] = {}
+    if isinstance(raw.get("cells"), list):
+        kept["cells"] = [_cell(cell) for cell in raw["cells"]]
+    if isinstance(raw.get("worksheets"), list):
+        kept["worksheets"] = [{"cells": [_cell(cell) for cell in sheet["cells"]], "metadata": {}}
+                              for sheet in raw["worksheets"] if isinstance(sheet, dict)
+                              and isinstance(sheet.get("cells"), list)]
+    return kept
 
 
-def _check_cell_count(raw: object, filename: str) -> None:
-    """SourceError if the parsed JSON holds more than MAX_CELLS cells (nbformat 4's list or 3's worksheets)."""
+_CELL_KEYS = ("cell_type", "source", "input", "code")  # v4 and v3's source, v3 and v2's input, v1's code
+
+
+def _cell(cell: object) -> dict:
+    if not isinstance(cell, dict):
+        return {"metadata": {}}
+    kept: dict[str, object] = {key: value for key in _CELL_KEYS if isinstance(value := cell.get(key), str)
+            or isinstance(value, list) and all(isinstance(line, str) for line in value)}  # a source's lines
+    kept["metadata"] = {}
+    if kept.get("cell_type") == "code":
+        kept["outputs"] = []  # a code cell must have the key (and v3's upgrade reads it)
+    return kept
+
+
+def _check_cell_count(raw: dict) -> None:
+    """_Refused if the parsed JSON holds more than MAX_CELLS cells (nbformat 4's list or 3's worksheets)."""
     count = sum(len(cells) for cells in _cell_lists(raw))
     if count > MAX_CELLS:
-        raise SourceError(f"{filename} holds {count:,} cells, more than the {MAX_CELLS:,} allowed; "
-                          "submit only your notebook")
+        raise _Refused(f"holds {count:,} cells, more than the {MAX_CELLS:,} allowed; submit only your notebook")
 
 
 def _without_magics(lines: list[str]) -> tuple[list[str], list[int]]:

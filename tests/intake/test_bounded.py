@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell
 from grader.files.archive import BrokenSubmission, unpack
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, extract
 from grader.intake.locate import NotFound, holds_submission, locate
-from grader.intake.notebook import MAX_CELLS, is_magic, read_notebook
+from grader.intake.notebook import MAX_CELLS, MAX_JSON_VALUES, is_magic, read_notebook
 
 from .conftest import ALICE, FUNCTIONS, write_notebook
 
@@ -92,7 +92,7 @@ def test_a_notebook_with_more_code_than_a_module_may_hold_is_refused_before_it_i
 
 @pytest.mark.parametrize("data", [b"[" * 200_000, b'{"cells": [], "metadata": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001])
 def test_deeply_nested_json_is_one_clear_message(data):
-    with pytest.raises(SourceError, match="could not be read as a Jupyter notebook"):
+    with pytest.raises(SourceError, match="^rnn.ipynb nests its JSON deeper than a notebook does, so it is not one"):
         read_notebook(data, "rnn.ipynb")
 
 
@@ -116,3 +116,46 @@ def test_corrupted_zips_are_broken_submissions_or_entries_never_a_crash(tmp_path
         except BrokenSubmission:
             pass
         holds_submission(path, FUNCTIONS)
+
+
+def test_a_notebook_padded_with_more_json_values_than_allowed_is_refused_before_it_is_parsed(monkeypatch):
+    """30 MB of cell metadata cost json.loads and nbformat 4.8 s of CPU (this machine: 18 s for one grading)."""
+    import grader.intake.notebook as notebook_module
+
+    monkeypatch.setattr(notebook_module.json, "loads", lambda *a, **k: pytest.fail("parsed"))
+    cell = new_code_cell(ALICE, metadata={"pad": [{"a": 1}] * (MAX_JSON_VALUES // 2)})
+    data = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    with pytest.raises(SourceError) as refused:
+        read_notebook(data, "rnn.ipynb")
+    assert str(refused.value) == (f"rnn.ipynb holds up to {data.count(b',') + data.count(b':') + data.count(b'['):,} "
+                                  f"JSON values (outputs, metadata), more than the {MAX_JSON_VALUES:,} allowed; clear "
+                                  "its outputs and submit again")
+
+
+def test_nbformat_is_handed_the_cells_code_never_their_metadata_outputs_or_attachments(monkeypatch):
+    """nbformat made a node of every value of the notebook: its cost grew with the padding, not the code
+    (validating 2,990 cells of 230 empty outputs each cost it 14.6 s of CPU)."""
+    import nbformat.notebooknode
+
+    padding = {f"k{i}": [{"a": [1, 2]}, "x"] for i in range(20_000)}
+    cells = [new_code_cell(ALICE, metadata={"pad": padding}), new_code_cell("x = 1", metadata={"pad": padding})]
+    cells[0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["loss\n"] * 1000}]
+    cells.append({"cell_type": "markdown", "metadata": {}, "source": "![plot](attachment:loss.png)",
+                  "attachments": {"loss.png": {"image/png": "iVBORw0KGgo="}}})
+    data = json.dumps({"cells": cells, "metadata": {"pad": padding}, "nbformat": 4, "nbformat_minor": 5})
+    built = []
+    from_dict = nbformat.notebooknode.from_dict
+    monkeypatch.setattr(nbformat.notebooknode, "from_dict", lambda d: built.append(d) or from_dict(d))
+    notebook = read_notebook(data.encode(), "rnn.ipynb")
+    assert "def forward" in notebook.text and "x = 1" in notebook.text
+    assert len(built) < 50
+
+
+def test_a_version_3_heading_cannot_make_nbformat_write_a_billion_hashes():
+    """nbformat turns a v3 heading cell into markdown of `level` '#'s: the level is the student's."""
+    code = {"cell_type": "code", "input": ALICE, "language": "python", "outputs": [], "metadata": {}}
+    heading = {"cell_type": "heading", "level": 10**12, "source": "Title", "metadata": {}}
+    data = json.dumps({"worksheets": [{"cells": [heading, code], "metadata": {}}], "metadata": {},
+                       "nbformat": 3, "nbformat_minor": 0})
+    notebook = read_notebook(data.encode(), "rnn.ipynb")
+    assert "def forward" in notebook.text and notebook.where(notebook.text.split("\n").index("def forward(params, X, Y, h0):") + 1)[0] == 2
