@@ -14,6 +14,7 @@ an online text's folder beside it is named in its note.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,23 @@ def discover(folder: Path, exclude: Path | None = None) -> Discovery:
     found += [Entry(printable_name(p.name[: -len(".zip")]), p, ZIP) for p in others if is_zip(p)]
     ignored = [printable_name(p.name) for p in others if not is_zip(p)]
     found.sort(key=lambda e: ((FOLDER, FILES, ZIP).index(e.kind), e.path.name))
-    return Discovery(_name_uniquely(found), tuple(ignored))
+    return Discovery(tuple(_followed(entry) for entry in _name_uniquely(found)), tuple(ignored))
+
+
+def _followed(entry: Entry) -> Entry:
+    """`entry` read from what it points to where it is a link at the class folder's top, named as the link.
+
+    The class folder is the course staff's (students make no entries in it), so a link there is theirs: a
+    student's folder, zip or file linked in from elsewhere on purpose. It is followed here, once, and what
+    grading reads is the target itself; nothing inside a student's submission is ever followed
+    (grader.sandbox.scratch refuses it in words).
+    """
+    return dataclasses.replace(entry, path=_target(entry.path), files=tuple((n, _target(p)) for n, p in entry.files))
+
+
+def _target(path: Path) -> Path:
+    # realpath, not resolve(): a loop of links is left as it is (reading it then fails as that entry's), not raised.
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _renamed(student: StudentFiles) -> str:

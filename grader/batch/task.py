@@ -28,7 +28,7 @@ from grader.results import SubmissionResult
 from grader.sandbox import Limits, Policy
 from grader.sandbox.claims import claimed_scratch
 from grader.sandbox.protocol import printable
-from grader.sandbox.scratch import shown
+from grader.sandbox.scratch import is_a_link, shown
 from grader.scoring import graded_or_not, grader_failed, not_graded
 
 FAILURE_CHARS = 300  # of a grader's exception's message in a result: enough to report it, not a submission's dump
@@ -109,9 +109,10 @@ def pack_folder(folder: Path) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for relative, full in submission_files(folder):
             mode = os.lstat(full).st_mode
+            if stat.S_ISLNK(mode):
+                raise BrokenSubmission(is_a_link(shown(relative), full))
             if not stat.S_ISREG(mode):
-                what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-                raise BrokenSubmission(f"{shown(relative)} is {what}; submit regular files only")
+                raise BrokenSubmission(f"{shown(relative)} is not a regular file; submit regular files only")
             zf.write(full, relative)
     return buffer.getvalue()
 

@@ -25,6 +25,7 @@ from grader.files.zipsafe import CORRUPT, listable
 from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, class_methods, decode, is_stub, normalise
 from grader.intake.notebook import MAX_NOTEBOOK_BYTES, read_notebook
 from grader.results import SourceKind
+from grader.sandbox.scratch import is_a_link
 
 MODULE_FILE = "rnn.py"
 MAX_DEPTH = 4  # folders inside an upload looked into
@@ -211,8 +212,8 @@ def holds_submission(path: Path, functions: tuple[str, ...]) -> bool:
 def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> list[Path]:
     """The sub-folders and zip files of `folder` that hold a submission."""
     entries = sorted((p for p in folder.iterdir() if not is_junk(p.name)), key=lambda p: p.name)
-    return [p for p in entries if (p.is_dir() and not p.is_symlink()) or is_zip(p)
-            if holds_submission(p, functions)]
+    # A link here is the course staff's (grader.batch.discover follows it), as it is to class grading.
+    return [p for p in entries if p.is_dir() or is_zip(p) if holds_submission(p, functions)]
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,10 @@ def _nothing_found(folder: Path, candidates: list[Candidate]) -> str:
         present = []
     if not present:
         return "the upload is empty; upload rnn.py (or a notebook, or a zip of your folder)"
+    # A link is never a candidate: "found: rnn.py" would leave the student wondering why rnn.py was not graded.
+    links = [p for p in folder.iterdir() if p.is_symlink() and p.suffix.lower() in (".py", ".ipynb", ".zip")]
+    if links:
+        return is_a_link(printable_name(links[0].name), links[0])
     # A notebook past the limit is never read, so it defines nothing; its outputs (plots, printed losses)
     # are what made it so large, and clearing them is what the student can do.
     for candidate in candidates:
@@ -377,7 +382,7 @@ def lms_students(folder: Path) -> list[StudentFiles]:
     for count, path in enumerate(sorted(folder.iterdir(), key=lambda p: p.name)):
         if count >= MAX_ENTRIES:
             break
-        if not is_junk(path.name) and path.is_file() and not path.is_symlink():
+        if not is_junk(path.name) and path.is_file():  # a link is staged, so refused in words, if a student's
             files.append(path)
     return group_by_student(files)[0]
 

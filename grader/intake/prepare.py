@@ -23,7 +23,7 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.files.archive import BrokenSubmission, unpack
 from grader.files.flat import stage
-from grader.files.listing import is_junk, is_zip
+from grader.files.listing import is_junk, is_zip, printable_name
 from grader.intake.extract import (
     WORK,
     Extraction,
@@ -55,7 +55,7 @@ from grader.intake.locate import (
 from grader.intake.notebook import NotebookSource, read_notebook
 from grader.results import SourceKind
 from grader.sandbox.claims import claimed_scratch
-from grader.sandbox.scratch import Refused, copy_tree_safely, read_regular_file
+from grader.sandbox.scratch import Refused, copy_tree_safely, is_a_link, read_regular_file
 
 MAX_LISTED = 12  # statements or cells listed one per line; the rest are counted
 MAX_HELPER_CHARS = 2_000_000  # code of the helper modules read for imports to stand in for; the rest as it is
@@ -131,6 +131,9 @@ def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = No
     Raises NotGradable when there is nothing to grade. The temporary folders are removed on exit.
     """
     path = Path(path)
+    if path.is_symlink():  # it may be the student's (a Classroom repository's rnn.py): only a class folder's
+        # entries, which the staff made, are followed (grader.batch.discover), and before they get here
+        raise NotGradable(is_a_link(printable_name(path.name), path))
     with claimed_scratch("intake-") as temp:  # swept by a later run if this process is killed meanwhile
         located, name = _find(path, temp, functions)
         folder = temp / "prepared"
@@ -169,7 +172,7 @@ def _find(path: Path, temp: Path, functions: tuple[str, ...]) -> tuple[Located, 
                 located = locate(path, functions)
             except NotFound:
                 inside = [p for p in path.iterdir() if not is_junk(p.name)]
-                if len(inside) == 1 and is_zip(inside[0]):  # an upload of the zip itself
+                if len(inside) == 1 and is_zip(inside[0]) and not inside[0].is_symlink():  # an upload of the zip itself
                     return _find(inside[0], temp, functions)
                 raise
             return located, located.root.resolve().name  # the student's folder, when inside the one given

@@ -8,6 +8,7 @@ it can exhaust the grader's stack, time or disk.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -62,7 +63,7 @@ def copy_tree_safely(source: Path, target: Path) -> None:
         name = shown(str(relative))
         destination = target.joinpath(*relative.parts)
         if stat.S_ISLNK(info.st_mode):
-            raise Refused(f"{name} is a symbolic link (to {shown(_link_target(full))}); submit regular files only")
+            raise Refused(is_a_link(name, full))
         try:
             if stat.S_ISDIR(info.st_mode):
                 destination.mkdir(mode=0o700)
@@ -134,11 +135,14 @@ def _check_path(relative: PurePosixPath) -> None:
                       f"({shown(str(relative))})")
 
 
-def _link_target(path: str) -> str:
+def is_a_link(name: str, path: str | Path) -> str:
+    """The one refusal of a symbolic link in a submission (`name` as shown): a link is never followed there, so
+    the student is told what it points to and to upload the file itself."""
     try:
-        return os.readlink(path)
+        target = shown(os.readlink(path))
     except OSError:
-        return "?"
+        target = "?"
+    return f"{name} is a symbolic link (to {target}); the grader follows no link in a submission: submit regular files only"
 
 
 def read_regular_file(source: Path, limit: int = MAX_BYTES) -> bytes:
@@ -161,6 +165,8 @@ def _open_regular(source: Path, otherwise: str) -> int:
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW's answer for a link
+            raise Refused(is_a_link(shown(source.name), source)) from None
         raise Refused(f"{shown(source.name)} could not be read ({exc.strerror})") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)

@@ -72,3 +72,18 @@ def test_a_name_too_long_for_an_output_folder_once_spelled_out_is_shortened_with
                      "\\xff" * (MAX_ENTRY_NAME_BYTES // 4)]
     assert entries[0].note.endswith(f"because a results folder's name may be at most {MAX_ENTRY_NAME_BYTES} bytes")
     assert entries[1].note.endswith(f"because {'x' * MAX_ENTRY_NAME_BYTES!r} is already the name of {'X' * 255}")
+
+
+def test_links_at_the_class_folders_top_are_the_staffs_and_followed_once_to_what_they_point_to(class_dir, tmp_path):
+    """A student's folder or zip linked into the class folder on purpose was graded when a folder and counted
+    by nothing else; read_path left linked folders out. Now every link at the top is followed, here, and
+    grading reads the target itself."""
+    elsewhere = tmp_path / "elsewhere"
+    real = make_folder(elsewhere, "bob_real")
+    (class_dir / "bob").symlink_to(real)
+    zipped = make_zip(elsewhere, "carol_real.zip", {"rnn.py": "x = 1\n"})
+    (class_dir / "carol.zip").symlink_to(zipped)
+    (class_dir / "loop.zip").symlink_to(class_dir / "loop.zip")
+    found = discover(class_dir)
+    assert [(e.name, e.kind, e.path) for e in found.entries] == [("bob", FOLDER, real), ("carol", ZIP, zipped)]
+    assert found.ignored == ("loop.zip",)

@@ -317,3 +317,32 @@ def test_a_module_rnn_py_imports_is_graded_with_it_and_not_named_as_passed_over(
     found = locate(tmp_path, FUNCTIONS)
     assert found.relative == "rnn.py" and len(found.notes) == 1
     assert found.notes[0].startswith("graded rnn.py; old/model.py also defines")
+
+
+@pytest.mark.parametrize("link", ["rnn.py", "rnn.ipynb", "upload.zip"])
+def test_a_link_in_a_students_upload_is_never_followed_and_is_named_in_the_one_refusal(tmp_path, link):
+    """A student's rnn.py that was a link was refused as "no rnn.py ... was found (found: rnn.py)", and a
+    folder holding only a link to a zip was unpacked through it."""
+    outside = put(tmp_path / "elsewhere", "target", ALICE)
+    (tmp_path / "student").mkdir()
+    (tmp_path / "student" / link).symlink_to(outside)
+    with pytest.raises(NotGradable) as refused, prepare(tmp_path / "student", FUNCTIONS):
+        pass
+    assert str(refused.value).startswith(f"{link} is a symbolic link (to {str(outside)[:40]}")
+    assert str(refused.value).endswith("); the grader follows no link in a submission: submit regular files only")
+
+
+def test_links_at_a_class_folders_top_count_as_students_as_class_grading_reads_them(tmp_path):
+    put(tmp_path / "class", "alice/rnn.py")
+    put(tmp_path / "elsewhere", "bob/rnn.py")
+    (tmp_path / "class" / "bob").symlink_to(tmp_path / "elsewhere" / "bob")
+    assert read_path(tmp_path / "class", FUNCTIONS).reading is Reading.CLASS
+
+
+def test_a_link_given_as_the_submission_is_refused_in_the_same_words(tmp_path):
+    """It may be the student's (a Classroom repository's rnn.py): a folder given as a link was followed."""
+    put(tmp_path, "elsewhere/rnn.py")
+    (tmp_path / "student").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(NotGradable, match="^student is a symbolic link .*: submit regular files only$"), \
+            prepare(tmp_path / "student", FUNCTIONS):
+        pass
