@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from grader.atomic import write_whole
@@ -25,12 +26,17 @@ from grader.render import GENERATOR
 from grader.render.gradescope import finite, render_gradescope_json, results_owner
 from grader.render.html import render_html, report_owner
 from grader.results import SubmissionResult
+from grader.sandbox.protocol import UNPRINTABLE, escape
 
 RESULTS, REPORT, INSTRUCTOR_REPORT = "results.json", "report.html", "report-instructor.html"
 INSTRUCTOR_RESULTS = "results-instructor.json"
 # Our files are small; anything bigger in their place is not ours, and need not be read to know it.
 OWNED_FILE_LIMIT = 32 * 1024 * 1024
 REPORT_HEAD = 4096  # the <meta> tags that identify a report sit in the first few hundred bytes
+
+
+# What protocol.printable spells out, but a CSV's own line ends (the csv module ends each row with CR LF).
+_RAW = re.compile(f"(?!\r\n)[{UNPRINTABLE}]")
 
 
 class OutputError(GraderError):
@@ -121,10 +127,22 @@ def _owner(path: Path) -> str | None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all, whenever the writer is killed (grader.atomic)."""
+    """Write `text` to `path` whole or not at all, whenever the writer is killed (grader.atomic).
+
+    Every file the grader writes for people (results, reports, the class's CSV, JSON and HTML files) is
+    written here, so here is where a student's text is made harmless for good, whatever renderer quoted it
+    without protocol.printable: each character printable spells out is spelled out in the file's own syntax
+    (a JSON escape in JSON, which reads back as the same value; printable's \\xNN elsewhere), so no terminal
+    escape, control character or lone surrogate is in any file raw.
+    """
+    text = _RAW.sub(_json_escape if path.suffix == ".json" else escape, text)
     try:
         write_whole(path, text)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except UnicodeError as exc:  # a name or text that cannot be UTF-8 (undecodable bytes in a file name)
         raise OutputError(f"cannot write {path!r}: {exc}") from None
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"

@@ -49,17 +49,19 @@ MAX_NODES = 1_000_000
 MAX_HEADER_BYTES = 16 * 1024**2
 # Kept: tab and newline. Escaped: other controls (ESC starts terminal sequences, CR overwrites lines),
 # lone surrogates (not encodable as UTF-8) and the bidirectional overrides that reorder what is shown.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+UNPRINTABLE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"  # a character class's inside
+_UNPRINTABLE = re.compile(f"[{UNPRINTABLE}]")
 
 
 def printable(text: str) -> str:
     """``text`` with every character that could break a file's encoding or steer a terminal spelled out."""
     if text.isascii() and text.isprintable():
         return text  # nothing to escape (the common case: every dict key), found without the expression
-    return _UNPRINTABLE.sub(_escape, text)
+    return _UNPRINTABLE.sub(escape, text)
 
 
-def _escape(match: re.Match) -> str:
+def escape(match: re.Match) -> str:
+    """A character `_UNPRINTABLE` matched, spelled out."""
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 

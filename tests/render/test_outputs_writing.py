@@ -7,6 +7,7 @@ from grader.outputs import (
     OutputError,
     default_out_dir,
     read_instructor_json,
+    write_atomically,
     write_outputs,
 )
 from grader.results import SubmissionResult, student_copy
@@ -98,3 +99,20 @@ def test_default_out_dir_is_per_submission(tmp_path):
     assert default_out_dir(tmp_path / "submissions" / "alice") == default_out_dir(tmp_path / "x" / "alice")
     assert str(default_out_dir(tmp_path / "submissions" / "alice")) == os.path.join("grading-output", "alice")
 
+
+
+QUOTED = "\x1b]0;owned\x07 \r \u202e \udcff"
+
+
+def test_every_written_file_spells_out_what_a_student_could_steer_a_terminal_with_whatever_renderer_missed(tmp_path):
+    """similarity.html showed the students' code with its escape characters raw; a lone surrogate stopped a file
+    being written at all. JSON keeps its value (a JSON escape), other files get printable's spelling, and a
+    CSV keeps its CR LF line ends."""
+    write_atomically(tmp_path / "a.json", json.dumps({"name": QUOTED}, ensure_ascii=False))
+    write_atomically(tmp_path / "a.html", f"<pre>{QUOTED}</pre>\n")
+    write_atomically(tmp_path / "a.csv", f'"name"\r\n"{QUOTED}"\r\n')
+    assert json.loads((tmp_path / "a.json").read_bytes()) == {"name": QUOTED}
+    assert (tmp_path / "a.html").read_bytes() == rb"<pre>\x1b]0;owned\x07 \x0d \u202e \udcff</pre>" + b"\n"
+    assert (tmp_path / "a.csv").read_bytes() == b'"name"\r\n"' + rb"\x1b]0;owned\x07 \x0d \u202e \udcff" + b'"\r\n'
+    for path in tmp_path.iterdir():
+        assert not any(0x7f <= b or b < 0x20 and b not in b"\r\n" for b in path.read_bytes())
