@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import codecs
 import io
 import re
 import tokenize
@@ -21,6 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_SOURCE_CHARS = 500_000  # ten thousand lines: far more than any submission; parsing it takes a second
+# A coding line names the codec the grader decodes the file with: punycode's decoder takes time quadratic in
+# the input (500 KB: about 15 s of the grader's CPU, once per read). No one writes Python in it.
+QUADRATIC_CODECS = frozenset({"punycode"})
 MAX_SHOWN = 70  # characters of a skipped statement quoted in a message
 
 WORK = "runs at import"  # loading, training, plotting, printing: work, not a definition
@@ -74,6 +78,8 @@ def decode(data: bytes) -> tuple[str, str]:
     """A module's text and the encoding Python reads it in (its coding line or BOM, else UTF-8); SyntaxError,
     LookupError or UnicodeDecodeError where Python could not read it either."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    if codecs.lookup(encoding).name in QUADRATIC_CODECS:
+        raise LookupError(f"{encoding} takes time quadratic in the file's size to decode")
     return data.decode(encoding), encoding
 
 

@@ -14,9 +14,10 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from grader.files.archive import BrokenSubmission, unpack
-from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, extract
+from grader.intake.extract import MAX_SOURCE_CHARS, SourceError, decode, extract
 from grader.intake.locate import NotFound, holds_submission, locate
 from grader.intake.notebook import MAX_CELLS, MAX_JSON_VALUES, is_magic, read_notebook
+from grader.intake.prepare import prepare
 
 from .conftest import ALICE, FUNCTIONS, write_notebook
 
@@ -159,3 +160,13 @@ def test_a_version_3_heading_cannot_make_nbformat_write_a_billion_hashes():
                        "nbformat": 3, "nbformat_minor": 0})
     notebook = read_notebook(data.encode(), "rnn.ipynb")
     assert "def forward" in notebook.text and notebook.where(notebook.text.split("\n").index("def forward(params, X, Y, h0):") + 1)[0] == 2
+
+
+def test_a_module_whose_coding_line_names_punycode_is_not_decoded_by_the_grader(tmp_path):
+    """punycode's decoder is quadratic: 480 KB cost about 15 s of CPU, and locate and prepare each decoded it."""
+    (tmp_path / "rnn.py").write_bytes(b"# coding: punycode\n" + b"a" * 240_000 + b"-" + b"b" * 240_000)
+    with pytest.raises(LookupError, match="punycode takes time quadratic"):
+        decode((tmp_path / "rnn.py").read_bytes())
+    with Clock() as clock, prepare(tmp_path, FUNCTIONS) as prepared:
+        assert prepared.graded_file == "rnn.py"
+    assert clock.seconds < FAST
