@@ -212,7 +212,7 @@ def student_traceback(exc, root):
         shown = display_path(exc.filename or "", root) or "rnn.py"
         lines.append(f'  File "{shown}", line {exc.lineno}')
         if exc.text:
-            lines.append(f"    {exc.text.strip()}")
+            lines.append(f"    {exc.text.strip()[:200]}")  # a line may be the whole file
     head = ["Traceback (most recent call last):"] if lines else []
     return "\n".join(head + lines + [f"{type(exc).__name__}: {safe_str(exc)}"])
 

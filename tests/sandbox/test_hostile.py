@@ -334,3 +334,14 @@ def test_many_files_under_the_file_size_limit_stop_at_the_total_cap(open_box, ti
     assert "write 4 MiB in all" in failure.message
     written = sum(p.stat().st_size for p in box.scratch_dir.parent.rglob("part*.bin"))
     assert written <= 4 * 1024**2
+
+
+@IN_ONE_TIER
+def test_a_syntax_error_on_a_very_long_line_is_that_syntax_error_not_a_malformed_reply(open_box, tmp_path):
+    """Nesting 100,000 deep is Python's syntax error, whose line was quoted whole, past the reply's field limit:
+    the grader said the submission wrote to the sandbox's private channel."""
+    line = "x = " + "(" * 100_000 + "1" + ")" * 100_000
+    (tmp_path / "rnn.py").write_text(f"import numpy as np\n{line}\n")
+    failure = open_box(tmp_path).load_failure
+    assert failure.kind is FailureKind.import_error and "syntax error" in failure.message
+    assert len(failure.message) < 2000
