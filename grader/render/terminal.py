@@ -70,7 +70,12 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
         console.print(Text("Some functions could not be checked:", style="bold red"))
         console.print(Text(result.banner, style="red"))
     if result.checks:
-        console.print(_table(result))
+        # A submission that could not be loaded fails every check for that one reason: said once, not 34 times.
+        failed = [c.reason for c in result.checks if c.status is not Status.PASSED]
+        shared = failed[0] if len(failed) > 1 and len(set(failed)) == 1 else ""
+        console.print(_table(result, shared))
+        if shared:
+            console.print(Text(f"Each failed check: {shared}", style="red"))
     total_style = "bold green" if result.score >= result.max_score else "bold"
     label = "Visible checks" if not_shown else "Total"
     console.print(Text(f"{label}: {points(result.score)} / {points(result.max_score)}", style=total_style))
@@ -105,7 +110,8 @@ def _print_intake(result: SubmissionResult, console: Console) -> None:
             console.print(Padding(Text(line, style="dim"), (0, 0, 0, 2)))
 
 
-def _table(result: SubmissionResult) -> Table:
+def _table(result: SubmissionResult, shared: str) -> Table:
+    """The checks by function; `shared` is the reason every failed check gives, printed once after the table."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
     table.add_column("", no_wrap=True)
     table.add_column("function / check")
@@ -124,7 +130,7 @@ def _table(result: SubmissionResult) -> Table:
         for check in fn.checks:
             ok = check.status is Status.PASSED
             name: Padding | Group = Padding(Text(check.name), (0, 0, 0, 2))
-            if not ok and check.reason:  # indented under the name, also where it wraps
+            if not ok and check.reason and check.reason != shared:  # indented under the name, also where it wraps
                 name = Group(name, Padding(Text(check.reason, style="red"), (0, 0, 0, 4)))
             elif check.carried_from:
                 name = Group(name, Padding(Text(f"forgiven: it differs only because of your {check.carried_from}",

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.render.terminal import make_console, progress, render_terminal
+from grader.results import student_copy
 
 
 def _plain(result, outputs=None) -> str:
@@ -76,3 +77,15 @@ def test_piped_output_has_no_escape_codes(tmp_path, result):
         subprocess.run([sys.executable, "-c", script, str(tmp_path / "result.json")], stdout=f, check=True, env=env)
     text = out.read_text()
     assert "Visible checks: 3 / 6" in text and "\x1b" not in text
+
+
+def test_a_reason_every_failed_check_gives_is_printed_once(make_result, result):
+    """A submission that could not be loaded printed 'not run: rnn.py could not be loaded' under each of its 34
+    checks."""
+    import dataclasses
+
+    reason = "not run: rnn.py could not be loaded (the message at the top says why)"
+    checks = tuple(dataclasses.replace(c, reason=reason, score=0) for c in result.checks)
+    text = _plain(make_result(checks=checks, load_failure="SyntaxError: too many nested parentheses"))
+    assert text.count("could not be loaded") == 1 and "Each failed check: not run: rnn.py" in text
+    assert text.count("FAIL") == len(student_copy(make_result(checks=checks)).checks)
