@@ -10,12 +10,11 @@ counted from the top of the notebook, markdown cells included, as they appear on
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import re
-import threading
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from grader.intake.extract import MAX_SHOWN, MAX_SOURCE_CHARS, SourceError, normalise
@@ -63,33 +62,40 @@ class _Refused(Exception):
     """Why the bytes are not a notebook the grader reads: a sentence whose subject, the file's name, is left out."""
 
 
-# One grading reads the same notebook three times (the command line tells one submission from a class, locate
-# ranks the candidates, prepare extracts the graded one), each through a different caller; the bytes' digest
-# makes the parse, or the refusal, happen once. A digest, not a path: prepare reads a copy, and a file can change.
-_KEPT = 4
-_recent: OrderedDict[bytes, NotebookSource | str] = OrderedDict()
-_recent_lock = threading.Lock()
-
-
 def _parsed(data: bytes) -> NotebookSource | str:
     """read_notebook's answer for `data`: the source, or the refusal without the file's name."""
     if len(data) > MAX_NOTEBOOK_BYTES:  # before hashing it
         return (f"is {len(data) / 1024**2:.0f} MiB, more than the {MAX_NOTEBOOK_BYTES // 1024**2} MiB allowed; "
                 "clear its outputs and submit again")
-    key = hashlib.sha256(data).digest()
-    with _recent_lock:
-        if key in _recent:
-            _recent.move_to_end(key)
-            return _recent[key]
+    held = _Held(data)
     try:
-        outcome: NotebookSource | str = _read(data)
+        return _parsed_once(hashlib.sha256(data).digest(), held)
+    finally:
+        held.data = b""  # the cache keeps the key, not the notebook's bytes
+
+
+class _Held:
+    """The bytes beside their digest in the cache's key: equal to any other, so the digest alone decides."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Held)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+# One grading reads the same notebook three times (the command line tells one submission from a class, locate
+# ranks the candidates, prepare extracts the graded one), each through a different caller; the bytes' digest
+# makes the parse, or the refusal, happen once. A digest, not a path: prepare reads a copy, and a file can change.
+@functools.lru_cache(maxsize=4)
+def _parsed_once(digest: bytes, held: _Held) -> NotebookSource | str:
+    try:
+        return _read(held.data)
     except _Refused as exc:
-        outcome = str(exc)
-    with _recent_lock:
-        _recent[key] = outcome
-        while len(_recent) > _KEPT:
-            _recent.popitem(last=False)
-    return outcome
+        return str(exc)
 
 
 def _read(data: bytes) -> NotebookSource:
