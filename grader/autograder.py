@@ -35,14 +35,15 @@ import textwrap
 import traceback
 from pathlib import Path
 
-from grader.assignment import Assignment, load_assignment
+from grader.assignment import Assignment, match_suite, read_assignment
+from grader.boxes import GradingSandboxes
 from grader.errors import ExitCode
-from grader.grading import grade_submission
 from grader.outputs import RESULTS, write_outputs
 from grader.render.gradescope import check_output
 from grader.render.summary import points
 from grader.render.terminal import make_console, render_terminal
 from grader.results import Status, SubmissionResult, Visibility
+from grader.sandbox import Policy
 from grader.scoring import graded_or_not
 
 METADATA = "submission_metadata.json"  # Gradescope's, beside the submission folder
@@ -83,12 +84,18 @@ def main(argv: list[str] | None = None) -> int:
 def _graded(submission: Path, results: Path) -> tuple[SubmissionResult, dict[str, Path]]:
     """Grade the upload and write its outputs; an upload with nothing to grade is a result (0 points and what to
     upload), and any exception is the grader's own failure."""
-    assignment = load_assignment()  # the course's spec, shipped in the autograder bundle
-    if assignment.secret and assignment.secret.made:  # setup.sh makes it; this container should not
-        print(assignment.secret.made_now)
-    if assignment.per_student:
-        assignment = _for_submitter(assignment, submission.parent / METADATA)
-    result = graded_or_not("submission", lambda: grade_submission(submission, assignment), assignment)
+    assignment = read_assignment()  # the course's spec, shipped in the autograder bundle
+    # The first workers start while the checks are imported (grader.boxes), as on the command line.
+    with GradingSandboxes.make(assignment, None, Policy.strict).start() as sandboxes:
+        assignment = match_suite(assignment)
+        from grader.grading import grade_submission
+
+        if assignment.secret and assignment.secret.made:  # setup.sh makes it; this container should not
+            print(assignment.secret.made_now)
+        if assignment.per_student:
+            assignment = _for_submitter(assignment, submission.parent / METADATA)
+        result = graded_or_not("submission", lambda: grade_submission(submission, assignment, sandboxes=sandboxes),
+                               assignment)
     return result, write_outputs(result, results)
 
 

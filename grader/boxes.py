@@ -65,9 +65,12 @@ class GradingSandboxes:
         self.hidden = SandboxAhead(functools.partial(self._open, None))
 
     @classmethod
-    def make(cls, assignment: Assignment, limits: Limits | None, policy: Policy,
-             cores: int | None = None) -> GradingSandboxes:
-        """``cores``: the cores the grading may use (None: this process's, usable_cores)."""
+    def make(cls, assignment: Assignment, limits: Limits | None, policy: Policy, cores: int | None = None,
+             kit_policy: Policy = Policy.portable) -> GradingSandboxes:
+        """Under ``limits`` (None: the assignment's) and ``policy``, or under the student kit's spec
+        (``self_check``) ``kit_policy``; ``cores``: the cores the grading may use (None: this process's,
+        usable_cores)."""
+        policy = kit_policy if assignment.grading.self_check else policy
         return cls(SandboxSettings.make(assignment, limits, policy), (usable_cores() if cores is None else cores) >= 2)
 
     def __enter__(self) -> GradingSandboxes:

@@ -203,19 +203,18 @@ def _run(argv: list[str], console) -> int:
     args = build_parser().parse_args(argv)
     _check_environment()
     assignment = read_assignment(args.spec)
-    policy = Policy.portable if assignment.grading.self_check else _policy(args)
     # The probes the first sandbox waits for (a sandboxed Python; a process for the system-call filter) start
     # now, and so do a single grading's first workers, to run while the grading's modules are imported (about
     # 0.2 s of CPU: Hypothesis, the checks, jinja2) and the submission is read, not after. The kit's portable
     # tier needs no probe.
-    with _sandboxes_ahead(args, assignment, policy) as sandboxes:
+    with _sandboxes_ahead(args, assignment) as sandboxes:
         return _grade(args, _loaded(match_suite(assignment), console), console, sandboxes)
 
 
-def _sandboxes_ahead(args: argparse.Namespace, assignment: Assignment, policy: Policy) -> GradingSandboxes:
+def _sandboxes_ahead(args: argparse.Namespace, assignment: Assignment) -> GradingSandboxes:
     """A single grading's sandboxes, their probes and first workers started (nothing of the submission's is in
     them yet); only the probes if --class says PATH is a class, and closed unused if it turns out to be one."""
-    sandboxes = GradingSandboxes.make(assignment, _limits(args, assignment), policy)
+    sandboxes = GradingSandboxes.make(assignment, _limits(args, assignment), _policy(args))
     return sandboxes if args.reading is Reading.CLASS else sandboxes.start()
 
 

@@ -90,8 +90,7 @@ def grade_submission(path: Path | str, assignment: Assignment, *, limits: Limits
     ``sandboxes``: the grading's sandboxes, made by the caller (perhaps with workers started while it did other
     work: grader.boxes) under these limits, policy and cores, which are then theirs; the grading closes them.
     """
-    policy = kit_policy if assignment.grading.self_check else policy
-    with sandboxes or GradingSandboxes.make(assignment, limits, policy, cores) as boxes:
+    with sandboxes or GradingSandboxes.make(assignment, limits, policy, cores, kit_policy) as boxes:
         start = time.perf_counter()
         with prepare(Path(path), assignment.functions, Offered.of(assignment.allowed_imports)) as submission, \
                 Beside[Diagnostics](boxes.beside) as diagnosis:

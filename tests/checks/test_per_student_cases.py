@@ -101,7 +101,6 @@ def salts_graded(monkeypatch):
         salts.append(assignment.case_salt)
         raise RuntimeError("stop here: the salt is what this test is about")
 
-    monkeypatch.setattr(autograder, "grade_submission", grade)
     monkeypatch.setattr("grader.grading.grade_submission", grade)
     return salts
 
@@ -109,7 +108,7 @@ def salts_graded(monkeypatch):
 def test_the_autograder_draws_the_submitters_cases_from_gradescopes_metadata(tmp_path, per_student_spec, monkeypatch,
                                                                               salts_graded, capsys):
     assignment = load_assignment(per_student_spec)
-    monkeypatch.setattr(autograder, "load_assignment", lambda: assignment)
+    monkeypatch.setattr(autograder, "read_assignment", lambda: assignment)
     alone = _metadata(tmp_path / "a", [{"email": "s@example.org", "id": 1234, "name": "Student User"}])
     group = _metadata(tmp_path / "b", [{"id": 99}, {"id": 1234}])
     regrouped = _metadata(tmp_path / "c", [{"id": 1234}, {"id": 99}])

@@ -73,7 +73,7 @@ def test_a_failure_of_the_grader_itself_is_no_grade_and_the_log_says_what_to_do(
     def crash(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(autograder, "grade_submission", crash)
+    monkeypatch.setattr("grader.grading.grade_submission", crash)
     write(tmp_path / "submission", "rnn.py")
     assert autograder.main([str(tmp_path / "submission"), str(tmp_path / "results")]) == ExitCode.GRADER_FAILED
     assert not (tmp_path / "results" / RESULTS).exists()

@@ -1,10 +1,12 @@
-"""The command line starts a single grading's first sandbox workers before it imports the checks and reads the
-submission (grader.boxes), and a class run does not keep them."""
+"""The command line and Gradescope's autograder start a single grading's first sandbox workers before they import
+the checks and read the submission (grader.boxes), and a class run does not keep them."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import grader.cli
 from grader.cli import main
@@ -14,22 +16,23 @@ ROOT = Path(__file__).resolve().parents[2]
 WATCHED = """
 import sys
 from grader.boxes import GradingSandboxes
-from grader.cli import main
+from {module} import main
 
 started = GradingSandboxes.start
 def start(self, diagnostics=True):
     print("suite imported when the workers started:", "grader.checks.suite" in sys.modules)
     return started(self, diagnostics)
 GradingSandboxes.start = start
-assert main([{submission!r}, "--out", {out!r}]) == 0
+assert main([{submission!r}, {out!r}] if {module!r} == "grader.autograder" else [{submission!r}, "--out", {out!r}]) == 0
 """
 
 
-def test_a_single_grading_starts_its_first_workers_before_the_checks_are_imported(tmp_path):
+@pytest.mark.parametrize("module", ["grader.cli", "grader.autograder"])
+def test_a_single_grading_starts_its_first_workers_before_the_checks_are_imported(tmp_path, module):
     """In a fresh interpreter: the checks (Hypothesis, the suite) are imported while the workers start up."""
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "rnn.py").write_text("def forward(:\n")  # fails to load: every check runs, quickly
-    done = subprocess.run([sys.executable, "-c", WATCHED.format(submission=str(tmp_path / "sub"),
+    done = subprocess.run([sys.executable, "-c", WATCHED.format(module=module, submission=str(tmp_path / "sub"),
                                                                 out=str(tmp_path / "out"))],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
