@@ -86,11 +86,11 @@ def test_a_failure_of_the_grader_itself_is_no_grade_and_the_log_says_what_to_do(
 def graded_alice(monkeypatch, graded_example) -> None:
     """autograder.main grades with the session's grading of alice (tests/conftest.py graded_example): a test of what
     it does with a grade's outputs needs a real one, not a grading of its own (seconds in the sandbox)."""
-    def grade(submission, assignment):
+    def grade(submission, assignment, **options):
         assert (submission / "rnn.py").read_text() == ALICE
         return graded_example("alice")
 
-    monkeypatch.setattr(autograder, "grade_submission", grade)
+    monkeypatch.setattr("grader.grading.grade_submission", grade)
 
 
 @pytest.mark.usefixtures("graded_alice")
