@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 from grader.render import GENERATOR
 from grader.render.jinja import environment
-from grader.render.summary import by_function, intake_summary
+from grader.render.summary import by_function, intake_summary, shared_reason
 from grader.render.svgplot import Band, Marks, Series, line_plot
 from grader.results import WEAK_SANDBOX, RealTextRun, Status, SubmissionResult, TrainingRun, student_copy
 
@@ -37,6 +37,7 @@ def render_html(result: SubmissionResult, *, instructor: bool = False) -> str:
         instructor=instructor,
         not_shown=len(result.checks) - len(student_copy(result).checks),
         functions=by_function(shown),
+        shared=shared_reason(shown),
         reading=intake_summary(result),
         plot=loss_plot(run) if (run := result.diagnostics and result.diagnostics.training) and _has_curve(run) else None,
         real_plot=real_text_plot(real) if (real := result.diagnostics and result.diagnostics.real_text) else None,

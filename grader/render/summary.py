@@ -40,6 +40,13 @@ def by_function(result: SubmissionResult) -> list[FunctionSummary]:
     return [FunctionSummary(name, tuple(checks)) for name, checks in order.items()]
 
 
+def shared_reason(result: SubmissionResult) -> str:
+    """The reason every failed check gives, when more than one fails and all for it ("" otherwise): a submission
+    that could not be loaded fails its 34 checks for that one reason, which a renderer says once."""
+    failed = [c.reason for c in result.checks if c.status is not Status.PASSED]
+    return failed[0] if len(failed) > 1 and len(set(failed)) == 1 else ""
+
+
 def points(value: float) -> str:
     """Points as a student reads them: 2, 1.5, 0.25 (no trailing zeros)."""
     return f"{value:.2f}".rstrip("0").rstrip(".")

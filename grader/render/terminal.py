@@ -19,7 +19,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from grader.render.summary import by_function, intake_summary, points
+from grader.render.summary import by_function, intake_summary, points, shared_reason
 from grader.results import (
     GRADER_FAILED_TEXT,
     NOT_WRITTEN,
@@ -70,9 +70,7 @@ def render_terminal(result: SubmissionResult, console: Console, outputs: dict[st
         console.print(Text("Some functions could not be checked:", style="bold red"))
         console.print(Text(result.banner, style="red"))
     if result.checks:
-        # A submission that could not be loaded fails every check for that one reason: said once, not 34 times.
-        failed = [c.reason for c in result.checks if c.status is not Status.PASSED]
-        shared = failed[0] if len(failed) > 1 and len(set(failed)) == 1 else ""
+        shared = shared_reason(result)
         console.print(_table(result, shared))
         if shared:
             console.print(Text(f"Each failed check: {shared}", style="red"))

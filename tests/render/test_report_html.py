@@ -155,3 +155,13 @@ def test_long_output_is_cut(make_result):
 def test_no_checks_at_all(make_result):
     text = Page(render_html(make_result(checks=(), score=0.0, max_score=0.0, load_failure="SyntaxError"))).visible
     assert "No checks were run." in text and "No function could be checked" in text
+
+
+def test_a_reason_every_failed_check_gives_is_shown_once(make_result, result):
+    """A submission that could not be loaded showed 'not run: rnn.py could not be loaded' 64 times: as the reason
+    and the details of each of its checks."""
+    reason = "not run: rnn.py could not be loaded (the message at the top says why)"
+    checks = tuple(dataclasses.replace(c, reason=reason, feedback=reason, score=0) for c in result.checks)
+    page = render_html(make_result(checks=checks, load_failure="SyntaxError: too many nested parentheses"),
+                       instructor=True)
+    assert page.count("could not be loaded") == 1 and f"Each failed check: {reason}" in page
