@@ -67,6 +67,7 @@ class Skipped:
 class Extraction:
     text: str  # the clean module: kept lines where they were, skipped lines blank
     skipped: tuple[Skipped, ...]
+    notes: tuple[str, ...] = ()  # how its functions are bound, where that differs from the module as it is
 
     @property
     def work(self) -> tuple[Skipped, ...]:
@@ -378,34 +379,137 @@ def _line_groups(body: list[ast.stmt]) -> list[list[ast.stmt]]:
     return groups
 
 
-def class_methods(tree: ast.Module, functions: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
-    """The contract's functions a module defines only as methods of one of its top-level classes, each with
-    its class: those callable from the class (`bindable`), and those that need an instance.
+@dataclass(frozen=True)
+class ClassMethods:
+    """The contract's functions a module defines only as methods of one of its top-level classes, each with its
+    class, by how the grader can call them."""
+
+    bindable: dict[str, str]  # callable from the class: `forward = RNN.forward`
+    through_instance: dict[str, str]  # need an instance, but the class's methods read no instance's own state
+    need_instance: dict[str, str]  # need an instance the grader cannot make: they read what one holds
+    state: dict[str, str]  # for each of need_instance: what it reads of an instance, or why the grader cannot tell
+
+
+def class_methods(tree: ast.Module, functions: tuple[str, ...]) -> ClassMethods:
+    """The contract's functions `tree` defines only as methods of one of its top-level classes.
 
     A function the module binds at its top level in any way is not one of them, nor is any when a star import
     may bind it; a function that two classes define is left alone, as the grader cannot tell which is meant.
-    Of two definitions in one class the last counts, as in Python. Locating the submission counts the first
-    dictionary too (grader.intake.locate), so a file is ranked by exactly what prepare binds.
+    Of two definitions in one class the last counts, as in Python. Locating the submission counts the bindable
+    ones too (grader.intake.locate).
     """
     bound: set[str] = set()
     for stmt in tree.body:
         if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
-            return {}, {}
+            return ClassMethods({}, {}, {}, {})
         _bind(stmt, bound, set(), _everything)
     found: dict[str, list[tuple[str, bool]]] = {}
+    classes: dict[str, ast.ClassDef] = {}
     for stmt in tree.body:
         if not isinstance(stmt, ast.ClassDef):
             continue
+        classes[stmt.name] = stmt  # the last definition of a name is the class, as in Python
         methods = {m.name: m for m in stmt.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
         for name, method in methods.items():
             if name in functions and name not in bound:
                 found.setdefault(name, []).append((stmt.name, bindable(method)))
-    callable_: dict[str, str] = {}
-    need_instance: dict[str, str] = {}
+    made = ClassMethods({}, {}, {}, {})
     for name, owners in found.items():
-        if len(owners) == 1:
-            (callable_ if owners[0][1] else need_instance)[name] = owners[0][0]
-    return callable_, need_instance
+        if len(owners) != 1:
+            continue
+        owner, from_class = owners[0]
+        if from_class:
+            made.bindable[name] = owner
+            continue
+        state = instance_state(classes[owner])[name]
+        if state is None:
+            made.through_instance[name] = owner
+        else:
+            made.need_instance[name] = owner
+            made.state[name] = state
+    return made
+
+
+# What a class may define that changes how its instances are made or read: an instance made by object.__new__
+# would not be the student's.
+INSTANCE_HOOKS = frozenset({"__new__", "__getattr__", "__getattribute__", "__setattr__", "__slots__", "__set_name__",
+                            "__init_subclass__", "__class_getitem__", "__dict__", "__class__"})
+
+
+def instance_state(cls: ast.ClassDef) -> dict[str, str | None]:
+    """For each method of `cls`, None when calling it through an instance reads none of the instance's own state,
+    so that it computes alike through every instance, however made: it, and each method it calls through `self`,
+    uses `self` only to reach what the class body defines and no method sets on an instance. Else what it reads,
+    with its line, or why the grader cannot tell; the grader then cannot make an instance that computes as the
+    student's would."""
+    members: set[str] = set()
+    methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods[stmt.name] = stmt
+        _bind(stmt, members, set(), _everything)
+    hooks = sorted(members & INSTANCE_HOOKS)
+    if cls.bases or cls.keywords or cls.decorator_list or hooks:
+        why = (f"class {cls.name} defines {hooks[0]}" if hooks
+               else f"class {cls.name} has a base class or a decorator (line {cls.lineno})")
+        return dict.fromkeys(methods, why)
+    selves = {name: _self_name(m) for name, m in methods.items()}
+    stored: set[str] = set()
+    for name, method in methods.items():
+        for node in ast.walk(method):
+            if (isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load)
+                    and isinstance(node.value, ast.Name) and node.value.id == selves[name]):
+                stored.add(node.attr)
+    own: dict[str, str | None] = {}
+    calls: dict[str, set[str]] = {}
+    for name, method in methods.items():
+        own[name], calls[name] = _own_state(method, selves[name], members - stored)
+    state: dict[str, str | None] = {}
+    for name in methods:
+        reached, todo = {name}, [name]
+        while todo:  # the methods it may call through self, each once
+            for callee in calls[todo.pop()] & methods.keys() - reached:
+                reached.add(callee)
+                todo.append(callee)
+        state[name] = next((own[r] for r in sorted(reached, key=list(methods).index) if own[r]), None)
+    return state
+
+
+def _own_state(method: ast.FunctionDef | ast.AsyncFunctionDef, me: str | None,
+               shared: set[str]) -> tuple[str | None, set[str]]:
+    """What `method` itself reads of its instance (None: nothing but `shared`, what every instance sees alike),
+    and the names it reaches through `me`. __init__ reads nothing: the grader's instance is made without it."""
+    if method.name == "__init__":
+        return None, set()
+    if me is None:
+        if method.args.vararg is not None and not _static(method):
+            return f"{method.name} takes its instance in *{method.args.vararg.arg}, line {method.lineno}", set()
+        return None, set()
+    reached: set[int] = set()
+    names: set[str] = set()
+    for node in ast.walk(method):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me:
+            if node.attr not in shared:
+                return f"{me}.{node.attr}, line {node.lineno}", names
+            reached.add(id(node.value))
+            names.add(node.attr)
+    for node in ast.walk(method):
+        if isinstance(node, ast.Name) and node.id == me and id(node) not in reached:
+            return f"{me} itself, line {node.lineno}", names
+    return None, names
+
+
+def _static(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in method.decorator_list)
+
+
+def _self_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The name a method's instance (or class) goes by in it; None for what is called as a plain function (a
+    static method, a method without self: grader.intake.extract.bindable)."""
+    if bindable(method) and not any(isinstance(d, ast.Name) and d.id == "classmethod" for d in method.decorator_list):
+        return None
+    parameters = method.args.posonlyargs + method.args.args
+    return parameters[0].arg if parameters else None
 
 
 def bindable(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

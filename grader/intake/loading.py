@@ -30,10 +30,13 @@ def load(prepared: Prepared, open_sandbox: Callable[[Path], Sandbox]) -> Iterato
             yield box, ""
             return
         box.close()  # its load failure stays readable: the answer if the definitions fail too
+        notes = prepared.notes
         prepared.use_definitions_only()
         retry = stack.enter_context(open_sandbox(prepared.folder))
         if retry.load_failure is not None or not any(f.is_callable for f in retry.functions.values()):
             prepared.skipped = prepared.left_out = ()
+            if retry.load_failure is not None:  # else its notes say why it defines none (methods it cannot call)
+                prepared.notes = notes
             yield box, ""
             return
         yield retry, warning(prepared, prepared.fallback, failure.message)

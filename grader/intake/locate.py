@@ -264,7 +264,10 @@ def _defined(path: Path, kind: SourceKind, functions: tuple[str, ...], budget: B
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             definitions.update((t.id, stmt) for t in targets if isinstance(t, ast.Name))
-    bindable = class_methods(tree, functions)[0]  # a class RNN holding them: what prepare binds, no more
+    # A class RNN holding them: what prepare binds. Methods taking self count in a notebook only: in a module
+    # they may be a helper's (class Net, forward(self, x)), whose file is no candidate; a notebook is no helper.
+    methods = class_methods(tree, functions)
+    bindable = methods.bindable | (methods.through_instance if kind is SourceKind.NOTEBOOK else {})
     for stmt in tree.body:
         if isinstance(stmt, ast.ClassDef):
             definitions.update((m.name, m) for m in stmt.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))

@@ -93,6 +93,7 @@ class Prepared:
         """Replace rnn.py by its definitions alone; return the lines that say what was left out."""
         assert self.fallback is not None, "only a module with top-level work has a definitions-only form"
         (self.folder / MODULE_FILE).write_bytes(rewritten(self.fallback.text, self.encoding))
+        self.notes += self.fallback.notes
         self.skipped = describe_statements(self.fallback.skipped)
         self.left_out = self.fallback.skipped
         return self.skipped
@@ -240,31 +241,62 @@ def _prepare_notebook(prepared: Prepared, data: bytes, offered: Offered | None) 
 
 
 def _bind_class_methods(prepared: Prepared, functions: tuple[str, ...]) -> None:
-    """Bind at rnn.py's end the contract's functions it defines only as static or class methods of one class
-    (`forward = RNN.forward`), in the file as it is and in its definitions alone; a note says so, and another
-    names those defined only as methods that need an instance, which the grader cannot make."""
+    """Bind at rnn.py's end the contract's functions it defines only as methods of one class: static or class
+    methods from the class (`forward = RNN.forward`), methods of a class whose methods read no instance's own
+    state from an instance made without its __init__, in the file as it is and in its definitions alone (where
+    what the file bound through an instance made from top-level work is gone); a note says so, and another
+    names those that need an instance the grader cannot make, with what they read of it."""
     path = prepared.folder / MODULE_FILE
     try:
         source, encoding = decode(path.read_bytes())
-        callable_, need_instance = class_methods(parse(normalise(source), MODULE_FILE), functions)
+        lines, notes = _class_bindings(normalise(source), prepared.graded_file, functions)
     except (OSError, SyntaxError, LookupError, UnicodeDecodeError, SourceError):
         return  # importing it will say what is wrong
-    if callable_:
-        names = [f for f in functions if f in callable_]
+    if lines:
         # Appended after the last line, so every line of the student's keeps its number in tracebacks.
-        lines = "\n\n" + "".join(f"{f} = {callable_[f]}.{f}\n" for f in names)
         path.write_bytes(rewritten(source + lines, encoding))
-        if prepared.fallback is not None:
-            prepared.fallback = dataclasses.replace(prepared.fallback, text=prepared.fallback.text + lines)
-        prepared.notes += (f"{prepared.graded_file} defines {_listed(names)} as static or class methods of "
-                           f"{_listed(sorted({callable_[f] for f in names}))}, not at its top level: graded as "
-                           "the contract's functions; define them at the top level of the file",)
-    if need_instance:
-        names = [f for f in functions if f in need_instance]
-        prepared.notes += (f"{prepared.graded_file} defines {_listed(names)} only as methods of "
-                           f"{_listed(sorted({need_instance[f] for f in names}))}, which need an instance the "
-                           "grader cannot make: the contract's functions must be defined at the top level of the "
-                           "file",)
+    prepared.notes += notes
+    if prepared.fallback is not None:
+        try:
+            lines, notes = _class_bindings(prepared.fallback.text, prepared.graded_file, functions)
+        except SourceError:
+            return
+        prepared.fallback = dataclasses.replace(prepared.fallback, text=prepared.fallback.text + lines,
+                                                notes=tuple(n for n in notes if n not in prepared.notes))
+
+
+def _class_bindings(source: str, graded_file: str, functions: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The lines binding what `source` defines only as methods (grader.intake.extract.class_methods), and the
+    notes saying how."""
+    methods = class_methods(parse(source, MODULE_FILE), functions)
+    lines, notes = "", []
+    if methods.bindable:
+        names = [f for f in functions if f in methods.bindable]
+        lines += "".join(f"{f} = {methods.bindable[f]}.{f}\n" for f in names)
+        notes.append(f"{graded_file} defines {_listed(names)} as static or class methods of "
+                     f"{_classes(names, methods.bindable)}, not at its top level: graded as the contract's "
+                     "functions; define them at the top level of the file")
+    if methods.through_instance:
+        names = [f for f in functions if f in methods.through_instance]
+        # object.__new__: the student's __init__ may need what only top-level work makes (the book's K); the
+        # methods read nothing an instance holds, so every instance computes as the student's own.
+        lines += "".join(f"{f} = object.__new__({methods.through_instance[f]}).{f}\n" for f in names)
+        notes.append(f"{graded_file} defines {_listed(names)} only as methods of "
+                     f"{_classes(names, methods.through_instance)}, which read nothing an instance holds: graded "
+                     "through an instance the grader made without calling __init__; define the contract's "
+                     "functions at the top level of the file")
+    if methods.need_instance:
+        names = [f for f in functions if f in methods.need_instance]
+        reads = "; ".join(f"{f}: {methods.state[f]}" for f in names)
+        notes.append(f"{graded_file} defines {_listed(names)} only as methods of {_classes(names, methods.need_instance)}"
+                     f", which read what an instance holds ({reads}), so the grader cannot make an instance that "
+                     "computes as yours: define the contract's functions at the top level of the file, taking what "
+                     "they need as arguments")
+    return ("\n\n" + lines if lines else ""), tuple(notes)
+
+
+def _classes(names: list[str], owners: dict[str, str]) -> str:
+    return _listed(sorted({owners[f] for f in names}))
 
 
 def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:

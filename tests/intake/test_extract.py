@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.intake import prepare
-from grader.intake.extract import MAX_SOURCE_CHARS, UNUSED, WORK, SourceError, extract
+from grader.intake.extract import MAX_SOURCE_CHARS, UNUSED, WORK, SourceError, extract, instance_state
 
 from .conftest import ALICE, FUNCTIONS, TOP_LEVEL_WORK, alice_functions
 
@@ -185,19 +185,92 @@ def test_in_a_notebook_static_methods_are_bound_too_and_top_level_functions_are_
     assert prepared.notes[0].startswith("A4.ipynb defines forward, compute_gradients,")
 
 
-def test_methods_that_need_an_instance_are_named_in_a_note_and_a_star_import_is_trusted(tmp_path):
-    with_self = re.sub(r"^    def (\w+)\(", r"    def \1(self, ", alice_as_a_class(""), flags=re.M)
+def test_methods_that_take_self_but_read_no_state_are_bound_through_an_instance_and_a_star_import_is_trusted(tmp_path):
+    """class RNN whose methods take self and read nothing an instance holds: any instance computes as the
+    student's, and the functions were named as needing an instance the grader cannot make (counted missing)."""
+    with_self = alice_with_self().replace(MADE_THROUGH_AN_INSTANCE, "")
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "rnn.py").write_text(with_self)
     with prepare(tmp_path / "s", FUNCTIONS) as prepared:
-        assert (prepared.folder / "rnn.py").read_text() == with_self
+        text = (prepared.folder / "rnn.py").read_text()
+    assert text.startswith(with_self) and "\nforward = object.__new__(RNN).forward\n" in text
+    _alice_agrees(_module(text))
     assert prepared.notes == (
         "rnn.py defines init_params, forward, compute_gradients, clip_gradients, adagrad_step, synthesize and "
-        "train only as methods of RNN, which need an instance the grader cannot make: the contract's functions "
-        "must be defined at the top level of the file",)
+        "train only as methods of RNN, which read nothing an instance holds: graded through an instance the "
+        "grader made without calling __init__; define the contract's functions at the top level of the file",)
     (tmp_path / "s" / "rnn.py").write_text("from model import *\n" + alice_as_a_class())
     with prepare(tmp_path / "s", FUNCTIONS) as prepared:
         assert prepared.notes == () and not re.search(r"^\w+ = RNN\.", (prepared.folder / "rnn.py").read_text(), re.M)
+
+
+# The assignment's usual top level around a class: the book's K makes the instance the functions are bound through.
+MADE_FROM_THE_BOOK = """
+book = open("goblet_book.txt").read()
+K = len(set(book))
+model = RNN(K, m=100)
+""" + "".join(f"{f} = model.{f}\n" for f in FUNCTIONS)
+
+
+def test_functions_bound_through_an_instance_made_from_the_book_are_bound_through_one_the_grader_makes(tmp_path):
+    """`model = RNN(K)` with K from the book, which is not in the submission: the definitions alone left out the
+    instance and every binding through it, and a submission whose methods are right scored 0."""
+    source = alice_with_self().replace(MADE_THROUGH_AN_INSTANCE, MADE_FROM_THE_BOOK)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(source)
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        assert (prepared.folder / "rnn.py").read_text() == source  # as it is, it binds them itself
+        assert prepared.notes == ()
+        prepared.use_definitions_only()
+        alone = (prepared.folder / "rnn.py").read_text()
+    assert "model" not in kept_names(alone) and "\ntrain = object.__new__(RNN).train\n" in alone
+    _alice_agrees(_module(alone))
+    assert prepared.notes == (
+        "rnn.py defines init_params, forward, compute_gradients, clip_gradients, adagrad_step, synthesize and "
+        "train only as methods of RNN, which read nothing an instance holds: graded through an instance the "
+        "grader made without calling __init__; define the contract's functions at the top level of the file",)
+
+
+def test_a_method_reading_what_init_sets_is_named_with_that_line_and_so_is_each_method_calling_it(tmp_path):
+    """Only the methods that read the instance's state (directly or through another method) need the student's
+    own instance; the others are bound through the grader's, so a state read costs its own function only."""
+    source = alice_with_self().replace(MADE_THROUGH_AN_INSTANCE, MADE_FROM_THE_BOOK)
+    source = source.replace("    def softmax(self, o):\n", "    def softmax(self, o):\n        o = o * self.m / 100\n", 1)
+    line = source.split("\n").index("        o = o * self.m / 100") + 1
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rnn.py").write_text(source)
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        prepared.use_definitions_only()
+        alone = _module((prepared.folder / "rnn.py").read_text())
+    assert {"init_params", "clip_gradients", "adagrad_step"} <= alone.keys()
+    assert not {"forward", "compute_gradients", "synthesize", "train"} & alone.keys()
+    assert prepared.notes[1] == (
+        "rnn.py defines forward, compute_gradients, synthesize and train only as methods of RNN, which read what "
+        f"an instance holds (forward: self.m, line {line}; compute_gradients: self.m, line {line}; synthesize: "
+        f"self.m, line {line}; train: self.m, line {line}), so the grader cannot make an instance that computes "
+        "as yours: define the contract's functions at the top level of the file, taking what they need as "
+        "arguments")
+
+
+@pytest.mark.parametrize("cls, why", [
+    ("class RNN(Base):\n    def forward(self, x):\n        return x\n", "class RNN has a base class or a decorator (line 1)"),
+    ("class RNN:\n    def __getattr__(self, name):\n        return 0\n    def forward(self, x):\n        return x\n",
+     "class RNN defines __getattr__"),
+    ("class RNN:\n    def forward(self, x):\n        return helper(self, x)\n", "self itself, line 3"),
+    ("class RNN:\n    def forward(self, x):\n        return self.__class__.f(x)\n", "self.__class__, line 3"),
+    ("class RNN:\n    scale = 1\n    def fit(self):\n        self.scale = 2\n    def forward(self, x):\n"
+     "        return self.scale * x\n", "self.scale, line 6"),  # a class constant an instance may shadow
+    ("class RNN:\n    def forward(*args):\n        return args[1]\n", "forward takes its instance in *args, line 2"),
+])
+def test_an_instance_whose_state_the_grader_cannot_rule_out_is_not_made(cls, why):
+    assert instance_state(ast.parse(cls).body[0])["forward"] == why
+
+
+def test_class_constants_and_other_methods_reached_through_self_are_no_instance_state():
+    cls = ("class RNN:\n    scale = 2.0\n    def __init__(self, K):\n        self.K = K\n"
+           "    @staticmethod\n    def twice(x):\n        return 2 * x\n"
+           "    def forward(self, x):\n        return self.twice(x) * self.scale\n")
+    assert instance_state(ast.parse(cls).body[0]) == {"__init__": None, "twice": None, "forward": None}
 
 
 def test_a_latin_1_file_whose_class_name_python_normalises_is_bound_without_crashing(tmp_path):

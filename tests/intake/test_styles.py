@@ -1,0 +1,54 @@
+"""Submissions in the shapes students hand in (tests/intake/styles/: classes, Jupyter exports, scripts with a
+command line, helper modules, top-level plotting), each graded whole: its score, and that what it loses is
+blamed on the function holding the bug, naming the real cause, once."""
+
+from pathlib import Path
+
+import pytest
+
+from grader.grading import grade_submission
+
+from .conftest import ASSIGNMENT
+
+pytestmark = pytest.mark.slow
+
+STYLES = Path(__file__).parent / "styles"
+
+# name: (the checks it loses, with their scores; words the intake's notes or warning must hold)
+EXPECTED = {
+    # `model = RNN(K)` with K from the book, which is not in the upload: graded through an instance of the
+    # grader's, as the methods read nothing an instance holds.
+    "class_instance_from_book": ({}, ["graded through an instance the grader made without calling __init__",
+                                      "failed with FileNotFoundError"]),
+    "class_notebook": ({}, ["assignment4.ipynb defines init_params, forward,", "without calling __init__"]),
+}
+
+
+def graded(name: str):
+    return grade_submission(STYLES / name, ASSIGNMENT, include_hidden=False, diagnostics=False)
+
+
+def losses(result) -> dict[str, float]:
+    return {c.name: c.score for c in result.checks if c.score < c.max_score}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_style_is_graded_on_its_functions_and_loses_only_its_own_bug_s_checks(name):
+    lost, told = EXPECTED[name]
+    result = graded(name)
+    assert result.load_failure is None
+    assert losses(result) == lost, [(c.name, c.reason) for c in result.checks if c.reason]
+    said = " ".join((*result.intake.notes, result.intake.warning))
+    assert all(words in said for words in told), said
+
+
+def test_a_method_reading_the_instance_s_state_costs_its_own_checks_with_a_note_naming_the_read():
+    """class RNN whose train reads self.m, set by __init__ from the book's run: the grader cannot make an
+    instance that computes as the student's, so train alone is not graded, and the note names the line."""
+    result = graded("class_train_reads_self_m")
+    assert {c.function for c in result.checks if c.score < c.max_score} == {"train"}
+    assert all(c.score == 0 for c in result.checks if c.function == "train")
+    line = next(n for n, text in enumerate((STYLES / "class_train_reads_self_m" / "rnn.py").read_text().split("\n"), 1)
+                if "self.m\n" in text + "\n" and "K, m = " in text)
+    assert ("rnn.py defines train only as methods of RNN, which read what an instance holds "
+            f"(train: self.m, line {line}), so the grader cannot make an instance") in result.intake.notes[1]
