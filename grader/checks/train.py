@@ -147,14 +147,7 @@ def _train(ctx, case: Text, *uses: str):
                                                   describe=case.summary(), uses=uses or None)
         return params, smooth, trace
     except Failed as failure:
-        functions = _Watched(ctx)
-        try:
-            DrivenLoop(functions, case.text, case.params, eta=case.eta, seq_length=case.seq_length,
-                       rules=_rules(ctx)).run(case.n_updates)
-        except (Failed, Aborted):
-            if isinstance(failure, Raised) and failure.raised_inside(functions.calling):
-                raise Failed(failure.reason, failure.details, f"fix your {functions.calling} first: it fails in "
-                             "the contract's loop too.", carried_from=functions.calling) from None
+        _carried_crash(ctx, failure, case.text, case.params, case.n_updates, case.eta, case.seq_length)
         loop = _loop(ctx, case)
         found = train_trace.broken(train_trace.facts(failure.trace, loop, returned=not isinstance(failure, Raised)))
         if train_trace.plausible(found, failure.trace, loop.step):
@@ -162,6 +155,18 @@ def _train(ctx, case: Text, *uses: str):
         if found and not failure.hint:  # said, but it does not explain the failure away
             failure.hint = _named_by(found, " ".join(f.evidence for f in found))
         raise
+
+
+def _carried_crash(ctx, failure: Failed, text: str, params, n_updates: int, eta: float, seq_length: int) -> None:
+    """Raise train's ``failure`` carried from the student's function it was raised in, when the contract's loop
+    with the student's own functions, run on the same arguments, fails in that function too."""
+    functions = _Watched(ctx)
+    try:
+        DrivenLoop(functions, text, params, eta=eta, seq_length=seq_length, rules=_rules(ctx)).run(n_updates)
+    except (Failed, Aborted):
+        if isinstance(failure, Raised) and failure.raised_inside(functions.calling):
+            raise Failed(failure.reason, failure.details, f"fix your {functions.calling} first: it fails in "
+                         "the contract's loop too.", carried_from=functions.calling) from None
 
 
 class Explained(Failed):
@@ -586,6 +591,10 @@ def decreases(ctx, fixed):
     except Failed as failure:
         if _learned_until_explained_failure(ctx, fixed, failure, expected, (text, params, eta, seq_length)):
             return
+        # The loop run up to the update train failed in: a crash it shares is the failing function's, and
+        # running the whole long run of a loop that does not fail would cost its every update.
+        _carried_crash(ctx, failure, text, params, min(n, len(train_trace.losses(failure.trace) or ()) + 1), eta,
+                       seq_length)
         raise
     if 1 - smooth[-1] / smooth[0] >= needed:
         return

@@ -52,3 +52,14 @@ def test_a_method_reading_the_instance_s_state_costs_its_own_checks_with_a_note_
                 if "self.m\n" in text + "\n" and "K, m = " in text)
     assert ("rnn.py defines train only as methods of RNN, which read what an instance holds "
             f"(train: self.m, line {line}), so the grader cannot make an instance") in result.intake.notes[1]
+
+
+def test_a_train_crashing_on_its_compute_gradients_s_h_last_keeps_the_long_run_s_points_carried_from_it():
+    """compute_gradients returned h_last as a 1-D (m,) vector: train, feeding it back as hprev, crashed on the
+    long run's second update, and "smooth loss decreases" failed though the contract's loop with the student's
+    own compute_gradients crashes the same way: one bug, counted in train as well as where it is."""
+    result = graded("h_last_1d")
+    assert losses(result) == {"compute_gradients: returned loss and h_last": 0}
+    assert "returned h_last with shape (2,); expected (2, 1)" in next(c.reason for c in result.checks if c.reason)
+    long_run = next(c for c in result.checks if c.name == "train: smooth loss decreases over a longer run")
+    assert long_run.carried_from == "compute_gradients"
