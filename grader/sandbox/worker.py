@@ -588,6 +588,8 @@ def main():
     # cached since then, at a file time too coarse to tell, would hide its helper modules.
     importlib.invalidate_caches()
     path = os.path.join(root, config["module"] + ".py")
+    # As `python rnn.py` sets it: a top-level argparse would otherwise parse this worker's configuration.
+    sys.argv = [config["module"] + ".py"]
     try:
         spec = importlib.util.spec_from_file_location(config["module"], path)
         if spec is None or spec.loader is None:
