@@ -102,6 +102,7 @@ CAUSES: tuple[str, ...] = (
     "train.optimizer_eps",
     "train.eta_ignored",
     "train.memory_of_unclipped",
+    "train.memory_float32",
     "train.stopped_early",
 )
 

@@ -103,6 +103,8 @@ def _causes(ctx) -> list[Cause]:
     if conventions.optimizer.function == "adagrad_step":
         causes.append(Cause("train.memory_of_unclipped", "AdaGrad's memory accumulates the squares of the gradients before clipping; it takes the "
                             "clipped ones.", "", {"memory_of_unclipped": True}))
+        causes.append(Cause("train.memory_float32", "AdaGrad's memory is a float32 array, so m += g**2 rounds every sum to float32; "
+                            "make it float64 (np.zeros_like(param)).", "", {"memory_float32": True}))
     return causes
 
 

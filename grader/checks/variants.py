@@ -21,14 +21,15 @@ from grader.driven import DrivenLoop, Rules
 
 class ReferenceFunctions:
     """The reference's functions for the contract's loop (grader.driven), or its optimizer with a classic
-    mistake: another ``eps``, or AdaGrad memory that accumulates the squares of the gradients before
-    clipping. The loop's ``memory`` is AdaGrad's memory, or Adam's second moment; Adam's first moment and
+    mistake: another ``eps``, AdaGrad memory that accumulates the squares of the gradients before clipping, or
+    AdaGrad memory kept in float32. The loop's ``memory`` is AdaGrad's memory, or Adam's second moment; Adam's first moment and
     step count live here (one object per run)."""
 
-    def __init__(self, model, eps: float | None = None, memory_of_unclipped: bool = False):
+    def __init__(self, model, eps: float | None = None, memory_of_unclipped: bool = False, memory_float32: bool = False):
         self.model = model
         self.eps = model.eps if eps is None else eps
         self.memory_of_unclipped = memory_of_unclipped
+        self.memory_float32 = memory_float32
         self._first: dict | None = None
         self._t = 0
 
@@ -45,8 +46,12 @@ class ReferenceFunctions:
             self.model.adam_step(params, grads, self._first, memory, self._t, eta, eps=self.eps)
             return params, memory
         for k, g in grads.items():
+            if self.memory_float32:  # as `m = np.zeros(shape, dtype=np.float32)` keeps it: m += g**2 casts to it
+                memory[k] = memory[k].astype(np.float32)
             memory[k] += (unclipped if self.memory_of_unclipped else grads)[k] ** 2
-            params[k] -= eta * g / np.sqrt(memory[k] + self.eps)
+            # eps: a Python float meets a float32 array as a float32 (NEP 50, and numpy 1's value-based casting)
+            eps = np.float32(self.eps) if self.memory_float32 else self.eps
+            params[k] -= eta * g / np.sqrt(memory[k] + eps)
         return params, memory
 
     def loss(self, params, X, Y, h):
@@ -139,14 +144,14 @@ class Variants:
         return params
 
     def train(self, text, params, n_updates, eta, seq_length, *, eps: float | None = None, memory_of_unclipped=False,
-              loss=None, optimizer=None, **switches):
+              memory_float32=False, loss=None, optimizer=None, **switches):
         """The reference's training loop (the contract's loop with the reference's functions), or a classic
         mistake: any switch of grader.driven.Rules (no clipping, hprev not carried, not reset at the wrap, an
         early wrap, min-char-rnn's smooth-loss start, smoothing factor, target offset, loss after the update),
-        the optimizer's eps, or AdaGrad memory of the unclipped gradients. ``loss`` ("sum", "mean") and
+        the optimizer's eps, AdaGrad memory of the unclipped gradients or kept in float32. ``loss`` ("sum", "mean") and
         ``optimizer`` ("adagrad", "adam") train under another year's conventions."""
         model = dataclasses.replace(self.model, loss=loss or self.model.loss, optimizer=optimizer or self.model.optimizer)
         rules = Rules(**{"clip_bound": model.clip_bound, "smooth_decay": model.smooth_decay, **switches})
-        loop = DrivenLoop(ReferenceFunctions(model, eps, memory_of_unclipped), text, params, eta=eta,
+        loop = DrivenLoop(ReferenceFunctions(model, eps, memory_of_unclipped, memory_float32), text, params, eta=eta,
                           seq_length=seq_length, rules=rules)
         return loop.run(n_updates)
