@@ -31,6 +31,13 @@ EXPECTED = {
     # could not tell whether hprev was reset; now a departure it knows, counted once, in the main check.
     "train_float32_memory": ({"train: smooth loss and params match the contract's loop": 1.5}, {"train.memory_float32"},
                              []),
+    # Jupyter's "Download as .py": get_ipython() magics and shell lines, the book loaded, training timed
+    "jupyter_export": ({}, set(), ["graded A4_notebook.py as the submission",
+                                   "failed with NameError: name 'get_ipython' is not defined"]),
+    "matplotlib_tkagg": ({}, set(), ["graded from their definitions alone"]),  # matplotlib.use("TkAgg"), a plot
+    "sys_exit_at_top": ({}, set(), ["runs code at its top level (line 135)"]),  # sys.exit(main()), unguarded
+    "init_np_random": ({"init_params: draws in contract order": 0}, {"init_params.not_from_rng"}, []),
+    "train_mean_loss": ({"train: smooth loss and params match the contract's loop": 1.5}, {"train.loss_reduction"}, []),
 }
 # The styles whose tests below say more than EXPECTED can.
 ELSEWHERE = {"class_train_reads_self_m", "h_last_1d"}
