@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from grader.intake.extract import Extraction
-from grader.intake.prepare import Prepared
+from grader.intake.prepare import Prepared, listed
 from grader.sandbox import FailureKind, Sandbox
 
 GUARD = 'if __name__ == "__main__":'
@@ -43,15 +43,26 @@ def load(prepared: Prepared, open_sandbox: Callable[[Path], Sandbox]) -> Iterato
 
 
 def warning(prepared: Prepared, fallback: Extraction, failure: str) -> str:
-    """One line: what stopped the import, what was graded instead (``fallback``), and how to fix it."""
+    """One line: what stopped the import, what was graded instead (``fallback``, and the definitions alone of
+    the modules beside it that do work: prepared.helpers), and how to fix it."""
     failure = prepared.relabel(failure[:1].lower() + failure[1:]).rstrip(".")
     work = fallback.work
-    if not work:
+    helpers = [f"{name} ({_span(alone.work)})" for name, (alone, _) in sorted(prepared.helpers.items())]
+    if not work and not helpers:
         unused = ", ".join(str(s.line) for s in fallback.skipped)
         return (f"{prepared.graded_file} imports modules your functions do not use (line {unused}), and "
                 f"{failure}. It was graded without those imports; remove them.")
+    if not work:
+        where = (f"{listed(helpers)}, which {prepared.graded_file} imports, "
+                 + ("runs code at its top level" if len(helpers) == 1 else "run code at their top level"))
+    else:
+        where = f"{prepared.graded_file} runs code at its top level ({_span(work)})"
+        where += f", as does {listed(helpers)} beside it" if helpers else ""
+    files = "the file" if len(helpers) + bool(work) == 1 else "each file"
+    return (f"{where}, and {failure}. Your functions were graded from their definitions alone; put the top-level "
+            f"code under `{GUARD}` so that importing {files} only defines them.")
+
+
+def _span(work) -> str:
     start, end = min(s.line for s in work), max(s.end_line for s in work)
-    span = f"line {start}" if start == end else f"lines {start}-{end}"
-    return (f"{prepared.graded_file} runs code at its top level ({span}), and {failure}. Your functions were "
-            f"graded from their definitions alone; put the top-level code under `{GUARD}` so that importing "
-            "the file only defines them.")
+    return f"line {start}" if start == end else f"lines {start}-{end}"

@@ -13,6 +13,7 @@ Everything here reads the student's files without running them; what runs, runs 
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import re
@@ -84,6 +85,9 @@ class Prepared:
     encoding: str = "utf-8"
     notes: tuple[str, ...] = field(default=())  # one line each: how the upload was read
     left_out: tuple[Skipped, ...] = ()  # the statements of the module graded that were left out
+    # The modules beside rnn.py that do work at their top level (the book loaded in data.py), each with its
+    # definitions alone and its encoding: what the definitions-only import uses instead of them.
+    helpers: dict[str, tuple[Extraction, str]] = field(default_factory=dict)
 
     @property
     def graded_file(self) -> str:
@@ -93,8 +97,12 @@ class Prepared:
         """Replace rnn.py by its definitions alone; return the lines that say what was left out."""
         assert self.fallback is not None, "only a module with top-level work has a definitions-only form"
         (self.folder / MODULE_FILE).write_bytes(rewritten(self.fallback.text, self.encoding))
+        helpers = []
+        for name, (alone, encoding) in sorted(self.helpers.items()):
+            (self.folder / name).write_bytes(rewritten(alone.text, encoding))
+            helpers += [f"{name}, line {s.line}: {s.code} ({s.reason})" for s in alone.skipped]
         self.notes += self.fallback.notes
-        self.skipped = describe_statements(self.fallback.skipped)
+        self.skipped = _capped([*describe_statements(self.fallback.skipped), *helpers])
         self.left_out = self.fallback.skipped
         return self.skipped
 
@@ -156,6 +164,8 @@ def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = No
             _prepare_module(prepared, data, offered)
         _bind_class_methods(prepared, functions)
         _rewrite_modules(prepared, offered)
+        if prepared.helpers and prepared.fallback is None:  # rnn.py does no work, a module beside it does
+            _fall_back_as_it_is(prepared)
         yield prepared
 
 
@@ -217,6 +227,17 @@ def _prepare_module(prepared: Prepared, data: bytes, offered: Offered | None) ->
         prepared.encoding = encoding
 
 
+def _fall_back_as_it_is(prepared: Prepared) -> None:
+    """rnn.py, as prepared, as its own definitions-only form: only its helpers' are different."""
+    try:
+        text, encoding = decode((prepared.folder / MODULE_FILE).read_bytes())
+    except (OSError, SyntaxError, LookupError, UnicodeDecodeError):
+        prepared.helpers = {}
+        return
+    prepared.fallback = Extraction(normalise(text), ())
+    prepared.encoding = encoding
+
+
 def _prepare_notebook(prepared: Prepared, data: bytes, offered: Offered | None) -> None:
     try:
         notebook = read_notebook(data, prepared.graded_file)
@@ -273,7 +294,7 @@ def _class_bindings(source: str, graded_file: str, functions: tuple[str, ...]) -
     if methods.bindable:
         names = [f for f in functions if f in methods.bindable]
         lines += "".join(f"{f} = {methods.bindable[f]}.{f}\n" for f in names)
-        notes.append(f"{graded_file} defines {_listed(names)} as static or class methods of "
+        notes.append(f"{graded_file} defines {listed(names)} as static or class methods of "
                      f"{_classes(names, methods.bindable)}, not at its top level: graded as the contract's "
                      "functions; define them at the top level of the file")
     if methods.through_instance:
@@ -281,14 +302,14 @@ def _class_bindings(source: str, graded_file: str, functions: tuple[str, ...]) -
         # object.__new__: the student's __init__ may need what only top-level work makes (the book's K); the
         # methods read nothing an instance holds, so every instance computes as the student's own.
         lines += "".join(f"{f} = object.__new__({methods.through_instance[f]}).{f}\n" for f in names)
-        notes.append(f"{graded_file} defines {_listed(names)} only as methods of "
+        notes.append(f"{graded_file} defines {listed(names)} only as methods of "
                      f"{_classes(names, methods.through_instance)}, which read nothing an instance holds: graded "
                      "through an instance the grader made without calling __init__; define the contract's "
                      "functions at the top level of the file")
     if methods.need_instance:
         names = [f for f in functions if f in methods.need_instance]
         reads = "; ".join(f"{f}: {methods.state[f]}" for f in names)
-        notes.append(f"{graded_file} defines {_listed(names)} only as methods of {_classes(names, methods.need_instance)}"
+        notes.append(f"{graded_file} defines {listed(names)} only as methods of {_classes(names, methods.need_instance)}"
                      f", which read what an instance holds ({reads}), so the grader cannot make an instance that "
                      "computes as yours: define the contract's functions at the top level of the file, taking what "
                      "they need as arguments")
@@ -296,7 +317,7 @@ def _class_bindings(source: str, graded_file: str, functions: tuple[str, ...]) -
 
 
 def _classes(names: list[str], owners: dict[str, str]) -> str:
-    return _listed(sorted({owners[f] for f in names}))
+    return listed(sorted({owners[f] for f in names}))
 
 
 def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
@@ -315,6 +336,7 @@ def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
     at = Path(prepared.graded_file).parent  # the folder as the student named it: src/ of src/rnn.py
     notes: list[str] = []
     any_stood_in = False
+    imported: dict[str, set[str]] = {}  # for each module at the top of the folder, the modules it imports
     for path in sorted(prepared.folder.rglob("*.py")):
         relative = path.relative_to(prepared.folder).as_posix()
         if (relative == f"{STAND_IN_MODULE}.py" or (relative == graded and graded != MODULE_FILE)
@@ -341,6 +363,10 @@ def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
             return f"{name}, line {line}"
 
         text, stood_in, changed = rewrite_imports(source, tree, stand_ins, own if siblings else frozenset(), where)
+        if siblings and prepared.located.kind is SourceKind.MODULE:
+            imported[relative] = _imported_names(tree)
+            if relative != MODULE_FILE:
+                _helper_alone(prepared, relative, text, encoding)
         if not stood_in and not changed:
             continue
         path.write_bytes(rewritten(text, encoding))
@@ -356,6 +382,36 @@ def _rewrite_modules(prepared: Prepared, offered: Offered | None) -> None:
     prepared.notes += _capped(notes)  # per submission: a class of files each noted would flood the report
     if any_stood_in:
         _write_stand_in_module(prepared)
+    reached, todo = {MODULE_FILE}, [MODULE_FILE]
+    while todo:  # the helpers rnn.py imports, itself or through another of them: the others never run
+        for helper in (f"{name}.py" for name in imported.get(todo.pop(), ())):
+            if helper in prepared.helpers and helper not in reached:
+                reached.add(helper)
+                todo.append(helper)
+    prepared.helpers = {name: alone for name, alone in prepared.helpers.items() if name in reached}
+
+
+def _imported_names(tree: ast.Module) -> set[str]:
+    """The top-level names of the modules `tree` imports anywhere (a relative import's as an absolute one's)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.partition(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names |= {node.module.partition(".")[0]} if node.module else {a.name for a in node.names}
+    return names
+
+
+def _helper_alone(prepared: Prepared, name: str, text: str, encoding: str) -> None:
+    """Keep `name`'s definitions alone (prepared.helpers) if it does work at its top level: rnn.py importing it
+    runs that work, and a failure there would cost every function, as rnn.py's own work would. Not in a
+    notebook's submission: what is left out of it is listed by cell, and a helper's work is not in a cell."""
+    try:
+        alone = extract(text, name, drop_unused_imports=False)
+    except SourceError:
+        return  # importing it will say what is wrong
+    if alone.work:
+        prepared.helpers[name] = (alone, encoding)
 
 
 def rewritten(text: str, encoding: str) -> bytes:
@@ -379,7 +435,8 @@ def rewritten(text: str, encoding: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _listed(names: list[str]) -> str:
+def listed(names: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
     return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 
 

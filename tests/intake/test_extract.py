@@ -381,3 +381,38 @@ def test_a_module_s_name_errors_are_explained_only_once_its_definitions_alone_ar
         assert prepared.relabel(error) == (f"{error} (book_data is set by rnn.py, line {ALICE.count(chr(10)) + 2}, "
                                            "which was left out as it runs at import: a function must not use what "
                                            "top-level work makes)")
+
+
+HELPER = """import numpy as np
+
+book_data = open("goblet_book.txt").read()
+char_to_ind = {c: i for i, c in enumerate(sorted(set(book_data)))}
+
+
+def one_hot(indices, K):
+    return np.eye(K)[:, indices]
+"""
+
+
+@pytest.mark.parametrize("work", ["", TOP_LEVEL_WORK])
+def test_a_helper_module_rnn_py_imports_that_does_work_is_imported_from_its_definitions_alone(tmp_path, work):
+    """data.py loading the book at its top level, imported by rnn.py: the import failed on the book, and with
+    it every function, as only rnn.py's own work was ever left out. A module rnn.py does not import stays as it is."""
+    (tmp_path / "s").mkdir()
+    uses = "\n\ndef encode(indices, K):\n    return data.one_hot(indices, K)\n"
+    (tmp_path / "s" / "rnn.py").write_text(ALICE.replace("import numpy as np\n", "import numpy as np\nimport data\n")
+                                           + uses + work)
+    (tmp_path / "s" / "data.py").write_text(HELPER)
+    (tmp_path / "s" / "plots.py").write_text("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\n")
+    with prepare(tmp_path / "s", FUNCTIONS) as prepared:
+        assert (prepared.folder / "data.py").read_text() == HELPER  # as it is, until rnn.py fails to import
+        skipped = prepared.use_definitions_only()
+        alone = (prepared.folder / "data.py").read_text()
+        plots = (prepared.folder / "plots.py").read_text()
+    assert "one_hot" in kept_names(alone) and not {"book_data", "char_to_ind"} & kept_names(alone)
+    assert alone.split("\n").index("def one_hot(indices, K):") == HELPER.split("\n").index("def one_hot(indices, K):")
+    assert plots.startswith("import matplotlib.pyplot as plt\nplt.plot")
+    assert skipped[-2:] == ('data.py, line 3: book_data = open("goblet_book.txt").read() (runs at import)',
+                            "data.py, line 4: char_to_ind = {c: i for i, c in enumerate(sorted(set(book_data)))} "
+                            "(runs at import)")
+    assert bool(work) == any(line.startswith("line ") for line in skipped)

@@ -37,6 +37,10 @@ EXPECTED = {
     "matplotlib_tkagg": ({}, set(), ["graded from their definitions alone"]),  # matplotlib.use("TkAgg"), a plot
     "sys_exit_at_top": ({}, set(), ["runs code at its top level (line 135)"]),  # sys.exit(main()), unguarded
     "init_np_random": ({"init_params: draws in contract order": 0}, {"init_params.not_from_rng"}, []),
+    # data.py loads the book at its top level; rnn.py imports one_hot from it: every function failed with the
+    # import, as only rnn.py's own top-level work was left out.
+    "helper_loads_book": ({}, set(), ["data.py (lines 4-7), which rnn.py imports, runs code at its top level, and "
+                                      "importing rnn.py failed with FileNotFoundError"]),
     "train_mean_loss": ({"train: smooth loss and params match the contract's loop": 1.5}, {"train.loss_reduction"}, []),
 }
 # The styles whose tests below say more than EXPECTED can.
