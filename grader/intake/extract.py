@@ -449,8 +449,11 @@ def instance_state(cls: ast.ClassDef) -> dict[str, str | None]:
             methods[stmt.name] = stmt
         _bind(stmt, members, set(), _everything)
     hooks = sorted(members & INSTANCE_HOOKS)
-    if cls.bases or cls.keywords or cls.decorator_list or hooks:
+    # A method setting a global (__init__'s `global K`) makes state of its own that the others may read.
+    sets = next((n for m in methods.values() for n in ast.walk(m) if isinstance(n, (ast.Global, ast.Nonlocal))), None)
+    if cls.bases or cls.keywords or cls.decorator_list or hooks or sets:
         why = (f"class {cls.name} defines {hooks[0]}" if hooks
+               else f"a method of class {cls.name} declares {', '.join(sets.names)} global (line {sets.lineno})" if sets
                else f"class {cls.name} has a base class or a decorator (line {cls.lineno})")
         return dict.fromkeys(methods, why)
     selves = {name: _self_name(m) for name, m in methods.items()}

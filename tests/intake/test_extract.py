@@ -261,6 +261,8 @@ def test_a_method_reading_what_init_sets_is_named_with_that_line_and_so_is_each_
     ("class RNN:\n    scale = 1\n    def fit(self):\n        self.scale = 2\n    def forward(self, x):\n"
      "        return self.scale * x\n", "self.scale, line 6"),  # a class constant an instance may shadow
     ("class RNN:\n    def forward(*args):\n        return args[1]\n", "forward takes its instance in *args, line 2"),
+    ("class RNN:\n    def __init__(self, k):\n        global K\n        K = k\n    def forward(self, x):\n"
+     "        return x[:K]\n", "a method of class RNN declares K global (line 3)"),
 ])
 def test_an_instance_whose_state_the_grader_cannot_rule_out_is_not_made(cls, why):
     assert instance_state(ast.parse(cls).body[0])["forward"] == why
