@@ -108,6 +108,11 @@ class Failed(AssertionError):
         self.trace: Trace | None = None  # a traced call's record up to this failure (Ctx.call_traced)
 
 
+class Malformed(Failed):
+    """The answer breaks the contract's form (a kind, a shape, a range): the reason names the fault and is its
+    own evidence, so no mistake need reproduce it."""
+
+
 class Raised(Failed):
     """The submission's function raised an exception on the case (rather than answering it wrongly)."""
 
@@ -317,7 +322,7 @@ class Ctx:
                 for i in keep
             )
         except ContractViolation as exc:
-            raise _traced(Failed(str(exc)), reply.trace) from None
+            raise _traced(Malformed(str(exc)), reply.trace) from None
         return values, after, reply.trace
 
     def mismatch(self, label: str, got, expected) -> Mismatch | None:
@@ -361,7 +366,8 @@ def run_check(check: Check, ctx: Ctx, examples: int) -> Outcome:
         if (unwritten := not_written(final, check.function, ctx.contract.functions)) is not None:
             return Outcome(frozenset({WHOLE}), unwritten, unwritten, "", time.perf_counter() - start)
         failed |= final.parts or set(check.parts) or {WHOLE}
-        hint = _resolve_hint(final, check, ctx.oracle) or (UNKNOWN_CAUSE if "threshold" in check.settings else "")
+        hint = _resolve_hint(final, check, ctx.oracle) or (
+            UNKNOWN_CAUSE if "threshold" in check.settings and not isinstance(final, Malformed) else "")
         reasons.append(f"{final.reason} (smallest failing case: {final.case.summary()})")
         reports.append(_report(final, flaky, hint))
         hints.append(hint)

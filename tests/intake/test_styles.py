@@ -89,6 +89,8 @@ def test_a_train_crashing_on_its_compute_gradients_s_h_last_keeps_the_long_run_s
     own compute_gradients crashes the same way: one bug, counted in train as well as where it is."""
     result = graded("h_last_1d")
     assert losses(result) == {"compute_gradients: returned loss and h_last": 0}
-    assert "returned h_last with shape (2,); expected (2, 1)" in next(c.reason for c in result.checks if c.reason)
+    shape = next(c for c in result.checks if c.reason)
+    assert "returned h_last with shape (2,); expected (2, 1)" in shape.reason
+    assert shape.hint == ""  # the shape is the evidence: no "cause unknown" beside it
     long_run = next(c for c in result.checks if c.name == "train: smooth loss decreases over a longer run")
     assert long_run.carried_from == "compute_gradients"
