@@ -103,7 +103,7 @@ def pytest_collection_finish(session):
 def pytest_collection_modifyitems(config, items):
     # xdist hands tests out in this order: the longest first, so that none starts last on an idle machine.
     items.sort(key=_heavy_first)
-    if config.getvalue("loadgroup"):
+    if getattr(config.option, "loadgroup", False):  # set on xdist's workers only: not with -n 0
         _name_groups(items)
     if config.getoption("--slow") or config.getoption("markexpr"):
         return

@@ -140,8 +140,10 @@ def prepare(path: Path, functions: tuple[str, ...], offered: Offered | None = No
     Raises NotGradable when there is nothing to grade. The temporary folders are removed on exit.
     """
     path = Path(path)
-    if path.is_symlink():  # it may be the student's (a Classroom repository's rnn.py): only a class folder's
-        # entries, which the staff made, are followed (grader.batch.discover), and before they get here
+    # A file given as a link may be the student's (a Classroom repository's rnn.py): not followed. A folder given
+    # as one is whoever runs the grader's (a course's shared folder, Gradescope's upload folder): read through
+    # it, and nothing inside it is followed.
+    if path.is_symlink() and not path.is_dir():
         raise NotGradable(is_a_link(printable_name(path.name), path))
     with claimed_scratch("intake-") as temp:  # swept by a later run if this process is killed meanwhile
         located, name = _find(path, temp, functions)

@@ -339,10 +339,14 @@ def test_links_at_a_class_folders_top_count_as_students_as_class_grading_reads_t
     assert read_path(tmp_path / "class", FUNCTIONS).reading is Reading.CLASS
 
 
-def test_a_link_given_as_the_submission_is_refused_in_the_same_words(tmp_path):
-    """It may be the student's (a Classroom repository's rnn.py): a folder given as a link was followed."""
-    put(tmp_path, "elsewhere/rnn.py")
-    (tmp_path / "student").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(NotGradable, match="^student is a symbolic link .*: submit regular files only$"), \
-            prepare(tmp_path / "student", FUNCTIONS):
+def test_a_file_given_as_a_link_is_refused_in_the_same_words_and_a_folder_given_as_one_is_read(tmp_path):
+    """A file may be the student's (a Classroom repository's rnn.py); a folder given as the path is the course
+    staff's choice (the repository's submissions/template is one), and nothing inside it is followed."""
+    put(tmp_path, "elsewhere/rnn.py", ALICE)
+    (tmp_path / "linked.py").symlink_to(tmp_path / "elsewhere" / "rnn.py")
+    with pytest.raises(NotGradable, match="^linked.py is a symbolic link .*: submit regular files only$"), \
+            prepare(tmp_path / "linked.py", FUNCTIONS):
         pass
+    (tmp_path / "student").symlink_to(tmp_path / "elsewhere")
+    with prepare(tmp_path / "student", FUNCTIONS) as prepared:
+        assert (prepared.folder / "rnn.py").read_text() == ALICE
