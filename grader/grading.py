@@ -264,7 +264,7 @@ def hidden_phase(plan: Plan, submission: Prepared, visible: VisiblePhase,
 
 def _intake(plan: Plan, submission: Prepared, top_level_warning: str) -> Intake:
     """How the upload was read; top-level work that had to be left out costs the spec's penalty."""
-    work = top_level_warning and submission.fallback is not None and submission.fallback.work
+    work = top_level_warning and submission.work_left_out
     # These quote the upload itself (a cell magic's line, a statement left out, a syntax error's character),
     # which may hold lone surrogates (JSON's \ud800: no output file could be written) or terminal escapes:
     # spelled out, as the sandbox's replies are, before any output or the terminal gets them.

@@ -93,6 +93,12 @@ class Prepared:
     def graded_file(self) -> str:
         return self.located.relative
 
+    @property
+    def work_left_out(self) -> bool:
+        """Whether the definitions-only form leaves out work: rnn.py's own, or a helper module's it imports."""
+        return self.fallback is not None and bool(self.fallback.work or any(
+            alone.work for alone, _ in self.helpers.values()))
+
     def use_definitions_only(self) -> tuple[str, ...]:
         """Replace rnn.py by its definitions alone; return the lines that say what was left out."""
         assert self.fallback is not None, "only a module with top-level work has a definitions-only form"

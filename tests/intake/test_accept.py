@@ -85,6 +85,20 @@ def test_top_level_training_that_runs_too_long_is_skipped_and_a_course_penalty_a
     assert result.intake.penalty == 5 and result.score == sum(c.score for c in result.checks) - 5
 
 
+def test_top_level_work_of_a_helper_module_costs_the_course_penalty_as_rnn_pys_own_does(tmp_path):
+    """data.py loading the book, imported by rnn.py: its work left out is top-level work left out (it cost
+    nothing when only a helper did the work)."""
+    folder = alice_with(tmp_path / "alice", ALICE.replace("import numpy as np\n", "import numpy as np\nimport data\n"))
+    (folder / "data.py").write_text('import numpy as np\n\nbook = open("goblet_book.txt").read()\n')
+    spec = tmp_path / "spec"
+    shutil.copytree(default_spec_dir(), spec)
+    grading = yaml.safe_load((spec / "grading.yaml").read_text())
+    (spec / "grading.yaml").write_text(yaml.safe_dump({**grading, "top_level_code_penalty": 5}))
+    result = grade_submission(folder, load_assignment(spec), include_hidden=False, diagnostics=False)
+    assert "data.py, line 3: book = open" in " ".join(result.intake.skipped)
+    assert result.intake.penalty == 5 and result.score == sum(c.score for c in result.checks) - 5
+
+
 def test_a_zip_and_the_path_of_rnn_py_are_each_graded_as_one_submission(tmp_path):
     archive = tmp_path / "alice.zip"
     with zipfile.ZipFile(archive, "w") as zf:
