@@ -9,10 +9,9 @@ would grade one participant are both left out.
 
 Given the worksheet Moodle itself gives (grader.lms.moodle), each participant is checked against it and named as
 it names them, and a team assignment's folders, which Moodle names after groups, give their grade to each
-member of the group. Without it a download that shows a team assignment (the default team's folder) gets no
-grades and a note saying to pass the worksheet; a team's own folder reads like a student's (its group ID like a
-participant number), so a download of teams all in groups shows nothing to tell, and no note is said on the
-others, which are the individual assignments the names show.
+member of the group. Without it a team assignment cannot be told from the names (a group's ID reads as a
+participant number, maybe someone else's): a download that shows one (the default team's folder) gets no
+grades, and any other gets a note saying to pass the worksheet for a team assignment.
 """
 
 from __future__ import annotations
@@ -65,7 +64,10 @@ def render_moodle_csv(result: ClassResult, *, worksheet: MoodleWorksheet | None 
         for person in people:
             writer.writerow([f"Participant {person.number}", safe_cell(person.name), safe_cell(person.email),
                              points(s.final), points(s.max_score), modified, safe_cell(feedback(s))])
-    return CsvExport(buffer.getvalue(), tuple(left_out))
+    notes = () if worksheet is not None else ("the participant numbers are read from the folder names: if this is a "
+                                              "team assignment, Moodle named each folder after a group and its ID "
+                                              f"instead, so {PASS_WORKSHEET}",)
+    return CsvExport(buffer.getvalue(), tuple(left_out), notes)
 
 
 def moodle_download(result: ClassResult) -> bool:

@@ -323,13 +323,10 @@ def test_without_the_worksheet_a_team_download_gets_no_moodle_grades_and_says_wh
     out = render_moodle_csv(graded)
     assert parsed(out.text) == [list(COLUMNS)]  # no "Participant 4242": a group ID is no participant's number
     assert len(out.notes) == 1 and "--moodle-worksheet" in out.notes[0] and "Default group_assignsubmission_file" in out.notes[0]
-
-
-def test_a_moodle_download_that_shows_no_team_gets_no_note_about_teams():
-    out = render_moodle_csv(result(moodle_row("Rita Quist_1001_assignsubmission_file", 80.0),
-                                   moodle_row("Bo Ek_1002_assignsubmission_file_", 70.0)))
-    assert [r[:2] for r in parsed(out.text)[1:]] == [["Participant 1001", "Rita Quist"], ["Participant 1002", "Bo Ek"]]
-    assert out.notes == () and out.left_out == ()
+    # A download the names cannot tell from a team's: written, with one note saying what a team assignment needs.
+    out = render_moodle_csv(result(moodle_row(moodle_team_folder_name("Team 7", 4242), 80.0)))
+    assert parsed(out.text)[1][:2] == ["Participant 4242", "Team 7"]
+    assert len(out.notes) == 1 and "team assignment" in out.notes[0] and "--moodle-worksheet" in out.notes[0]
 
 
 def test_an_individual_worksheet_names_the_participants_and_keeps_out_numbers_it_lacks(tmp_path):
