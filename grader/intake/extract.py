@@ -399,14 +399,17 @@ def class_methods(tree: ast.Module, functions: tuple[str, ...]) -> ClassMethods:
     ones too (grader.intake.locate).
     """
     bound: set[str] = set()
+    rebound: set[str] = set()  # names bound other than by a class statement: `RNN = RNN()` leaves no class RNN
     for stmt in tree.body:
         if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
             return ClassMethods({}, {}, {}, {})
         _bind(stmt, bound, set(), _everything)
+        if not isinstance(stmt, ast.ClassDef):
+            _bind(stmt, rebound, set(), _everything)
     found: dict[str, list[tuple[str, bool]]] = {}
     classes: dict[str, ast.ClassDef] = {}
     for stmt in tree.body:
-        if not isinstance(stmt, ast.ClassDef):
+        if not isinstance(stmt, ast.ClassDef) or stmt.name in rebound:
             continue
         classes[stmt.name] = stmt  # the last definition of a name is the class, as in Python
         methods = {m.name: m for m in stmt.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}

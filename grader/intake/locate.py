@@ -212,8 +212,10 @@ def holds_submission(path: Path, functions: tuple[str, ...]) -> bool:
 def entries_holding_submissions(folder: Path, functions: tuple[str, ...]) -> list[Path]:
     """The sub-folders and zip files of `folder` that hold a submission."""
     entries = sorted((p for p in folder.iterdir() if not is_junk(p.name)), key=lambda p: p.name)
-    # A link here is the course staff's (grader.batch.discover follows it), as it is to class grading.
-    return [p for p in entries if p.is_dir() or is_zip(p) if holds_submission(p, functions)]
+    # A link is not counted: it may be a student's (a repository commits links), and counting it would grade a
+    # student's folder as a class of what it points to. Under --class, a class folder's links are the staff's
+    # and are followed (grader.batch.discover).
+    return [p for p in entries if (p.is_dir() or is_zip(p)) and not p.is_symlink() if holds_submission(p, functions)]
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ def _copy_file(source: Path, target: Path) -> None:
     with os.fdopen(_open_regular(source, "changed while it was being copied"), "rb") as src, open(target, "xb") as dst:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
-    os.chmod(target, 0o600)  # the worker owns the copy (prepare()); no other uid may read it
+    os.chmod(target, 0o600)  # the worker owns the copy (the tier's admit()); no other uid may read it
 
 
 def _open_regular(source: Path, otherwise: str) -> int:

@@ -10,7 +10,16 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.intake import prepare
-from grader.intake.extract import MAX_SOURCE_CHARS, UNUSED, WORK, SourceError, extract, instance_state
+from grader.intake.extract import (
+    MAX_SOURCE_CHARS,
+    UNUSED,
+    WORK,
+    ClassMethods,
+    SourceError,
+    class_methods,
+    extract,
+    instance_state,
+)
 
 from .conftest import ALICE, FUNCTIONS, TOP_LEVEL_WORK, alice_functions
 
@@ -315,6 +324,15 @@ def test_of_two_definitions_of_a_method_in_one_class_the_last_is_bound_as_python
         text = (prepared.folder / "rnn.py").read_text()
     assert "forward = RNN.forward\n" in text
     _alice_agrees(_module(text))
+
+
+@pytest.mark.parametrize("rebinding", ["RNN = None\n", "RNN = RNN()\n", "from helpers import RNN\n"])
+def test_a_class_whose_name_the_module_binds_again_has_no_methods_bound(tmp_path, rebinding):
+    """`RNN = RNN()` after the class: `forward = RNN.forward` appended after it failed (an instance's method, or
+    object.__new__ of a non-class), and with it the import of every top-level function."""
+    source = alice_as_a_class() + "\n" + rebinding
+    methods = class_methods(ast.parse(source), FUNCTIONS)
+    assert methods == ClassMethods({}, {}, {}, {})
 
 
 MADE_THROUGH_AN_INSTANCE = '''

@@ -332,11 +332,15 @@ def test_a_link_in_a_students_upload_is_never_followed_and_is_named_in_the_one_r
     assert str(refused.value).endswith("); the grader follows no link in a submission: submit regular files only")
 
 
-def test_links_at_a_class_folders_top_count_as_students_as_class_grading_reads_them(tmp_path):
-    put(tmp_path / "class", "alice/rnn.py")
-    put(tmp_path / "elsewhere", "bob/rnn.py")
-    (tmp_path / "class" / "bob").symlink_to(tmp_path / "elsewhere" / "bob")
-    assert read_path(tmp_path / "class", FUNCTIONS).reading is Reading.CLASS
+def test_links_do_not_make_a_students_folder_a_class_unless_class_is_asked(tmp_path):
+    """A student's repository with rnn.py and two committed links to folders elsewhere was read as a class of
+    what the links point to, and rnn.py went ungraded."""
+    put(tmp_path / "repo", "rnn.py")
+    for name in ("x", "y"):
+        put(tmp_path / "others", f"{name}/rnn.py")
+        (tmp_path / "repo" / name).symlink_to(tmp_path / "others" / name)
+    assert read_path(tmp_path / "repo", FUNCTIONS).reading is Reading.SINGLE
+    assert read_path(tmp_path / "repo", FUNCTIONS, Reading.CLASS).reading is Reading.CLASS
 
 
 def test_a_file_given_as_a_link_is_refused_in_the_same_words_and_a_folder_given_as_one_is_read(tmp_path):
